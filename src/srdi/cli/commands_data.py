@@ -1,0 +1,79 @@
+"""``srdi import``, ``srdi export`` and ``srdi demo``: moving enterprise data in and out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from srdi.cli.main import cli, setup_django
+from srdi.cli.progress import console
+
+
+def _actor(username: str | None):  # type: ignore[no-untyped-def]
+    if not username:
+        return None
+    from srdi.db.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise click.ClickException(f"用户 {username} 不存在或已停用")
+    return user
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--partial", is_flag=True, help="写入有效行，报告其余行（默认：任一行有错则全部不写入）")
+@click.option("--as", "username", help="以该用户身份导入（应用其区县范围并记入审计）")
+@click.option("--max-errors", default=200, show_default=True, help="最多显示的错误条数")
+def import_(file: Path, partial: bool, username: str | None, max_errors: int) -> None:
+    """导入企业数据（JSON 交换格式、CSV 或 XLSX，一行一个企业年度）。"""
+    setup_django()
+    from django.conf import settings
+
+    from srdi.services.imports import import_file
+
+    data = file.read_bytes()
+    with console.status(f"正在校验并导入 {file.name} …"):
+        result = import_file(
+            data, file.name, actor=_actor(username), partial=partial, max_bytes=settings.SRDI_IMPORT_MAX_BYTES
+        )
+    messages = result.error_messages()
+    for line in messages[:max_errors]:
+        click.echo(f"  ✗ {line}", err=True)
+    if len(messages) > max_errors:
+        click.echo(f"  … 另有 {len(messages) - max_errors} 处错误（见导入批次 #{result.batch_id} 的报告）", err=True)
+    summary = (
+        f"{result.message}（{result.unit}数 {result.rows_total}，错误 {len(result.errors)}，"
+        f"批次 #{result.batch_id}，状态 {result.status}）"
+    )
+    click.echo(summary)
+    sys.exit(1 if result.errors else 0)
+
+
+@cli.command()
+@click.option("--format", "file_format", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True)
+@click.option("--district", help="只导出该区县（行政区划代码）")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="输出文件（默认标准输出）")
+@click.option("--template", is_flag=True, help="导出空白导入模板（csv 或 xlsx）")
+@click.option("--as", "username", help="以该用户身份导出（应用其数据范围）")
+def export(file_format: str, district: str | None, output: Path | None, template: bool, username: str | None) -> None:
+    """导出企业数据（JSON 为交换格式，可再导入；CSV/XLSX 已防公式注入、个人信息脱敏）。"""
+    setup_django()
+    from srdi.services.exports import ExportError, export_enterprises, import_template
+
+    try:
+        if template:
+            result = import_template("xlsx" if file_format == "json" else file_format)
+        else:
+            result = export_enterprises(_actor(username), file_format, district=district)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output is None and result.filename.endswith(".xlsx"):
+        output = Path(result.filename)
+    if output is None:
+        sys.stdout.buffer.write(result.content)
+    else:
+        output.write_bytes(result.content)
+        click.echo(f"已写入 {output}（{result.count} 家企业）", err=True)

@@ -1,0 +1,81 @@
+"""``srdi migrate``, ``srdi serve`` and ``srdi createuser``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from srdi.cli.main import cli, setup_django
+
+
+@cli.command()
+def migrate() -> None:
+    """创建或升级数据库结构（嵌入式 SQLite 或 DATABASE_URL 指定的数据库）。"""
+    setup_django()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    call_command("migrate", interactive=False, verbosity=1)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """启动网站（gunicorn）。"""
+    setup_django()
+    from django.conf import settings
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    click.echo(f"srdi 已启动：http://{host}:{port}  （Ctrl+C 退出）", err=True)
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--timeout",
+        "300",
+        "--access-logfile",
+        "-",
+        "srdi.config.wsgi:application",
+    ]
+    os.execv(sys.executable, args)  # noqa: S606 - replaces this process with the server
+
+
+@cli.command()
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(
+    ["city_admin", "city_staff", "district_staff", "enterprise", "provider", "auditor"]))
+@click.option("--district", "district_code", help="区县代码（区县工作人员必填）")
+@click.option("--enterprise", "enterprise_uscc", help="统一社会信用代码（企业用户必填）")
+@click.option("--organisation", default="")
+@click.option("--password", help="不填则提示输入", default=None)
+def createuser(username: str, role: str, district_code: str | None, enterprise_uscc: str | None,
+               organisation: str, password: str | None) -> None:
+    """创建用户。"""
+    setup_django()
+    from srdi.services.accounts import AccountError, create_user
+
+    if password is None:
+        password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(
+            username=username,
+            password=password,
+            role=role,
+            district_code=district_code,
+            enterprise_uscc=enterprise_uscc,
+            organisation=organisation,
+        )
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已创建用户 {user.username}（{user.role_label}）")

@@ -1,0 +1,35 @@
+"""The ``srdi`` command. Subcommands that need the database set Django up first; ``assess`` and
+``entitle`` run on the pure domain only, so they start fast and need no database.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+
+def setup_django() -> None:
+    """Configure Django (development settings unless DJANGO_SETTINGS_MODULE says otherwise)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "srdi.config.settings.dev")
+    import django
+
+    django.setup()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="srdi")
+def cli() -> None:
+    """srdi — 杭州专精特新名城政策平台（杭政办函〔2023〕81号）."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from srdi.cli import commands_contract, commands_data, commands_server  # noqa: F401 - registers commands
+
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("已中断", err=True)
+        sys.exit(130)

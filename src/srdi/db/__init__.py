@@ -1,0 +1,1 @@
+"""Persistence: Django models, constraints and queries. No business rules live here."""

@@ -1,0 +1,461 @@
+"""The exchange format v1: enterprise profiles and events, as typed, strict Pydantic models.
+
+Use ``parse_profile`` to validate one record (unknown fields are errors, absent or null means unknown), and
+``profile_to_json`` to write one back. ``describe_errors`` turns validation errors into Chinese messages that
+name the field, the offending value and the reason. The field names are the contract's
+(../shared/contracts/README.md) and are reused by the spreadsheet import template.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+Day = date  # alias: several models have a field named ``date``
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from srdi.domain.reference import district_codes
+from srdi.domain.size_class import INDUSTRY_CODE
+from srdi.domain.uscc import check_uscc
+
+FORMAT_VERSION = 1
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("应为数值，不能是 true/false")
+    return value
+
+
+def _no_float_money(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("应为整数（分），不能是 true/false")
+    if isinstance(value, str):
+        value = value.strip().replace(",", "")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_no_bool)]
+Fen = Annotated[int, BeforeValidator(_no_float_money)]
+NonNegFen = Annotated[int, BeforeValidator(_no_float_money), Field(ge=0)]
+Count = Annotated[int, BeforeValidator(_no_bool), Field(ge=0)]
+Ratio = Annotated[Decimal, BeforeValidator(_no_bool), Field(ge=0, allow_inf_nan=False)]
+
+Tier = Literal["innovative_sme", "srdi_sme", "hidden_champion", "little_giant"]
+Ecosystem = Literal["smart_iot", "biomedicine", "high_end_equipment", "new_materials", "green_energy"]
+ChainRole = Literal["key_link_breakthrough", "six_foundations_or_chain_supplier", "none"]
+PinField = Literal["six_foundations", "manufacturing_power_key_industry", "cyber_power", "none"]
+RdLevel = Literal["national", "provincial", "municipal", "below_municipal", "none"]
+TitleKind = Literal["high_tech_enterprise", "tech_innovation_demo", "ip_advantage", "ip_demo", "single_champion"]
+RenovationIndustry = Literal[
+    "next_gen_it", "high_end_equipment", "biomedicine", "integrated_circuit", "new_energy", "new_materials", "other"
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Financials(_Strict):
+    """One calendar year's figures; money in fen."""
+
+    operating_revenue_fen: NonNegFen | None = None
+    main_business_revenue_fen: NonNegFen | None = None
+    rd_expense_fen: NonNegFen | None = None
+    net_profit_fen: Fen | None = None
+    total_assets_fen: NonNegFen | None = None
+    total_liabilities_fen: NonNegFen | None = None
+    employees: Count | None = None
+    rd_staff: Count | None = None
+
+
+class IP(_Strict):
+    """Valid IP related to the main product."""
+
+    class1: Count | None = None
+    class1_self_developed: Count | None = None
+    class1_high_value: Count | None = None
+    class2: Count | None = None
+    invention_patents: Count | None = None
+
+
+class MainProduct(_Strict):
+    """Facts about the main product (主导产品)."""
+
+    strategic_emerging: bool | None = None
+    chain_role: ChainRole | None = None
+    pin_field: PinField | None = None
+    products_count: Count | None = None
+    niche_market_share: Ratio | None = None
+    national_rank: Annotated[Int, Field(ge=1)] | None = None
+    global_rank: Annotated[Int, Field(ge=1)] | None = None
+
+    @field_validator("niche_market_share")
+    @classmethod
+    def _share_at_most_one(cls, v: Decimal | None) -> Decimal | None:
+        if v is not None and v > 1:
+            raise ValueError("市场占有率是0–1之间的比例（如 0.12 表示 12%）")
+        return v
+
+
+class Quality(_Strict):
+    """Quality-management items (精细化 indicator 6)."""
+
+    provincial_quality_award: bool | None = None
+    qms_certified: bool | None = None
+    own_brand: bool | None = None
+    drafted_standards: bool | None = None
+
+
+class Title(_Strict):
+    """A title such as 高新技术企业 and its validity."""
+
+    kind: TitleKind
+    valid_from: Day | None = None
+    valid_to: Day | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Title:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("valid_to 早于 valid_from")
+        return self
+
+
+class Award(_Strict):
+    """A science & technology (or other) award."""
+
+    level: str | None = None
+    kind: str | None = None
+    rank: Annotated[Int, Field(ge=1)] | None = None
+    date: Day | None = None
+
+
+class Contest(_Strict):
+    """A contest result such as 创客中国 national top 500."""
+
+    kind: str | None = None
+    group: str | None = None
+    date: Day | None = None
+
+
+class EquityFinancing(_Strict):
+    """New equity financing (paid-in)."""
+
+    date: Day | None = None
+    amount_fen: NonNegFen | None = None
+    qualified_investor: bool | None = None
+
+
+class Compliance(_Strict):
+    """Good-standing flags (true means the problem exists)."""
+
+    major_accident_3y: bool | None = None
+    dishonest: bool | None = None
+    abnormal_operation: bool | None = None
+    restricted_products: bool | None = None
+    bank_rating_ok: bool | None = None
+
+
+class Certification(_Strict):
+    """A tier title: recognised on, expires on (3 years by default), revoked on."""
+
+    tier: Tier
+    recognized_on: Day | None = None
+    expires_on: Day | None = None
+    revoked_on: Day | None = None
+    batch: str | None = None
+    source_document: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Certification:
+        if self.recognized_on and self.expires_on and self.expires_on < self.recognized_on:
+            raise ValueError("expires_on 早于 recognized_on")
+        return self
+
+
+# ---- events -------------------------------------------------------------------------------------------
+
+
+class RecognitionEvent(_Strict):
+    kind: Literal["recognition"]
+    tier: Tier | None = None
+    date: Day | None = None
+
+
+class RelocationEvent(_Strict):
+    kind: Literal["relocation_in"]
+    tier: Tier | None = None
+    date: Day | None = None
+
+
+class TechRenovationEvent(_Strict):
+    kind: Literal["tech_renovation"]
+    project_id: str | None = None
+    date: Day | None = None
+    industry: RenovationIndustry | None = None
+    total_investment_fen: NonNegFen | None = None
+    eligible_investment_since_2023_fen: NonNegFen | None = None
+
+
+class DigitalTransformationEvent(_Strict):
+    kind: Literal["digital_transformation"]
+    project_id: str | None = None
+    date: Day | None = None
+    eligible_investment_fen: NonNegFen | None = None
+
+
+class LoanEvent(_Strict):
+    kind: Literal["loan"]
+    loan_id: str | None = None
+    contract_date: Day | None = None
+    principal_fen: NonNegFen | None = None
+    annual_rate: Ratio | None = None
+    term_months: Annotated[Int, Field(ge=1, le=600)] | None = None
+    interest_paid_fen: NonNegFen | None = None
+    guarantee_fee_rate: Ratio | None = None
+
+
+class BrandListingEvent(_Strict):
+    kind: Literal["brand_listing"]
+    list: str | None = None
+    year: Annotated[Int, Field(ge=1900, le=2200)] | None = None
+    date: Day | None = None
+
+
+class SceneAwardEvent(_Strict):
+    kind: Literal["scene_award"]
+    scene_id: str | None = None
+    date: Day | None = None
+
+
+class TechTransactionEvent(_Strict):
+    kind: Literal["tech_transaction"]
+    year: Annotated[Int, Field(ge=1900, le=2200)] | None = None
+    amount_fen: NonNegFen | None = None
+    date: Day | None = None
+
+
+Event = Annotated[
+    RecognitionEvent
+    | RelocationEvent
+    | TechRenovationEvent
+    | DigitalTransformationEvent
+    | LoanEvent
+    | BrandListingEvent
+    | SceneAwardEvent
+    | TechTransactionEvent,
+    Field(discriminator="kind"),
+]
+
+EVENT_KINDS = (
+    "recognition",
+    "relocation_in",
+    "tech_renovation",
+    "digital_transformation",
+    "loan",
+    "brand_listing",
+    "scene_award",
+    "tech_transaction",
+)
+
+
+class Profile(_Strict):
+    """One enterprise in the exchange format v1."""
+
+    uscc: str
+    uscc_override_reason: str | None = None
+    name: str | None = None
+    district: str | None = None
+    industry_code: str | None = None
+    founded_on: Day | None = None
+    registered_in_zhejiang: bool | None = None
+    niche_since_year: Annotated[Int, Field(ge=1800, le=2200)] | None = None
+    ecosystem: Ecosystem | None = None
+    financials: dict[str, Financials] | None = None
+    ip: IP | None = None
+    main_product: MainProduct | None = None
+    digital_level: Annotated[Int, Field(ge=1, le=4)] | None = None
+    quality: Quality | None = None
+    rd_institution_level: RdLevel | None = None
+    info_system_core_business: bool | None = None
+    management_or_foreign_product_cert: bool | None = None
+    international_cert: bool | None = None
+    zj_featured_points: Annotated[Int, Field(ge=0, le=15)] | None = None
+    titles: list[Title] | None = None
+    awards: list[Award] | None = None
+    contests: list[Contest] | None = None
+    equity_financing: list[EquityFinancing] | None = None
+    compliance: Compliance | None = None
+    certifications: list[Certification] | None = None
+    events: list[Event] | None = None
+
+    @field_validator("uscc", mode="before")
+    @classmethod
+    def _uscc_text(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return v.strip().upper()
+        return v
+
+    @field_validator("district")
+    @classmethod
+    def _district(cls, v: str | None) -> str | None:
+        if v is not None and v not in district_codes():
+            raise ValueError("不是杭州市13个区、县（市）的行政区划代码之一（330102…330182）")
+        return v
+
+    @field_validator("industry_code")
+    @classmethod
+    def _industry(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        code = v.upper()
+        if not INDUSTRY_CODE.match(code):
+            raise ValueError("行业代码应为 GB/T 4754-2017 门类字母加2–4位数字（如 C3976）")
+        return code
+
+    @field_validator("financials")
+    @classmethod
+    def _years(cls, v: dict[str, Financials] | None) -> dict[str, Financials] | None:
+        if v is None:
+            return v
+        for key in v:
+            if not (len(key) == 4 and key.isdigit() and 1900 <= int(key) <= 2200):
+                raise ValueError(f"年度键应为四位年份（如 \"2024\"），实际为 {key!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _uscc_checked(self) -> Profile:
+        result = check_uscc(self.uscc)
+        if not result.ok and not (self.uscc_override_reason or "").strip():
+            raise ValueError(
+                f"统一社会信用代码 {self.uscc} 未通过 GB 32100 校验（{result.reason}）；"
+                "如确为登记在册的代码，请填写 uscc_override_reason 说明原因"
+            )
+        return self
+
+    def year(self, year: int) -> Financials | None:
+        """The figures of one calendar year, or None when not given."""
+        if self.financials is None:
+            return None
+        return self.financials.get(str(year))
+
+
+class FieldProblem(BaseModel):
+    """One validation problem: the field path (``financials.2024.rd_expense_fen``), the value and the reason."""
+
+    path: str
+    value: Any = None
+    reason: str
+
+    def message(self) -> str:
+        shown = "" if self.value is None or isinstance(self.value, dict | list) else f"，值 {self.value!r}"
+        return f"字段 {self.path}{shown}：{self.reason}"
+
+
+class RecordError(ValueError):
+    """A record that does not follow the exchange format; ``problems`` name each field and reason."""
+
+    def __init__(self, problems: list[FieldProblem]):
+        self.problems = problems
+        self.messages = [p.message() for p in problems]
+        super().__init__("；".join(self.messages))
+
+
+_TYPE_MESSAGES = {
+    "extra_forbidden": "未知字段（交换格式 v1 中没有此字段）",
+    "missing": "缺少必填字段",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数，不能有小数",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_type": "日期格式应为 YYYY-MM-DD",
+    "decimal_parsing": "应为数值（如 \"0.035\"）",
+    "decimal_type": "应为数值（如 \"0.035\"）",
+    "string_type": "应为文本",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "finite_number": "应为有限数值",
+    "union_tag_invalid": "事件类型 kind 不在允许范围内",
+    "union_tag_not_found": "事件缺少 kind 字段",
+}
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in EVENT_KINDS:
+            continue  # the discriminated-union branch name adds nothing for the reader
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(记录)"
+
+
+def _reason(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind in _TYPE_MESSAGES:
+        return _TYPE_MESSAGES[kind]
+    if kind == "literal_error":
+        return f"取值不在允许范围内，应为 {ctx.get('expected', '')}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"不能小于 {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"不能大于 {ctx.get('le', ctx.get('lt'))}"
+    if kind == "value_error":
+        return str(ctx.get("error", err.get("msg", "")))
+    return str(err.get("msg", kind))
+
+
+def describe_errors(exc: ValidationError) -> list[FieldProblem]:
+    """One problem per error: field path, offending value and reason (in Chinese)."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        value = None if err["type"] == "missing" else err.get("input")
+        if value is not None and not isinstance(value, str | int | bool | Decimal | dict | list):
+            value = str(value)
+        problems.append(FieldProblem(path=_location(tuple(err.get("loc", ()))), value=value, reason=_reason(err)))
+    return problems
+
+
+def parse_profile(record: Any) -> Profile:
+    """Validate one record; raises ``RecordError`` listing every problem."""
+    if not isinstance(record, dict):
+        raise RecordError([FieldProblem(path="(记录)", reason=f"记录应为 JSON 对象，实际为 {type(record).__name__}")])
+    try:
+        return Profile.model_validate(record)
+    except ValidationError as exc:
+        problems = describe_errors(exc)
+        uscc = record.get("uscc")
+        # The check-character rule runs after field validation; report it together with field errors.
+        if isinstance(uscc, str) and not any(p.path == "uscc" or "uscc" in p.reason for p in problems):
+            result = check_uscc(uscc.strip().upper())
+            if not result.ok and not str(record.get("uscc_override_reason") or "").strip():
+                problems.append(
+                    FieldProblem(path="uscc", value=uscc, reason=f"未通过 GB 32100 校验（{result.reason}）")
+                )
+        for p in problems:
+            if p.path == "(记录)" and "统一社会信用代码" in p.reason:
+                p.path = "uscc"
+                p.value = record.get("uscc")
+        raise RecordError(problems) from None
+
+
+def profile_to_json(profile: Profile) -> dict[str, Any]:
+    """The profile as exchange-format JSON data (decimals as strings, unknowns left out)."""
+    return profile.model_dump(mode="json", exclude_none=True)

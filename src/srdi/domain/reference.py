@@ -1,0 +1,127 @@
+"""Reference tables shipped as versioned CSV files: districts, ecosystems, the 1-year LPR.
+
+Use ``districts()`` / ``district_name()`` for the 13 Hangzhou codes, ``ECOSYSTEMS`` for the five industrial
+ecosystems, and ``lpr_on(date)`` for the 1-year LPR in force on a date. The files live in
+``srdi/reference_data`` and can be updated without a code change.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+
+def read_reference_csv(name: str) -> list[dict[str, str]]:
+    """Rows of a reference CSV as dicts (header → cell text)."""
+    text = resources.files("srdi.reference_data").joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@dataclass(frozen=True)
+class District:
+    """A county-level division of 杭州市."""
+
+    code: str
+    name: str
+    kind: str
+
+
+@cache
+def districts() -> tuple[District, ...]:
+    """The 13 county-level divisions of Hangzhou (criteria.md §8.3)."""
+    return tuple(District(r["code"], r["name"], r["kind"]) for r in read_reference_csv("hangzhou_districts.csv"))
+
+
+@cache
+def district_codes() -> frozenset[str]:
+    """The set of valid district codes."""
+    return frozenset(d.code for d in districts())
+
+
+def district_name(code: str | None) -> str:
+    """Chinese name of a district code, or the code itself when unknown."""
+    for d in districts():
+        if d.code == code:
+            return d.name
+    return code or "—"
+
+
+ECOSYSTEMS: dict[str, str] = {
+    "smart_iot": "智能物联",
+    "biomedicine": "生物医药",
+    "high_end_equipment": "高端装备",
+    "new_materials": "新材料",
+    "green_energy": "绿色能源",
+}
+
+TIERS: dict[str, str] = {
+    "innovative_sme": "创新型中小企业",
+    "srdi_sme": "省级专精特新中小企业",
+    "hidden_champion": "省隐形冠军企业",
+    "little_giant": "国家级专精特新“小巨人”企业",
+}
+
+# Ladder position, lowest first; used to show an enterprise's highest valid title.
+TIER_RANK: dict[str, int] = {"innovative_sme": 1, "srdi_sme": 2, "hidden_champion": 3, "little_giant": 4}
+
+
+@dataclass(frozen=True)
+class LprRelease:
+    """One LPR release: the 1-year rate in force from ``released_on`` until the next release."""
+
+    released_on: date
+    one_year_percent: Decimal
+
+
+@cache
+def _lpr_table_default() -> tuple[LprRelease, ...]:
+    return parse_lpr_rows(read_reference_csv("lpr_1y.csv"))
+
+
+def parse_lpr_rows(rows: list[dict[str, str]]) -> tuple[LprRelease, ...]:
+    """Parse LPR CSV rows, sorted by release date; refuses duplicate dates."""
+    releases = sorted(
+        (LprRelease(date.fromisoformat(r["release_date"]), Decimal(r["lpr_1y_percent"])) for r in rows),
+        key=lambda r: r.released_on,
+    )
+    seen = set()
+    for r in releases:
+        if r.released_on in seen:
+            raise ValueError(f"LPR 表中发布日期重复: {r.released_on}")
+        seen.add(r.released_on)
+    return tuple(releases)
+
+
+_lpr_override: tuple[LprRelease, ...] | None = None
+
+
+def use_lpr_file(path: Path | None) -> None:
+    """Use another LPR CSV (same columns) instead of the shipped one; ``None`` restores the default."""
+    global _lpr_override  # noqa: PLW0603 - process-wide reference table switch
+    if path is None:
+        _lpr_override = None
+        return
+    with path.open(encoding="utf-8") as fh:
+        _lpr_override = parse_lpr_rows(list(csv.DictReader(fh)))
+
+
+def lpr_table() -> tuple[LprRelease, ...]:
+    """The LPR releases in use, oldest first."""
+    return _lpr_override if _lpr_override is not None else _lpr_table_default()
+
+
+def lpr_on(day: date) -> LprRelease | None:
+    """The 1-year LPR in force on ``day``: the latest release on or before it (None before the first)."""
+    found = None
+    for release in lpr_table():
+        if release.released_on <= day:
+            found = release
+        else:
+            break
+    return found

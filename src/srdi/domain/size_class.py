@@ -1,0 +1,222 @@
+"""SME size classes under 工信部联企业〔2011〕300号 (中小企业划型标准规定).
+
+Use ``classify_size`` with an industry code (GB/T 4754-2017) and the year's employees, operating revenue and
+total assets. The thresholds are data (``sme_size_standards.csv``); the conditions in it are parsed here.
+Unknown inputs stay unknown: the class is ``None`` when the known figures do not decide it, while ``is_sme``
+can still be decided (e.g. 50 employees in industry is an SME whatever the revenue).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from srdi.domain.reference import read_reference_csv
+from srdi.domain.tribool import Tri, tri_all, tri_any, tri_not
+
+SIZE_CLASSES = ("large", "medium", "small", "micro")
+SIZE_LABELS = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
+REFERENCE = "工信部联企业〔2011〕300号"
+INDUSTRY_CODE = re.compile(r"^[A-T](\d{2}(\d{1,2})?)?$")
+
+# Variables used by the standards: E employees (人), R operating revenue (万元), A total assets (万元).
+_TERM = re.compile(r"^\s*([ERA])\s*(<|>=)\s*(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One comparison such as ``E>=300``."""
+
+    var: str
+    op: str
+    bound: int
+
+    def evaluate(self, values: Mapping[str, int | None]) -> Tri:
+        value = values.get(self.var)
+        if value is None:
+            return None
+        return value >= self.bound if self.op == ">=" else value < self.bound
+
+    def text(self) -> str:
+        return f"{self.var}{self.op}{self.bound}"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Terms joined by a single ``and`` or ``or``."""
+
+    joiner: str
+    terms: tuple[Term, ...]
+
+    def evaluate(self, values: Mapping[str, int | None]) -> Tri:
+        results = [t.evaluate(values) for t in self.terms]
+        return tri_all(results) if self.joiner == "and" else tri_any(results)
+
+    @property
+    def variables(self) -> frozenset[str]:
+        return frozenset(t.var for t in self.terms)
+
+    def text(self) -> str:
+        return f" {self.joiner} ".join(t.text() for t in self.terms)
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse ``E<1000 or R<40000`` (one joiner per condition, as in the 300号 table)."""
+    lowered = text.strip()
+    joiner = "and" if " and " in lowered else "or" if " or " in lowered else "and"
+    if " and " in lowered and " or " in lowered:
+        raise ValueError(f"划型条件不能同时含 and 与 or: {text!r}")
+    parts = re.split(r"\s+(?:and|or)\s+", lowered)
+    terms = []
+    for part in parts:
+        m = _TERM.match(part)
+        if not m:
+            raise ValueError(f"无法解析划型条件: {part!r}")
+        terms.append(Term(m.group(1), m.group(2), int(m.group(3))))
+    return Condition(joiner, tuple(terms))
+
+
+@dataclass(frozen=True)
+class IndustryStandard:
+    """One industry group's thresholds (one row of the 300号 table)."""
+
+    industry: str
+    scope: str
+    sme_if: Condition
+    medium_if: Condition
+    small_if: Condition
+    micro_if: Condition
+
+    @property
+    def variables(self) -> frozenset[str]:
+        return self.sme_if.variables | self.medium_if.variables | self.small_if.variables
+
+
+@dataclass(frozen=True)
+class _Scope:
+    section: str
+    lo: str  # digit prefix lower bound ('' = whole section)
+    hi: str
+
+    def matches(self, code: str) -> bool:
+        if code[0] != self.section:
+            return False
+        if not self.lo:
+            return True
+        digits = code[1 : 1 + len(self.lo)]
+        return len(digits) == len(self.lo) and self.lo <= digits <= self.hi
+
+    @property
+    def specificity(self) -> int:
+        return len(self.lo)
+
+
+def _parse_scopes(scope: str) -> list[_Scope]:
+    scopes: list[_Scope] = []
+    for part in scope.split(","):
+        part = part.strip()
+        if "-" in part:
+            a, b = part.split("-")
+            scopes.append(_Scope(a[0], a[1:], b[1:]))
+        else:
+            scopes.append(_Scope(part[0], part[1:], part[1:]))
+    return scopes
+
+
+@cache
+def standards() -> tuple[tuple[IndustryStandard, tuple[_Scope, ...]], ...]:
+    """All industry standards with their GB/T 4754 scopes; the catch-all row has no scope."""
+    rows = []
+    for r in read_reference_csv("sme_size_standards.csv"):
+        std = IndustryStandard(
+            industry=r["industry"],
+            scope=r["gbt4754_2017_scope"],
+            sme_if=parse_condition(r["sme_if"]),
+            medium_if=parse_condition(r["medium_if"]),
+            small_if=parse_condition(r["small_if"]),
+            micro_if=parse_condition(r["micro_if"]),
+        )
+        scopes = () if r["gbt4754_2017_scope"].startswith("(") else tuple(_parse_scopes(r["gbt4754_2017_scope"]))
+        rows.append((std, scopes))
+    return tuple(rows)
+
+
+def industry_standard(industry_code: str) -> IndustryStandard:
+    """The 300号 industry group for a GB/T 4754-2017 code (most specific scope wins)."""
+    code = industry_code.strip().upper()
+    if not INDUSTRY_CODE.match(code):
+        raise ValueError(f"行业代码格式应为门类字母加2–4位数字（如 C3976）: {industry_code!r}")
+    best: tuple[int, IndustryStandard] | None = None
+    fallback = None
+    for std, scopes in standards():
+        if not scopes:
+            fallback = std
+            continue
+        for scope in scopes:
+            if scope.matches(code) and (best is None or scope.specificity > best[0]):
+                best = (scope.specificity, std)
+    if best is not None:
+        return best[1]
+    assert fallback is not None
+    return fallback
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    """The size class (``None`` when undecided), whether it is an SME, and what was used."""
+
+    industry: str
+    size_class: str | None
+    is_sme: Tri
+    inputs: dict[str, int | None]
+    missing: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return SIZE_LABELS.get(self.size_class or "", "未知")
+
+
+VAR_LABELS = {"E": "从业人员", "R": "营业收入（万元）", "A": "资产总额（万元）"}
+
+
+def classify_size(
+    industry_code: str | None,
+    employees: int | None,
+    revenue_wan: int | None,
+    assets_wan: int | None,
+) -> SizeResult:
+    """Classify under 300号: large/medium/small must meet all lower bounds (下划一档); micro needs one."""
+    if industry_code is None:
+        return SizeResult("未知行业", None, None, {}, ("industry_code",))
+    std = industry_standard(industry_code)
+    values: dict[str, int | None] = {"E": employees, "R": revenue_wan, "A": assets_wan}
+    used = {v: values[v] for v in sorted(std.variables)}
+    missing = tuple(v for v, x in used.items() if x is None)
+    is_sme = std.sme_if.evaluate(values)
+    large = tri_not(is_sme)
+    medium = std.medium_if.evaluate(values)
+    small = std.small_if.evaluate(values)
+    size: str | None = None
+    # Cascade: the first class whose condition is certainly true, provided every class above is certainly false.
+    if large is True:
+        size = "large"
+    elif large is False:
+        if medium is True:
+            size = "medium"
+        elif medium is False:
+            if small is True:
+                size = "small"
+            elif small is False:
+                size = "micro"
+    return SizeResult(std.industry, size, is_sme, used, missing)
+
+
+def fen_to_wan_floor(fen: int | None) -> int | None:
+    """Fen → whole 万元 rounded down, for comparisons with 300号 bounds (which are whole 万元).
+
+    Comparing ``floor(x) >= n`` equals ``x >= n`` for whole-number bounds, and ``floor(x) < n`` equals
+    ``x < n``, so rounding down loses nothing.
+    """
+    return None if fen is None else fen // 1_000_000

@@ -1,0 +1,280 @@
+"""The columnar form of the enterprise database: one Polars table per kind of fact.
+
+Every evaluation path — one profile from ``srdi assess``, the whole database for ``srdi screen``, a million
+synthetic enterprises in a benchmark — first becomes these ``Tables`` and then runs the same column-wise
+rules. Use ``tables_from_profiles`` for exchange-format profiles; the database and the demo generator produce
+the same schemas directly. ``eid`` is a row key local to one ``Tables`` value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import polars as pl
+
+from srdi.domain.exchange import Profile
+
+DEC = pl.Decimal(20, 9)
+
+ENTERPRISE_SCHEMA: dict[str, Any] = {
+    "eid": pl.Int64,
+    "uscc": pl.String,
+    "name": pl.String,
+    "district": pl.String,
+    "industry_code": pl.String,
+    "founded_on": pl.Date,
+    "registered_in_zhejiang": pl.Boolean,
+    "niche_since_year": pl.Int32,
+    "ecosystem": pl.String,
+    "ip_class1": pl.Int64,
+    "ip_class1_self_developed": pl.Int64,
+    "ip_class1_high_value": pl.Int64,
+    "ip_class2": pl.Int64,
+    "ip_invention_patents": pl.Int64,
+    "mp_strategic_emerging": pl.Boolean,
+    "mp_chain_role": pl.String,
+    "mp_pin_field": pl.String,
+    "mp_products_count": pl.Int64,
+    "mp_niche_market_share": DEC,
+    "mp_national_rank": pl.Int64,
+    "mp_global_rank": pl.Int64,
+    "digital_level": pl.Int32,
+    "q_provincial_quality_award": pl.Boolean,
+    "q_qms_certified": pl.Boolean,
+    "q_own_brand": pl.Boolean,
+    "q_drafted_standards": pl.Boolean,
+    "rd_institution_level": pl.String,
+    "info_system_core_business": pl.Boolean,
+    "management_or_foreign_product_cert": pl.Boolean,
+    "international_cert": pl.Boolean,
+    "zj_featured_points": pl.Int32,
+    "c_major_accident_3y": pl.Boolean,
+    "c_dishonest": pl.Boolean,
+    "c_abnormal_operation": pl.Boolean,
+    "c_restricted_products": pl.Boolean,
+    "c_bank_rating_ok": pl.Boolean,
+    "titles_known": pl.Boolean,
+    "awards_known": pl.Boolean,
+    "contests_known": pl.Boolean,
+    "equity_known": pl.Boolean,
+    "certifications_known": pl.Boolean,
+}
+
+YEAR_SCHEMA: dict[str, Any] = {
+    "eid": pl.Int64,
+    "year": pl.Int32,
+    "operating_revenue_fen": pl.Int64,
+    "main_business_revenue_fen": pl.Int64,
+    "rd_expense_fen": pl.Int64,
+    "net_profit_fen": pl.Int64,
+    "total_assets_fen": pl.Int64,
+    "total_liabilities_fen": pl.Int64,
+    "employees": pl.Int64,
+    "rd_staff": pl.Int64,
+}
+FIGURES = tuple(k for k in YEAR_SCHEMA if k not in ("eid", "year"))
+
+TITLE_SCHEMA: dict[str, Any] = {"eid": pl.Int64, "kind": pl.String, "valid_from": pl.Date, "valid_to": pl.Date}
+AWARD_SCHEMA: dict[str, Any] = {
+    "eid": pl.Int64,
+    "level": pl.String,
+    "kind": pl.String,
+    "rank": pl.Int64,
+    "date": pl.Date,
+}
+CONTEST_SCHEMA: dict[str, Any] = {"eid": pl.Int64, "kind": pl.String, "group": pl.String, "date": pl.Date}
+EQUITY_SCHEMA: dict[str, Any] = {
+    "eid": pl.Int64,
+    "date": pl.Date,
+    "amount_fen": pl.Int64,
+    "qualified_investor": pl.Boolean,
+}
+CERT_SCHEMA: dict[str, Any] = {
+    "eid": pl.Int64,
+    "tier": pl.String,
+    "recognized_on": pl.Date,
+    "expires_on": pl.Date,
+    "revoked_on": pl.Date,
+}
+EVENT_SCHEMA: dict[str, Any] = {
+    "eid": pl.Int64,
+    "seq": pl.Int64,
+    "kind": pl.String,
+    "date": pl.Date,
+    "contract_date": pl.Date,
+    "key": pl.String,
+    "tier": pl.String,
+    "industry": pl.String,
+    "total_investment_fen": pl.Int64,
+    "eligible_investment_since_2023_fen": pl.Int64,
+    "eligible_investment_fen": pl.Int64,
+    "principal_fen": pl.Int64,
+    "annual_rate": DEC,
+    "term_months": pl.Int64,
+    "interest_paid_fen": pl.Int64,
+    "guarantee_fee_rate": DEC,
+    "list": pl.String,
+    "year": pl.Int32,
+    "amount_fen": pl.Int64,
+}
+
+SCHEMAS = {
+    "enterprises": ENTERPRISE_SCHEMA,
+    "years": YEAR_SCHEMA,
+    "titles": TITLE_SCHEMA,
+    "awards": AWARD_SCHEMA,
+    "contests": CONTEST_SCHEMA,
+    "equity": EQUITY_SCHEMA,
+    "certifications": CERT_SCHEMA,
+    "events": EVENT_SCHEMA,
+}
+
+
+@dataclass
+class Tables:
+    """All facts of a set of enterprises, one Polars table per kind."""
+
+    enterprises: pl.DataFrame
+    years: pl.DataFrame
+    titles: pl.DataFrame
+    awards: pl.DataFrame
+    contests: pl.DataFrame
+    equity: pl.DataFrame
+    certifications: pl.DataFrame
+    events: pl.DataFrame
+
+    def __len__(self) -> int:
+        return self.enterprises.height
+
+    @classmethod
+    def empty(cls) -> Tables:
+        return cls(**{name: pl.DataFrame(schema=schema) for name, schema in SCHEMAS.items()})
+
+    def conform(self) -> Tables:
+        """Cast every table to its schema (columns in schema order; missing columns become null)."""
+        out = {}
+        for f in fields(self):
+            df: pl.DataFrame = getattr(self, f.name)
+            schema = SCHEMAS[f.name]
+            cols = [
+                (pl.col(c).cast(t) if c in df.columns else pl.lit(None, dtype=t)).alias(c) for c, t in schema.items()
+            ]
+            out[f.name] = df.select(cols) if df.height or df.width else pl.DataFrame(schema=schema)
+        return Tables(**out)
+
+    def take(self, eids: Sequence[int]) -> Tables:
+        """The subset of enterprises with these eids (keys unchanged)."""
+        keep = pl.Series("eid", list(eids), dtype=pl.Int64)
+        return Tables(**{f.name: getattr(self, f.name).filter(pl.col("eid").is_in(keep.implode())) for f in fields(self)})
+
+
+_ENT_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("name", ("name",)),
+    ("district", ("district",)),
+    ("industry_code", ("industry_code",)),
+    ("founded_on", ("founded_on",)),
+    ("registered_in_zhejiang", ("registered_in_zhejiang",)),
+    ("niche_since_year", ("niche_since_year",)),
+    ("ecosystem", ("ecosystem",)),
+    ("ip_class1", ("ip", "class1")),
+    ("ip_class1_self_developed", ("ip", "class1_self_developed")),
+    ("ip_class1_high_value", ("ip", "class1_high_value")),
+    ("ip_class2", ("ip", "class2")),
+    ("ip_invention_patents", ("ip", "invention_patents")),
+    ("mp_strategic_emerging", ("main_product", "strategic_emerging")),
+    ("mp_chain_role", ("main_product", "chain_role")),
+    ("mp_pin_field", ("main_product", "pin_field")),
+    ("mp_products_count", ("main_product", "products_count")),
+    ("mp_niche_market_share", ("main_product", "niche_market_share")),
+    ("mp_national_rank", ("main_product", "national_rank")),
+    ("mp_global_rank", ("main_product", "global_rank")),
+    ("digital_level", ("digital_level",)),
+    ("q_provincial_quality_award", ("quality", "provincial_quality_award")),
+    ("q_qms_certified", ("quality", "qms_certified")),
+    ("q_own_brand", ("quality", "own_brand")),
+    ("q_drafted_standards", ("quality", "drafted_standards")),
+    ("rd_institution_level", ("rd_institution_level",)),
+    ("info_system_core_business", ("info_system_core_business",)),
+    ("management_or_foreign_product_cert", ("management_or_foreign_product_cert",)),
+    ("international_cert", ("international_cert",)),
+    ("zj_featured_points", ("zj_featured_points",)),
+    ("c_major_accident_3y", ("compliance", "major_accident_3y")),
+    ("c_dishonest", ("compliance", "dishonest")),
+    ("c_abnormal_operation", ("compliance", "abnormal_operation")),
+    ("c_restricted_products", ("compliance", "restricted_products")),
+    ("c_bank_rating_ok", ("compliance", "bank_rating_ok")),
+)
+
+_EVENT_FIELDS = tuple(k for k in EVENT_SCHEMA if k not in ("eid", "seq", "key"))
+_EVENT_KEY_FIELD = {
+    "tech_renovation": "project_id",
+    "digital_transformation": "project_id",
+    "loan": "loan_id",
+    "scene_award": "scene_id",
+}
+
+
+def _path(profile: Profile, path: tuple[str, ...]) -> Any:
+    obj: Any = profile
+    for key in path:
+        if obj is None:
+            return None
+        obj = getattr(obj, key)
+    return obj
+
+
+def tables_from_profiles(profiles: Sequence[Profile]) -> Tables:
+    """Tables for exchange-format profiles; ``eid`` is the profile's position in the sequence."""
+    ent_rows: list[dict[str, Any]] = []
+    years: list[dict[str, Any]] = []
+    lists: dict[str, list[dict[str, Any]]] = {k: [] for k in ("titles", "awards", "contests", "equity", "certifications")}
+    events: list[dict[str, Any]] = []
+    for eid, p in enumerate(profiles):
+        row: dict[str, Any] = {"eid": eid, "uscc": p.uscc}
+        for col, path in _ENT_PATHS:
+            row[col] = _path(p, path)
+        row["titles_known"] = p.titles is not None
+        row["awards_known"] = p.awards is not None
+        row["contests_known"] = p.contests is not None
+        row["equity_known"] = p.equity_financing is not None
+        row["certifications_known"] = p.certifications is not None
+        ent_rows.append(row)
+        for key, fin in (p.financials or {}).items():
+            years.append({"eid": eid, "year": int(key), **fin.model_dump()})
+        for t in p.titles or []:
+            lists["titles"].append({"eid": eid, **t.model_dump()})
+        for a in p.awards or []:
+            lists["awards"].append({"eid": eid, **a.model_dump()})
+        for c in p.contests or []:
+            lists["contests"].append({"eid": eid, **c.model_dump()})
+        for e in p.equity_financing or []:
+            lists["equity"].append({"eid": eid, **e.model_dump()})
+        for c in p.certifications or []:
+            lists["certifications"].append(
+                {"eid": eid, "tier": c.tier, "recognized_on": c.recognized_on, "expires_on": c.expires_on,
+                 "revoked_on": c.revoked_on}
+            )
+        for seq, ev in enumerate(p.events or []):
+            data = ev.model_dump()
+            row = {"eid": eid, "seq": seq, "key": data.get(_EVENT_KEY_FIELD.get(ev.kind, ""), None)}
+            for f in _EVENT_FIELDS:
+                row[f] = data.get(f)
+            events.append(row)
+
+    def frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+        if not rows:
+            return pl.DataFrame(schema=schema)
+        return pl.DataFrame({c: [r.get(c) for r in rows] for c in schema}, schema=schema)
+
+    return Tables(
+        enterprises=frame(ent_rows, ENTERPRISE_SCHEMA),
+        years=frame(years, YEAR_SCHEMA),
+        titles=frame(lists["titles"], TITLE_SCHEMA),
+        awards=frame(lists["awards"], AWARD_SCHEMA),
+        contests=frame(lists["contests"], CONTEST_SCHEMA),
+        equity=frame(lists["equity"], EQUITY_SCHEMA),
+        certifications=frame(lists["certifications"], CERT_SCHEMA),
+        events=frame(events, EVENT_SCHEMA),
+    )

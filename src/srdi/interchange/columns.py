@@ -1,0 +1,118 @@
+"""The flat (spreadsheet) form of the exchange format: one row per enterprise-year.
+
+Columns are named after the exchange-format fields: top-level fields by name (``uscc``), nested ones with a
+dot (``ip.class1``), yearly figures by their field name next to a ``year`` column, and lists
+(``certifications`` …) as JSON text in one cell. ``contact.*`` columns carry one contact person (not part of
+the JSON exchange format). Chinese labels are accepted as headers too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    """One spreadsheet column: its header, Chinese label, value kind and where it goes."""
+
+    name: str
+    label: str
+    kind: str  # text | int | fen | bool | date | decimal | json | choice
+    level: str  # enterprise | year | contact
+    choices: tuple[str, ...] = ()
+    example: str = ""
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(self.name.split("."))
+
+
+E, Y, C = "enterprise", "year", "contact"
+
+COLUMNS: tuple[Column, ...] = (
+    Column("uscc", "统一社会信用代码", "text", E, example="91330106MA2B0CDE1X"),
+    Column("uscc_override_reason", "校验位例外说明", "text", E),
+    Column("name", "企业名称", "text", E, example="杭州某某科技有限公司"),
+    Column("district", "区县代码", "text", E, example="330106"),
+    Column("industry_code", "行业代码", "text", E, example="C3976"),
+    Column("founded_on", "成立日期", "date", E, example="2012-05-01"),
+    Column("registered_in_zhejiang", "浙江省注册", "bool", E, example="是"),
+    Column("niche_since_year", "进入细分市场年份", "int", E, example="2013"),
+    Column(
+        "ecosystem",
+        "产业生态圈",
+        "choice",
+        E,
+        ("smart_iot", "biomedicine", "high_end_equipment", "new_materials", "green_energy"),
+        "smart_iot",
+    ),
+    Column("year", "年度", "int", Y, example="2024"),
+    Column("operating_revenue_fen", "营业收入（分）", "fen", Y, example="120000000"),
+    Column("main_business_revenue_fen", "主营业务收入（分）", "fen", Y),
+    Column("rd_expense_fen", "研发费用（分）", "fen", Y),
+    Column("net_profit_fen", "净利润（分）", "fen", Y),
+    Column("total_assets_fen", "资产总额（分）", "fen", Y),
+    Column("total_liabilities_fen", "负债总额（分）", "fen", Y),
+    Column("employees", "从业人员", "int", Y),
+    Column("rd_staff", "研发人员", "int", Y),
+    Column("ip.class1", "Ⅰ类知识产权", "int", E),
+    Column("ip.class1_self_developed", "自主研发Ⅰ类知识产权", "int", E),
+    Column("ip.class1_high_value", "高价值Ⅰ类知识产权", "int", E),
+    Column("ip.class2", "Ⅱ类知识产权", "int", E),
+    Column("ip.invention_patents", "发明专利", "int", E),
+    Column("main_product.strategic_emerging", "主导产品属战略性新兴产业", "bool", E),
+    Column(
+        "main_product.chain_role",
+        "产业链地位",
+        "choice",
+        E,
+        ("key_link_breakthrough", "six_foundations_or_chain_supplier", "none"),
+    ),
+    Column(
+        "main_product.pin_field",
+        "主导产品所属领域",
+        "choice",
+        E,
+        ("six_foundations", "manufacturing_power_key_industry", "cyber_power", "none"),
+    ),
+    Column("main_product.products_count", "主导产品数", "int", E),
+    Column("main_product.niche_market_share", "细分市场占有率", "decimal", E, example="0.12"),
+    Column("main_product.national_rank", "全国排名", "int", E),
+    Column("main_product.global_rank", "全球排名", "int", E),
+    Column("digital_level", "数字化水平等级", "int", E),
+    Column("quality.provincial_quality_award", "省级以上质量奖", "bool", E),
+    Column("quality.qms_certified", "质量管理体系认证", "bool", E),
+    Column("quality.own_brand", "自主品牌", "bool", E),
+    Column("quality.drafted_standards", "参与标准制修订", "bool", E),
+    Column(
+        "rd_institution_level",
+        "研发机构级别",
+        "choice",
+        E,
+        ("national", "provincial", "municipal", "below_municipal", "none"),
+    ),
+    Column("info_system_core_business", "核心业务信息系统支撑", "bool", E),
+    Column("management_or_foreign_product_cert", "管理体系或境外产品认证", "bool", E),
+    Column("international_cert", "国际认证", "bool", E),
+    Column("zj_featured_points", "特色化指标得分", "int", E),
+    Column("compliance.major_accident_3y", "近三年重大事故", "bool", E),
+    Column("compliance.dishonest", "严重失信", "bool", E),
+    Column("compliance.abnormal_operation", "经营异常", "bool", E),
+    Column("compliance.restricted_products", "限制或淘汰类产品", "bool", E),
+    Column("compliance.bank_rating_ok", "银行信用评级A级以上或无不良记录", "bool", E),
+    Column("titles", "资质称号（JSON）", "json", E, example='[{"kind":"high_tech_enterprise","valid_from":"2023-12-01","valid_to":"2026-11-30"}]'),
+    Column("awards", "获奖（JSON）", "json", E),
+    Column("contests", "赛事（JSON）", "json", E),
+    Column("equity_financing", "股权融资（JSON）", "json", E),
+    Column("certifications", "梯度认定（JSON）", "json", E, example='[{"tier":"srdi_sme","recognized_on":"2023-01-15"}]'),
+    Column("events", "政策事件（JSON）", "json", E),
+    Column("contact.name", "联系人姓名", "text", C),
+    Column("contact.position", "联系人职务", "text", C),
+    Column("contact.phone", "联系人电话", "text", C),
+    Column("contact.id_number", "联系人身份证号", "text", C),
+)
+
+BY_NAME = {c.name: c for c in COLUMNS}
+BY_HEADER = {**BY_NAME, **{c.label: c for c in COLUMNS}}
+YEAR_FIELDS = tuple(c.name for c in COLUMNS if c.level == Y and c.name != "year")
+LIST_FIELDS = ("titles", "awards", "contests", "equity_financing", "certifications", "events")

@@ -1,0 +1,235 @@
+"""Turning spreadsheet rows into exchange-format records, with an error for every bad cell.
+
+``parse_rows`` reads each cell by its column's kind and groups the rows of one enterprise (same ``uscc``)
+into one record. Every error names the row, the column, the offending value and the reason, in Chinese;
+enterprise-level values that differ between the rows of one enterprise are errors too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from srdi.interchange.columns import BY_HEADER, Column
+from srdi.interchange.readers import RawRow
+
+TRUE_WORDS = {"true", "是", "y", "yes", "1", "有", "√"}
+FALSE_WORDS = {"false", "否", "n", "no", "0", "无", "×"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in the file: row (or record) number, column (field), offending value and reason."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+    uscc: str = ""
+
+    def message(self, unit: str = "行") -> str:
+        where = f"第{self.row}{unit}" if self.row else "文件"
+        col = f"「{self.column}」" if self.column else ""
+        val = f"值 {self.value!r}：" if self.value not in ("", None) else ""
+        return f"{where}{col}{val}{self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason, "uscc": self.uscc}
+
+
+@dataclass
+class SourceRecord:
+    """One enterprise's data gathered from one or more rows (or one JSON record)."""
+
+    uscc: str
+    rows: list[int]
+    data: dict[str, Any]
+    contact: dict[str, str] | None = None
+    row_of_year: dict[str, int] = field(default_factory=dict)
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its column's kind."""
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_cell(column: Column, value: Any) -> Any:
+    """A cell's value as the exchange format expects it; ``None`` for an empty cell (unknown)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    kind = column.kind
+    if kind == "text":
+        return _text(value)
+    if kind in ("int", "fen"):
+        if isinstance(value, bool):
+            raise CellError("应为整数")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise CellError("应为整数（金额单位为分，不能有小数）" if kind == "fen" else "应为整数")
+            return int(value)
+        text = str(value).strip().replace(",", "")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise CellError("应为整数") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise CellError("应为整数（金额单位为分，不能有小数）" if kind == "fen" else "应为整数")
+        return int(number)
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        word = _text(value).lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise CellError("应为 是/否（或 true/false）")
+    if kind == "date":
+        if isinstance(value, datetime):
+            return value.date().isoformat()
+        if isinstance(value, date):
+            return value.isoformat()
+        text = _text(value).replace("/", "-")
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise CellError("日期格式应为 YYYY-MM-DD") from None
+    if kind == "decimal":
+        if isinstance(value, bool):
+            raise CellError("应为数值")
+        text = repr(value) if isinstance(value, float) else _text(value)
+        if text.endswith("%"):
+            try:
+                return str(Decimal(text[:-1]) / 100)
+            except InvalidOperation:
+                raise CellError("应为数值（如 0.12 或 12%）") from None
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise CellError("应为数值（如 0.12 或 12%）") from None
+        if not number.is_finite():
+            raise CellError("应为有限数值")
+        return str(number)
+    if kind == "choice":
+        text = _text(value)
+        if text not in column.choices:
+            raise CellError(f"应为以下之一：{'、'.join(column.choices)}")
+        return text
+    if kind == "json":
+        text = _text(value)
+        try:
+            parsed = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise CellError(f"应为 JSON 列表（{exc.msg}）") from None
+        if not isinstance(parsed, list):
+            raise CellError("应为 JSON 列表（以 [ 开头）")
+        return parsed
+    raise CellError(f"未知列类型 {kind}")
+
+
+def _set_path(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = target
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+
+
+def _get_path(target: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = target
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def parse_rows(rows: Iterable[RawRow]) -> tuple[list[SourceRecord], list[RowError], list[str]]:
+    """Records grouped by USCC, cell errors, and unknown headers (reported once)."""
+    records: dict[str, SourceRecord] = {}
+    errors: list[RowError] = []
+    unknown_headers: list[str] = []
+    header_checked = False
+    for raw in rows:
+        if not header_checked:
+            unknown_headers = [h for h in raw.cells if h not in BY_HEADER]
+            header_checked = True
+        values: dict[str, Any] = {}
+        row_errors = []
+        for header, cell in raw.cells.items():
+            column = BY_HEADER.get(header)
+            if column is None:
+                continue
+            try:
+                values[column.name] = parse_cell(column, cell)
+            except CellError as exc:
+                row_errors.append(RowError(raw.number, column.name, _text(cell)[:80], str(exc)))
+        uscc = (values.get("uscc") or "").upper()
+        for e in row_errors:
+            errors.append(RowError(e.row, e.column, e.value, e.reason, uscc))
+        if not uscc:
+            errors.append(RowError(raw.number, "uscc", "", "缺少统一社会信用代码"))
+            continue
+        if row_errors:
+            continue
+        record = records.get(uscc)
+        if record is None:
+            record = records[uscc] = SourceRecord(uscc=uscc, rows=[], data={"uscc": uscc})
+        record.rows.append(raw.number)
+        _merge_row(record, raw.number, values, errors)
+    return list(records.values()), errors, unknown_headers
+
+
+def _merge_row(record: SourceRecord, number: int, values: dict[str, Any], errors: list[RowError]) -> None:
+    year = values.get("year")
+    figures = {}
+    contact = {}
+    for name, value in values.items():
+        column = BY_HEADER[name]
+        if name in ("uscc", "year") or value is None:
+            continue
+        if column.level == "year":
+            figures[name] = value
+        elif column.level == "contact":
+            contact[name.split(".", 1)[1]] = value
+        else:
+            existing = _get_path(record.data, column.path)
+            if existing is not None and existing != value:
+                errors.append(
+                    RowError(
+                        number,
+                        name,
+                        _text(value)[:80],
+                        f"与同一企业第{record.rows[0]}行的值 {_text(existing)[:40]!r} 不一致",
+                        record.uscc,
+                    )
+                )
+                continue
+            _set_path(record.data, column.path, value)
+    if figures:
+        if year is None:
+            errors.append(RowError(number, "year", "", "填写了年度数据但缺少年度", record.uscc))
+        else:
+            key = str(year)
+            if key in record.row_of_year:
+                errors.append(
+                    RowError(number, "year", key, f"同一企业的 {key} 年度已在第{record.row_of_year[key]}行出现", record.uscc)
+                )
+            else:
+                record.row_of_year[key] = number
+                record.data.setdefault("financials", {})[key] = figures
+    if contact:
+        if record.contact and record.contact != contact:
+            errors.append(RowError(number, "contact.name", contact.get("name", ""), "同一企业的联系人信息不一致", record.uscc))
+        else:
+            record.contact = contact

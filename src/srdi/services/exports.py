@@ -1,0 +1,138 @@
+"""Exporting enterprises the user may see, as exchange-format JSON or as CSV/XLSX (escaped, PII masked).
+
+Use ``export_enterprises`` from every export path (page, API, CLI): it applies the user's scope, audits the
+export, and returns the file bytes. ``profiles_from_db`` assembles profiles in bulk for any queryset.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from srdi.db.mapping import LISTS, MODEL_FIELDS, YEAR_FIELDS, build_profile
+from srdi.db.models import AuditAction, Contact, Enterprise, EnterpriseYear, Event, User
+from srdi.domain.masking import mask_id_number, mask_name, mask_phone
+from srdi.interchange.writers import profile_rows, template_help, write_csv, write_xlsx
+from srdi.services import audit, scoping
+from srdi.services.enterprise_writer import LIST_MODELS
+
+CONTENT_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+CHUNK = 2000
+
+
+class ExportError(ValueError):
+    """The export cannot be made (bad format, no permission)."""
+
+
+@dataclass
+class ExportFile:
+    """The export's bytes, suggested file name and content type, and how many enterprises it holds."""
+
+    content: bytes
+    filename: str
+    content_type: str
+    count: int
+
+
+def profiles_from_db(
+    queryset: QuerySet[Enterprise], *, with_contacts: bool = False
+) -> Iterator[tuple[dict[str, Any], dict[str, str] | None]]:
+    """(profile JSON, first contact) for each enterprise, read in chunks of 2,000."""
+    ids = list(queryset.order_by("uscc").values_list("pk", flat=True))
+    flags = [flag for flag, _ in LISTS.values()]
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        ents = {e["id"]: e for e in Enterprise.objects.filter(pk__in=part).values("id", "uscc", *MODEL_FIELDS, *flags)}
+        years: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for y in EnterpriseYear.objects.filter(enterprise_id__in=part).values("enterprise_id", "year", *YEAR_FIELDS):
+            years[y["enterprise_id"]].append(y)
+        lists: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        for name, model in LIST_MODELS.items():
+            fields = LISTS[name][1]
+            for row in model.objects.filter(enterprise_id__in=part).order_by("id").values("enterprise_id", *fields):
+                lists[row["enterprise_id"]][name].append(row)
+        events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for ev in Event.objects.filter(enterprise_id__in=part).order_by("date", "id").values("enterprise_id", "payload"):
+            events[ev["enterprise_id"]].append(ev)
+        contacts: dict[int, dict[str, str]] = {}
+        if with_contacts:
+            for c in Contact.objects.filter(enterprise_id__in=part).order_by("id").values(
+                "enterprise_id", "name", "position", "phone", "id_number"
+            ):
+                contacts.setdefault(c["enterprise_id"], c)
+        for eid in part:
+            ent = ents[eid]
+            profile = build_profile(ent, years.get(eid, []), lists.get(eid, {}), events.get(eid))
+            yield profile, contacts.get(eid)
+
+
+def _masked(contact: dict[str, str] | None) -> dict[str, str] | None:
+    if not contact:
+        return None
+    return {
+        "name": mask_name(contact.get("name")),
+        "position": contact.get("position", ""),
+        "phone": mask_phone(contact.get("phone")),
+        "id_number": mask_id_number(contact.get("id_number")),
+    }
+
+
+def export_enterprises(
+    user: User | None,
+    file_format: str,
+    *,
+    district: str | None = None,
+    queryset: QuerySet[Enterprise] | None = None,
+    ip: str = "",
+) -> ExportFile:
+    """Export what the user may see (``user=None`` is the system itself, e.g. a CLI run by an operator)."""
+    if file_format not in CONTENT_TYPES:
+        raise ExportError(f"不支持的导出格式 {file_format!r}（可选 json、csv、xlsx）")
+    if user is not None:
+        verdict = scoping.can_export(user)
+        if not verdict:
+            raise ExportError(verdict.reason)
+        base = scoping.enterprises_for(user)
+    else:
+        base = Enterprise.objects.all()
+    qs = base if queryset is None else base.filter(pk__in=queryset.values("pk"))
+    if district:
+        qs = qs.filter(district_id=district)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    count = qs.count()
+    if file_format == "json":
+        profiles = [p for p, _ in profiles_from_db(qs)]
+        content = json.dumps(profiles, ensure_ascii=False, indent=1).encode("utf-8")
+    else:
+        rows = (row for p, c in profiles_from_db(qs, with_contacts=True) for row in profile_rows(p, _masked(c)))
+        content = write_csv(rows) if file_format == "csv" else write_xlsx(rows)
+    audit.record(
+        AuditAction.EXPORT,
+        user,
+        object_type="enterprise",
+        object_repr=f"导出 {count} 家企业（{file_format}）",
+        new={"format": file_format, "district": district, "count": count},
+        ip_address=ip,
+    )
+    return ExportFile(content, f"srdi-enterprises-{stamp}.{file_format}", CONTENT_TYPES[file_format], count)
+
+
+def import_template(file_format: str) -> ExportFile:
+    """The blank import template (CSV or XLSX with a help sheet)."""
+    if file_format == "csv":
+        return ExportFile(write_csv([]), "srdi-import-template.csv", CONTENT_TYPES["csv"], 0)
+    if file_format == "xlsx":
+        return ExportFile(
+            write_xlsx([], help_rows=template_help()), "srdi-import-template.xlsx", CONTENT_TYPES["xlsx"], 0
+        )
+    raise ExportError("模板格式可选 csv 或 xlsx")

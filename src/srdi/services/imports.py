@@ -1,0 +1,250 @@
+"""Importing enterprise data from JSON, CSV or XLSX: validate every row first, then write all or nothing.
+
+Use ``import_file``. Default all-or-nothing: one bad row and nothing is written (the batch is recorded as
+rejected with its report). ``partial=True`` writes the valid records and reports the others. Importing the
+same file again changes nothing. Hostile files are refused by ``srdi.interchange.safety`` before parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from srdi.db.models import AuditAction, ImportBatch, User
+from srdi.domain.exchange import RecordError, parse_profile
+from srdi.interchange.readers import FileFormatError, read_csv_rows, read_json_records, read_xlsx_rows
+from srdi.interchange.rows import RowError, SourceRecord, parse_rows
+from srdi.interchange.safety import MAX_FILE_BYTES, UnsafeFile, check_upload
+from srdi.services import audit, scoping
+from srdi.services.enterprise_writer import Incoming, WriteStats, write_profiles
+
+MAX_REPORTED_ERRORS = 1000
+
+
+@dataclass
+class ImportResult:
+    """The outcome of an import, for the page, the CLI and the audit log."""
+
+    status: str
+    file_format: str
+    rows_total: int = 0
+    records_total: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    unknown_headers: list[str] = field(default_factory=list)
+    stats: WriteStats = field(default_factory=WriteStats)
+    batch_id: int | None = None
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (ImportBatch.Status.APPLIED, ImportBatch.Status.NOOP) and not self.errors
+
+    @property
+    def unit(self) -> str:
+        return "条" if self.file_format == "json" else "行"
+
+    def error_messages(self) -> list[str]:
+        return [e.message(self.unit) for e in self.errors]
+
+
+def _map_problem(record: SourceRecord, path: str) -> tuple[int, str]:
+    """The spreadsheet row and column a profile field came from."""
+    parts = path.split(".")
+    if parts[0] == "financials" and len(parts) >= 2:
+        year = parts[1]
+        row = record.row_of_year.get(year, record.rows[0] if record.rows else 0)
+        return row, parts[2] if len(parts) > 2 else "year"
+    head = path.split("[", 1)[0]
+    return (record.rows[0] if record.rows else 0), head
+
+
+def _json_records(data: bytes) -> tuple[list[SourceRecord], list[RowError]]:
+    records, errors = [], []
+    for index, raw in enumerate(read_json_records(data), start=1):
+        uscc = str(raw.get("uscc") or "").upper() if isinstance(raw, dict) else ""
+        if not isinstance(raw, dict):
+            errors.append(RowError(index, "", "", "记录应为 JSON 对象"))
+            continue
+        records.append(SourceRecord(uscc=uscc, rows=[index], data=raw))
+    return records, errors
+
+
+def validate(
+    data: bytes, filename: str, *, actor: User | None, max_bytes: int = MAX_FILE_BYTES
+) -> tuple[str, list[tuple[SourceRecord, Incoming]], list[RowError], list[str], int]:
+    """Read and validate a file: (format, valid records, errors, unknown headers, data rows)."""
+    file_format = check_upload(data, filename, max_bytes)
+    unknown: list[str] = []
+    if file_format == "json":
+        records, errors = _json_records(data)
+        rows_total = len(records) + len(errors)
+        # The same USCC twice in one JSON file is ambiguous: refuse the later one.
+        seen: dict[str, int] = {}
+        kept = []
+        for r in records:
+            if r.uscc and r.uscc in seen:
+                errors.append(RowError(r.rows[0], "uscc", r.uscc, f"与第{seen[r.uscc]}条重复", r.uscc))
+                continue
+            seen[r.uscc] = r.rows[0]
+            kept.append(r)
+        records = kept
+    else:
+        if file_format == "xlsx":
+            rows, formulas = read_xlsx_rows(data)
+        else:
+            rows, formulas = read_csv_rows(data), []
+        counted: list[int] = []
+
+        def counting(it):  # type: ignore[no-untyped-def]
+            for r in it:
+                counted.append(r.number)
+                yield r
+
+        records, errors, unknown = parse_rows(counting(rows))
+        rows_total = len(counted)
+        for f in formulas:
+            errors.append(RowError(f.row, f.column, f.formula, "单元格含公式：系统不计算公式，请粘贴为数值后再导入"))
+        if unknown:
+            errors.append(RowError(1, "、".join(unknown[:10]), "", "未知表头（不是交换格式 v1 的字段名），请对照导入模板"))
+    valid: list[tuple[SourceRecord, Incoming]] = []
+    for record in records:
+        try:
+            profile = parse_profile(record.data)
+        except RecordError as exc:
+            for problem in exc.problems:
+                row, column = _map_problem(record, problem.path)
+                if file_format == "json":
+                    column = problem.path
+                value = problem.value if isinstance(problem.value, str | int) else ""
+                errors.append(RowError(row, column, str(value)[:80], problem.reason, record.uscc))
+            continue
+        if actor is not None:
+            verdict = scoping.can_import_for_district(actor, profile.district)
+            if not verdict:
+                errors.append(RowError(record.rows[0], "district", profile.district or "", verdict.reason, record.uscc))
+                continue
+        valid.append((record, Incoming(profile, record.contact)))
+    errors.sort(key=lambda e: (e.row, e.column))
+    return file_format, valid, errors, unknown, rows_total
+
+
+def import_file(
+    data: bytes,
+    filename: str,
+    *,
+    actor: User | None = None,
+    partial: bool = False,
+    max_bytes: int = MAX_FILE_BYTES,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Validate, then write (all or nothing unless ``partial``); always records an import batch."""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        file_format, valid, errors, unknown, rows_total = validate(data, filename, actor=actor, max_bytes=max_bytes)
+    except (UnsafeFile, FileFormatError) as exc:
+        result = ImportResult(status=ImportBatch.Status.REJECTED, file_format="?", message=str(exc))
+        result.errors = [RowError(0, "", "", str(exc))]
+        _record_batch(result, data, filename, digest, actor, partial)
+        return result
+    result = ImportResult(
+        status=ImportBatch.Status.REJECTED,
+        file_format=file_format,
+        rows_total=rows_total,
+        records_total=len(valid),
+        errors=errors,
+        unknown_headers=unknown,
+    )
+    bad_usccs = {e.uscc for e in errors if e.uscc}
+    if partial:
+        # A record with a bad row is written from its good rows only when the bad row was a cell error;
+        # a record that failed as a whole never reached ``valid``.
+        to_write = [inc for _, inc in valid]
+    else:
+        to_write = [] if errors else [inc for _, inc in valid]
+    if to_write:
+        with transaction.atomic():
+            result.status = ImportBatch.Status.APPLIED  # provisional; settled by _finish_batch
+            batch = _record_batch(result, data, filename, digest, actor, partial)
+            result.stats = write_profiles(to_write, actor=actor, batch=batch, progress=progress)
+            changed = result.stats.created + result.stats.updated
+            if errors:
+                result.status = ImportBatch.Status.PARTIAL
+            else:
+                result.status = ImportBatch.Status.APPLIED if changed else ImportBatch.Status.NOOP
+            _finish_batch(batch, result)
+    else:
+        if not errors:
+            result.status = ImportBatch.Status.NOOP
+        _record_batch(result, data, filename, digest, actor, partial)
+    if errors and not partial:
+        result.message = f"发现 {len(errors)} 处错误，未写入任何数据"
+    elif errors:
+        result.message = f"已写入有效记录；{len(errors)} 处错误涉及 {len(bad_usccs) or len(errors)} 家企业，未写入"
+    elif result.status == ImportBatch.Status.NOOP:
+        result.message = "数据与库中一致，没有任何变化"
+    else:
+        result.message = f"新增企业 {result.stats.created} 家，更新 {result.stats.updated} 家"
+    return result
+
+
+def _report(result: ImportResult) -> list[dict[str, Any]]:
+    return [e.as_dict() for e in result.errors[:MAX_REPORTED_ERRORS]]
+
+
+def _record_batch(
+    result: ImportResult,
+    data: bytes,
+    filename: str,
+    digest: str,
+    actor: User | None,
+    partial: bool,
+) -> ImportBatch:
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            actor=actor,
+            filename=filename[:255],
+            sha256=digest,
+            size_bytes=len(data),
+            file_format=result.file_format,
+            partial=partial,
+            status=result.status,
+            rows_total=result.rows_total,
+            rows_invalid=len({(e.row) for e in result.errors}),
+            report=_report(result),
+        )
+        result.batch_id = batch.pk
+        if result.status in (ImportBatch.Status.REJECTED, ImportBatch.Status.NOOP):
+            _audit(batch, result, actor)
+    return batch
+
+
+def _finish_batch(batch: ImportBatch, result: ImportResult) -> None:
+    batch.status = result.status
+    batch.enterprises_created = result.stats.created
+    batch.enterprises_updated = result.stats.updated
+    batch.facts_changed = result.stats.facts_changed
+    batch.save(update_fields=["status", "enterprises_created", "enterprises_updated", "facts_changed"])
+    _audit(batch, result, batch.actor)
+
+
+def _audit(batch: ImportBatch, result: ImportResult, actor: User | None) -> None:
+    audit.record(
+        AuditAction.IMPORT,
+        actor,
+        object_type="import_batch",
+        object_id=str(batch.pk),
+        object_repr=batch.filename,
+        success=result.status != ImportBatch.Status.REJECTED,
+        new={
+            "status": result.status,
+            "rows": result.rows_total,
+            "errors": len(result.errors),
+            "created": result.stats.created,
+            "updated": result.stats.updated,
+            "sha256": batch.sha256,
+        },
+    )

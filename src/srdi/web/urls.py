@@ -1,0 +1,4 @@
+"""Routes of the web pages."""
+
+app_name = "web"
+urlpatterns: list = []
