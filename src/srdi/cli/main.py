@@ -26,7 +26,13 @@ def cli() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    from srdi.cli import commands_contract, commands_data, commands_server  # noqa: F401 - registers commands
+    from srdi.cli import (  # noqa: F401 - importing registers the commands
+        commands_contract,
+        commands_data,
+        commands_demo,
+        commands_server,
+        commands_tokens,
+    )
 
     try:
         cli(standalone_mode=True)

@@ -1,0 +1,1 @@
+"""``srdi demo``: deterministic demo data (registered by the demo module)."""

@@ -1,0 +1,1 @@
+"""``srdi token``: API tokens for system-to-system calls."""
