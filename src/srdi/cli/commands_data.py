@@ -43,7 +43,9 @@ def import_(file: Path, partial: bool, username: str | None, max_errors: int) ->
     for line in messages[:max_errors]:
         click.echo(f"  ✗ {line}", err=True)
     if len(messages) > max_errors:
-        click.echo(f"  … 另有 {len(messages) - max_errors} 处错误（见导入批次 #{result.batch_id} 的报告）", err=True)
+        click.echo(
+            f"  … 另有 {len(messages) - max_errors} 处错误（见导入批次 #{result.batch_id} 的报告）", err=True
+        )
     summary = (
         f"{result.message}（{result.unit}数 {result.rows_total}，错误 {len(result.errors)}，"
         f"批次 #{result.batch_id}，状态 {result.status}）"
@@ -53,12 +55,18 @@ def import_(file: Path, partial: bool, username: str | None, max_errors: int) ->
 
 
 @cli.command()
-@click.option("--format", "file_format", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True)
+@click.option(
+    "--format", "file_format", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True
+)
 @click.option("--district", help="只导出该区县（行政区划代码）")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="输出文件（默认标准输出）")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="输出文件（默认标准输出）"
+)
 @click.option("--template", is_flag=True, help="导出空白导入模板（csv 或 xlsx）")
 @click.option("--as", "username", help="以该用户身份导出（应用其数据范围）")
-def export(file_format: str, district: str | None, output: Path | None, template: bool, username: str | None) -> None:
+def export(
+    file_format: str, district: str | None, output: Path | None, template: bool, username: str | None
+) -> None:
     """导出企业数据（JSON 为交换格式，可再导入；CSV/XLSX 已防公式注入、个人信息脱敏）。"""
     setup_django()
     from srdi.services.exports import ExportError, export_enterprises, import_template

@@ -53,14 +53,23 @@ def serve(host: str, port: int, workers: int) -> None:
 
 @cli.command()
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(
-    ["city_admin", "city_staff", "district_staff", "enterprise", "provider", "auditor"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["city_admin", "city_staff", "district_staff", "enterprise", "provider", "auditor"]),
+)
 @click.option("--district", "district_code", help="区县代码（区县工作人员必填）")
 @click.option("--enterprise", "enterprise_uscc", help="统一社会信用代码（企业用户必填）")
 @click.option("--organisation", default="")
 @click.option("--password", help="不填则提示输入", default=None)
-def createuser(username: str, role: str, district_code: str | None, enterprise_uscc: str | None,
-               organisation: str, password: str | None) -> None:
+def createuser(
+    username: str,
+    role: str,
+    district_code: str | None,
+    enterprise_uscc: str | None,
+    organisation: str,
+    password: str | None,
+) -> None:
     """创建用户。"""
     setup_django()
     from srdi.services.accounts import AccountError, create_user

@@ -30,6 +30,7 @@ def main() -> None:
         commands_contract,
         commands_data,
         commands_demo,
+        commands_rules,
         commands_server,
         commands_tokens,
     )

@@ -9,8 +9,6 @@ name the field, the offending value and the reason. The field names are the cont
 from __future__ import annotations
 
 from datetime import date
-
-Day = date  # alias: several models have a field named ``date``
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -29,6 +27,7 @@ from srdi.domain.size_class import INDUSTRY_CODE
 from srdi.domain.uscc import check_uscc
 
 FORMAT_VERSION = 1
+Day = date  # alias: several models have a field named ``date``
 
 
 def _no_bool(value: Any) -> Any:
@@ -49,16 +48,24 @@ Int = Annotated[int, BeforeValidator(_no_bool)]
 Fen = Annotated[int, BeforeValidator(_no_float_money)]
 NonNegFen = Annotated[int, BeforeValidator(_no_float_money), Field(ge=0)]
 Count = Annotated[int, BeforeValidator(_no_bool), Field(ge=0)]
-Ratio = Annotated[Decimal, BeforeValidator(_no_bool), Field(ge=0, allow_inf_nan=False)]
+Ratio = Annotated[Decimal, BeforeValidator(_no_bool), Field(ge=0, allow_inf_nan=False, decimal_places=9)]
 
 Tier = Literal["innovative_sme", "srdi_sme", "hidden_champion", "little_giant"]
 Ecosystem = Literal["smart_iot", "biomedicine", "high_end_equipment", "new_materials", "green_energy"]
 ChainRole = Literal["key_link_breakthrough", "six_foundations_or_chain_supplier", "none"]
 PinField = Literal["six_foundations", "manufacturing_power_key_industry", "cyber_power", "none"]
 RdLevel = Literal["national", "provincial", "municipal", "below_municipal", "none"]
-TitleKind = Literal["high_tech_enterprise", "tech_innovation_demo", "ip_advantage", "ip_demo", "single_champion"]
+TitleKind = Literal[
+    "high_tech_enterprise", "tech_innovation_demo", "ip_advantage", "ip_demo", "single_champion"
+]
 RenovationIndustry = Literal[
-    "next_gen_it", "high_end_equipment", "biomedicine", "integrated_circuit", "new_energy", "new_materials", "other"
+    "next_gen_it",
+    "high_end_equipment",
+    "biomedicine",
+    "integrated_circuit",
+    "new_energy",
+    "new_materials",
+    "other",
 ]
 
 
@@ -330,7 +337,7 @@ class Profile(_Strict):
             return v
         for key in v:
             if not (len(key) == 4 and key.isdigit() and 1900 <= int(key) <= 2200):
-                raise ValueError(f"年度键应为四位年份（如 \"2024\"），实际为 {key!r}")
+                raise ValueError(f'年度键应为四位年份（如 "2024"），实际为 {key!r}')
         return v
 
     @model_validator(mode="after")
@@ -358,7 +365,8 @@ class FieldProblem(BaseModel):
     reason: str
 
     def message(self) -> str:
-        shown = "" if self.value is None or isinstance(self.value, dict | list) else f"，值 {self.value!r}"
+        value = format(self.value, "f") if isinstance(self.value, Decimal) else self.value
+        shown = "" if value is None or isinstance(value, dict | list) else f"，值 {value!r}"
         return f"字段 {self.path}{shown}：{self.reason}"
 
 
@@ -382,13 +390,15 @@ _TYPE_MESSAGES = {
     "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
     "date_parsing": "日期格式应为 YYYY-MM-DD",
     "date_type": "日期格式应为 YYYY-MM-DD",
-    "decimal_parsing": "应为数值（如 \"0.035\"）",
-    "decimal_type": "应为数值（如 \"0.035\"）",
+    "decimal_parsing": '应为数值（如 "0.035"）',
+    "decimal_type": '应为数值（如 "0.035"）',
     "string_type": "应为文本",
     "list_type": "应为列表",
     "dict_type": "应为对象",
     "model_type": "应为对象",
     "finite_number": "应为有限数值",
+    "decimal_max_places": "小数位过多：最多保留 9 位小数",
+    "decimal_whole_digits": "整数位数过多",
     "union_tag_invalid": "事件类型 kind 不在允许范围内",
     "union_tag_not_found": "事件缺少 kind 字段",
 }
@@ -429,14 +439,18 @@ def describe_errors(exc: ValidationError) -> list[FieldProblem]:
         value = None if err["type"] == "missing" else err.get("input")
         if value is not None and not isinstance(value, str | int | bool | Decimal | dict | list):
             value = str(value)
-        problems.append(FieldProblem(path=_location(tuple(err.get("loc", ()))), value=value, reason=_reason(err)))
+        problems.append(
+            FieldProblem(path=_location(tuple(err.get("loc", ()))), value=value, reason=_reason(err))
+        )
     return problems
 
 
 def parse_profile(record: Any) -> Profile:
     """Validate one record; raises ``RecordError`` listing every problem."""
     if not isinstance(record, dict):
-        raise RecordError([FieldProblem(path="(记录)", reason=f"记录应为 JSON 对象，实际为 {type(record).__name__}")])
+        raise RecordError(
+            [FieldProblem(path="(记录)", reason=f"记录应为 JSON 对象，实际为 {type(record).__name__}")]
+        )
     try:
         return Profile.model_validate(record)
     except ValidationError as exc:

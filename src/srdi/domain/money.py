@@ -18,7 +18,7 @@ class MoneyError(ValueError):
 
 def to_decimal(value: object) -> Decimal:
     """Read a rate or ratio exactly. Strings, ints and Decimals are accepted; floats are refused."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise MoneyError(f"拒绝使用浮点数表示比例或金额: {value!r}")
     if isinstance(value, Decimal):
         if not value.is_finite():

@@ -35,7 +35,9 @@ class District:
 @cache
 def districts() -> tuple[District, ...]:
     """The 13 county-level divisions of Hangzhou (criteria.md §8.3)."""
-    return tuple(District(r["code"], r["name"], r["kind"]) for r in read_reference_csv("hangzhou_districts.csv"))
+    return tuple(
+        District(r["code"], r["name"], r["kind"]) for r in read_reference_csv("hangzhou_districts.csv")
+    )
 
 
 @cache
@@ -103,7 +105,7 @@ _lpr_override: tuple[LprRelease, ...] | None = None
 
 def use_lpr_file(path: Path | None) -> None:
     """Use another LPR CSV (same columns) instead of the shipped one; ``None`` restores the default."""
-    global _lpr_override  # noqa: PLW0603 - process-wide reference table switch
+    global _lpr_override
     if path is None:
         _lpr_override = None
         return

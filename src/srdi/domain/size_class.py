@@ -138,7 +138,9 @@ def standards() -> tuple[tuple[IndustryStandard, tuple[_Scope, ...]], ...]:
             small_if=parse_condition(r["small_if"]),
             micro_if=parse_condition(r["micro_if"]),
         )
-        scopes = () if r["gbt4754_2017_scope"].startswith("(") else tuple(_parse_scopes(r["gbt4754_2017_scope"]))
+        scopes = (
+            () if r["gbt4754_2017_scope"].startswith("(") else tuple(_parse_scopes(r["gbt4754_2017_scope"]))
+        )
         rows.append((std, scopes))
     return tuple(rows)
 

@@ -76,7 +76,12 @@ YEAR_SCHEMA: dict[str, Any] = {
 }
 FIGURES = tuple(k for k in YEAR_SCHEMA if k not in ("eid", "year"))
 
-TITLE_SCHEMA: dict[str, Any] = {"eid": pl.Int64, "kind": pl.String, "valid_from": pl.Date, "valid_to": pl.Date}
+TITLE_SCHEMA: dict[str, Any] = {
+    "eid": pl.Int64,
+    "kind": pl.String,
+    "valid_from": pl.Date,
+    "valid_to": pl.Date,
+}
 AWARD_SCHEMA: dict[str, Any] = {
     "eid": pl.Int64,
     "level": pl.String,
@@ -159,7 +164,8 @@ class Tables:
             df: pl.DataFrame = getattr(self, f.name)
             schema = SCHEMAS[f.name]
             cols = [
-                (pl.col(c).cast(t) if c in df.columns else pl.lit(None, dtype=t)).alias(c) for c, t in schema.items()
+                (pl.col(c).cast(t) if c in df.columns else pl.lit(None, dtype=t)).alias(c)
+                for c, t in schema.items()
             ]
             out[f.name] = df.select(cols) if df.height or df.width else pl.DataFrame(schema=schema)
         return Tables(**out)
@@ -167,7 +173,12 @@ class Tables:
     def take(self, eids: Sequence[int]) -> Tables:
         """The subset of enterprises with these eids (keys unchanged)."""
         keep = pl.Series("eid", list(eids), dtype=pl.Int64)
-        return Tables(**{f.name: getattr(self, f.name).filter(pl.col("eid").is_in(keep.implode())) for f in fields(self)})
+        return Tables(
+            **{
+                f.name: getattr(self, f.name).filter(pl.col("eid").is_in(keep.implode()))
+                for f in fields(self)
+            }
+        )
 
 
 _ENT_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -229,7 +240,9 @@ def tables_from_profiles(profiles: Sequence[Profile]) -> Tables:
     """Tables for exchange-format profiles; ``eid`` is the profile's position in the sequence."""
     ent_rows: list[dict[str, Any]] = []
     years: list[dict[str, Any]] = []
-    lists: dict[str, list[dict[str, Any]]] = {k: [] for k in ("titles", "awards", "contests", "equity", "certifications")}
+    lists: dict[str, list[dict[str, Any]]] = {
+        k: [] for k in ("titles", "awards", "contests", "equity", "certifications")
+    }
     events: list[dict[str, Any]] = []
     for eid, p in enumerate(profiles):
         row: dict[str, Any] = {"eid": eid, "uscc": p.uscc}
@@ -253,8 +266,13 @@ def tables_from_profiles(profiles: Sequence[Profile]) -> Tables:
             lists["equity"].append({"eid": eid, **e.model_dump()})
         for c in p.certifications or []:
             lists["certifications"].append(
-                {"eid": eid, "tier": c.tier, "recognized_on": c.recognized_on, "expires_on": c.expires_on,
-                 "revoked_on": c.revoked_on}
+                {
+                    "eid": eid,
+                    "tier": c.tier,
+                    "recognized_on": c.recognized_on,
+                    "expires_on": c.expires_on,
+                    "revoked_on": c.revoked_on,
+                }
             )
         for seq, ev in enumerate(p.events or []):
             data = ev.model_dump()

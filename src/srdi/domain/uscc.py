@@ -40,7 +40,9 @@ def check_uscc(code: str) -> UsccCheck:
     if not FORMAT.match(code):
         bad = [ch for ch in code if ch not in _VALUE]
         if bad:
-            return UsccCheck(False, f"含有不允许的字符 {''.join(sorted(set(bad)))}（不使用 I、O、S、V、Z 及小写字母）")
+            return UsccCheck(
+                False, f"含有不允许的字符 {''.join(sorted(set(bad)))}（不使用 I、O、S、V、Z 及小写字母）"
+            )
         return UsccCheck(False, "第3–8位（登记管理机关行政区划码）必须为数字")
     expected = uscc_check_char(code[:17])
     if code[17] != expected:

@@ -16,6 +16,7 @@ from typing import Any
 
 from srdi.interchange.columns import BY_HEADER, Column
 from srdi.interchange.readers import RawRow
+from srdi.interchange.writers import TRIGGERS
 
 TRUE_WORDS = {"true", "是", "y", "yes", "1", "有", "√"}
 FALSE_WORDS = {"false", "否", "n", "no", "0", "无", "×"}
@@ -38,7 +39,13 @@ class RowError:
         return f"{where}{col}{val}{self.reason}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason, "uscc": self.uscc}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+            "uscc": self.uscc,
+        }
 
 
 @dataclass
@@ -68,7 +75,11 @@ def parse_cell(column: Column, value: Any) -> Any:
         return None
     kind = column.kind
     if kind == "text":
-        return _text(value)
+        text = _text(value)
+        # Undo the apostrophe our own exports add before formula triggers, so exports round-trip.
+        if text.startswith("'") and text[1:].lstrip(" ").startswith(TRIGGERS):
+            text = text[1:]
+        return text
     if kind in ("int", "fen"):
         if isinstance(value, bool):
             raise CellError("应为整数")
@@ -223,13 +234,23 @@ def _merge_row(record: SourceRecord, number: int, values: dict[str, Any], errors
             key = str(year)
             if key in record.row_of_year:
                 errors.append(
-                    RowError(number, "year", key, f"同一企业的 {key} 年度已在第{record.row_of_year[key]}行出现", record.uscc)
+                    RowError(
+                        number,
+                        "year",
+                        key,
+                        f"同一企业的 {key} 年度已在第{record.row_of_year[key]}行出现",
+                        record.uscc,
+                    )
                 )
             else:
                 record.row_of_year[key] = number
                 record.data.setdefault("financials", {})[key] = figures
     if contact:
         if record.contact and record.contact != contact:
-            errors.append(RowError(number, "contact.name", contact.get("name", ""), "同一企业的联系人信息不一致", record.uscc))
+            errors.append(
+                RowError(
+                    number, "contact.name", contact.get("name", ""), "同一企业的联系人信息不一致", record.uscc
+                )
+            )
         else:
             record.contact = contact

@@ -94,7 +94,9 @@ def check_xlsx(data: bytes) -> XlsxInfo:
             # Read in bounded chunks: a lying header cannot make us unpack more than the declared total.
             part = _read_bounded(archive, info)
             if _DTD.search(part):
-                raise UnsafeFile(f"xlsx 部件 {info.filename} 含 DTD/实体声明（疑似 XML 炸弹或外部实体攻击），已拒绝")
+                raise UnsafeFile(
+                    f"xlsx 部件 {info.filename} 含 DTD/实体声明（疑似 XML 炸弹或外部实体攻击），已拒绝"
+                )
             if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
                 sheets.append(info.filename)
                 if _FORMULA.search(part):

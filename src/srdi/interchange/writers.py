@@ -136,6 +136,8 @@ def template_help() -> list[list[str]]:
     for c in COLUMNS:
         lines.append([c.name, c.label, kinds[c.kind], "、".join(c.choices) or c.example])
     lines.append([])
-    lines.append(["说明", "每行一个企业的一个年度；企业级字段在同一企业的各行中应一致；空单元格表示未知（不是0）。"])
+    lines.append(
+        ["说明", "每行一个企业的一个年度；企业级字段在同一企业的各行中应一致；空单元格表示未知（不是0）。"]
+    )
     lines.append(["说明", f"列表字段（{'、'.join(LIST_FIELDS)}）以 JSON 填写，格式见交换格式 v1。"])
     return lines

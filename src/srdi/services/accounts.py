@@ -82,7 +82,9 @@ def change_password(user: User, new_password: str, *, ip: str = "") -> None:
         user.set_password(new_password)
         user.password_changed_at = timezone.now()
         user.save(update_fields=["password", "password_changed_at"])
-        audit.record(AuditAction.PASSWORD_CHANGE, user, object_type="user", object_id=str(user.pk), ip_address=ip)
+        audit.record(
+            AuditAction.PASSWORD_CHANGE, user, object_type="user", object_id=str(user.pk), ip_address=ip
+        )
 
 
 def record_login(user: User, *, ip: str = "") -> None:

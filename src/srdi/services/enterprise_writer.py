@@ -152,7 +152,9 @@ def write_profiles(
         if old_size != new_size and not changes[ent.uscc].get("_created"):
             changes[ent.uscc]["size_class"] = [old_size, new_size]
     if size_updates:
-        Enterprise.objects.bulk_update([u[0] for u in size_updates], ["size_class", "size_year"], batch_size=CHUNK)
+        Enterprise.objects.bulk_update(
+            [u[0] for u in size_updates], ["size_class", "size_year"], batch_size=CHUNK
+        )
 
     for ent in to_update:
         for k, v in provenance.items():
@@ -218,7 +220,9 @@ def _write_years(by_uscc, ids, id_list, provenance, changes) -> None:  # type: i
                 update.append(row)
     EnterpriseYear.objects.bulk_create(create, batch_size=CHUNK)
     if update:
-        EnterpriseYear.objects.bulk_update(update, sorted(fields_used | {"source_batch", "recorded_by"}), batch_size=CHUNK)
+        EnterpriseYear.objects.bulk_update(
+            update, sorted(fields_used | {"source_batch", "recorded_by"}), batch_size=CHUNK
+        )
 
 
 def _write_lists(by_uscc, ids, id_list, provenance, changes) -> None:  # type: ignore[no-untyped-def]
@@ -235,9 +239,11 @@ def _write_lists(by_uscc, ids, id_list, provenance, changes) -> None:  # type: i
             for row in model.objects.filter(enterprise_id__in=part).values("enterprise_id", *fields):
                 stored[row["enterprise_id"]].append(tuple(row[f] for f in fields))
         replace_ids, create = [], []
-        known_flags = dict(
-            Enterprise.objects.filter(pk__in=wanted_ids).values_list("pk", flag)
-        ) if len(wanted_ids) < 5000 else _flags_in_chunks(wanted_ids, flag)
+        known_flags = (
+            dict(Enterprise.objects.filter(pk__in=wanted_ids).values_list("pk", flag))
+            if len(wanted_ids) < 5000
+            else _flags_in_chunks(wanted_ids, flag)
+        )
         for uscc, items in wanted.items():
             eid = ids[uscc]
             current = sorted(stored.get(eid, []), key=lambda t: tuple("" if v is None else str(v) for v in t))
@@ -246,7 +252,10 @@ def _write_lists(by_uscc, ids, id_list, provenance, changes) -> None:  # type: i
             if current != items:
                 changes[uscc][name] = [len(current), len(items)]
                 replace_ids.append(eid)
-                create.extend(model(enterprise_id=eid, **dict(zip(fields, it, strict=True)), **provenance) for it in items)
+                create.extend(
+                    model(enterprise_id=eid, **dict(zip(fields, it, strict=True)), **provenance)
+                    for it in items
+                )
             if not known_flags.get(eid):
                 ent = Enterprise(pk=eid)
                 setattr(ent, flag, True)
@@ -276,7 +285,9 @@ def _write_events(by_uscc, ids, id_list, provenance, changes) -> None:  # type: 
         return
     stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for part in _chunks([ids[u] for u in wanted]):
-        for row in Event.objects.filter(enterprise_id__in=part).values("enterprise_id", "kind", "date", "key", "payload"):
+        for row in Event.objects.filter(enterprise_id__in=part).values(
+            "enterprise_id", "kind", "date", "key", "payload"
+        ):
             stored[row["enterprise_id"]].append((row["kind"], row["date"], row["key"], row["payload"]))
     replace, create = [], []
     for uscc, rows in wanted.items():

@@ -52,22 +52,35 @@ def profiles_from_db(
     flags = [flag for flag, _ in LISTS.values()]
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
-        ents = {e["id"]: e for e in Enterprise.objects.filter(pk__in=part).values("id", "uscc", *MODEL_FIELDS, *flags)}
+        ents = {
+            e["id"]: e
+            for e in Enterprise.objects.filter(pk__in=part).values("id", "uscc", *MODEL_FIELDS, *flags)
+        }
         years: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for y in EnterpriseYear.objects.filter(enterprise_id__in=part).values("enterprise_id", "year", *YEAR_FIELDS):
+        for y in EnterpriseYear.objects.filter(enterprise_id__in=part).values(
+            "enterprise_id", "year", *YEAR_FIELDS
+        ):
             years[y["enterprise_id"]].append(y)
         lists: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         for name, model in LIST_MODELS.items():
             fields = LISTS[name][1]
-            for row in model.objects.filter(enterprise_id__in=part).order_by("id").values("enterprise_id", *fields):
+            for row in (
+                model.objects.filter(enterprise_id__in=part).order_by("id").values("enterprise_id", *fields)
+            ):
                 lists[row["enterprise_id"]][name].append(row)
         events: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for ev in Event.objects.filter(enterprise_id__in=part).order_by("date", "id").values("enterprise_id", "payload"):
+        for ev in (
+            Event.objects.filter(enterprise_id__in=part)
+            .order_by("date", "id")
+            .values("enterprise_id", "payload")
+        ):
             events[ev["enterprise_id"]].append(ev)
         contacts: dict[int, dict[str, str]] = {}
         if with_contacts:
-            for c in Contact.objects.filter(enterprise_id__in=part).order_by("id").values(
-                "enterprise_id", "name", "position", "phone", "id_number"
+            for c in (
+                Contact.objects.filter(enterprise_id__in=part)
+                .order_by("id")
+                .values("enterprise_id", "name", "position", "phone", "id_number")
             ):
                 contacts.setdefault(c["enterprise_id"], c)
         for eid in part:
@@ -114,7 +127,9 @@ def export_enterprises(
         profiles = [p for p, _ in profiles_from_db(qs)]
         content = json.dumps(profiles, ensure_ascii=False, indent=1).encode("utf-8")
     else:
-        rows = (row for p, c in profiles_from_db(qs, with_contacts=True) for row in profile_rows(p, _masked(c)))
+        rows = (
+            row for p, c in profiles_from_db(qs, with_contacts=True) for row in profile_rows(p, _masked(c))
+        )
         content = write_csv(rows) if file_format == "csv" else write_xlsx(rows)
     audit.record(
         AuditAction.EXPORT,

@@ -107,9 +107,15 @@ def validate(
         records, errors, unknown = parse_rows(counting(rows))
         rows_total = len(counted)
         for f in formulas:
-            errors.append(RowError(f.row, f.column, f.formula, "单元格含公式：系统不计算公式，请粘贴为数值后再导入"))
+            errors.append(
+                RowError(f.row, f.column, f.formula, "单元格含公式：系统不计算公式，请粘贴为数值后再导入")
+            )
         if unknown:
-            errors.append(RowError(1, "、".join(unknown[:10]), "", "未知表头（不是交换格式 v1 的字段名），请对照导入模板"))
+            errors.append(
+                RowError(
+                    1, "、".join(unknown[:10]), "", "未知表头（不是交换格式 v1 的字段名），请对照导入模板"
+                )
+            )
     valid: list[tuple[SourceRecord, Incoming]] = []
     for record in records:
         try:
@@ -125,7 +131,9 @@ def validate(
         if actor is not None:
             verdict = scoping.can_import_for_district(actor, profile.district)
             if not verdict:
-                errors.append(RowError(record.rows[0], "district", profile.district or "", verdict.reason, record.uscc))
+                errors.append(
+                    RowError(record.rows[0], "district", profile.district or "", verdict.reason, record.uscc)
+                )
                 continue
         valid.append((record, Incoming(profile, record.contact)))
     errors.sort(key=lambda e: (e.row, e.column))
@@ -144,7 +152,9 @@ def import_file(
     """Validate, then write (all or nothing unless ``partial``); always records an import batch."""
     digest = hashlib.sha256(data).hexdigest()
     try:
-        file_format, valid, errors, unknown, rows_total = validate(data, filename, actor=actor, max_bytes=max_bytes)
+        file_format, valid, errors, unknown, rows_total = validate(
+            data, filename, actor=actor, max_bytes=max_bytes
+        )
     except (UnsafeFile, FileFormatError) as exc:
         result = ImportResult(status=ImportBatch.Status.REJECTED, file_format="?", message=str(exc))
         result.errors = [RowError(0, "", "", str(exc))]
@@ -159,12 +169,9 @@ def import_file(
         unknown_headers=unknown,
     )
     bad_usccs = {e.uscc for e in errors if e.uscc}
-    if partial:
-        # A record with a bad row is written from its good rows only when the bad row was a cell error;
-        # a record that failed as a whole never reached ``valid``.
-        to_write = [inc for _, inc in valid]
-    else:
-        to_write = [] if errors else [inc for _, inc in valid]
+    # With --partial a record is written from its good rows (a record that failed as a whole never reached
+    # ``valid``); without it, any error means nothing is written.
+    to_write = [inc for _, inc in valid] if partial or not errors else []
     if to_write:
         with transaction.atomic():
             result.status = ImportBatch.Status.APPLIED  # provisional; settled by _finish_batch
@@ -183,7 +190,9 @@ def import_file(
     if errors and not partial:
         result.message = f"发现 {len(errors)} 处错误，未写入任何数据"
     elif errors:
-        result.message = f"已写入有效记录；{len(errors)} 处错误涉及 {len(bad_usccs) or len(errors)} 家企业，未写入"
+        result.message = (
+            f"已写入有效记录；{len(errors)} 处错误涉及 {len(bad_usccs) or len(errors)} 家企业，未写入"
+        )
     elif result.status == ImportBatch.Status.NOOP:
         result.message = "数据与库中一致，没有任何变化"
     else:

@@ -1,19 +1,41 @@
-"""Template context shared by every page: the navigation the current role may use."""
+"""Template context shared by every page: the navigation the current role may use.
+
+Add a page to the menu here (with the rule that decides who sees it, taken from ``srdi.services.scoping``);
+``base.html`` renders ``nav`` and marks the entry of the current page as active.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+
+from srdi.services import scoping
+
+PRODUCT_NAME = "杭州专精特新名城平台"
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """Menu entries for the signed-in user's role."""
+    """Menu entries for the signed-in user's role, each ``{"url", "label", "active"}``."""
     user = getattr(request, "user", None)
+    context: dict[str, Any] = {"product_name": PRODUCT_NAME, "nav": []}
     if user is None or not user.is_authenticated:
-        return {"nav": []}
-    items = [("web:home", "首页")]
-    items.append(("web:enterprise_list", "企业库"))
-    if user.role in ("city_admin", "city_staff", "district_staff"):
-        items.append(("web:import", "数据导入"))
-    return {"nav": items}
+        return context
+    entries: list[tuple[str, str, tuple[str, ...]]] = [
+        ("web:home", "首页", ("web:home",)),
+        (
+            "web:enterprise_list",
+            "企业库",
+            ("web:enterprise_list", "web:enterprise_detail", "web:enterprise_reveal"),
+        ),
+    ]
+    if scoping.can_import(user):
+        entries.append(("web:import", "数据导入", ("web:import",)))
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match is not None else ""
+    context["nav"] = [
+        {"url": reverse(name), "label": label, "active": current in active_on}
+        for name, label, active_on in entries
+    ]
+    return context

@@ -1,4 +1,23 @@
-"""Routes of the web pages."""
+"""Routes of the web pages (namespace ``web``).
+
+Sign-in pages live under ``/accounts/`` because ``PasswordExpiryMiddleware`` exempts that prefix: a user with
+an expired password must still reach ``web:password_change`` and ``web:logout``.
+"""
+
+from django.urls import path
+
+from srdi.web.views import auth, enterprises, exports, home, imports
 
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("accounts/login/", auth.login_view, name="login"),
+    path("accounts/logout/", auth.logout_view, name="logout"),
+    path("accounts/password/", auth.password_change_view, name="password_change"),
+    path("enterprises/", enterprises.enterprise_list, name="enterprise_list"),
+    path("enterprises/export/", exports.enterprise_export, name="enterprise_export"),
+    path("enterprises/<int:pk>/", enterprises.enterprise_detail, name="enterprise_detail"),
+    path("enterprises/<int:pk>/reveal/", enterprises.enterprise_reveal, name="enterprise_reveal"),
+    path("imports/", imports.import_page, name="import"),
+    path("imports/template/<str:fmt>/", imports.import_template_view, name="import_template"),
+]

@@ -19,7 +19,9 @@ VAR_DIR = Path(os.environ.get("SRDI_VAR_DIR", "var")).resolve()
 
 DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -161,3 +163,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"srdi": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
+
+# The reference date for whole-city screening and simulations: the end of the 81号 policy window. The 63号
+# rulebooks are in force until 2026-03-31; later dates need the 2026 rulebooks.
+SRDI_DEFAULT_AS_OF = os.environ.get("SRDI_DEFAULT_AS_OF", "2025-12-31")

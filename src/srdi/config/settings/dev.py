@@ -4,4 +4,4 @@ from srdi.config.settings.base import *  # noqa: F403
 from srdi.config.settings.base import SECRET_KEY as _SECRET_KEY
 
 DEBUG = True
-SECRET_KEY = _SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = _SECRET_KEY or "dev-only-insecure-key-do-not-use-in-production"

@@ -1,6 +1,11 @@
-"""Settings for the test suite: fast password hashing, no password expiry redirects unless a test asks."""
+"""Settings for the test suite: fast password hashing, a file-backed SQLite test database (so that
+threads share it, as in production), and a temporary var directory."""
+
+import tempfile
+from pathlib import Path
 
 from srdi.config.settings.base import *  # noqa: F403
+from srdi.config.settings.base import DATABASES
 
 DEBUG = False
 SECRET_KEY = "test-only-key"  # noqa: S105
@@ -9,4 +14,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-AXES_ENABLED = True
+VAR_DIR = Path(tempfile.mkdtemp(prefix="srdi-test-var-"))
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir()
+MEDIA_ROOT = VAR_DIR / "media"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

@@ -9,381 +9,1090 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_event_id', models.BigIntegerField(default=0)),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("last_event_id", models.BigIntegerField(default=0)),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='District',
+            name="District",
             fields=[
-                ('code', models.CharField(max_length=6, primary_key=True, serialize=False, verbose_name='行政区划代码')),
-                ('name', models.CharField(max_length=20, verbose_name='名称')),
-                ('kind', models.CharField(max_length=30, verbose_name='类型')),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=6, primary_key=True, serialize=False, verbose_name="行政区划代码"
+                    ),
+                ),
+                ("name", models.CharField(max_length=20, verbose_name="名称")),
+                ("kind", models.CharField(max_length=30, verbose_name="类型")),
             ],
             options={
-                'verbose_name': '区、县（市）',
-                'verbose_name_plural': '区、县（市）',
-                'ordering': ['code'],
+                "verbose_name": "区、县（市）",
+                "verbose_name_plural": "区、县（市）",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(choices=[('city_admin', '市经信局管理员'), ('city_staff', '市经信局工作人员'), ('district_staff', '区县（市）工作人员'), ('enterprise', '企业用户'), ('provider', '服务机构'), ('auditor', '审计人员（只读）')], max_length=20, verbose_name='角色')),
-                ('organisation', models.CharField(blank=True, max_length=200, verbose_name='单位')),
-                ('password_changed_at', models.DateTimeField(blank=True, null=True, verbose_name='密码修改时间')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('district', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='srdi.district', verbose_name='所属区县')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined"),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("city_admin", "市经信局管理员"),
+                            ("city_staff", "市经信局工作人员"),
+                            ("district_staff", "区县（市）工作人员"),
+                            ("enterprise", "企业用户"),
+                            ("provider", "服务机构"),
+                            ("auditor", "审计人员（只读）"),
+                        ],
+                        max_length=20,
+                        verbose_name="角色",
+                    ),
+                ),
+                ("organisation", models.CharField(blank=True, max_length=200, verbose_name="单位")),
+                (
+                    "password_changed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="密码修改时间"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="srdi.district",
+                        verbose_name="所属区县",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户',
-                'verbose_name_plural': '用户',
+                "verbose_name": "用户",
+                "verbose_name_plural": "用户",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='用途')),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('prefix', models.CharField(max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="用途")),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("prefix", models.CharField(max_length=8)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API 令牌',
-                'verbose_name_plural': 'API 令牌',
+                "verbose_name": "API 令牌",
+                "verbose_name_plural": "API 令牌",
             },
         ),
         migrations.CreateModel(
-            name='Enterprise',
+            name="Enterprise",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recorded_at', models.DateTimeField(auto_now=True, verbose_name='录入时间')),
-                ('uscc', models.CharField(max_length=18, unique=True, verbose_name='统一社会信用代码')),
-                ('uscc_override_reason', models.TextField(blank=True, default='', verbose_name='校验位例外说明')),
-                ('name', models.CharField(blank=True, db_index=True, default='', max_length=200, verbose_name='企业名称')),
-                ('industry_code', models.CharField(blank=True, max_length=5, null=True, verbose_name='行业代码（GB/T 4754-2017）')),
-                ('size_class', models.CharField(blank=True, choices=[('large', '大型'), ('medium', '中型'), ('small', '小型'), ('micro', '微型')], max_length=6, null=True, verbose_name='企业规模（300号）')),
-                ('size_year', models.SmallIntegerField(blank=True, null=True, verbose_name='划型所用年度')),
-                ('founded_on', models.DateField(blank=True, null=True, verbose_name='成立日期')),
-                ('registered_in_zhejiang', models.BooleanField(blank=True, null=True, verbose_name='浙江省注册')),
-                ('niche_since_year', models.SmallIntegerField(blank=True, null=True, verbose_name='进入细分市场年份')),
-                ('ecosystem', models.CharField(blank=True, choices=[('smart_iot', '智能物联'), ('biomedicine', '生物医药'), ('high_end_equipment', '高端装备'), ('new_materials', '新材料'), ('green_energy', '绿色能源')], db_index=True, max_length=20, null=True, verbose_name='产业生态圈')),
-                ('ip_class1', models.IntegerField(blank=True, null=True, verbose_name='Ⅰ类知识产权')),
-                ('ip_class1_self_developed', models.IntegerField(blank=True, null=True, verbose_name='其中自主研发Ⅰ类')),
-                ('ip_class1_high_value', models.IntegerField(blank=True, null=True, verbose_name='其中高价值Ⅰ类')),
-                ('ip_class2', models.IntegerField(blank=True, null=True, verbose_name='Ⅱ类知识产权')),
-                ('ip_invention_patents', models.IntegerField(blank=True, null=True, verbose_name='发明专利')),
-                ('mp_strategic_emerging', models.BooleanField(blank=True, null=True, verbose_name='主导产品属战略性新兴产业')),
-                ('mp_chain_role', models.CharField(blank=True, choices=[('key_link_breakthrough', '关键环节补短板/锻长板/填空白'), ('six_foundations_or_chain_supplier', '工业六基/中华老字号/为链主配套'), ('none', '无')], max_length=40, null=True, verbose_name='产业链地位')),
-                ('mp_pin_field', models.CharField(blank=True, choices=[('six_foundations', '工业“六基”'), ('manufacturing_power_key_industry', '制造强国十大重点产业'), ('cyber_power', '网络强国重点领域'), ('none', '无')], max_length=40, null=True, verbose_name='主导产品所属领域')),
-                ('mp_products_count', models.IntegerField(blank=True, null=True, verbose_name='主导产品数')),
-                ('mp_niche_market_share', models.DecimalField(blank=True, decimal_places=9, max_digits=12, null=True, verbose_name='细分市场占有率')),
-                ('mp_national_rank', models.IntegerField(blank=True, null=True, verbose_name='全国排名')),
-                ('mp_global_rank', models.IntegerField(blank=True, null=True, verbose_name='全球排名')),
-                ('digital_level', models.SmallIntegerField(blank=True, null=True, verbose_name='数字化水平等级')),
-                ('q_provincial_quality_award', models.BooleanField(blank=True, null=True, verbose_name='省级以上质量奖')),
-                ('q_qms_certified', models.BooleanField(blank=True, null=True, verbose_name='质量管理体系认证')),
-                ('q_own_brand', models.BooleanField(blank=True, null=True, verbose_name='自主品牌')),
-                ('q_drafted_standards', models.BooleanField(blank=True, null=True, verbose_name='参与标准制修订')),
-                ('rd_institution_level', models.CharField(blank=True, choices=[('national', '国家级'), ('provincial', '省级'), ('municipal', '市级'), ('below_municipal', '市级以下'), ('none', '无')], max_length=20, null=True, verbose_name='研发机构级别')),
-                ('info_system_core_business', models.BooleanField(blank=True, null=True, verbose_name='核心业务信息系统支撑')),
-                ('management_or_foreign_product_cert', models.BooleanField(blank=True, null=True, verbose_name='管理体系或境外产品认证')),
-                ('international_cert', models.BooleanField(blank=True, null=True, verbose_name='国际认证')),
-                ('zj_featured_points', models.SmallIntegerField(blank=True, null=True, verbose_name='特色化指标得分（浙江）')),
-                ('c_major_accident_3y', models.BooleanField(blank=True, null=True, verbose_name='近三年重大事故')),
-                ('c_dishonest', models.BooleanField(blank=True, null=True, verbose_name='严重失信')),
-                ('c_abnormal_operation', models.BooleanField(blank=True, null=True, verbose_name='经营异常')),
-                ('c_restricted_products', models.BooleanField(blank=True, null=True, verbose_name='限制/淘汰类产品')),
-                ('c_bank_rating_ok', models.BooleanField(blank=True, null=True, verbose_name='银行信用评级A级以上或无不良记录')),
-                ('titles_known', models.BooleanField(default=False)),
-                ('awards_known', models.BooleanField(default=False)),
-                ('contests_known', models.BooleanField(default=False)),
-                ('equity_known', models.BooleanField(default=False)),
-                ('certifications_known', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('district', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='srdi.district', verbose_name='所在区县')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True, verbose_name="录入时间")),
+                ("uscc", models.CharField(max_length=18, unique=True, verbose_name="统一社会信用代码")),
+                (
+                    "uscc_override_reason",
+                    models.TextField(blank=True, default="", verbose_name="校验位例外说明"),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        blank=True, db_index=True, default="", max_length=200, verbose_name="企业名称"
+                    ),
+                ),
+                (
+                    "industry_code",
+                    models.CharField(
+                        blank=True, max_length=5, null=True, verbose_name="行业代码（GB/T 4754-2017）"
+                    ),
+                ),
+                (
+                    "size_class",
+                    models.CharField(
+                        blank=True,
+                        choices=[("large", "大型"), ("medium", "中型"), ("small", "小型"), ("micro", "微型")],
+                        max_length=6,
+                        null=True,
+                        verbose_name="企业规模（300号）",
+                    ),
+                ),
+                ("size_year", models.SmallIntegerField(blank=True, null=True, verbose_name="划型所用年度")),
+                ("founded_on", models.DateField(blank=True, null=True, verbose_name="成立日期")),
+                (
+                    "registered_in_zhejiang",
+                    models.BooleanField(blank=True, null=True, verbose_name="浙江省注册"),
+                ),
+                (
+                    "niche_since_year",
+                    models.SmallIntegerField(blank=True, null=True, verbose_name="进入细分市场年份"),
+                ),
+                (
+                    "ecosystem",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("smart_iot", "智能物联"),
+                            ("biomedicine", "生物医药"),
+                            ("high_end_equipment", "高端装备"),
+                            ("new_materials", "新材料"),
+                            ("green_energy", "绿色能源"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        null=True,
+                        verbose_name="产业生态圈",
+                    ),
+                ),
+                ("ip_class1", models.IntegerField(blank=True, null=True, verbose_name="Ⅰ类知识产权")),
+                (
+                    "ip_class1_self_developed",
+                    models.IntegerField(blank=True, null=True, verbose_name="其中自主研发Ⅰ类"),
+                ),
+                (
+                    "ip_class1_high_value",
+                    models.IntegerField(blank=True, null=True, verbose_name="其中高价值Ⅰ类"),
+                ),
+                ("ip_class2", models.IntegerField(blank=True, null=True, verbose_name="Ⅱ类知识产权")),
+                ("ip_invention_patents", models.IntegerField(blank=True, null=True, verbose_name="发明专利")),
+                (
+                    "mp_strategic_emerging",
+                    models.BooleanField(blank=True, null=True, verbose_name="主导产品属战略性新兴产业"),
+                ),
+                (
+                    "mp_chain_role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("key_link_breakthrough", "关键环节补短板/锻长板/填空白"),
+                            ("six_foundations_or_chain_supplier", "工业六基/中华老字号/为链主配套"),
+                            ("none", "无"),
+                        ],
+                        max_length=40,
+                        null=True,
+                        verbose_name="产业链地位",
+                    ),
+                ),
+                (
+                    "mp_pin_field",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("six_foundations", "工业“六基”"),
+                            ("manufacturing_power_key_industry", "制造强国十大重点产业"),
+                            ("cyber_power", "网络强国重点领域"),
+                            ("none", "无"),
+                        ],
+                        max_length=40,
+                        null=True,
+                        verbose_name="主导产品所属领域",
+                    ),
+                ),
+                ("mp_products_count", models.IntegerField(blank=True, null=True, verbose_name="主导产品数")),
+                (
+                    "mp_niche_market_share",
+                    models.DecimalField(
+                        blank=True, decimal_places=9, max_digits=12, null=True, verbose_name="细分市场占有率"
+                    ),
+                ),
+                ("mp_national_rank", models.IntegerField(blank=True, null=True, verbose_name="全国排名")),
+                ("mp_global_rank", models.IntegerField(blank=True, null=True, verbose_name="全球排名")),
+                (
+                    "digital_level",
+                    models.SmallIntegerField(blank=True, null=True, verbose_name="数字化水平等级"),
+                ),
+                (
+                    "q_provincial_quality_award",
+                    models.BooleanField(blank=True, null=True, verbose_name="省级以上质量奖"),
+                ),
+                (
+                    "q_qms_certified",
+                    models.BooleanField(blank=True, null=True, verbose_name="质量管理体系认证"),
+                ),
+                ("q_own_brand", models.BooleanField(blank=True, null=True, verbose_name="自主品牌")),
+                (
+                    "q_drafted_standards",
+                    models.BooleanField(blank=True, null=True, verbose_name="参与标准制修订"),
+                ),
+                (
+                    "rd_institution_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("national", "国家级"),
+                            ("provincial", "省级"),
+                            ("municipal", "市级"),
+                            ("below_municipal", "市级以下"),
+                            ("none", "无"),
+                        ],
+                        max_length=20,
+                        null=True,
+                        verbose_name="研发机构级别",
+                    ),
+                ),
+                (
+                    "info_system_core_business",
+                    models.BooleanField(blank=True, null=True, verbose_name="核心业务信息系统支撑"),
+                ),
+                (
+                    "management_or_foreign_product_cert",
+                    models.BooleanField(blank=True, null=True, verbose_name="管理体系或境外产品认证"),
+                ),
+                ("international_cert", models.BooleanField(blank=True, null=True, verbose_name="国际认证")),
+                (
+                    "zj_featured_points",
+                    models.SmallIntegerField(blank=True, null=True, verbose_name="特色化指标得分（浙江）"),
+                ),
+                (
+                    "c_major_accident_3y",
+                    models.BooleanField(blank=True, null=True, verbose_name="近三年重大事故"),
+                ),
+                ("c_dishonest", models.BooleanField(blank=True, null=True, verbose_name="严重失信")),
+                ("c_abnormal_operation", models.BooleanField(blank=True, null=True, verbose_name="经营异常")),
+                (
+                    "c_restricted_products",
+                    models.BooleanField(blank=True, null=True, verbose_name="限制/淘汰类产品"),
+                ),
+                (
+                    "c_bank_rating_ok",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="银行信用评级A级以上或无不良记录"
+                    ),
+                ),
+                ("titles_known", models.BooleanField(default=False)),
+                ("awards_known", models.BooleanField(default=False)),
+                ("contests_known", models.BooleanField(default=False)),
+                ("equity_known", models.BooleanField(default=False)),
+                ("certifications_known", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                (
+                    "district",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="srdi.district",
+                        verbose_name="所在区县",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '企业',
-                'verbose_name_plural': '企业',
-                'ordering': ['uscc'],
+                "verbose_name": "企业",
+                "verbose_name_plural": "企业",
+                "ordering": ["uscc"],
             },
         ),
         migrations.AddField(
-            model_name='user',
-            name='enterprise',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='srdi.enterprise', verbose_name='所属企业'),
+            model_name="user",
+            name="enterprise",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="srdi.enterprise",
+                verbose_name="所属企业",
+            ),
         ),
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='导入时间')),
-                ('filename', models.CharField(max_length=255, verbose_name='文件名')),
-                ('sha256', models.CharField(db_index=True, max_length=64, verbose_name='SHA-256')),
-                ('size_bytes', models.BigIntegerField(verbose_name='大小（字节）')),
-                ('file_format', models.CharField(max_length=10, verbose_name='格式')),
-                ('partial', models.BooleanField(default=False, verbose_name='允许部分导入')),
-                ('status', models.CharField(choices=[('applied', '已导入'), ('partial', '部分导入'), ('rejected', '已拒绝（未写入）'), ('noop', '无变化')], max_length=10, verbose_name='状态')),
-                ('rows_total', models.IntegerField(default=0, verbose_name='总行数')),
-                ('rows_invalid', models.IntegerField(default=0, verbose_name='错误行数')),
-                ('enterprises_created', models.IntegerField(default=0, verbose_name='新增企业')),
-                ('enterprises_updated', models.IntegerField(default=0, verbose_name='更新企业')),
-                ('facts_changed', models.IntegerField(default=0, verbose_name='变更事实数')),
-                ('report', models.JSONField(blank=True, default=list, verbose_name='错误报告')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL, verbose_name='导入人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="导入时间")),
+                ("filename", models.CharField(max_length=255, verbose_name="文件名")),
+                ("sha256", models.CharField(db_index=True, max_length=64, verbose_name="SHA-256")),
+                ("size_bytes", models.BigIntegerField(verbose_name="大小（字节）")),
+                ("file_format", models.CharField(max_length=10, verbose_name="格式")),
+                ("partial", models.BooleanField(default=False, verbose_name="允许部分导入")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("applied", "已导入"),
+                            ("partial", "部分导入"),
+                            ("rejected", "已拒绝（未写入）"),
+                            ("noop", "无变化"),
+                        ],
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("rows_total", models.IntegerField(default=0, verbose_name="总行数")),
+                ("rows_invalid", models.IntegerField(default=0, verbose_name="错误行数")),
+                ("enterprises_created", models.IntegerField(default=0, verbose_name="新增企业")),
+                ("enterprises_updated", models.IntegerField(default=0, verbose_name="更新企业")),
+                ("facts_changed", models.IntegerField(default=0, verbose_name="变更事实数")),
+                ("report", models.JSONField(blank=True, default=list, verbose_name="错误报告")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="导入人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '导入批次',
-                'verbose_name_plural': '导入批次',
-                'ordering': ['-created_at'],
+                "verbose_name": "导入批次",
+                "verbose_name_plural": "导入批次",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recorded_at', models.DateTimeField(auto_now=True, verbose_name='录入时间')),
-                ('kind', models.CharField(choices=[('recognition', 'recognition'), ('relocation_in', 'relocation_in'), ('tech_renovation', 'tech_renovation'), ('digital_transformation', 'digital_transformation'), ('loan', 'loan'), ('brand_listing', 'brand_listing'), ('scene_award', 'scene_award'), ('tech_transaction', 'tech_transaction')], max_length=30, verbose_name='类型')),
-                ('date', models.DateField(blank=True, db_index=True, null=True, verbose_name='日期')),
-                ('key', models.CharField(blank=True, default='', max_length=100, verbose_name='事件标识')),
-                ('payload', models.JSONField(verbose_name='事件内容')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='srdi.enterprise')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('source_batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='srdi.importbatch', verbose_name='来源导入批次')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True, verbose_name="录入时间")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("recognition", "recognition"),
+                            ("relocation_in", "relocation_in"),
+                            ("tech_renovation", "tech_renovation"),
+                            ("digital_transformation", "digital_transformation"),
+                            ("loan", "loan"),
+                            ("brand_listing", "brand_listing"),
+                            ("scene_award", "scene_award"),
+                            ("tech_transaction", "tech_transaction"),
+                        ],
+                        max_length=30,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("date", models.DateField(blank=True, db_index=True, null=True, verbose_name="日期")),
+                ("key", models.CharField(blank=True, default="", max_length=100, verbose_name="事件标识")),
+                ("payload", models.JSONField(verbose_name="事件内容")),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
+                (
+                    "source_batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="srdi.importbatch",
+                        verbose_name="来源导入批次",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '政策事件',
-                'verbose_name_plural': '政策事件',
-                'ordering': ['enterprise', 'date', 'id'],
+                "verbose_name": "政策事件",
+                "verbose_name_plural": "政策事件",
+                "ordering": ["enterprise", "date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='EquityFinancing',
+            name="EquityFinancing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recorded_at', models.DateTimeField(auto_now=True, verbose_name='录入时间')),
-                ('date', models.DateField(blank=True, null=True, verbose_name='日期')),
-                ('amount_fen', models.BigIntegerField(blank=True, null=True, verbose_name='实缴金额（分）')),
-                ('qualified_investor', models.BooleanField(blank=True, null=True, verbose_name='合格机构投资者')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='equity_financings', to='srdi.enterprise')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('source_batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='srdi.importbatch', verbose_name='来源导入批次')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True, verbose_name="录入时间")),
+                ("date", models.DateField(blank=True, null=True, verbose_name="日期")),
+                ("amount_fen", models.BigIntegerField(blank=True, null=True, verbose_name="实缴金额（分）")),
+                (
+                    "qualified_investor",
+                    models.BooleanField(blank=True, null=True, verbose_name="合格机构投资者"),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="equity_financings",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
+                (
+                    "source_batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="srdi.importbatch",
+                        verbose_name="来源导入批次",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '股权融资',
-                'verbose_name_plural': '股权融资',
-                'ordering': ['enterprise', 'date'],
+                "verbose_name": "股权融资",
+                "verbose_name_plural": "股权融资",
+                "ordering": ["enterprise", "date"],
             },
         ),
         migrations.CreateModel(
-            name='EnterpriseYear',
+            name="EnterpriseYear",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recorded_at', models.DateTimeField(auto_now=True, verbose_name='录入时间')),
-                ('year', models.SmallIntegerField(verbose_name='年度')),
-                ('operating_revenue_fen', models.BigIntegerField(blank=True, null=True, verbose_name='营业收入（分）')),
-                ('main_business_revenue_fen', models.BigIntegerField(blank=True, null=True, verbose_name='主营业务收入（分）')),
-                ('rd_expense_fen', models.BigIntegerField(blank=True, null=True, verbose_name='研发费用（分）')),
-                ('net_profit_fen', models.BigIntegerField(blank=True, null=True, verbose_name='净利润（分）')),
-                ('total_assets_fen', models.BigIntegerField(blank=True, null=True, verbose_name='资产总额（分）')),
-                ('total_liabilities_fen', models.BigIntegerField(blank=True, null=True, verbose_name='负债总额（分）')),
-                ('employees', models.IntegerField(blank=True, null=True, verbose_name='从业人员')),
-                ('rd_staff', models.IntegerField(blank=True, null=True, verbose_name='研发人员')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='years', to='srdi.enterprise')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('source_batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='srdi.importbatch', verbose_name='来源导入批次')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True, verbose_name="录入时间")),
+                ("year", models.SmallIntegerField(verbose_name="年度")),
+                (
+                    "operating_revenue_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="营业收入（分）"),
+                ),
+                (
+                    "main_business_revenue_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="主营业务收入（分）"),
+                ),
+                (
+                    "rd_expense_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="研发费用（分）"),
+                ),
+                (
+                    "net_profit_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="净利润（分）"),
+                ),
+                (
+                    "total_assets_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="资产总额（分）"),
+                ),
+                (
+                    "total_liabilities_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="负债总额（分）"),
+                ),
+                ("employees", models.IntegerField(blank=True, null=True, verbose_name="从业人员")),
+                ("rd_staff", models.IntegerField(blank=True, null=True, verbose_name="研发人员")),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="years",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
+                (
+                    "source_batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="srdi.importbatch",
+                        verbose_name="来源导入批次",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '年度经营数据',
-                'verbose_name_plural': '年度经营数据',
-                'ordering': ['enterprise', '-year'],
+                "verbose_name": "年度经营数据",
+                "verbose_name_plural": "年度经营数据",
+                "ordering": ["enterprise", "-year"],
             },
         ),
         migrations.AddField(
-            model_name='enterprise',
-            name='source_batch',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='srdi.importbatch', verbose_name='来源导入批次'),
+            model_name="enterprise",
+            name="source_batch",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="srdi.importbatch",
+                verbose_name="来源导入批次",
+            ),
         ),
         migrations.CreateModel(
-            name='Contest',
+            name="Contest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recorded_at', models.DateTimeField(auto_now=True, verbose_name='录入时间')),
-                ('kind', models.CharField(blank=True, max_length=40, null=True, verbose_name='赛事')),
-                ('group', models.CharField(blank=True, max_length=40, null=True, verbose_name='名次组别')),
-                ('date', models.DateField(blank=True, null=True, verbose_name='日期')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contests', to='srdi.enterprise')),
-                ('source_batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='srdi.importbatch', verbose_name='来源导入批次')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True, verbose_name="录入时间")),
+                ("kind", models.CharField(blank=True, max_length=40, null=True, verbose_name="赛事")),
+                ("group", models.CharField(blank=True, max_length=40, null=True, verbose_name="名次组别")),
+                ("date", models.DateField(blank=True, null=True, verbose_name="日期")),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contests",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "source_batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="srdi.importbatch",
+                        verbose_name="来源导入批次",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '赛事',
-                'verbose_name_plural': '赛事',
-                'ordering': ['enterprise', 'date'],
+                "verbose_name": "赛事",
+                "verbose_name_plural": "赛事",
+                "ordering": ["enterprise", "date"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recorded_at', models.DateTimeField(auto_now=True, verbose_name='录入时间')),
-                ('name', models.CharField(max_length=50, verbose_name='姓名')),
-                ('position', models.CharField(blank=True, default='', max_length=50, verbose_name='职务')),
-                ('phone', models.CharField(blank=True, default='', max_length=30, verbose_name='电话')),
-                ('id_number', models.CharField(blank=True, default='', max_length=18, verbose_name='身份证号')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='srdi.enterprise')),
-                ('source_batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='srdi.importbatch', verbose_name='来源导入批次')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True, verbose_name="录入时间")),
+                ("name", models.CharField(max_length=50, verbose_name="姓名")),
+                ("position", models.CharField(blank=True, default="", max_length=50, verbose_name="职务")),
+                ("phone", models.CharField(blank=True, default="", max_length=30, verbose_name="电话")),
+                (
+                    "id_number",
+                    models.CharField(blank=True, default="", max_length=18, verbose_name="身份证号"),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "source_batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="srdi.importbatch",
+                        verbose_name="来源导入批次",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '联系人',
-                'verbose_name_plural': '联系人',
-                'ordering': ['enterprise', 'id'],
+                "verbose_name": "联系人",
+                "verbose_name_plural": "联系人",
+                "ordering": ["enterprise", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Certification',
+            name="Certification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recorded_at', models.DateTimeField(auto_now=True, verbose_name='录入时间')),
-                ('tier', models.CharField(choices=[('innovative_sme', '创新型中小企业'), ('srdi_sme', '省级专精特新中小企业'), ('hidden_champion', '省隐形冠军企业'), ('little_giant', '国家级专精特新“小巨人”企业')], max_length=20, verbose_name='层级')),
-                ('recognized_on', models.DateField(blank=True, null=True, verbose_name='认定日期')),
-                ('expires_on', models.DateField(blank=True, null=True, verbose_name='有效期至')),
-                ('revoked_on', models.DateField(blank=True, null=True, verbose_name='撤销日期')),
-                ('batch', models.CharField(blank=True, max_length=100, null=True, verbose_name='批次')),
-                ('source_document', models.CharField(blank=True, max_length=200, null=True, verbose_name='认定文件')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='certifications', to='srdi.enterprise')),
-                ('source_batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='srdi.importbatch', verbose_name='来源导入批次')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True, verbose_name="录入时间")),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("innovative_sme", "创新型中小企业"),
+                            ("srdi_sme", "省级专精特新中小企业"),
+                            ("hidden_champion", "省隐形冠军企业"),
+                            ("little_giant", "国家级专精特新“小巨人”企业"),
+                        ],
+                        max_length=20,
+                        verbose_name="层级",
+                    ),
+                ),
+                ("recognized_on", models.DateField(blank=True, null=True, verbose_name="认定日期")),
+                ("expires_on", models.DateField(blank=True, null=True, verbose_name="有效期至")),
+                ("revoked_on", models.DateField(blank=True, null=True, verbose_name="撤销日期")),
+                ("batch", models.CharField(blank=True, max_length=100, null=True, verbose_name="批次")),
+                (
+                    "source_document",
+                    models.CharField(blank=True, max_length=200, null=True, verbose_name="认定文件"),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="certifications",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "source_batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="srdi.importbatch",
+                        verbose_name="来源导入批次",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '梯度认定',
-                'verbose_name_plural': '梯度认定',
-                'ordering': ['enterprise', 'recognized_on'],
+                "verbose_name": "梯度认定",
+                "verbose_name_plural": "梯度认定",
+                "ordering": ["enterprise", "recognized_on"],
             },
         ),
         migrations.CreateModel(
-            name='Award',
+            name="Award",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recorded_at', models.DateTimeField(auto_now=True, verbose_name='录入时间')),
-                ('level', models.CharField(blank=True, max_length=30, null=True, verbose_name='级别')),
-                ('kind', models.CharField(blank=True, max_length=30, null=True, verbose_name='类别')),
-                ('rank', models.IntegerField(blank=True, null=True, verbose_name='获奖单位排名')),
-                ('date', models.DateField(blank=True, null=True, verbose_name='获奖日期')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='awards', to='srdi.enterprise')),
-                ('source_batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='srdi.importbatch', verbose_name='来源导入批次')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True, verbose_name="录入时间")),
+                ("level", models.CharField(blank=True, max_length=30, null=True, verbose_name="级别")),
+                ("kind", models.CharField(blank=True, max_length=30, null=True, verbose_name="类别")),
+                ("rank", models.IntegerField(blank=True, null=True, verbose_name="获奖单位排名")),
+                ("date", models.DateField(blank=True, null=True, verbose_name="获奖日期")),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="awards",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "source_batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="srdi.importbatch",
+                        verbose_name="来源导入批次",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '获奖',
-                'verbose_name_plural': '获奖',
-                'ordering': ['enterprise', 'date'],
+                "verbose_name": "获奖",
+                "verbose_name_plural": "获奖",
+                "ordering": ["enterprise", "date"],
             },
         ),
         migrations.CreateModel(
-            name='Title',
+            name="Title",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recorded_at', models.DateTimeField(auto_now=True, verbose_name='录入时间')),
-                ('kind', models.CharField(choices=[('high_tech_enterprise', '高新技术企业'), ('tech_innovation_demo', '国家级技术创新示范企业'), ('ip_advantage', '知识产权优势企业'), ('ip_demo', '知识产权示范企业'), ('single_champion', '制造业单项冠军')], max_length=30, verbose_name='称号')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='有效期起')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='有效期止')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='titles', to='srdi.enterprise')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='录入人')),
-                ('source_batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='srdi.importbatch', verbose_name='来源导入批次')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(auto_now=True, verbose_name="录入时间")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("high_tech_enterprise", "高新技术企业"),
+                            ("tech_innovation_demo", "国家级技术创新示范企业"),
+                            ("ip_advantage", "知识产权优势企业"),
+                            ("ip_demo", "知识产权示范企业"),
+                            ("single_champion", "制造业单项冠军"),
+                        ],
+                        max_length=30,
+                        verbose_name="称号",
+                    ),
+                ),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="有效期起")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="有效期止")),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="titles",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="录入人",
+                    ),
+                ),
+                (
+                    "source_batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="srdi.importbatch",
+                        verbose_name="来源导入批次",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '资质称号',
-                'verbose_name_plural': '资质称号',
-                'ordering': ['enterprise', 'valid_from'],
+                "verbose_name": "资质称号",
+                "verbose_name_plural": "资质称号",
+                "ordering": ["enterprise", "valid_from"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(db_index=True, verbose_name='时间（UTC）')),
-                ('actor_label', models.CharField(max_length=150, verbose_name='操作人（快照）')),
-                ('action', models.CharField(choices=[('create', '新增'), ('update', '修改'), ('delete', '删除'), ('import', '导入'), ('export', '导出'), ('login', '登录'), ('login_failed', '登录失败'), ('logout', '退出'), ('password_change', '修改密码'), ('access_denied', '越权访问被拒绝'), ('reveal', '查看敏感信息'), ('assess', '评价'), ('screen', '全市筛查'), ('transition', '流程流转'), ('ledger', '资金记账')], max_length=20, verbose_name='操作')),
-                ('object_type', models.CharField(blank=True, default='', max_length=50, verbose_name='对象类型')),
-                ('object_id', models.CharField(blank=True, default='', max_length=64, verbose_name='对象标识')),
-                ('object_repr', models.CharField(blank=True, default='', max_length=255, verbose_name='对象')),
-                ('success', models.BooleanField(default=True, verbose_name='成功')),
-                ('ip_address', models.CharField(blank=True, default='', max_length=45, verbose_name='IP')),
-                ('old', models.JSONField(blank=True, null=True, verbose_name='原值')),
-                ('new', models.JSONField(blank=True, null=True, verbose_name='新值')),
-                ('extra', models.JSONField(blank=True, null=True, verbose_name='附加信息')),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(db_index=True, verbose_name="时间（UTC）")),
+                ("actor_label", models.CharField(max_length=150, verbose_name="操作人（快照）")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "新增"),
+                            ("update", "修改"),
+                            ("delete", "删除"),
+                            ("import", "导入"),
+                            ("export", "导出"),
+                            ("login", "登录"),
+                            ("login_failed", "登录失败"),
+                            ("logout", "退出"),
+                            ("password_change", "修改密码"),
+                            ("access_denied", "越权访问被拒绝"),
+                            ("reveal", "查看敏感信息"),
+                            ("assess", "评价"),
+                            ("screen", "全市筛查"),
+                            ("transition", "流程流转"),
+                            ("ledger", "资金记账"),
+                        ],
+                        max_length=20,
+                        verbose_name="操作",
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(blank=True, default="", max_length=50, verbose_name="对象类型"),
+                ),
+                (
+                    "object_id",
+                    models.CharField(blank=True, default="", max_length=64, verbose_name="对象标识"),
+                ),
+                (
+                    "object_repr",
+                    models.CharField(blank=True, default="", max_length=255, verbose_name="对象"),
+                ),
+                ("success", models.BooleanField(default=True, verbose_name="成功")),
+                ("ip_address", models.CharField(blank=True, default="", max_length=45, verbose_name="IP")),
+                ("old", models.JSONField(blank=True, null=True, verbose_name="原值")),
+                ("new", models.JSONField(blank=True, null=True, verbose_name="新值")),
+                ("extra", models.JSONField(blank=True, null=True, verbose_name="附加信息")),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计日志',
-                'verbose_name_plural': '审计日志',
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['object_type', 'object_id', 'occurred_at'], name='srdi_audite_object__0c7635_idx')],
+                "verbose_name": "审计日志",
+                "verbose_name_plural": "审计日志",
+                "ordering": ["id"],
+                "indexes": [
+                    models.Index(
+                        fields=["object_type", "object_id", "occurred_at"],
+                        name="srdi_audite_object__0c7635_idx",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'district_staff'), _negated=True), ('district__isnull', False), _connector='OR'), name='district_staff_has_district'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "district_staff"), _negated=True),
+                    ("district__isnull", False),
+                    _connector="OR",
+                ),
+                name="district_staff_has_district",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'enterprise'), _negated=True), ('enterprise__isnull', False), _connector='OR'), name='enterprise_user_has_enterprise'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "enterprise"), _negated=True),
+                    ("enterprise__isnull", False),
+                    _connector="OR",
+                ),
+                name="enterprise_user_has_enterprise",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enterpriseyear',
-            constraint=models.UniqueConstraint(fields=('enterprise', 'year'), name='one_row_per_enterprise_year'),
+            model_name="enterpriseyear",
+            constraint=models.UniqueConstraint(
+                fields=("enterprise", "year"), name="one_row_per_enterprise_year"
+            ),
         ),
         migrations.AddIndex(
-            model_name='enterprise',
-            index=models.Index(fields=['district', 'uscc'], name='srdi_enterp_distric_3877c1_idx'),
+            model_name="enterprise",
+            index=models.Index(fields=["district", "uscc"], name="srdi_enterp_distric_3877c1_idx"),
         ),
         migrations.AddConstraint(
-            model_name='enterprise',
-            constraint=models.CheckConstraint(condition=models.Q(('zj_featured_points__isnull', True), models.Q(('zj_featured_points__gte', 0), ('zj_featured_points__lte', 15)), _connector='OR'), name='featured_points_0_15'),
+            model_name="enterprise",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("zj_featured_points__isnull", True),
+                    models.Q(("zj_featured_points__gte", 0), ("zj_featured_points__lte", 15)),
+                    _connector="OR",
+                ),
+                name="featured_points_0_15",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enterprise',
-            constraint=models.CheckConstraint(condition=models.Q(('digital_level__isnull', True), models.Q(('digital_level__gte', 1), ('digital_level__lte', 4)), _connector='OR'), name='digital_level_1_4'),
+            model_name="enterprise",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("digital_level__isnull", True),
+                    models.Q(("digital_level__gte", 1), ("digital_level__lte", 4)),
+                    _connector="OR",
+                ),
+                name="digital_level_1_4",
+            ),
         ),
         migrations.AddIndex(
-            model_name='certification',
-            index=models.Index(fields=['tier', 'expires_on'], name='srdi_certif_tier_8274e6_idx'),
+            model_name="certification",
+            index=models.Index(fields=["tier", "expires_on"], name="srdi_certif_tier_8274e6_idx"),
         ),
     ]

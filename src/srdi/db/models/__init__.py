@@ -1,6 +1,7 @@
 """All models of the ``srdi`` app, one module per concept."""
 
 from srdi.db.models.accounts import ApiToken, Role, User
+from srdi.db.models.assessments import AssessmentRun, EnterpriseAssessment
 from srdi.db.models.audit import AuditAction, AuditChainHead, AuditEvent
 from srdi.db.models.enterprises import (
     Award,
@@ -18,6 +19,7 @@ from srdi.db.models.reference import District
 
 __all__ = [
     "ApiToken",
+    "AssessmentRun",
     "AuditAction",
     "AuditChainHead",
     "AuditEvent",
@@ -27,6 +29,7 @@ __all__ = [
     "Contest",
     "District",
     "Enterprise",
+    "EnterpriseAssessment",
     "EnterpriseYear",
     "EquityFinancing",
     "Event",

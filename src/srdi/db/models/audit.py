@@ -29,7 +29,9 @@ class AuditEvent(models.Model):
     """One audit record: who did what to which object, when (UTC), with old and new values."""
 
     occurred_at = models.DateTimeField("时间（UTC）", db_index=True)
-    actor = models.ForeignKey("srdi.User", verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT)
+    actor = models.ForeignKey(
+        "srdi.User", verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT
+    )
     actor_label = models.CharField("操作人（快照）", max_length=150)
     action = models.CharField("操作", max_length=20, choices=AuditAction.choices)
     object_type = models.CharField("对象类型", max_length=50, blank=True, default="")

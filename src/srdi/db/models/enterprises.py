@@ -47,7 +47,12 @@ class Sourced(models.Model):
     """Provenance shared by every fact: which import wrote it (if any), who, and when."""
 
     source_batch = models.ForeignKey(
-        "srdi.ImportBatch", verbose_name="来源导入批次", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "srdi.ImportBatch",
+        verbose_name="来源导入批次",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     recorded_by = models.ForeignKey(
         "srdi.User", verbose_name="录入人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -65,10 +70,17 @@ class Enterprise(Sourced):
     uscc_override_reason = models.TextField("校验位例外说明", blank=True, default="")
     name = models.CharField("企业名称", max_length=200, blank=True, default="", db_index=True)
     district = models.ForeignKey(
-        "srdi.District", verbose_name="所在区县", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "srdi.District",
+        verbose_name="所在区县",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     industry_code = models.CharField("行业代码（GB/T 4754-2017）", max_length=5, null=True, blank=True)
-    size_class = models.CharField("企业规模（300号）", max_length=6, choices=SIZE_CHOICES, null=True, blank=True)
+    size_class = models.CharField(
+        "企业规模（300号）", max_length=6, choices=SIZE_CHOICES, null=True, blank=True
+    )
     size_year = models.SmallIntegerField("划型所用年度", null=True, blank=True)
     founded_on = models.DateField("成立日期", null=True, blank=True)
     registered_in_zhejiang = models.BooleanField("浙江省注册", null=True, blank=True)
@@ -87,7 +99,9 @@ class Enterprise(Sourced):
     mp_chain_role = models.CharField(
         "产业链地位", max_length=40, choices=CHAIN_ROLE_CHOICES, null=True, blank=True
     )
-    mp_pin_field = models.CharField("主导产品所属领域", max_length=40, choices=PIN_FIELD_CHOICES, null=True, blank=True)
+    mp_pin_field = models.CharField(
+        "主导产品所属领域", max_length=40, choices=PIN_FIELD_CHOICES, null=True, blank=True
+    )
     mp_products_count = models.IntegerField("主导产品数", null=True, blank=True)
     mp_niche_market_share = models.DecimalField(
         "细分市场占有率", max_digits=12, decimal_places=9, null=True, blank=True
@@ -171,7 +185,9 @@ class EnterpriseYear(Sourced):
     class Meta:
         verbose_name = verbose_name_plural = "年度经营数据"
         ordering = ["enterprise", "-year"]
-        constraints = [models.UniqueConstraint(fields=["enterprise", "year"], name="one_row_per_enterprise_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year"], name="one_row_per_enterprise_year")
+        ]
 
 
 class Title(Sourced):

@@ -13,7 +13,9 @@ class ImportBatch(models.Model):
         NOOP = "noop", "无变化"
 
     created_at = models.DateTimeField("导入时间", auto_now_add=True)
-    actor = models.ForeignKey("srdi.User", verbose_name="导入人", null=True, blank=True, on_delete=models.PROTECT)
+    actor = models.ForeignKey(
+        "srdi.User", verbose_name="导入人", null=True, blank=True, on_delete=models.PROTECT
+    )
     filename = models.CharField("文件名", max_length=255)
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
     size_bytes = models.BigIntegerField("大小（字节）")

@@ -1,0 +1,151 @@
+"""Run the whole test suite: lint and import contracts, then pytest on SQLite, then on PostgreSQL.
+
+PostgreSQL runs when its server binaries (initdb, pg_ctl) are found: a throwaway cluster is created in a
+temporary directory, listening only on a unix socket, and removed afterwards. Browser tests run when
+Chromium is found (they skip themselves otherwise). Exit status is non-zero if any stage fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(title: str, args: list[str], env: dict[str, str] | None = None) -> bool:
+    print(f"\n=== {title} ===", flush=True)
+    started = time.monotonic()
+    code = subprocess.call(args, cwd=ROOT, env={**os.environ, **(env or {})})
+    print(
+        f"=== {title}: {'ok' if code == 0 else f'FAILED (exit {code})'} in {time.monotonic() - started:.0f}s ==="
+    )
+    return code == 0
+
+
+def find_pg_bin() -> Path | None:
+    for name in ("initdb", "pg_ctl"):
+        if shutil.which(name) is None:
+            break
+    else:
+        return Path(shutil.which("initdb")).parent  # type: ignore[arg-type]
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    return None
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL cluster in a temporary directory, on a unix socket only."""
+
+    def __init__(self, bindir: Path):
+        self.bindir = bindir
+        self.dir = Path(tempfile.mkdtemp(prefix="srdi-pg-"))
+        self.data = self.dir / "data"
+        self.socket = self.dir
+
+    def _as_pg_user(self, args: list[str]) -> list[str]:
+        # initdb refuses to run as root; drop to the postgres (or nobody) user when we are root.
+        if os.geteuid() != 0:
+            return args
+        user = "postgres" if shutil.which("runuser") and _user_exists("postgres") else "nobody"
+        return ["runuser", "-u", user, "--", *args]
+
+    def start(self) -> str:
+        if os.geteuid() == 0:
+            user = "postgres" if _user_exists("postgres") else "nobody"
+            shutil.chown(self.dir, user)
+            os.chmod(self.dir, 0o700)
+        subprocess.run(
+            self._as_pg_user(
+                [
+                    str(self.bindir / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    "srdi",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        opts = f"-c listen_addresses='' -k {self.socket} -c fsync=off -c full_page_writes=off -c max_connections=100"
+        subprocess.run(
+            self._as_pg_user(
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    opts,
+                    "-w",
+                    "-l",
+                    str(self.dir / "log"),
+                    "start",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        return f"postgres://srdi@/srdi_test?host={self.socket}"
+
+    def stop(self) -> None:
+        subprocess.run(
+            self._as_pg_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"]),
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    ok = True
+    if not args:
+        ok &= run("ruff", [str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "scripts"])
+        ok &= run("import contracts (domain stays pure)", [str(BIN / "lint-imports")])
+        ok &= run("mypy", [str(BIN / "mypy"), "src/srdi"])
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    ok &= run("pytest on SQLite", [str(BIN / "pytest"), *args], env={"DATABASE_URL": ""})
+    bindir = find_pg_bin()
+    if bindir is None:
+        print("\nPostgreSQL server binaries not found: PostgreSQL stage skipped.")
+    else:
+        pg = ThrowawayPostgres(bindir)
+        try:
+            url = pg.start()
+            ok &= run(
+                "pytest on PostgreSQL (database tests)",
+                [str(BIN / "pytest"), "-m", "not browser", "tests/integration", *args],
+                env={"DATABASE_URL": url},
+            )
+        finally:
+            pg.stop()
+    print("\nALL STAGES PASSED" if ok else "\nSOME STAGES FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

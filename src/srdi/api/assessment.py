@@ -1,0 +1,90 @@
+"""``/api/v1/assess`` and ``/api/v1/enterprises/{uscc}/assessment``: tier assessment over the API.
+
+``POST /assess`` takes exactly the ``srdi assess`` contract input and answers its output (concurrent requests
+share one engine pass, see ``srdi.services.assess_batcher``). The per-enterprise endpoint returns the latest
+stored screening and a live, fully explained result, within the caller's scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from srdi.api.bodies import BadBody, read_json
+from srdi.api.requests import caller, client_ip
+from srdi.api.responses import json_response
+from srdi.api.schemas import ErrorOut
+from srdi.api.throttles import READS
+from srdi.services import scoping
+from srdi.services.assess_batcher import DocumentError, assess_document
+from srdi.services.assessments import assess_enterprise, latest_screening
+
+router = Router(tags=["评价"])
+
+MAX_ENTERPRISES = 1000
+ASSESS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": '与 `srdi assess` 相同的输入：{"as_of": "YYYY-MM-DD", "enterprises": [交换格式 v1 企业资料, …]}',
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["enterprises"],
+                    "properties": {
+                        "as_of": {"type": "string", "format": "date"},
+                        "enterprises": {"type": "array", "items": {"$ref": "#/components/schemas/Profile"}},
+                    },
+                    "additionalProperties": False,
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/assess",
+    response={200: dict, 400: ErrorOut, 413: ErrorOut, 422: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    throttle=READS,
+    openapi_extra=ASSESS_BODY,
+    operation_id="assess",
+    summary="梯度培育评价",
+    description=(
+        "按评价基准日有效的规则库（63号附件1–3、浙江省隐形冠军认定条件）评价交换格式 v1 企业资料，"
+        "返回各层级的结论（eligible / ineligible / needs_data）、得分、认定路径、逐项检查及依据、差距分析和六维画像。"
+        "单条记录格式有误时该条返回 error，其余照常评价；文件整体格式有误时答复 422。"
+        f"每次最多 {MAX_ENTERPRISES} 家企业。查询参数 gaps=false 可跳过差距分析。"
+    ),
+)
+def assess(request: HttpRequest, gaps: bool = True) -> HttpResponse:
+    caller(request)
+    try:
+        document = read_json(request)
+    except BadBody as exc:
+        return json_response({"detail": exc.message}, exc.status)
+    records = document.get("enterprises") if isinstance(document, dict) else None
+    if isinstance(records, list) and len(records) > MAX_ENTERPRISES:
+        return json_response({"detail": f"每次最多评价 {MAX_ENTERPRISES} 家企业，请分批提交"}, 413)
+    try:
+        return json_response(assess_document(document, with_gaps=gaps))
+    except DocumentError as exc:
+        return json_response({"detail": str(exc)}, 422)
+
+
+@router.get(
+    "/enterprises/{uscc}/assessment",
+    response={200: dict, 404: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    throttle=READS,
+    operation_id="getEnterpriseAssessment",
+    summary="企业的最新评价",
+    description=(
+        "返回该企业在最近一次全市筛查中的结论（screening），以及按当前数据即时计算、带完整依据的评价结果（result）。"
+        "不在调用者范围内的企业一律答复 404。"
+    ),
+)
+def enterprise_assessment(request: HttpRequest, uscc: str) -> HttpResponse:
+    enterprise = scoping.get_enterprise(caller(request), uscc=uscc, ip=client_ip(request))
+    return json_response({"screening": latest_screening(enterprise), "result": assess_enterprise(enterprise)})

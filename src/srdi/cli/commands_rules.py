@@ -1,0 +1,73 @@
+"""``srdi screen`` (whole-city assessment) and ``srdi rulebook`` (what the rules say)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from srdi.cli.main import cli, setup_django
+from srdi.cli.progress import console
+
+TIER_LABELS = {
+    "innovative_sme": "创新型中小企业",
+    "srdi_sme": "省级专精特新中小企业",
+    "hidden_champion": "省隐形冠军企业",
+    "little_giant": "国家级专精特新“小巨人”",
+}
+
+
+@cli.command()
+@click.option(
+    "--as-of", "as_of", help="评价基准日 YYYY-MM-DD（默认 SRDI_DEFAULT_AS_OF，即政策期末 2025-12-31）"
+)
+@click.option("--as", "username", help="以该用户身份记入审计")
+def screen(as_of: str | None, username: str | None) -> None:
+    """全市筛查：按各层级标准评价库中全部企业，保存结果并报告变化。"""
+    setup_django()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from srdi.db.models import User
+    from srdi.domain.rules.engine import NoRulebook
+    from srdi.services.screening import run_screen
+
+    actor = User.objects.filter(username=username).first() if username else None
+    day = date.fromisoformat(as_of) if as_of else None
+    tasks: dict[str, int] = {}
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+
+        def progress(stage: str, n: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            if stage == "评价":
+                bar.update(tasks[stage], completed=n, total=total)
+            else:
+                bar.advance(tasks[stage], n)
+
+        try:
+            run = run_screen(actor=actor, as_of=day, progress=progress)
+        except NoRulebook as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"筛查 #{run.pk} 完成：基准日 {run.as_of}，{run.enterprises} 家企业，用时 {run.duration_ms / 1000:.1f} 秒"
+    )
+    for tier, label in TIER_LABELS.items():
+        c = run.counts.get(tier, {})
+        newly = run.changes.get("newly_eligible", {}).get(tier, {}).get("count", 0)
+        lost = run.changes.get("no_longer_eligible", {}).get(tier, {}).get("count", 0)
+        click.echo(
+            f"  {label}：符合 {c.get('eligible', 0)}，不符合 {c.get('ineligible', 0)}，"
+            f"需补充数据 {c.get('needs_data', 0)}；新增符合 {newly}，不再符合 {lost}"
+        )
+    expiring = run.changes.get("expiring_within_90_days", [])
+    click.echo(f"  90天内到期的称号：{len(expiring)} 个")
+    for item in expiring[:10]:
+        click.echo(
+            f"    {item['uscc']} {TIER_LABELS.get(item['tier'], item['tier'])} 到期日 {item['expires_on']}"
+        )

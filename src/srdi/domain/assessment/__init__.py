@@ -1,0 +1,1 @@
+"""Tier assessment built on the rules engine: the contract runner, gaps, and the six-dimension profile."""

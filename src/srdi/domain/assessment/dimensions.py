@@ -1,0 +1,196 @@
+"""The six-dimension profile 专/精/特/新/链/品 (81号 第2条), a grade, and the class for dynamic management.
+
+Each dimension is an index 0–100 derived from the tier criteria (formulas in ``docs/rules.md``):
+
+- 专 = 专精特新 专业化 points / 25 (main-business share, growth, niche years, chain field)
+- 精 = 专精特新 精细化 points / 25 (digitalisation, quality, net margin, debt ratio)
+- 特 = 40 × 特色化 points/15 + 40 × min(niche share / 10%, 1) + 20 × own brand
+- 新 = 专精特新 创新能力 points / 35 (IP, R&D input, R&D staff, R&D institution)
+- 链 = chain role: key-link breakthrough 100, 六基/chain supplier 60, none 0
+- 品 = 70 × main product in a 小巨人 key field + 15 × own brand + 15 × provincial quality award
+
+A dimension with unknown inputs has a range and no single value. The grade is A (≥ 80), B (≥ 60), C (≥ 40) or D
+on the mean of known dimensions (at least four known). The class is the ladder position (highest valid title)
+plus cohorts: ``eligible_next`` (meets the next tier now), ``seedling`` (one tier below and meets at least 75%
+of the next tier's decided criteria) and the 一企一策 flag for seedlings whose main product is in a key field
+or who carry key-link (补短板/锻长板/填空白) tasks. Everything is computed column-wise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from srdi.domain.rules.engine import Assessment
+
+LADDER = ("none", "innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
+NEXT_TIER = {
+    "none": "innovative_sme",
+    "innovative_sme": "srdi_sme",
+    "srdi_sme": "little_giant",
+    "hidden_champion": "little_giant",
+    "little_giant": None,
+}
+DIMENSIONS = {"zhuan": "专", "jing": "精", "te": "特", "xin": "新", "lian": "链", "pin": "品"}
+SEEDLING_SHARE = 0.75
+KEY_FIELDS = ["six_foundations", "manufacturing_power_key_industry", "cyber_power"]
+
+
+def _group_index(a: Assessment, group: str, maximum: int) -> tuple[pl.Expr, pl.Expr]:
+    p = "srdi_sme|"
+    if p + f"group:{group}|lo" not in a.frame.columns:
+        return pl.lit(None, dtype=pl.Float64), pl.lit(None, dtype=pl.Float64)
+    return (pl.col(p + f"group:{group}|lo") * 100 / maximum, pl.col(p + f"group:{group}|hi") * 100 / maximum)
+
+
+def _bool_range(expr: pl.Expr, weight: float) -> tuple[pl.Expr, pl.Expr]:
+    return expr.fill_null(False).cast(pl.Float64) * weight, expr.fill_null(True).cast(pl.Float64) * weight
+
+
+def dimension_columns(a: Assessment) -> list[pl.Expr]:
+    """Column expressions: ``dim:<d>|lo``/``|hi`` for each dimension."""
+    out = []
+    specs: dict[str, tuple[pl.Expr, pl.Expr]] = {
+        "zhuan": _group_index(a, "specialisation", 25),
+        "jing": _group_index(a, "refinement", 25),
+        "xin": _group_index(a, "innovation", 35),
+    }
+    featured = pl.col("zj_featured_points").cast(pl.Float64)
+    share = (pl.col("mp_niche_market_share").cast(pl.Float64) / 0.10).clip(0, 1)
+    brand_lo, brand_hi = _bool_range(pl.col("q_own_brand"), 20)
+    specs["te"] = (
+        featured.fill_null(0) * 40 / 15 + share.fill_null(0) * 40 + brand_lo,
+        featured.fill_null(15) * 40 / 15 + share.fill_null(1) * 40 + brand_hi,
+    )
+    chain = pl.col("mp_chain_role").replace_strict(
+        {"key_link_breakthrough": 100.0, "six_foundations_or_chain_supplier": 60.0, "none": 0.0},
+        default=None,
+        return_dtype=pl.Float64,
+    )
+    specs["lian"] = (chain.fill_null(0), chain.fill_null(100))
+    field = pl.col("mp_pin_field").is_in(KEY_FIELDS)
+    f_lo, f_hi = _bool_range(field, 70)
+    b_lo, b_hi = _bool_range(pl.col("q_own_brand"), 15)
+    q_lo, q_hi = _bool_range(pl.col("q_provincial_quality_award"), 15)
+    specs["pin"] = (f_lo + b_lo + q_lo, f_hi + b_hi + q_hi)
+    for d, (lo, hi) in specs.items():
+        out += [lo.round(0).alias(f"dim:{d}|lo"), hi.round(0).alias(f"dim:{d}|hi")]
+    return out
+
+
+def _ladder_expr(a: Assessment) -> pl.Expr:
+    expr = pl.lit("none")
+    for tier in LADDER[1:]:
+        col = f"cert_valid_{tier}"
+        if col in a.frame.columns:
+            expr = pl.when(pl.col(col).fill_null(False)).then(pl.lit(tier)).otherwise(expr)
+    return expr
+
+
+def _progress(a: Assessment, tier: str) -> tuple[pl.Expr, int]:
+    """Share of the tier's decided prerequisite/general checks that pass (0–1), and how many there are."""
+    if tier not in a.compiled:
+        return pl.lit(None, dtype=pl.Float64), 0
+    c = a.compiled[tier]
+    cols = [c.col(ch.id) for ch in (*c.rulebook.prerequisites, *c.rulebook.general) if ch.id in c.checks]
+    if c.rulebook.score is not None:
+        cols.append(c.col("score_ok"))
+    passed = pl.sum_horizontal([pl.col(x).fill_null(False).cast(pl.Int32) for x in cols])
+    return passed.cast(pl.Float64) / len(cols), len(cols)
+
+
+def class_columns(a: Assessment) -> list[pl.Expr]:
+    """Ladder position, next tier, progress toward it, cohorts and the 一企一策 flag."""
+    ladder = _ladder_expr(a).alias("class:ladder")
+    return [ladder]
+
+
+def dimension_frame(a: Assessment) -> pl.DataFrame:
+    """eid plus every dimension, grade and class column."""
+    frame = a.frame.with_columns(dimension_columns(a)).with_columns(class_columns(a))
+    known = [
+        pl.when(pl.col(f"dim:{d}|lo") == pl.col(f"dim:{d}|hi")).then(pl.col(f"dim:{d}|lo"))
+        for d in DIMENSIONS
+    ]
+    n_known = pl.sum_horizontal([k.is_not_null().cast(pl.Int32) for k in known])
+    mean = pl.mean_horizontal(known)
+    grade = (
+        pl.when(n_known < 4)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(mean >= 80)
+        .then(pl.lit("A"))
+        .when(mean >= 60)
+        .then(pl.lit("B"))
+        .when(mean >= 40)
+        .then(pl.lit("C"))
+        .otherwise(pl.lit("D"))
+    )
+    next_tier = pl.col("class:ladder").replace_strict(NEXT_TIER, default=None, return_dtype=pl.String)
+    progress_exprs = []
+    eligible_exprs = []
+    for current, nxt in NEXT_TIER.items():
+        if nxt is None or nxt not in a.compiled:
+            continue
+        share, _ = _progress(a, nxt)
+        progress_exprs.append((current, share))
+        eligible_exprs.append((current, pl.col(f"{nxt}|eligible").fill_null(False)))
+    progress: Any = pl
+    eligible_next: Any = pl
+    for current, share in progress_exprs:
+        progress = progress.when(pl.col("class:ladder") == current).then(share)
+    for current, ok in eligible_exprs:
+        eligible_next = eligible_next.when(pl.col("class:ladder") == current).then(ok)
+    progress = progress.otherwise(None) if progress_exprs else pl.lit(None, dtype=pl.Float64)
+    eligible_next = eligible_next.otherwise(False) if eligible_exprs else pl.lit(False)
+    seedling = (~eligible_next) & (progress >= SEEDLING_SHARE).fill_null(False)
+    key_work = pl.col("mp_pin_field").is_in(KEY_FIELDS).fill_null(False) | (
+        pl.col("mp_chain_role") == "key_link_breakthrough"
+    ).fill_null(False)
+    lg_track = next_tier.eq("little_giant").fill_null(False)
+    frame = frame.with_columns(
+        mean.round(1).alias("profile:mean"),
+        grade.alias("profile:grade"),
+        next_tier.alias("class:next_tier"),
+        progress.round(3).alias("class:progress"),
+        eligible_next.alias("class:eligible_next"),
+        seedling.alias("class:seedling"),
+        (seedling & lg_track & key_work).alias("class:one_firm_one_policy"),
+    )
+    return frame
+
+
+def dimension_profiles(a: Assessment) -> dict[int, dict[str, Any]]:
+    """Row index → the profile record (dimensions, grade, class) for the contract output."""
+    frame = dimension_frame(a)
+    out = {}
+    for i, row in enumerate(frame.iter_rows(named=True)):
+        dims = {}
+        for d, label in DIMENSIONS.items():
+            lo, hi = row[f"dim:{d}|lo"], row[f"dim:{d}|hi"]
+            dims[d] = {
+                "label": label,
+                "value": int(lo) if lo == hi else None,
+                **({"range": [int(lo), int(hi)]} if lo != hi else {}),
+            }
+        cohorts = [
+            name
+            for name, flag in (
+                ("eligible_next", row["class:eligible_next"]),
+                ("seedling", row["class:seedling"]),
+            )
+            if flag
+        ]
+        out[i] = {
+            "dimensions": dims,
+            "mean": row["profile:mean"],
+            "grade": row["profile:grade"],
+            "class": {
+                "ladder": row["class:ladder"],
+                "next_tier": row["class:next_tier"],
+                "next_tier_progress": row["class:progress"],
+                "cohorts": cohorts,
+                "one_firm_one_policy": bool(row["class:one_firm_one_policy"]),
+            },
+        }
+    return out

@@ -1,0 +1,512 @@
+"""Gaps: for a tier an enterprise does not reach, the smallest changes that would get it there.
+
+Use ``plan_gaps(profiles, assessment)``. For each ineligible tier it finds, per route (the score or general
+route, and each direct condition), the failing criteria and the levers that fix them — for scored tiers a
+greedy choice of band upgrades by points gained per unit of change ("研发投入强度 2.60% → 3.00%：+5 分") —
+picks the cheapest route, applies the plan to a copy of the profile and re-assesses all plans in one batch.
+Interactions (raising revenue lowers R&D intensity …) are resolved by planning again from the new result, up
+to a few rounds; a plan is reported as feasible only when the engine itself says the changed profile is
+eligible, so applying ``changes`` always works.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from srdi.domain.assessment.levers import Change, Levers, threshold_fraction
+from srdi.domain.exchange import Profile, RecordError, parse_profile
+from srdi.domain.reference import TIERS as TIER_LABELS
+from srdi.domain.rules.compile import Compiled, Node
+from srdi.domain.rules.engine import Assessment, assess
+from srdi.domain.rules.explain import display, exact, tier_result
+from srdi.domain.rules.model import OPERATORS, Check, Indicator
+from srdi.domain.tables import tables_from_profiles
+
+MAX_ROUNDS = 6
+
+
+@dataclass
+class Item:
+    """One criterion to fix and how."""
+
+    criterion: str
+    label: str
+    reference: str
+    changes: list[Change]
+    current: str = ""
+    required: str = ""
+    points: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        text = self.label
+        if self.current or self.required:
+            text += f" {self.current} → {self.required}"
+        if self.points:
+            text += f"：+{self.points} 分"
+        return {
+            "criterion": self.criterion,
+            "label": self.label,
+            "reference": self.reference,
+            "current": self.current,
+            "required": self.required,
+            "points": self.points,
+            "changes": [c.as_json() for c in self.changes],
+            "explanation": text,
+        }
+
+
+@dataclass
+class Plan:
+    route: str
+    items: list[Item] = field(default_factory=list)
+    feasible: bool = True
+    reason: str = ""
+
+    @property
+    def changes(self) -> list[Change]:
+        return merge_changes([c for i in self.items for c in i.changes])
+
+    @property
+    def cost(self) -> float:
+        return sum(c.cost for c in self.changes) if self.feasible else float("inf")
+
+
+def merge_changes(changes: list[Change]) -> list[Change]:
+    """One change per field: the most demanding value wins; list appends are kept once each."""
+    out: dict[str, Change] = {}
+    appends: list[Change] = []
+    for c in changes:
+        if c.op == "append":
+            if all(a.field != c.field or a.to != c.to for a in appends):
+                appends.append(c)
+            continue
+        prev = out.get(c.field)
+        if prev is None:
+            out[c.field] = c
+            continue
+        if isinstance(c.to, int | float) and isinstance(prev.to, int | float) and not isinstance(c.to, bool):
+            raising = prev.old is None or prev.to >= (prev.old or 0)
+            keep = max if raising else min
+            winner = c if keep(c.to, prev.to) == c.to else prev
+            out[c.field] = Change(c.field, prev.old, winner.to, c.op, max(c.cost, prev.cost), c.kind)
+        else:
+            out[c.field] = c
+    return list(out.values()) + appends
+
+
+def apply_changes(profile: dict[str, Any], changes: list[Change]) -> dict[str, Any]:
+    """A copy of an exchange-format profile with the changes applied."""
+    out = copy.deepcopy(profile)
+    for c in changes:
+        if c.op == "append":
+            out[c.field] = [*(out.get(c.field) or []), dict(c.to)]
+            continue
+        parts = c.field.split(".")
+        node = out
+        for key in parts[:-1]:
+            node = node.setdefault(key, {})
+        value = c.to
+        if isinstance(value, date):
+            value = value.isoformat()
+        node[parts[-1]] = (
+            format(value, "f")
+            if hasattr(value, "as_integer_ratio") and not isinstance(value, int | float)
+            else value
+        )
+    return out
+
+
+class _Planner:
+    """Plans one tier for one row."""
+
+    def __init__(self, a: Assessment, index: int, tier: str, row: dict[str, Any]):
+        self.a = a
+        self.row = row
+        self.c: Compiled = a.compiled[tier]
+        self.tier = tier
+        self.levers = Levers(row, self.c, a.library.measures, a.as_of, a.facts.year)
+
+    def result(self, col: str) -> bool | None:
+        return self.row.get(self.c.col(col))
+
+    # ---- trees -------------------------------------------------------------------------------------
+    def fix_node(self, node: Node) -> list[tuple[Node, list[Change]]] | None:
+        if not node.enabled or self.row.get(node.column) is True:
+            return []
+        t = node.test
+        if t.kind == "all":
+            out = []
+            for child in node.children:
+                fixed = self.fix_node(child)
+                if fixed is None:
+                    return None
+                out += fixed
+            return out
+        if t.kind == "any":
+            options = [self.fix_node(c) for c in node.children if c.enabled]
+            feasible = [o for o in options if o is not None]
+            if not feasible:
+                return None
+            return min(feasible, key=lambda o: sum(c.cost for _, ch in o for c in ch))
+        if self.row.get(node.column) is None:
+            return None  # unknown inputs: the gap is data, not performance
+        changes = self.levers.leaf(t)
+        return None if changes is None else [(node, changes)]
+
+    def leaf_item(self, check: Check, node: Node, changes: list[Change]) -> Item:
+        t = node.test
+        if t.kind == "compare":
+            m = self.a.library.measures[t.measure]
+            value = exact(self.row, t.measure)
+            p = self.c.params[t.param]
+            op = self.levers.op(t.op)
+            return Item(
+                check.id,
+                m.label if len(check.label) > 40 else check.label,
+                check.reference,
+                changes,
+                display(value, m.unit),
+                f"{OPERATORS[op]} {display(threshold_fraction_dec(p.value), m.unit)}",
+            )
+        return Item(
+            check.id,
+            check.label,
+            check.reference,
+            changes,
+            _fmt(self.row.get(t.fact)),
+            _fmt(changes[0].to) if changes and changes[0].op == "set" else "取得",
+        )
+
+    def fix_check(self, check: Check) -> list[Item] | None:
+        node = self.c.checks.get(check.id)
+        if node is None:
+            return []
+        fixed = self.fix_node(node)
+        if fixed is None:
+            return None
+        return [self.leaf_item(check, n, ch) for n, ch in fixed]
+
+    # ---- score route -------------------------------------------------------------------------------
+    def options(self, ind: Indicator, current: int) -> list[tuple[int, list[Change], str, str]]:
+        """(points, changes, current text, required text) for each way to score more on an indicator."""
+        lv = self.levers
+        out: list[tuple[int, list[Change], str, str]] = []
+        if ind.kind in ("bands", "best_of"):
+            for band in ind.bands:
+                m = self.a.library.measures[band.measure]
+                value = exact(self.row, band.measure)
+                for b in self.c.params[band.param].value:
+                    if b["points"] <= current:
+                        continue
+                    op = lv.op("ge" if "min" in b else "le")
+                    bound = b["min"] if "min" in b else b["max"]
+                    changes = lv.reach(m, op, Fraction(bound))
+                    if changes:
+                        out.append(
+                            (
+                                b["points"],
+                                changes,
+                                display(value, m.unit),
+                                f"{OPERATORS[op]} {display(bound, m.unit)}",
+                            )
+                        )
+        elif ind.kind == "ladder":
+            points = self.c.params[ind.ladder_param].value
+            ci = self.c.indicators[ind.id]
+            for step, node in zip(ind.ladder_steps, ci.steps, strict=True):
+                if points[step.key] <= current or self.row.get(node.column) is None:
+                    continue
+                changes = lv.leaf(node.test)
+                if changes:
+                    out.append((points[step.key], changes, "", step.label))
+        elif ind.kind == "map":
+            mapping = self.c.params[ind.param].value
+            for key, pts in mapping.items():
+                if pts <= current:
+                    continue
+                value: Any = {"true": True, "false": False}.get(str(key), key)
+                cost = 1.5 if ind.fact == "rd_institution_level" else 2.0
+                from srdi.domain.rules.explain import input_path
+
+                out.append(
+                    (
+                        pts,
+                        [Change(input_path(ind.fact, lv.year), self.row.get(ind.fact), value, cost=cost)],
+                        _fmt(self.row.get(ind.fact)),
+                        _fmt(value),
+                    )
+                )
+        elif ind.kind == "per_item":
+            per, cap = int(self.c.params[ind.param].value), int(self.c.params[ind.cap_param].value)
+            missing = [f for f in ind.facts if self.row.get(f) is not True]
+            changes: list[Change] = []
+            pts = current
+            for f in missing:
+                changes = changes + (lv.fact_is(_true_test(f)) or [])
+                pts = min(pts + per, cap)
+                out.append((pts, list(changes), f"{current}分", f"{pts}分"))
+                if pts >= cap:
+                    break
+        elif ind.kind == "step":
+            step, cap = int(self.c.params[ind.step_param].value), int(self.c.params[ind.cap_param].value)
+            m = self.a.library.measures[ind.measure]
+            for pts in range(current + 1, cap + 1):
+                changes = lv.reach(m, "at_least", Fraction(pts * step))
+                if changes:
+                    out.append(
+                        (pts, changes, display(exact(self.row, ind.measure), m.unit), f"≥ {pts * step}年")
+                    )
+        else:
+            top = int(self.c.params[ind.max_param].value)
+            m = self.a.library.measures[ind.measure]
+            old = self.row.get(m.inputs[0])
+            for pts in range(current + 1, top + 1):
+                from srdi.domain.rules.explain import input_path
+
+                # 特色化 points are the assessor's judgement: prefer measurable levers when comparable.
+                cost = (pts - (old or 0)) / top + 0.8
+                out.append(
+                    (
+                        pts,
+                        [Change(input_path(m.inputs[0], lv.year), old, pts, cost=cost)],
+                        f"{old}分" if old is not None else "未知",
+                        f"{pts}分",
+                    )
+                )
+        return out
+
+    def score_plan(self) -> Plan:
+        rb = self.c.rulebook
+        assert rb.score is not None
+        strict = self.levers.op("ge") == "gt"
+        need_total = int(self.c.params[rb.score.total_min_param].value) + (1 if strict else 0)
+        group_need = {
+            g.id: int(self.c.params[g.min_param].value) + (1 if strict else 0)
+            for g in rb.score.groups
+            if g.min_param
+        }
+        points = {i.id: self.row[self.c.indicators[i.id].lo] for i in rb.score.indicators}
+        chosen: dict[str, tuple[int, list[Change], str, str, float]] = {}
+        options = {i.id: self.options(i, points[i.id]) for i in rb.score.indicators}
+        by_id = {i.id: i for i in rb.score.indicators}
+        for _ in range(60):
+            eff = {k: (chosen[k][0] if k in chosen else v) for k, v in points.items()}
+            total = sum(eff.values())
+            gdef = {
+                g: need - sum(eff[i] for i, ind in by_id.items() if ind.group == g)
+                for g, need in group_need.items()
+            }
+            tdef = need_total - total
+            if tdef <= 0 and all(d <= 0 for d in gdef.values()):
+                break
+            best = None
+            for ind_id, opts in options.items():
+                for pts, changes, cur, req in opts:
+                    gain = pts - eff[ind_id]
+                    if gain <= 0:
+                        continue
+                    useful = min(gain, max(tdef, 0)) + min(gain, max(gdef.get(by_id[ind_id].group, 0), 0))
+                    if useful <= 0:
+                        continue
+                    cost = sum(c.cost for c in changes) - (chosen[ind_id][4] if ind_id in chosen else 0)
+                    ratio = useful / max(cost, 0.01)
+                    if best is None or ratio > best[0]:
+                        best = (ratio, ind_id, (pts, changes, cur, req, sum(c.cost for c in changes)))
+            if best is None:
+                return Plan("score", feasible=False, reason="评分路径无法通过可调整的指标达到门槛")
+            chosen[best[1]] = best[2]
+        items = []
+        for ind_id, (pts, changes, cur, req, _) in chosen.items():
+            ind = by_id[ind_id]
+            items.append(Item(ind_id, ind.label, ind.reference, changes, cur, req, pts - points[ind_id]))
+        return Plan("score", items)
+
+    def checks_plan(self, route: str, checks: tuple[Check, ...]) -> Plan:
+        items: list[Item] = []
+        for ch in checks:
+            fixed = self.fix_check(ch)
+            if fixed is None:
+                return Plan(route, feasible=False, reason=f"{ch.label}：无法通过调整数据满足")
+            items += fixed
+        return Plan(route, items)
+
+    def plan(self) -> tuple[Plan, Plan | None]:
+        """(the cheapest full plan, the nearest direct route)."""
+        rb = self.c.rulebook
+        base = self.checks_plan("prerequisites", rb.prerequisites)
+        if not base.feasible:
+            return base, None
+        routes: list[Plan] = []
+        direct_plans: list[Plan] = []
+        route_ok = any(self.result(k) is True for k in ("score_ok", "general_ok", "direct_ok"))
+        if rb.has_routes and not route_ok:
+            if rb.score is not None:
+                routes.append(self.score_plan())
+            if rb.general:
+                routes.append(self.checks_plan("general", rb.general))
+            for d in rb.direct:
+                p = self.checks_plan(f"direct:{d.id}", (d,))
+                direct_plans.append(p)
+                routes.append(p)
+        feasible = [r for r in routes if r.feasible]
+        nearest = min((p for p in direct_plans if p.feasible), key=lambda p: p.cost, default=None)
+        if rb.has_routes and not route_ok:
+            if not feasible:
+                return Plan("none", feasible=False, reason="没有可行的认定路径"), nearest
+            best = min(feasible, key=lambda p: p.cost)
+            return Plan(best.route, base.items + best.items), nearest
+        return base, nearest
+
+
+def _true_test(fact: str) -> Any:
+    from srdi.domain.rules.model import Test
+
+    return Test("fact_is", fact=fact, value=True)
+
+
+def threshold_fraction_dec(value: Any) -> Any:
+    from decimal import Decimal
+
+    f = threshold_fraction(value)
+    return Decimal(f.numerator) / Decimal(f.denominator)
+
+
+VALUE_LABELS = {
+    "national": "国家级",
+    "provincial": "省级",
+    "municipal": "市级",
+    "below_municipal": "市级以下",
+    "none": "无",
+    "key_link_breakthrough": "关键环节补短板/锻长板/填空白",
+    "six_foundations_or_chain_supplier": "工业六基/为链主配套",
+    "six_foundations": "工业“六基”",
+    "manufacturing_power_key_industry": "制造强国重点产业",
+    "cyber_power": "网络强国重点领域",
+}
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "未知"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return VALUE_LABELS.get(str(value), str(value))
+
+
+def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list[dict[str, Any]]]:
+    """Index → gap records for every tier each enterprise does not reach."""
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(profiles))}
+    pending: list[dict[str, Any]] = []
+    for i, profile in enumerate(profiles):
+        row = assessment.row(i)
+        for tier in assessment.compiled:
+            status = row[assessment.compiled[tier].col("status")]
+            if status == "eligible":
+                continue
+            if status == "needs_data":
+                missing = tier_result(assessment, i, tier, row)["missing"]
+                out[i].append(
+                    {
+                        "tier": tier,
+                        "tier_label": TIER_LABELS[tier],
+                        "status": status,
+                        "feasible": None,
+                        "missing": missing,
+                        "summary": f"需补充 {len(missing)} 项数据后才能判断：{'、'.join(missing[:8])}",
+                    }
+                )
+                continue
+            plan, nearest = _Planner(assessment, i, tier, row).plan()
+            record = {
+                "tier": tier,
+                "tier_label": TIER_LABELS[tier],
+                "status": status,
+                "route": plan.route,
+                "items": [it.as_json() for it in plan.items],
+                "nearest_direct": None,
+            }
+            if nearest is not None:
+                record["nearest_direct"] = {
+                    "route": nearest.route,
+                    "items": [it.as_json() for it in nearest.items],
+                    "changes": [c.as_json() for c in nearest.changes],
+                }
+            out[i].append(record)
+            if plan.feasible:
+                pending.append(
+                    {
+                        "index": i,
+                        "tier": tier,
+                        "record": record,
+                        "changes": plan.changes,
+                        "base": profile.model_dump(mode="json", exclude_none=True),
+                    }
+                )
+            else:
+                record.update({"feasible": False, "reason": plan.reason, "changes": []})
+    _verify(pending, assessment)
+    return out
+
+
+def _verify(pending: list[dict[str, Any]], assessment: Assessment) -> None:
+    """Apply each plan, re-assess in one batch per round, re-plan what is still short, mark the result."""
+    as_of = assessment.as_of
+    for _ in range(MAX_ROUNDS):
+        if not pending:
+            return
+        candidates = []
+        for p in pending:
+            try:
+                candidates.append(parse_profile(apply_changes(p["base"], p["changes"])))
+            except RecordError as exc:
+                p["record"].update({"feasible": False, "reason": f"方案数据无效：{exc}", "changes": []})
+                p["failed"] = True
+        pending = [p for p in pending if not p.get("failed")]
+        if not pending:
+            return
+        round_assessment = assess(
+            tables_from_profiles(candidates),
+            as_of,
+            tiers=tuple(assessment.compiled),
+            library=assessment.library,
+        )
+        still = []
+        for k, p in enumerate(pending):
+            row = round_assessment.row(k)
+            status = row[round_assessment.compiled[p["tier"]].col("status")]
+            if status == "eligible":
+                p["record"].update(
+                    {
+                        "feasible": True,
+                        "changes": [c.as_json() for c in p["changes"]],
+                        "summary": _summary(p["record"]),
+                    }
+                )
+                continue
+            if status == "needs_data":
+                p["record"].update({"feasible": False, "reason": "方案执行后仍缺少数据", "changes": []})
+                continue
+            extra, _ = _Planner(round_assessment, k, p["tier"], row).plan()
+            if not extra.feasible or not extra.changes:
+                p["record"].update(
+                    {"feasible": False, "reason": extra.reason or "未能找到可行方案", "changes": []}
+                )
+                continue
+            p["changes"] = merge_changes(p["changes"] + extra.changes)
+            p["record"]["items"] += [it.as_json() for it in extra.items]
+            still.append(p)
+        pending = still
+    for p in pending:
+        p["record"].update({"feasible": False, "reason": "多轮调整后仍未达到，需人工研判", "changes": []})
+
+
+def _summary(record: dict[str, Any]) -> str:
+    route = {"score": "评分/一般性条件路径", "general": "一般性条件路径", "prerequisites": "基本条件"}.get(
+        record["route"], f"直通条件 {record['route'].removeprefix('direct:')}"
+    )
+    parts = [it["explanation"] for it in record["items"][:6]]
+    return f"按{route}，需：" + "；".join(parts) if parts else f"按{route}"

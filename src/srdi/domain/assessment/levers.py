@@ -1,0 +1,283 @@
+"""Levers: the field changes that would make one failing rule element pass, with a rough cost.
+
+Used by ``srdi.domain.assessment.gaps``. A lever works on the exchange-format profile (``financials.2024.
+rd_expense_fen``, ``ip.class1``, a new item in ``awards`` …) so that a plan can be applied and re-assessed.
+Ratios move their numerator, growth rates their latest year, time-based criteria their start year; a few
+facts cannot be changed by the enterprise at all (size class, place of registration) and have no lever.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from srdi.domain.rules.compile import Compiled, den, num
+from srdi.domain.rules.explain import input_path
+from srdi.domain.rules.facts import years_before
+from srdi.domain.rules.model import Measure, Test
+
+INFEASIBLE = math.inf
+RD_LEVEL_ORDER = ["none", "below_municipal", "municipal", "provincial", "national"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """Set ``field`` to ``to`` (``op='set'``) or append ``to`` to the list ``field`` (``op='append'``)."""
+
+    field: str
+    old: Any
+    to: Any
+    op: str = "set"
+    cost: float = 1.0
+    kind: str = "value"  # value | time | list | remedy
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "from": _plain(self.old),
+            "to": _plain(self.to),
+            "op": self.op,
+            "kind": self.kind,
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def numeric_cost(old: Any, new: Any) -> float:
+    """Size of a change as a log ratio (doubling costs ln 2 ≈ 0.69), plus 0.1 per change.
+
+    Log ratios make a fifteen-fold increase cost far more than a 15% one; a change from zero or across
+    zero costs a flat 1.0–1.5.
+    """
+    a, b = float(old or 0), float(new)
+    if a == b:
+        return 0.1
+    if a == 0 or b == 0:
+        return 1.1
+    if (a < 0) != (b < 0):
+        return 1.6
+    return abs(math.log(abs(b) / abs(a))) + 0.1
+
+
+def threshold_fraction(value: Any) -> Fraction:
+    return Fraction(value) if isinstance(value, int | Decimal) else Fraction(str(value))
+
+
+def _ceil(x: Fraction) -> int:
+    return -((-x.numerator) // x.denominator)
+
+
+def _floor(x: Fraction) -> int:
+    return x.numerator // x.denominator
+
+
+def target(op: str, t: Fraction, integral: bool = True) -> Fraction:
+    """The least (for ≥/>) or greatest (for ≤/<) value that satisfies ``value op t``."""
+    if op in ("ge", "at_least"):
+        return Fraction(_ceil(t)) if integral else t
+    if op == "gt":
+        return Fraction(_floor(t) + 1) if integral else t + Fraction(1, 10**9)
+    if op in ("le", "at_most"):
+        return Fraction(_floor(t)) if integral else t
+    return Fraction(_ceil(t) - 1) if integral else t - Fraction(1, 10**9)
+
+
+class Levers:
+    """Finds changes for failing tests of one enterprise's row under one compiled rulebook."""
+
+    def __init__(
+        self, row: dict[str, Any], compiled: Compiled, measures: dict[str, Measure], as_of: date, year: int
+    ):
+        self.row = row
+        self.c = compiled
+        self.measures = measures
+        self.as_of = as_of
+        self.year = year
+
+    def op(self, op: str) -> str:
+        return op if self.c.inclusive else {"ge": "gt", "le": "lt"}.get(op, op)
+
+    def param(self, pid: str) -> Any:
+        return self.c.params[pid].value
+
+    def value(self, col: str) -> Any:
+        return self.row.get(col)
+
+    # ---- compare leaves --------------------------------------------------------------------------
+    def compare(self, t: Test) -> list[Change] | None:
+        m = self.measures[t.measure]
+        return self.reach(m, self.op(t.op), threshold_fraction(self.param(t.param)))
+
+    def reach(self, m: Measure, op: str, t: Fraction) -> list[Change] | None:
+        """Changes that make measure ``m`` satisfy ``op t``; None when no sensible lever exists."""
+        raising = op in ("ge", "gt", "at_least")
+        if m.kind == "value":
+            return self._value(m, m.inputs[0], op, t, raising)
+        if m.kind == "ratio":
+            n_col, d_col = m.inputs
+            d = self.value(d_col)
+            if d is None or d <= 0:
+                return None
+            new = target(op, t * d)
+            return self._set(n_col, new)
+        if m.kind == "growth":
+            cur_col, prev_col = m.inputs
+            prev = self.value(prev_col)
+            if prev is None or not raising:
+                return None
+            new = (
+                target(op, Fraction(prev) + t * abs(prev))
+                if prev != 0
+                else Fraction(max(self.value(cur_col) or 0, 1))
+            )
+            return self._set(cur_col, new)
+        if m.kind == "mean_growth":
+            a_col, b_col, c_col = m.inputs
+            a, b = self.value(a_col), self.value(b_col)
+            if a in (None, 0) or b in (None, 0) or not raising:
+                return None
+            first = Fraction(b - a, abs(a))
+            new = target(op, Fraction(b) + abs(b) * (2 * t - first))
+            return self._set(c_col, new)
+        if m.kind in ("mean", "sum") and raising:
+            others = [self.value(c) for c in m.inputs[1:]]
+            if any(v is None for v in others):
+                return None
+            goal = t * (len(m.inputs) if m.kind == "mean" else 1) - sum(others)
+            return self._set(m.inputs[0], target(op, goal))
+        return None
+
+    def _set(self, col: str, new: Fraction) -> list[Change] | None:
+        old = self.value(col)
+        value = int(new) if new.denominator == 1 else int(_ceil(new))
+        if old is not None and value == old:
+            value += 1
+        if value < 0 and not col.startswith("net_profit_fen"):
+            return None
+        cost = numeric_cost(old, value)
+        if col.startswith("operating_revenue_fen"):
+            cost *= 3  # growing the whole business is a much bigger step than any single figure
+        return [Change(input_path(col, self.year), old, value, cost=cost)]
+
+    def _value(self, m: Measure, col: str, op: str, t: Fraction, raising: bool) -> list[Change] | None:
+        old = self.value(col)
+        if col == "years_in_niche":
+            since = self.value("niche_since_year")
+            if since is None or not raising:
+                return None
+            need = int(target(op, t))
+            new_since = self.year - need + 1
+            return [
+                Change(
+                    "niche_since_year", since, new_since, cost=0.5 * max(since - new_since, 1), kind="time"
+                )
+            ]
+        if col == "years_operating":
+            founded = self.value("founded_on")
+            if founded is None or not raising:
+                return None
+            need = int(target(op, t))
+            new = years_before(self.as_of, need)
+            return [Change("founded_on", founded, new, cost=0.5 * max(need - (old or 0), 1), kind="time")]
+        if col.startswith("equity_qualified_"):
+            if not raising:
+                return None
+            amount = int(target(op, t)) - int(old or 0)
+            item = {"date": self.as_of.isoformat(), "amount_fen": max(amount, 1), "qualified_investor": True}
+            return [
+                Change(
+                    "equity_financing", None, item, op="append", cost=numeric_cost(old, t) + 0.5, kind="list"
+                )
+            ]
+        if col == "mp_niche_market_share":
+            goal = target(op, t, integral=False)
+            new = Decimal(goal.numerator) / Decimal(goal.denominator)
+            new = new.quantize(Decimal("0.000000001"))
+            return [Change(input_path(col, self.year), old, new, cost=numeric_cost(old, new) + 0.5)]
+        if col.endswith("[Y]") or col.endswith("[Y-1]") or col.endswith("[Y-2]"):
+            if col.startswith("operating_revenue_fen") and not raising:
+                return None  # shrinking revenue is not advice anyone should get
+            return self._set(col, target(op, t))
+        new = int(target(op, t))
+        if new < 0:
+            return None
+        extra = 0.8 if col.startswith(("mp_national_rank", "mp_global_rank")) else 0.0
+        return [Change(input_path(col, self.year), old, new, cost=numeric_cost(old, new) + extra)]
+
+    # ---- fact leaves -----------------------------------------------------------------------------
+    def fact_is(self, t: Test) -> list[Change] | None:
+        fact, want = t.fact, t.value
+        as_of = self.as_of.isoformat()
+        if fact in ("is_sme", "registered_in_zhejiang"):
+            return None
+        if fact.startswith("c_"):
+            return [Change(input_path(fact, self.year), self.value(fact), want, cost=2.0, kind="remedy")]
+        awards = {
+            "award_sci_np_3y": {"level": "provincial", "kind": "sci_tech", "rank": 1},
+            "award_prov_top3_3y": {"level": "provincial", "kind": "sci_tech", "rank": 3},
+            "award_nat_top5_3y": {"level": "national", "kind": "sci_tech", "rank": 5},
+            "award_nat_top3_3y": {"level": "national", "kind": "sci_tech", "rank": 3},
+        }
+        if fact in awards:
+            # Winning a science award is far harder than moving a figure: national awards cost most.
+            cost = 6.0 if awards[fact]["level"] == "national" else 4.0
+            return [
+                Change("awards", None, {**awards[fact], "date": as_of}, op="append", cost=cost, kind="list")
+            ]
+        if fact in ("maker_top500_3y", "maker_top50_3y"):
+            group = "national_top500" if fact == "maker_top500_3y" else "national_top50"
+            return [
+                Change(
+                    "contests",
+                    None,
+                    {"kind": "maker_china", "group": group, "date": as_of},
+                    op="append",
+                    cost=3.5 if fact == "maker_top500_3y" else 5.0,
+                    kind="list",
+                )
+            ]
+        if fact == "title_d2_valid":
+            until = (years_before(self.as_of, -3) - timedelta(days=1)).isoformat()
+            item = {"kind": "high_tech_enterprise", "valid_from": as_of, "valid_to": until}
+            return [Change("titles", None, item, op="append", cost=2.0, kind="list")]
+        if fact.startswith("cert_valid_"):
+            item = {"tier": fact.removeprefix("cert_valid_"), "recognized_on": as_of}
+            return [Change("certifications", None, item, op="append", cost=3.0, kind="list")]
+        cost = 0.6 if fact.startswith("q_") else 1.0
+        return [Change(input_path(fact, self.year), self.value(fact), want, cost=cost)]
+
+    def fact_in(self, t: Test) -> list[Change] | None:
+        allowed = list(self.param(t.param))
+        old = self.value(t.fact)
+        if t.fact == "rd_institution_level":
+            choices = [lvl for lvl in RD_LEVEL_ORDER if lvl in allowed]
+            if not choices:
+                return None
+            return [Change("rd_institution_level", old, choices[0], cost=1.5)]
+        cost = 3.0 if t.fact == "mp_pin_field" else 2.0
+        return [Change(input_path(t.fact, self.year), old, allowed[0], cost=cost)]
+
+    def leaf(self, t: Test) -> list[Change] | None:
+        if t.kind == "compare":
+            return self.compare(t)
+        if t.kind == "fact_is":
+            return self.fact_is(t)
+        return self.fact_in(t)
+
+    def current(self, m: Measure) -> Fraction | None:
+        n, d = self.row.get(num(m.id)), self.row.get(den(m.id))
+        if n is None or d is None or d == 0:
+            return None
+        return Fraction(n, d)

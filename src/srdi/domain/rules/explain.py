@@ -1,0 +1,506 @@
+"""Reading one enterprise's result back out of an ``Assessment``: status, score, route, and every check.
+
+Use ``tier_result(assessment, index, tier)`` for one tier and ``enterprise_result`` for the contract's whole
+record. Nothing here recomputes a rule: points and outcomes are read from the columns the engine produced;
+only the wording (labels, exact values, the Chinese explanation) is added.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+from typing import Any
+
+from srdi.domain.money import FEN_PER_WAN
+from srdi.domain.rules.compile import Compiled, CompiledIndicator, Node, den, num
+from srdi.domain.rules.engine import Assessment
+from srdi.domain.rules.model import OPERATORS, Check, Measure
+from srdi.domain.rules.parameters import Resolved, to_json
+
+RESULT = {True: "pass", False: "fail", None: "unknown"}
+RESULT_ZH = {True: "满足", False: "不满足", None: "数据不全，无法判断"}
+
+# Exchange-format path of each facts column that is not a yearly figure.
+COLUMN_PATHS: dict[str, str] = {
+    "industry_code": "industry_code",
+    "c_major_accident_3y": "compliance.major_accident_3y",
+    "c_dishonest": "compliance.dishonest",
+    "c_abnormal_operation": "compliance.abnormal_operation",
+    "c_restricted_products": "compliance.restricted_products",
+    "c_bank_rating_ok": "compliance.bank_rating_ok",
+    "award_sci_np_3y": "awards",
+    "award_prov_top3_3y": "awards",
+    "award_nat_top5_3y": "awards",
+    "award_nat_top3_3y": "awards",
+    "maker_top500_3y": "contests",
+    "maker_top50_3y": "contests",
+    "title_d2_valid": "titles",
+    "rd_institution_level": "rd_institution_level",
+    "mp_strategic_emerging": "main_product.strategic_emerging",
+    "mp_chain_role": "main_product.chain_role",
+    "mp_pin_field": "main_product.pin_field",
+    "info_system_core_business": "info_system_core_business",
+    "management_or_foreign_product_cert": "management_or_foreign_product_cert",
+    "international_cert": "international_cert",
+    "q_provincial_quality_award": "quality.provincial_quality_award",
+    "q_qms_certified": "quality.qms_certified",
+    "q_own_brand": "quality.own_brand",
+    "q_drafted_standards": "quality.drafted_standards",
+    "registered_in_zhejiang": "registered_in_zhejiang",
+    "cert_valid_innovative_sme": "certifications",
+    "cert_valid_srdi_sme": "certifications",
+    "cert_valid_hidden_champion": "certifications",
+    "cert_valid_little_giant": "certifications",
+    "years_in_niche": "niche_since_year",
+    "years_operating": "founded_on",
+    "equity_qualified_2y_fen": "equity_financing",
+    "equity_qualified_3y_fen": "equity_financing",
+    "mp_niche_market_share": "main_product.niche_market_share",
+    "mp_products_count": "main_product.products_count",
+    "mp_national_rank": "main_product.national_rank",
+    "mp_global_rank": "main_product.global_rank",
+    "ip_class1": "ip.class1",
+    "ip_class1_self_developed": "ip.class1_self_developed",
+    "ip_class1_high_value": "ip.class1_high_value",
+    "ip_class2": "ip.class2",
+    "ip_invention_patents": "ip.invention_patents",
+    "digital_level": "digital_level",
+    "zj_featured_points": "zj_featured_points",
+}
+# Facts computed from several inputs: the columns behind them.
+SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "is_sme": ("industry_code", "employees[Y]", "operating_revenue_fen[Y]", "total_assets_fen[Y]"),
+}
+YEAR_OFFSETS = {"[Y]": 0, "[Y-1]": 1, "[Y-2]": 2}
+
+
+def input_path(column: str, year: int) -> str:
+    """Exchange-format path of a facts column: ``rd_expense_fen[Y-1]`` → ``financials.2023.rd_expense_fen``."""
+    for suffix, offset in YEAR_OFFSETS.items():
+        if column.endswith(suffix):
+            return f"financials.{year - offset}.{column[: -len(suffix)]}"
+    return COLUMN_PATHS.get(column, column)
+
+
+def plain(value: Any) -> Any:
+    """A facts value as JSON data."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def exact(row: dict[str, Any], mid: str) -> Decimal | str | None:
+    """A measure's exact value (Decimal), None when unknown, or '+inf'/'-inf'."""
+    n, d = row.get(num(mid)), row.get(den(mid))
+    if n is None or d is None:
+        return None
+    if d == 0:
+        return "+inf" if n > 0 else "-inf"
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return Decimal(n) / Decimal(d)
+
+
+def display(value: Decimal | str | None, unit: str) -> str:
+    """A value as a reader expects it: percentages, 万元, years, counts."""
+    if value is None:
+        return "未知"
+    if isinstance(value, str):
+        return "无穷大（基数为0）" if value == "+inf" else "负无穷（基数为0）"
+    if unit == "ratio":
+        return f"{(value * 100).quantize(Decimal('0.01'))}%"
+    if unit == "fen":
+        wan = (value / FEN_PER_WAN).quantize(Decimal("0.0001")).normalize()
+        return f"{format(wan, 'f')}万元"
+    if unit == "years":
+        return f"{value.normalize()}年"
+    return format(value.normalize(), "f")
+
+
+def threshold_display(value: Any, unit: str) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int | Decimal):
+        return display(Decimal(value), unit)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def json_value(value: Decimal | str | None) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.quantize(Decimal("0.000001")).normalize(), "f")
+    return value
+
+
+class _Reader:
+    """Turns one row of an assessment into traced checks for one tier."""
+
+    def __init__(self, assessment: Assessment, row: dict[str, Any], compiled: Compiled):
+        self.a = assessment
+        self.row = row
+        self.c = compiled
+        self.year = assessment.facts.year
+        self.measures: dict[str, Measure] = assessment.library.measures
+        self.missing: list[str] = []
+
+    def param(self, pid: str) -> Resolved:
+        return self.c.params[pid]
+
+    def inputs_of(self, columns: tuple[str, ...]) -> dict[str, Any]:
+        return {input_path(col, self.year): plain(self.row.get(col)) for col in columns}
+
+    def inputs_of_measure(self, mid: str) -> dict[str, Any]:
+        return self.inputs_of(self.measures[mid].inputs)
+
+    def inputs_of_fact(self, fact: str) -> dict[str, Any]:
+        return self.inputs_of(SOURCE_COLUMNS.get(fact, (fact,)))
+
+    def note_missing(self, inputs: dict[str, Any]) -> None:
+        self.missing += [k for k, v in inputs.items() if v is None and k not in self.missing]
+
+    def leaf(self, node: Node) -> dict[str, Any]:
+        t = node.test
+        outcome = self.row.get(node.column) if node.enabled else None
+        if t.kind == "compare":
+            m = self.measures[t.measure]
+            p = self.param(t.param)
+            value = exact(self.row, t.measure)
+            op = (self.c.inclusive and t.op) or {"ge": "gt", "le": "lt"}.get(t.op, t.op)
+            text = f"{m.label} {display(value, m.unit)} {OPERATORS[op]} {threshold_display(p.value, m.unit)}"
+            inputs = self.inputs_of_measure(t.measure)
+            out = {
+                "measure": t.measure,
+                "label": m.label,
+                "value": json_value(value),
+                "display": display(value, m.unit),
+                "op": op,
+                "threshold": to_json(p.value),
+                "parameter": p.as_trace(),
+                "inputs": inputs,
+            }
+            if m.lower_bound_flag and self.row.get(m.lower_bound_flag):
+                text += "（部分融资金额或投资者资格未知，按已知金额计）"
+        elif t.kind == "fact_is":
+            value = self.row.get(t.fact)
+            text = f"{_fact_label(t.fact)}：{'是' if value else '否' if value is False else '未知'}"
+            inputs = self.inputs_of_fact(t.fact)
+            out = {"fact": t.fact, "value": value, "expected": t.value, "inputs": inputs}
+        else:
+            p = self.param(t.param)
+            value = self.row.get(t.fact)
+            text = f"{_fact_label(t.fact)}：{value if value is not None else '未知'}（认可：{threshold_display(p.value, '')}）"
+            inputs = self.inputs_of_fact(t.fact)
+            out = {
+                "fact": t.fact,
+                "value": value,
+                "allowed": to_json(p.value),
+                "parameter": p.as_trace(),
+                "inputs": inputs,
+            }
+        if outcome is None and node.enabled:
+            self.note_missing(inputs)
+        out.update(
+            {
+                "result": RESULT[outcome] if node.enabled else "not_applicable",
+                "explanation": f"{text} → {RESULT_ZH[outcome] if node.enabled else '本期不适用'}",
+            }
+        )
+        return out
+
+    def node(self, node: Node) -> dict[str, Any]:
+        if node.test.kind in ("all", "any"):
+            return {
+                "combine": node.test.kind,
+                "result": RESULT[self.row.get(node.column)] if node.enabled else "not_applicable",
+                "parts": [self.node(c) for c in node.children],
+            }
+        return self.leaf(node)
+
+    def check(self, check: Check) -> dict[str, Any]:
+        node = self.c.checks.get(check.id)
+        base = {"id": check.id, "label": check.label, "section": check.section, "reference": check.reference}
+        if check.dimension:
+            base["dimension"] = check.dimension
+        if node is None:
+            return {**base, "result": "not_applicable", "explanation": "参数设定本期不适用"}
+        outcome = self.row.get(node.column)
+        detail = self.node(node)
+        params = _collect_params(detail)
+        inputs = _collect_inputs(detail)
+        return {
+            **base,
+            "result": RESULT[outcome],
+            "inputs": inputs,
+            "parameters": params,
+            "detail": detail,
+            "explanation": _sentence(detail),
+        }
+
+    def indicator(self, ci: CompiledIndicator) -> dict[str, Any]:
+        ind = ci.indicator
+        lo, hi = self.row.get(ci.lo), self.row.get(ci.hi)
+        known = lo == hi
+        out: dict[str, Any] = {
+            "id": ind.id,
+            "label": ind.label,
+            "section": "score",
+            "group": ind.group,
+            "reference": ind.reference,
+            "max_points": ind.max_points,
+            "points": lo if known else None,
+            "result": "scored" if known else "unknown",
+        }
+        if not known:
+            out["points_range"] = [lo, hi]
+        params: list[dict[str, Any]] = []
+        inputs: dict[str, Any] = {}
+        if ind.kind in ("bands", "best_of"):
+            parts = []
+            for i, band in enumerate(ind.bands):
+                m = self.measures[band.measure]
+                value = exact(self.row, band.measure)
+                p = self.param(band.param)
+                params.append(p.as_trace())
+                band_in = self.inputs_of_measure(band.measure)
+                inputs.update(band_in)
+                pts = self.row.get(ci.sub[i][0]) if ci.sub else lo
+                parts.append(
+                    f"{m.label} {display(value, m.unit)}"
+                    + (f"（{pts}分）" if ci.sub and value is not None else "")
+                )
+                out.setdefault("measures", []).append(
+                    {
+                        "measure": band.measure,
+                        "label": m.label,
+                        "value": json_value(value),
+                        "display": display(value, m.unit),
+                    }
+                )
+                if value is None:
+                    self.note_missing(band_in)
+            text = "；".join(parts)
+        elif ind.kind == "ladder":
+            steps = []
+            for s, node in zip(ind.ladder_steps, ci.steps, strict=True):
+                leaf = self.node(node)
+                steps.append(
+                    {"key": s.key, "label": s.label, **{k: leaf[k] for k in ("result", "explanation")}}
+                )
+                inputs.update(leaf.get("inputs", {}))
+            out["steps"] = steps
+            params.append(self.param(ind.ladder_param).as_trace())
+            hit = next((s for s in steps if s["result"] == "pass"), None)
+            text = f"{hit['label']}" if hit else "未达到任何档次"
+        elif ind.kind == "map":
+            value = self.row.get(ind.fact)
+            params.append(self.param(ind.param).as_trace())
+            inputs.update(self.inputs_of_fact(ind.fact))
+            text = f"{_fact_label(ind.fact)}：{_fmt_fact(value)}"
+            if value is None:
+                self.note_missing(inputs)
+        elif ind.kind == "per_item":
+            met = [f for f in ind.facts if self.row.get(f)]
+            unknown = [f for f in ind.facts if self.row.get(f) is None]
+            params += [self.param(ind.param).as_trace(), self.param(ind.cap_param).as_trace()]
+            for f in ind.facts:
+                inputs.update(self.inputs_of_fact(f))
+            text = f"满足 {len(met)} 项：{'、'.join(_fact_label(f) for f in met) or '无'}"
+            if unknown:
+                text += f"；未知 {len(unknown)} 项"
+                self.note_missing(inputs)
+        else:
+            m = self.measures[ind.measure]
+            value = exact(self.row, ind.measure)
+            params.append(self.param(ind.step_param or ind.max_param).as_trace())
+            if ind.cap_param:
+                params.append(self.param(ind.cap_param).as_trace())
+            inputs.update(self.inputs_of_measure(ind.measure))
+            text = f"{m.label} {display(value, m.unit)}"
+            if value is None:
+                self.note_missing(inputs)
+        points_text = (
+            f"得 {lo} 分（满分 {ind.max_points}）" if known else f"得分 {lo}–{hi} 分之间（数据不全）"
+        )
+        out.update({"inputs": inputs, "parameters": params, "explanation": f"{text}，{points_text}"})
+        return out
+
+
+def _fmt_fact(value: Any) -> str:
+    if value is None:
+        return "未知"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+FACT_LABELS = {
+    "is_sme": "属于中小企业（300号划型）",
+    "c_major_accident_3y": "近三年发生重大安全、质量或环境事故",
+    "c_dishonest": "列入严重失信名单或有偷漏税行为",
+    "c_abnormal_operation": "列入经营异常名录",
+    "c_restricted_products": "产品属于禁止、限制或淘汰类",
+    "c_bank_rating_ok": "银行信用评级A级以上或无不良信用记录",
+    "award_sci_np_3y": "近三年获国家级或省级科技奖励",
+    "award_prov_top3_3y": "近三年获省级科技奖励且排名前三",
+    "award_nat_top5_3y": "近三年获国家级科技奖励且排名前五",
+    "award_nat_top3_3y": "近三年获国家级科技奖励且排名前三",
+    "maker_top500_3y": "近三年进入“创客中国”全国500强企业组",
+    "maker_top50_3y": "近三年进入“创客中国”全国50强企业组",
+    "title_d2_valid": "持有有效的高新技术企业等资质",
+    "rd_institution_level": "研发机构级别",
+    "mp_strategic_emerging": "主导产品属于战略性新兴产业",
+    "mp_chain_role": "主导产品在产业链中的地位",
+    "mp_pin_field": "主导产品所属领域",
+    "info_system_core_business": "核心业务采用信息系统支撑",
+    "management_or_foreign_product_cert": "取得管理体系认证或境外产品认证",
+    "international_cert": "取得国际认证",
+    "q_provincial_quality_award": "省级以上质量奖",
+    "q_qms_certified": "质量管理体系认证",
+    "q_own_brand": "自主品牌",
+    "q_drafted_standards": "参与标准制修订",
+    "registered_in_zhejiang": "在浙江省注册",
+    "cert_valid_innovative_sme": "持有有效的创新型中小企业称号",
+    "cert_valid_srdi_sme": "持有有效的省级专精特新中小企业称号",
+    "cert_valid_hidden_champion": "持有有效的省隐形冠军称号",
+    "cert_valid_little_giant": "持有有效的专精特新“小巨人”称号",
+}
+
+
+def _fact_label(fact: str) -> str:
+    return FACT_LABELS.get(fact, fact)
+
+
+def _collect_params(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if "parameter" in detail and detail["parameter"] not in out:
+        out.append(detail["parameter"])
+    for part in detail.get("parts", []):
+        for p in _collect_params(part):
+            if p not in out:
+                out.append(p)
+    return out
+
+
+def _collect_inputs(detail: dict[str, Any]) -> dict[str, Any]:
+    out = dict(detail.get("inputs", {}))
+    for part in detail.get("parts", []):
+        out.update(_collect_inputs(part))
+    return out
+
+
+def _sentence(detail: dict[str, Any]) -> str:
+    if "parts" in detail:
+        joiner = "；且 " if detail["combine"] == "all" else "；或 "
+        return "（" + joiner.join(_sentence(p) for p in detail["parts"]) + "）"
+    return str(detail.get("explanation", ""))
+
+
+def _summary_checks(reader: _Reader) -> list[dict[str, Any]]:
+    c = reader.c
+    rb = c.rulebook
+    row = reader.row
+    out = []
+    if rb.score is not None:
+        for g in rb.score.groups:
+            lo, hi = row[c.col(f"group:{g.id}|lo")], row[c.col(f"group:{g.id}|hi")]
+            item: dict[str, Any] = {
+                "id": f"group:{g.id}",
+                "label": f"{g.label}得分",
+                "section": "score",
+                "reference": rb.document,
+                "points": lo if lo == hi else None,
+                "max_points": g.max,
+            }
+            if lo != hi:
+                item["points_range"] = [lo, hi]
+            if g.min_param:
+                p = c.params[g.min_param]
+                ok = row[c.col(f"group:{g.id}|ok")]
+                item.update(
+                    {
+                        "result": RESULT[ok],
+                        "parameters": [p.as_trace()],
+                        "reference": p.reference,
+                        "explanation": f"{g.label}得分 {_range(lo, hi)} ≥ {p.value} → {RESULT_ZH[ok]}",
+                    }
+                )
+            else:
+                item.update(
+                    {
+                        "result": "scored" if lo == hi else "unknown",
+                        "explanation": f"{g.label}得分 {_range(lo, hi)}（满分 {g.max}）",
+                    }
+                )
+            out.append(item)
+        p = c.params[rb.score.total_min_param]
+        lo, hi = row[c.col("total|lo")], row[c.col("total|hi")]
+        ok = row[c.col("total|ok")]
+        out.append(
+            {
+                "id": "total",
+                "label": "评价总分",
+                "section": "score",
+                "reference": p.reference,
+                "points": lo if lo == hi else None,
+                "result": RESULT[ok],
+                "parameters": [p.as_trace()],
+                **({"points_range": [lo, hi]} if lo != hi else {}),
+                "explanation": f"评价总分 {_range(lo, hi)} ≥ {p.value} → {RESULT_ZH[ok]}",
+            }
+        )
+    return out
+
+
+def _range(lo: int, hi: int) -> str:
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+def tier_result(
+    assessment: Assessment, index: int, tier: str, row: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One tier's contract result for the enterprise at ``index``: status, score, route, checks, missing."""
+    row = row if row is not None else assessment.row(index)
+    c = assessment.compiled[tier]
+    reader = _Reader(assessment, row, c)
+    rb = c.rulebook
+    checks = [reader.check(ch) for ch in rb.prerequisites]
+    if rb.score is not None:
+        checks += [reader.indicator(c.indicators[i.id]) for i in rb.score.indicators]
+        checks += _summary_checks(reader)
+    checks += [reader.check(ch) for ch in rb.general]
+    checks += [reader.check(ch) for ch in rb.direct]
+    checks += [
+        {
+            "id": m.id,
+            "label": m.label,
+            "section": "manual",
+            "reference": m.reference,
+            "result": "manual",
+            **({"dimension": m.dimension} if m.dimension else {}),
+            "explanation": "需评审人员人工核查，不影响系统判定",
+        }
+        for m in rb.manual
+    ]
+    status = row[c.col("status")]
+    result: dict[str, Any] = {
+        "status": status,
+        "score": row[c.col("score")],
+        "route": row[c.col("route")],
+        "rulebook": {
+            "id": rb.id,
+            "title": rb.title,
+            "document": rb.document,
+            "valid_from": rb.valid_from.isoformat(),
+            "valid_to": rb.valid_to.isoformat() if rb.valid_to else None,
+        },
+        "checks": checks,
+        "missing": reader.missing if status == "needs_data" else [],
+    }
+    if rb.score is not None:
+        lo, hi = row[c.col("total|lo")], row[c.col("total|hi")]
+        if lo != hi:
+            result["score_range"] = [lo, hi]
+    result["manual_checks"] = [m.id for m in rb.manual]
+    return result

@@ -1,0 +1,157 @@
+"""The rule vocabulary as immutable data: tests, checks, indicators, score sections and rulebooks.
+
+A ``Test`` is a tree of leaves (``compare``: a measure against a parameter; ``fact_is``: a boolean fact;
+``fact_in``: a categorical fact in a listed set) joined by ``all``/``any``. A ``Check`` names a test with its
+label and reference; an ``Indicator`` turns a measure or fact into points. These are read from YAML by
+``srdi.domain.rules.rulebook`` and compiled to Polars by ``srdi.domain.rules.compile``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from srdi.domain.rules.parameters import Parameter
+
+# Comparison operators. ge/le follow the legal 以上/以下 convention (switchable by
+# band_boundaries_inclusive); at_least/at_most are always inclusive; gt/lt are always strict.
+OPERATORS = {
+    "ge": "≥",
+    "le": "≤",
+    "gt": ">",
+    "lt": "<",
+    "at_least": "≥",
+    "at_most": "≤",
+}
+SWITCHABLE = {"ge": "gt", "le": "lt"}
+
+
+@dataclass(frozen=True)
+class Test:
+    """A condition tree node."""
+
+    kind: str  # compare | fact_is | fact_in | all | any
+    measure: str = ""
+    op: str = ""
+    param: str = ""
+    fact: str = ""
+    value: bool | None = None
+    children: tuple[Test, ...] = ()
+    enabled_by: str = ""
+
+    def leaves(self) -> list[Test]:
+        if self.kind in ("all", "any"):
+            return [leaf for c in self.children for leaf in c.leaves()]
+        return [self]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named condition in a section of a rulebook."""
+
+    id: str
+    label: str
+    reference: str
+    section: str  # prerequisite | general | direct | manual
+    test: Test | None = None
+    enabled_by: str = ""
+    dimension: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Band:
+    """One band source: a measure and the parameter holding its band table."""
+
+    measure: str
+    param: str
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    key: str
+    label: str
+    test: Test
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A scored indicator. Exactly one of the kind-specific fields is set, named by ``kind``."""
+
+    id: str
+    label: str
+    group: str
+    reference: str
+    max_points: int
+    kind: str  # bands | ladder | map | per_item | step | input | best_of
+    bands: tuple[Band, ...] = ()
+    ladder_param: str = ""
+    ladder_steps: tuple[LadderStep, ...] = ()
+    ladder_otherwise: str = ""
+    fact: str = ""
+    param: str = ""
+    facts: tuple[str, ...] = ()
+    measure: str = ""
+    step_param: str = ""
+    cap_param: str = ""
+    max_param: str = ""
+    dimension: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    label: str
+    max: int
+    min_param: str = ""
+
+
+@dataclass(frozen=True)
+class Score:
+    total_min_param: str
+    groups: tuple[Group, ...]
+    indicators: tuple[Indicator, ...]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A derived quantity: ``value`` | ``ratio`` | ``growth`` | ``mean_growth`` | ``mean`` | ``sum``."""
+
+    id: str
+    label: str
+    unit: str
+    kind: str
+    inputs: tuple[str, ...]
+    lower_bound_flag: str = ""
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """One tier's criteria in force for a date range."""
+
+    id: str
+    tier: str
+    title: str
+    document: str
+    valid_from: date
+    valid_to: date | None
+    summary: str
+    source: str
+    parameters: dict[str, Parameter]
+    prerequisites: tuple[Check, ...] = ()
+    score: Score | None = None
+    general: tuple[Check, ...] = ()
+    direct: tuple[Check, ...] = ()
+    manual: tuple[Check, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def in_force(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return self.prerequisites + self.general + self.direct
+
+    @property
+    def has_routes(self) -> bool:
+        return self.score is not None or bool(self.general) or bool(self.direct)

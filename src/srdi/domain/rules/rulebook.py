@@ -1,0 +1,471 @@
+"""Loading rulebooks, measures and common parameters from YAML, strictly.
+
+Use ``load_library()`` to get every shipped rulebook (cached), and ``Library.for_tier(tier, day)`` to pick the
+rulebook in force. Any unknown key, missing reference, unknown measure/fact/parameter, or overlapping validity
+of two rulebooks for one tier raises ``RuleDataError`` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from srdi.domain.rules.model import (
+    OPERATORS,
+    Band,
+    Check,
+    Group,
+    Indicator,
+    LadderStep,
+    Measure,
+    Rulebook,
+    Score,
+    Test,
+)
+from srdi.domain.rules.parameters import Parameter, RuleDataError, load_parameters
+
+# Facts the rules may read directly (columns of the facts frame).
+FACTS = frozenset(
+    {
+        "is_sme",
+        "c_major_accident_3y",
+        "c_dishonest",
+        "c_abnormal_operation",
+        "c_restricted_products",
+        "c_bank_rating_ok",
+        "award_sci_np_3y",
+        "award_prov_top3_3y",
+        "award_nat_top5_3y",
+        "award_nat_top3_3y",
+        "maker_top500_3y",
+        "maker_top50_3y",
+        "title_d2_valid",
+        "rd_institution_level",
+        "mp_strategic_emerging",
+        "mp_chain_role",
+        "mp_pin_field",
+        "info_system_core_business",
+        "management_or_foreign_product_cert",
+        "international_cert",
+        "q_provincial_quality_award",
+        "q_qms_certified",
+        "q_own_brand",
+        "q_drafted_standards",
+        "registered_in_zhejiang",
+        "cert_valid_innovative_sme",
+        "cert_valid_srdi_sme",
+        "cert_valid_hidden_champion",
+        "cert_valid_little_giant",
+    }
+)
+TIERS = ("innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
+MEASURE_KINDS = ("value", "ratio", "growth", "mean_growth", "mean", "sum")
+
+
+def _read_yaml(path: Path | Any, source: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise RuleDataError(source, "(文件)", f"YAML 格式错误：{exc}") from None
+    if not isinstance(data, dict):
+        raise RuleDataError(source, "(文件)", "顶层应为映射")
+    return data
+
+
+def _keys(
+    source: str, key: str, raw: Any, allowed: set[str], required: set[str] = frozenset()
+) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise RuleDataError(source, key, "应为映射")
+    unknown = set(raw) - allowed
+    if unknown:
+        raise RuleDataError(source, f"{key}.{sorted(unknown)[0]}", "未知键")
+    for r in sorted(required):
+        if raw.get(r) in (None, ""):
+            raise RuleDataError(source, f"{key}.{r}", "缺少必填项")
+    return raw
+
+
+def load_measures(source: str, raw: dict[str, Any]) -> dict[str, Measure]:
+    """The ``measures:`` mapping."""
+    _keys(source, "(文件)", raw, {"measures"}, {"measures"})
+    out = {}
+    for mid, spec in raw["measures"].items():
+        key = f"measures.{mid}"
+        spec = _keys(
+            source, key, spec, {"label", "unit", "lower_bound_flag", *MEASURE_KINDS}, {"label", "unit"}
+        )
+        kinds = [k for k in MEASURE_KINDS if k in spec]
+        if len(kinds) != 1:
+            raise RuleDataError(source, key, f"须且只须指定一种计算方式：{', '.join(MEASURE_KINDS)}")
+        kind = kinds[0]
+        body = spec[kind]
+        if kind == "value":
+            inputs: tuple[str, ...] = (str(body),)
+        elif kind == "ratio":
+            body = _keys(source, f"{key}.ratio", body, {"num", "den"}, {"num", "den"})
+            inputs = (body["num"], body["den"])
+        elif kind == "growth":
+            body = _keys(source, f"{key}.growth", body, {"current", "previous"}, {"current", "previous"})
+            inputs = (body["current"], body["previous"])
+        else:
+            if not isinstance(body, list) or len(body) < 2:
+                raise RuleDataError(source, f"{key}.{kind}", "应为至少两个输入的列表")
+            if kind == "mean_growth" and len(body) != 3:
+                raise RuleDataError(source, f"{key}.{kind}", "近2年平均增长率需要三个年度（由远及近）")
+            inputs = tuple(str(x) for x in body)
+        out[mid] = Measure(
+            mid, str(spec["label"]), str(spec["unit"]), kind, inputs, str(spec.get("lower_bound_flag", ""))
+        )
+    return out
+
+
+@dataclass
+class _Ctx:
+    source: str
+    params: dict[str, Parameter]
+    measures: dict[str, Measure]
+
+
+def _param_ref(ctx: _Ctx, key: str, pid: Any) -> str:
+    if not isinstance(pid, str) or pid not in ctx.params:
+        raise RuleDataError(ctx.source, key, f"引用了未定义的参数 {pid!r}")
+    return pid
+
+
+def parse_test(ctx: _Ctx, key: str, raw: Any) -> Test:
+    """A test node from YAML."""
+    if not isinstance(raw, dict):
+        raise RuleDataError(ctx.source, key, "条件应为映射")
+    enabled_by = raw.get("enabled_by", "")
+    if enabled_by:
+        _param_ref(ctx, f"{key}.enabled_by", enabled_by)
+    if "all" in raw or "any" in raw:
+        kind = "all" if "all" in raw else "any"
+        _keys(ctx.source, key, raw, {kind, "enabled_by"})
+        children = raw[kind]
+        if not isinstance(children, list) or not children:
+            raise RuleDataError(ctx.source, f"{key}.{kind}", "应为非空列表")
+        return Test(
+            kind,
+            children=tuple(parse_test(ctx, f"{key}.{kind}[{i}]", c) for i, c in enumerate(children)),
+            enabled_by=enabled_by,
+        )
+    if "measure" in raw:
+        ops = [op for op in OPERATORS if op in raw]
+        _keys(ctx.source, key, raw, {"measure", "enabled_by", *OPERATORS})
+        if len(ops) != 1:
+            raise RuleDataError(ctx.source, key, f"比较条件须且只须有一个运算符：{', '.join(OPERATORS)}")
+        measure = raw["measure"]
+        if measure not in ctx.measures:
+            raise RuleDataError(ctx.source, f"{key}.measure", f"未定义的度量 {measure!r}")
+        return Test(
+            "compare",
+            measure=measure,
+            op=ops[0],
+            param=_param_ref(ctx, f"{key}.{ops[0]}", raw[ops[0]]),
+            enabled_by=enabled_by,
+        )
+    if "fact" in raw:
+        fact = raw["fact"]
+        if fact not in FACTS:
+            raise RuleDataError(ctx.source, f"{key}.fact", f"未知事实 {fact!r}")
+        if "is" in raw:
+            _keys(ctx.source, key, raw, {"fact", "is", "enabled_by"})
+            if not isinstance(raw["is"], bool):
+                raise RuleDataError(ctx.source, f"{key}.is", "应为 true 或 false")
+            return Test("fact_is", fact=fact, value=raw["is"], enabled_by=enabled_by)
+        _keys(ctx.source, key, raw, {"fact", "in", "enabled_by"}, {"in"})
+        return Test(
+            "fact_in", fact=fact, param=_param_ref(ctx, f"{key}.in", raw["in"]), enabled_by=enabled_by
+        )
+    raise RuleDataError(ctx.source, key, "条件须为 measure 比较、fact 判断或 all/any 组合")
+
+
+CHECK_KEYS = {"id", "label", "reference", "test", "enabled_by", "dimension", "note"}
+
+
+def _checks(ctx: _Ctx, section: str, raw: Any, seen: set[str]) -> tuple[Check, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise RuleDataError(ctx.source, section, "应为列表")
+    out = []
+    for i, item in enumerate(raw):
+        key = f"{section}[{i}]"
+        required = {"id", "label", "reference"} | ({"test"} if section != "manual" else set())
+        item = _keys(ctx.source, key, item, CHECK_KEYS, required)
+        cid = str(item["id"])
+        if cid in seen:
+            raise RuleDataError(ctx.source, f"{key}.id", f"编号 {cid} 重复")
+        seen.add(cid)
+        if item.get("enabled_by"):
+            _param_ref(ctx, f"{key}.enabled_by", item["enabled_by"])
+        test = parse_test(ctx, f"{key}.test", item["test"]) if section != "manual" else None
+        out.append(
+            Check(
+                cid,
+                str(item["label"]),
+                str(item["reference"]),
+                section.rstrip("s") if section == "prerequisites" else section,
+                test,
+                str(item.get("enabled_by", "")),
+                str(item.get("dimension", "")),
+                str(item.get("note", "")),
+            )
+        )
+    return tuple(out)
+
+
+INDICATOR_KINDS = ("bands", "ladder", "map", "per_item", "step", "input", "best_of")
+
+
+def _indicator(ctx: _Ctx, key: str, raw: Any, groups: set[str]) -> Indicator:
+    raw = _keys(
+        ctx.source,
+        key,
+        raw,
+        {"id", "label", "group", "reference", "max_points", "dimension", *INDICATOR_KINDS},
+        {"id", "label", "group", "reference", "max_points"},
+    )
+    if raw["group"] not in groups:
+        raise RuleDataError(ctx.source, f"{key}.group", f"未定义的分组 {raw['group']!r}")
+    kinds = [k for k in INDICATOR_KINDS if k in raw]
+    if len(kinds) != 1:
+        raise RuleDataError(ctx.source, key, f"须且只须指定一种计分方式：{', '.join(INDICATOR_KINDS)}")
+    kind = kinds[0]
+    body = raw[kind]
+    base = {
+        "id": str(raw["id"]),
+        "label": str(raw["label"]),
+        "group": raw["group"],
+        "reference": str(raw["reference"]),
+        "max_points": int(raw["max_points"]),
+        "kind": kind,
+        "dimension": str(raw.get("dimension", "")),
+    }
+
+    def band(k: str, b: Any) -> Band:
+        b = _keys(ctx.source, k, b, {"measure", "param"}, {"measure", "param"})
+        if b["measure"] not in ctx.measures:
+            raise RuleDataError(ctx.source, f"{k}.measure", f"未定义的度量 {b['measure']!r}")
+        return Band(b["measure"], _param_ref(ctx, f"{k}.param", b["param"]))
+
+    if kind == "bands":
+        return Indicator(**base, bands=(band(f"{key}.bands", body),))
+    if kind == "best_of":
+        if not isinstance(body, list) or len(body) < 2:
+            raise RuleDataError(ctx.source, f"{key}.best_of", "应为至少两个分档来源的列表")
+        return Indicator(**base, bands=tuple(band(f"{key}.best_of[{i}]", b) for i, b in enumerate(body)))
+    if kind == "ladder":
+        body = _keys(
+            ctx.source,
+            f"{key}.ladder",
+            body,
+            {"param", "steps", "otherwise"},
+            {"param", "steps", "otherwise"},
+        )
+        steps = []
+        for i, s in enumerate(body["steps"]):
+            s = _keys(
+                ctx.source, f"{key}.ladder.steps[{i}]", s, {"key", "label", "test"}, {"key", "label", "test"}
+            )
+            steps.append(
+                LadderStep(
+                    str(s["key"]),
+                    str(s["label"]),
+                    parse_test(ctx, f"{key}.ladder.steps[{i}].test", s["test"]),
+                )
+            )
+        return Indicator(
+            **base,
+            ladder_param=_param_ref(ctx, f"{key}.ladder.param", body["param"]),
+            ladder_steps=tuple(steps),
+            ladder_otherwise=str(body["otherwise"]),
+        )
+    if kind == "map":
+        body = _keys(ctx.source, f"{key}.map", body, {"fact", "param"}, {"fact", "param"})
+        if body["fact"] not in FACTS:
+            raise RuleDataError(ctx.source, f"{key}.map.fact", f"未知事实 {body['fact']!r}")
+        return Indicator(**base, fact=body["fact"], param=_param_ref(ctx, f"{key}.map.param", body["param"]))
+    if kind == "per_item":
+        body = _keys(
+            ctx.source, f"{key}.per_item", body, {"facts", "points", "cap"}, {"facts", "points", "cap"}
+        )
+        for f in body["facts"]:
+            if f not in FACTS:
+                raise RuleDataError(ctx.source, f"{key}.per_item.facts", f"未知事实 {f!r}")
+        return Indicator(
+            **base,
+            facts=tuple(body["facts"]),
+            param=_param_ref(ctx, f"{key}.per_item.points", body["points"]),
+            cap_param=_param_ref(ctx, f"{key}.per_item.cap", body["cap"]),
+        )
+    if kind == "step":
+        body = _keys(ctx.source, f"{key}.step", body, {"measure", "step", "cap"}, {"measure", "step", "cap"})
+        if body["measure"] not in ctx.measures:
+            raise RuleDataError(ctx.source, f"{key}.step.measure", f"未定义的度量 {body['measure']!r}")
+        return Indicator(
+            **base,
+            measure=body["measure"],
+            step_param=_param_ref(ctx, f"{key}.step.step", body["step"]),
+            cap_param=_param_ref(ctx, f"{key}.step.cap", body["cap"]),
+        )
+    body = _keys(ctx.source, f"{key}.input", body, {"measure", "max"}, {"measure", "max"})
+    if body["measure"] not in ctx.measures:
+        raise RuleDataError(ctx.source, f"{key}.input.measure", f"未定义的度量 {body['measure']!r}")
+    return Indicator(
+        **base, measure=body["measure"], max_param=_param_ref(ctx, f"{key}.input.max", body["max"])
+    )
+
+
+def _score(ctx: _Ctx, raw: Any) -> Score | None:
+    if raw is None:
+        return None
+    raw = _keys(
+        ctx.source, "score", raw, {"total_min", "groups", "indicators"}, {"total_min", "groups", "indicators"}
+    )
+    groups = []
+    for gid, g in raw["groups"].items():
+        g = _keys(ctx.source, f"score.groups.{gid}", g, {"label", "max", "min"}, {"label", "max"})
+        groups.append(
+            Group(
+                gid,
+                str(g["label"]),
+                int(g["max"]),
+                _param_ref(ctx, f"score.groups.{gid}.min", g["min"]) if g.get("min") else "",
+            )
+        )
+    names = {g.id for g in groups}
+    indicators = tuple(
+        _indicator(ctx, f"score.indicators[{i}]", ind, names) for i, ind in enumerate(raw["indicators"])
+    )
+    ids = [i.id for i in indicators]
+    if len(set(ids)) != len(ids):
+        raise RuleDataError(ctx.source, "score.indicators", "指标编号重复")
+    for g in groups:
+        total = sum(i.max_points for i in indicators if i.group == g.id)
+        if total != g.max:
+            raise RuleDataError(
+                ctx.source, f"score.groups.{g.id}.max", f"分组满分 {g.max} 与指标满分合计 {total} 不符"
+            )
+    return Score(_param_ref(ctx, "score.total_min", raw["total_min"]), tuple(groups), indicators)
+
+
+RULEBOOK_KEYS = {
+    "rulebook",
+    "tier",
+    "title",
+    "document",
+    "valid",
+    "summary",
+    "parameters",
+    "prerequisites",
+    "score",
+    "general",
+    "direct",
+    "manual",
+}
+
+
+def load_rulebook(
+    source: str, raw: dict[str, Any], common: dict[str, Parameter], measures: dict[str, Measure]
+) -> Rulebook:
+    """One rulebook file."""
+    raw = _keys(source, "(文件)", raw, RULEBOOK_KEYS, {"rulebook", "tier", "title", "document", "valid"})
+    if raw["tier"] not in TIERS:
+        raise RuleDataError(source, "tier", f"未知层级 {raw['tier']!r}")
+    valid = _keys(source, "valid", raw["valid"], {"from", "to"}, {"from"})
+    own = load_parameters(source, raw.get("parameters"))
+    clash = set(own) & set(common)
+    if clash:
+        raise RuleDataError(source, f"parameters.{sorted(clash)[0]}", "与公共参数重名")
+    ctx = _Ctx(source, {**common, **own}, measures)
+    seen: set[str] = set()
+    prereq = _checks(ctx, "prerequisites", raw.get("prerequisites"), seen)
+    general = _checks(ctx, "general", raw.get("general"), seen)
+    direct = _checks(ctx, "direct", raw.get("direct"), seen)
+    manual = _checks(ctx, "manual", raw.get("manual"), seen)
+    score = _score(ctx, raw.get("score"))
+    start = valid["from"] if isinstance(valid["from"], date) else date.fromisoformat(str(valid["from"]))
+    end = valid.get("to")
+    end = end if isinstance(end, date) or end is None else date.fromisoformat(str(end))
+    return Rulebook(
+        id=str(raw["rulebook"]),
+        tier=raw["tier"],
+        title=str(raw["title"]),
+        document=str(raw["document"]),
+        valid_from=start,
+        valid_to=end,
+        summary=str(raw.get("summary", "")).strip(),
+        source=source,
+        parameters=ctx.params,
+        prerequisites=prereq,
+        score=score,
+        general=general,
+        direct=direct,
+        manual=manual,
+    )
+
+
+@dataclass(frozen=True)
+class Library:
+    """Every rulebook plus the shared measures and common parameters."""
+
+    rulebooks: tuple[Rulebook, ...]
+    measures: dict[str, Measure]
+    common: dict[str, Parameter]
+
+    def for_tier(self, tier: str, day: date) -> Rulebook | None:
+        """The rulebook in force for a tier on a day."""
+        for rb in self.rulebooks:
+            if rb.tier == tier and rb.in_force(day):
+                return rb
+        return None
+
+    def in_force(self, day: date) -> dict[str, Rulebook]:
+        """Tier → rulebook in force on ``day`` (tiers without one are absent)."""
+        out = {}
+        for tier in TIERS:
+            rb = self.for_tier(tier, day)
+            if rb is not None:
+                out[tier] = rb
+        return out
+
+
+def load_library_from(root: Path | Any, label: str = "rulebooks") -> Library:
+    """Load every rulebook under a directory (``common.yaml``, ``measures.yaml`` and sub-folders)."""
+    common_src = f"{label}/common.yaml"
+    common_raw = _read_yaml(root / "common.yaml", common_src)
+    _keys(common_src, "(文件)", common_raw, {"parameters"}, {"parameters"})
+    common = load_parameters(common_src, common_raw["parameters"])
+    measures = load_measures(
+        f"{label}/measures.yaml", _read_yaml(root / "measures.yaml", f"{label}/measures.yaml")
+    )
+    books = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in ("cases", "__pycache__")):
+        for file in sorted(f for f in folder.iterdir() if f.name.endswith(".yaml")):
+            source = f"{label}/{folder.name}/{file.name}"
+            books.append(load_rulebook(source, _read_yaml(file, source), common, measures))
+    for a in books:
+        for b in books:
+            if a is not b and a.tier == b.tier and a.id < b.id:
+                a_end = a.valid_to or date.max
+                b_end = b.valid_to or date.max
+                if a.valid_from <= b_end and b.valid_from <= a_end:
+                    raise RuleDataError(
+                        b.source, "valid", f"与 {a.source} 的有效期重叠（同一层级同一时间只能有一个规则库）"
+                    )
+    return Library(tuple(books), measures, common)
+
+
+@cache
+def load_library() -> Library:
+    """The shipped rulebooks (cached)."""
+    return load_library_from(resources.files("srdi.rulebooks"))

@@ -1,0 +1,88 @@
+"""Assessing enterprises from the database, and reading stored screening results.
+
+Use ``assess_enterprise`` for one enterprise's full explained result (the enterprise page, the API): its data is
+read as an exchange-format profile and run through exactly the code ``srdi assess`` uses. ``latest_screening``
+returns the stored result of the most recent whole-city run.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from srdi.db.models import AssessmentRun, Enterprise, EnterpriseAssessment
+from srdi.domain.assessment.contract import run_assess
+from srdi.services.exports import profiles_from_db
+from srdi.services.screening import default_as_of
+
+
+def enterprise_profile(enterprise: Enterprise) -> dict[str, Any]:
+    """The enterprise's data as an exchange-format profile (events left out)."""
+    profile, _ = next(profiles_from_db(Enterprise.objects.filter(pk=enterprise.pk)))
+    profile.pop("events", None)
+    return _decimals(profile)
+
+
+def _decimals(data: Any) -> Any:
+    # Ratios come out of the database as strings; the exchange format accepts them, keep them exact.
+    if isinstance(data, dict):
+        return {k: _decimals(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_decimals(v) for v in data]
+    if isinstance(data, float):
+        return Decimal(str(data))
+    return data
+
+
+def assess_enterprise(
+    enterprise: Enterprise, *, as_of: date | None = None, with_gaps: bool = True
+) -> dict[str, Any]:
+    """The contract result (tiers, checks, gaps, six-dimension profile) for one stored enterprise."""
+    as_of = as_of or default_as_of()
+    output = run_assess(
+        {"as_of": as_of.isoformat(), "enterprises": [enterprise_profile(enterprise)]}, with_gaps=with_gaps
+    )
+    return output["results"][0]
+
+
+def latest_run() -> AssessmentRun | None:
+    """The most recent finished screening."""
+    return AssessmentRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+
+
+def latest_screening(enterprise: Enterprise) -> dict[str, Any] | None:
+    """The enterprise's row in the most recent screening, as plain data."""
+    row = (
+        EnterpriseAssessment.objects.filter(enterprise=enterprise, run__finished_at__isnull=False)
+        .select_related("run")
+        .order_by("-run__started_at")
+        .first()
+    )
+    if row is None:
+        return None
+    tiers = {}
+    for t in ("innovative_sme", "srdi_sme", "hidden_champion", "little_giant"):
+        tiers[t] = {
+            "status": getattr(row, f"{t}_status"),
+            "score": getattr(row, f"{t}_score"),
+            "route": getattr(row, f"{t}_route"),
+        }
+    return {
+        "run": row.run_id,
+        "as_of": row.run.as_of.isoformat(),
+        "screened_at": row.run.finished_at.isoformat() if row.run.finished_at else None,
+        "size_class": row.size_class,
+        "sme": row.is_sme,
+        "tiers": tiers,
+        "grade": row.grade,
+        "dimensions": row.dimensions,
+        "class": {
+            "ladder": row.ladder,
+            "next_tier": row.next_tier,
+            "next_tier_progress": row.next_tier_progress,
+            "eligible_next": row.eligible_next,
+            "seedling": row.seedling,
+            "one_firm_one_policy": row.one_firm_one_policy,
+        },
+    }

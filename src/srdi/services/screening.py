@@ -1,0 +1,201 @@
+"""Whole-city screening: assess every enterprise in the database, store the results, report what changed.
+
+Use ``run_screen``. It reads the database into engine tables, runs all tiers column-wise, computes the
+six-dimension profile and class, writes one row per enterprise in bulk, and compares with the previous run:
+enterprises newly eligible or no longer eligible per tier, and certifications expiring within 90 days.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.db import connection, transaction
+
+from srdi.db.models import AssessmentRun, AuditAction, Enterprise, EnterpriseAssessment, User
+from srdi.domain.assessment.dimensions import DIMENSIONS, dimension_frame
+from srdi.domain.rules.engine import assess
+from srdi.domain.rules.facts import certification_expiry
+from srdi.domain.rules.rulebook import TIERS
+from srdi.services import audit
+from srdi.services.facts_loader import load_tables
+
+EXPIRY_WINDOW_DAYS = 90
+LIST_CAP = 200
+
+
+def default_as_of() -> date:
+    """The reference date for screening: ``SRDI_DEFAULT_AS_OF`` (the end of the 81号 window by default)."""
+    return date.fromisoformat(getattr(settings, "SRDI_DEFAULT_AS_OF", "2025-12-31"))
+
+
+ROW_COLUMNS = [
+    "run_id",
+    "enterprise_id",
+    "size_class",
+    "is_sme",
+    *[f"{t}_{k}" for t in TIERS for k in ("status", "score", "route")],
+    "grade",
+    "dimensions",
+    "ladder",
+    "next_tier",
+    "next_tier_progress",
+    "eligible_next",
+    "seedling",
+    "one_firm_one_policy",
+]
+
+
+def _rows(frame: pl.DataFrame, run_id: int) -> list[tuple[Any, ...]]:
+    import json
+
+    out = []
+    dim_cols = [(d, f"dim:{d}|lo", f"dim:{d}|hi") for d in DIMENSIONS]
+    for r in frame.iter_rows(named=True):
+        dims = {d: (int(r[lo]) if r[lo] == r[hi] else None) for d, lo, hi in dim_cols}
+        out.append(
+            (
+                run_id,
+                r["eid"],
+                r["size_class"],
+                r["is_sme"],
+                *[r[f"{t}|{k}"] for t in TIERS for k in ("status", "score", "route")],
+                r["profile:grade"],
+                json.dumps(dims),
+                r["class:ladder"],
+                r["class:next_tier"],
+                r["class:progress"],
+                bool(r["class:eligible_next"]),
+                bool(r["class:seedling"]),
+                bool(r["class:one_firm_one_policy"]),
+            )
+        )
+    return out
+
+
+def _write(rows: list[tuple[Any, ...]], progress: Callable[[int], None] | None) -> None:
+    table = EnterpriseAssessment._meta.db_table
+    placeholders = ", ".join(["%s"] * len(ROW_COLUMNS))
+    sql = f"INSERT INTO {table} ({', '.join(ROW_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608 - constants
+    with connection.cursor() as cursor:
+        for i in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[i : i + 5000])
+            if progress:
+                progress(len(rows[i : i + 5000]))
+
+
+def _previous(run: AssessmentRun | None) -> pl.DataFrame | None:
+    if run is None:
+        return None
+    cols = ["enterprise_id"] + [f"{t}_status" for t in TIERS]
+    values = list(EnterpriseAssessment.objects.filter(run=run).values_list(*cols))
+    return pl.DataFrame(values, schema=cols, orient="row")
+
+
+def _changes(current: pl.DataFrame, previous: pl.DataFrame | None, uscc: pl.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = {"newly_eligible": {}, "no_longer_eligible": {}}
+    if previous is None:
+        return out
+    joined = current.join(previous, left_on="eid", right_on="enterprise_id", how="left").join(uscc, on="eid")
+    for t in TIERS:
+        now = pl.col(f"{t}|status") == "eligible"
+        before = pl.col(f"{t}_status") == "eligible"
+        newly = joined.filter(now & ~before.fill_null(False)).get_column("uscc")
+        lost = joined.filter(~now & before.fill_null(False)).get_column("uscc")
+        out["newly_eligible"][t] = {"count": newly.len(), "uscc": newly.head(LIST_CAP).to_list()}
+        out["no_longer_eligible"][t] = {"count": lost.len(), "uscc": lost.head(LIST_CAP).to_list()}
+    return out
+
+
+def expiring(
+    tables_certs: pl.DataFrame,
+    uscc: pl.DataFrame,
+    as_of: date,
+    days: int = EXPIRY_WINDOW_DAYS,
+    validity_years: int = 3,
+) -> list[dict[str, Any]]:
+    """Certifications valid on ``as_of`` whose effective expiry falls within ``days``."""
+    until = as_of + timedelta(days=days)
+    expiry = certification_expiry(validity_years)
+    found = (
+        tables_certs.with_columns(expiry.alias("expiry"))
+        .filter(
+            (pl.col("recognized_on") <= as_of)
+            & (pl.col("expiry") >= as_of)
+            & (pl.col("expiry") <= until)
+            & (pl.col("revoked_on").is_null() | (pl.col("revoked_on") > as_of))
+        )
+        .join(uscc, on="eid")
+        .sort("expiry")
+    )
+    return [
+        {"uscc": r["uscc"], "tier": r["tier"], "expires_on": r["expiry"].isoformat()}
+        for r in found.select("uscc", "tier", "expiry").iter_rows(named=True)
+    ]
+
+
+def run_screen(
+    *,
+    actor: User | None = None,
+    as_of: date | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> AssessmentRun:
+    """Screen the whole database; returns the stored run with counts and changes."""
+    as_of = as_of or default_as_of()
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    previous_run = AssessmentRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+    total = Enterprise.objects.count()
+
+    def step(stage: str, total_n: int | None = None) -> Callable[[str, int], None] | None:
+        return (lambda _name, n: progress(stage, n, total_n)) if progress else None
+
+    tables = load_tables(progress=step("读取数据", None))
+    if progress:
+        progress("评价", 0, total)
+    assessment = assess(tables, as_of)
+    frame = dimension_frame(assessment)
+    if progress:
+        progress("评价", total, total)
+    uscc = tables.enterprises.select("eid", "uscc")
+    changes = _changes(frame, _previous(previous_run), uscc)
+    changes["expiring_within_90_days"] = expiring(tables.certifications, uscc, as_of)[: LIST_CAP * 5]
+    counts = {t: dict(frame.group_by(f"{t}|status").len().iter_rows()) for t in TIERS}
+    counts["grades"] = dict(frame.group_by("profile:grade").len().iter_rows())
+    counts["seedling"] = int(frame.get_column("class:seedling").sum())
+    counts["one_firm_one_policy"] = int(frame.get_column("class:one_firm_one_policy").sum())
+    counts = {
+        k: {str(kk): vv for kk, vv in v.items()} if isinstance(v, dict) else v for k, v in counts.items()
+    }
+    with transaction.atomic():
+        run = AssessmentRun.objects.create(
+            as_of=as_of,
+            started_at=started,
+            actor=actor,
+            enterprises=frame.height,
+            rulebooks={t: c.rulebook.id for t, c in assessment.compiled.items()},
+        )
+        saver = step("保存结果", frame.height)
+        _write(_rows(frame, run.pk), (lambda n: saver("", n)) if saver else None)
+        run.finished_at = datetime.now(UTC)
+        run.duration_ms = int((time.monotonic() - clock) * 1000)
+        run.counts = counts
+        run.changes = changes
+        run.save(update_fields=["finished_at", "duration_ms", "counts", "changes"])
+        audit.record(
+            AuditAction.SCREEN,
+            actor,
+            object_type="assessment_run",
+            object_id=str(run.pk),
+            object_repr=f"全市筛查（基准日 {as_of}）",
+            new={
+                "enterprises": frame.height,
+                "duration_ms": run.duration_ms,
+                "newly_eligible": {t: v["count"] for t, v in changes["newly_eligible"].items()},
+            },
+        )
+    return run

@@ -1,0 +1,116 @@
+"""API bearer tokens: issue, revoke and check them.
+
+Use ``create_token`` to issue a token for a user (the raw token is returned once and never stored; only its
+SHA-256 digest is kept), ``revoke_token`` to end one by its prefix, and ``authenticate_token`` from the API's
+bearer authentication. Issuing and revoking are audited; neither the raw token nor its digest is logged.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from srdi.db.models import ApiToken, AuditAction, User
+from srdi.services import audit
+
+TOKEN_PREFIX = "srdi_"  # noqa: S105 - the public marker in front of every token
+PREFIX_LENGTH = 8  # characters of the random part kept in clear to name the token (ApiToken.prefix)
+NAME_MAX_LENGTH = 100
+TOUCH_INTERVAL = timedelta(minutes=1)  # last_used_at is written at most this often per token
+MAX_RAW_LENGTH = 200
+
+
+class TokenError(ValueError):
+    """A token could not be issued or revoked; the message (Chinese) says why."""
+
+
+def _new_raw() -> str:
+    """A fresh raw token whose clear prefix is unique and cannot be mistaken for a command-line option."""
+    while True:
+        secret = secrets.token_urlsafe(32)
+        prefix = secret[:PREFIX_LENGTH]
+        if prefix.startswith("-"):
+            continue
+        if not ApiToken.objects.filter(prefix=prefix).exists():
+            return TOKEN_PREFIX + secret
+
+
+def prefix_of(raw: str) -> str:
+    """The clear prefix stored for a raw token (the first characters after ``srdi_``)."""
+    return raw.removeprefix(TOKEN_PREFIX)[:PREFIX_LENGTH]
+
+
+def create_token(user: User, name: str, *, actor: User | None = None, ip: str = "") -> str:
+    """Issue a token for ``user``; returns the raw token (show it once: it cannot be recovered)."""
+    name = (name or "").strip()
+    if not name:
+        raise TokenError("请填写令牌用途（--name）")
+    if len(name) > NAME_MAX_LENGTH:
+        raise TokenError(f"令牌用途不能超过 {NAME_MAX_LENGTH} 个字符")
+    if not user.is_active:
+        raise TokenError(f"用户 {user.username} 已停用，不能签发令牌")
+    with transaction.atomic():
+        raw = _new_raw()
+        token = ApiToken.objects.create(
+            user=user, name=name, digest=ApiToken.digest_of(raw), prefix=prefix_of(raw)
+        )
+        audit.record(
+            AuditAction.CREATE,
+            actor,
+            object_type="api_token",
+            object_id=str(token.pk),
+            object_repr=f"{user.username}：{name}（{token.prefix}…）",
+            new={"user": user.username, "name": name, "prefix": token.prefix},
+            ip_address=ip,
+        )
+    return raw
+
+
+def revoke_token(prefix: str, *, actor: User | None = None, ip: str = "") -> ApiToken:
+    """Revoke the live token with this prefix (``srdi_`` in front is accepted); ``TokenError`` otherwise."""
+    prefix = prefix_of((prefix or "").strip())
+    if len(prefix) < PREFIX_LENGTH:
+        raise TokenError(f"令牌前缀应为 {PREFIX_LENGTH} 个字符（见签发时显示的前缀）")
+    with transaction.atomic():
+        live = list(ApiToken.objects.select_for_update().filter(prefix=prefix, revoked_at__isnull=True)[:2])
+        if not live:
+            if ApiToken.objects.filter(prefix=prefix).exists():
+                raise TokenError(f"前缀为 {prefix} 的令牌已被吊销")
+            raise TokenError(f"没有前缀为 {prefix} 的令牌")
+        if len(live) > 1:
+            raise TokenError(f"前缀 {prefix} 对应多个有效令牌，请联系管理员处理")
+        token = live[0]
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(
+            AuditAction.UPDATE,
+            actor,
+            object_type="api_token",
+            object_id=str(token.pk),
+            object_repr=f"吊销令牌 {token.prefix}…（{token.user.username}：{token.name}）",
+            old={"revoked_at": None},
+            new={"revoked_at": token.revoked_at},
+            extra={"operation": "revoke"},
+            ip_address=ip,
+        )
+    return token
+
+
+def authenticate_token(raw: str) -> User | None:
+    """The active user a live token belongs to, or None; records the use at most once a minute."""
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > MAX_RAW_LENGTH:
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=ApiToken.digest_of(raw), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -1,0 +1,1 @@
+"""The web pages, one module per area: auth, home, enterprises, exports, imports."""

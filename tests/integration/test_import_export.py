@@ -1,0 +1,261 @@
+"""Import and export: all-or-nothing, partial, idempotence, round trips, hostile files, formula injection."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+from tests.conftest import make_uscc
+from tests.integration.conftest import json_bytes, profile, xlsx_bytes
+
+from srdi.db.models import AuditEvent, Enterprise, EnterpriseYear, ImportBatch
+from srdi.interchange import safety
+from srdi.services.exports import export_enterprises, import_template
+from srdi.services.imports import import_file
+
+pytestmark = pytest.mark.django_db
+
+HEADER = [
+    "uscc",
+    "name",
+    "district",
+    "industry_code",
+    "year",
+    "operating_revenue_fen",
+    "employees",
+    "ip.class1",
+    "registered_in_zhejiang",
+]
+
+
+def mixed_csv(good1: str, good2: str) -> bytes:
+    rows = [
+        HEADER,
+        [good1, "甲公司", "330106", "C3976", "2024", "500000000", "50", "2", "是"],
+        [good1, "甲公司", "330106", "C3976", "2023", "90000000", "48", "2", "是"],
+        [good2, "乙公司", "330108", "I6510", "2024", "12.5", "30", "1", "否"],  # fractional fen
+        [
+            "91330106MA2XXXXXXX",
+            "丙公司",
+            "330106",
+            "C3976",
+            "2024",
+            "100",
+            "abc",
+            "",
+            "也许",
+        ],  # bad uscc, int, bool
+        [make_uscc("330110"), "丁公司", "999999", "C3976", "2024", "100", "5", "", ""],  # bad district
+    ]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def test_mixed_file_writes_nothing_and_names_every_bad_value(cli_runner, tmp_path):
+    good1, good2 = make_uscc(), make_uscc("330108")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(mixed_csv(good1, good2))
+    result = cli_runner("import", str(path))
+    assert result.exit_code == 1
+    assert Enterprise.objects.count() == 0
+    assert EnterpriseYear.objects.count() == 0
+    out = result.output
+    assert "第4行「operating_revenue_fen」值 '12.5'" in out
+    assert "第5行「employees」值 'abc'" in out
+    assert "第5行「registered_in_zhejiang」值 '也许'" in out
+    assert "第6行「district」值 '999999'" in out
+    assert ImportBatch.objects.get().status == ImportBatch.Status.REJECTED
+
+
+def test_partial_writes_exactly_the_valid_rows(cli_runner, tmp_path):
+    good1, good2 = make_uscc(), make_uscc("330108")
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(mixed_csv(good1, good2))
+    result = cli_runner("import", str(path), "--partial")
+    assert result.exit_code == 1  # errors were reported
+    assert set(Enterprise.objects.values_list("uscc", flat=True)) == {good1}
+    assert sorted(EnterpriseYear.objects.values_list("year", flat=True)) == [2023, 2024]
+    ent = Enterprise.objects.get()
+    assert ent.ip_class1 == 2 and ent.registered_in_zhejiang is True
+    assert ent.size_class == "small"  # 50 employees, 500万元 revenue in industry
+
+
+def test_second_identical_import_is_a_no_op():
+    data = json_bytes([profile(), profile(district="330108")])
+    first = import_file(data, "a.json")
+    assert first.status == ImportBatch.Status.APPLIED and first.stats.created == 2
+    audit_before = AuditEvent.objects.filter(object_type="enterprise").count()
+    second = import_file(data, "a.json")
+    assert second.status == ImportBatch.Status.NOOP
+    assert second.stats.created == second.stats.updated == second.stats.facts_changed == 0
+    assert AuditEvent.objects.filter(object_type="enterprise").count() == audit_before
+
+
+def test_unknown_stays_unknown_and_merge_does_not_erase():
+    p = profile()
+    import_file(json_bytes([p]), "a.json")
+    partial = {"uscc": p["uscc"], "ip": {"class1": 3}}
+    result = import_file(json_bytes([partial]), "b.json")
+    assert result.stats.updated == 1
+    ent = Enterprise.objects.get()
+    assert ent.ip_class1 == 3
+    assert ent.name == p["name"]  # not erased by the absent field
+    assert ent.ip_class2 is None  # unknown, not 0
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xlsx"])
+def test_export_then_import_round_trips_with_no_change(fmt):
+    records = [
+        profile(
+            certifications=[{"tier": "srdi_sme", "recognized_on": "2023-01-15", "expires_on": "2026-01-14"}],
+            titles=[{"kind": "high_tech_enterprise", "valid_from": "2023-12-01", "valid_to": "2026-11-30"}],
+            main_product={"niche_market_share": "0.12", "chain_role": "none"},
+            awards=[],
+            events=[{"kind": "loan", "loan_id": "L1", "contract_date": "2024-05-10", "annual_rate": "0.028"}],
+            compliance={"dishonest": False},
+            financials={"2024": {"net_profit_fen": -1200, "operating_revenue_fen": 1}},
+        ),
+        profile(district="330108", name='=HYPERLINK("http://x")'),
+    ]
+    import_file(json_bytes(records), "seed.json")
+    before = json.loads(export_enterprises(None, "json").content)
+    exported = export_enterprises(None, fmt)
+    result = import_file(exported.content, exported.filename)
+    assert result.status == ImportBatch.Status.NOOP, result.error_messages()
+    after = json.loads(export_enterprises(None, "json").content)
+    assert before == after
+
+
+def test_csv_and_xlsx_exports_escape_formulas_but_keep_numbers():
+    import_file(
+        json_bytes(
+            [
+                profile(
+                    name="=1+2", financials={"2024": {"net_profit_fen": -500, "operating_revenue_fen": 9}}
+                ),
+                profile(name="@SUM(A1)"),
+                profile(name="+86 热线"),
+                profile(name="-2+3"),
+            ]
+        ),
+        "x.json",
+    )
+    text = export_enterprises(None, "csv").content.decode("utf-8-sig")
+    names = [r["name"] for r in csv.DictReader(io.StringIO(text))]
+    assert all(n.startswith("'") for n in names), names
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert any(r["net_profit_fen"] == "-500" for r in rows)
+    wb = load_workbook(io.BytesIO(export_enterprises(None, "xlsx").content))
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    name_col, profit_col = header.index("name"), header.index("net_profit_fen")
+    cells = list(ws.iter_rows(min_row=2))
+    assert all(str(r[name_col].value).startswith("'") for r in cells)
+    assert all(r[name_col].data_type == "s" for r in cells)
+    assert any(r[profit_col].value == -500 and r[profit_col].data_type == "n" for r in cells)
+
+
+def test_xlsx_formula_cells_are_refused_not_evaluated():
+    uscc = make_uscc()
+    data = xlsx_bytes([["uscc", "name", "year", "operating_revenue_fen"], [uscc, "甲", 2024, "=1000*1000"]])
+    result = import_file(data, "f.xlsx")
+    assert result.status == ImportBatch.Status.REJECTED
+    assert any("公式" in m for m in result.error_messages())
+    assert Enterprise.objects.count() == 0
+
+
+def _zip_with(parts: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in parts.items():
+            z.writestr(name, content)
+    return buf.getvalue()
+
+
+def test_zip_bomb_is_refused_with_a_message(monkeypatch):
+    monkeypatch.setattr(safety, "MAX_XLSX_UNPACKED", 5 * 1024 * 1024)
+    bomb = _zip_with(
+        {
+            "[Content_Types].xml": b"<Types/>",
+            "xl/worksheets/sheet1.xml": b"<a>" + b"0" * (20 * 1024 * 1024) + b"</a>",
+        }
+    )
+    assert len(bomb) < 100_000
+    result = import_file(bomb, "bomb.xlsx")
+    assert result.status == ImportBatch.Status.REJECTED
+    assert "压缩炸弹" in result.message or "超过上限" in result.message
+
+
+def test_real_size_zip_bomb_is_refused_before_unpacking():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", b"<Types/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            chunk = b"\0" * (1 << 20)
+            for _ in range(450):
+                fh.write(chunk)
+    result = import_file(buf.getvalue(), "bomb.xlsx", max_bytes=10 * 1024 * 1024)
+    assert result.status == ImportBatch.Status.REJECTED
+    assert "超过上限" in result.message
+
+
+def test_billion_laughs_xlsx_is_refused_with_a_message():
+    lol = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            f'<!ENTITY lol{i} "{"&lol" + str(i - 1) + ";" if i > 1 else "&lol;"}'.encode() * 1 + b'">'
+            for i in range(1, 10)
+        )
+        + b"]><worksheet><sheetData><row><c><v>&lol9;</v></c></row></sheetData></worksheet>"
+    )
+    data = _zip_with({"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": lol})
+    result = import_file(data, "laughs.xlsx")
+    assert result.status == ImportBatch.Status.REJECTED
+    assert "DTD" in result.message
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "fragment"),
+    [
+        (b"", "a.csv", "文件为空"),
+        (b"\xd0\xcf\x11\xe0rest", "a.xls", ".xls"),
+        (b"PK\x03\x04garbage", "a.xlsx", "损坏"),
+        (b"PK\x03\x04garbage", "a.csv", "扩展名"),
+        (b"{not json", "a.json", "JSON 格式错误"),
+        (b'{"x": 1}', "a.json", "enterprises"),
+        (b"\x00\x01\x02", "a.bin", "无法识别"),
+    ],
+)
+def test_hostile_or_broken_files_get_a_message_never_a_crash(data, name, fragment):
+    result = import_file(data, name)
+    assert result.status == ImportBatch.Status.REJECTED
+    assert fragment in result.message
+
+
+def test_oversized_file_is_refused():
+    result = import_file(b"[" + b" " * 2000 + b"]", "big.json", max_bytes=1000)
+    assert "超过上限" in result.message
+
+
+def test_templates_have_every_exchange_field():
+    csv_text = import_template("csv").content.decode("utf-8-sig")
+    header = csv_text.splitlines()[0].split(",")
+    assert {"uscc", "year", "rd_expense_fen", "ip.class1", "certifications"} <= set(header)
+    wb = load_workbook(io.BytesIO(import_template("xlsx").content))
+    assert wb.sheetnames == ["企业数据", "填写说明"]
+
+
+def test_uscc_override_reason_allows_a_registered_code_that_fails_the_check():
+    bad = "91350203M0001QAY9B"
+    result = import_file(json_bytes([profile(uscc=bad)]), "a.json")
+    assert result.status == ImportBatch.Status.REJECTED
+    result = import_file(
+        json_bytes([profile(uscc=bad, uscc_override_reason="登记机关确认的历史代码")]), "a.json"
+    )
+    assert result.status == ImportBatch.Status.APPLIED
+    assert Enterprise.objects.get().uscc_override_reason

@@ -1,0 +1,107 @@
+"""The assessment engine: exact boundaries, three-valued logic, and the contract's output shape."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.conftest import make_uscc
+
+from srdi.domain.assessment.contract import DocumentError, run_assess
+from srdi.domain.exchange import parse_profile
+from srdi.domain.rules.engine import assess
+from srdi.domain.rules.explain import tier_result
+from srdi.domain.tables import tables_from_profiles
+
+AS_OF = date(2025, 6, 30)
+
+
+def _rd_points(pairs: list[tuple[int, int]]) -> list[int]:
+    profiles = [
+        parse_profile(
+            {
+                "uscc": make_uscc(n=10_000 + i),
+                "financials": {"2024": {"rd_expense_fen": rd, "operating_revenue_fen": rev}},
+            }
+        )
+        for i, (rd, rev) in enumerate(pairs)
+    ]
+    frame = assess(tables_from_profiles(profiles), AS_OF, tiers=("innovative_sme",)).frame
+    return frame.get_column("innovative_sme|rd_intensity|lo").to_list()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=10**12))
+def test_a_ratio_exactly_on_a_boundary_lands_in_the_upper_band(k):
+    # rd / revenue == 3/100 exactly, with revenue up to 1e14 fen (10亿元 ×100): float division would wobble.
+    rev = 100 * k + 0
+    assert _rd_points([(3 * k, rev), (3 * k - 1, rev), (5 * k, rev), (5 * k - 1, rev)]) == [15, 10, 20, 15]
+
+
+def test_big_money_values_do_not_overflow():
+    rev = 9_000_000_000_000_000  # 9×10^15 fen
+    assert _rd_points([(rev // 100 * 3, rev)]) == [15]
+
+
+def test_missing_input_gives_needs_data_and_names_it():
+    output = run_assess({"as_of": "2025-06-30", "enterprises": [{"uscc": make_uscc()}]}, with_gaps=True)
+    result = output["results"][0]
+    for tier, r in result["tiers"].items():
+        assert r["status"] == "needs_data", tier
+        assert r["missing"], tier
+    assert result["tiers"]["innovative_sme"]["score"] is None
+    assert "financials.2024.rd_expense_fen" in result["tiers"]["srdi_sme"]["missing"]
+    assert all(g["status"] == "needs_data" and g["missing"] for g in result["gaps"])
+
+
+def test_failed_condition_decides_even_when_other_inputs_are_missing():
+    profile = parse_profile({"uscc": make_uscc(), "compliance": {"major_accident_3y": True}})
+    a = assess(tables_from_profiles([profile]), AS_OF)
+    for tier in ("innovative_sme", "srdi_sme", "little_giant", "hidden_champion"):
+        assert tier_result(a, 0, tier)["status"] == "ineligible", tier
+
+
+def test_contract_output_shape():
+    output = run_assess({"as_of": "2025-06-30", "enterprises": [{"uscc": make_uscc(), "name": "甲"}]})
+    result = output["results"][0]
+    assert set(result) >= {"uscc", "size_class", "sme", "tiers", "gaps"}
+    assert set(result["tiers"]) == {"innovative_sme", "srdi_sme", "little_giant", "hidden_champion"}
+    for r in result["tiers"].values():
+        assert set(r) >= {"status", "score", "route", "checks"}
+        assert r["status"] in {"eligible", "ineligible", "needs_data"}
+        for check in r["checks"]:
+            assert {"id", "label", "reference", "result"} <= set(check)
+
+
+def test_malformed_record_is_an_error_entry_and_the_rest_are_assessed():
+    output = run_assess(
+        {
+            "as_of": "2025-06-30",
+            "enterprises": [{"uscc": make_uscc(), "foo": 1}, "not a record", {"uscc": make_uscc()}],
+        }
+    )
+    first, second, third = output["results"]
+    assert "未知字段" in first["error"] and first["uscc"]
+    assert "error" in second
+    assert third["tiers"]["innovative_sme"]["status"] == "needs_data"
+
+
+def test_malformed_documents_raise():
+    for doc in (
+        [],
+        {"as_of": "2025-06-30"},
+        {"as_of": "30/06/2025", "enterprises": []},
+        {"as_of": "2025-06-30", "enterprises": [], "extra": 1},
+    ):
+        try:
+            run_assess(doc)
+        except DocumentError:
+            continue
+        raise AssertionError(f"accepted {doc!r}")
+
+
+def test_no_rulebook_after_2026_03_31_is_a_document_error():
+    with pytest.raises(DocumentError, match="2026-06-30"):
+        run_assess({"as_of": "2026-06-30", "enterprises": [{"uscc": make_uscc()}]})
