@@ -25,7 +25,7 @@ TIER_LABELS = {
 def screen(as_of: str | None, username: str | None) -> None:
     """全市筛查：按各层级标准评价库中全部企业，保存结果并报告变化。"""
     setup_django()
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from srdi.db.models import User
     from srdi.domain.rules.engine import NoRulebook
@@ -33,7 +33,7 @@ def screen(as_of: str | None, username: str | None) -> None:
 
     actor = User.objects.filter(username=username).first() if username else None
     day = date.fromisoformat(as_of) if as_of else None
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -6,7 +6,7 @@ Use ``enterprise_values`` to get the model fields a profile states (unknowns lef
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -145,9 +145,9 @@ def _json_value(value: Any) -> Any:
 
 def build_profile(
     ent: Mapping[str, Any],
-    years: list[Mapping[str, Any]],
-    lists: Mapping[str, list[Mapping[str, Any]]],
-    events: list[Mapping[str, Any]] | None = None,
+    years: Sequence[Mapping[str, Any]],
+    lists: Mapping[str, Sequence[Mapping[str, Any]]],
+    events: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Exchange-format JSON for one enterprise from its rows (``ent`` holds model field values)."""
     profile: dict[str, Any] = {"uscc": ent["uscc"]}

@@ -416,7 +416,7 @@ def _location(loc: tuple[Any, ...]) -> str:
     return "".join(parts) or "(记录)"
 
 
-def _reason(err: dict[str, Any]) -> str:
+def _reason(err: Any) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind in _TYPE_MESSAGES:

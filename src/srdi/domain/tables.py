@@ -264,14 +264,14 @@ def tables_from_profiles(profiles: Sequence[Profile]) -> Tables:
             lists["contests"].append({"eid": eid, **c.model_dump()})
         for e in p.equity_financing or []:
             lists["equity"].append({"eid": eid, **e.model_dump()})
-        for c in p.certifications or []:
+        for cert in p.certifications or []:
             lists["certifications"].append(
                 {
                     "eid": eid,
-                    "tier": c.tier,
-                    "recognized_on": c.recognized_on,
-                    "expires_on": c.expires_on,
-                    "revoked_on": c.revoked_on,
+                    "tier": cert.tier,
+                    "recognized_on": cert.recognized_on,
+                    "expires_on": cert.expires_on,
+                    "revoked_on": cert.revoked_on,
                 }
             )
         for seq, ev in enumerate(p.events or []):

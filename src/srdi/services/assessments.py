@@ -21,7 +21,8 @@ def enterprise_profile(enterprise: Enterprise) -> dict[str, Any]:
     """The enterprise's data as an exchange-format profile (events left out)."""
     profile, _ = next(profiles_from_db(Enterprise.objects.filter(pk=enterprise.pk)))
     profile.pop("events", None)
-    return _decimals(profile)
+    cleaned: dict[str, Any] = _decimals(profile)
+    return cleaned
 
 
 def _decimals(data: Any) -> Any:
@@ -43,7 +44,8 @@ def assess_enterprise(
     output = run_assess(
         {"as_of": as_of.isoformat(), "enterprises": [enterprise_profile(enterprise)]}, with_gaps=with_gaps
     )
-    return output["results"][0]
+    result: dict[str, Any] = output["results"][0]
+    return result
 
 
 def latest_run() -> AssessmentRun | None:

@@ -7,19 +7,15 @@ stored list when it differs. Writing the same profiles twice changes nothing the
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from srdi.db.mapping import (
-    EVENT_KEYS,
-    LISTS,
-    YEAR_FIELDS,
-    enterprise_values,
-    event_rows,
-    list_items,
-)
+from django.db import models
+
+from srdi.db.mapping import LISTS, YEAR_FIELDS, enterprise_values, event_rows, list_items
 from srdi.db.models import (
     AuditAction,
     Award,
@@ -38,7 +34,7 @@ from srdi.domain.exchange import Profile
 from srdi.domain.size_class import classify_size, fen_to_wan_floor
 from srdi.services import audit
 
-LIST_MODELS = {
+LIST_MODELS: dict[str, type[models.Model]] = {
     "titles": Title,
     "awards": Award,
     "contests": Contest,
@@ -66,13 +62,254 @@ class Incoming:
     contact: dict[str, str] | None = None
 
 
-def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+@dataclass
+class _Write:
+    """State shared by the steps of one write."""
+
+    by_uscc: dict[str, Incoming]
+    provenance: dict[str, Any]
+    ids: dict[str, int] = field(default_factory=dict)
+    changes: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+
+    def note(self, uscc: str, key: str, old: Any, new: Any) -> None:
+        self.changes[uscc][key] = [old, new]
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
-def _size_of(industry_code: str | None, years: dict[int, dict[str, Any]]) -> tuple[str | None, int | None]:
-    """Size class from the latest year that has employees or revenue."""
+def _manager(model: type[models.Model]) -> models.Manager[Any]:
+    return model._default_manager
+
+
+def write_profiles(
+    incoming: list[Incoming],
+    *,
+    actor: User | None,
+    batch: ImportBatch | None,
+    progress: Callable[[int], None] | None = None,
+) -> WriteStats:
+    """Merge profiles into the database (call inside a transaction) and audit each changed enterprise."""
+    w = _Write({i.profile.uscc: i for i in incoming}, {"source_batch": batch, "recorded_by": actor})
+    existing = _load_enterprises(list(w.by_uscc))
+    created, _ = _write_enterprises(w, existing)
+    w.ids = {uscc: existing[uscc].pk for uscc in w.by_uscc}
+    _write_years(w)
+    _write_lists(w)
+    _write_events(w)
+    _write_contacts(w)
+    touched = [u for u in w.by_uscc if w.changes.get(u)]
+    _write_sizes(w, [existing[u] for u in touched])
+    stats = WriteStats(
+        created=len(created),
+        updated=len({u for u in touched if not w.changes[u].get("_created")}),
+        facts_changed=sum(len([k for k in c if k != "_created"]) or 1 for c in w.changes.values() if c),
+        enterprise_ids=[existing[u].pk for u in touched],
+    )
+    audit.record_many(_audit_entries(w, existing, touched, actor, batch))
+    if progress:
+        progress(len(incoming))
+    return stats
+
+
+def _load_enterprises(usccs: list[str]) -> dict[str, Enterprise]:
+    out: dict[str, Enterprise] = {}
+    for part in _chunks(usccs):
+        for ent in Enterprise.objects.filter(uscc__in=part):
+            out[ent.uscc] = ent
+    return out
+
+
+def _write_enterprises(
+    w: _Write, existing: dict[str, Enterprise]
+) -> tuple[list[Enterprise], list[Enterprise]]:
+    to_create: list[Enterprise] = []
+    to_update: list[Enterprise] = []
+    fields: set[str] = set()
+    for uscc, item in w.by_uscc.items():
+        values = enterprise_values(item.profile)
+        found = existing.get(uscc)
+        if found is None:
+            ent = Enterprise(uscc=uscc, **values, **w.provenance)
+            for name, (flag, _) in LISTS.items():
+                if getattr(item.profile, name) is not None:
+                    setattr(ent, flag, True)
+            to_create.append(ent)
+            w.changes[uscc]["_created"] = True
+            continue
+        dirty = False
+        for name, value in values.items():
+            old = getattr(found, name)
+            if old != value:
+                w.note(uscc, name, old, value)
+                setattr(found, name, value)
+                fields.add(name)
+                dirty = True
+        if dirty:
+            for k, v in w.provenance.items():
+                setattr(found, k, v)
+            to_update.append(found)
+    Enterprise.objects.bulk_create(to_create, batch_size=CHUNK)
+    if to_create and to_create[0].pk is None:  # a backend without RETURNING: read the ids back
+        existing.update(_load_enterprises([e.uscc for e in to_create]))
+    else:
+        existing.update({e.uscc: e for e in to_create})
+    if to_update:
+        Enterprise.objects.bulk_update(to_update, sorted(fields | set(w.provenance)), batch_size=CHUNK)
+    return to_create, to_update
+
+
+def _write_years(w: _Write) -> None:
+    stored: dict[tuple[int, int], EnterpriseYear] = {}
+    for part in _chunks(list(w.ids.values())):
+        for row in EnterpriseYear.objects.filter(enterprise_id__in=part):
+            stored[(row.enterprise_id, row.year)] = row
+    create: list[EnterpriseYear] = []
+    update: list[EnterpriseYear] = []
+    fields: set[str] = set()
+    for uscc, item in w.by_uscc.items():
+        for key, fin in (item.profile.financials or {}).items():
+            year = int(key)
+            values = {f: getattr(fin, f) for f in YEAR_FIELDS if getattr(fin, f) is not None}
+            found = stored.get((w.ids[uscc], year))
+            if found is None:
+                create.append(EnterpriseYear(enterprise_id=w.ids[uscc], year=year, **values, **w.provenance))
+                w.note(uscc, f"financials.{year}", None, "新增")
+                continue
+            dirty = False
+            for f, v in values.items():
+                if getattr(found, f) != v:
+                    w.note(uscc, f"financials.{year}.{f}", getattr(found, f), v)
+                    setattr(found, f, v)
+                    fields.add(f)
+                    dirty = True
+            if dirty:
+                for k, v in w.provenance.items():
+                    setattr(found, k, v)
+                update.append(found)
+    EnterpriseYear.objects.bulk_create(create, batch_size=CHUNK)
+    if update:
+        EnterpriseYear.objects.bulk_update(update, sorted(fields | set(w.provenance)), batch_size=CHUNK)
+
+
+def _sort_key(item: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple("" if v is None else str(v) for v in item)
+
+
+def _known_flags(ids: list[int], flag: str) -> dict[int, bool]:
+    out: dict[int, bool] = {}
+    for part in _chunks(ids):
+        out.update(dict(Enterprise.objects.filter(pk__in=part).values_list("pk", flag)))
+    return out
+
+
+def _write_lists(w: _Write) -> None:
+    flag_updates: dict[str, list[Enterprise]] = defaultdict(list)
+    for name, model in LIST_MODELS.items():
+        flag, fields = LISTS[name]
+        wanted: dict[str, list[tuple[Any, ...]]] = {}
+        for uscc, item in w.by_uscc.items():
+            items = list_items(item.profile, name)
+            if items is not None:
+                wanted[uscc] = items
+        if not wanted:
+            continue
+        wanted_ids = [w.ids[u] for u in wanted]
+        stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+        for part in _chunks(wanted_ids):
+            for row in _manager(model).filter(enterprise_id__in=part).values("enterprise_id", *fields):
+                stored[row["enterprise_id"]].append(tuple(row[f] for f in fields))
+        known = _known_flags(wanted_ids, flag)
+        replace: list[int] = []
+        create: list[models.Model] = []
+        for uscc, items in wanted.items():
+            eid = w.ids[uscc]
+            current = sorted(stored.get(eid, []), key=_sort_key)
+            if current != items:
+                w.note(uscc, name, len(current), len(items))
+                replace.append(eid)
+                create.extend(
+                    model(enterprise_id=eid, **dict(zip(fields, it, strict=True)), **w.provenance)
+                    for it in items
+                )
+            if not known.get(eid):
+                ent = Enterprise(pk=eid)
+                setattr(ent, flag, True)
+                flag_updates[flag].append(ent)
+                w.changes[uscc].setdefault(name, [None, len(items)])
+        for part in _chunks(replace):
+            _manager(model).filter(enterprise_id__in=part).delete()
+        _manager(model).bulk_create(create, batch_size=CHUNK)
+    for flag, ents in flag_updates.items():
+        Enterprise.objects.bulk_update(ents, [flag], batch_size=CHUNK)
+
+
+def _write_events(w: _Write) -> None:
+    wanted: dict[str, list[tuple[str, Any, str, dict[str, Any]]]] = {}
+    for uscc, item in w.by_uscc.items():
+        rows = event_rows(item.profile)
+        if rows is not None:
+            wanted[uscc] = rows
+    if not wanted:
+        return
+    stored: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for part in _chunks([w.ids[u] for u in wanted]):
+        for row in Event.objects.filter(enterprise_id__in=part).values(
+            "enterprise_id", "kind", "date", "key", "payload"
+        ):
+            stored[row["enterprise_id"]].append(
+                _event_key(row["kind"], row["date"], row["key"], row["payload"])
+            )
+    replace: list[int] = []
+    create: list[Event] = []
+    for uscc, rows in wanted.items():
+        eid = w.ids[uscc]
+        new = sorted(_event_key(k, d, key, audit.jsonable(p)) for k, d, key, p in rows)
+        current = sorted(stored.get(eid, []))
+        if new == current:
+            continue
+        w.note(uscc, "events", len(current), len(new))
+        replace.append(eid)
+        create.extend(
+            Event(enterprise_id=eid, kind=k, date=d, key=key, payload=audit.jsonable(p), **w.provenance)
+            for k, d, key, p in rows
+        )
+    for part in _chunks(replace):
+        Event.objects.filter(enterprise_id__in=part).delete()
+    Event.objects.bulk_create(create, batch_size=CHUNK)
+
+
+def _event_key(kind: str, day: Any, key: str, payload: Any) -> tuple[str, str, str, str]:
+    return kind, str(day), key, json.dumps(payload, sort_keys=True, ensure_ascii=False)
+
+
+def _write_contacts(w: _Write) -> None:
+    wanted = {u: i.contact for u, i in w.by_uscc.items() if i.contact and i.contact.get("name")}
+    if not wanted:
+        return
+    stored: dict[tuple[int, str], Contact] = {}
+    for part in _chunks([w.ids[u] for u in wanted]):
+        for c in Contact.objects.filter(enterprise_id__in=part):
+            stored[(c.enterprise_id, c.name)] = c
+    for uscc, contact in wanted.items():
+        key = (w.ids[uscc], contact["name"])
+        values = {k: contact.get(k, "") or "" for k in ("position", "phone", "id_number")}
+        current = stored.get(key)
+        if current is None:
+            Contact.objects.create(enterprise_id=key[0], name=key[1], **values, **w.provenance)
+            w.note(uscc, "contact", None, "新增联系人")
+        elif any(getattr(current, k) != v for k, v in values.items() if v):
+            for k, v in values.items():
+                if v:
+                    setattr(current, k, v)
+            current.save()
+            w.note(uscc, "contact", "已更新", "已更新")
+
+
+def size_of(industry_code: str | None, years: dict[int, dict[str, Any]]) -> tuple[str | None, int | None]:
+    """Size class (300号) from the latest year that has employees or revenue, and that year."""
     for year in sorted(years, reverse=True):
         row = years[year]
         if row.get("employees") is not None or row.get("operating_revenue_fen") is not None:
@@ -86,264 +323,44 @@ def _size_of(industry_code: str | None, years: dict[int, dict[str, Any]]) -> tup
     return None, None
 
 
-def write_profiles(
-    incoming: list[Incoming],
-    *,
-    actor: User | None,
-    batch: ImportBatch | None,
-    progress: Callable[[int], None] | None = None,
-) -> WriteStats:
-    """Merge profiles into the database (call inside a transaction) and audit each changed enterprise."""
-    stats = WriteStats()
-    by_uscc = {i.profile.uscc: i for i in incoming}
-    existing: dict[str, Enterprise] = {}
-    usccs = list(by_uscc)
-    for part in _chunks(usccs):
-        for ent in Enterprise.objects.filter(uscc__in=part):
-            existing[ent.uscc] = ent
-
-    provenance = {"source_batch": batch, "recorded_by": actor}
-    changes: dict[str, dict[str, Any]] = defaultdict(dict)  # uscc → {field: [old, new]}
-    to_create: list[Enterprise] = []
-    to_update: list[Enterprise] = []
-    update_fields: set[str] = set()
-    for uscc, item in by_uscc.items():
-        values = enterprise_values(item.profile)
-        ent = existing.get(uscc)
-        if ent is None:
-            ent = Enterprise(uscc=uscc, **values, **provenance)
-            for name in LISTS:
-                if getattr(item.profile, name) is not None:
-                    setattr(ent, LISTS[name][0], True)
-            to_create.append(ent)
-            changes[uscc]["_created"] = True
-            continue
-        dirty = False
-        for name, value in values.items():
-            old = getattr(ent, name)
-            if old != value:
-                changes[uscc][name] = [old, value]
-                setattr(ent, name, value)
-                update_fields.add(name)
-                dirty = True
-        if dirty:
-            to_update.append(ent)
-    Enterprise.objects.bulk_create(to_create, batch_size=CHUNK)
-    if to_create and to_create[0].pk is None:  # backends without RETURNING
-        for part in _chunks([e.uscc for e in to_create]):
-            for ent in Enterprise.objects.filter(uscc__in=part):
-                existing[ent.uscc] = ent
-    for ent in to_create:
-        if ent.pk is not None:
-            existing[ent.uscc] = ent
-    stats.created = len(to_create)
-
-    ids = {uscc: existing[uscc].pk for uscc in by_uscc}
-    id_list = list(ids.values())
-    _write_years(by_uscc, ids, id_list, provenance, changes)
-    _write_lists(by_uscc, ids, id_list, provenance, changes)
-    _write_events(by_uscc, ids, id_list, provenance, changes)
-    _write_contacts(by_uscc, ids, id_list, provenance, changes)
-
-    # Size class follows the data: recompute for every enterprise touched.
-    touched = [u for u in by_uscc if changes.get(u)]
-    size_updates = _recompute_sizes([existing[u] for u in touched])
-    for ent, old_size, new_size in size_updates:
-        if old_size != new_size and not changes[ent.uscc].get("_created"):
-            changes[ent.uscc]["size_class"] = [old_size, new_size]
-    if size_updates:
-        Enterprise.objects.bulk_update(
-            [u[0] for u in size_updates], ["size_class", "size_year"], batch_size=CHUNK
-        )
-
-    for ent in to_update:
-        for k, v in provenance.items():
-            setattr(ent, k, v)
-    if to_update:
-        Enterprise.objects.bulk_update(
-            to_update, sorted(update_fields | {"source_batch", "recorded_by"}), batch_size=CHUNK
-        )
-    updated_ids = {u for u, c in changes.items() if c and not c.get("_created")}
-    stats.updated = len(updated_ids)
-    stats.facts_changed = sum(len([k for k in c if k != "_created"]) or 1 for c in changes.values() if c)
-    stats.enterprise_ids = [existing[u].pk for u in touched]
-
-    entries = []
-    for uscc in touched:
-        ent = existing[uscc]
-        created = changes[uscc].pop("_created", False)
-        entries.append(
-            audit.Entry(
-                action=AuditAction.CREATE if created else AuditAction.UPDATE,
-                actor=actor,
-                object_type="enterprise",
-                object_id=str(ent.pk),
-                object_repr=f"{ent.name}（{uscc}）",
-                old=None if created else {k: v[0] for k, v in changes[uscc].items()},
-                new=audit.jsonable(enterprise_values(by_uscc[uscc].profile))
-                if created
-                else {k: v[1] for k, v in changes[uscc].items()},
-                extra={"import_batch": batch.pk} if batch else None,
-            )
-        )
-    audit.record_many(entries)
-    if progress:
-        progress(len(incoming))
-    return stats
-
-
-def _write_years(by_uscc, ids, id_list, provenance, changes) -> None:  # type: ignore[no-untyped-def]
-    stored: dict[tuple[int, int], EnterpriseYear] = {}
-    for part in _chunks(id_list):
-        for row in EnterpriseYear.objects.filter(enterprise_id__in=part):
-            stored[(row.enterprise_id, row.year)] = row
-    create, update, fields_used = [], [], set()
-    for uscc, item in by_uscc.items():
-        for key, fin in (item.profile.financials or {}).items():
-            year = int(key)
-            values = {f: getattr(fin, f) for f in YEAR_FIELDS if getattr(fin, f) is not None}
-            row = stored.get((ids[uscc], year))
-            if row is None:
-                create.append(EnterpriseYear(enterprise_id=ids[uscc], year=year, **values, **provenance))
-                changes[uscc][f"financials.{year}"] = [None, "新增"]
-                continue
-            dirty = False
-            for f, v in values.items():
-                if getattr(row, f) != v:
-                    changes[uscc][f"financials.{year}.{f}"] = [getattr(row, f), v]
-                    setattr(row, f, v)
-                    fields_used.add(f)
-                    dirty = True
-            if dirty:
-                for k, v in provenance.items():
-                    setattr(row, k, v)
-                update.append(row)
-    EnterpriseYear.objects.bulk_create(create, batch_size=CHUNK)
-    if update:
-        EnterpriseYear.objects.bulk_update(
-            update, sorted(fields_used | {"source_batch", "recorded_by"}), batch_size=CHUNK
-        )
-
-
-def _write_lists(by_uscc, ids, id_list, provenance, changes) -> None:  # type: ignore[no-untyped-def]
-    flags_update: list[Enterprise] = []
-    for name, model in LIST_MODELS.items():
-        flag, fields = LISTS[name]
-        wanted = {u: list_items(i.profile, name) for u, i in by_uscc.items()}
-        wanted = {u: v for u, v in wanted.items() if v is not None}
-        if not wanted:
-            continue
-        stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-        wanted_ids = [ids[u] for u in wanted]
-        for part in _chunks(wanted_ids):
-            for row in model.objects.filter(enterprise_id__in=part).values("enterprise_id", *fields):
-                stored[row["enterprise_id"]].append(tuple(row[f] for f in fields))
-        replace_ids, create = [], []
-        known_flags = (
-            dict(Enterprise.objects.filter(pk__in=wanted_ids).values_list("pk", flag))
-            if len(wanted_ids) < 5000
-            else _flags_in_chunks(wanted_ids, flag)
-        )
-        for uscc, items in wanted.items():
-            eid = ids[uscc]
-            current = sorted(stored.get(eid, []), key=lambda t: tuple("" if v is None else str(v) for v in t))
-            if current == items and known_flags.get(eid):
-                continue
-            if current != items:
-                changes[uscc][name] = [len(current), len(items)]
-                replace_ids.append(eid)
-                create.extend(
-                    model(enterprise_id=eid, **dict(zip(fields, it, strict=True)), **provenance)
-                    for it in items
-                )
-            if not known_flags.get(eid):
-                ent = Enterprise(pk=eid)
-                setattr(ent, flag, True)
-                flags_update.append((ent, flag))  # type: ignore[arg-type]
-                changes[uscc].setdefault(name, [None, len(items)])
-        for part in _chunks(replace_ids):
-            model.objects.filter(enterprise_id__in=part).delete()
-        model.objects.bulk_create(create, batch_size=CHUNK)
-    by_flag: dict[str, list[Enterprise]] = defaultdict(list)
-    for ent, flag in flags_update:  # type: ignore[misc]
-        by_flag[flag].append(ent)
-    for flag, ents in by_flag.items():
-        Enterprise.objects.bulk_update(ents, [flag], batch_size=CHUNK)
-
-
-def _flags_in_chunks(ids: list[int], flag: str) -> dict[int, bool]:
-    out: dict[int, bool] = {}
-    for part in _chunks(ids):
-        out.update(dict(Enterprise.objects.filter(pk__in=part).values_list("pk", flag)))
-    return out
-
-
-def _write_events(by_uscc, ids, id_list, provenance, changes) -> None:  # type: ignore[no-untyped-def]
-    wanted = {u: event_rows(i.profile) for u, i in by_uscc.items()}
-    wanted = {u: v for u, v in wanted.items() if v is not None}
-    if not wanted:
-        return
-    stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for part in _chunks([ids[u] for u in wanted]):
-        for row in Event.objects.filter(enterprise_id__in=part).values(
-            "enterprise_id", "kind", "date", "key", "payload"
-        ):
-            stored[row["enterprise_id"]].append((row["kind"], row["date"], row["key"], row["payload"]))
-    replace, create = [], []
-    for uscc, rows in wanted.items():
-        eid = ids[uscc]
-        norm = sorted((r[0], str(r[1]), r[2], audit.jsonable(r[3])) for r in rows)
-        cur = sorted((r[0], str(r[1]), r[2], r[3]) for r in stored.get(eid, []))
-        if norm == cur:
-            continue
-        changes[uscc]["events"] = [len(cur), len(norm)]
-        replace.append(eid)
-        create.extend(
-            Event(enterprise_id=eid, kind=k, date=d, key=key, payload=audit.jsonable(p), **provenance)
-            for k, d, key, p in rows
-        )
-    for part in _chunks(replace):
-        Event.objects.filter(enterprise_id__in=part).delete()
-    Event.objects.bulk_create(create, batch_size=CHUNK)
-    assert EVENT_KEYS  # keys are part of the stored row
-
-
-def _write_contacts(by_uscc, ids, id_list, provenance, changes) -> None:  # type: ignore[no-untyped-def]
-    wanted = {u: i.contact for u, i in by_uscc.items() if i.contact and i.contact.get("name")}
-    if not wanted:
-        return
-    stored: dict[tuple[int, str], Contact] = {}
-    for part in _chunks([ids[u] for u in wanted]):
-        for c in Contact.objects.filter(enterprise_id__in=part):
-            stored[(c.enterprise_id, c.name)] = c
-    for uscc, contact in wanted.items():
-        key = (ids[uscc], contact["name"])
-        values = {k: contact.get(k, "") or "" for k in ("position", "phone", "id_number")}
-        current = stored.get(key)
-        if current is None:
-            Contact.objects.create(enterprise_id=key[0], name=key[1], **values, **provenance)
-            changes[uscc]["contact"] = [None, "新增联系人"]
-        elif any(getattr(current, k) != v for k, v in values.items() if v):
-            for k, v in values.items():
-                if v:
-                    setattr(current, k, v)
-            current.save()
-            changes[uscc]["contact"] = ["已更新", "已更新"]
-
-
-def _recompute_sizes(enterprises: list[Enterprise]) -> list[tuple[Enterprise, str | None, str | None]]:
-    out = []
-    ids = [e.pk for e in enterprises]
+def _write_sizes(w: _Write, enterprises: list[Enterprise]) -> None:
     years: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
-    for part in _chunks(ids):
+    for part in _chunks([e.pk for e in enterprises]):
         for row in EnterpriseYear.objects.filter(enterprise_id__in=part).values(
             "enterprise_id", "year", "employees", "operating_revenue_fen", "total_assets_fen"
         ):
-            years[row["enterprise_id"]][row["year"]] = row
+            years[row["enterprise_id"]][row["year"]] = dict(row)
+    changed = []
     for ent in enterprises:
-        size, year = _size_of(ent.industry_code, years.get(ent.pk, {}))
+        size, year = size_of(ent.industry_code, years.get(ent.pk, {}))
         if size != ent.size_class or year != ent.size_year:
-            old = ent.size_class
+            if size != ent.size_class and not w.changes[ent.uscc].get("_created"):
+                w.note(ent.uscc, "size_class", ent.size_class, size)
             ent.size_class, ent.size_year = size, year
-            out.append((ent, old, size))
-    return out
+            changed.append(ent)
+    if changed:
+        Enterprise.objects.bulk_update(changed, ["size_class", "size_year"], batch_size=CHUNK)
+
+
+def _audit_entries(
+    w: _Write,
+    existing: dict[str, Enterprise],
+    touched: Iterable[str],
+    actor: User | None,
+    batch: ImportBatch | None,
+) -> Iterator[audit.Entry]:
+    for uscc in touched:
+        ent = existing[uscc]
+        created = w.changes[uscc].pop("_created", False)
+        yield audit.Entry(
+            action=AuditAction.CREATE if created else AuditAction.UPDATE,
+            actor=actor,
+            object_type="enterprise",
+            object_id=str(ent.pk),
+            object_repr=f"{ent.name}（{uscc}）",
+            old=None if created else {k: v[0] for k, v in w.changes[uscc].items()},
+            new=audit.jsonable(enterprise_values(w.by_uscc[uscc].profile))
+            if created
+            else {k: v[1] for k, v in w.changes[uscc].items()},
+            extra={"import_batch": batch.pk} if batch else None,
+        )

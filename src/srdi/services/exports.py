@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -46,7 +46,7 @@ class ExportFile:
 
 def profiles_from_db(
     queryset: QuerySet[Enterprise], *, with_contacts: bool = False
-) -> Iterator[tuple[dict[str, Any], dict[str, str] | None]]:
+) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
     """(profile JSON, first contact) for each enterprise, read in chunks of 2,000."""
     ids = list(queryset.order_by("uscc").values_list("pk", flat=True))
     flags = [flag for flag, _ in LISTS.values()]
@@ -56,40 +56,40 @@ def profiles_from_db(
             e["id"]: e
             for e in Enterprise.objects.filter(pk__in=part).values("id", "uscc", *MODEL_FIELDS, *flags)
         }
-        years: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        years: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
         for y in EnterpriseYear.objects.filter(enterprise_id__in=part).values(
             "enterprise_id", "year", *YEAR_FIELDS
         ):
             years[y["enterprise_id"]].append(y)
-        lists: dict[int, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+        lists: dict[int, dict[str, list[Mapping[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         for name, model in LIST_MODELS.items():
             fields = LISTS[name][1]
             for row in (
-                model.objects.filter(enterprise_id__in=part).order_by("id").values("enterprise_id", *fields)
+                model._default_manager.filter(enterprise_id__in=part).order_by("id").values("enterprise_id", *fields)
             ):
                 lists[row["enterprise_id"]][name].append(row)
-        events: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        events: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
         for ev in (
             Event.objects.filter(enterprise_id__in=part)
             .order_by("date", "id")
             .values("enterprise_id", "payload")
         ):
             events[ev["enterprise_id"]].append(ev)
-        contacts: dict[int, dict[str, str]] = {}
+        contacts: dict[int, dict[str, Any]] = {}
         if with_contacts:
             for c in (
                 Contact.objects.filter(enterprise_id__in=part)
                 .order_by("id")
                 .values("enterprise_id", "name", "position", "phone", "id_number")
             ):
-                contacts.setdefault(c["enterprise_id"], c)
+                contacts.setdefault(c["enterprise_id"], dict(c))
         for eid in part:
             ent = ents[eid]
             profile = build_profile(ent, years.get(eid, []), lists.get(eid, {}), events.get(eid))
             yield profile, contacts.get(eid)
 
 
-def _masked(contact: dict[str, str] | None) -> dict[str, str] | None:
+def _masked(contact: dict[str, Any] | None) -> dict[str, str] | None:
     if not contact:
         return None
     return {

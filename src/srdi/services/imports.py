@@ -8,7 +8,7 @@ same file again changes nothing. Hostile files are refused by ``srdi.interchange
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ from django.db import transaction
 
 from srdi.db.models import AuditAction, ImportBatch, User
 from srdi.domain.exchange import RecordError, parse_profile
-from srdi.interchange.readers import FileFormatError, read_csv_rows, read_json_records, read_xlsx_rows
+from srdi.interchange.readers import FileFormatError, RawRow, read_csv_rows, read_json_records, read_xlsx_rows
 from srdi.interchange.rows import RowError, SourceRecord, parse_rows
 from srdi.interchange.safety import MAX_FILE_BYTES, UnsafeFile, check_upload
 from srdi.services import audit, scoping
@@ -99,7 +99,7 @@ def validate(
             rows, formulas = read_csv_rows(data), []
         counted: list[int] = []
 
-        def counting(it):  # type: ignore[no-untyped-def]
+        def counting(it: Iterator[RawRow]) -> Iterator[RawRow]:
             for r in it:
                 counted.append(r.number)
                 yield r

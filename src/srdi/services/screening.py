@@ -164,13 +164,12 @@ def run_screen(
     uscc = tables.enterprises.select("eid", "uscc")
     changes = _changes(frame, _previous(previous_run), uscc)
     changes["expiring_within_90_days"] = expiring(tables.certifications, uscc, as_of)[: LIST_CAP * 5]
-    counts = {t: dict(frame.group_by(f"{t}|status").len().iter_rows()) for t in TIERS}
-    counts["grades"] = dict(frame.group_by("profile:grade").len().iter_rows())
+    counts: dict[str, Any] = {
+        t: {str(k): v for k, v in frame.group_by(f"{t}|status").len().iter_rows()} for t in TIERS
+    }
+    counts["grades"] = {str(k): v for k, v in frame.group_by("profile:grade").len().iter_rows()}
     counts["seedling"] = int(frame.get_column("class:seedling").sum())
     counts["one_firm_one_policy"] = int(frame.get_column("class:one_firm_one_policy").sum())
-    counts = {
-        k: {str(kk): vv for kk, vv in v.items()} if isinstance(v, dict) else v for k, v in counts.items()
-    }
     with transaction.atomic():
         run = AssessmentRun.objects.create(
             as_of=as_of,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -71,10 +72,10 @@ TEMPLATES = [
 ]
 
 
-def database_config() -> dict:
+def database_config() -> dict[str, Any]:
     """The default database from ``DATABASE_URL``, with the SQLite settings the ledger relies on."""
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'srdi.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=0)
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # IMMEDIATE takes the write lock at BEGIN, so read-then-write transactions queue instead of failing;
         # WAL lets readers proceed while one writer works; FULL sync keeps committed money across power loss.

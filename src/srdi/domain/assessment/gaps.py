@@ -22,11 +22,12 @@ from srdi.domain.exchange import Profile, RecordError, parse_profile
 from srdi.domain.reference import TIERS as TIER_LABELS
 from srdi.domain.rules.compile import Compiled, Node
 from srdi.domain.rules.engine import Assessment, assess
-from srdi.domain.rules.explain import display, exact, tier_result
+from srdi.domain.rules.explain import display, exact, input_path, tier_result
 from srdi.domain.rules.model import OPERATORS, Check, Indicator
 from srdi.domain.tables import tables_from_profiles
 
 MAX_ROUNDS = 6
+Option = tuple[int, list[Change], str, str]  # points reached, changes, current text, required text
 
 
 @dataclass
@@ -191,92 +192,92 @@ class _Planner:
         return [self.leaf_item(check, n, ch) for n, ch in fixed]
 
     # ---- score route -------------------------------------------------------------------------------
-    def options(self, ind: Indicator, current: int) -> list[tuple[int, list[Change], str, str]]:
-        """(points, changes, current text, required text) for each way to score more on an indicator."""
-        lv = self.levers
-        out: list[tuple[int, list[Change], str, str]] = []
-        if ind.kind in ("bands", "best_of"):
-            for band in ind.bands:
-                m = self.a.library.measures[band.measure]
-                value = exact(self.row, band.measure)
-                for b in self.c.params[band.param].value:
-                    if b["points"] <= current:
-                        continue
-                    op = lv.op("ge" if "min" in b else "le")
-                    bound = b["min"] if "min" in b else b["max"]
-                    changes = lv.reach(m, op, Fraction(bound))
-                    if changes:
-                        out.append(
-                            (
-                                b["points"],
-                                changes,
-                                display(value, m.unit),
-                                f"{OPERATORS[op]} {display(bound, m.unit)}",
-                            )
-                        )
-        elif ind.kind == "ladder":
-            points = self.c.params[ind.ladder_param].value
-            ci = self.c.indicators[ind.id]
-            for step, node in zip(ind.ladder_steps, ci.steps, strict=True):
-                if points[step.key] <= current or self.row.get(node.column) is None:
-                    continue
-                changes = lv.leaf(node.test)
-                if changes:
-                    out.append((points[step.key], changes, "", step.label))
-        elif ind.kind == "map":
-            mapping = self.c.params[ind.param].value
-            for key, pts in mapping.items():
-                if pts <= current:
-                    continue
-                value: Any = {"true": True, "false": False}.get(str(key), key)
-                cost = 1.5 if ind.fact == "rd_institution_level" else 2.0
-                from srdi.domain.rules.explain import input_path
+    def options(self, ind: Indicator, current: int) -> list[Option]:
+        """Every way to score more on an indicator: (points, changes, current text, required text)."""
+        builders = {
+            "bands": self._band_options,
+            "best_of": self._band_options,
+            "ladder": self._ladder_options,
+            "map": self._map_options,
+            "per_item": self._item_options,
+            "step": self._step_options,
+            "input": self._input_options,
+        }
+        return builders[ind.kind](ind, current)
 
-                out.append(
-                    (
-                        pts,
-                        [Change(input_path(ind.fact, lv.year), self.row.get(ind.fact), value, cost=cost)],
-                        _fmt(self.row.get(ind.fact)),
-                        _fmt(value),
-                    )
-                )
-        elif ind.kind == "per_item":
-            per, cap = int(self.c.params[ind.param].value), int(self.c.params[ind.cap_param].value)
-            missing = [f for f in ind.facts if self.row.get(f) is not True]
-            changes: list[Change] = []
-            pts = current
-            for f in missing:
-                changes = changes + (lv.fact_is(_true_test(f)) or [])
-                pts = min(pts + per, cap)
-                out.append((pts, list(changes), f"{current}分", f"{pts}分"))
-                if pts >= cap:
-                    break
-        elif ind.kind == "step":
-            step, cap = int(self.c.params[ind.step_param].value), int(self.c.params[ind.cap_param].value)
-            m = self.a.library.measures[ind.measure]
-            for pts in range(current + 1, cap + 1):
-                changes = lv.reach(m, "at_least", Fraction(pts * step))
+    def _band_options(self, ind: Indicator, current: int) -> list[Option]:
+        out: list[Option] = []
+        for band in ind.bands:
+            m = self.a.library.measures[band.measure]
+            now = display(exact(self.row, band.measure), m.unit)
+            for b in self.c.params[band.param].value:
+                if b["points"] <= current:
+                    continue
+                op = self.levers.op("ge" if "min" in b else "le")
+                bound = b["min"] if "min" in b else b["max"]
+                changes = self.levers.reach(m, op, Fraction(bound))
                 if changes:
-                    out.append(
-                        (pts, changes, display(exact(self.row, ind.measure), m.unit), f"≥ {pts * step}年")
-                    )
-        else:
-            top = int(self.c.params[ind.max_param].value)
-            m = self.a.library.measures[ind.measure]
-            old = self.row.get(m.inputs[0])
-            for pts in range(current + 1, top + 1):
-                from srdi.domain.rules.explain import input_path
+                    out.append((b["points"], changes, now, f"{OPERATORS[op]} {display(bound, m.unit)}"))
+        return out
 
-                # 特色化 points are the assessor's judgement: prefer measurable levers when comparable.
-                cost = (pts - (old or 0)) / top + 0.8
-                out.append(
-                    (
-                        pts,
-                        [Change(input_path(m.inputs[0], lv.year), old, pts, cost=cost)],
-                        f"{old}分" if old is not None else "未知",
-                        f"{pts}分",
-                    )
-                )
+    def _ladder_options(self, ind: Indicator, current: int) -> list[Option]:
+        out: list[Option] = []
+        points = self.c.params[ind.ladder_param].value
+        for step, node in zip(ind.ladder_steps, self.c.indicators[ind.id].steps, strict=True):
+            if points[step.key] <= current or self.row.get(node.column) is None:
+                continue
+            changes = self.levers.leaf(node.test)
+            if changes:
+                out.append((points[step.key], changes, f"{current}分", step.label))
+        return out
+
+    def _map_options(self, ind: Indicator, current: int) -> list[Option]:
+        out: list[Option] = []
+        old = self.row.get(ind.fact)
+        cost = 1.5 if ind.fact == "rd_institution_level" else 2.0
+        for key, pts in self.c.params[ind.param].value.items():
+            if pts <= current:
+                continue
+            wanted: Any = {"true": True, "false": False}.get(str(key), key)
+            change = Change(input_path(ind.fact, self.levers.year), old, wanted, cost=cost)
+            out.append((pts, [change], _fmt(old), _fmt(wanted)))
+        return out
+
+    def _item_options(self, ind: Indicator, current: int) -> list[Option]:
+        out: list[Option] = []
+        per, cap = int(self.c.params[ind.param].value), int(self.c.params[ind.cap_param].value)
+        changes: list[Change] = []
+        pts = current
+        for fact in (f for f in ind.facts if self.row.get(f) is not True):
+            changes = changes + (self.levers.fact_is(_true_test(fact)) or [])
+            pts = min(pts + per, cap)
+            out.append((pts, list(changes), f"{current}分", f"{pts}分"))
+            if pts >= cap:
+                break
+        return out
+
+    def _step_options(self, ind: Indicator, current: int) -> list[Option]:
+        out: list[Option] = []
+        years_per_point = int(self.c.params[ind.step_param].value)
+        cap = int(self.c.params[ind.cap_param].value)
+        m = self.a.library.measures[ind.measure]
+        now = display(exact(self.row, ind.measure), m.unit)
+        for pts in range(current + 1, cap + 1):
+            changes = self.levers.reach(m, "at_least", Fraction(pts * years_per_point))
+            if changes:
+                out.append((pts, changes, now, f"≥ {pts * years_per_point}年"))
+        return out
+
+    def _input_options(self, ind: Indicator, current: int) -> list[Option]:
+        top = int(self.c.params[ind.max_param].value)
+        column = self.a.library.measures[ind.measure].inputs[0]
+        old = self.row.get(column)
+        out: list[Option] = []
+        for pts in range(current + 1, top + 1):
+            # 特色化 points are the assessor's judgement: prefer measurable levers when comparable.
+            cost = (pts - (old or 0)) / top + 0.8
+            change = Change(input_path(column, self.levers.year), old, pts, cost=cost)
+            out.append((pts, [change], f"{old}分" if old is not None else "未知", f"{pts}分"))
         return out
 
     def score_plan(self) -> Plan:

@@ -203,18 +203,17 @@ class Levers:
             ]
         if col == "mp_niche_market_share":
             goal = target(op, t, integral=False)
-            new = Decimal(goal.numerator) / Decimal(goal.denominator)
-            new = new.quantize(Decimal("0.000000001"))
-            return [Change(input_path(col, self.year), old, new, cost=numeric_cost(old, new) + 0.5)]
+            share = (Decimal(goal.numerator) / Decimal(goal.denominator)).quantize(Decimal("0.000000001"))
+            return [Change(input_path(col, self.year), old, share, cost=numeric_cost(old, share) + 0.5)]
         if col.endswith("[Y]") or col.endswith("[Y-1]") or col.endswith("[Y-2]"):
             if col.startswith("operating_revenue_fen") and not raising:
                 return None  # shrinking revenue is not advice anyone should get
             return self._set(col, target(op, t))
-        new = int(target(op, t))
-        if new < 0:
+        count = int(target(op, t))
+        if count < 0:
             return None
         extra = 0.8 if col.startswith(("mp_national_rank", "mp_global_rank")) else 0.0
-        return [Change(input_path(col, self.year), old, new, cost=numeric_cost(old, new) + extra)]
+        return [Change(input_path(col, self.year), old, count, cost=numeric_cost(old, count) + extra)]
 
     # ---- fact leaves -----------------------------------------------------------------------------
     def fact_is(self, t: Test) -> list[Change] | None:

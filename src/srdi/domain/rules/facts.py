@@ -205,7 +205,7 @@ def _industry_to_index(codes: list[str | None]) -> dict[str, int]:
 def _condition_expr(cond: Any) -> pl.Expr:
     cols = {"E": pl.col("__E"), "R": pl.col("__R"), "A": pl.col("__A")}
     exprs = [(cols[t.var] >= t.bound) if t.op == ">=" else (cols[t.var] < t.bound) for t in cond.terms]
-    out = exprs[0]
+    out: pl.Expr = exprs[0]
     for e in exprs[1:]:
         out = (out & e) if cond.joiner == "and" else (out | e)
     return out

@@ -79,7 +79,7 @@ def _read_yaml(path: Path | Any, source: str) -> dict[str, Any]:
 
 
 def _keys(
-    source: str, key: str, raw: Any, allowed: set[str], required: set[str] = frozenset()
+    source: str, key: str, raw: Any, allowed: set[str], required: frozenset[str] | set[str] = frozenset()
 ) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise RuleDataError(source, key, "应为映射")
