@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from srdi.db.models import AssessmentRun, AuditAction, Enterprise, EnterpriseAssessment, User
-from srdi.domain.assessment.dimensions import DIMENSIONS, dimension_frame
-from srdi.domain.rules.engine import assess
+from srdi.domain.assessment.dimensions import DIMENSIONS, PROFILE_COLUMNS, dimension_stages
+from srdi.domain.rules.engine import assess, summary_columns
 from srdi.domain.rules.facts import certification_expiry
 from srdi.domain.rules.rulebook import TIERS
 from srdi.services import audit
@@ -157,8 +157,10 @@ def run_screen(
     tables = load_tables(progress=step("读取数据", None))
     if progress:
         progress("评价", 0, total)
-    assessment = assess(tables, as_of)
-    frame = dimension_frame(assessment)
+    assessment = assess(
+        tables, as_of, extra=dimension_stages, keep=lambda c: [*summary_columns(c), *PROFILE_COLUMNS]
+    )
+    frame = assessment.frame
     if progress:
         progress("评价", total, total)
     uscc = tables.enterprises.select("eid", "uscc")

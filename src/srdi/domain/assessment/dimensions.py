@@ -22,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from srdi.domain.rules.compile import Compiled
 from srdi.domain.rules.engine import Assessment
 
 LADDER = ("none", "innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
@@ -37,9 +38,10 @@ SEEDLING_SHARE = 0.75
 KEY_FIELDS = ["six_foundations", "manufacturing_power_key_industry", "cyber_power"]
 
 
-def _group_index(a: Assessment, group: str, maximum: int) -> tuple[pl.Expr, pl.Expr]:
+def _group_index(compiled: dict[str, Compiled], group: str, maximum: int) -> tuple[pl.Expr, pl.Expr]:
     p = "srdi_sme|"
-    if p + f"group:{group}|lo" not in a.frame.columns:
+    rb = compiled["srdi_sme"].rulebook if "srdi_sme" in compiled else None
+    if rb is None or rb.score is None or group not in {g.id for g in rb.score.groups}:
         return pl.lit(None, dtype=pl.Float64), pl.lit(None, dtype=pl.Float64)
     return (pl.col(p + f"group:{group}|lo") * 100 / maximum, pl.col(p + f"group:{group}|hi") * 100 / maximum)
 
@@ -48,13 +50,13 @@ def _bool_range(expr: pl.Expr, weight: float) -> tuple[pl.Expr, pl.Expr]:
     return expr.fill_null(False).cast(pl.Float64) * weight, expr.fill_null(True).cast(pl.Float64) * weight
 
 
-def dimension_columns(a: Assessment) -> list[pl.Expr]:
+def dimension_columns(compiled: dict[str, Compiled]) -> list[pl.Expr]:
     """Column expressions: ``dim:<d>|lo``/``|hi`` for each dimension."""
     out = []
     specs: dict[str, tuple[pl.Expr, pl.Expr]] = {
-        "zhuan": _group_index(a, "specialisation", 25),
-        "jing": _group_index(a, "refinement", 25),
-        "xin": _group_index(a, "innovation", 35),
+        "zhuan": _group_index(compiled, "specialisation", 25),
+        "jing": _group_index(compiled, "refinement", 25),
+        "xin": _group_index(compiled, "innovation", 35),
     }
     featured = pl.col("zj_featured_points").cast(pl.Float64)
     share = (pl.col("mp_niche_market_share").cast(pl.Float64) / 0.10).clip(0, 1)
@@ -79,20 +81,18 @@ def dimension_columns(a: Assessment) -> list[pl.Expr]:
     return out
 
 
-def _ladder_expr(a: Assessment) -> pl.Expr:
-    expr = pl.lit("none")
+def _ladder_expr() -> pl.Expr:
+    expr: pl.Expr = pl.when(pl.col("certifications_known")).then(pl.lit("none")).otherwise(pl.lit(None))
     for tier in LADDER[1:]:
-        col = f"cert_valid_{tier}"
-        if col in a.frame.columns:
-            expr = pl.when(pl.col(col).fill_null(False)).then(pl.lit(tier)).otherwise(expr)
+        expr = pl.when(pl.col(f"cert_valid_{tier}").fill_null(False)).then(pl.lit(tier)).otherwise(expr)
     return expr
 
 
-def _progress(a: Assessment, tier: str) -> tuple[pl.Expr, int]:
+def _progress(compiled: dict[str, Compiled], tier: str) -> tuple[pl.Expr, int]:
     """Share of the tier's decided prerequisite/general checks that pass (0–1), and how many there are."""
-    if tier not in a.compiled:
+    if tier not in compiled:
         return pl.lit(None, dtype=pl.Float64), 0
-    c = a.compiled[tier]
+    c = compiled[tier]
     cols = [c.col(ch.id) for ch in (*c.rulebook.prerequisites, *c.rulebook.general) if ch.id in c.checks]
     if c.rulebook.score is not None:
         cols.append(c.col("score_ok"))
@@ -100,15 +100,9 @@ def _progress(a: Assessment, tier: str) -> tuple[pl.Expr, int]:
     return passed.cast(pl.Float64) / len(cols), len(cols)
 
 
-def class_columns(a: Assessment) -> list[pl.Expr]:
-    """Ladder position, next tier, progress toward it, cohorts and the 一企一策 flag."""
-    ladder = _ladder_expr(a).alias("class:ladder")
-    return [ladder]
-
-
-def dimension_frame(a: Assessment) -> pl.DataFrame:
-    """eid plus every dimension, grade and class column."""
-    frame = a.frame.with_columns(dimension_columns(a)).with_columns(class_columns(a))
+def dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
+    """Two stages of column expressions: the dimensions and ladder, then grade, class and cohorts."""
+    first = [*dimension_columns(compiled), _ladder_expr().alias("class:ladder")]
     known = [
         pl.when(pl.col(f"dim:{d}|lo") == pl.col(f"dim:{d}|hi")).then(pl.col(f"dim:{d}|lo"))
         for d in DIMENSIONS
@@ -126,29 +120,26 @@ def dimension_frame(a: Assessment) -> pl.DataFrame:
         .then(pl.lit("C"))
         .otherwise(pl.lit("D"))
     )
-    next_tier = pl.col("class:ladder").replace_strict(NEXT_TIER, default=None, return_dtype=pl.String)
-    progress_exprs = []
-    eligible_exprs = []
-    for current, nxt in NEXT_TIER.items():
-        if nxt is None or nxt not in a.compiled:
-            continue
-        share, _ = _progress(a, nxt)
-        progress_exprs.append((current, share))
-        eligible_exprs.append((current, pl.col(f"{nxt}|eligible").fill_null(False)))
+    ladder = pl.col("class:ladder")
+    next_tier = ladder.replace_strict(NEXT_TIER, default=None, return_dtype=pl.String)
     progress: Any = pl
     eligible_next: Any = pl
-    for current, share in progress_exprs:
-        progress = progress.when(pl.col("class:ladder") == current).then(share)
-    for current, ok in eligible_exprs:
-        eligible_next = eligible_next.when(pl.col("class:ladder") == current).then(ok)
-    progress = progress.otherwise(None) if progress_exprs else pl.lit(None, dtype=pl.Float64)
-    eligible_next = eligible_next.otherwise(False) if eligible_exprs else pl.lit(False)
+    any_branch = False
+    for current, nxt in NEXT_TIER.items():
+        if nxt is None or nxt not in compiled:
+            continue
+        share, _ = _progress(compiled, nxt)
+        progress = progress.when(ladder == current).then(share)
+        eligible_next = eligible_next.when(ladder == current).then(pl.col(f"{nxt}|eligible").fill_null(False))
+        any_branch = True
+    progress = progress.otherwise(None) if any_branch else pl.lit(None, dtype=pl.Float64)
+    eligible_next = eligible_next.otherwise(False) if any_branch else pl.lit(False)
     seedling = (~eligible_next) & (progress >= SEEDLING_SHARE).fill_null(False)
     key_work = pl.col("mp_pin_field").is_in(KEY_FIELDS).fill_null(False) | (
         pl.col("mp_chain_role") == "key_link_breakthrough"
     ).fill_null(False)
     lg_track = next_tier.eq("little_giant").fill_null(False)
-    frame = frame.with_columns(
+    second = [
         mean.round(1).alias("profile:mean"),
         grade.alias("profile:grade"),
         next_tier.alias("class:next_tier"),
@@ -156,7 +147,30 @@ def dimension_frame(a: Assessment) -> pl.DataFrame:
         eligible_next.alias("class:eligible_next"),
         seedling.alias("class:seedling"),
         (seedling & lg_track & key_work).alias("class:one_firm_one_policy"),
-    )
+    ]
+    return [first, second]
+
+
+PROFILE_COLUMNS = [
+    *[f"dim:{d}|{b}" for d in DIMENSIONS for b in ("lo", "hi")],
+    "class:ladder",
+    "profile:mean",
+    "profile:grade",
+    "class:next_tier",
+    "class:progress",
+    "class:eligible_next",
+    "class:seedling",
+    "class:one_firm_one_policy",
+]
+
+
+def dimension_frame(a: Assessment) -> pl.DataFrame:
+    """The assessment frame with every dimension, grade and class column (computed now if not yet there)."""
+    if "profile:grade" in a.frame.columns:
+        return a.frame
+    frame = a.frame
+    for stage in dimension_stages(a.compiled):
+        frame = frame.with_columns(stage)
     return frame
 
 

@@ -8,6 +8,7 @@ row back into the contract's result with its full trace.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -45,11 +46,15 @@ class Assessment:
 
     def summary(self) -> pl.DataFrame:
         """eid, uscc, size class and per-tier status/score/route — what screening stores."""
-        cols = ["eid", "uscc", "district", "ecosystem", "size_class", "is_sme"]
-        for tier in self.compiled:
-            p = self.compiled[tier].prefix
-            cols += [p + "status", p + "score", p + "route"]
-        return self.frame.select(cols)
+        return self.frame.select(summary_columns(self.compiled))
+
+
+def summary_columns(compiled: dict[str, Compiled]) -> list[str]:
+    """The identifying and per-tier result columns of an assessment."""
+    cols = ["eid", "uscc", "district", "ecosystem", "size_class", "is_sme"]
+    for c in compiled.values():
+        cols += [c.col("status"), c.col("score"), c.col("route"), c.col("eligible")]
+    return cols
 
 
 def fact_options(library: Library, as_of: date) -> FactOptions:
@@ -73,9 +78,15 @@ def assess(
     tiers: tuple[str, ...] = TIERS,
     library: Library | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
-    keep_facts: bool = True,
+    extra: Callable[[dict[str, Compiled]], list[list[pl.Expr]]] | None = None,
+    keep: Callable[[dict[str, Compiled]], list[str]] | None = None,
 ) -> Assessment:
-    """Assess every enterprise in ``tables`` against the rulebooks in force on ``as_of``."""
+    """Assess every enterprise in ``tables`` against the rulebooks in force on ``as_of``.
+
+    ``extra`` adds further expression stages computed from the rule columns (the six-dimension profile);
+    ``keep`` limits the collected columns (whole-city screening keeps the summary only, so that the traces
+    of a million rows are never materialised — any row can be explained again by assessing it alone).
+    """
     library = library or load_library()
     books = {}
     for tier in tiers:
@@ -97,6 +108,10 @@ def assess(
         exprs = [e for c in compiled.values() if i < len(c.stages) for e in c.stages[i]]
         if exprs:
             lazy = lazy.with_columns(exprs)
+    for stage in extra(compiled) if extra else []:
+        lazy = lazy.with_columns(stage)
+    if keep is not None:
+        lazy = lazy.select(keep(compiled))
     frame = lazy.collect()
     return Assessment(frame=frame, facts=facts, compiled=compiled, library=library)
 
