@@ -73,3 +73,20 @@ def assess(file: Path, compact: bool, no_gaps: bool) -> None:
         _fail(f"{file}: {exc}")
     write_output(output, compact)
     report_record_errors(output["results"])
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--compact", is_flag=True, help="紧凑输出（不缩进）")
+def entitle(file: Path, compact: bool) -> None:
+    """按有效的政策包计算企业可享受的政策兑现（输入 {"parameters", "enterprises"}，输出 {"results"}）。"""
+    from srdi.domain.assessment.contract import DocumentError
+    from srdi.domain.policy.contract import run_entitle
+
+    document = read_document(file)
+    try:
+        output = run_entitle(document)
+    except DocumentError as exc:
+        _fail(f"{file}: {exc}")
+    write_output(output, compact)
+    report_record_errors(output["results"])

@@ -127,3 +127,8 @@ def load_cases(root: Path | Any, subject_key: str) -> list[RuleCase]:
 def assessment_cases() -> list[RuleCase]:
     """The shipped tier-assessment cases."""
     return load_cases(resources.files("srdi.rulebooks").joinpath("cases"), "tier")
+
+
+def policy_cases(pack: str = "hz81") -> list[RuleCase]:
+    """The shipped entitlement cases of a policy pack."""
+    return load_cases(resources.files("srdi.policies").joinpath(pack, "cases"), "pack")

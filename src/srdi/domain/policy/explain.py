@@ -1,0 +1,309 @@
+"""Turning entitlement rows into the contract's records, each with its basis and a Chinese explanation.
+
+Use ``entitlement_record(result, row)``. The basis lists the inputs used, every condition with its outcome,
+every parameter (value, reference, effective date), the arithmetic, the cap or annual pool that applied, the
+overlap decision and the city/district split — all read from the engine's columns for that row.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from srdi.domain.money import format_wan
+from srdi.domain.policy.engine import Entitlements
+from srdi.domain.policy.model import Amount, Measure
+
+RESULT = {True: "pass", False: "fail", None: "unknown"}
+RESULT_ZH = {True: "满足", False: "不满足", None: "数据不全"}
+STATUS_ZH = {
+    "granted": "予以兑现",
+    "not_eligible": "不符合条件",
+    "needs_data": "需补充数据",
+    "amount_unset": "符合条件，金额标准尚未公布",
+    "outside_policy_window": "不在政策有效期内",
+    "superseded": "按“从优、就高、不重复”由其他政策兑现",
+}
+EVENT_FIELDS = {
+    "recognition": ("tier", "date"),
+    "relocation_in": ("tier", "date"),
+    "tech_renovation": (
+        "project_id",
+        "date",
+        "industry",
+        "total_investment_fen",
+        "eligible_investment_since_2023_fen",
+    ),
+    "digital_transformation": ("project_id", "date", "eligible_investment_fen"),
+    "loan": (
+        "loan_id",
+        "contract_date",
+        "principal_fen",
+        "annual_rate",
+        "term_months",
+        "interest_paid_fen",
+        "guarantee_fee_rate",
+    ),
+    "brand_listing": ("list", "year", "date"),
+    "scene_award": ("scene_id", "date"),
+    "tech_transaction": ("year", "amount_fen", "date"),
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _param(result: Entitlements, pid: str, day: date | None) -> dict[str, Any]:
+    r = result.params.resolved(pid, day or date(2025, 1, 1))
+    if r is None:
+        return {"id": pid, "value": None, "reference": result.params.params[pid].reference, "unset": True}
+    out = r.as_trace()
+    if r.value is None:
+        out["unset"] = True
+    return out
+
+
+def _fen(value: int | None) -> str:
+    return "—" if value is None else format_wan(value)
+
+
+def _percent(value: Any) -> str:
+    return "—" if value is None else f"{format((Decimal(value) * 100).normalize(), 'f')}%"
+
+
+class _Explainer:
+    def __init__(self, result: Entitlements, row: dict[str, Any], part: dict[str, Any], m: Measure):
+        self.r = result
+        self.row = row
+        self.part = part
+        self.m = m
+        self.day: date | None = row["event_date"]
+        self.basis: list[dict[str, Any]] = []
+        self.text: list[str] = []
+        self.missing: list[str] = []
+
+    def inputs(self) -> None:
+        kind = self.row["kind"]
+        fields = EVENT_FIELDS.get(kind, ())
+        values = {f: _plain(self.part.get(f)) for f in fields}
+        for f, v in values.items():
+            if v is None:
+                self.missing.append(f"events[{self.row['seq']}].{f}")
+        self.basis.append({"type": "inputs", "event": {"kind": kind, **values}})
+
+    def window(self) -> None:
+        pack = self.r.pack(self.row["pack"])
+        ok = self.row["in_window"]
+        self.basis.append(
+            {
+                "type": "window",
+                "id": "policy_window",
+                "label": "政策有效期",
+                "reference": pack.reference,
+                "from": pack.window_from.isoformat(),
+                "to": pack.window_to.isoformat(),
+                "date": _plain(self.day),
+                "result": RESULT[ok],
+            }
+        )
+        if ok is False:
+            self.text.append(
+                f"事件日期 {_plain(self.day)} 不在 {pack.document} 有效期（{pack.window_from} 至 {pack.window_to}）内"
+            )
+
+    def conditions(self) -> None:
+        pack = self.r.pack(self.row["pack"])
+        for c in self.m.conditions:
+            if c.only_for and self.row["kind"] != c.only_for:
+                continue
+            outcome = self.part.get(f"cond:{c.id}")
+            unset = bool(self.part.get(f"unset:{c.id}"))
+            item: dict[str, Any] = {
+                "type": "condition",
+                "id": c.id,
+                "label": c.label,
+                "kind": c.kind,
+                "reference": pack.srdi_reference if c.kind == "srdi_enterprise" else c.reference,
+                "result": "unset" if unset else RESULT[outcome],
+            }
+            if c.param:
+                item["parameter"] = _param(self.r, c.param, self.day)
+            if c.kind == "below_lpr":
+                lpr = self.part.get("lpr_bp")
+                item["lpr"] = {
+                    "released_on": _plain(self.part.get("released_on")),
+                    "one_year_percent": None if lpr is None else f"{Decimal(lpr) / 100:.2f}",
+                }
+                item["rate"] = _plain(self.part.get(c.field))
+            if c.kind in ("srdi_enterprise", "holds_title", "first_of_tier") and outcome is None:
+                self.missing.append("certifications")
+            if c.field and self.part.get(c.field) is None and outcome is None and not unset:
+                self.missing.append(f"events[{self.row['seq']}].{c.field}")
+            self.basis.append(item)
+            if unset:
+                self.text.append(f"{c.label}：所需参数 {c.param} 尚未设定，暂无法判断")
+            elif outcome is not True:
+                self.text.append(f"{c.label}：{RESULT_ZH[outcome]}")
+
+    def amount(self) -> None:
+        a = self.m.amount
+        assert a is not None
+        raw, capped = self.row["amount_raw"], self.row["amount_capped"]
+        params = [_param(self.r, pid, self.day) for pid in self._amount_params(a)]
+        item: dict[str, Any] = {
+            "type": "amount",
+            "kind": a.kind,
+            "parameters": params,
+            "state": self.row["amount_state"],
+            "amount_raw_fen": raw,
+        }
+        formula = self._formula(a, params)
+        if formula:
+            item["arithmetic"] = formula
+        self.basis.append(item)
+        if formula and self.row["amount_state"] == "ok":
+            self.text.append(formula)
+        cap = self.row["cap_fen"]
+        if cap is not None and raw is not None:
+            applied = raw > cap
+            self.basis.append({"type": "cap", "cap_fen": cap, "applied": applied, "amount_fen": capped})
+            if applied:
+                self.text.append(f"按上限封顶：{_fen(raw)} → {_fen(cap)}")
+        if (
+            self.row.get("pool_cap") is not None
+            and self.row["status"] in ("granted", "superseded", "not_eligible")
+            and capped is not None
+        ):
+            self.basis.append(
+                {
+                    "type": "annual_cap",
+                    "cap_fen": self.row["pool_cap"],
+                    "year": self.row["pool_year"],
+                    "used_before_fen": self.row.get("pool_used_before"),
+                    "amount_fen": self.row.get("amount_pooled"),
+                    "applied": bool(self.row.get("pool_applied")),
+                }
+            )
+            if self.row.get("pool_applied"):
+                self.text.append(
+                    f"{self.row['pool_year']}年度上限 {_fen(self.row['pool_cap'])}，此前已用 "
+                    f"{_fen(self.row.get('pool_used_before'))}，本笔按 {_fen(self.row.get('amount_pooled'))} 计"
+                )
+        if self.row["amount_state"] == "unset":
+            unset = [p["id"] for p in params if p.get("unset")]
+            self.text.append(f"金额标准（{'、'.join(unset)}）尚未公布，金额待定")
+
+    def _amount_params(self, a: Amount) -> list[str]:
+        if a.kind == "by_field":
+            key = self.part.get(a.field)
+            return [a.params[key]] if key in a.params else list(a.params.values())
+        if a.kind == "rate_of_base":
+            match = True
+            if a.switch_field:
+                value = self.part.get(a.switch_field)
+                allowed = self.r.params.value(a.switch_param, self.day or date(2025, 1, 1)) or []
+                match = value in allowed
+            ids = [a.switch_param] if a.switch_param else []
+            ids += [a.rate_match if match else a.rate_other, (a.cap_match if match else a.cap_other)]
+            return [i for i in ids if i]
+        return a.parameter_ids()
+
+    def _formula(self, a: Amount, params: list[dict[str, Any]]) -> str:
+        raw = self.row["amount_raw"]
+        if raw is None:
+            return ""
+        if a.kind in ("fixed", "by_field"):
+            return f"定额 {_fen(raw)}"
+        if a.kind == "rate_of_base":
+            rate = next((p["value"] for p in params if p.get("unit") == "ratio"), None)
+            return f"{_fen(self.part.get(a.base))} × {_percent(rate)} = {_fen(raw)}"
+        if a.kind == "ratio_of_field":
+            rate = params[0]["value"] if params else None
+            return f"{_fen(self.part.get(a.field))} × {_percent(rate)} = {_fen(raw)}"
+        months = self.part.get(a.months)
+        rate = params[0]["value"] if params else None
+        return (
+            f"{_fen(self.part.get(a.principal))} × {_percent(rate)} × {min(months or 0, 12)}/12 = "
+            f"{_fen(self.part.get('pro_rata_fen'))}，不超过实付利息 {_fen(self.part.get(a.paid))}，计 {_fen(raw)}"
+        )
+
+    def overlap(self) -> None:
+        if self.m.overlap is None:
+            return
+        item = {
+            "type": "overlap",
+            "group": self.m.overlap.group,
+            "matter": self.row["matter"],
+            "paid_before_fen": self.row.get("paid_before_fen") or 0,
+            "superseded_by": self.row.get("superseded_by"),
+        }
+        self.basis.append(item)
+        if self.row.get("superseded_by"):
+            self.text.append(f"同一事项已由 {self.row['superseded_by']} 从优兑现（从优、就高、不重复）")
+        elif (self.row.get("paid_before_fen") or 0) > 0 and self.row["status"] == "granted":
+            self.text.append(f"同一事项此前已支付 {_fen(self.row['paid_before_fen'])}，本次补足差额")
+
+    def split(self) -> None:
+        if self.row.get("amount_fen") is None or self.row["status"] != "granted":
+            return
+        district = self.row.get("district")
+        share = self.row.get("city_share")
+        default = bool(self.row.get("share_default"))
+        self.basis.append(
+            {
+                "type": "split",
+                "district": district,
+                "city_share": share,
+                "default_used": default,
+                "city_fen": self.row["city_fen"],
+                "district_fen": self.row["district_fen"],
+                "reference": "81号 附则（按现行财政体制由市与区、县（市）分担）",
+            }
+        )
+        note = "（默认比例，待市财政确定）" if default else ""
+        self.text.append(
+            f"市级承担 {_fen(self.row['city_fen'])}，区县承担 {_fen(self.row['district_fen'])}{note}"
+        )
+
+
+def entitlement_record(result: Entitlements, row: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """The contract's entitlement record for one result row (``part`` is the measure's own row)."""
+    m = result.measure(row["measure"])
+    e = _Explainer(result, row, part, m)
+    e.inputs()
+    e.window()
+    if row["in_window"] is not False:
+        e.conditions()
+        e.amount()
+        e.overlap()
+        e.split()
+    status = row["status"]
+    amount = row.get("amount_fen")
+    record: dict[str, Any] = {
+        "policy": row["pack"],
+        "article": row["article"],
+        "measure": m.id,
+        "title": m.title,
+        "reference": m.reference,
+        "event": row["label"],
+        "event_kind": row["kind"],
+        "event_index": row["seq"],
+        "status": status,
+        "amount_fen": amount,
+        "city_fen": row.get("city_fen") if amount is not None else None,
+        "district_fen": row.get("district_fen") if amount is not None else None,
+        "basis": e.basis,
+        "superseded_by": row.get("superseded_by"),
+        "explanation": f"{m.reference}（{m.title}）：{STATUS_ZH[status]}。" + "；".join(e.text),
+    }
+    if status == "needs_data":
+        record["missing"] = sorted(set(e.missing))
+    if row.get("amount_capped") is not None and status in ("granted", "superseded"):
+        record["computed_fen"] = row.get("amount_pooled")
+    return record
