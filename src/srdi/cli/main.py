@@ -24,12 +24,25 @@ def cli() -> None:
     """srdi — 杭州专精特新名城政策平台（杭政办函〔2023〕81号）."""
 
 
+def use_local_reference_data() -> None:
+    """Prefer an LPR table updated with ``srdi lpr set`` ($SRDI_VAR_DIR/lpr_1y.csv) over the shipped one."""
+    from pathlib import Path
+
+    from srdi.domain.reference import use_lpr_file
+
+    local = Path(os.environ.get("SRDI_VAR_DIR", "var")) / "lpr_1y.csv"
+    if local.is_file():
+        use_lpr_file(local)
+
+
 def main() -> None:
     """Console-script entry point."""
+    use_local_reference_data()
     from srdi.cli import (  # noqa: F401 - importing registers the commands
         commands_contract,
         commands_data,
         commands_demo,
+        commands_policy,
         commands_rules,
         commands_server,
         commands_tokens,

@@ -1,0 +1,86 @@
+"""``/api/v1/entitle`` and ``/api/v1/enterprises/{uscc}/entitlements``: policy entitlements over the API.
+
+``POST /entitle`` takes exactly the ``srdi entitle`` contract input and answers its output; the per-enterprise
+endpoint evaluates the stored data and recorded events of one enterprise in the caller's scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from srdi.api.bodies import BadBody, read_json
+from srdi.api.requests import caller, client_ip
+from srdi.api.responses import json_response
+from srdi.api.schemas import ErrorOut
+from srdi.api.throttles import READS
+from srdi.domain.assessment.contract import DocumentError
+from srdi.domain.policy.contract import run_entitle
+from srdi.services import scoping
+from srdi.services.entitlements import enterprise_entitlements
+
+router = Router(tags=["政策兑现"])
+MAX_ENTERPRISES = 1000
+ENTITLE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": '与 `srdi entitle` 相同的输入：{"parameters": {参数编号: 取值}, "enterprises": [带 events 的企业资料]}',
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["enterprises"],
+                    "properties": {
+                        "parameters": {"type": "object", "additionalProperties": True},
+                        "enterprises": {"type": "array", "items": {"$ref": "#/components/schemas/Profile"}},
+                    },
+                    "additionalProperties": False,
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/entitle",
+    response={200: dict, 400: ErrorOut, 413: ErrorOut, 422: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    throttle=READS,
+    openapi_extra=ENTITLE_BODY,
+    operation_id="entitle",
+    summary="政策兑现测算",
+    description=(
+        "按有效的政策包（杭政办函〔2023〕81号）逐个事件计算企业可享受的奖励、补助、贴息：状态（granted、not_eligible、"
+        "needs_data、amount_unset、outside_policy_window、superseded）、金额及市区分担、依据。"
+        "parameters 可按编号临时覆盖参数（如 hz81.17.rate_discount_min）。"
+        f"每次最多 {MAX_ENTERPRISES} 家企业。"
+    ),
+)
+def entitle(request: HttpRequest) -> HttpResponse:
+    caller(request)
+    try:
+        document = read_json(request)
+    except BadBody as exc:
+        return json_response({"detail": exc.message}, exc.status)
+    records = document.get("enterprises") if isinstance(document, dict) else None
+    if isinstance(records, list) and len(records) > MAX_ENTERPRISES:
+        return json_response({"detail": f"每次最多 {MAX_ENTERPRISES} 家企业，请分批提交"}, 413)
+    try:
+        return json_response(run_entitle(document))
+    except DocumentError as exc:
+        return json_response({"detail": str(exc)}, 422)
+
+
+@router.get(
+    "/enterprises/{uscc}/entitlements",
+    response={200: dict, 404: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    throttle=READS,
+    operation_id="getEnterpriseEntitlements",
+    summary="企业可享受的政策",
+    description="该企业已登记事件的兑现结果，以及无需事件的资格类措施；不在调用者范围内的企业一律答复 404。",
+)
+def enterprise(request: HttpRequest, uscc: str) -> HttpResponse:
+    found = scoping.get_enterprise(caller(request), uscc=uscc, ip=client_ip(request))
+    return json_response(enterprise_entitlements(found))

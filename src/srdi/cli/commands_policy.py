@@ -1,0 +1,230 @@
+"""``srdi policy`` (what the packs say), ``srdi lpr`` (the LPR reference table) and ``srdi simulate``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+
+from srdi.cli.main import cli, setup_django
+from srdi.cli.progress import console
+from srdi.domain.money import format_wan
+
+KIND_ZH = {"money": "资金", "qualification": "资格/优先", "target": "目标", "service": "服务"}
+
+
+@cli.group()
+def policy() -> None:
+    """政策包：措施、参数与引用。"""
+
+
+@policy.command(name="list")
+@click.option("--pack", default=None, help="只列出该政策包（默认全部）")
+def policy_list(pack: str | None) -> None:
+    """列出各政策包的全部措施。"""
+    from srdi.domain.policy.loader import expiry_warnings, load_packs
+
+    packs = load_packs()
+    for p in packs:
+        if pack and p.id != pack:
+            continue
+        click.echo(f"{p.id}  {p.document}《{p.title}》  有效期 {p.window_from} 至 {p.window_to}")
+        for m in p.measures:
+            kinds = "、".join(KIND_ZH[k] for k in m.kinds)
+            trigger = f"  事件：{', '.join(m.events)}" if m.events else ""
+            click.echo(f"  {m.id:<9} 第{m.article}条 {m.title}（{kinds}）{trigger}")
+    for w in expiry_warnings(packs, date.today()):  # noqa: DTZ011 - calendar date of the operator
+        click.echo(f"注意：{w}", err=True)
+
+
+def _fmt_value(value: Any, unit: str) -> str:
+    if value is None:
+        return "未设定（amount_unset）"
+    if unit == "fen":
+        return f"{value} 分（{format_wan(value)}）"
+    if unit == "ratio":
+        return f"{value}（{format((Decimal(value) * 100).normalize(), 'f')}%）"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+@policy.command(name="show")
+@click.argument("measure_id")
+def policy_show(measure_id: str) -> None:
+    """显示一条措施（如 hz81.9）：条件、金额、上限、参数及出处、申兑指南。"""
+    from srdi.domain.policy.loader import load_packs
+
+    pack_id, _, article = measure_id.partition(".")
+    pack = next((p for p in load_packs() if p.id == pack_id), None)
+    if pack is None or not article.isdigit():
+        raise click.ClickException(f"未知措施 {measure_id!r}（格式如 hz81.9）")
+    try:
+        m = pack.measure(int(article))
+    except KeyError:
+        raise click.ClickException(f"{pack_id} 没有第{article}条") from None
+    click.echo(f"{m.id}  {m.reference}  {m.title}")
+    click.echo(f"类型：{'、'.join(KIND_ZH[k] for k in m.kinds)}")
+    click.echo(f"内容：{m.summary}")
+    click.echo(f"对象：{m.who}")
+    if m.amount_text:
+        click.echo(f"金额：{m.amount_text}")
+    if m.cap_text:
+        click.echo(f"上限：{m.cap_text}")
+    click.echo(f"责任单位：{'、'.join(m.responsible)}")
+    if m.events:
+        click.echo(f"触发事件：{', '.join(m.events)}")
+    for c in m.conditions or (m.standing.conditions if m.standing else ()):
+        click.echo(f"  条件 {c.id}：{c.label}")
+    ids = set()
+    if m.amount:
+        ids.update(m.amount.parameter_ids())
+    ids.update(c.param for c in m.conditions if c.param)
+    if m.standing and m.standing.amount_param:
+        ids.add(m.standing.amount_param)
+    if m.annual_cap:
+        ids.add(m.annual_cap.param)
+    ids.update(pid for pid in pack.parameters if pid.startswith(f"{m.id}."))
+    for pid in sorted(ids):
+        param = pack.parameters[pid]
+        for period in param.periods:
+            click.echo(
+                f"  参数 {pid} = {_fmt_value(period.value, param.unit)}  "
+                f"[{param.reference}；{period.start} 起]  {param.label}"
+            )
+    if m.overlap:
+        click.echo(
+            f"从优就高不重复：同一事项组 {m.overlap.group}（按 {', '.join(m.overlap.matter) or '企业'} 识别）"
+        )
+    if m.guide:
+        click.echo(f"申兑材料：{'；'.join(m.guide.get('data', []))}")
+        click.echo(f"审核：{m.guide.get('decides', '')}；时间：{m.guide.get('timeline', '')}")
+
+
+@cli.group()
+def lpr() -> None:
+    """1年期贷款市场报价利率（LPR）参考表。"""
+
+
+def _lpr_override_path() -> Path:
+    import os
+
+    return Path(os.environ.get("SRDI_VAR_DIR", "var")) / "lpr_1y.csv"
+
+
+@lpr.command(name="show")
+def lpr_show() -> None:
+    """显示当前使用的LPR表。"""
+    from srdi.domain.reference import lpr_table
+
+    for r in lpr_table():
+        click.echo(f"{r.released_on}  {r.one_year_percent}%")
+
+
+@lpr.command(name="set")
+@click.argument("release_date")
+@click.argument("percent")
+def lpr_set(release_date: str, percent: str) -> None:
+    """新增或更正一期LPR（如 srdi lpr set 2026-01-20 3.00），写入 $SRDI_VAR_DIR/lpr_1y.csv。"""
+    from srdi.domain.reference import lpr_table, read_reference_csv
+
+    try:
+        day = date.fromisoformat(release_date)
+        value = Decimal(percent)
+    except (ValueError, InvalidOperation):
+        raise click.ClickException("用法：srdi lpr set YYYY-MM-DD 百分比（如 3.00）") from None
+    if not Decimal("0") < value < Decimal("20"):
+        raise click.ClickException("利率应在 0 与 20 之间（单位：%）")
+    path = _lpr_override_path()
+    rows = (
+        list(csv.DictReader(path.open(encoding="utf-8")))
+        if path.exists()
+        else read_reference_csv("lpr_1y.csv")
+    )
+    rows = [r for r in rows if r["release_date"] != day.isoformat()]
+    rows.append(
+        {"release_date": day.isoformat(), "lpr_1y_percent": format(value, "f"), "lpr_5y_plus_percent": ""}
+    )
+    rows.sort(key=lambda r: r["release_date"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["release_date", "lpr_1y_percent", "lpr_5y_plus_percent"])
+        writer.writeheader()
+        writer.writerows(rows)
+    click.echo(
+        f"已写入 {path}（{len(rows)} 期）；此后的计算使用该表。当前共 {len(lpr_table()) + 0} 期基础数据。"
+    )
+
+
+def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.ClickException(f"--set 的格式应为 参数编号=取值：{item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@cli.command()
+@click.option("--policy", "policy_id", default="hz81", show_default=True)
+@click.option("--year", type=int, required=True, help="统计该年度发生的事件")
+@click.option("--set", "sets", multiple=True, help="修改参数后比较（可多次），如 --set hz81.9.rate.key=0.15")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def simulate(policy_id: str, year: int, sets: tuple[str, ...], as_json: bool) -> None:
+    """政策成本测算：按数据库中已登记的事件计算某年度的兑现总额（按措施、区县、市区分担）。"""
+    setup_django()
+    from srdi.domain.policy.params import OverrideError
+    from srdi.domain.reference import district_name
+    from srdi.services.simulation import simulate_policy
+
+    overrides = _parse_sets(sets)
+    try:
+        with console.status(f"正在测算 {policy_id} {year} 年度……"):
+            base, changed, diff = simulate_policy(policy_id, year, overrides or None)
+    except OverrideError as exc:
+        raise click.ClickException(f"--set {exc.key}：{exc.reason}") from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        out = {
+            "policy": policy_id,
+            "year": year,
+            "events": base.events,
+            "totals": base.totals,
+            "by_measure": base.by_measure.to_dicts(),
+            "by_district": base.by_district.to_dicts(),
+        }
+        if changed is not None:
+            out.update({"changed_totals": changed.totals, "difference": diff, "parameters": overrides})
+        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+        return
+    t = base.totals
+    click.echo(
+        f"{policy_id} {year} 年度：事件 {base.events} 个，兑现 {t['grants']} 项，合计 {format_wan(t['amount_fen'])}"
+        f"（市级 {format_wan(t['city_fen'])}，区县 {format_wan(t['district_fen'])}）；"
+        f"金额待定 {t['amount_unset']} 项"
+    )
+    click.echo("按措施：")
+    for r in base.by_measure.iter_rows(named=True):
+        click.echo(f"  第{r['article']}条 {r['grants']:>6} 项  {format_wan(r['amount_fen'])}")
+    click.echo("按区县：")
+    for r in base.by_district.iter_rows(named=True):
+        click.echo(
+            f"  {district_name(r['district']):<6} {r['grants']:>6} 项  {format_wan(r['amount_fen'])}"
+            f"（市级 {format_wan(r['city_fen'])}）"
+        )
+    if changed is not None and diff is not None:
+        d = diff["overall"]
+        click.echo(
+            f"参数调整 {overrides} 后：合计 {format_wan(changed.totals['amount_fen'])}，"
+            f"变化 {'+' if d['amount_fen'] >= 0 else ''}{format_wan(d['amount_fen'])}"
+        )
+        for r in diff["by_measure"]:
+            click.echo(f"  第{r['article']}条 变化 {format_wan(r['amount_fen'])}（{r['grants']:+d} 项）")

@@ -1,0 +1,39 @@
+"""An enterprise's entitlements from the database: event-driven measures and standing ones.
+
+Use ``enterprise_entitlements(enterprise)`` for the enterprise page and the API: the enterprise's profile and
+recorded events go through exactly the code of ``srdi entitle``; standing measures (qualifications, unset
+amounts) are evaluated on ``as_of`` (the end of the policy window by default).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from srdi.db.models import Enterprise
+from srdi.domain.exchange import parse_profile
+from srdi.domain.policy.contract import run_entitle
+from srdi.domain.policy.loader import load_packs
+from srdi.domain.policy.standing import standing
+from srdi.domain.tables import tables_from_profiles
+from srdi.services.exports import profiles_from_db
+from srdi.services.screening import default_as_of
+
+
+def enterprise_entitlements(
+    enterprise: Enterprise, *, as_of: date | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """{"events": [...contract records...], "standing": [...], "total_fen": n, "as_of": ...}."""
+    as_of = as_of or default_as_of()
+    profile, _ = next(profiles_from_db(Enterprise.objects.filter(pk=enterprise.pk)))
+    output = run_entitle({"parameters": overrides or {}, "enterprises": [profile]})
+    result = output["results"][0]
+    parsed = parse_profile(profile)
+    standing_records = standing(tables_from_profiles([parsed]), load_packs(), as_of, overrides)[0]
+    return {
+        "as_of": as_of.isoformat(),
+        "events": result.get("entitlements", []),
+        "standing": standing_records,
+        "total_fen": result.get("total_fen", 0),
+        "policies": output["policies"],
+    }

@@ -1,0 +1,102 @@
+"""POST /api/v1/assess and /api/v1/entitle speak the contracts; per-enterprise results are scoped."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from srdi.services.accounts import create_user
+from srdi.services.imports import import_file
+from srdi.services.tokens import create_token
+from tests.conftest import make_uscc
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(client):
+    user = create_user(username="rules_city", password="x", role="city_staff", check_password=False)
+    token = create_token(user, "rules")
+
+    def call(method, path, body=None, token_value=token):
+        kwargs = {"HTTP_AUTHORIZATION": f"Bearer {token_value}"}
+        if body is None:
+            return getattr(client, method)(path, **kwargs)
+        return getattr(client, method)(path, data=json.dumps(body), content_type="application/json", **kwargs)
+
+    return call
+
+
+def test_assess_answers_the_contract(api):
+    response = api("post", "/api/v1/assess", {"as_of": "2025-06-30", "enterprises": [{"uscc": make_uscc()}]})
+    assert response.status_code == 200
+    result = response.json()["results"][0]
+    assert result["tiers"]["srdi_sme"]["status"] == "needs_data"
+    assert "gaps" in result
+
+
+def test_assess_malformed_document_is_422_and_bad_record_is_an_error_entry(api):
+    assert api("post", "/api/v1/assess", {"enterprises": "x"}).status_code == 422
+    response = api(
+        "post", "/api/v1/assess", {"as_of": "2025-06-30", "enterprises": [{"uscc": make_uscc(), "x": 1}]}
+    )
+    assert "error" in response.json()["results"][0]
+
+
+def test_entitle_answers_the_contract_with_parameter_overrides(api):
+    body = {
+        "parameters": {"hz81.17.rate_discount_min": "0.10"},
+        "enterprises": [
+            {
+                "uscc": make_uscc(),
+                "district": "330106",
+                "certifications": [{"tier": "srdi_sme", "recognized_on": "2023-01-15"}],
+                "events": [
+                    {
+                        "kind": "loan",
+                        "loan_id": "L1",
+                        "contract_date": "2024-05-10",
+                        "principal_fen": 1_000_000_000,
+                        "annual_rate": "0.028",
+                        "term_months": 12,
+                        "interest_paid_fen": 28_000_000,
+                        "guarantee_fee_rate": "0.004",
+                    }
+                ],
+            }
+        ],
+    }
+    response = api("post", "/api/v1/entitle", body)
+    assert response.status_code == 200
+    ent = response.json()["results"][0]["entitlements"][0]
+    assert (ent["status"], ent["amount_fen"], ent["city_fen"] + ent["district_fen"]) == (
+        "granted",
+        10_000_000,
+        10_000_000,
+    )
+
+
+def test_entitle_unknown_parameter_is_422(api):
+    response = api("post", "/api/v1/entitle", {"parameters": {"hz81.99.nope": "1"}, "enterprises": []})
+    assert response.status_code == 422
+    assert "hz81.99.nope" in response.json()["detail"]
+
+
+def test_per_enterprise_results_are_scoped(api, client):
+    own, other = make_uscc("330106"), make_uscc("330108")
+    data = json.dumps([{"uscc": own, "district": "330106"}, {"uscc": other, "district": "330108"}]).encode()
+    assert import_file(data, "x.json").ok
+    district_user = create_user(
+        username="rules_xihu",
+        password="x",
+        role="district_staff",
+        district_code="330106",
+        check_password=False,
+    )
+    token = create_token(district_user, "d")
+    for suffix in ("assessment", "entitlements"):
+        assert api("get", f"/api/v1/enterprises/{own}/{suffix}", token_value=token).status_code == 200
+        foreign = api("get", f"/api/v1/enterprises/{other}/{suffix}", token_value=token)
+        assert foreign.status_code == 404
+        assert other not in foreign.content.decode()
