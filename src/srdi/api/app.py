@@ -16,8 +16,8 @@ from srdi.api import errors
 from srdi.api.assessment import router as assessment_router
 from srdi.api.auth import API_AUTH
 from srdi.api.docs import LocalSwagger, signed_in_only
-from srdi.api.entitlements import router as entitlements_router
 from srdi.api.enterprises import router as enterprises_router
+from srdi.api.entitlements import router as entitlements_router
 from srdi.api.responses import NO_STORE, Utf8JSONRenderer
 from srdi.api.throttles import READS
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.conftest import make_uscc
 
 from srdi.services.accounts import create_user
 from srdi.services.imports import import_file
 from srdi.services.tokens import create_token
-from tests.conftest import make_uscc
 
 pytestmark = pytest.mark.django_db
 
