@@ -56,7 +56,9 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["city_admin", "city_staff", "district_staff", "enterprise", "provider", "auditor"]),
+    type=click.Choice(
+        ["city_admin", "city_staff", "district_staff", "enterprise", "provider", "auditor", "finance"]
+    ),
 )
 @click.option("--district", "district_code", help="区县代码（区县工作人员必填）")
 @click.option("--enterprise", "enterprise_uscc", help="统一社会信用代码（企业用户必填）")

@@ -42,6 +42,7 @@ def main() -> None:
         commands_contract,
         commands_data,
         commands_demo,
+        commands_money,
         commands_policy,
         commands_rules,
         commands_server,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from srdi.db.models import AuditAction, Enterprise, Role, User
+from srdi.db.models import AuditAction, Case, Enterprise, Role, User
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.services import audit
 
@@ -23,7 +23,7 @@ def enterprises_for(user: User) -> QuerySet[Enterprise]:
     qs = Enterprise.objects.all()
     if not user.is_authenticated or not user.is_active:
         return qs.none()
-    if user.role in (Role.CITY_ADMIN, Role.CITY_STAFF, Role.AUDITOR):
+    if user.role in (Role.CITY_ADMIN, Role.CITY_STAFF, Role.AUDITOR, Role.FINANCE):
         return qs
     if user.role == Role.DISTRICT_STAFF and user.district_id:
         return qs.filter(district_id=user.district_id)
@@ -91,9 +91,41 @@ def can_export(user: User) -> Verdict:
         Role.DISTRICT_STAFF,
         Role.AUDITOR,
         Role.ENTERPRISE,
+        Role.FINANCE,
     ):
         return ALLOW
     return deny("当前角色不能导出数据", "no_export")
+
+
+def cases_for(user: User) -> QuerySet[Case]:
+    """Award cases the user may read: city, finance and auditors all; districts theirs; enterprises their own."""
+    qs = Case.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.role in (Role.CITY_ADMIN, Role.CITY_STAFF, Role.AUDITOR, Role.FINANCE):
+        return qs
+    if user.role == Role.DISTRICT_STAFF and user.district_id:
+        return qs.filter(district_code=user.district_id)
+    if user.role == Role.ENTERPRISE and user.enterprise_id:
+        return qs.filter(enterprise_id=user.enterprise_id)
+    return qs.none()
+
+
+def get_case(user: User, pk: int, ip: str = "") -> Case:
+    """One case the user may read; ``OutOfScope`` otherwise (and audited when it exists)."""
+    found = cases_for(user).filter(pk=pk).first()
+    if found is None:
+        if Case.objects.filter(pk=pk).exists():
+            audit.record(
+                AuditAction.ACCESS_DENIED,
+                user if user.is_authenticated else None,
+                object_type="case",
+                object_id=str(pk),
+                success=False,
+                ip_address=ip,
+            )
+        raise OutOfScope
+    return found
 
 
 def can_reveal_personal_data(user: User) -> Verdict:

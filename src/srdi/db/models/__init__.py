@@ -3,6 +3,7 @@
 from srdi.db.models.accounts import ApiToken, Role, User
 from srdi.db.models.assessments import AssessmentRun, EnterpriseAssessment
 from srdi.db.models.audit import AuditAction, AuditChainHead, AuditEvent
+from srdi.db.models.cases import Case, CaseTransition, Evidence, Objection
 from srdi.db.models.enterprises import (
     Award,
     Certification,
@@ -15,7 +16,11 @@ from srdi.db.models.enterprises import (
     Title,
 )
 from srdi.db.models.imports import ImportBatch
+from srdi.db.models.inbox import Notification
+from srdi.db.models.ledger import LedgerAccount, LedgerChainHead, LedgerEntry, LedgerLine, Payment, PaymentRun
+from srdi.db.models.programmes import BudgetAccount, Programme
 from srdi.db.models.reference import District
+from srdi.db.models.vouchers import ServiceProvider, Voucher, VoucherRedemption
 
 __all__ = [
     "ApiToken",
@@ -24,6 +29,9 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Award",
+    "BudgetAccount",
+    "Case",
+    "CaseTransition",
     "Certification",
     "Contact",
     "Contest",
@@ -33,8 +41,21 @@ __all__ = [
     "EnterpriseYear",
     "EquityFinancing",
     "Event",
+    "Evidence",
     "ImportBatch",
+    "LedgerAccount",
+    "LedgerChainHead",
+    "LedgerEntry",
+    "LedgerLine",
+    "Notification",
+    "Objection",
+    "Payment",
+    "PaymentRun",
+    "Programme",
     "Role",
+    "ServiceProvider",
     "Title",
     "User",
+    "Voucher",
+    "VoucherRedemption",
 ]

@@ -16,6 +16,7 @@ class Role(models.TextChoices):
     ENTERPRISE = "enterprise", "企业用户"
     PROVIDER = "provider", "服务机构"
     AUDITOR = "auditor", "审计人员（只读）"
+    FINANCE = "finance", "资金管理（拨付）"
 
 
 CITY_ROLES = frozenset({Role.CITY_ADMIN, Role.CITY_STAFF})
@@ -33,6 +34,14 @@ class User(AbstractUser):
     enterprise = models.ForeignKey(
         "srdi.Enterprise",
         verbose_name="所属企业",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    provider = models.ForeignKey(
+        "srdi.ServiceProvider",
+        verbose_name="所属服务机构",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -1,0 +1,127 @@
+"""The ledger: double-entry, integer fen, append-only and hash-chained; payments and payment runs.
+
+Rows are written only by ``srdi.services.ledger``. Database triggers refuse UPDATE and DELETE on entries,
+lines and payments; corrections are reversing entries. ``srdi ledger verify`` checks every invariant.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class LedgerAccount(models.Model):
+    """An account: a budget's available / committed / paid, or the appropriation it came from."""
+
+    class Kind(models.TextChoices):
+        APPROPRIATION = "appropriation", "预算来源"
+        AVAILABLE = "available", "可用额度"
+        COMMITTED = "committed", "已承诺"
+        PAID = "paid", "已支付"
+
+    code = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    budget = models.ForeignKey(
+        "srdi.BudgetAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
+    )
+    label = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "会计科目"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class LedgerEntry(models.Model):
+    """One journal entry; its lines balance. ``hash`` chains it to the previous entry."""
+
+    created_at = models.DateTimeField()
+    kind = models.CharField(max_length=10)
+    case = models.ForeignKey(
+        "srdi.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    voucher = models.ForeignKey(
+        "srdi.Voucher", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
+    memo = models.CharField(max_length=255, blank=True, default="")
+    amount_fen = models.BigIntegerField()
+    actor_label = models.CharField(max_length=150, default="system")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "会计分录"
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="entry_amount_positive")]
+
+
+class LedgerLine(models.Model):
+    """A debit or a credit on one account."""
+
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="lines")
+    debit_fen = models.BigIntegerField(default=0)
+    credit_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "分录行"
+        ordering = ["entry", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(debit_fen__gt=0) & Q(credit_fen=0)) | (Q(debit_fen=0) & Q(credit_fen__gt=0)),
+                name="line_one_sided_positive",
+            )
+        ]
+
+
+class LedgerChainHead(models.Model):
+    """The last hash of the ledger chain; one row, locked while an entry is appended."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_entry_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class PaymentRun(models.Model):
+    """A batch of approved awards sent to the treasury (the payment file)."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("srdi.User", null=True, on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey("srdi.Programme", null=True, blank=True, on_delete=models.PROTECT)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "拨付批次"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"拨付批次 #{self.pk}"
+
+
+class Payment(models.Model):
+    """A successful disbursement: at most one per award and per idempotency key (append-only)."""
+
+    case = models.OneToOneField("srdi.Case", on_delete=models.PROTECT, related_name="payment")
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    request_hash = models.CharField(max_length=64)
+    amount_fen = models.BigIntegerField()
+    city_fen = models.BigIntegerField()
+    district_fen = models.BigIntegerField()
+    run = models.ForeignKey(
+        PaymentRun, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="payment")
+    paid_at = models.DateTimeField()
+    bank_account_number = models.CharField(max_length=40)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "拨付记录"
+        ordering = ["-paid_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payment_positive")]

@@ -1,0 +1,158 @@
+"""States and transitions of an award case (申报/兑现事项), as data.
+
+A case starts as an offer found by screening (免申即享, ``offered``) or as an application (``draft``); it is
+reviewed by the district and the city, published (公示) for objections, approved (which commits budget), paid
+(which posts it) or fails payment and is retried; it can be returned for correction or rejected with a reason,
+and an approval can be cancelled (its commitment released by a reversal). Use ``TRANSITIONS`` and
+``srdi.domain.workflow.guards.check`` — the services change state only through them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STATES: dict[str, str] = {
+    "offered": "待企业确认（免申即享）",
+    "draft": "草稿",
+    "submitted": "已提交",
+    "district_review": "区县审核中",
+    "city_review": "市级审核中",
+    "publicity": "公示中",
+    "approved": "已批准",
+    "payment_scheduled": "待拨付",
+    "paid": "已拨付",
+    "payment_failed": "拨付失败",
+    "returned": "退回修改",
+    "rejected": "不予支持",
+    "cancelled": "已撤销",
+    "declined": "企业放弃",
+}
+TERMINAL = frozenset({"paid", "rejected", "cancelled", "declined"})
+# States in which money is committed but not yet paid; and states that must carry a payment.
+COMMITTED = frozenset({"approved", "payment_scheduled", "payment_failed"})
+
+ENTERPRISE = "enterprise"
+DISTRICT = "district_staff"
+CITY = ("city_staff", "city_admin")
+APPROVERS = ("city_admin",)
+FINANCE = ("finance", "city_admin")
+STAFF = (DISTRICT, *CITY)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A named move between states, the roles that may make it, and the guards it must pass."""
+
+    name: str
+    label: str
+    sources: tuple[str, ...]
+    target: str
+    roles: tuple[str, ...]
+    guards: tuple[str, ...] = ()
+    needs_reason: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        Transition(
+            "confirm",
+            "确认意愿并提交（免申即享）",
+            ("offered",),
+            "district_review",
+            (ENTERPRISE,),
+            ("in_scope", "bank_account", "offer_complete"),
+        ),
+        Transition("decline", "放弃", ("offered",), "declined", (ENTERPRISE,), ("in_scope",)),
+        Transition(
+            "submit",
+            "提交申请",
+            ("draft", "returned"),
+            "submitted",
+            (ENTERPRISE,),
+            ("in_scope", "bank_account", "evidence_complete"),
+        ),
+        Transition("accept", "受理", ("submitted",), "district_review", STAFF, ("in_scope",)),
+        Transition(
+            "district_pass",
+            "区县审核通过",
+            ("district_review",),
+            "city_review",
+            (DISTRICT, *CITY),
+            ("in_scope", "not_submitter"),
+        ),
+        Transition(
+            "city_pass",
+            "市级审核通过，进入公示",
+            ("city_review",),
+            "publicity",
+            CITY,
+            ("in_scope", "not_district_reviewer", "amount_within_entitlement"),
+        ),
+        Transition(
+            "approve",
+            "批准（公示期满）",
+            ("publicity",),
+            "approved",
+            APPROVERS,
+            (
+                "in_scope",
+                "not_a_reviewer",
+                "publicity_over",
+                "no_open_objections",
+                "compliance_clear",
+                "amount_within_entitlement",
+            ),
+        ),
+        Transition(
+            "schedule_payment",
+            "列入拨付批次",
+            ("approved", "payment_failed"),
+            "payment_scheduled",
+            FINANCE,
+            ("in_scope",),
+        ),
+        Transition("mark_paid", "确认拨付成功", ("payment_scheduled",), "paid", FINANCE, ("in_scope",)),
+        Transition(
+            "mark_failed",
+            "拨付失败",
+            ("payment_scheduled",),
+            "payment_failed",
+            FINANCE,
+            ("in_scope",),
+            needs_reason=True,
+        ),
+        Transition(
+            "return",
+            "退回修改",
+            ("district_review", "city_review"),
+            "returned",
+            STAFF,
+            ("in_scope",),
+            needs_reason=True,
+        ),
+        Transition(
+            "reject",
+            "不予支持",
+            ("submitted", "district_review", "city_review", "publicity"),
+            "rejected",
+            STAFF,
+            ("in_scope",),
+            needs_reason=True,
+        ),
+        Transition(
+            "cancel",
+            "撤销批准（释放预算）",
+            ("approved", "payment_failed"),
+            "cancelled",
+            APPROVERS,
+            ("in_scope",),
+            needs_reason=True,
+        ),
+    )
+}
+
+
+def transitions_from(state: str) -> list[Transition]:
+    """Every transition that starts from ``state``."""
+    return [t for t in TRANSITIONS.values() if state in t.sources]

@@ -1,0 +1,161 @@
+"""Guards: may this actor take this transition on this case now? A verdict with the reason, never a bare no.
+
+Pure functions over plain views of the actor and the case (``Actor``, ``CaseView``), so that the same rules
+serve the pages (which buttons to show and why a button is disabled), the API, the services (which refuse and
+audit) and the property tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from srdi.domain.verdict import ALLOW, Verdict, deny
+from srdi.domain.workflow.definition import TRANSITIONS, Transition
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting."""
+
+    user_id: int
+    role: str
+    district: str | None = None
+    enterprise_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the guards need to know about a case."""
+
+    state: str
+    enterprise_id: int
+    district: str | None
+    today: date
+    submitted_by: int | None = None
+    district_reviewer: int | None = None
+    city_reviewer: int | None = None
+    bank_account_set: bool = False
+    evidence_missing: tuple[str, ...] = ()
+    offer_missing: tuple[str, ...] = ()
+    publicity_ends_on: date | None = None
+    open_objections: int = 0
+    compliance_problems: tuple[str, ...] = ()
+    entitlement_fen: int | None = None
+    paid_for_matter_fen: int = 0
+    requested_fen: int | None = None
+    reviewers: frozenset[int] = field(default_factory=frozenset)
+
+
+def _in_scope(actor: Actor, case: CaseView) -> Verdict:
+    if actor.role == "enterprise" and actor.enterprise_id != case.enterprise_id:
+        return deny("只能办理本企业的事项", "out_of_scope")
+    if actor.role == "district_staff" and actor.district != case.district:
+        return deny("只能办理本区县企业的事项", "out_of_scope")
+    return ALLOW
+
+
+def _bank_account(actor: Actor, case: CaseView) -> Verdict:
+    return ALLOW if case.bank_account_set else deny("请先填写收款银行账户", "no_bank_account")
+
+
+def _offer_complete(actor: Actor, case: CaseView) -> Verdict:
+    if case.offer_missing:
+        return deny("尚缺数据，无法确认：" + "、".join(case.offer_missing), "offer_incomplete")
+    return ALLOW
+
+
+def _evidence_complete(actor: Actor, case: CaseView) -> Verdict:
+    if case.evidence_missing:
+        return deny("请上传必需的证明材料：" + "、".join(case.evidence_missing), "evidence_missing")
+    return ALLOW
+
+
+def _not_submitter(actor: Actor, case: CaseView) -> Verdict:
+    return deny("不能审核自己提交的事项", "self_review") if actor.user_id == case.submitted_by else ALLOW
+
+
+def _not_district_reviewer(actor: Actor, case: CaseView) -> Verdict:
+    if actor.user_id == case.district_reviewer:
+        return deny("区县审核人不能同时进行市级审核（职责分离）", "separation_of_duties")
+    return ALLOW
+
+
+def _not_a_reviewer(actor: Actor, case: CaseView) -> Verdict:
+    if actor.user_id in case.reviewers or actor.user_id in (case.district_reviewer, case.city_reviewer):
+        return deny("审核过该事项的人员不能批准同一事项（职责分离）", "separation_of_duties")
+    return ALLOW
+
+
+def _publicity_over(actor: Actor, case: CaseView) -> Verdict:
+    if case.publicity_ends_on is None:
+        return deny("尚未公示", "no_publicity")
+    if case.today <= case.publicity_ends_on:
+        return deny(f"公示期至 {case.publicity_ends_on}，期满后方可批准", "publicity_running")
+    return ALLOW
+
+
+def _no_open_objections(actor: Actor, case: CaseView) -> Verdict:
+    if case.open_objections:
+        return deny(f"尚有 {case.open_objections} 条公示异议未处理", "open_objections")
+    return ALLOW
+
+
+def _compliance_clear(actor: Actor, case: CaseView) -> Verdict:
+    if case.compliance_problems:
+        return deny("企业信用状况不符合兑现要求：" + "、".join(case.compliance_problems), "compliance")
+    return ALLOW
+
+
+def _amount_within_entitlement(actor: Actor, case: CaseView) -> Verdict:
+    if case.entitlement_fen is None:
+        return deny("兑现金额未能计算（数据不全或金额标准未公布）", "no_entitlement")
+    available = case.entitlement_fen - case.paid_for_matter_fen
+    if available <= 0:
+        return deny("同一事项已按“从优、就高、不重复”足额兑现", "already_paid")
+    if case.requested_fen is not None and case.requested_fen > available:
+        return deny(f"批准金额 {case.requested_fen} 分超过可兑现金额 {available} 分", "over_entitlement")
+    return ALLOW
+
+
+GUARDS: dict[str, Callable[[Actor, CaseView], Verdict]] = {
+    "in_scope": _in_scope,
+    "bank_account": _bank_account,
+    "offer_complete": _offer_complete,
+    "evidence_complete": _evidence_complete,
+    "not_submitter": _not_submitter,
+    "not_district_reviewer": _not_district_reviewer,
+    "not_a_reviewer": _not_a_reviewer,
+    "publicity_over": _publicity_over,
+    "no_open_objections": _no_open_objections,
+    "compliance_clear": _compliance_clear,
+    "amount_within_entitlement": _amount_within_entitlement,
+}
+
+
+def check(name: str, actor: Actor, case: CaseView, reason: str = "") -> Verdict:
+    """Whether ``actor`` may take transition ``name`` on ``case`` now, and if not, why."""
+    t: Transition | None = TRANSITIONS.get(name)
+    if t is None:
+        return deny(f"未知操作 {name}", "unknown_transition")
+    if case.state not in t.sources:
+        return deny(f"当前状态“{case.state}”不能执行“{t.label}”", "wrong_state")
+    if actor.role not in t.roles:
+        return deny(f"当前角色不能执行“{t.label}”", "role")
+    if t.needs_reason and not reason.strip():
+        return deny(f"“{t.label}”须填写理由", "reason_required")
+    for guard in t.guards:
+        verdict = GUARDS[guard](actor, case)
+        if not verdict:
+            return verdict
+    return ALLOW
+
+
+def available(actor: Actor, case: CaseView) -> list[tuple[Transition, Verdict]]:
+    """Transitions from the case's state that the actor's role may take, each with its verdict."""
+    out = []
+    for t in TRANSITIONS.values():
+        if case.state in t.sources and actor.role in t.roles:
+            out.append((t, check(t.name, actor, case, reason="—" if t.needs_reason else "")))
+    return out

@@ -1,0 +1,409 @@
+"""Moving award cases through the workflow: the one place a case changes state.
+
+Use ``transition(case_id, user, name, reason=…)``. It locks the case, asks the domain guards (a refusal is
+audited and raised as ``TransitionRefused`` with the reason), applies the transition's effects — approval
+recomputes the entitlement against the payment history (从优、就高、不重复: only a top-up is approved), splits it
+city/district and commits both budgets; cancellation releases them — records the transition with before/after,
+writes the audit event and notifies, all in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from srdi.db.models import (
+    AuditAction,
+    BudgetAccount,
+    Case,
+    CaseTransition,
+    LedgerEntry,
+    Objection,
+    Payment,
+    User,
+)
+from srdi.domain.money import split_city_district
+from srdi.domain.verdict import Verdict
+from srdi.domain.workflow.definition import STATES, TRANSITIONS
+from srdi.domain.workflow.guards import Actor, CaseView, available, check
+from srdi.services import audit, ledger
+from srdi.services.notify import Message, notify
+
+COMPLIANCE = {
+    "c_dishonest": "列入严重失信名单",
+    "c_major_accident_3y": "近三年发生重大安全、质量或环境事故",
+    "c_abnormal_operation": "列入经营异常名录",
+}
+
+
+class TransitionRefused(Exception):
+    """The guard said no; ``verdict`` carries the reason shown to the user."""
+
+    def __init__(self, verdict: Verdict):
+        self.verdict = verdict
+        super().__init__(verdict.reason)
+
+
+def today() -> date:
+    """The business date in Hangzhou (Asia/Shanghai)."""
+    return timezone.localdate()
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user_id=user.pk, role=user.role, district=user.district_id, enterprise_id=user.enterprise_id)
+
+
+def view_of(case: Case, on: date | None = None, requested_fen: int | None = None) -> CaseView:
+    """What the guards need, read from the case, its programme and its enterprise."""
+    programme = case.programme
+    required = list(programme.required_evidence or [])
+    provided = set(case.evidence_provided or []) | set(case.evidence.values_list("label", flat=True))
+    ent = case.enterprise
+    problems = tuple(label for field, label in COMPLIANCE.items() if getattr(ent, field) is True)
+    reviewers = {
+        t.actor_id
+        for t in case.transitions.filter(name__in=("district_pass", "city_pass", "accept", "return"))
+        if t.actor_id
+    }
+    return CaseView(
+        state=case.state,
+        enterprise_id=case.enterprise_id,
+        district=case.district_code or None,
+        today=on or today(),
+        submitted_by=case.submitted_by_id,
+        district_reviewer=case.district_reviewer_id,
+        city_reviewer=case.city_reviewer_id,
+        bank_account_set=bool(case.bank_account_name and case.bank_account_number),
+        evidence_missing=tuple(r for r in required if r not in provided),
+        offer_missing=tuple(case.missing or ()),
+        publicity_ends_on=case.publicity_ends_on,
+        open_objections=case.objections.filter(status=Objection.Status.OPEN).count(),
+        compliance_problems=problems,
+        entitlement_fen=case.entitlement_fen,
+        paid_for_matter_fen=case.paid_for_matter_fen,
+        requested_fen=requested_fen,
+        reviewers=frozenset(reviewers),
+    )
+
+
+def actions_for(user: User, case: Case) -> list[tuple[str, str, Verdict]]:
+    """(name, label, verdict) for each transition the user's role could take now — for the case page."""
+    return [(t.name, t.label, v) for t, v in available(actor_of(user), view_of(case))]
+
+
+def snapshot(case: Case) -> dict[str, Any]:
+    return {
+        "state": case.state,
+        "entitlement_fen": case.entitlement_fen,
+        "approved_fen": case.approved_fen,
+        "city_fen": case.city_fen,
+        "district_fen": case.district_fen,
+        "publicity_ends_on": case.publicity_ends_on.isoformat() if case.publicity_ends_on else None,
+    }
+
+
+@dataclass
+class Outcome:
+    case: Case
+    entry: LedgerEntry | None = None
+
+
+def budgets_for(case: Case) -> tuple[BudgetAccount, BudgetAccount | None]:
+    """The city budget and the district budget (if any) of the case's programme for its year."""
+    year = case.programme.year
+    city = BudgetAccount.objects.filter(programme=case.programme, year=year, side="city").first()
+    district = BudgetAccount.objects.filter(
+        programme=case.programme, year=year, side="district", district_code=case.district_code
+    ).first()
+    if city is None:
+        raise TransitionRefused(Verdict(False, "该批次尚未下达市级预算", "no_budget"))
+    return city, district
+
+
+def _paid_marker(case: Case) -> tuple[int, int]:
+    """(count, sum) of payments already made to the enterprise for the case's matter."""
+    from django.db.models import Count, Sum
+
+    agg = (
+        Payment.objects.filter(case__enterprise_id=case.enterprise_id, case__matter=case.matter)
+        .exclude(case_id=case.pk)
+        .aggregate(n=Count("id"), s=Sum("amount_fen"))
+    )
+    return agg["n"] or 0, agg["s"] or 0
+
+
+def _refresh_entitlement(case: Case, precomputed: Any = None) -> None:
+    """Recompute the entitlement now, counting what was already paid for the same matter (top-up only)."""
+    from srdi.services.case_entitlement import current_entitlement
+
+    result = precomputed if precomputed is not None else current_entitlement(case)
+    case.entitlement_status = result.status
+    case.entitlement_fen = result.amount_fen
+    case.entitlement_trace = result.record
+    case.paid_for_matter_fen = result.paid_before_fen
+    case.missing = result.missing
+
+
+def _apply(
+    case: Case, name: str, user: User, reason: str, on: date, requested_fen: int | None
+) -> LedgerEntry | None:
+    """The side effects of a transition (state is set by the caller)."""
+    entry = None
+    if name in ("confirm", "submit"):
+        case.submitted_by = user
+    elif name == "district_pass":
+        case.district_reviewer = user
+    elif name == "city_pass":
+        case.city_reviewer = user
+        case.publicity_starts_on = on
+        case.publicity_ends_on = on + timedelta(days=case.programme.publicity_days)
+    elif name == "approve":
+        amount = requested_fen if requested_fen is not None else (case.entitlement_fen or 0)
+        city_share = _city_share(case)
+        city_fen, district_fen = split_city_district(amount, city_share)
+        city_budget, district_budget = budgets_for(case)
+        shares = [ledger.Share(city_budget, city_fen)]
+        if district_fen:
+            if district_budget is None:
+                raise TransitionRefused(
+                    Verdict(False, f"区县（{case.district_code}）预算尚未下达", "no_budget")
+                )
+            shares.append(ledger.Share(district_budget, district_fen))
+        try:
+            entry = ledger.commit(shares, actor=user, case=case, memo=f"批准 {case.title}")
+        except ledger.BudgetExceeded as exc:
+            raise TransitionRefused(
+                Verdict(False, f"预算余额不足（{exc.budget}），未予批准", "budget")
+            ) from None
+        case.approver = user
+        case.approved_fen, case.city_fen, case.district_fen = amount, city_fen, district_fen
+    elif name == "cancel":
+        commit = case.ledger.filter(kind="commit").order_by("id").first()
+        city_budget, district_budget = budgets_for(case)
+        shares = [ledger.Share(city_budget, case.city_fen or 0)]
+        if case.district_fen and district_budget is not None:
+            shares.append(ledger.Share(district_budget, case.district_fen))
+        entry = ledger.release(shares, actor=user, case=case, reverses=commit, memo=f"撤销批准：{reason}")
+        case.approved_fen = None
+        case.city_fen = case.district_fen = None
+    if reason:
+        case.last_reason = reason
+    return entry
+
+
+def _city_share(case: Case) -> Any:
+    from srdi.domain.policy.loader import load_packs
+    from srdi.domain.policy.params import ParamSet
+
+    params = ParamSet.for_run(tuple(p for p in load_packs() if p.id == case.programme.pack))
+    pid = f"fiscal_share.{case.district_code}"
+    value = params.value(pid, today()) if pid in params.params else None
+    from decimal import Decimal
+
+    return value if value is not None else Decimal("0.5")
+
+
+def transition(
+    case_id: int,
+    user: User,
+    name: str,
+    *,
+    reason: str = "",
+    requested_fen: int | None = None,
+    on: date | None = None,
+    ip: str = "",
+) -> Outcome:
+    """Take transition ``name`` on a case as ``user``; raises ``TransitionRefused`` with the reason."""
+    on = on or today()
+    precomputed = marker = None
+    if name == "approve":
+        # The entitlement is recomputed outside the write transaction (it only reads); inside, we make sure no
+        # payment for the same matter arrived in between, so the write lock is held only briefly.
+        from srdi.services.case_entitlement import current_entitlement
+
+        found = Case.objects.select_related("programme", "enterprise").filter(pk=case_id).first()
+        if found is not None:
+            precomputed, marker = current_entitlement(found), _paid_marker(found)
+    try:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().select_related("programme", "enterprise").get(pk=case_id)
+            if name == "approve":
+                fresh = precomputed if marker == _paid_marker(case) else None
+                _refresh_entitlement(case, fresh)
+            verdict = check(name, actor_of(user), view_of(case, on, requested_fen), reason)
+            if not verdict:
+                raise TransitionRefused(verdict)
+            before = snapshot(case)
+            t = TRANSITIONS[name]
+            entry = _apply(case, name, user, reason, on, requested_fen)
+            case.state = t.target
+            case.save()
+            after = snapshot(case)
+            CaseTransition.objects.create(
+                case=case,
+                name=name,
+                from_state=before["state"],
+                to_state=t.target,
+                actor=user,
+                actor_label=user.username,
+                at=timezone.now(),
+                reason=reason,
+                before=before,
+                after=after,
+            )
+            audit.record(
+                AuditAction.TRANSITION,
+                user,
+                object_type="case",
+                object_id=str(case.pk),
+                object_repr=f"{case.title}：{t.label}",
+                old=before,
+                new=after,
+                extra={"transition": name, "reason": reason} if reason else {"transition": name},
+                ip_address=ip,
+            )
+            _notify(case, name)
+            return Outcome(case, entry)
+    except TransitionRefused as refused:
+        audit.record(
+            AuditAction.TRANSITION,
+            user,
+            object_type="case",
+            object_id=str(case_id),
+            success=False,
+            object_repr=f"拒绝：{TRANSITIONS[name].label if name in TRANSITIONS else name}",
+            extra={"transition": name, "reason": refused.verdict.reason, "code": refused.verdict.code},
+            ip_address=ip,
+        )
+        raise
+
+
+def _notify(case: Case, name: str) -> None:
+    url = f"/cases/{case.pk}/"
+    label = STATES[case.state]
+    to_enterprise = {"return", "reject", "city_pass", "approve", "mark_paid", "mark_failed", "cancel"}
+    if name in to_enterprise:
+        notify(Message(f"{case.title}：{label}", case.last_reason, url, enterprise_id=case.enterprise_id))
+    if name in ("confirm", "submit"):
+        notify(
+            Message(
+                f"待受理：{case.title}", "", url, district_code=case.district_code, audience="district_staff"
+            )
+        )
+    if name == "district_pass":
+        notify(Message(f"待市级审核：{case.title}", "", url, audience="city_staff"))
+    if name == "approve":
+        notify(Message(f"待拨付：{case.title}", "", url, audience="finance"))
+
+
+@transaction.atomic
+def update_claim(
+    case_id: int,
+    user: User,
+    *,
+    bank_account_name: str | None = None,
+    bank_name: str | None = None,
+    bank_account_number: str | None = None,
+    evidence: list[str] | None = None,
+    ip: str = "",
+) -> Case:
+    """The enterprise fills in its bank account (意愿确认) and marks evidence it provided."""
+    case = Case.objects.select_for_update().get(pk=case_id)
+    if user.role != "enterprise" or user.enterprise_id != case.enterprise_id:
+        raise TransitionRefused(Verdict(False, "只有本企业用户可以填写收款信息", "out_of_scope"))
+    if case.state not in ("offered", "draft", "returned"):
+        raise TransitionRefused(Verdict(False, "当前状态不能修改收款信息", "wrong_state"))
+    before = {"bank_account_number": _mask(case.bank_account_number), "evidence": case.evidence_provided}
+    if bank_account_name is not None:
+        case.bank_account_name = bank_account_name.strip()
+    if bank_name is not None:
+        case.bank_name = bank_name.strip()
+    if bank_account_number is not None:
+        number = bank_account_number.replace(" ", "")
+        if number and not (number.isdigit() and 8 <= len(number) <= 32):
+            raise TransitionRefused(Verdict(False, "银行账号应为8–32位数字", "bank_account"))
+        case.bank_account_number = number
+    if evidence is not None:
+        case.evidence_provided = sorted(set(evidence))
+    case.save()
+    audit.record(
+        AuditAction.UPDATE,
+        user,
+        object_type="case",
+        object_id=str(case.pk),
+        object_repr=case.title,
+        old=before,
+        new={"bank_account_number": _mask(case.bank_account_number), "evidence": case.evidence_provided},
+        ip_address=ip,
+    )
+    return case
+
+
+def _mask(number: str) -> str:
+    return f"****{number[-4:]}" if number else ""
+
+
+@transaction.atomic
+def raise_objection(case_id: int, user: User, *, name: str, text: str, ip: str = "") -> Objection:
+    """Record an objection received during publicity."""
+    case = Case.objects.select_for_update().get(pk=case_id)
+    if case.state != "publicity":
+        raise TransitionRefused(Verdict(False, "只有公示期内的事项可以登记异议", "wrong_state"))
+    if user.role not in ("city_staff", "city_admin", "district_staff"):
+        raise TransitionRefused(Verdict(False, "当前角色不能登记异议", "role"))
+    if not text.strip():
+        raise TransitionRefused(Verdict(False, "请填写异议内容", "reason_required"))
+    objection = Objection.objects.create(
+        case=case,
+        raised_by_name=name.strip() or "匿名",
+        raised_at=timezone.now(),
+        text=text.strip(),
+        recorded_by=user,
+    )
+    audit.record(
+        AuditAction.CREATE,
+        user,
+        object_type="objection",
+        object_id=str(objection.pk),
+        object_repr=f"{case.title} 公示异议",
+        new={"text": text.strip()},
+        ip_address=ip,
+    )
+    return objection
+
+
+def resolve_objection(
+    objection_id: int, user: User, *, upheld: bool, resolution: str, ip: str = ""
+) -> Objection:
+    """Resolve an objection; an upheld objection rejects the case."""
+    with transaction.atomic():
+        objection = Objection.objects.select_for_update().select_related("case").get(pk=objection_id)
+        if user.role not in ("city_staff", "city_admin"):
+            raise TransitionRefused(Verdict(False, "公示异议由市级人员处理", "role"))
+        if objection.status != Objection.Status.OPEN:
+            raise TransitionRefused(Verdict(False, "该异议已处理", "wrong_state"))
+        if not resolution.strip():
+            raise TransitionRefused(Verdict(False, "请填写处理意见", "reason_required"))
+        objection.status = Objection.Status.UPHELD if upheld else Objection.Status.DISMISSED
+        objection.resolved_by, objection.resolved_at, objection.resolution = (
+            user,
+            timezone.now(),
+            resolution.strip(),
+        )
+        objection.save()
+        audit.record(
+            AuditAction.UPDATE,
+            user,
+            object_type="objection",
+            object_id=str(objection.pk),
+            object_repr="公示异议处理",
+            new={"status": objection.status, "resolution": resolution},
+            ip_address=ip,
+        )
+    if upheld:
+        transition(objection.case_id, user, "reject", reason=f"公示异议成立：{resolution}", ip=ip)
+    return objection

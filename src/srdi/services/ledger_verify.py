@@ -1,0 +1,222 @@
+"""``srdi ledger verify``: check every invariant of the ledger against the database, with counts.
+
+I1 every entry balances and the whole ledger balances; I2 no budget above its cap, and each budget's running
+totals equal the sums of its ledger postings; I3 one payment per award, each matching its ledger entry; I4 the
+hash chain verifies (entries untouched) — and the audit chain too; I5 every case's state matches its ledger;
+I6 every voucher's status matches its ledger. Use ``verify_all()``; each result says what was checked and lists
+violations.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Sum
+
+from srdi.db.models import (
+    BudgetAccount,
+    Case,
+    LedgerAccount,
+    LedgerChainHead,
+    LedgerEntry,
+    LedgerLine,
+    Payment,
+    Voucher,
+)
+from srdi.domain.ledger.rules import GENESIS, Line, entry_digest
+from srdi.domain.workflow.definition import COMMITTED
+from srdi.services import audit
+from srdi.services.ledger import entry_payload
+
+
+@dataclass
+class Check:
+    """One invariant: how many things were checked and what broke."""
+
+    code: str
+    label: str
+    checked: int = 0
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def _balances() -> dict[int, dict[str, int]]:
+    """account id → {"debit", "credit"} sums."""
+    out: dict[int, dict[str, int]] = defaultdict(lambda: {"debit": 0, "credit": 0})
+    for row in LedgerLine.objects.values("account_id").annotate(d=Sum("debit_fen"), c=Sum("credit_fen")):
+        out[row["account_id"]] = {"debit": row["d"] or 0, "credit": row["c"] or 0}
+    return out
+
+
+def check_balanced() -> Check:
+    c = Check("I1", "每笔分录借贷平衡，总账平衡")
+    totals = {"d": 0, "c": 0}
+    per_entry: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for line in LedgerLine.objects.values("entry_id", "debit_fen", "credit_fen").iterator(chunk_size=5000):
+        per_entry[line["entry_id"]][0] += line["debit_fen"]
+        per_entry[line["entry_id"]][1] += line["credit_fen"]
+        totals["d"] += line["debit_fen"]
+        totals["c"] += line["credit_fen"]
+    amounts = dict(LedgerEntry.objects.values_list("id", "amount_fen"))
+    for entry_id, amount in amounts.items():
+        c.checked += 1
+        d, cr = per_entry.get(entry_id, [0, 0])
+        if d != cr:
+            c.violations.append(f"分录 #{entry_id} 借 {d} ≠ 贷 {cr}")
+        elif d != amount:
+            c.violations.append(f"分录 #{entry_id} 金额 {amount} 与分录行合计 {d} 不符")
+    if totals["d"] != totals["c"]:
+        c.violations.append(f"总账不平：借 {totals['d']} ≠ 贷 {totals['c']}")
+    return c
+
+
+def check_budgets() -> Check:
+    c = Check("I2", "预算不超额，且预算余额等于分录合计")
+    balances = _balances()
+    accounts: dict[int, dict[str, dict[str, int]]] = defaultdict(dict)
+    for a in LedgerAccount.objects.exclude(budget=None).values("id", "budget_id", "kind"):
+        accounts[a["budget_id"]][a["kind"]] = balances.get(a["id"], {"debit": 0, "credit": 0})
+    for b in BudgetAccount.objects.all():
+        c.checked += 1
+        if b.used_fen > b.cap_fen:
+            c.violations.append(f"预算 #{b.pk} 已承诺 {b.used_fen} 超过额度 {b.cap_fen}")
+        if b.paid_fen > b.used_fen or b.paid_fen < 0:
+            c.violations.append(f"预算 #{b.pk} 已支付 {b.paid_fen} 与已承诺 {b.used_fen} 不符")
+        acc = accounts.get(b.pk, {})
+
+        def net(kind: str, acc: dict[str, dict[str, int]] = acc) -> int:
+            bal = acc.get(kind, {"debit": 0, "credit": 0})
+            return int(bal["debit"] - bal["credit"])
+
+        expected = {
+            "available": b.cap_fen - b.used_fen,
+            "committed": b.used_fen - b.paid_fen,
+            "paid": b.paid_fen,
+        }
+        for kind, value in expected.items():
+            if net(kind) != value:
+                c.violations.append(f"预算 #{b.pk} {kind} 分录余额 {net(kind)} ≠ 账面 {value}")
+        if -net("appropriation") != b.cap_fen:
+            c.violations.append(f"预算 #{b.pk} 下达额度分录 {-net('appropriation')} ≠ 额度 {b.cap_fen}")
+    return c
+
+
+def check_payments() -> Check:
+    c = Check("I3", "每个事项至多一笔拨付，且与分录一致")
+    pay_entries = defaultdict(list)
+    for e in LedgerEntry.objects.filter(kind="pay", case__isnull=False).values("id", "case_id", "amount_fen"):
+        pay_entries[e["case_id"]].append(e)
+    payments = {p.case_id: p for p in Payment.objects.all()}
+    for case_id, entries in pay_entries.items():
+        c.checked += 1
+        if len(entries) > 1:
+            c.violations.append(f"事项 #{case_id} 有 {len(entries)} 笔拨付分录")
+        p = payments.get(case_id)
+        if p is None:
+            c.violations.append(f"事项 #{case_id} 有拨付分录但无拨付记录")
+        elif p.entry_id != entries[0]["id"] or p.amount_fen != entries[0]["amount_fen"]:
+            c.violations.append(f"事项 #{case_id} 拨付记录与分录不符")
+    for case_id, p in payments.items():
+        if case_id not in pay_entries:
+            c.checked += 1
+            c.violations.append(f"拨付记录 #{p.pk} 无对应分录")
+    return c
+
+
+def check_chain() -> Check:
+    c = Check("I4", "分录未被篡改（哈希链校验），审计日志哈希链完整")
+    prev = GENESIS
+    last_id = 0
+    lines: dict[int, list[Line]] = defaultdict(list)
+    codes = dict(LedgerAccount.objects.values_list("id", "code"))
+    for ln in LedgerLine.objects.values("entry_id", "account_id", "debit_fen", "credit_fen").iterator(
+        chunk_size=5000
+    ):
+        lines[ln["entry_id"]].append(Line(codes[ln["account_id"]], ln["debit_fen"], ln["credit_fen"]))
+    for e in LedgerEntry.objects.order_by("id").iterator(chunk_size=2000):
+        c.checked += 1
+        if e.prev_hash != prev:
+            c.violations.append(f"分录 #{e.pk} 前序哈希不连续（有分录被删除或插入）")
+            break
+        if entry_digest(prev, entry_payload(e), lines.get(e.pk, [])) != e.hash:
+            c.violations.append(f"分录 #{e.pk} 内容与哈希不符（被修改）")
+            break
+        prev = e.hash
+        last_id = e.pk
+    head = LedgerChainHead.objects.filter(id=1).first()
+    if not c.violations and head is not None and (head.last_hash != prev or head.last_entry_id != last_id):
+        c.violations.append("链头与最后一笔分录不符（末尾分录被删除）")
+    report = audit.verify_chain()
+    c.checked += report.checked
+    if not report.ok:
+        c.violations.append(f"审计日志 #{report.broken_at}：{report.reason}")
+    return c
+
+
+def _case_sums() -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = defaultdict(lambda: {"commit": 0, "release": 0, "pay": 0})
+    for row in (
+        LedgerEntry.objects.filter(case__isnull=False).values("case_id", "kind").annotate(s=Sum("amount_fen"))
+    ):
+        out[row["case_id"]][row["kind"]] = row["s"] or 0
+    return out
+
+
+def check_cases() -> Check:
+    c = Check("I5", "事项状态与分录一致")
+    sums = _case_sums()
+    for case in Case.objects.values("id", "state", "approved_fen"):
+        c.checked += 1
+        s = sums.get(case["id"], {"commit": 0, "release": 0, "pay": 0})
+        committed, paid = s["commit"] - s["release"], s["pay"]
+        approved = case["approved_fen"] or 0
+        state = case["state"]
+        if state in COMMITTED:
+            ok = committed == approved > 0 and paid == 0
+        elif state == "paid":
+            ok = committed == approved > 0 and paid == approved
+        else:
+            ok = committed == 0 and paid == 0
+        if not ok:
+            c.violations.append(
+                f"事项 #{case['id']} 状态 {state}：承诺 {committed}，支付 {paid}，批准 {approved}"
+            )
+    return c
+
+
+def check_vouchers() -> Check:
+    c = Check("I6", "服务券状态与分录一致")
+    sums: dict[int, dict[str, int]] = defaultdict(lambda: {"commit": 0, "release": 0, "pay": 0})
+    for row in (
+        LedgerEntry.objects.filter(voucher__isnull=False)
+        .values("voucher_id", "kind")
+        .annotate(s=Sum("amount_fen"))
+    ):
+        sums[row["voucher_id"]][row["kind"]] = row["s"] or 0
+    for v in Voucher.objects.values("id", "status", "face_value_fen"):
+        c.checked += 1
+        s = sums.get(v["id"], {"commit": 0, "release": 0, "pay": 0})
+        if s["commit"] != v["face_value_fen"]:
+            c.violations.append(f"服务券 #{v['id']} 承诺 {s['commit']} ≠ 面额 {v['face_value_fen']}")
+        settled = s["pay"] + s["release"]
+        if v["status"] == "issued" and settled != 0:
+            c.violations.append(f"服务券 #{v['id']} 未核销却有支付或释放分录")
+        if v["status"] in ("redeemed", "cancelled") and settled != s["commit"]:
+            c.violations.append(f"服务券 #{v['id']} {v['status']} 但分录未结清")
+    return c
+
+
+def verify_all() -> list[Check]:
+    """Every invariant, in order."""
+    return [
+        check_balanced(),
+        check_budgets(),
+        check_payments(),
+        check_chain(),
+        check_cases(),
+        check_vouchers(),
+    ]

@@ -1,0 +1,251 @@
+"""Paying approved awards: payment runs, the treasury file, and idempotent disbursement.
+
+Use ``create_payment_run`` (approved cases → 待拨付, one batch), ``payment_file`` (CSV/XLSX for the treasury),
+``execute_payment_run`` (disburse each line; safe to re-run after a crash: paid lines are skipped and an
+interrupted line's transaction rolled back) and ``disburse`` (the same idempotency key never pays twice; the
+same key with a different amount is refused as a conflict; at most one payment per award).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from srdi.db.models import AuditAction, Case, CaseTransition, Payment, PaymentRun, Programme, User
+from srdi.interchange.writers import write_csv, write_xlsx
+from srdi.services import audit, ledger
+from srdi.services.cases import TransitionRefused, budgets_for, snapshot, transition
+from srdi.services.notify import Message, notify
+
+
+class PaymentConflict(Exception):
+    """The idempotency key was used before for a different payment."""
+
+
+@dataclass
+class Disbursed:
+    payment: Payment
+    replayed: bool
+
+
+def _request_hash(case_id: int, amount_fen: int) -> str:
+    return hashlib.sha256(f"{case_id}|{amount_fen}".encode()).hexdigest()
+
+
+def _replay(key: str, case_id: int, amount_fen: int) -> Disbursed | None:
+    found = Payment.objects.filter(idempotency_key=key).first()
+    if found is None:
+        return None
+    if found.request_hash != _request_hash(case_id, amount_fen):
+        raise PaymentConflict(
+            f"幂等键 {key} 已用于另一笔拨付（事项 #{found.case_id}，{found.amount_fen} 分）"
+        )
+    return Disbursed(found, replayed=True)
+
+
+def disburse(
+    case_id: int,
+    amount_fen: int,
+    key: str,
+    *,
+    actor: User | None = None,
+    run: PaymentRun | None = None,
+    ip: str = "",
+) -> Disbursed:
+    """Pay an award once. Replays with the same key and amount return the first payment."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                replay = _replay(key, case_id, amount_fen)
+                if replay:
+                    return replay
+                case = Case.objects.select_for_update().select_related("programme").get(pk=case_id)
+                if Payment.objects.filter(case_id=case_id).exists():
+                    raise PaymentConflict(f"事项 #{case_id} 已拨付（每个事项只拨付一次）")
+                if case.state != "payment_scheduled":
+                    raise TransitionRefused_from(case)
+                if amount_fen != case.approved_fen:
+                    raise PaymentConflict(f"拨付金额 {amount_fen} 分与批准金额 {case.approved_fen} 分不符")
+                city_budget, district_budget = budgets_for(case)
+                shares = [ledger.Share(city_budget, case.city_fen or 0)]
+                if case.district_fen and district_budget is not None:
+                    shares.append(ledger.Share(district_budget, case.district_fen))
+                entry = ledger.pay(
+                    shares, actor=actor, case=case, idempotency_key=key, memo=f"拨付 {case.title}"
+                )
+                payment = Payment.objects.create(
+                    case=case,
+                    idempotency_key=key,
+                    request_hash=_request_hash(case_id, amount_fen),
+                    amount_fen=amount_fen,
+                    city_fen=case.city_fen or 0,
+                    district_fen=case.district_fen or 0,
+                    run=run,
+                    entry=entry,
+                    paid_at=timezone.now(),
+                    bank_account_number=case.bank_account_number,
+                )
+                before = snapshot(case)
+                case.state = "paid"
+                case.save(update_fields=["state", "updated_at"])
+                CaseTransition.objects.create(
+                    case=case,
+                    name="mark_paid",
+                    from_state="payment_scheduled",
+                    to_state="paid",
+                    actor=actor,
+                    actor_label=actor.username if actor else "system",
+                    at=timezone.now(),
+                    before=before,
+                    after=snapshot(case),
+                )
+                audit.record(
+                    AuditAction.LEDGER,
+                    actor,
+                    object_type="payment",
+                    object_id=str(payment.pk),
+                    object_repr=f"拨付 {case.title}",
+                    new={"amount_fen": amount_fen, "key": key},
+                    ip_address=ip,
+                )
+                notify(
+                    Message(
+                        f"{case.title}：已拨付",
+                        f"金额 {amount_fen / 100:.2f} 元",
+                        f"/cases/{case.pk}/",
+                        enterprise_id=case.enterprise_id,
+                    )
+                )
+                return Disbursed(payment, replayed=False)
+        except IntegrityError:
+            # A concurrent request with the same key (or for the same case) won; replay its result.
+            replay = _replay(key, case_id, amount_fen)
+            if replay:
+                return replay
+            if Payment.objects.filter(case_id=case_id).exists():
+                raise PaymentConflict(f"事项 #{case_id} 已拨付（每个事项只拨付一次）") from None
+            time.sleep(0.01)
+    raise PaymentConflict("拨付冲突，请稍后重试")
+
+
+def TransitionRefused_from(case: Case) -> TransitionRefused:
+    from srdi.domain.verdict import Verdict
+
+    return TransitionRefused(Verdict(False, f"事项状态为“{case.state_label}”，不能拨付", "wrong_state"))
+
+
+def create_payment_run(actor: User, programme: Programme | None = None, note: str = "") -> PaymentRun:
+    """Put every approved (or failed, to retry) case into a new payment run."""
+    qs = Case.objects.filter(state__in=("approved", "payment_failed"))
+    if programme is not None:
+        qs = qs.filter(programme=programme)
+    with transaction.atomic():
+        run = PaymentRun.objects.create(created_by=actor, programme=programme, note=note)
+        audit.record(
+            AuditAction.CREATE,
+            actor,
+            object_type="payment_run",
+            object_id=str(run.pk),
+            object_repr=f"拨付批次 #{run.pk}",
+        )
+    for case_id in qs.order_by("id").values_list("id", flat=True):
+        transition(case_id, actor, "schedule_payment")
+        Case.objects.filter(pk=case_id).update(payment_run=run)
+    return run
+
+
+@dataclass
+class RunResult:
+    paid: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+
+def _bank_accepts(case: Case) -> str:
+    """The treasury's answer for one line (the real bank interface plugs in here): '' = accepted."""
+    number = case.bank_account_number
+    if not number or not number.isdigit():
+        return "收款账号无效"
+    return ""
+
+
+def payment_key(case: Case) -> str:
+    """The idempotency key of an award's payment: stable, so a re-run never pays twice."""
+    return f"case-{case.pk}-award"
+
+
+def execute_payment_run(run: PaymentRun, actor: User) -> RunResult:
+    """Disburse every scheduled line of a run; safe to run again after an interruption."""
+    result = RunResult()
+    delay = int(os.environ.get("SRDI_PAYMENT_DELAY_MS", "0")) / 1000  # for crash-safety tests only
+    for case in Case.objects.filter(payment_run=run).order_by("id"):
+        if case.state != "payment_scheduled":
+            result.skipped.append(case.pk)
+            continue
+        problem = _bank_accepts(case)
+        if problem:
+            transition(case.pk, actor, "mark_failed", reason=problem)
+            result.failed.append(case.pk)
+            continue
+        disburse(case.pk, case.approved_fen or 0, payment_key(case), actor=actor, run=run)
+        result.paid.append(case.pk)
+        if delay:
+            time.sleep(delay)
+    PaymentRun.objects.filter(pk=run.pk).update(executed_at=timezone.now())
+    return result
+
+
+PAYMENT_COLUMNS = [
+    "case",
+    "programme",
+    "enterprise",
+    "uscc",
+    "bank_account_name",
+    "bank_name",
+    "bank_account_number",
+    "amount_yuan",
+    "city_yuan",
+    "district_yuan",
+    "state",
+]
+
+
+def payment_file(run: PaymentRun, file_format: str, actor: User) -> bytes:
+    """The treasury file of a run (full account numbers: finance only, every download audited)."""
+    rows = []
+    for case in Case.objects.filter(payment_run=run).select_related("enterprise", "programme").order_by("id"):
+        rows.append(
+            {
+                "case": case.pk,
+                "programme": case.programme.code,
+                "enterprise": case.enterprise.name,
+                "uscc": case.enterprise.uscc,
+                "bank_account_name": case.bank_account_name,
+                "bank_name": case.bank_name,
+                "bank_account_number": case.bank_account_number,
+                "amount_yuan": _yuan(case.approved_fen),
+                "city_yuan": _yuan(case.city_fen),
+                "district_yuan": _yuan(case.district_fen),
+                "state": case.state_label,
+            }
+        )
+    audit.record(
+        AuditAction.EXPORT,
+        actor,
+        object_type="payment_run",
+        object_id=str(run.pk),
+        object_repr=f"拨付文件（{file_format}）",
+        new={"lines": len(rows)},
+    )
+    if file_format == "csv":
+        return write_csv(rows, PAYMENT_COLUMNS)
+    return write_xlsx(rows, PAYMENT_COLUMNS, sheet_title="拨付清单")
+
+
+def _yuan(fen: int | None) -> str:
+    return "" if fen is None else f"{fen // 100}.{fen % 100:02d}"
