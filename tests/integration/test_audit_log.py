@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from srdi.db.models import AuditAction, AuditEvent
 from srdi.services import audit
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _seed(n: int = 5) -> list[AuditEvent]:

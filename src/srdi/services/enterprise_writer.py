@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from django.db import models
@@ -42,6 +43,8 @@ LIST_MODELS: dict[str, type[models.Model]] = {
     "certifications": Certification,
 }
 CHUNK = 500
+AUDIT_CHUNK = 2000
+INSERT_BUFFER = 4 * CHUNK  # model instances built before they are inserted (bounds memory on big imports)
 
 
 @dataclass
@@ -108,7 +111,11 @@ def write_profiles(
         facts_changed=sum(len([k for k in c if k != "_created"]) or 1 for c in w.changes.values() if c),
         enterprise_ids=[existing[u].pk for u in touched],
     )
-    audit.record_many(_audit_entries(w, existing, touched, actor, batch))
+    # In chunks: one call per 2,000 events extends the same hash chain in the same order, but never holds the
+    # events of a 30,000-enterprise import in memory at once.
+    entries = _audit_entries(w, existing, touched, actor, batch)
+    while part := list(islice(entries, AUDIT_CHUNK)):
+        audit.record_many(part)
     if progress:
         progress(len(incoming))
     return stats
@@ -162,10 +169,14 @@ def _write_enterprises(
 
 
 def _write_years(w: _Write) -> None:
-    stored: dict[tuple[int, int], EnterpriseYear] = {}
+    # Stored rows are read as plain values (no model instances: a no-op re-import of 100,000 rows compares
+    # them only); a row that changes becomes a partial instance for ``bulk_update`` of the changed fields.
+    stored: dict[tuple[int, int], dict[str, Any]] = {}
     for part in _chunks(list(w.ids.values())):
-        for row in EnterpriseYear.objects.filter(enterprise_id__in=part):
-            stored[(row.enterprise_id, row.year)] = row
+        for row in EnterpriseYear.objects.filter(enterprise_id__in=part).values(
+            "id", "enterprise_id", "year", *YEAR_FIELDS
+        ):
+            stored[(row["enterprise_id"], row["year"])] = row
     create: list[EnterpriseYear] = []
     update: list[EnterpriseYear] = []
     fields: set[str] = set()
@@ -177,18 +188,20 @@ def _write_years(w: _Write) -> None:
             if found is None:
                 create.append(EnterpriseYear(enterprise_id=w.ids[uscc], year=year, **values, **w.provenance))
                 w.note(uscc, f"financials.{year}", None, "新增")
+                if len(create) >= INSERT_BUFFER:
+                    EnterpriseYear.objects.bulk_create(create, batch_size=CHUNK)
+                    create = []
                 continue
-            dirty = False
-            for f, v in values.items():
-                if getattr(found, f) != v:
-                    w.note(uscc, f"financials.{year}.{f}", getattr(found, f), v)
-                    setattr(found, f, v)
+            changed = {f: v for f, v in values.items() if found[f] != v}
+            if changed:
+                row = EnterpriseYear(id=found["id"], enterprise_id=found["enterprise_id"], year=year)
+                for f, v in changed.items():
+                    w.note(uscc, f"financials.{year}.{f}", found[f], v)
+                    setattr(row, f, v)
                     fields.add(f)
-                    dirty = True
-            if dirty:
                 for k, v in w.provenance.items():
-                    setattr(found, k, v)
-                update.append(found)
+                    setattr(row, k, v)
+                update.append(row)
     EnterpriseYear.objects.bulk_create(create, batch_size=CHUNK)
     if update:
         EnterpriseYear.objects.bulk_update(update, sorted(fields | set(w.provenance)), batch_size=CHUNK)
@@ -223,17 +236,14 @@ def _write_lists(w: _Write) -> None:
                 stored[row["enterprise_id"]].append(tuple(row[f] for f in fields))
         known = _known_flags(wanted_ids, flag)
         replace: list[int] = []
-        create: list[models.Model] = []
+        create: list[tuple[int, list[tuple[Any, ...]]]] = []
         for uscc, items in wanted.items():
             eid = w.ids[uscc]
             current = sorted(stored.get(eid, []), key=_sort_key)
             if current != items:
                 w.note(uscc, name, len(current), len(items))
                 replace.append(eid)
-                create.extend(
-                    model(enterprise_id=eid, **dict(zip(fields, it, strict=True)), **w.provenance)
-                    for it in items
-                )
+                create.append((eid, items))
             if not known.get(eid):
                 ent = Enterprise(pk=eid)
                 setattr(ent, flag, True)
@@ -241,9 +251,27 @@ def _write_lists(w: _Write) -> None:
                 w.changes[uscc].setdefault(name, [None, len(items)])
         for part in _chunks(replace):
             _manager(model).filter(enterprise_id__in=part).delete()
-        _manager(model).bulk_create(create, batch_size=CHUNK)
+        _insert_items(model, fields, create, w.provenance)
     for flag, ents in flag_updates.items():
         Enterprise.objects.bulk_update(ents, [flag], batch_size=CHUNK)
+
+
+def _insert_items(
+    model: type[models.Model],
+    fields: tuple[str, ...],
+    items: list[tuple[int, list[tuple[Any, ...]]]],
+    provenance: dict[str, Any],
+) -> None:
+    """Insert list items in order, building at most ``INSERT_BUFFER`` model instances at a time."""
+    buffer: list[models.Model] = []
+    for eid, rows in items:
+        buffer.extend(
+            model(enterprise_id=eid, **dict(zip(fields, it, strict=True)), **provenance) for it in rows
+        )
+        if len(buffer) >= INSERT_BUFFER:
+            _manager(model).bulk_create(buffer, batch_size=CHUNK)
+            buffer = []
+    _manager(model).bulk_create(buffer, batch_size=CHUNK)
 
 
 def _write_events(w: _Write) -> None:
@@ -293,12 +321,13 @@ def _write_contacts(w: _Write) -> None:
     for part in _chunks([w.ids[u] for u in wanted]):
         for c in Contact.objects.filter(enterprise_id__in=part):
             stored[(c.enterprise_id, c.name)] = c
+    create: list[Contact] = []
     for uscc, contact in wanted.items():
         key = (w.ids[uscc], contact["name"])
         values = {k: contact.get(k, "") or "" for k in ("position", "phone", "id_number")}
         current = stored.get(key)
         if current is None:
-            Contact.objects.create(enterprise_id=key[0], name=key[1], **values, **w.provenance)
+            create.append(Contact(enterprise_id=key[0], name=key[1], **values, **w.provenance))
             w.note(uscc, "contact", None, "新增联系人")
         elif any(getattr(current, k) != v for k, v in values.items() if v):
             for k, v in values.items():
@@ -306,6 +335,7 @@ def _write_contacts(w: _Write) -> None:
                     setattr(current, k, v)
             current.save()
             w.note(uscc, "contact", "已更新", "已更新")
+    Contact.objects.bulk_create(create, batch_size=CHUNK)
 
 
 def size_of(industry_code: str | None, years: dict[int, dict[str, Any]]) -> tuple[str | None, int | None]:
@@ -338,8 +368,14 @@ def _write_sizes(w: _Write, enterprises: list[Enterprise]) -> None:
                 w.note(ent.uscc, "size_class", ent.size_class, size)
             ent.size_class, ent.size_year = size, year
             changed.append(ent)
-    if changed:
-        Enterprise.objects.bulk_update(changed, ["size_class", "size_year"], batch_size=CHUNK)
+    # A few distinct (class, year) pairs cover every enterprise: one UPDATE … WHERE id IN (…) per pair and
+    # chunk is far cheaper than bulk_update's CASE expression with a branch per row.
+    groups: dict[tuple[str | None, int | None], list[int]] = defaultdict(list)
+    for ent in changed:
+        groups[(ent.size_class, ent.size_year)].append(ent.pk)
+    for (size, year), ids in groups.items():
+        for part in _chunks(ids):
+            Enterprise.objects.filter(pk__in=part).update(size_class=size, size_year=year)
 
 
 def _audit_entries(

@@ -65,7 +65,9 @@ def profiles_from_db(
         for name, model in LIST_MODELS.items():
             fields = LISTS[name][1]
             for row in (
-                model._default_manager.filter(enterprise_id__in=part).order_by("id").values("enterprise_id", *fields)
+                model._default_manager.filter(enterprise_id__in=part)
+                .order_by("id")
+                .values("enterprise_id", *fields)
             ):
                 lists[row["enterprise_id"]][name].append(row)
         events: dict[int, list[Mapping[str, Any]]] = defaultdict(list)

@@ -61,10 +61,12 @@ def disburse(
     for _ in range(3):
         try:
             with transaction.atomic():
+                # Lock the award first, then look for an earlier payment with this key: a concurrent request that
+                # held the lock has committed by now, and under READ COMMITTED this query sees its payment.
+                case = Case.objects.select_for_update().select_related("programme").get(pk=case_id)
                 replay = _replay(key, case_id, amount_fen)
                 if replay:
                     return replay
-                case = Case.objects.select_for_update().select_related("programme").get(pk=case_id)
                 if Payment.objects.filter(case_id=case_id).exists():
                     raise PaymentConflict(f"事项 #{case_id} 已拨付（每个事项只拨付一次）")
                 if case.state != "payment_scheduled":

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from srdi.services import scoping
+from srdi.web.screening_data import can_view_screening
 
 PRODUCT_NAME = "杭州专精特新名城平台"
 
@@ -30,6 +31,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ("web:enterprise_list", "web:enterprise_detail", "web:enterprise_reveal"),
         ),
     ]
+    if can_view_screening(user):
+        entries.append(
+            (
+                "web:screening",
+                "梯度筛查",
+                ("web:screening", "web:screening_progress", "web:screening_start", "web:screening_export"),
+            )
+        )
     if scoping.can_import(user):
         entries.append(("web:import", "数据导入", ("web:import",)))
     match = getattr(request, "resolver_match", None)

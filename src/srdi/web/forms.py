@@ -132,3 +132,48 @@ class ImportForm(forms.Form):
         if upload.size == 0:
             raise forms.ValidationError("文件是空的")
         return upload
+
+
+SCREENING_STATUS_CHOICES = [
+    ("", "全部结论"),
+    ("eligible", "符合"),
+    ("needs_data", "需补充数据"),
+    ("ineligible", "不符合"),
+]
+COHORT_CHOICES = [
+    ("", "全部企业"),
+    ("eligible_next", "符合下一层级"),
+    ("seedling", "苗子企业"),
+    ("one_firm_one_policy", "一企一策"),
+]
+GRADE_CHOICES = [("", "全部等级"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D"), ("none", "未定级")]
+CHANGE_CHOICES = [
+    ("", "全部"),
+    *[(f"newly:{code}", f"新增符合：{label}") for code, label in TIERS.items()],
+    *[(f"lost:{code}", f"不再符合：{label}") for code, label in TIERS.items()],
+]
+
+
+class ScreeningFilterForm(forms.Form):
+    """Filters of the screening candidates table (query string, or the export POST)."""
+
+    q = forms.CharField(label="企业名称或信用代码", max_length=100, required=False)
+    tier = forms.ChoiceField(label="评价层级", required=False, choices=[("", "任一层级"), *TIERS.items()])
+    status = forms.ChoiceField(label="评价结论", required=False, choices=SCREENING_STATUS_CHOICES)
+    district = forms.ChoiceField(label="区县", required=False)
+    ecosystem = forms.ChoiceField(
+        label="产业生态圈", required=False, choices=[("", "全部生态圈"), *ECOSYSTEMS.items()]
+    )
+    cohort = forms.ChoiceField(label="培育分组", required=False, choices=COHORT_CHOICES)
+    grade = forms.ChoiceField(label="综合等级", required=False, choices=GRADE_CHOICES)
+    change = forms.ChoiceField(label="较上次变化", required=False, choices=CHANGE_CHOICES)
+
+    def __init__(self, *args: object, show_district: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.show_district = show_district
+        if show_district:
+            district = self.fields["district"]
+            assert isinstance(district, forms.ChoiceField)
+            district.choices = [("", "全部区县"), *District.objects.values_list("code", "name")]
+        else:
+            del self.fields["district"]

@@ -16,6 +16,7 @@ from srdi.db.models import Enterprise, User
 from srdi.domain.money import format_wan
 from srdi.services import scoping
 from srdi.web import display
+from srdi.web.assessment_display import assessment_view
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,10 @@ def _contacts(ctx: PageContext) -> dict[str, Any]:
     }
 
 
+def _assessment(ctx: PageContext) -> dict[str, Any]:
+    return assessment_view(ctx.enterprise)
+
+
 def _provenance(ctx: PageContext) -> dict[str, Any]:
     e = ctx.enterprise
     return {"batch": e.source_batch, "recorded_by": e.recorded_by, "recorded_at": e.recorded_at}
@@ -129,6 +134,7 @@ ENTERPRISE_SECTIONS: list[Section] = [
     Section("profile", "企业画像", "web/enterprise/_profile.html", _profile),
     Section("years", "年度经营数据", "web/enterprise/_years.html", _years),
     Section("timeline", "梯度认定与资质称号", "web/enterprise/_timeline.html", _timeline),
+    Section("assessment", "梯度评价与培育诊断", "web/enterprise/_assessment.html", _assessment),
     Section("achievements", "获奖、赛事与股权融资", "web/enterprise/_achievements.html", _achievements),
     Section("contacts", "联系人", "web/enterprise/_contacts.html", _contacts),
     Section("provenance", "数据来源", "web/enterprise/_provenance.html", _provenance),

@@ -6,7 +6,7 @@ an expired password must still reach ``web:password_change`` and ``web:logout``.
 
 from django.urls import path
 
-from srdi.web.views import auth, enterprises, exports, home, imports
+from srdi.web.views import auth, enterprises, exports, home, imports, screening
 
 app_name = "web"
 urlpatterns = [
@@ -18,6 +18,10 @@ urlpatterns = [
     path("enterprises/export/", exports.enterprise_export, name="enterprise_export"),
     path("enterprises/<int:pk>/", enterprises.enterprise_detail, name="enterprise_detail"),
     path("enterprises/<int:pk>/reveal/", enterprises.enterprise_reveal, name="enterprise_reveal"),
+    path("screening/", screening.screening_page, name="screening"),
+    path("screening/progress/", screening.screening_progress, name="screening_progress"),
+    path("screening/start/", screening.screening_start, name="screening_start"),
+    path("screening/export/", screening.screening_export, name="screening_export"),
     path("imports/", imports.import_page, name="import"),
     path("imports/template/<str:fmt>/", imports.import_template_view, name="import_template"),
 ]

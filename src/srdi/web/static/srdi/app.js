@@ -3,6 +3,11 @@
  * data- attributes and this file wires it up:
  *   data-chart="bar" data-chart-source="<id of a json_script block>"   draws an ECharts bar chart
  *     optional: data-chart-horizontal="true", data-chart-href="<url prefix>" (click a bar → prefix + code)
+ *     data {labels, values, codes?} draws one series; data {labels, series: [{name, color, values, links?}]}
+ *     draws stacked series with a legend (click a bar segment → its link)
+ *   data-chart="radar" data-chart-source="<id>"    draws an ECharts radar from {indicators, values, name};
+ *     a null value (unknown dimension) is left out of the polygon, never drawn as 0
+ *   <a href="#id" data-open-details>  opens the <details id="id"> it points to before scrolling there
  *   <form data-confirm="…">       asks for confirmation before submitting
  *   <form data-busy-text="…">     disables the submit button and shows the text while the server works
  */
@@ -19,6 +24,38 @@
     }
   }
 
+  function barSeries(data, horizontal, href) {
+    if (data.series) {
+      return data.series.map(function (s) {
+        return {
+          type: "bar",
+          name: s.name,
+          stack: "total",
+          data: s.values,
+          itemStyle: s.color ? { color: s.color } : undefined,
+          barMaxWidth: 28,
+          label: {
+            show: true,
+            color: "#1f2733",
+            formatter: function (p) {
+              return p.value ? p.value : "";
+            }
+          },
+          cursor: s.links ? "pointer" : "default"
+        };
+      });
+    }
+    return [
+      {
+        type: "bar",
+        data: data.values,
+        barMaxWidth: 32,
+        label: { show: true, position: horizontal ? "right" : "top", color: "#223" },
+        cursor: href ? "pointer" : "default"
+      }
+    ];
+  }
+
   function drawBarCharts(root) {
     if (!window.echarts) return;
     root.querySelectorAll('[data-chart="bar"]').forEach(function (el) {
@@ -27,6 +64,7 @@
       if (!data || !data.labels) return;
       var horizontal = el.getAttribute("data-chart-horizontal") === "true";
       var href = el.getAttribute("data-chart-href");
+      var stacked = !!data.series;
       var category = {
         type: "category",
         data: data.labels,
@@ -39,30 +77,84 @@
       chart.setOption({
         aria: { enabled: true },
         color: ["#1d5fb4"],
-        grid: { left: horizontal ? 32 : 16, right: 40, top: 16, bottom: 8, containLabel: true },
+        legend: stacked ? { top: 0, left: 0, itemWidth: 12, itemHeight: 12 } : undefined,
+        grid: { left: horizontal ? 32 : 16, right: 40, top: stacked ? 36 : 16, bottom: 8, containLabel: true },
         tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
         xAxis: horizontal ? value : category,
         yAxis: horizontal ? category : value,
-        series: [
-          {
-            type: "bar",
-            data: data.values,
-            barMaxWidth: 32,
-            label: { show: true, position: horizontal ? "right" : "top", color: "#223" },
-            cursor: href ? "pointer" : "default"
-          }
-        ]
+        series: barSeries(data, horizontal, href)
       });
-      if (href && data.codes) {
-        chart.on("click", function (params) {
+      chart.on("click", function (params) {
+        var target = null;
+        if (stacked) {
+          var s = data.series[params.seriesIndex];
+          target = s && s.links ? s.links[params.dataIndex] : null;
+        } else if (href && data.codes) {
           var code = data.codes[params.dataIndex];
-          if (code) window.location.href = href + encodeURIComponent(code);
-        });
-      }
+          target = code ? href + encodeURIComponent(code) : null;
+        }
+        if (target && target.charAt(0) === "/") window.location.href = target;
+      });
       el.setAttribute("data-chart-ready", "1");
       window.addEventListener("resize", function () {
         chart.resize();
       });
+    });
+  }
+
+  function drawRadarCharts(root) {
+    if (!window.echarts) return;
+    root.querySelectorAll('[data-chart="radar"]').forEach(function (el) {
+      if (el.getAttribute("data-chart-ready")) return;
+      var data = readJson(el.getAttribute("data-chart-source"));
+      if (!data || !data.indicators) return;
+      var values = data.values.map(function (v) {
+        return v === null || v === undefined ? "-" : v;
+      });
+      var chart = window.echarts.init(el, null, { renderer: "svg" });
+      chart.setOption({
+        aria: { enabled: true },
+        color: ["#1d5fb4"],
+        tooltip: { trigger: "item" },
+        radar: {
+          indicator: data.indicators,
+          radius: "66%",
+          splitNumber: 4,
+          axisName: { color: "#1f2733", fontSize: 13, lineHeight: 16 },
+          splitLine: { lineStyle: { color: "#d5dbe5" } },
+          splitArea: { areaStyle: { color: ["#f8fafc", "#f1f4f9"] } },
+          axisLine: { lineStyle: { color: "#d5dbe5" } }
+        },
+        series: [
+          {
+            type: "radar",
+            name: data.name || "",
+            symbolSize: 6,
+            areaStyle: { color: "rgba(29, 95, 180, 0.18)" },
+            lineStyle: { width: 2 },
+            data: [{ value: values, name: data.name || "" }]
+          }
+        ]
+      });
+      el.setAttribute("data-chart-ready", "1");
+      window.addEventListener("resize", function () {
+        chart.resize();
+      });
+    });
+  }
+
+  function drawCharts(root) {
+    drawBarCharts(root);
+    drawRadarCharts(root);
+  }
+
+  function wireDetailsLinks() {
+    document.addEventListener("click", function (event) {
+      var link = event.target instanceof Element ? event.target.closest("a[data-open-details]") : null;
+      if (!link) return;
+      var id = (link.getAttribute("href") || "").replace(/^#/, "");
+      var target = id && document.getElementById(id);
+      if (target && target.tagName === "DETAILS") target.open = true;
     });
   }
 
@@ -89,10 +181,11 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    drawBarCharts(document);
+    drawCharts(document);
     wireForms();
+    wireDetailsLinks();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
-    drawBarCharts(event.target);
+    drawCharts(event.target);
   });
 })();

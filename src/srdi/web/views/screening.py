@@ -1,0 +1,149 @@
+"""The screening page (梯度筛查): the latest whole-city run, its candidates, exports, and starting a new run.
+
+Everything shown or exported is limited to the viewer's scope (``web.screening_data`` starts every query from
+``scoping.enterprises_for``). City staff and administrators may start a run; it goes to
+``services.screening_jobs`` (one at a time, in the background) and the page polls its progress with htmx.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from srdi.db.models import AuditAction, User
+from srdi.interchange.writers import write_csv, write_xlsx
+from srdi.services import audit, scoping, screening_jobs
+from srdi.services.assessments import latest_run
+from srdi.services.exports import CONTENT_TYPES
+from srdi.web import screening_data as sd
+from srdi.web.access import require
+from srdi.web.enterprise_search import sees_all_districts
+from srdi.web.http import client_ip, no_store
+from srdi.web.views.exports import file_response
+
+PAGE_SIZE = 50
+FILTER_FIELDS = ("q", "tier", "status", "district", "ecosystem", "cohort", "grade", "change")
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
+def _filters(source: Any) -> list[tuple[str, str]]:
+    return [(name, source.get(name)) for name in FILTER_FIELDS if source.get(name)]
+
+
+def _job_context(user: User) -> dict[str, Any]:
+    job = screening_jobs.status()
+    return {"job": job, "can_run": bool(sd.can_run_screening(user))}
+
+
+@login_required
+@require_GET
+def screening_page(request: HttpRequest) -> HttpResponse:
+    """The latest run in the viewer's scope and the filterable candidates table."""
+    user: User = request.user  # type: ignore[assignment]
+    require(sd.can_view_screening(user), request, what="screening")
+    run = latest_run()
+    context: dict[str, Any] = {
+        "run": run,
+        "duration": f"{run.duration_ms / 1000:.1f}" if run is not None else "",
+        "city_wide": sees_all_districts(user),
+        "can_export": run is not None,
+        **_job_context(user),
+    }
+    if run is not None:
+        search = sd.search_rows(user, run, request.GET)
+        page = Paginator(search.queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+        counts = sd.status_counts(sd.scoped_rows(user, run))
+        context.update(
+            {
+                "search": search,
+                "form": search.form,
+                "page": page,
+                "rows": [sd.table_row(r) for r in page.object_list],
+                "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+                "filters": _filters(request.GET),
+                "counts": counts,
+                "tier_chart": sd.tier_chart(counts, reverse("web:screening")),
+                "changes": sd.changes(user, run),
+                "expiring": sd.expiring(user, run),
+                "tier_columns": sd.TIER_COLUMNS,
+            }
+        )
+    return render(request, "web/screening/page.html", context)
+
+
+@login_required
+@require_GET
+def screening_progress(request: HttpRequest) -> HttpResponse:
+    """The progress fragment polled by the page; asks htmx to reload the page once the run is done."""
+    user: User = request.user  # type: ignore[assignment]
+    require(sd.can_view_screening(user), request, what="screening_progress")
+    context = _job_context(user)
+    response = render(request, "web/screening/_progress.html", context)
+    job = context["job"]
+    seen = request.GET.get("job", "")
+    if request.headers.get("HX-Request") and seen and job.job_id == seen and job.state == screening_jobs.DONE:
+        response["HX-Refresh"] = "true"
+    return no_store(response)
+
+
+@login_required
+@require_POST
+def screening_start(request: HttpRequest) -> HttpResponse:
+    """Start a whole-city screening in the background (city staff only, one at a time)."""
+    user: User = request.user  # type: ignore[assignment]
+    require(sd.can_run_screening(user), request, what="screening_start")
+    try:
+        screening_jobs.start(user)
+    except screening_jobs.AlreadyRunning as exc:
+        audit.record(
+            AuditAction.SCREEN,
+            user,
+            object_type="assessment_run",
+            object_repr="发起全市筛查被拒绝：已有筛查在进行",
+            success=False,
+            ip_address=client_ip(request),
+        )
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "已开始全市筛查，完成后本页自动刷新。")
+    return redirect("web:screening")
+
+
+@login_required
+@require_POST
+def screening_export(request: HttpRequest) -> HttpResponse:
+    """The filtered candidates of the latest run as CSV or XLSX (scoped, escaped, audited)."""
+    user: User = request.user  # type: ignore[assignment]
+    require(sd.can_view_screening(user), request, what="screening_export")
+    require(scoping.can_export(user), request, what="screening_export")
+    fmt = request.POST.get("fmt", "")
+    if fmt not in EXPORT_FORMATS:
+        return HttpResponseBadRequest("导出格式可选 csv、xlsx")
+    run = latest_run()
+    if run is None:
+        messages.error(request, "尚无筛查结果可导出")
+        return redirect("web:screening")
+    search = sd.search_rows(user, run, request.POST)
+    rows = list(sd.export_rows(search.queryset, run))
+    writer = write_csv if fmt == "csv" else partial(write_xlsx, sheet_title="梯度筛查")
+    content = writer(rows, sd.EXPORT_COLUMNS)
+    audit.record(
+        AuditAction.EXPORT,
+        user,
+        object_type="assessment_run",
+        object_id=str(run.pk),
+        object_repr=f"导出筛查结果 {len(rows)} 家企业（{fmt}）",
+        new={"format": fmt, "count": len(rows), "run": run.pk, "filters": dict(_filters(request.POST))},
+        ip_address=client_ip(request),
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return file_response(content, f"srdi-screening-{run.pk}-{stamp}.{fmt}", CONTENT_TYPES[fmt])

@@ -1,0 +1,24 @@
+"""Helpers for the browser tests (a unique module name: the test folders are not packages)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+class Shots:
+    """Numbered screenshots of one journey: ``test-artifacts/<journey>-01-<step>.png`` …"""
+
+    def __init__(self, page: Any, journey: str):
+        self.page, self.journey, self.n = page, journey, 0
+        ARTIFACTS.mkdir(exist_ok=True)
+        for old in ARTIFACTS.glob(f"{journey}-*.png"):
+            old.unlink()
+
+    def __call__(self, step: str) -> Path:
+        self.n += 1
+        path = ARTIFACTS / f"{self.journey}-{self.n:02d}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
