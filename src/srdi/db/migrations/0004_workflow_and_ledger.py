@@ -6,398 +6,941 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('srdi', '0003_assessments'),
+        ("srdi", "0003_assessments"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BudgetAccount',
+            name="BudgetAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.SmallIntegerField(verbose_name='年度')),
-                ('side', models.CharField(choices=[('city', '市级'), ('district', '区县')], max_length=8, verbose_name='承担方')),
-                ('district_code', models.CharField(blank=True, default='', max_length=6, verbose_name='区县代码')),
-                ('cap_fen', models.BigIntegerField(verbose_name='预算额度（分）')),
-                ('used_fen', models.BigIntegerField(default=0, verbose_name='已承诺+已支付（分）')),
-                ('paid_fen', models.BigIntegerField(default=0, verbose_name='已支付（分）')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.SmallIntegerField(verbose_name="年度")),
+                (
+                    "side",
+                    models.CharField(
+                        choices=[("city", "市级"), ("district", "区县")], max_length=8, verbose_name="承担方"
+                    ),
+                ),
+                (
+                    "district_code",
+                    models.CharField(blank=True, default="", max_length=6, verbose_name="区县代码"),
+                ),
+                ("cap_fen", models.BigIntegerField(verbose_name="预算额度（分）")),
+                ("used_fen", models.BigIntegerField(default=0, verbose_name="已承诺+已支付（分）")),
+                ("paid_fen", models.BigIntegerField(default=0, verbose_name="已支付（分）")),
             ],
             options={
-                'verbose_name': '预算账户',
-                'verbose_name_plural': '预算账户',
-                'ordering': ['programme', 'year', 'side', 'district_code'],
+                "verbose_name": "预算账户",
+                "verbose_name_plural": "预算账户",
+                "ordering": ["programme", "year", "side", "district_code"],
             },
         ),
         migrations.CreateModel(
-            name='LedgerChainHead',
+            name="LedgerChainHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('last_entry_id', models.BigIntegerField(default=0)),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("last_entry_id", models.BigIntegerField(default=0)),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ServiceProvider',
+            name="ServiceProvider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='机构名称')),
-                ('uscc', models.CharField(max_length=18, unique=True, verbose_name='统一社会信用代码')),
-                ('categories', models.JSONField(default=list, verbose_name='服务类别')),
-                ('active', models.BooleanField(default=True, verbose_name='有效')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="机构名称")),
+                ("uscc", models.CharField(max_length=18, unique=True, verbose_name="统一社会信用代码")),
+                ("categories", models.JSONField(default=list, verbose_name="服务类别")),
+                ("active", models.BooleanField(default=True, verbose_name="有效")),
             ],
             options={
-                'verbose_name': '服务机构',
-                'verbose_name_plural': '服务机构',
-                'ordering': ['name'],
+                "verbose_name": "服务机构",
+                "verbose_name_plural": "服务机构",
+                "ordering": ["name"],
             },
         ),
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(choices=[('city_admin', '市经信局管理员'), ('city_staff', '市经信局工作人员'), ('district_staff', '区县（市）工作人员'), ('enterprise', '企业用户'), ('provider', '服务机构'), ('auditor', '审计人员（只读）'), ('finance', '资金管理（拨付）')], max_length=20, verbose_name='角色'),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("city_admin", "市经信局管理员"),
+                    ("city_staff", "市经信局工作人员"),
+                    ("district_staff", "区县（市）工作人员"),
+                    ("enterprise", "企业用户"),
+                    ("provider", "服务机构"),
+                    ("auditor", "审计人员（只读）"),
+                    ("finance", "资金管理（拨付）"),
+                ],
+                max_length=20,
+                verbose_name="角色",
+            ),
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('matter', models.CharField(max_length=200, verbose_name='事项')),
-                ('title', models.CharField(max_length=200, verbose_name='标题')),
-                ('origin', models.CharField(choices=[('offer', '免申即享'), ('application', '企业申报')], max_length=12, verbose_name='来源')),
-                ('state', models.CharField(choices=[('offered', '待企业确认（免申即享）'), ('draft', '草稿'), ('submitted', '已提交'), ('district_review', '区县审核中'), ('city_review', '市级审核中'), ('publicity', '公示中'), ('approved', '已批准'), ('payment_scheduled', '待拨付'), ('paid', '已拨付'), ('payment_failed', '拨付失败'), ('returned', '退回修改'), ('rejected', '不予支持'), ('cancelled', '已撤销'), ('declined', '企业放弃')], db_index=True, max_length=20, verbose_name='状态')),
-                ('district_code', models.CharField(blank=True, default='', max_length=6, verbose_name='区县')),
-                ('entitlement_status', models.CharField(blank=True, default='', max_length=24, verbose_name='测算结论')),
-                ('entitlement_fen', models.BigIntegerField(blank=True, null=True, verbose_name='测算金额（分）')),
-                ('entitlement_trace', models.JSONField(blank=True, default=dict, verbose_name='测算依据')),
-                ('missing', models.JSONField(blank=True, default=list, verbose_name='缺少的数据')),
-                ('paid_for_matter_fen', models.BigIntegerField(default=0, verbose_name='同一事项已支付（分）')),
-                ('approved_fen', models.BigIntegerField(blank=True, null=True, verbose_name='批准金额（分）')),
-                ('city_fen', models.BigIntegerField(blank=True, null=True, verbose_name='市级承担（分）')),
-                ('district_fen', models.BigIntegerField(blank=True, null=True, verbose_name='区县承担（分）')),
-                ('bank_account_name', models.CharField(blank=True, default='', max_length=200, verbose_name='开户名')),
-                ('bank_name', models.CharField(blank=True, default='', max_length=200, verbose_name='开户行')),
-                ('bank_account_number', models.CharField(blank=True, default='', max_length=40, verbose_name='银行账号')),
-                ('evidence_provided', models.JSONField(blank=True, default=list, verbose_name='已提供材料')),
-                ('publicity_starts_on', models.DateField(blank=True, null=True, verbose_name='公示开始')),
-                ('publicity_ends_on', models.DateField(blank=True, null=True, verbose_name='公示截止')),
-                ('last_reason', models.TextField(blank=True, default='', verbose_name='最近意见')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('approver', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('city_reviewer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('district_reviewer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='srdi.enterprise')),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cases', to='srdi.event')),
-                ('submitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("matter", models.CharField(max_length=200, verbose_name="事项")),
+                ("title", models.CharField(max_length=200, verbose_name="标题")),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[("offer", "免申即享"), ("application", "企业申报")],
+                        max_length=12,
+                        verbose_name="来源",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("offered", "待企业确认（免申即享）"),
+                            ("draft", "草稿"),
+                            ("submitted", "已提交"),
+                            ("district_review", "区县审核中"),
+                            ("city_review", "市级审核中"),
+                            ("publicity", "公示中"),
+                            ("approved", "已批准"),
+                            ("payment_scheduled", "待拨付"),
+                            ("paid", "已拨付"),
+                            ("payment_failed", "拨付失败"),
+                            ("returned", "退回修改"),
+                            ("rejected", "不予支持"),
+                            ("cancelled", "已撤销"),
+                            ("declined", "企业放弃"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "district_code",
+                    models.CharField(blank=True, default="", max_length=6, verbose_name="区县"),
+                ),
+                (
+                    "entitlement_status",
+                    models.CharField(blank=True, default="", max_length=24, verbose_name="测算结论"),
+                ),
+                (
+                    "entitlement_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="测算金额（分）"),
+                ),
+                ("entitlement_trace", models.JSONField(blank=True, default=dict, verbose_name="测算依据")),
+                ("missing", models.JSONField(blank=True, default=list, verbose_name="缺少的数据")),
+                (
+                    "paid_for_matter_fen",
+                    models.BigIntegerField(default=0, verbose_name="同一事项已支付（分）"),
+                ),
+                (
+                    "approved_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="批准金额（分）"),
+                ),
+                ("city_fen", models.BigIntegerField(blank=True, null=True, verbose_name="市级承担（分）")),
+                (
+                    "district_fen",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="区县承担（分）"),
+                ),
+                (
+                    "bank_account_name",
+                    models.CharField(blank=True, default="", max_length=200, verbose_name="开户名"),
+                ),
+                (
+                    "bank_name",
+                    models.CharField(blank=True, default="", max_length=200, verbose_name="开户行"),
+                ),
+                (
+                    "bank_account_number",
+                    models.CharField(blank=True, default="", max_length=40, verbose_name="银行账号"),
+                ),
+                ("evidence_provided", models.JSONField(blank=True, default=list, verbose_name="已提供材料")),
+                ("publicity_starts_on", models.DateField(blank=True, null=True, verbose_name="公示开始")),
+                ("publicity_ends_on", models.DateField(blank=True, null=True, verbose_name="公示截止")),
+                ("last_reason", models.TextField(blank=True, default="", verbose_name="最近意见")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "city_reviewer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "district_reviewer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="cases",
+                        to="srdi.event",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '兑现事项',
-                'verbose_name_plural': '兑现事项',
-                'ordering': ['-updated_at'],
+                "verbose_name": "兑现事项",
+                "verbose_name_plural": "兑现事项",
+                "ordering": ["-updated_at"],
             },
         ),
         migrations.CreateModel(
-            name='CaseTransition',
+            name="CaseTransition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=30, verbose_name='操作')),
-                ('from_state', models.CharField(max_length=20, verbose_name='原状态')),
-                ('to_state', models.CharField(max_length=20, verbose_name='新状态')),
-                ('actor_label', models.CharField(default='system', max_length=150)),
-                ('at', models.DateTimeField(verbose_name='时间（UTC）')),
-                ('reason', models.TextField(blank=True, default='', verbose_name='意见')),
-                ('before', models.JSONField(default=dict)),
-                ('after', models.JSONField(default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transitions', to='srdi.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=30, verbose_name="操作")),
+                ("from_state", models.CharField(max_length=20, verbose_name="原状态")),
+                ("to_state", models.CharField(max_length=20, verbose_name="新状态")),
+                ("actor_label", models.CharField(default="system", max_length=150)),
+                ("at", models.DateTimeField(verbose_name="时间（UTC）")),
+                ("reason", models.TextField(blank=True, default="", verbose_name="意见")),
+                ("before", models.JSONField(default=dict)),
+                ("after", models.JSONField(default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transitions",
+                        to="srdi.case",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '流程记录',
-                'verbose_name_plural': '流程记录',
-                'ordering': ['case', 'at', 'id'],
+                "verbose_name": "流程记录",
+                "verbose_name_plural": "流程记录",
+                "ordering": ["case", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=100, verbose_name='材料名称')),
-                ('filename', models.CharField(max_length=255, verbose_name='文件名')),
-                ('sha256', models.CharField(max_length=64)),
-                ('size_bytes', models.BigIntegerField()),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evidence', to='srdi.case')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=100, verbose_name="材料名称")),
+                ("filename", models.CharField(max_length=255, verbose_name="文件名")),
+                ("sha256", models.CharField(max_length=64)),
+                ("size_bytes", models.BigIntegerField()),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="evidence", to="srdi.case"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '证明材料',
-                'verbose_name_plural': '证明材料',
-                'ordering': ['case', 'uploaded_at'],
+                "verbose_name": "证明材料",
+                "verbose_name_plural": "证明材料",
+                "ordering": ["case", "uploaded_at"],
             },
         ),
         migrations.CreateModel(
-            name='LedgerAccount',
+            name="LedgerAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=80, unique=True)),
-                ('kind', models.CharField(choices=[('appropriation', '预算来源'), ('available', '可用额度'), ('committed', '已承诺'), ('paid', '已支付')], max_length=14)),
-                ('label', models.CharField(max_length=200)),
-                ('budget', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_accounts', to='srdi.budgetaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=80, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("appropriation", "预算来源"),
+                            ("available", "可用额度"),
+                            ("committed", "已承诺"),
+                            ("paid", "已支付"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                ("label", models.CharField(max_length=200)),
+                (
+                    "budget",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_accounts",
+                        to="srdi.budgetaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '会计科目',
-                'verbose_name_plural': '会计科目',
-                'ordering': ['code'],
+                "verbose_name": "会计科目",
+                "verbose_name_plural": "会计科目",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Objection',
+            name="Objection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('raised_by_name', models.CharField(max_length=100, verbose_name='异议人')),
-                ('raised_at', models.DateTimeField(verbose_name='提出时间')),
-                ('text', models.TextField(verbose_name='异议内容')),
-                ('status', models.CharField(choices=[('open', '待处理'), ('dismissed', '不成立'), ('upheld', '成立')], default='open', max_length=10, verbose_name='处理状态')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='处理时间')),
-                ('resolution', models.TextField(blank=True, default='', verbose_name='处理意见')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='objections', to='srdi.case')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("raised_by_name", models.CharField(max_length=100, verbose_name="异议人")),
+                ("raised_at", models.DateTimeField(verbose_name="提出时间")),
+                ("text", models.TextField(verbose_name="异议内容")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "待处理"), ("dismissed", "不成立"), ("upheld", "成立")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="处理状态",
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="处理时间")),
+                ("resolution", models.TextField(blank=True, default="", verbose_name="处理意见")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="objections", to="srdi.case"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '公示异议',
-                'verbose_name_plural': '公示异议',
-                'ordering': ['case', 'raised_at'],
+                "verbose_name": "公示异议",
+                "verbose_name_plural": "公示异议",
+                "ordering": ["case", "raised_at"],
             },
         ),
         migrations.CreateModel(
-            name='PaymentRun',
+            name="PaymentRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('executed_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, default='', max_length=255)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("executed_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, default="", max_length=255)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '拨付批次',
-                'verbose_name_plural': '拨付批次',
-                'ordering': ['-created_at'],
+                "verbose_name": "拨付批次",
+                "verbose_name_plural": "拨付批次",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='case',
-            name='payment_run',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='srdi.paymentrun'),
+            model_name="case",
+            name="payment_run",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="srdi.paymentrun",
+            ),
         ),
         migrations.CreateModel(
-            name='Programme',
+            name="Programme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=50, unique=True, verbose_name='批次编号')),
-                ('name', models.CharField(max_length=200, verbose_name='名称')),
-                ('pack', models.CharField(default='hz81', max_length=30, verbose_name='政策包')),
-                ('article', models.SmallIntegerField(verbose_name='条款')),
-                ('year', models.SmallIntegerField(verbose_name='年度')),
-                ('mode', models.CharField(choices=[('offer', '免申即享'), ('application', '企业申报'), ('both', '免申即享 + 企业申报')], default='both', max_length=12, verbose_name='方式')),
-                ('status', models.CharField(choices=[('draft', '筹备'), ('open', '受理中'), ('closed', '已结束')], default='open', max_length=8, verbose_name='状态')),
-                ('opens_on', models.DateField(verbose_name='开始受理')),
-                ('closes_on', models.DateField(verbose_name='截止日期')),
-                ('publicity_days', models.SmallIntegerField(default=7, verbose_name='公示天数')),
-                ('quota', models.IntegerField(blank=True, null=True, verbose_name='名额上限')),
-                ('required_evidence', models.JSONField(blank=True, default=list, verbose_name='必需材料')),
-                ('description', models.TextField(blank=True, default='', verbose_name='说明')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=50, unique=True, verbose_name="批次编号")),
+                ("name", models.CharField(max_length=200, verbose_name="名称")),
+                ("pack", models.CharField(default="hz81", max_length=30, verbose_name="政策包")),
+                ("article", models.SmallIntegerField(verbose_name="条款")),
+                ("year", models.SmallIntegerField(verbose_name="年度")),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("offer", "免申即享"),
+                            ("application", "企业申报"),
+                            ("both", "免申即享 + 企业申报"),
+                        ],
+                        default="both",
+                        max_length=12,
+                        verbose_name="方式",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "筹备"), ("open", "受理中"), ("closed", "已结束")],
+                        default="open",
+                        max_length=8,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("opens_on", models.DateField(verbose_name="开始受理")),
+                ("closes_on", models.DateField(verbose_name="截止日期")),
+                ("publicity_days", models.SmallIntegerField(default=7, verbose_name="公示天数")),
+                ("quota", models.IntegerField(blank=True, null=True, verbose_name="名额上限")),
+                ("required_evidence", models.JSONField(blank=True, default=list, verbose_name="必需材料")),
+                ("description", models.TextField(blank=True, default="", verbose_name="说明")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '申报批次',
-                'verbose_name_plural': '申报批次',
-                'ordering': ['-year', 'article', 'code'],
+                "verbose_name": "申报批次",
+                "verbose_name_plural": "申报批次",
+                "ordering": ["-year", "article", "code"],
             },
         ),
         migrations.AddField(
-            model_name='paymentrun',
-            name='programme',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='srdi.programme'),
+            model_name="paymentrun",
+            name="programme",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to="srdi.programme"
+            ),
         ),
         migrations.AddField(
-            model_name='case',
-            name='programme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='srdi.programme'),
+            model_name="case",
+            name="programme",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="cases", to="srdi.programme"
+            ),
         ),
         migrations.AddField(
-            model_name='budgetaccount',
-            name='programme',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='budgets', to='srdi.programme'),
+            model_name="budgetaccount",
+            name="programme",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="budgets", to="srdi.programme"
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='provider',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='srdi.serviceprovider', verbose_name='所属服务机构'),
+            model_name="user",
+            name="provider",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="srdi.serviceprovider",
+                verbose_name="所属服务机构",
+            ),
         ),
         migrations.CreateModel(
-            name='Voucher',
+            name="Voucher",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, unique=True, verbose_name='券号')),
-                ('face_value_fen', models.BigIntegerField(verbose_name='面额（分）')),
-                ('category', models.CharField(choices=[('sci_tech_finance', '科创金融服务'), ('intellectual_property', '知识产权服务'), ('trademark_brand', '商标和品牌创建'), ('tech_transfer', '科技成果转移转化'), ('capability_evaluation', '创新发展能力评价'), ('certification_testing', '认证检测'), ('legal_tax', '专项法律财税服务')], max_length=30, verbose_name='类别')),
-                ('status', models.CharField(choices=[('issued', '可使用'), ('redeemed', '已核销'), ('cancelled', '已作废')], default='issued', max_length=10, verbose_name='状态')),
-                ('issued_at', models.DateTimeField(verbose_name='发放时间')),
-                ('expires_on', models.DateField(verbose_name='有效期至')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vouchers', to='srdi.enterprise')),
-                ('issued_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vouchers', to='srdi.programme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, unique=True, verbose_name="券号")),
+                ("face_value_fen", models.BigIntegerField(verbose_name="面额（分）")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("sci_tech_finance", "科创金融服务"),
+                            ("intellectual_property", "知识产权服务"),
+                            ("trademark_brand", "商标和品牌创建"),
+                            ("tech_transfer", "科技成果转移转化"),
+                            ("capability_evaluation", "创新发展能力评价"),
+                            ("certification_testing", "认证检测"),
+                            ("legal_tax", "专项法律财税服务"),
+                        ],
+                        max_length=30,
+                        verbose_name="类别",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("issued", "可使用"), ("redeemed", "已核销"), ("cancelled", "已作废")],
+                        default="issued",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("issued_at", models.DateTimeField(verbose_name="发放时间")),
+                ("expires_on", models.DateField(verbose_name="有效期至")),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vouchers",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vouchers",
+                        to="srdi.programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '服务券',
-                'verbose_name_plural': '服务券',
-                'ordering': ['-issued_at'],
+                "verbose_name": "服务券",
+                "verbose_name_plural": "服务券",
+                "ordering": ["-issued_at"],
             },
         ),
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('kind', models.CharField(max_length=10)),
-                ('idempotency_key', models.CharField(blank=True, max_length=120, null=True, unique=True)),
-                ('memo', models.CharField(blank=True, default='', max_length=255)),
-                ('amount_fen', models.BigIntegerField()),
-                ('actor_label', models.CharField(default='system', max_length=150)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger', to='srdi.case')),
-                ('reverses', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversals', to='srdi.ledgerentry')),
-                ('voucher', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger', to='srdi.voucher')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("kind", models.CharField(max_length=10)),
+                ("idempotency_key", models.CharField(blank=True, max_length=120, null=True, unique=True)),
+                ("memo", models.CharField(blank=True, default="", max_length=255)),
+                ("amount_fen", models.BigIntegerField()),
+                ("actor_label", models.CharField(default="system", max_length=150)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger",
+                        to="srdi.case",
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversals",
+                        to="srdi.ledgerentry",
+                    ),
+                ),
+                (
+                    "voucher",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger",
+                        to="srdi.voucher",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '会计分录',
-                'verbose_name_plural': '会计分录',
-                'ordering': ['id'],
+                "verbose_name": "会计分录",
+                "verbose_name_plural": "会计分录",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='VoucherRedemption',
+            name="VoucherRedemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('service', models.CharField(max_length=255, verbose_name='服务内容')),
-                ('delivered_on', models.DateField(verbose_name='服务完成日期')),
-                ('amount_fen', models.BigIntegerField(verbose_name='核销金额（分）')),
-                ('redeemed_at', models.DateTimeField(verbose_name='核销时间')),
-                ('entry', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='redemption', to='srdi.ledgerentry')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='srdi.serviceprovider')),
-                ('redeemed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('voucher', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='redemption', to='srdi.voucher')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("service", models.CharField(max_length=255, verbose_name="服务内容")),
+                ("delivered_on", models.DateField(verbose_name="服务完成日期")),
+                ("amount_fen", models.BigIntegerField(verbose_name="核销金额（分）")),
+                ("redeemed_at", models.DateTimeField(verbose_name="核销时间")),
+                (
+                    "entry",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemption",
+                        to="srdi.ledgerentry",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to="srdi.serviceprovider",
+                    ),
+                ),
+                (
+                    "redeemed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "voucher",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemption",
+                        to="srdi.voucher",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '服务券核销',
-                'verbose_name_plural': '服务券核销',
-                'ordering': ['-redeemed_at'],
+                "verbose_name": "服务券核销",
+                "verbose_name_plural": "服务券核销",
+                "ordering": ["-redeemed_at"],
             },
         ),
         migrations.CreateModel(
-            name='LedgerLine',
+            name="LedgerLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('debit_fen', models.BigIntegerField(default=0)),
-                ('credit_fen', models.BigIntegerField(default=0)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='srdi.ledgeraccount')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='srdi.ledgerentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("debit_fen", models.BigIntegerField(default=0)),
+                ("credit_fen", models.BigIntegerField(default=0)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="srdi.ledgeraccount",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="srdi.ledgerentry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '分录行',
-                'verbose_name_plural': '分录行',
-                'ordering': ['entry', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('debit_fen__gt', 0), ('credit_fen', 0)), models.Q(('debit_fen', 0), ('credit_fen__gt', 0)), _connector='OR'), name='line_one_sided_positive')],
+                "verbose_name": "分录行",
+                "verbose_name_plural": "分录行",
+                "ordering": ["entry", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("debit_fen__gt", 0), ("credit_fen", 0)),
+                            models.Q(("debit_fen", 0), ("credit_fen__gt", 0)),
+                            _connector="OR",
+                        ),
+                        name="line_one_sided_positive",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('district_code', models.CharField(blank=True, default='', max_length=6)),
-                ('audience', models.CharField(blank=True, default='', max_length=20, verbose_name='对象')),
-                ('title', models.CharField(max_length=200, verbose_name='标题')),
-                ('body', models.TextField(blank=True, default='', verbose_name='内容')),
-                ('url', models.CharField(blank=True, default='', max_length=255, verbose_name='链接')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('enterprise', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='srdi.enterprise')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("district_code", models.CharField(blank=True, default="", max_length=6)),
+                ("audience", models.CharField(blank=True, default="", max_length=20, verbose_name="对象")),
+                ("title", models.CharField(max_length=200, verbose_name="标题")),
+                ("body", models.TextField(blank=True, default="", verbose_name="内容")),
+                ("url", models.CharField(blank=True, default="", max_length=255, verbose_name="链接")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="srdi.enterprise",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '站内信',
-                'verbose_name_plural': '站内信',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['user', 'read_at'], name='srdi_notifi_user_id_5a6a31_idx'), models.Index(fields=['enterprise', 'read_at'], name='srdi_notifi_enterpr_8e421b_idx')],
+                "verbose_name": "站内信",
+                "verbose_name_plural": "站内信",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["user", "read_at"], name="srdi_notifi_user_id_5a6a31_idx"),
+                    models.Index(fields=["enterprise", "read_at"], name="srdi_notifi_enterpr_8e421b_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=120, unique=True)),
-                ('request_hash', models.CharField(max_length=64)),
-                ('amount_fen', models.BigIntegerField()),
-                ('city_fen', models.BigIntegerField()),
-                ('district_fen', models.BigIntegerField()),
-                ('paid_at', models.DateTimeField()),
-                ('bank_account_number', models.CharField(max_length=40)),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='payment', to='srdi.case')),
-                ('entry', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='payment', to='srdi.ledgerentry')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payments', to='srdi.paymentrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("idempotency_key", models.CharField(max_length=120, unique=True)),
+                ("request_hash", models.CharField(max_length=64)),
+                ("amount_fen", models.BigIntegerField()),
+                ("city_fen", models.BigIntegerField()),
+                ("district_fen", models.BigIntegerField()),
+                ("paid_at", models.DateTimeField()),
+                ("bank_account_number", models.CharField(max_length=40)),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="payment", to="srdi.case"
+                    ),
+                ),
+                (
+                    "entry",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payment",
+                        to="srdi.ledgerentry",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payments",
+                        to="srdi.paymentrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '拨付记录',
-                'verbose_name_plural': '拨付记录',
-                'ordering': ['-paid_at'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='payment_positive')],
+                "verbose_name": "拨付记录",
+                "verbose_name_plural": "拨付记录",
+                "ordering": ["-paid_at"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("amount_fen__gt", 0)), name="payment_positive")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['programme', 'state'], name='srdi_case_program_56a786_idx'),
+            model_name="case",
+            index=models.Index(fields=["programme", "state"], name="srdi_case_program_56a786_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['district_code', 'state'], name='srdi_case_distric_acb8fb_idx'),
+            model_name="case",
+            index=models.Index(fields=["district_code", "state"], name="srdi_case_distric_acb8fb_idx"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(fields=('programme', 'enterprise', 'matter'), name='one_case_per_matter'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                fields=("programme", "enterprise", "matter"), name="one_case_per_matter"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.CheckConstraint(condition=models.Q(('approved_fen__isnull', True), models.Q(('approved_fen__lte', models.F('entitlement_fen')), ('entitlement_fen__isnull', False)), _connector='OR'), name='approved_within_entitlement'),
+            model_name="case",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("approved_fen__isnull", True),
+                    models.Q(
+                        ("approved_fen__lte", models.F("entitlement_fen")), ("entitlement_fen__isnull", False)
+                    ),
+                    _connector="OR",
+                ),
+                name="approved_within_entitlement",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetaccount',
-            constraint=models.UniqueConstraint(fields=('programme', 'year', 'side', 'district_code'), name='one_budget_per_side'),
+            model_name="budgetaccount",
+            constraint=models.UniqueConstraint(
+                fields=("programme", "year", "side", "district_code"), name="one_budget_per_side"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetaccount',
-            constraint=models.CheckConstraint(condition=models.Q(('used_fen__lte', models.F('cap_fen'))), name='budget_never_overspent'),
+            model_name="budgetaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("used_fen__lte", models.F("cap_fen"))), name="budget_never_overspent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetaccount',
-            constraint=models.CheckConstraint(condition=models.Q(('paid_fen__lte', models.F('used_fen'))), name='paid_within_used'),
+            model_name="budgetaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("paid_fen__lte", models.F("used_fen"))), name="paid_within_used"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetaccount',
-            constraint=models.CheckConstraint(condition=models.Q(('paid_fen__gte', 0), ('used_fen__gte', 0), ('cap_fen__gte', 0)), name='budget_non_negative'),
+            model_name="budgetaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("paid_fen__gte", 0), ("used_fen__gte", 0), ("cap_fen__gte", 0)),
+                name="budget_non_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetaccount',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('district_code', ''), ('side', 'city')), models.Q(('side', 'district'), models.Q(('district_code', ''), _negated=True)), _connector='OR'), name='district_budget_has_district'),
+            model_name="budgetaccount",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("district_code", ""), ("side", "city")),
+                    models.Q(("side", "district"), models.Q(("district_code", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="district_budget_has_district",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='voucher',
-            constraint=models.CheckConstraint(condition=models.Q(('face_value_fen__gt', 0)), name='voucher_positive'),
+            model_name="voucher",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("face_value_fen__gt", 0)), name="voucher_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='entry_amount_positive'),
+            model_name="ledgerentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_fen__gt", 0)), name="entry_amount_positive"
+            ),
         ),
     ]

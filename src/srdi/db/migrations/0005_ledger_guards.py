@@ -2,7 +2,13 @@
 
 from django.db import migrations
 
-TABLES = ["srdi_ledgerentry", "srdi_ledgerline", "srdi_payment", "srdi_voucherredemption", "srdi_casetransition"]
+TABLES = [
+    "srdi_ledgerentry",
+    "srdi_ledgerline",
+    "srdi_payment",
+    "srdi_voucherredemption",
+    "srdi_casetransition",
+]
 
 
 def sqlite(table: str) -> list[str]:
