@@ -39,6 +39,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 ("web:screening", "web:screening_progress", "web:screening_start", "web:screening_export"),
             )
         )
+    from srdi.web import menu_money, menu_policy
+
+    entries += menu_policy.entries(user)
+    entries += menu_money.entries(user)
     if scoping.can_import(user):
         entries.append(("web:import", "数据导入", ("web:import",)))
     match = getattr(request, "resolver_match", None)

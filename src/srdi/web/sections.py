@@ -135,16 +135,26 @@ ENTERPRISE_SECTIONS: list[Section] = [
     Section("years", "年度经营数据", "web/enterprise/_years.html", _years),
     Section("timeline", "梯度认定与资质称号", "web/enterprise/_timeline.html", _timeline),
     Section("assessment", "梯度评价与培育诊断", "web/enterprise/_assessment.html", _assessment),
+    # Sections owned by other modules are inserted here: entitlements (policy) and cases (money).
     Section("achievements", "获奖、赛事与股权融资", "web/enterprise/_achievements.html", _achievements),
     Section("contacts", "联系人", "web/enterprise/_contacts.html", _contacts),
     Section("provenance", "数据来源", "web/enterprise/_provenance.html", _provenance),
 ]
 
 
+def all_sections() -> list[Section]:
+    """The page's sections: the core ones, then the policy and money sections after the assessment."""
+    from srdi.web import sections_money, sections_policy
+
+    core = list(ENTERPRISE_SECTIONS)
+    at = next(i for i, s in enumerate(core) if s.key == "assessment") + 1
+    return core[:at] + sections_policy.SECTIONS + sections_money.SECTIONS + core[at:]
+
+
 def render_sections(ctx: PageContext) -> list[RenderedSection]:
     """Every visible section with its data."""
     return [
         RenderedSection(s.key, s.title, s.template, s.build(ctx))
-        for s in ENTERPRISE_SECTIONS
+        for s in all_sections()
         if s.visible(ctx.user)
     ]

@@ -4,7 +4,7 @@ Sign-in pages live under ``/accounts/`` because ``PasswordExpiryMiddleware`` exe
 an expired password must still reach ``web:password_change`` and ``web:logout``.
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from srdi.web.views import auth, enterprises, exports, home, imports, screening
 
@@ -24,4 +24,6 @@ urlpatterns = [
     path("screening/export/", screening.screening_export, name="screening_export"),
     path("imports/", imports.import_page, name="import"),
     path("imports/template/<str:fmt>/", imports.import_template_view, name="import_template"),
+    path("", include("srdi.web.urls_policy")),
+    path("", include("srdi.web.urls_money")),
 ]
