@@ -1,4 +1,7 @@
-"""Menu entries for programmes, cases, payments, vouchers and the inbox: ``entries(user)`` returns (url name, label, active-on names)."""
+"""Menu entries for programmes, cases, payments, vouchers and the inbox.
+
+``entries(user)`` returns (url name, label, active-on names).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Menu entries for the policy catalogue, claim guides and entitlements: ``entries(user)`` returns (url name, label, active-on names)."""
+"""Menu entries for the policy catalogue, claim guides and entitlements.
+
+``entries(user)`` returns (url name, label, active-on names).
+"""
 
 from __future__ import annotations
 

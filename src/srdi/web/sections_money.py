@@ -1,4 +1,7 @@
-"""Enterprise-page sections for programmes, cases, payments, vouchers and the inbox (inserted after the assessment by ``srdi.web.sections``)."""
+"""Enterprise-page sections for programmes, cases, payments, vouchers and the inbox.
+
+Inserted after the assessment by ``srdi.web.sections``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Enterprise-page sections for the policy catalogue, claim guides and entitlements (inserted after the assessment by ``srdi.web.sections``)."""
+"""Enterprise-page sections for the policy catalogue, claim guides and entitlements.
+
+Inserted after the assessment by ``srdi.web.sections``.
+"""
 
 from __future__ import annotations
 
