@@ -115,6 +115,17 @@ def disburse(
                     new={"amount_fen": amount_fen, "key": key},
                     ip_address=ip,
                 )
+                audit.record(
+                    AuditAction.TRANSITION,
+                    actor,
+                    object_type="case",
+                    object_id=str(case.pk),
+                    object_repr=f"{case.title}：确认拨付成功",
+                    old=before,
+                    new=snapshot(case),
+                    extra={"transition": "mark_paid", "payment": payment.pk},
+                    ip_address=ip,
+                )
                 notify(
                     Message(
                         f"{case.title}：已拨付",
