@@ -137,7 +137,8 @@ def _unguard(table: str) -> None:
         ),
         (
             "srdi_ledgerline",
-            "UPDATE srdi_ledgerline SET debit_fen = debit_fen + 1 WHERE id = (SELECT MAX(id) FROM srdi_ledgerline WHERE debit_fen > 0)",
+            "UPDATE srdi_ledgerline SET debit_fen = debit_fen + 1 "
+            "WHERE id = (SELECT MAX(id) FROM srdi_ledgerline WHERE debit_fen > 0)",
         ),
         (
             "srdi_ledgerentry",
