@@ -144,6 +144,8 @@ def test_demo_users_get_their_roles_and_scopes(tables, var_dir):
         "enterprise_demo",
         "provider_demo",
         "auditor_demo",
+        "finance_demo",
+        "city_reviewer",
     ]
     users = {u.username: u for u in User.objects.select_related("enterprise")}
     assert users["city_admin"].role == Role.CITY_ADMIN
@@ -155,6 +157,7 @@ def test_demo_users_get_their_roles_and_scopes(tables, var_dir):
     assert users["enterprise_demo"].enterprise.district_id == "330106"
     assert users["provider_demo"].role == Role.PROVIDER
     assert users["auditor_demo"].role == Role.AUDITOR
+    assert users["finance_demo"].role == Role.FINANCE
     passwords = [row[1] for row in logins]
     assert len(set(passwords)) == len(passwords)
     for username, password, _role, _scope in logins:
@@ -170,7 +173,7 @@ def test_demo_users_get_their_roles_and_scopes(tables, var_dir):
     assert read_logins() == logins
     # a second run keeps the accounts and shows the stored passwords again
     assert create_demo_users() == logins
-    assert User.objects.count() == 7
+    assert User.objects.count() == 9
 
 
 def _cli(*args: str):
@@ -209,3 +212,36 @@ def test_cli_logins_without_a_file_fails_clearly(var_dir):
     result = _cli("--logins")
     assert result.exit_code == 1
     assert "没有已保存的演示账号" in result.output
+
+
+def test_demo_business_covers_every_state_and_keeps_the_ledger_true(var_dir):
+    from srdi.db.models import Case, PaymentRun, Voucher
+    from srdi.services.demo_money import create_demo_money
+    from srdi.services.ledger_verify import verify_all
+
+    load_tables(generate(1500, SEED), seed=SEED)
+    create_demo_users()
+    lines: list[str] = []
+    create_demo_money(lines)
+    states = set(Case.objects.values_list("state", flat=True))
+    assert {
+        "offered",
+        "district_review",
+        "city_review",
+        "publicity",
+        "approved",
+        "payment_scheduled",
+        "paid",
+        "payment_failed",
+        "returned",
+        "rejected",
+        "declined",
+    } <= states
+    assert PaymentRun.objects.count() >= 2
+    assert Voucher.objects.exists()
+    assert all(check.ok for check in verify_all()), [c for c in verify_all() if not c.ok]
+    assert any("拨付批次" in line for line in lines)
+    # running it again adds nothing (programmes are keyed by code)
+    cases = Case.objects.count()
+    create_demo_money([])
+    assert Case.objects.count() == cases

@@ -55,6 +55,7 @@ def demo(count: int, seed: int, if_empty: bool, no_users: bool, show_logins: boo
         read_logins,
         total_rows,
     )
+    from srdi.services.demo_money import create_demo_money
 
     if show_logins:
         logins = read_logins()
@@ -87,6 +88,8 @@ def demo(count: int, seed: int, if_empty: bool, no_users: bool, show_logins: boo
         return
     messages: list[str] = []
     logins = create_demo_users(messages)
+    with console.status("正在生成演示业务：申报批次、各环节案件、拨付与服务券…"):
+        create_demo_money(messages)
     for line in messages:
         click.echo(line, err=True)
     _print_logins(logins)

@@ -7,10 +7,12 @@ award already paid under another case for the same matter reduces this one to a 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+from django.db.models import QuerySet
 
 from srdi.db.models import Case, Enterprise, Payment
 from srdi.domain.exchange import parse_profile
@@ -18,7 +20,7 @@ from srdi.domain.policy.contract import records_by_enterprise
 from srdi.domain.policy.engine import HISTORY_SCHEMA, entitle
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.tables import tables_from_profiles
-from srdi.services.exports import profiles_from_db
+from srdi.services.exports import CHUNK, profiles_from_db
 
 
 @dataclass
@@ -30,20 +32,17 @@ class Entitlement:
     missing: list[str] = field(default_factory=list)
 
 
-def payment_history(enterprise_id: int, exclude_case: int | None = None) -> pl.DataFrame:
-    """Payments already made to the enterprise, keyed by the matter they paid for."""
+def payment_history(eids: dict[int, int], exclude_case: int | None = None) -> pl.DataFrame:
+    """Payments already made to the enterprises (enterprise pk → eid), keyed by the matter they paid for."""
     rows = []
-    payments = Payment.objects.filter(case__enterprise_id=enterprise_id).select_related(
-        "case", "case__programme"
-    )
+    payments = Payment.objects.filter(case__enterprise_id__in=list(eids)).select_related("case")
     if exclude_case is not None:
         payments = payments.exclude(case_id=exclude_case)
     for p in payments:
-        group = p.case.matter.split("|", 1)[0]
         rows.append(
             {
-                "eid": 0,
-                "group": group,
+                "eid": eids[p.case.enterprise_id],
+                "group": p.case.matter.split("|", 1)[0],
                 "matter": p.case.matter,
                 "year": p.paid_at.year,
                 "paid_fen": p.amount_fen,
@@ -53,13 +52,39 @@ def payment_history(enterprise_id: int, exclude_case: int | None = None) -> pl.D
     return pl.DataFrame(rows, schema=HISTORY_SCHEMA) if rows else pl.DataFrame(schema=HISTORY_SCHEMA)
 
 
+def records_for(
+    enterprises: QuerySet[Enterprise], exclude_case: int | None = None
+) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """(enterprise pk, entitlement records) for every enterprise, one engine run per chunk of 2,000.
+
+    The engine is vectorised, so screening a whole programme this way costs about what one enterprise costs.
+    """
+    packs = load_packs()
+    pks = dict(enterprises.values_list("uscc", "pk"))
+    chunk: list[tuple[int, Any]] = []
+
+    def flush() -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        eids = {pk: eid for eid, (pk, _) in enumerate(chunk)}
+        tables = tables_from_profiles([profile for _, profile in chunk])
+        result = entitle(tables, packs, history=payment_history(eids, exclude_case))
+        by_eid = records_by_enterprise(result)
+        for eid, (pk, _) in enumerate(chunk):
+            yield pk, by_eid.get(eid, [])
+
+    for profile, _ in profiles_from_db(enterprises):
+        chunk.append((pks[profile["uscc"]], parse_profile(profile)))
+        if len(chunk) == CHUNK:
+            yield from flush()
+            chunk = []
+    if chunk:
+        yield from flush()
+
+
 def enterprise_records(enterprise: Enterprise, exclude_case: int | None = None) -> list[dict[str, Any]]:
     """Every entitlement record of the enterprise's recorded events, against its payment history."""
-    profile, _ = next(profiles_from_db(Enterprise.objects.filter(pk=enterprise.pk)))
-    tables = tables_from_profiles([parse_profile(profile)])
-    packs = load_packs()
-    result = entitle(tables, packs, history=payment_history(enterprise.pk, exclude_case))
-    return records_by_enterprise(result).get(0, [])
+    for _, records in records_for(Enterprise.objects.filter(pk=enterprise.pk), exclude_case):
+        return records
+    return []
 
 
 def current_entitlement(case: Case) -> Entitlement:

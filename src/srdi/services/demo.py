@@ -228,6 +228,8 @@ DEMO_USERS: tuple[tuple[str, str, str | None, str], ...] = (
     ("enterprise_demo", Role.ENTERPRISE, "330106", ""),
     ("provider_demo", Role.PROVIDER, None, "演示服务机构"),
     ("auditor_demo", Role.AUDITOR, None, "审计部门"),
+    ("finance_demo", Role.FINANCE, None, "杭州市财政局（资金拨付）"),
+    ("city_reviewer", Role.CITY_STAFF, None, "杭州市经济和信息化局（审核）"),
 )
 _CLASSES = ("ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "!#%*+-=?@_")
 

@@ -17,7 +17,7 @@ from srdi.db.models import AuditAction, Case, Enterprise, Event, Programme, User
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.reference import district_codes
 from srdi.services import audit, ledger
-from srdi.services.case_entitlement import enterprise_records
+from srdi.services.case_entitlement import enterprise_records, records_for
 from srdi.services.notify import Message, notify
 
 OFFERABLE = ("granted", "needs_data")
@@ -113,8 +113,13 @@ def _matter(record: dict[str, Any]) -> str:
 
 
 def _records_for(programme: Programme, enterprise: Enterprise) -> list[dict[str, Any]]:
+    return _programme_records(programme, enterprise_records(enterprise))
+
+
+def _programme_records(programme: Programme, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records that belong to the programme: its measure, events of its year."""
     out = []
-    for record in enterprise_records(enterprise):
+    for record in records:
         if record["measure"] != programme.measure_id:
             continue
         day = record["basis"][0]["event"].get("date") or record["basis"][0]["event"].get("contract_date")
@@ -134,25 +139,26 @@ def generate_offers(programme: Programme, *, actor: User | None = None, enterpri
             pk__in=Event.objects.filter(kind__in=_event_kinds(programme)).values("enterprise_id")
         )
     )
-    for enterprise in qs.iterator(chunk_size=200):
-        for record in _records_for(programme, enterprise):
+    districts = dict(qs.values_list("pk", "district_id"))
+    for enterprise_id, records in records_for(qs):
+        for record in _programme_records(programme, records):
             if record["status"] not in OFFERABLE:
                 continue
             try:
                 with transaction.atomic():
                     case = Case.objects.create(
                         programme=programme,
-                        enterprise=enterprise,
+                        enterprise_id=enterprise_id,
                         matter=_matter(record),
                         title=_title(programme, record),
                         origin=Case.Origin.OFFER,
                         state="offered",
-                        district_code=enterprise.district_id or "",
+                        district_code=districts[enterprise_id] or "",
                         entitlement_status=record["status"],
                         entitlement_fen=record["amount_fen"] if record["status"] == "granted" else None,
                         entitlement_trace=record,
                         missing=record.get("missing", []),
-                        event=_event_of(enterprise, record),
+                        event=_event_of(enterprise_id, record),
                     )
                     audit.record(
                         AuditAction.CREATE,
@@ -169,7 +175,7 @@ def generate_offers(programme: Programme, *, actor: User | None = None, enterpri
                             if not case.missing
                             else "请补充以下数据后确认：" + "、".join(case.missing),
                             f"/cases/{case.pk}/",
-                            enterprise_id=enterprise.pk,
+                            enterprise_id=enterprise_id,
                         )
                     )
             except IntegrityError:
@@ -185,10 +191,10 @@ def _event_kinds(programme: Programme) -> list[str]:
     return list(pack.measure(programme.article).events)
 
 
-def _event_of(enterprise: Enterprise, record: dict[str, Any]) -> Event | None:
+def _event_of(enterprise_id: int, record: dict[str, Any]) -> Event | None:
     inputs = record["basis"][0]["event"]
     key = inputs.get("project_id") or inputs.get("loan_id") or inputs.get("scene_id") or ""
-    qs = Event.objects.filter(enterprise=enterprise, kind=record["event_kind"])
+    qs = Event.objects.filter(enterprise_id=enterprise_id, kind=record["event_kind"])
     if key:
         qs = qs.filter(key=key)
     return qs.order_by("id").first()

@@ -1,0 +1,232 @@
+"""Demo programmes, cases in every state, paid awards and vouchers — a living system for ``make run``.
+
+Use ``create_demo_money(lines)`` after the demo enterprises and accounts exist. Everything goes through the
+real services (offers, transitions with their guards, the ledger, payment runs, vouchers), so ``srdi ledger
+verify`` has real entries to check. Approvals are dated after the publicity period (a simulated clock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from srdi.db.models import Case, Enterprise, Programme, Role, ServiceProvider, User
+from srdi.domain.uscc import uscc_check_char
+from srdi.services.cases import TransitionRefused, raise_objection, today, transition, update_claim
+from srdi.services.payments import create_payment_run, execute_payment_run
+from srdi.services.programmes import create_programme, generate_offers
+from srdi.services.vouchers import VoucherError, issue_voucher, redeem
+
+WAN = 1_000_000
+PROGRAMMES = (
+    # code, name, article, city budget (万元), district budget per district (万元)
+    ("hz81-3-2025", "2025年度首次认定奖励（第3条）", 3, 5000, 500),
+    ("hz81-9-2025", "2025年度专精特新技改补助（第9条）", 9, 60000, 3000),
+    ("hz81-22-2025", "2025年度数字化转型攻关补助（第22条）", 22, 2000, 200),
+)
+# The state each offer is taken to, round-robin, so that every state appears.
+TARGETS = (
+    "offered",
+    "district_review",
+    "city_review",
+    "publicity",
+    "approved",
+    "paid",
+    "paid",
+    "paid",
+    "payment_failed",
+    "returned",
+    "rejected",
+    "declined",
+    "payment_scheduled",
+)
+ORDER = ("offered", "district_review", "city_review", "publicity", "approved", "payment_scheduled", "paid")
+
+
+def _user(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+def _owner(case: Case) -> User:
+    found = User.objects.filter(role=Role.ENTERPRISE, enterprise_id=case.enterprise_id).first()
+    if found is None:
+        found = User.objects.create(
+            username=f"ent_{case.enterprise.uscc.lower()}",
+            role=Role.ENTERPRISE,
+            enterprise_id=case.enterprise_id,
+            organisation=case.enterprise.name,
+        )
+        found.set_unusable_password()  # history only: nobody signs in as these
+        found.save(update_fields=["password"])
+    return found
+
+
+def _district_reviewer(case: Case) -> User:
+    return User.objects.filter(role=Role.DISTRICT_STAFF, district_id=case.district_code).first() or _user(
+        "city_reviewer"
+    )
+
+
+def _drive(case: Case, target: str, after_publicity: date) -> None:
+    """Take a case as far as ``target`` with the real transitions (stops quietly when a guard refuses)."""
+    steps: dict[str, Callable[[], object]] = {
+        "district_review": lambda: (
+            update_claim(
+                case.pk,
+                _owner(case),
+                bank_account_name=case.enterprise.name,
+                bank_name="杭州银行",
+                bank_account_number=f"62220202{case.pk:010d}",
+            ),
+            transition(case.pk, _owner(case), "confirm"),
+        ),
+        "city_review": lambda: transition(case.pk, _district_reviewer(case), "district_pass"),
+        "publicity": lambda: transition(case.pk, _user("city_staff"), "city_pass"),
+        "approved": lambda: transition(case.pk, _user("city_admin"), "approve", on=after_publicity),
+    }
+    if target in ("returned", "rejected", "declined"):
+        if target == "declined":
+            transition(case.pk, _owner(case), "decline")
+            return
+        steps["district_review"]()
+        transition(
+            case.pk,
+            _district_reviewer(case),
+            "return" if target == "returned" else "reject",
+            reason="请补充项目审计报告" if target == "returned" else "项目不属于技改范围",
+        )
+        return
+    wanted = ORDER.index(target if target in ORDER else "approved")
+    for state in ORDER[1 : min(wanted, ORDER.index("approved")) + 1]:
+        steps[state]()
+
+
+def _targets(cases: list[Case]) -> dict[str, list[Case]]:
+    grouped: dict[str, list[Case]] = {}
+    for i, case in enumerate(cases):
+        grouped.setdefault(TARGETS[i % len(TARGETS)], []).append(case)
+    return grouped
+
+
+def _drive_all(cases: list[Case], target: str, after_publicity: date) -> None:
+    for case in cases:
+        with contextlib.suppress(TransitionRefused):
+            _drive(case, target, after_publicity)
+
+
+def create_demo_money(lines: list[str]) -> None:
+    """Programmes, offers moved through every state, a paid payment run, a scheduled one, vouchers.
+
+    Order matters because a payment run takes every approved (or failed) case of its programme: first the
+    cases meant to wait in a scheduled run are approved and scheduled, then those meant to be paid (or to
+    fail at the bank) are approved and paid, and only then those meant to stay approved.
+    """
+    admin = _user("city_admin")
+    finance = _user("finance_demo")
+    after = today() + timedelta(days=10)
+    for code, name, article, city, district in PROGRAMMES:
+        if Programme.objects.filter(code=code).exists():
+            continue
+        programme = create_programme(
+            code=code,
+            name=name,
+            article=article,
+            year=2025,
+            opens_on=date(2025, 1, 1),
+            closes_on=date(2025, 12, 31),
+            city_budget_fen=city * WAN,
+            district_budget_fen=district * WAN,
+            publicity_days=5,
+            required_evidence=[] if article == 3 else ["项目审计报告"],
+            actor=admin,
+        )
+        summary = generate_offers(programme, actor=admin)
+        lines.append(f"批次 {code}：免申即享要约 {summary.created} 个（数据不全 {summary.incomplete} 个）")
+        cases = list(Case.objects.filter(programme=programme, missing=[]).order_by("id"))
+        if article != 3:
+            Case.objects.filter(pk__in=[c.pk for c in cases]).update(evidence_provided=["项目审计报告"])
+        grouped = _targets(cases)
+        for target in (
+            "offered",
+            "district_review",
+            "city_review",
+            "publicity",
+            "returned",
+            "rejected",
+            "declined",
+        ):
+            _drive_all(grouped.get(target, []), target, after)
+        _drive_all(grouped.get("payment_scheduled", []), "approved", after)
+        if Case.objects.filter(programme=programme, state="approved").exists():
+            waiting = create_payment_run(finance, programme, note="演示拨付（待执行）")
+            lines.append(f"  拨付批次 #{waiting.pk}：待执行")
+        _drive_all(grouped.get("paid", []) + grouped.get("payment_failed", []), "approved", after)
+        Case.objects.filter(
+            pk__in=[c.pk for c in grouped.get("payment_failed", [])], state="approved"
+        ).update(bank_account_number="6222XXXX")  # the bank refuses a malformed account: a realistic failure
+        if Case.objects.filter(programme=programme, state="approved").exists():
+            run = create_payment_run(finance, programme, note="演示拨付")
+            result = execute_payment_run(run, finance)
+            lines.append(f"  拨付批次 #{run.pk}：成功 {len(result.paid)} 笔，失败 {len(result.failed)} 笔")
+        _drive_all(grouped.get("approved", []), "approved", after)
+        publicity = Case.objects.filter(programme=programme, state="publicity").first()
+        if publicity is not None:
+            raise_objection(
+                publicity.pk, _user("city_staff"), name="群众来信", text="反映该项目投资额与实际不符，请核实"
+            )
+    _demo_vouchers(lines, admin)
+
+
+def _provider_uscc() -> str:
+    first17 = "91330108MA2DEM881"
+    return first17 + uscc_check_char(first17)
+
+
+def _demo_vouchers(lines: list[str], admin: User) -> None:
+    if Programme.objects.filter(code="hz81-25-2025").exists():
+        return
+    programme = create_programme(
+        code="hz81-25-2025",
+        name="2025年度专精特新服务券（第25条）",
+        article=25,
+        year=2025,
+        opens_on=date(2025, 1, 1),
+        closes_on=date(2025, 12, 31),
+        city_budget_fen=1000 * WAN,
+        publicity_days=0,
+        actor=admin,
+    )
+    provider = ServiceProvider.objects.create(
+        name="杭州演示知识产权服务有限公司",
+        uscc=_provider_uscc(),
+        categories=["intellectual_property", "trademark_brand", "legal_tax"],
+    )
+    provider_user = User.objects.filter(username="provider_demo").first()
+    if provider_user is not None:
+        provider_user.provider = provider
+        provider_user.save(update_fields=["provider"])
+    issued = redeemed = 0
+    srdi = (
+        Enterprise.objects.filter(certifications__tier__in=("srdi_sme", "little_giant"))
+        .distinct()
+        .order_by("id")
+    )
+    categories = ["intellectual_property", "trademark_brand", "legal_tax", "certification_testing"]
+    for i, enterprise in enumerate(srdi[:40]):
+        try:
+            voucher = issue_voucher(programme, enterprise, (2 + i % 4) * WAN, categories[i % 4], actor=admin)
+        except VoucherError:
+            continue
+        issued += 1
+        if provider_user is not None and i % 3 == 0 and voucher.category in provider.categories:
+            with contextlib.suppress(VoucherError):
+                redeem(
+                    voucher.code,
+                    provider_user,
+                    service="专利布局与商标注册服务",
+                    delivered_on=today(),
+                    amount_fen=voucher.face_value_fen - (i % 2) * WAN // 2,
+                )
+                redeemed += 1
+    lines.append(f"服务券：发放 {issued} 张，已核销 {redeemed} 张")
