@@ -259,3 +259,26 @@ def test_uscc_override_reason_allows_a_registered_code_that_fails_the_check():
     )
     assert result.status == ImportBatch.Status.APPLIED
     assert Enterprise.objects.get().uscc_override_reason
+
+
+def test_district_import_cannot_take_over_a_foreign_enterprise():
+    from srdi.services.accounts import create_user
+
+    binjiang = profile(district="330108", name="滨江原企业")
+    import_file(json_bytes([binjiang]), "city.json")
+    xihu = create_user(
+        username="xihu_importer",
+        password="Xh-import-2025!long",
+        role="district_staff",
+        district_code="330106",
+    )
+    takeover = {**binjiang, "district": "330106", "name": "被改名的企业"}
+    own = profile(district="330106", name="西湖新企业")
+    result = import_file(json_bytes([takeover, own]), "xihu.json", actor=xihu)
+    assert result.status == ImportBatch.Status.REJECTED
+    assert any(e.column == "uscc" and "其他区县" in e.reason for e in result.errors)
+    stored = Enterprise.objects.get(uscc=binjiang["uscc"])
+    assert (stored.district_id, stored.name) == ("330108", "滨江原企业")
+    partial = import_file(json_bytes([takeover, own]), "xihu.json", actor=xihu, partial=True)
+    assert partial.stats.created == 1
+    assert Enterprise.objects.get(uscc=binjiang["uscc"]).district_id == "330108"

@@ -216,8 +216,12 @@ def transition(
     requested_fen: int | None = None,
     on: date | None = None,
     ip: str = "",
+    payment_run: bool = False,
 ) -> Outcome:
-    """Take transition ``name`` on a case as ``user``; raises ``TransitionRefused`` with the reason."""
+    """Take transition ``name`` on a case as ``user``; raises ``TransitionRefused`` with the reason.
+
+    ``payment_run`` is set only by ``srdi.services.payments``: payment moves are refused without it.
+    """
     on = on or today()
     precomputed = marker = None
     if name == "approve":
@@ -235,6 +239,10 @@ def transition(
                 fresh = precomputed if marker == _paid_marker(case) else None
                 _refresh_entitlement(case, fresh)
             verdict = check(name, actor_of(user), view_of(case, on, requested_fen), reason)
+            if verdict and name in TRANSITIONS and TRANSITIONS[name].payment_run_only and not payment_run:
+                verdict = Verdict(
+                    False, "拨付状态只能通过拨付批次变更（资金管理 → 拨付批次）", "payment_run_only"
+                )
             if not verdict:
                 raise TransitionRefused(verdict)
             before = snapshot(case)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
-from srdi.db.models import AuditAction, ImportBatch, User
+from srdi.db.models import AuditAction, Enterprise, ImportBatch, Role, User
 from srdi.domain.exchange import RecordError, parse_profile
 from srdi.interchange.readers import FileFormatError, RawRow, read_csv_rows, read_json_records, read_xlsx_rows
 from srdi.interchange.rows import RowError, SourceRecord, parse_rows
@@ -136,8 +136,44 @@ def validate(
                 )
                 continue
         valid.append((record, Incoming(profile, record.contact)))
+    if actor is not None:
+        valid = _keep_writable(actor, valid, errors)
     errors.sort(key=lambda e: (e.row, e.column))
     return file_format, valid, errors, unknown, rows_total
+
+
+def _keep_writable(
+    actor: User, valid: list[tuple[SourceRecord, Incoming]], errors: list[RowError]
+) -> list[tuple[SourceRecord, Incoming]]:
+    """Drop (with an error) records that would change an enterprise stored outside the actor's scope.
+
+    The incoming district is checked above; this checks the stored one, so that a district cannot take over
+    another district's enterprise by importing its code with its own district.
+    """
+    if actor.role in (Role.CITY_ADMIN, Role.CITY_STAFF):
+        return valid
+    stored: dict[str, str | None] = {}
+    codes = [inc.profile.uscc for _, inc in valid]
+    for start in range(0, len(codes), 2000):
+        stored.update(
+            Enterprise.objects.filter(uscc__in=codes[start : start + 2000]).values_list("uscc", "district_id")
+        )
+    kept = []
+    for record, incoming in valid:
+        uscc = incoming.profile.uscc
+        if uscc in stored and not scoping.can_edit_enterprise(actor, Enterprise(district_id=stored[uscc])):
+            errors.append(
+                RowError(
+                    record.rows[0],
+                    "uscc",
+                    uscc,
+                    "该统一社会信用代码的企业已由其他区县登记，区县工作人员不能修改；企业迁入请联系市经信局",
+                    uscc,
+                )
+            )
+            continue
+        kept.append((record, incoming))
+    return kept
 
 
 def import_file(

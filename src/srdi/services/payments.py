@@ -167,7 +167,7 @@ def create_payment_run(actor: User, programme: Programme | None = None, note: st
             object_repr=f"拨付批次 #{run.pk}",
         )
     for case_id in qs.order_by("id").values_list("id", flat=True):
-        transition(case_id, actor, "schedule_payment")
+        transition(case_id, actor, "schedule_payment", payment_run=True)
         Case.objects.filter(pk=case_id).update(payment_run=run)
     return run
 
@@ -202,7 +202,7 @@ def execute_payment_run(run: PaymentRun, actor: User) -> RunResult:
             continue
         problem = _bank_accepts(case)
         if problem:
-            transition(case.pk, actor, "mark_failed", reason=problem)
+            transition(case.pk, actor, "mark_failed", reason=problem, payment_run=True)
             result.failed.append(case.pk)
             continue
         disburse(case.pk, case.approved_fen or 0, payment_key(case), actor=actor, run=run)

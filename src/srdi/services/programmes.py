@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from srdi.db.models import AuditAction, Case, Enterprise, Event, Programme, User
+from srdi.domain.policy.labels import event_title
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.reference import district_codes
 from srdi.services import audit, ledger
@@ -58,6 +59,8 @@ def create_programme(
         raise ProgrammeError(f"{measure.reference}不是资金类措施")
     if closes_on < opens_on:
         raise ProgrammeError("截止日期早于开始日期")
+    if Programme.objects.filter(code=code).exists():
+        raise ProgrammeError(f"批次编号 {code} 已存在，请换一个编号")
     programme = Programme.objects.create(
         code=code,
         name=name,
@@ -102,7 +105,7 @@ class OfferSummary:
 
 
 def _title(programme: Programme, record: dict[str, Any]) -> str:
-    return f"{record['reference']} {record['title']}（{record['event']}）"
+    return f"{record['reference']} {record['title']}（{event_title(record['basis'][0]['event'])}）"
 
 
 def _matter(record: dict[str, Any]) -> str:

@@ -47,8 +47,43 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         entries.append(("web:import", "数据导入", ("web:import",)))
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match is not None else ""
-    context["nav"] = [
-        {"url": reverse(name), "label": label, "active": current in active_on}
-        for name, label, active_on in entries
-    ]
+    context["nav"] = _grouped(
+        [
+            {"url": reverse(name), "label": label, "active": current in active_on, "name": name}
+            for name, label, active_on in entries
+        ]
+    )
     return context
+
+
+# Entries that share a drop-down menu, so that the bar stays on one line for the roles that see everything.
+GROUPS = {
+    "web:policy_catalogue": "政策",
+    "web:policy_simulation": "政策",
+    "web:programme_list": "政策兑现",
+    "web:case_list": "政策兑现",
+    "web:publicity_list": "政策兑现",
+    "web:payment_runs": "政策兑现",
+    "web:vouchers": "政策兑现",
+    "web:ledger_verify": "政策兑现",
+}
+
+
+def _grouped(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fold grouped entries into one drop-down item at the place of the group's first entry."""
+    members: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        group = GROUPS.get(item["name"])
+        if group:
+            members.setdefault(group, []).append(item)
+    out: list[dict[str, Any]] = []
+    placed: set[str] = set()
+    for item in items:
+        group = GROUPS.get(item["name"])
+        if group is None or len(members[group]) == 1:
+            out.append(item)
+        elif group not in placed:
+            placed.add(group)
+            children = members[group]
+            out.append({"label": group, "children": children, "active": any(c["active"] for c in children)})
+    return out

@@ -6,8 +6,14 @@
 from __future__ import annotations
 
 from srdi.db.models import User
+from srdi.web.policy_display import can_simulate
 
 
 def entries(user: User) -> list[tuple[str, str, tuple[str, ...]]]:
-    """Entries this user may see."""
-    return []
+    """Entries this user may see: the catalogue for everyone signed in, the simulation for city-wide roles."""
+    out: list[tuple[str, str, tuple[str, ...]]] = [
+        ("web:policy_catalogue", "政策库", ("web:policy_catalogue", "web:policy_measure"))
+    ]
+    if can_simulate(user):
+        out.append(("web:policy_simulation", "成本测算", ("web:policy_simulation",)))
+    return out

@@ -1,13 +1,23 @@
 """Enterprise-page sections for the policy catalogue, claim guides and entitlements.
 
-Inserted after the assessment by ``srdi.web.sections``.
+Inserted after the assessment by ``srdi.web.sections``. ``政策兑现`` shows every measure's result for the
+enterprise (``services.entitlements.enterprise_entitlements``, the code of ``srdi entitle``); it is visible to
+every role that can open the enterprise page (the page itself is scope-checked).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from srdi.web.sections import Section
+from srdi.domain.policy.loader import load_packs
+from srdi.web.policy_display import entitlements_view
+from srdi.web.sections import PageContext, Section
 
-SECTIONS: list[Section] = []
+
+def _entitlements(ctx: PageContext) -> dict[str, Any]:
+    return entitlements_view(ctx.enterprise, load_packs(), ctx.day)
+
+
+SECTIONS: list[Section] = [
+    Section("entitlements", "政策兑现", "web/enterprise/_entitlements.html", _entitlements),
+]

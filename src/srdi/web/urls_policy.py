@@ -1,5 +1,11 @@
 """Routes of the policy catalogue, claim guides and entitlements (namespace ``web``, included by ``srdi.web.urls``)."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from srdi.web.views import policy
+
+urlpatterns: list[URLPattern] = [
+    path("policy/", policy.policy_catalogue, name="policy_catalogue"),
+    path("policy/simulation/", policy.policy_simulation, name="policy_simulation"),
+    path("policy/<slug:pack>/<int:article>/", policy.policy_measure, name="policy_measure"),
+]

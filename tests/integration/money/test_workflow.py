@@ -197,3 +197,23 @@ def test_cancel_releases_the_commitment_by_reversal(world):
     assert budget.used_fen == 0
     kinds = list(case.ledger.order_by("id").values_list("kind", flat=True))
     assert kinds == ["commit", "release"]
+
+
+def test_payment_moves_are_refused_outside_a_payment_run(world):
+    from srdi.services.cases import actions_for
+
+    u = world.users
+    case = world.case(world.enterprises[0])
+    _to_publicity(world, case)
+    transition(case.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY)
+    case.refresh_from_db()
+    assert "schedule_payment" not in [name for name, _label, _v in actions_for(u["finance"], case)]
+    with pytest.raises(TransitionRefused, match="拨付批次"):
+        transition(case.pk, u["finance"], "schedule_payment")
+    run = create_payment_run(u["finance"], world.programme)
+    with pytest.raises(TransitionRefused, match="拨付批次"):
+        transition(case.pk, u["finance"], "mark_paid")
+    with pytest.raises(TransitionRefused, match="拨付批次"):
+        transition(case.pk, u["finance"], "mark_failed", reason="银行退票")
+    assert Case.objects.get(pk=case.pk).state == "payment_scheduled"
+    assert execute_payment_run(run, u["finance"]).paid == [case.pk]

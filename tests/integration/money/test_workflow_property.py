@@ -110,7 +110,14 @@ def machine_for(world):
                 if name == "confirm":
                     self.claim(case, "enterprise")
                 with contextlib.suppress(TransitionRefused):
-                    transition(case, self._user(who, case), name, on=DAYS[day])
+                    # scheduling is the payment service's move (as create_payment_run makes it)
+                    transition(
+                        case,
+                        self._user(who, case),
+                        name,
+                        on=DAYS[day],
+                        payment_run=name == "schedule_payment",
+                    )
             REACHED.add(Case.objects.get(pk=case).state)
 
         @rule(case=st.sampled_from(cases), who=st.sampled_from(USERS))

@@ -155,6 +155,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 NINJA_PAGINATION_PER_PAGE = 50
+# API rate limits per user (ASVS 2.4.1); raise them for trusted system-to-system clients or load tests.
+SRDI_API_READ_RATE = os.environ.get("SRDI_API_READ_RATE", "600/min")
+SRDI_API_WRITE_RATE = os.environ.get("SRDI_API_WRITE_RATE", "120/min")
 
 LOGGING = {
     "version": 1,

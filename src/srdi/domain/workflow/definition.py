@@ -50,6 +50,9 @@ class Transition:
     roles: tuple[str, ...]
     guards: tuple[str, ...] = ()
     needs_reason: bool = False
+    # Payment moves are made only by the payment service inside a payment run, never from a page or the API:
+    # taken alone they would leave a case scheduled outside any run, or "paid" without a ledger payment.
+    payment_run_only: bool = False
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -111,8 +114,17 @@ TRANSITIONS: dict[str, Transition] = {
             "payment_scheduled",
             FINANCE,
             ("in_scope",),
+            payment_run_only=True,
         ),
-        Transition("mark_paid", "确认拨付成功", ("payment_scheduled",), "paid", FINANCE, ("in_scope",)),
+        Transition(
+            "mark_paid",
+            "确认拨付成功",
+            ("payment_scheduled",),
+            "paid",
+            FINANCE,
+            ("in_scope",),
+            payment_run_only=True,
+        ),
         Transition(
             "mark_failed",
             "拨付失败",
@@ -121,6 +133,7 @@ TRANSITIONS: dict[str, Transition] = {
             FINANCE,
             ("in_scope",),
             needs_reason=True,
+            payment_run_only=True,
         ),
         Transition(
             "return",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from srdi.domain.policy.labels import missing_label
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.domain.workflow.definition import TRANSITIONS, Transition
 
@@ -62,7 +63,8 @@ def _bank_account(actor: Actor, case: CaseView) -> Verdict:
 
 def _offer_complete(actor: Actor, case: CaseView) -> Verdict:
     if case.offer_missing:
-        return deny("尚缺数据，无法确认：" + "、".join(case.offer_missing), "offer_incomplete")
+        missing = "、".join(missing_label(path) for path in case.offer_missing)
+        return deny("尚缺数据，无法确认：" + missing, "offer_incomplete")
     return ALLOW
 
 
@@ -153,9 +155,11 @@ def check(name: str, actor: Actor, case: CaseView, reason: str = "") -> Verdict:
 
 
 def available(actor: Actor, case: CaseView) -> list[tuple[Transition, Verdict]]:
-    """Transitions from the case's state that the actor's role may take, each with its verdict."""
+    """Transitions from the case's state that the actor's role may take by hand, each with its verdict.
+
+    Payment moves (``payment_run_only``) are left out: the payment service makes them inside a run."""
     out = []
     for t in TRANSITIONS.values():
-        if case.state in t.sources and actor.role in t.roles:
+        if case.state in t.sources and actor.role in t.roles and not t.payment_run_only:
             out.append((t, check(t.name, actor, case, reason="—" if t.needs_reason else "")))
     return out

@@ -1,0 +1,246 @@
+"""Forms of the money pages: programmes, case filters and claims, objections, payment runs, vouchers.
+
+Forms only parse and validate (等保 8.1.4.4 d: every field has a server-side limit); the views call the
+services, which apply the business rules. Amounts are typed in 万元 or 元 and become integer fen here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from srdi.db.models import District, Programme
+from srdi.db.models.vouchers import VOUCHER_CATEGORIES
+from srdi.domain.money import MoneyError, wan_to_fen
+from srdi.domain.policy.loader import load_packs
+from srdi.domain.workflow.definition import STATES
+from srdi.web.money_display import fen_from_yuan
+
+MAX_EVIDENCE = 20
+MAX_WAN = Decimal("100000000")  # 1万亿元: far above any budget, keeps fen inside a 64-bit integer
+
+
+def bootstrap(form: forms.Form) -> None:
+    """Give every widget its Bootstrap class (selects ``form-select``, checkboxes none, others ``form-control``)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
+            continue
+        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+def money_measures(pack: str = "hz81") -> list[tuple[int, str]]:
+    """(article, "81号 第9条 技术改造补助") for every money measure of the pack."""
+    for p in load_packs():
+        if p.id == pack:
+            return [(m.article, f"{m.reference} {m.title}") for m in p.measures if m.is_money]
+    return []
+
+
+class ProgrammeForm(forms.Form):
+    """A new programme (申报批次) with its city and per-district budgets in 万元."""
+
+    article = forms.TypedChoiceField(label="政策措施（81号资金类条款）", coerce=int)
+    code = forms.RegexField(
+        label="批次编号",
+        max_length=50,
+        regex=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        error_messages={"invalid": "批次编号只能包含字母、数字、点、横线和下划线"},
+        help_text="如 hz81-9-2025",
+    )
+    name = forms.CharField(label="名称", max_length=200)
+    year = forms.IntegerField(label="年度", min_value=2023, max_value=2035)
+    mode = forms.ChoiceField(label="兑现方式", choices=Programme.Mode.choices, initial=Programme.Mode.BOTH)
+    opens_on = forms.DateField(label="开始受理", widget=forms.DateInput(attrs={"type": "date"}))
+    closes_on = forms.DateField(label="截止日期", widget=forms.DateInput(attrs={"type": "date"}))
+    city_budget_wan = forms.DecimalField(
+        label="市级预算（万元）", min_value=Decimal(0), max_value=MAX_WAN, decimal_places=4, max_digits=14
+    )
+    district_budget_wan = forms.DecimalField(
+        label="每个区县预算（万元）",
+        min_value=Decimal(0),
+        max_value=MAX_WAN,
+        decimal_places=4,
+        max_digits=14,
+        initial=Decimal(0),
+        required=False,
+        help_text="为每个区、县（市）下达相同额度；0 表示不设区县预算（全部由市级承担）",
+    )
+    publicity_days = forms.IntegerField(label="公示天数", min_value=0, max_value=60, initial=7)
+    quota = forms.IntegerField(label="名额上限", min_value=1, max_value=1_000_000, required=False)
+    required_evidence = forms.CharField(
+        label="必需材料",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="每行一项，如“项目备案证明”；免申即享事项可不填",
+    )
+    description = forms.CharField(
+        label="说明", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        article = self.fields["article"]
+        assert isinstance(article, forms.ChoiceField)
+        article.choices = money_measures()
+        bootstrap(self)
+
+    def clean_required_evidence(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data.get("required_evidence", "").splitlines()]
+        items = list(dict.fromkeys(line for line in lines if line))
+        if len(items) > MAX_EVIDENCE:
+            raise forms.ValidationError(f"必需材料最多 {MAX_EVIDENCE} 项")
+        if any(len(i) > 100 for i in items):
+            raise forms.ValidationError("每项材料名称不超过100字")
+        return items
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        opens, closes = data.get("opens_on"), data.get("closes_on")
+        if isinstance(opens, date) and isinstance(closes, date) and closes < opens:
+            self.add_error("closes_on", "截止日期早于开始日期")
+        for name in ("city_budget_wan", "district_budget_wan"):
+            value = data.get(name)
+            if value is None:
+                data[name.replace("_wan", "_fen")] = 0
+                continue
+            try:
+                data[name.replace("_wan", "_fen")] = wan_to_fen(value)
+            except MoneyError as exc:
+                self.add_error(name, str(exc))
+        return data
+
+
+class CaseFilterForm(forms.Form):
+    """Filters of the case list (query string)."""
+
+    q = forms.CharField(label="企业名称、信用代码或事项", max_length=100, required=False)
+    programme = forms.TypedChoiceField(label="批次", required=False, coerce=int, empty_value=None)
+    state = forms.ChoiceField(label="状态", required=False, choices=[("", "全部状态"), *STATES.items()])
+    district = forms.ChoiceField(label="区县", required=False)
+
+    def __init__(self, *args: Any, show_district: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        programme = self.fields["programme"]
+        assert isinstance(programme, forms.ChoiceField)
+        programme.choices = [("", "全部批次"), *Programme.objects.values_list("pk", "name")]
+        if show_district:
+            district = self.fields["district"]
+            assert isinstance(district, forms.ChoiceField)
+            district.choices = [("", "全部区县"), *District.objects.values_list("code", "name")]
+        else:
+            del self.fields["district"]
+
+
+class ClaimForm(forms.Form):
+    """意愿确认 / application data: the bank account to pay into and the evidence provided."""
+
+    bank_account_name = forms.CharField(label="开户名", max_length=200)
+    bank_name = forms.CharField(label="开户行", max_length=200)
+    bank_account_number = forms.RegexField(
+        label="银行账号",
+        max_length=40,
+        regex=r"^[0-9 ]{8,40}$",
+        error_messages={"invalid": "银行账号应为8–32位数字"},
+    )
+    evidence = forms.MultipleChoiceField(
+        label="已提供的材料", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, required_evidence: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        evidence = self.fields["evidence"]
+        assert isinstance(evidence, forms.MultipleChoiceField)
+        evidence.choices = [(e, e) for e in required_evidence or []]
+
+
+class ActionForm(forms.Form):
+    """A transition's reason and, for approval, the amount in 元 (default: the entitlement)."""
+
+    name = forms.CharField(max_length=30)
+    reason = forms.CharField(label="意见", required=False, max_length=1000)
+    amount_yuan = forms.CharField(label="批准金额（元）", required=False, max_length=20)
+
+    def clean_amount_yuan(self) -> int | None:
+        text = self.cleaned_data.get("amount_yuan", "").strip()
+        if not text:
+            return None
+        try:
+            return fen_from_yuan(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class ObjectionForm(forms.Form):
+    name = forms.CharField(label="异议人", required=False, max_length=100)
+    text = forms.CharField(label="异议内容", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResolveForm(forms.Form):
+    upheld = forms.TypedChoiceField(
+        label="处理结论",
+        choices=[("0", "异议不成立（继续公示）"), ("1", "异议成立（不予支持）")],
+        coerce=lambda v: v == "1",
+    )
+    resolution = forms.CharField(label="处理意见", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PaymentRunForm(forms.Form):
+    programme = forms.TypedChoiceField(label="批次", required=False, coerce=int, empty_value=None)
+    note = forms.CharField(label="备注", required=False, max_length=255)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        programme = self.fields["programme"]
+        assert isinstance(programme, forms.ChoiceField)
+        programme.choices = [("", "全部批次"), *Programme.objects.values_list("pk", "name")]
+
+
+class VoucherIssueForm(forms.Form):
+    programme = forms.TypedChoiceField(label="服务券批次（第25条）", coerce=int)
+    uscc = forms.RegexField(
+        label="企业统一社会信用代码",
+        regex=r"^[0-9A-Za-z]{18}$",
+        max_length=18,
+        error_messages={"invalid": "请输入18位统一社会信用代码"},
+    )
+    face_value_yuan = forms.CharField(label="面额（元）", max_length=20)
+    category = forms.ChoiceField(label="服务类别", choices=VOUCHER_CATEGORIES)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        programme = self.fields["programme"]
+        assert isinstance(programme, forms.ChoiceField)
+        programme.choices = list(Programme.objects.filter(article=25).values_list("pk", "name"))
+
+    def clean_face_value_yuan(self) -> int:
+        try:
+            fen = fen_from_yuan(self.cleaned_data["face_value_yuan"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if fen <= 0:
+            raise forms.ValidationError("面额必须为正")
+        return fen
+
+
+class RedeemForm(forms.Form):
+    code = forms.RegexField(
+        label="券号",
+        regex=r"^[0-9A-Za-z]{4,30}$",
+        max_length=30,
+        error_messages={"invalid": "券号格式不正确"},
+    )
+    service = forms.CharField(label="服务内容", max_length=255)
+    delivered_on = forms.DateField(label="服务完成日期", widget=forms.DateInput(attrs={"type": "date"}))
+    amount_yuan = forms.CharField(label="核销金额（元）", max_length=20)
+
+    def clean_amount_yuan(self) -> int:
+        try:
+            return fen_from_yuan(self.cleaned_data["amount_yuan"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None

@@ -1,0 +1,499 @@
+"""What the money pages may show to whom, and how: access rules, queues, badges, amounts, the entitlement basis.
+
+The views ask these verdicts before anything else (``srdi.web.access.require`` turns a refusal into an audited
+403); the row-level scope is always ``srdi.services.scoping`` (out of scope → 404). Helpers here only read and
+format: they never change data. Amounts are integer fen, shown in 元 or 万元 via ``srdi.domain.money``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from srdi.db.models import Case, Role, User
+from srdi.domain.money import FEN_PER_YUAN, MoneyError, format_wan, format_yuan, to_decimal
+from srdi.domain.policy.labels import EVENT_LABELS
+from srdi.domain.reference import TIERS
+from srdi.domain.verdict import ALLOW, Verdict, deny
+from srdi.domain.workflow.definition import STATES, TRANSITIONS
+
+# ---- who may do what ------------------------------------------------------------------------------------
+
+CASE_ROLES = frozenset(
+    {Role.CITY_ADMIN, Role.CITY_STAFF, Role.DISTRICT_STAFF, Role.ENTERPRISE, Role.AUDITOR, Role.FINANCE}
+)
+CITY = frozenset({Role.CITY_ADMIN, Role.CITY_STAFF})
+PAYMENT_VIEWERS = frozenset({Role.FINANCE, Role.CITY_ADMIN, Role.AUDITOR})
+PAYMENT_RUNNERS = frozenset({Role.FINANCE, Role.CITY_ADMIN})
+LEDGER_VIEWERS = frozenset({Role.AUDITOR, Role.CITY_ADMIN})
+CITY_WIDE = frozenset({Role.CITY_ADMIN, Role.CITY_STAFF, Role.AUDITOR, Role.FINANCE})
+
+
+def _active(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def can_view_programmes(user: User) -> Verdict:
+    """Programmes (and their budgets) are for every role that handles cases."""
+    if _active(user) and user.role in CASE_ROLES:
+        return ALLOW
+    return deny("当前角色不能查看申报批次", "role")
+
+
+def can_manage_programmes(user: User) -> Verdict:
+    """Creating programmes and generating offers is the city's job."""
+    if _active(user) and user.role in CITY:
+        return ALLOW
+    return deny("申报批次由市经信局创建和管理", "role")
+
+
+def can_view_cases(user: User) -> Verdict:
+    if _active(user) and user.role in CASE_ROLES:
+        if user.role == Role.DISTRICT_STAFF and not user.district_id:
+            return deny("区县账号未绑定区县", "scope")
+        return ALLOW
+    return deny("当前角色不能查看兑现事项", "role")
+
+
+def can_act_on_cases(user: User) -> Verdict:
+    """Anyone who may see cases except the read-only auditor (the guards decide each action)."""
+    verdict = can_view_cases(user)
+    if not verdict:
+        return verdict
+    if user.role == Role.AUDITOR:
+        return deny("审计人员只读，不能办理事项", "read_only")
+    return ALLOW
+
+
+def can_view_payments(user: User) -> Verdict:
+    if _active(user) and user.role in PAYMENT_VIEWERS:
+        return ALLOW
+    return deny("拨付批次仅限资金管理人员、市级管理员和审计人员查看", "role")
+
+
+def can_run_payments(user: User) -> Verdict:
+    if _active(user) and user.role in PAYMENT_RUNNERS:
+        return ALLOW
+    return deny("只有资金管理人员或市级管理员可以办理拨付", "role")
+
+
+def can_view_vouchers(user: User) -> Verdict:
+    if _active(user) and (user.role in CASE_ROLES or (user.role == Role.PROVIDER and user.provider_id)):
+        return ALLOW
+    return deny("当前角色不能查看服务券", "role")
+
+
+def can_issue_vouchers(user: User) -> Verdict:
+    if _active(user) and user.role in CITY:
+        return ALLOW
+    return deny("服务券由市经信局发放", "role")
+
+
+def can_redeem_vouchers(user: User) -> Verdict:
+    if _active(user) and user.role == Role.PROVIDER and user.provider_id:
+        return ALLOW
+    return deny("只有服务机构用户可以核销服务券", "role")
+
+
+def can_verify_ledger(user: User) -> Verdict:
+    if _active(user) and user.role in LEDGER_VIEWERS:
+        return ALLOW
+    return deny("总账核验仅限审计人员和市级管理员", "role")
+
+
+def sees_all_districts(user: User) -> bool:
+    return user.role in CITY_WIDE
+
+
+def sees_bank_account(user: User, case: Case) -> bool:
+    """The full account number is for the enterprise itself and for finance (who pays it); masked otherwise."""
+    if user.role == Role.ENTERPRISE:
+        return user.enterprise_id == case.enterprise_id
+    return user.role == Role.FINANCE
+
+
+def mask_account(number: str | None) -> str:
+    """``6222020200001234`` → ``**** **** 1234``."""
+    if not number:
+        return ""
+    return "**** **** " + number[-4:]
+
+
+# ---- amounts --------------------------------------------------------------------------------------------
+
+
+def yuan(fen: int | None) -> str:
+    """Fen as ``¥1,234.56``; ``—`` when unknown."""
+    return format_yuan(fen)
+
+
+def wan(fen: int | None) -> str:
+    return format_wan(fen)
+
+
+def fen_from_yuan(text: str) -> int:
+    """``"1234.5"`` 元 → 123450 fen, exactly; refuses fractions of a fen and negatives."""
+    cleaned = text.replace(",", "").replace("，", "").strip()
+    try:
+        value = to_decimal(cleaned) * FEN_PER_YUAN
+    except (MoneyError, InvalidOperation):
+        raise ValueError("请输入有效的金额（元）") from None
+    if value != value.to_integral_value():
+        raise ValueError("金额最多保留两位小数（分）")
+    if value < 0:
+        raise ValueError("金额不能为负")
+    return int(value)
+
+
+def yuan_input(fen: int | None) -> str:
+    """Fen as a plain ``1234.56`` for an input's initial value."""
+    if fen is None:
+        return ""
+    return f"{fen // FEN_PER_YUAN}.{fen % FEN_PER_YUAN:02d}"
+
+
+def percent(part: int, whole: int) -> str:
+    """``part / whole`` as a percentage with one decimal (``"0"`` when ``whole`` is 0), for progress bars."""
+    if not whole or part <= 0:
+        return "0"
+    value = min(Decimal(part) * 100 / Decimal(whole), Decimal(100))
+    return str(value.quantize(Decimal("0.1")))
+
+
+# ---- states and queues ----------------------------------------------------------------------------------
+
+STATE_BADGES = {
+    "offered": "text-bg-info",
+    "draft": "text-bg-light border",
+    "submitted": "text-bg-primary",
+    "district_review": "text-bg-primary",
+    "city_review": "text-bg-primary",
+    "publicity": "text-bg-warning",
+    "approved": "text-bg-success",
+    "payment_scheduled": "text-bg-success",
+    "paid": "text-bg-dark",
+    "payment_failed": "text-bg-danger",
+    "returned": "text-bg-warning",
+    "rejected": "text-bg-secondary",
+    "cancelled": "text-bg-secondary",
+    "declined": "text-bg-secondary",
+}
+
+
+def state_label(state: str) -> str:
+    return STATES.get(state, state)
+
+
+def state_badge(state: str) -> str:
+    return STATE_BADGES.get(state, "text-bg-light border")
+
+
+def transition_label(name: str) -> str:
+    t = TRANSITIONS.get(name)
+    return t.label if t else name
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A tab of the case list: the states it holds (empty = all) and an optional extra condition."""
+
+    key: str
+    label: str
+    states: tuple[str, ...] = ()
+    due_for_approval: bool = False
+
+    def apply(self, qs: QuerySet[Case], today: date) -> QuerySet[Case]:
+        if self.states:
+            qs = qs.filter(state__in=self.states)
+        if self.due_for_approval:
+            qs = qs.filter(publicity_ends_on__lt=today)
+        return qs
+
+
+ALL = Queue("all", "全部")
+QUEUES: dict[str, list[Queue]] = {
+    Role.ENTERPRISE: [
+        Queue("offers", "待确认（免申即享）", ("offered",)),
+        Queue("applications", "申报中", ("draft", "returned")),
+        Queue("review", "审核中", ("submitted", "district_review", "city_review", "publicity")),
+        Queue("payments", "待拨付", ("approved", "payment_scheduled", "payment_failed")),
+        Queue("paid", "已拨付", ("paid",)),
+        ALL,
+    ],
+    Role.DISTRICT_STAFF: [
+        Queue("intake", "待受理", ("submitted",)),
+        Queue("district", "区县审核", ("district_review",)),
+        Queue("offered", "待企业确认", ("offered", "draft", "returned")),
+        Queue("onward", "已上报市级", ("city_review", "publicity", "approved", "payment_scheduled")),
+        ALL,
+    ],
+    Role.CITY_STAFF: [
+        Queue("city", "市级审核", ("city_review",)),
+        Queue("publicity", "公示中", ("publicity",)),
+        Queue("due", "待批准（公示期满）", ("publicity",), due_for_approval=True),
+        Queue("district", "区县审核中", ("submitted", "district_review")),
+        ALL,
+    ],
+    Role.FINANCE: [
+        Queue("to_pay", "待拨付", ("approved",)),
+        Queue("scheduled", "拨付中", ("payment_scheduled",)),
+        Queue("failed", "拨付失败", ("payment_failed",)),
+        Queue("paid", "已拨付", ("paid",)),
+        ALL,
+    ],
+    Role.AUDITOR: [ALL],
+}
+QUEUES[Role.CITY_ADMIN] = [
+    *QUEUES[Role.CITY_STAFF][:4],
+    Queue("to_pay", "待拨付", ("approved", "payment_failed")),
+    ALL,
+]
+
+# Transitions offered as bulk actions (each row still goes through the guards on its own).
+BULK_TRANSITIONS = ("accept", "district_pass", "city_pass")
+
+
+def queues_for(user: User) -> list[Queue]:
+    return QUEUES.get(user.role, [ALL])
+
+
+def bulk_actions_for(user: User) -> list[tuple[str, str]]:
+    return [
+        (name, TRANSITIONS[name].label) for name in BULK_TRANSITIONS if user.role in TRANSITIONS[name].roles
+    ]
+
+
+def search_cases(qs: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """Name, USCC or title contains ``text`` (case-insensitive)."""
+    text = text.strip()
+    if not text:
+        return qs
+    return qs.filter(
+        Q(enterprise__name__icontains=text) | Q(enterprise__uscc__icontains=text) | Q(title__icontains=text)
+    )
+
+
+# ---- the entitlement basis ------------------------------------------------------------------------------
+
+RESULT_LABELS = {
+    "pass": "符合",
+    "fail": "不符合",
+    "unknown": "数据不全",
+    "missing": "数据不全",
+    "unset": "参数未设定",
+}
+INPUT_LABELS = {
+    "kind": "事项类型",
+    "tier": "认定层级",
+    "project_id": "项目编号",
+    "loan_id": "贷款编号",
+    "scene_id": "场景编号",
+    "date": "日期",
+    "contract_date": "借款合同签订日",
+    "industry": "项目所属产业",
+    "total_investment_fen": "项目总投资",
+    "eligible_investment_since_2023_fen": "2023年以来设备、外购技术及软件实际完成投资",
+    "eligible_investment_fen": "设备、外购技术及软件实际投资",
+    "principal_fen": "贷款本金",
+    "annual_rate": "贷款年利率",
+    "term_months": "贷款期限（月）",
+    "interest_paid_fen": "实付利息",
+    "list": "榜单",
+    "year": "所属年度",
+    "amount_fen": "年度实际技术交易额",
+}
+VALUE_LABELS = {
+    **TIERS,
+    **EVENT_LABELS,
+    "next_gen_it": "新一代信息技术及应用",
+    "high_end_equipment": "高端装备",
+    "biomedicine": "生物医药",
+    "integrated_circuit": "集成电路",
+    "new_energy": "新能源",
+    "new_materials": "新材料",
+    "other": "其他产业",
+}
+
+
+def event_label(kind: str) -> str:
+    return EVENT_LABELS.get(kind, kind)
+
+
+def value_label(value: Any) -> str:
+    return VALUE_LABELS.get(str(value), str(value))
+
+
+def missing_label(item: str) -> str:
+    """``events[0].industry`` → ``事项数据：项目所属产业``; other paths as they are."""
+    match = re.fullmatch(r"events\[\d+\]\.(\w+)", item)
+    if match:
+        return f"事项数据：{INPUT_LABELS.get(match.group(1), match.group(1))}"
+    return INPUT_LABELS.get(item, item)
+
+
+@dataclass(frozen=True)
+class BasisRow:
+    """One line of the entitlement explanation: what was checked, the result and the legal reference."""
+
+    kind: str
+    label: str
+    detail: str
+    result: str
+    reference: str
+
+
+def _value_text(key: str, value: Any) -> str:
+    if key.endswith("_fen") and isinstance(value, int):
+        return format_wan(value)
+    if isinstance(value, list):
+        return "、".join(value_label(v) for v in value)
+    return value_label(value)
+
+
+def _parameter_text(p: dict[str, Any]) -> str:
+    value = p.get("value")
+    unit = p.get("unit")
+    if unit == "fen" and isinstance(value, int):
+        shown = format_wan(value)
+    elif unit == "ratio":
+        try:
+            shown = f"{(to_decimal(str(value)) * 100).normalize():f}%"
+        except MoneyError:
+            shown = str(value)
+    elif isinstance(value, list):
+        shown = "、".join(value_label(v) for v in value)
+    else:
+        shown = value_label(value)
+    return f"{p.get('label', p.get('id', ''))}：{shown}"
+
+
+def basis_rows(trace: dict[str, Any]) -> list[BasisRow]:
+    """The engine record's basis as readable rows (inputs, window, conditions, amount, cap, overlap, split)."""
+    rows: list[BasisRow] = []
+    for item in trace.get("basis") or []:
+        kind = item.get("type", "")
+        if kind == "inputs":
+            event = item.get("event") or {}
+            detail = "；".join(
+                f"{INPUT_LABELS.get(k, k)}：{_value_text(k, v)}"
+                for k, v in event.items()
+                if v not in (None, "")
+            )
+            rows.append(BasisRow("inputs", "申报事项数据", detail, "", ""))
+        elif kind == "window":
+            rows.append(
+                BasisRow(
+                    "window",
+                    str(item.get("label", "政策有效期")),
+                    f"{item.get('from', '')} 至 {item.get('to', '')}；事项日期 {item.get('date') or '未知'}",
+                    RESULT_LABELS.get(str(item.get("result")), str(item.get("result", ""))),
+                    str(item.get("reference", "")),
+                )
+            )
+        elif kind == "condition":
+            param = item.get("parameter")
+            rows.append(
+                BasisRow(
+                    "condition",
+                    str(item.get("label", "")),
+                    _parameter_text(param) if isinstance(param, dict) else "",
+                    RESULT_LABELS.get(str(item.get("result")), str(item.get("result", ""))),
+                    str(item.get("reference", "")),
+                )
+            )
+        elif kind == "amount":
+            params = [p for p in item.get("parameters") or [] if isinstance(p, dict)]
+            detail = "；".join(_parameter_text(p) for p in params)
+            arithmetic = item.get("arithmetic") or ""
+            rows.append(
+                BasisRow(
+                    "amount",
+                    f"计算：{arithmetic}" if arithmetic else "金额计算",
+                    detail,
+                    "" if item.get("state") == "ok" else "金额待定",
+                    "；".join(sorted({str(p.get("reference", "")) for p in params if p.get("reference")})),
+                )
+            )
+        elif kind == "cap":
+            applied = item.get("applied")
+            rows.append(
+                BasisRow(
+                    "cap",
+                    "最高限额",
+                    f"限额 {format_wan(item.get('cap_fen'))}" + ("，已按限额封顶" if applied else "，未触及"),
+                    "",
+                    "",
+                )
+            )
+        elif kind == "overlap":
+            paid = item.get("paid_before_fen") or 0
+            matter = str(item.get("matter", "")).rsplit("|", 1)[-1]
+            detail = f"同一事项（{matter}）只兑现一次，与其他同类政策不重复享受"
+            if paid:
+                detail += f"；此前已支付 {format_wan(paid)}，本次补足差额"
+            if item.get("superseded_by"):
+                detail += f"；已由 {item['superseded_by']} 从优兑现"
+            rows.append(BasisRow("overlap", "从优、就高、不重复", detail, "", ""))
+        elif kind == "split":
+            note = "（默认比例，待市财政确定）" if item.get("default_used") else ""
+            rows.append(
+                BasisRow(
+                    "split",
+                    "市、区县分担",
+                    f"市级承担比例 {item.get('city_share', '')}{note}：市级 {format_wan(item.get('city_fen'))}，"
+                    f"区县 {format_wan(item.get('district_fen'))}",
+                    "",
+                    str(item.get("reference", "")),
+                )
+            )
+    return rows
+
+
+def legal_basis(trace: dict[str, Any]) -> list[str]:
+    """The distinct legal references of a record, the measure's own first (for the approval document)."""
+    refs: list[str] = []
+    first = trace.get("reference")
+    if first:
+        refs.append(f"{first}（{trace.get('title', '')}）" if trace.get("title") else str(first))
+    for row in basis_rows(trace):
+        for ref in row.reference.split("；"):
+            if ref and ref not in refs and ref != first:
+                refs.append(ref)
+    return refs
+
+
+# ---- evidence -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    label: str
+    provided: bool
+    files: int
+
+
+def evidence_checklist(case: Case) -> list[EvidenceItem]:
+    """The programme's required evidence, each with whether the enterprise marked or uploaded it."""
+    required = list(case.programme.required_evidence or [])
+    marked = set(case.evidence_provided or [])
+    uploads: dict[str, int] = {}
+    for label in case.evidence.values_list("label", flat=True):
+        uploads[label] = uploads.get(label, 0) + 1
+    return [EvidenceItem(r, r in marked or r in uploads, uploads.get(r, 0)) for r in required]
+
+
+def ids_from(values: Iterable[str], limit: int = 500) -> list[int]:
+    """Distinct positive integer ids from form values (non-numbers dropped), at most ``limit``."""
+    out: list[int] = []
+    for v in values:
+        if v.isdigit() and int(v) > 0 and int(v) not in out:
+            out.append(int(v))
+        if len(out) >= limit:
+            break
+    return out
