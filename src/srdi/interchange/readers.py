@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from srdi.interchange.safety import UnsafeFile, check_xlsx
 
@@ -147,10 +147,15 @@ def read_xlsx_rows(data: bytes) -> tuple[Iterator[RawRow], list[FormulaCell]]:
     headers = _headers(list(first))
     formula_rows = {(f.row, f.column) for f in formulas}
 
+    plain = all(headers) and not formula_rows  # the usual sheet: every column named, no formula cell
+
     def rows() -> Iterator[RawRow]:
         # Rows are streamed so that a 100,000-row sheet never sits in memory as Python objects at once.
         for number, values in enumerate(row_iter, start=header_row + 1):
-            if all(v in ("", None) for v in values):
+            if values.count("") + cast(list[Any], values).count(None) == len(values):  # an empty row
+                continue
+            if plain:
+                yield RawRow(number, dict(zip(headers, values, strict=False)))
                 continue
             cells = {}
             for h, v in zip(headers, values, strict=False):

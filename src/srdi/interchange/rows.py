@@ -14,12 +14,16 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from srdi.interchange.columns import BY_HEADER, Column
+from srdi.interchange.columns import BY_HEADER, COLUMNS, Column
 from srdi.interchange.readers import RawRow
 from srdi.interchange.writers import TRIGGERS
 
 TRUE_WORDS = {"true", "是", "y", "yes", "1", "有", "√"}
 FALSE_WORDS = {"false", "否", "n", "no", "0", "无", "×"}
+# Each column's path and level, computed once (``Column.path`` splits the name on every call, and a 100,000-row
+# sheet asks millions of times).
+_PATHS = {c.name: c.path for c in COLUMNS}
+_LEVELS = {c.name: c.level for c in COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,16 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+_JSON_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
+def _json_loads(text: str) -> Any:
+    """``json.loads(text, parse_float=Decimal)`` without building a new decoder for every cell."""
+    if text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _JSON_DECODER.decode(text)
 
 
 def parse_cell(column: Column, value: Any) -> Any:
@@ -140,7 +154,7 @@ def parse_cell(column: Column, value: Any) -> Any:
     if kind == "json":
         text = _text(value)
         try:
-            parsed = json.loads(text, parse_float=Decimal)
+            parsed = _json_loads(text)
         except json.JSONDecodeError as exc:
             raise CellError(f"应为 JSON 列表（{exc.msg}）") from None
         if not isinstance(parsed, list):
@@ -171,20 +185,41 @@ def parse_rows(rows: Iterable[RawRow]) -> tuple[list[SourceRecord], list[RowErro
     errors: list[RowError] = []
     unknown_headers: list[str] = []
     header_checked = False
+    uscc_headers: list[str] = []
+    # The enterprise-level cells repeat on every year-row of an enterprise. ``parse_cell`` is a pure function of
+    # (column, value), so a text cell equal to the one parsed last in its column reuses that result. A JSON
+    # cell parses to a list, which is reused only within the same enterprise (same raw USCC), never shared
+    # between two records.
+    last: dict[str, tuple[str, Any, tuple[Any, ...]]] = {}
     for raw in rows:
         if not header_checked:
             unknown_headers = [h for h in raw.cells if h not in BY_HEADER]
+            uscc_headers = [h for h in raw.cells if h in BY_HEADER and BY_HEADER[h].name == "uscc"]
             header_checked = True
+        owner = tuple(raw.cells.get(h) for h in uscc_headers)
         values: dict[str, Any] = {}
         row_errors = []
         for header, cell in raw.cells.items():
             column = BY_HEADER.get(header)
             if column is None:
                 continue
+            if cell is None or cell == "":  # empty: unknown, what parse_cell would answer
+                values[column.name] = None
+                continue
+            text = type(cell) is str
+            if text:
+                seen = last.get(header)
+                if seen is not None and seen[0] == cell and (column.kind != "json" or seen[2] == owner):
+                    values[column.name] = seen[1]
+                    continue
             try:
-                values[column.name] = parse_cell(column, cell)
+                parsed = parse_cell(column, cell)
             except CellError as exc:
                 row_errors.append(RowError(raw.number, column.name, _text(cell)[:80], str(exc)))
+                continue
+            values[column.name] = parsed
+            if text:
+                last[header] = (cell, parsed, owner)
         uscc = (values.get("uscc") or "").upper()
         for e in row_errors:
             errors.append(RowError(e.row, e.column, e.value, e.reason, uscc))
@@ -206,15 +241,18 @@ def _merge_row(record: SourceRecord, number: int, values: dict[str, Any], errors
     figures = {}
     contact = {}
     for name, value in values.items():
-        column = BY_HEADER[name]
-        if name in ("uscc", "year") or value is None:
+        if value is None or name in ("uscc", "year"):
             continue
-        if column.level == "year":
+        level = _LEVELS[name]
+        if level == "year":
             figures[name] = value
-        elif column.level == "contact":
+        elif level == "contact":
             contact[name.split(".", 1)[1]] = value
         else:
-            existing = _get_path(record.data, column.path)
+            path = _PATHS[name]
+            existing = record.data.get(path[0]) if len(path) == 1 else _get_path(record.data, path)
+            if existing is value:  # the same parsed cell as the enterprise's previous row: nothing to do
+                continue
             if existing is not None and existing != value:
                 errors.append(
                     RowError(
@@ -226,7 +264,7 @@ def _merge_row(record: SourceRecord, number: int, values: dict[str, Any], errors
                     )
                 )
                 continue
-            _set_path(record.data, column.path, value)
+            _set_path(record.data, path, value)
     if figures:
         if year is None:
             errors.append(RowError(number, "year", "", "填写了年度数据但缺少年度", record.uscc))

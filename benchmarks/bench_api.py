@@ -1,0 +1,221 @@
+"""Single-enterprise ``POST /api/v1/assess`` under 16 concurrent clients: p95 ≤ 50 ms.
+
+The server is the product's own: ``srdi serve`` (gunicorn, production settings, a fresh SQLite database in a
+scratch directory), behind which a TLS proxy is simulated with ``X-Forwarded-Proto: https``. A user with an
+API token is created with the product's CLI. Each client thread keeps one HTTP/1.1 connection and posts one
+synthetic enterprise profile per request (the demo generator's profiles, a different one each time), with
+the default options (gaps included) and with ``gaps=false``. Latency is measured at the client, from sending
+the request to reading the whole response; the first ``--warmup`` seconds are discarded.
+
+Options: ``--clients`` (16), ``--seconds`` per scenario (20), ``--warmup`` (3), ``--workers`` (gunicorn, 2),
+``--threads`` per worker (8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import machine, machine_markdown, python, write_section
+
+TARGET_P95_MS = 50.0
+AS_OF = "2025-12-31"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _srdi(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [str(Path(python()).parent / "srdi"), *args], env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def _profiles(count: int) -> list[bytes]:
+    from srdi.demo.generator import generate, to_profiles
+
+    return [
+        json.dumps({"as_of": AS_OF, "enterprises": [p]}, ensure_ascii=False).encode()
+        for p in to_profiles(generate(count, 7))
+    ]
+
+
+def _wait_until_up(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+class Client(threading.Thread):
+    def __init__(self, port: int, token: str, bodies: list[bytes], path: str, stop_at: float, start: int):
+        super().__init__(daemon=True)
+        self.port, self.token, self.bodies, self.path = port, token, bodies, path
+        self.stop_at, self.i = stop_at, start
+        self.samples: list[tuple[float, float]] = []  # (time sent, latency s)
+        self.errors: dict[int, int] = {}
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json",
+            "X-Forwarded-Proto": "https",
+            "Host": "localhost",
+        }
+        while time.monotonic() < self.stop_at:
+            body = self.bodies[self.i % len(self.bodies)]
+            self.i += 7
+            sent = time.monotonic()
+            conn.request("POST", self.path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            latency = time.monotonic() - sent
+            if response.status != 200:
+                self.errors[response.status] = self.errors.get(response.status, 0) + 1
+            else:
+                self.samples.append((sent, latency))
+        conn.close()
+
+
+def _scenario(
+    port: int, token: str, bodies: list[bytes], path: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    began = time.monotonic()
+    stop_at = began + args.warmup + args.seconds
+    clients = [Client(port, token, bodies, path, stop_at, i * 13) for i in range(args.clients)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join()
+    measured = sorted(lat for c in clients for sent, lat in c.samples if sent >= began + args.warmup)
+    errors: dict[int, int] = {}
+    for c in clients:
+        for status, n in c.errors.items():
+            errors[status] = errors.get(status, 0) + n
+    if not measured:
+        return {"path": path, "requests": 0, "errors": errors}
+    q = statistics.quantiles(measured, n=100)
+    return {
+        "path": path,
+        "requests": len(measured),
+        "throughput": len(measured) / args.seconds,
+        "p50_ms": q[49] * 1000,
+        "p95_ms": q[94] * 1000,
+        "p99_ms": q[98] * 1000,
+        "max_ms": measured[-1] * 1000,
+        "errors": errors,
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks api", description=__doc__)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    args = parser.parse_args(argv)
+    bodies = _profiles(500)
+    with tempfile.TemporaryDirectory(prefix="srdi-bench-api-") as scratch:
+        port = _free_port()
+        env = {
+            **os.environ,
+            "SRDI_VAR_DIR": scratch,
+            "DJANGO_SETTINGS_MODULE": "srdi.config.settings.prod",
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "ALLOWED_HOSTS": "localhost,127.0.0.1",
+            "SRDI_API_READ_RATE": "1000000/min",  # one client account sends every request of the load test
+        }
+        env.pop("DATABASE_URL", None)
+        _srdi(env, "migrate")
+        _srdi(
+            env,
+            "createuser",
+            "bench",
+            "--role",
+            "city_staff",
+            "--password",
+            secrets.token_urlsafe(16) + "aA1!",
+        )
+        token = _srdi(env, "token", "create", "bench", "--name", "benchmark").strip().splitlines()[0]
+        server = subprocess.Popen(
+            [
+                python(),
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+                "--timeout",
+                "120",
+                "srdi.config.wsgi:application",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            _wait_until_up(port, time.monotonic() + 60)
+            results = [
+                _scenario(port, token, bodies, "/api/v1/assess", args),
+                _scenario(port, token, bodies, "/api/v1/assess?gaps=false", args),
+            ]
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    for r in results:
+        print(json.dumps(r, ensure_ascii=False))
+    default = results[0]
+    met = bool(default["requests"]) and default["p95_ms"] <= TARGET_P95_MS and not default["errors"]
+    rows = [
+        f"| `POST {r['path']}` | {r['requests']:,} | {r.get('throughput', 0):.0f}/s | {r.get('p50_ms', 0):.1f} | "
+        f"**{r.get('p95_ms', 0):.1f}** | {r.get('p99_ms', 0):.1f} | {r.get('max_ms', 0):.1f} | "
+        f"{sum(r['errors'].values())} |"
+        for r in results
+    ]
+    body = "\n".join(
+        [
+            "## API assessment latency (`bench_api`)",
+            "",
+            machine_markdown(machine()),
+            "",
+            f"Target: single-enterprise `POST /api/v1/assess` p95 ≤ {TARGET_P95_MS:g} ms with {args.clients} "
+            f"concurrent clients (default request, gaps included). **{'Met' if met else 'NOT met'}.**",
+            "",
+            f"Server: `gunicorn` {args.workers} workers × {args.threads} threads, production settings, SQLite; "
+            f"clients on the same machine; {args.seconds:g} s measured after {args.warmup:g} s warm-up.",
+            "",
+            "| Request | Requests | Throughput | p50 ms | p95 ms | p99 ms | max ms | Errors |",
+            "|---|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+    if not args.no_write:
+        write_section("api", body)
+    print(body)
+    return 0 if met else 1
