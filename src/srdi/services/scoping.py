@@ -133,3 +133,10 @@ def can_reveal_personal_data(user: User) -> Verdict:
     if user.is_authenticated and user.role == Role.CITY_ADMIN:
         return ALLOW
     return deny("只有市级管理员可以查看完整的个人信息", "pii")
+
+
+def can_view_audit_log(user: User) -> Verdict:
+    """Whether the user may read the audit log (the city administrator and auditors; read-only)."""
+    if user.is_authenticated and user.role in (Role.CITY_ADMIN, Role.AUDITOR):
+        return ALLOW
+    return deny("只有市经信局管理员和审计人员可以查看审计日志", "audit_log")

@@ -45,6 +45,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     entries += menu_money.entries(user)
     if scoping.can_import(user):
         entries.append(("web:import", "数据导入", ("web:import",)))
+    if scoping.can_view_audit_log(user):
+        entries.append(("web:audit_log", "审计日志", ("web:audit_log",)))
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match is not None else ""
     context["nav"] = _grouped(

@@ -1,4 +1,4 @@
-"""Forms of the money pages: programmes, case filters and claims, objections, payment runs, vouchers.
+"""Forms of the money pages: programmes, case filters, claims and evidence uploads, objections, payment runs, vouchers.
 
 Forms only parse and validate (等保 8.1.4.4 d: every field has a server-side limit); the views call the
 services, which apply the business rules. Amounts are typed in 万元 or 元 and become integer fen here.
@@ -11,12 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 
 from srdi.db.models import District, Programme
 from srdi.db.models.vouchers import VOUCHER_CATEGORIES
 from srdi.domain.money import MoneyError, wan_to_fen
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.workflow.definition import STATES
+from srdi.services import evidence as evidence_service
 from srdi.web.money_display import fen_from_yuan
 
 MAX_EVIDENCE = 20
@@ -157,6 +159,55 @@ class ClaimForm(forms.Form):
         evidence = self.fields["evidence"]
         assert isinstance(evidence, forms.MultipleChoiceField)
         evidence.choices = [(e, e) for e in required_evidence or []]
+
+
+class EvidenceUploadForm(forms.Form):
+    """One evidence file: which required material it is (or 其他材料 with a short note) and the file itself.
+
+    The size is checked here before the file is read; the type (by magic bytes), the label and the state of
+    the case are checked by ``services.evidence.attach_evidence``.
+    """
+
+    label = forms.ChoiceField(label="材料名称")
+    note = forms.CharField(
+        label="其他材料说明",
+        required=False,
+        max_length=evidence_service.MAX_LABEL - len(evidence_service.OTHER_LABEL) - 1,
+        help_text="选择“其他材料”时可简要说明，如“专利证书”",
+    )
+    file = forms.FileField(
+        label="文件",
+        max_length=1000,
+        allow_empty_file=False,
+        error_messages={
+            "required": "请选择要上传的文件",
+            "empty": "文件为空",
+            "invalid": "请选择要上传的文件",
+        },
+        widget=forms.FileInput(attrs={"accept": evidence_service.ACCEPT}),
+    )
+
+    def __init__(self, *args: Any, labels: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        label = self.fields["label"]
+        assert isinstance(label, forms.ChoiceField)
+        label.choices = [(x, x) for x in labels or [evidence_service.OTHER_LABEL]]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = evidence_service.max_bytes()
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"文件过大（{filesizeformat(upload.size)}），上限为 {filesizeformat(limit)}"
+            )
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        note = " ".join((data.get("note") or "").split())
+        if data.get("label") == evidence_service.OTHER_LABEL and note:
+            data["label"] = f"{evidence_service.OTHER_LABEL}{evidence_service.OTHER_SEPARATOR}{note}"
+        return data
 
 
 class ActionForm(forms.Form):

@@ -6,7 +6,7 @@ an expired password must still reach ``web:password_change`` and ``web:logout``.
 
 from django.urls import include, path
 
-from srdi.web.views import auth, enterprises, exports, home, imports, screening
+from srdi.web.views import audit_log, auth, enterprises, exports, home, imports, screening
 
 app_name = "web"
 urlpatterns = [
@@ -24,6 +24,7 @@ urlpatterns = [
     path("screening/export/", screening.screening_export, name="screening_export"),
     path("imports/", imports.import_page, name="import"),
     path("imports/template/<str:fmt>/", imports.import_template_view, name="import_template"),
+    path("audit/", audit_log.audit_log, name="audit_log"),
     path("", include("srdi.web.urls_policy")),
     path("", include("srdi.web.urls_money")),
 ]

@@ -116,6 +116,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
+# Behind a reverse proxy the client address is in X-Forwarded-For: set SRDI_TRUSTED_PROXY_COUNT to the number
+# of proxies in front of the application, or every user shares the proxy's address in lockouts and the audit log.
+_PROXIES = int(os.environ.get("SRDI_TRUSTED_PROXY_COUNT", "0"))
+if _PROXIES:
+    AXES_IPWARE_PROXY_COUNT = _PROXIES
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
@@ -146,6 +152,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # Upload limits (ASVS 5.2.1): the import page takes spreadsheets up to SRDI_IMPORT_MAX_BYTES.
 SRDI_IMPORT_MAX_BYTES = int(os.environ.get("SRDI_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+SRDI_EVIDENCE_MAX_BYTES = int(os.environ.get("SRDI_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
@@ -155,6 +162,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 NINJA_PAGINATION_PER_PAGE = 50
+# The cache holds the API rate-limit counters. A file cache in SRDI_VAR_DIR is shared by every worker process
+# on the machine, so a limit is per user, not per process; several machines need a shared cache (Redis …).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
 # API rate limits per user (ASVS 2.4.1); raise them for trusted system-to-system clients or load tests.
 SRDI_API_READ_RATE = os.environ.get("SRDI_API_READ_RATE", "600/min")
 SRDI_API_WRITE_RATE = os.environ.get("SRDI_API_WRITE_RATE", "120/min")

@@ -18,6 +18,7 @@ VAR_DIR = Path(tempfile.mkdtemp(prefix="srdi-test-var-"))
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir()
 MEDIA_ROOT = VAR_DIR / "media"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

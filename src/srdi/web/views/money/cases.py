@@ -1,5 +1,6 @@
 """Cases (兑现事项): role-aware queues with filters and safe bulk actions, the case page (entitlement basis,
-bank account, evidence, objections, timeline, actions), the enterprise's 意愿确认, and the approval document.
+bank account, evidence, objections, timeline, actions), the enterprise's 意愿确认, evidence file upload and
+download (``services.evidence``), and the approval document.
 
 Every case is looked up through ``scoping`` (out of scope → 404); every action goes through
 ``services.cases.transition`` (the guards decide, a refusal is shown with its reason and audited by the
@@ -9,6 +10,7 @@ service). Approval and cancellation need a fresh step-up (the password again).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,15 +21,23 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from srdi.db.models import Case, District, Objection, Role
+from srdi.db.models import Case, District, Evidence, Objection, Role
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.verdict import deny
 from srdi.domain.workflow.definition import COMMITTED, TRANSITIONS
 from srdi.services import cases as case_service
+from srdi.services import evidence as evidence_service
 from srdi.services import scoping
 from srdi.web import money_display as md
 from srdi.web.access import require
-from srdi.web.forms_money import ActionForm, CaseFilterForm, ClaimForm, ObjectionForm, ResolveForm
+from srdi.web.forms_money import (
+    ActionForm,
+    CaseFilterForm,
+    ClaimForm,
+    EvidenceUploadForm,
+    ObjectionForm,
+    ResolveForm,
+)
 from srdi.web.http import client_ip, no_store
 from srdi.web.views.money.common import STEPUP_FIELD, case_or_404, form_errors, step_up, stepup_fresh, user_of
 
@@ -207,6 +217,7 @@ def _render_case(
     trace = case.entitlement_trace or {}
     owner = user.role == Role.ENTERPRISE and user.enterprise_id == case.enterprise_id
     can_claim = owner and case.state in CLAIM_STATES
+    can_upload = owner and case.state in evidence_service.EDITABLE_STATES
     if can_claim and claim_form is None:
         claim_form = ClaimForm(
             initial={
@@ -250,6 +261,11 @@ def _render_case(
         "bank_number": case.bank_account_number if show_bank else md.mask_account(case.bank_account_number),
         "bank_full": show_bank,
         "evidence": md.evidence_checklist(case),
+        "evidence_files": list(case.evidence.select_related("uploaded_by").order_by("uploaded_at", "id")),
+        "can_upload": can_upload,
+        "upload_form": EvidenceUploadForm(labels=evidence_service.labels_for(case)) if can_upload else None,
+        "upload_max": evidence_service.max_bytes(),
+        "other_label": evidence_service.OTHER_LABEL,
         "objections": list(case.objections.select_related("recorded_by", "resolved_by")),
         "can_record_objection": can_act
         and case.state == "publicity"
@@ -364,6 +380,66 @@ def case_claim(request: HttpRequest, pk: int) -> HttpResponse:
     except case_service.TransitionRefused as exc:
         messages.error(request, exc.verdict.reason)
     return redirect("web:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """The enterprise attaches one evidence file (multipart); the service checks type, size, label and state."""
+    user = user_of(request)
+    require(md.can_act_on_cases(user), request, what="case_evidence_upload")
+    case = case_or_404(request, pk)
+    back = reverse("web:case_detail", args=[case.pk]) + "#section-evidence"
+    form = EvidenceUploadForm(request.POST, request.FILES, labels=evidence_service.labels_for(case))
+    if not form.is_valid():
+        messages.error(request, f"未上传：{form_errors(form)}")
+        return redirect(back)
+    upload = form.cleaned_data["file"]
+    try:
+        evidence = evidence_service.attach_evidence(
+            case.pk,
+            user,
+            label=form.cleaned_data["label"],
+            filename=upload.name or "",
+            data=upload.read(),
+            ip=client_ip(request),
+        )
+    except scoping.OutOfScope:
+        raise Http404("事项不存在或不在您的权限范围内") from None
+    except evidence_service.EvidenceError as exc:
+        messages.error(request, f"未上传：{exc}")
+    else:
+        messages.success(request, f"已上传“{evidence.label}”：{evidence.filename}。")
+    return redirect(back)
+
+
+def attachment_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback name and the exact UTF-8 name as RFC 5987 ``filename*``."""
+    fallback = (
+        "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\%' else "_" for ch in filename) or "download"
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """One evidence file as an attachment, for anyone who may see its case; verified against its SHA-256."""
+    user = user_of(request)
+    require(md.can_view_cases(user), request, what="evidence_download")
+    try:
+        evidence, data = evidence_service.open_evidence(pk, user, ip=client_ip(request))
+    except scoping.OutOfScope:
+        raise Http404("材料不存在或不在您的权限范围内") from None
+    except evidence_service.EvidenceError as exc:
+        case_id = Evidence.objects.filter(pk=pk).values_list("case_id", flat=True).first()
+        messages.error(request, f"未能下载：{exc}")
+        return redirect(reverse("web:case_detail", args=[case_id]) + "#section-evidence")
+    response = HttpResponse(data, content_type=evidence_service.content_type_of(data))
+    response["Content-Disposition"] = attachment_disposition(evidence.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return no_store(response)
 
 
 @login_required
