@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 
 from srdi.db.models import Case, Role, User
 from srdi.domain.money import FEN_PER_YUAN, MoneyError, format_wan, format_yuan, to_decimal
-from srdi.domain.policy.labels import EVENT_LABELS
+from srdi.domain.policy.labels import EVENT_LABELS, INPUT_LABELS
 from srdi.domain.reference import TIERS
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.domain.workflow.definition import STATES, TRANSITIONS
@@ -287,26 +287,6 @@ RESULT_LABELS = {
     "unknown": "数据不全",
     "missing": "数据不全",
     "unset": "参数未设定",
-}
-INPUT_LABELS = {
-    "kind": "事项类型",
-    "tier": "认定层级",
-    "project_id": "项目编号",
-    "loan_id": "贷款编号",
-    "scene_id": "场景编号",
-    "date": "日期",
-    "contract_date": "借款合同签订日",
-    "industry": "项目所属产业",
-    "total_investment_fen": "项目总投资",
-    "eligible_investment_since_2023_fen": "2023年以来设备、外购技术及软件实际完成投资",
-    "eligible_investment_fen": "设备、外购技术及软件实际投资",
-    "principal_fen": "贷款本金",
-    "annual_rate": "贷款年利率",
-    "term_months": "贷款期限（月）",
-    "interest_paid_fen": "实付利息",
-    "list": "榜单",
-    "year": "所属年度",
-    "amount_fen": "年度实际技术交易额",
 }
 VALUE_LABELS = {
     **TIERS,
