@@ -28,6 +28,38 @@ def uscc_factory():
     return make_uscc
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_append_only_guards():
+    """Let the test runner empty the database between transactional tests on SQLite.
+
+    SQLite has no TRUNCATE: Django's flush runs ``DELETE FROM`` on every table, which the append-only DELETE
+    triggers (migration 0006) refuse. PostgreSQL's flush is a TRUNCATE, which row triggers don't see. So on
+    SQLite the flush drops those triggers, empties the tables and puts the triggers back, in one transaction.
+    Only the test harness flushes; the application never does."""
+    import importlib
+
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    DatabaseOperations = DatabaseWrapper.ops_class
+    guards = importlib.import_module("srdi.db.migrations.0006_append_only_deletes")
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        sql = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if not sql:
+            return sql
+        guarded = [t for t in guards.TABLES if t in set(tables)]
+        return [
+            *(guards.drop_sql(t) for t in guarded),
+            *sql,
+            *(guards.create_sql(t) for t in guarded),
+        ]
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -9,6 +11,7 @@ from srdi.db.models import AuditAction, AuditEvent
 from srdi.services import audit
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+DELETE_GUARDS = importlib.import_module("srdi.db.migrations.0006_append_only_deletes")
 
 
 def _seed(n: int = 5) -> list[AuditEvent]:
@@ -27,12 +30,24 @@ def test_updates_are_refused_by_the_database():
         cursor.execute("UPDATE srdi_auditevent SET action = 'logout' WHERE id = %s", [events[0].id])
 
 
+def test_deletes_are_refused_by_the_database():
+    events = _seed(2)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM srdi_auditevent WHERE id = %s", [events[0].id])
+    assert AuditEvent.objects.count() == 2
+
+
 def _drop_guards():
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE srdi_auditevent DISABLE TRIGGER srdi_auditevent_append_only")
         else:
             cursor.execute("DROP TRIGGER IF EXISTS srdi_auditevent_no_update")
+            cursor.execute(DELETE_GUARDS.drop_sql("srdi_auditevent"))
 
 
 def _restore_guards():
@@ -44,6 +59,7 @@ def _restore_guards():
                 "CREATE TRIGGER IF NOT EXISTS srdi_auditevent_no_update BEFORE UPDATE ON srdi_auditevent "
                 "BEGIN SELECT RAISE(ABORT, 'srdi_auditevent is append-only'); END;"
             )
+            cursor.execute(DELETE_GUARDS.create_sql("srdi_auditevent"))
 
 
 @pytest.mark.parametrize("tamper", ["edit", "delete_middle", "delete_last"])

@@ -105,3 +105,71 @@ def test_malformed_documents_raise():
 def test_no_rulebook_after_2026_03_31_is_a_document_error():
     with pytest.raises(DocumentError, match="2026-06-30"):
         run_assess({"as_of": "2026-06-30", "enterprises": [{"uscc": make_uscc()}]})
+
+
+# ---- trace display: years, derived inputs ---------------------------------------------------------------
+
+
+def _solid(**over):
+    from importlib import resources
+
+    import yaml
+
+    from srdi.domain.rules.cases import deep_merge
+
+    bases = yaml.safe_load(
+        resources.files("srdi.rulebooks").joinpath("cases/_bases.yaml").read_text(encoding="utf-8")
+    )["bases"]
+    return deep_merge(bases[over.pop("base", "solid")], {"uscc": make_uscc(), **over})
+
+
+def _check(result: dict, tier: str, cid: str) -> dict:
+    return next(c for c in result["tiers"][tier]["checks"] if c["id"] == cid)
+
+
+def test_whole_years_display_without_exponent():
+    from decimal import Decimal
+
+    from srdi.domain.rules.explain import display
+
+    assert display(Decimal(10), "years") == "10年"
+    assert display(Decimal(100), "years") == "100年"
+    assert display(Decimal("2.5"), "years") == "2.5年"
+    output = run_assess({"as_of": "2025-06-30", "enterprises": [_solid()]}, with_gaps=False)
+    b1 = _check(output["results"][0], "srdi_sme", "B1")
+    assert "10年" in b1["explanation"] and "E+" not in b1["explanation"], b1["explanation"]
+    assert b1["detail"]["display"] == "10年"
+
+
+def test_derived_years_show_the_input_and_the_derived_value_under_their_own_names():
+    output = run_assess({"as_of": "2025-06-30", "enterprises": [_solid(base="champion")]}, with_gaps=False)
+    result = output["results"][0]
+    b1 = _check(result, "srdi_sme", "B1")
+    assert b1["inputs"] == {"niche_since_year": 2010, "years_in_niche": 15}
+    operating = _check(result, "hidden_champion", "operating_years")
+    assert operating["inputs"] == {"founded_on": "2010-01-01", "years_operating": 15}
+    niche_points = _check(result, "srdi_sme", "niche_years")
+    assert niche_points["inputs"] == {"niche_since_year": 2010, "years_in_niche": 15}
+
+
+def test_unknown_niche_year_is_missing_under_its_input_name_only():
+    output = run_assess(
+        {"as_of": "2025-06-30", "enterprises": [_solid(niche_since_year=None)]}, with_gaps=False
+    )
+    srdi = output["results"][0]["tiers"]["srdi_sme"]
+    assert srdi["status"] == "needs_data"
+    assert "niche_since_year" in srdi["missing"]
+    assert "years_in_niche" not in srdi["missing"]
+    assert _check(output["results"][0], "srdi_sme", "B1")["inputs"] == {
+        "niche_since_year": None,
+        "years_in_niche": None,
+    }
+
+
+def test_b3_small_revenue_branch_is_strictly_below_the_threshold():
+    """63号 附件2 一（三）: 1000万元以上 (≥) or 不足1000万元 (<) with equity; exactly 1000万 is the first branch."""
+    output = run_assess({"as_of": "2025-06-30", "enterprises": [_solid()]}, with_gaps=False)
+    b3 = _check(output["results"][0], "srdi_sme", "B3")
+    first, second = b3["detail"]["parts"]
+    assert first["op"] == "ge"
+    assert second["parts"][0]["op"] == "lt"

@@ -139,3 +139,60 @@ def test_valid_exactly_when_status_says_valid_or_expiring(recognized, offset):
     cert = Cert(recognized)
     day = recognized + timedelta(days=offset)
     assert is_valid_on(cert, day) is (status_on(cert, day) in ("valid", "expiring"))
+
+
+# ---- one rule for the pages and for the engine (29 February, month ends) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("recognized", "expiry"),
+    [
+        (D(2024, 2, 29), D(2027, 2, 28)),  # no 29 Feb in 2027: the term ends on the last day of February
+        (D(2024, 2, 28), D(2027, 2, 27)),
+        (D(2024, 3, 1), D(2027, 2, 28)),
+        (D(2025, 3, 1), D(2028, 2, 29)),  # the day before 1 March of a leap year is 29 February
+        (D(2023, 3, 1), D(2026, 2, 28)),
+        (D(2023, 1, 31), D(2026, 1, 30)),
+        (D(2023, 12, 31), D(2026, 12, 30)),
+        (D(2023, 1, 1), D(2025, 12, 31)),
+    ],
+)
+def test_default_expiry_around_leap_days_and_month_ends(recognized, expiry):
+    import polars as pl
+
+    from srdi.domain.rules.facts import certification_expiry
+
+    assert effective_expiry(recognized, None) == expiry
+    frame = pl.DataFrame(
+        {"recognized_on": [recognized], "expires_on": [None]},
+        schema={"recognized_on": pl.Date, "expires_on": pl.Date},
+    )
+    assert frame.select(certification_expiry(3)).item() == expiry
+
+
+def test_engine_and_pages_agree_on_every_day_for_every_term():
+    """The vectorised expiry (engine, screening, vouchers) equals ``effective_expiry`` day by day."""
+    import polars as pl
+
+    from srdi.domain.rules.facts import certification_expiry
+
+    days = pl.date_range(D(2019, 1, 1), D(2029, 12, 31), eager=True)
+    frame = pl.DataFrame({"recognized_on": days, "expires_on": pl.Series([None] * len(days), dtype=pl.Date)})
+    for years in (1, 2, 3, 4, 5):
+        engine = frame.select(certification_expiry(years)).to_series().to_list()
+        pages = [effective_expiry(d, None, years) for d in days.to_list()]
+        assert engine == pages, years
+
+
+def test_leap_day_certification_is_valid_on_its_last_day_in_the_facts():
+    import polars as pl
+
+    from srdi.domain.rules.facts import certification_valid_on
+
+    frame = pl.DataFrame(
+        {"recognized_on": [D(2024, 2, 29)], "expires_on": [None], "revoked_on": [None]},
+        schema={"recognized_on": pl.Date, "expires_on": pl.Date, "revoked_on": pl.Date},
+    )
+    assert frame.select(certification_valid_on(D(2027, 2, 28))).item() is True
+    assert frame.select(certification_valid_on(D(2027, 3, 1))).item() is False
+    assert is_valid_on(Cert(D(2024, 2, 29)), D(2027, 2, 28))

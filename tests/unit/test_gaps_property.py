@@ -1,4 +1,5 @@
-"""Gaps are actionable: applying a feasible plan's changes to the profile makes the tier eligible."""
+"""Gaps are actionable: applying a feasible plan's changes (or a nearest direct route's) to the profile makes
+the tier eligible, and every planned profile is consistent (Ⅰ类 total ≥ each of its subsets)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,14 @@ def apply(profile: dict, changes: list[dict]) -> dict:
     return out
 
 
+def ip_consistent(profile: dict) -> bool:
+    """Ⅰ类 counts: the total is at least each subset (high-value, self-developed, invention patents)."""
+    ip = profile.get("ip") or {}
+    total = ip.get("class1")
+    subsets = ("class1_high_value", "class1_self_developed", "invention_patents")
+    return total is None or all(ip.get(k) is None or ip[k] <= total for k in subsets)
+
+
 enterprise = st.fixed_dictionaries(
     {
         "base": st.sampled_from(["solid", "champion"]),
@@ -47,6 +56,7 @@ enterprise = st.fixed_dictionaries(
         "growth_pct": st.integers(min_value=-20, max_value=40),
         "ip1": st.integers(min_value=0, max_value=4),
         "ip_self": st.integers(min_value=0, max_value=2),
+        "ip_hv": st.integers(min_value=0, max_value=1),
         "featured": st.integers(min_value=0, max_value=15),
         "rd_level": st.sampled_from(["none", "below_municipal", "municipal", "provincial"]),
         "niche_since": st.integers(min_value=2005, max_value=2023),
@@ -88,7 +98,8 @@ def build(e: dict, n: int) -> dict:
         "ip": {
             "class1": e["ip1"],
             "class1_self_developed": min(e["ip_self"], e["ip1"]),
-            "class1_high_value": 0,
+            "class1_high_value": min(e.get("ip_hv", 0), e["ip1"]),
+            "invention_patents": min(BASES[e["base"]]["ip"]["invention_patents"], e["ip1"]),
         },
         "zj_featured_points": e["featured"],
         "rd_institution_level": e["rd_level"],
@@ -106,8 +117,19 @@ def test_applying_a_feasible_plan_makes_the_tier_eligible(batch):
     plans = []
     for profile, result in zip(profiles, output["results"], strict=True):
         for gap in result["gaps"]:
-            if gap["status"] == "ineligible" and gap.get("feasible"):
+            if gap["status"] != "ineligible":
+                continue
+            assert ip_consistent(profile)
+            if gap.get("changes"):
+                assert ip_consistent(apply(profile, gap["changes"])), gap["changes"]
+            if gap.get("feasible"):
                 plans.append((gap["tier"], apply(profile, gap["changes"])))
+            nearest = gap.get("nearest_direct")
+            if nearest:
+                planned = apply(profile, nearest["changes"])
+                assert ip_consistent(planned), nearest["changes"]
+                if not nearest.get("missing"):
+                    plans.append((gap["tier"], planned))
     if not plans:
         return
     check = run_assess(

@@ -119,3 +119,184 @@ def test_unknown_measure_in_a_test_fails(library_copy):
     with pytest.raises(RuleDataError) as err:
         load_library_from(library_copy)
     assert err.value.key.endswith("measure")
+
+
+# ---- settings must do something -----------------------------------------------------------------------
+
+
+def test_a_parameter_that_nothing_reads_is_refused(library_copy):
+    def mutate(d):
+        d["parameters"]["unused_setting"] = {
+            "label": "无人读取的设置",
+            "unit": "text",
+            "reference": "测试",
+            "values": [{"from": "2022-06-01", "value": "x"}],
+        }
+
+    _edit(library_copy / "miit63/srdi_sme.yaml", mutate)
+    with pytest.raises(RuleDataError) as err:
+        load_library_from(library_copy)
+    assert err.value.source.endswith("miit63/srdi_sme.yaml")
+    assert err.value.key == "unused_setting"
+
+
+def test_a_common_parameter_that_nothing_reads_is_refused(library_copy):
+    def mutate(d):
+        d["parameters"]["growth_average_method"] = {
+            "label": "近2年平均增长率的计算方法",
+            "unit": "text",
+            "reference": "63号 附件2",
+            "values": [{"from": "2022-06-01", "value": "arithmetic"}],
+        }
+
+    _edit(library_copy / "common.yaml", mutate)
+    with pytest.raises(RuleDataError) as err:
+        load_library_from(library_copy)
+    assert err.value.source.endswith("common.yaml")
+    assert err.value.key == "growth_average_method"
+
+
+def test_shipped_common_parameters_are_all_read():
+    assert set(load_library().common) == {"band_boundaries_inclusive", "title_validity_years"}
+
+
+def test_list_fact_settings_are_cited_rulebook_parameters():
+    """Award kinds, rank limits, contest groups and title kinds live in the rulebooks, with references."""
+    lib = load_library()
+    expected = {
+        "miit63.innovative_sme": {"direct_award_kinds", "direct_award_levels", "direct_title_kinds"},
+        "miit63.srdi_sme": {
+            "direct_award_kinds",
+            "direct_award_provincial_max_rank",
+            "direct_award_national_max_rank",
+            "direct_contest_kinds",
+            "direct_contest_groups",
+        },
+        "miit63.little_giant": {
+            "direct_award_kinds",
+            "direct_award_provincial_max_rank",
+            "direct_award_national_max_rank",
+            "direct_contest_kinds",
+            "direct_contest_groups",
+        },
+    }
+    for rb in lib.rulebooks:
+        for pid in expected.get(rb.id, set()):
+            assert pid in rb.parameters and rb.parameters[pid].reference.strip(), (rb.id, pid)
+
+
+def test_a_list_fact_without_its_parameter_fails_at_load(library_copy):
+    _edit(library_copy / "miit63/srdi_sme.yaml", lambda d: d["parameters"].pop("direct_contest_groups"))
+    with pytest.raises(RuleDataError) as err:
+        load_library_from(library_copy)
+    assert err.value.source.endswith("miit63/srdi_sme.yaml")
+    assert err.value.key.endswith("fact")
+    assert "direct_contest_groups" in err.value.reason
+
+
+def test_an_override_of_an_unknown_parameter_is_refused():
+    from datetime import date
+
+    from tests.conftest import make_uscc
+
+    from srdi.domain.exchange import parse_profile
+    from srdi.domain.rules.engine import assess
+    from srdi.domain.tables import tables_from_profiles
+
+    tables = tables_from_profiles([parse_profile({"uscc": make_uscc()})])
+    with pytest.raises(RuleDataError) as err:
+        assess(tables, date(2025, 6, 30), overrides={"innovative_sme": {"no_such_parameter": 1}})
+    assert err.value.key == "innovative_sme.no_such_parameter"
+    with pytest.raises(RuleDataError):
+        assess(
+            tables, date(2025, 6, 30), tiers=("srdi_sme",), overrides={"little_giant": {"min_niche_years": 4}}
+        )
+
+
+# ---- validity of rulebooks and coverage of parameter dates ---------------------------------------------
+
+
+def test_two_files_with_the_same_rulebook_id_fail(library_copy):
+    text = (library_copy / "miit63/little_giant.yaml").read_text(encoding="utf-8")
+    (library_copy / "miit63/little_giant_copy.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(RuleDataError) as err:
+        load_library_from(library_copy)
+    assert err.value.source.endswith("miit63/little_giant_copy.yaml")
+    assert err.value.key == "rulebook"
+    assert "miit63/little_giant.yaml" in err.value.reason
+
+
+def test_the_same_id_with_overlapping_dates_in_another_tier_folder_fails(library_copy):
+    text = (library_copy / "miit63/little_giant.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "valid: {from: 2022-06-01, to: 2026-03-31}", "valid: {from: 2025-01-01, to: 2026-03-31}"
+    )
+    (library_copy / "zhejiang/little_giant.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(RuleDataError) as err:
+        load_library_from(library_copy)
+    assert err.value.source.endswith("zhejiang/little_giant.yaml")
+    assert err.value.key in ("rulebook", "valid")
+
+
+def test_valid_to_before_valid_from_fails(library_copy):
+    _edit(
+        library_copy / "miit63/innovative_sme.yaml",
+        lambda d: d.update(valid={"from": "2022-06-01", "to": "2022-05-31"}),
+    )
+    with pytest.raises(RuleDataError) as err:
+        load_library_from(library_copy)
+    assert err.value.source.endswith("miit63/innovative_sme.yaml")
+    assert err.value.key == "valid.to"
+
+
+def test_a_parameter_that_starts_after_its_rulebook_fails_at_load(library_copy):
+    def mutate(d):
+        d["parameters"]["total_min"]["values"] = [{"from": "2023-01-01", "value": 60}]
+
+    _edit(library_copy / "miit63/innovative_sme.yaml", mutate)
+    with pytest.raises(RuleDataError) as err:
+        load_library_from(library_copy)
+    assert err.value.source.endswith("miit63/innovative_sme.yaml")
+    assert err.value.key == "total_min.values"
+    assert "2022-06-01" in err.value.reason
+
+
+def test_a_gap_between_parameter_periods_fails_at_load(library_copy):
+    def mutate(d):
+        d["parameters"]["min_niche_years"]["values"] = [
+            {"from": "2022-06-01", "to": "2024-12-31", "value": 3},
+            {"from": "2025-02-01", "value": 4},
+        ]
+
+    _edit(library_copy / "miit63/little_giant.yaml", mutate)
+    with pytest.raises(RuleDataError) as err:
+        load_library_from(library_copy)
+    assert err.value.source.endswith("miit63/little_giant.yaml")
+    assert err.value.key == "min_niche_years.values"
+    assert "2025-01-01" in err.value.reason
+
+
+def test_a_parameter_that_ends_before_an_open_ended_rulebook_fails_at_load(library_copy):
+    def mutate(d):
+        d["valid"] = {"from": "2022-06-01"}
+        d["parameters"]["min_revenue"]["values"][0]["to"] = "2026-03-31"
+
+    _edit(library_copy / "zhejiang/hidden_champion_2025.yaml", mutate)
+    # the other three 63号 books end on 2026-03-31; this one would then be open-ended
+    with pytest.raises(RuleDataError) as err:
+        load_library_from(library_copy)
+    assert err.value.source.endswith("zhejiang/hidden_champion_2025.yaml")
+    assert err.value.key == "min_revenue.values"
+    assert "2026-04-01" in err.value.reason
+
+
+def test_a_common_parameter_that_does_not_cover_a_rulebook_fails_at_load(library_copy):
+    def mutate(d):
+        d["parameters"]["title_validity_years"]["values"] = [{"from": "2023-01-01", "value": 3}]
+
+    _edit(library_copy / "common.yaml", mutate)
+    with pytest.raises(RuleDataError) as err:
+        load_library_from(library_copy)
+    assert err.value.source.endswith("common.yaml")
+    assert err.value.key == "title_validity_years.values"
+    assert "miit63" in err.value.reason

@@ -146,18 +146,22 @@ def payments_run(
     """把已批准事项列入拨付批次并执行拨付（可安全重跑：已拨付的不会重复）。"""
     setup_django()
     from srdi.db.models import PaymentRun, Programme
-    from srdi.services.payments import create_payment_run, execute_payment_run, payment_file
+    from srdi.services.cases import TransitionRefused
+    from srdi.services.payments import PaymentConflict, create_payment_run, execute_payment_run, payment_file
 
     user = _user(username)
-    if run_id is not None:
-        run = PaymentRun.objects.filter(pk=run_id).first()
-        if run is None:
-            raise click.ClickException(f"拨付批次 #{run_id} 不存在")
-    else:
-        programme = Programme.objects.filter(code=programme_code).first() if programme_code else None
-        run = create_payment_run(user, programme)
-        click.echo(f"拨付批次 #{run.pk}")
-    if file_path is not None:
-        file_path.write_bytes(payment_file(run, "csv" if file_path.suffix == ".csv" else "xlsx", user))
-    result = execute_payment_run(run, user)
+    try:
+        if run_id is not None:
+            run = PaymentRun.objects.filter(pk=run_id).first()
+            if run is None:
+                raise click.ClickException(f"拨付批次 #{run_id} 不存在")
+        else:
+            programme = Programme.objects.filter(code=programme_code).first() if programme_code else None
+            run = create_payment_run(user, programme)
+            click.echo(f"拨付批次 #{run.pk}")
+        if file_path is not None:
+            file_path.write_bytes(payment_file(run, "csv" if file_path.suffix == ".csv" else "xlsx", user))
+        result = execute_payment_run(run, user)
+    except (PaymentConflict, TransitionRefused) as exc:  # the services refuse (and audit) with the reason
+        raise click.ClickException(str(exc)) from None
     click.echo(f"已拨付 {len(result.paid)} 笔，失败 {len(result.failed)} 笔，跳过 {len(result.skipped)} 笔")

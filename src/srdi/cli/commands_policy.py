@@ -55,16 +55,26 @@ def _fmt_value(value: Any, unit: str) -> str:
     return str(value)
 
 
+DEFAULT_PACK = "hz81"
+
+
 @policy.command(name="show")
 @click.argument("measure_id")
-def policy_show(measure_id: str) -> None:
-    """显示一条措施（如 hz81.9）：条件、金额、上限、参数及出处、申兑指南。"""
+@click.option(
+    "--pack", "pack_id_option", default=DEFAULT_PACK, show_default=True, help="只写条款号时所属的政策包"
+)
+def policy_show(measure_id: str, pack_id_option: str) -> None:
+    """显示一条措施（如 hz81.9，或只写条款号 9）：条件、金额、上限、参数及出处、申兑指南。"""
     from srdi.domain.policy.loader import load_packs
 
-    pack_id, _, article = measure_id.partition(".")
+    text = measure_id.strip()
+    if text.isdigit():
+        pack_id, article = pack_id_option, text
+    else:
+        pack_id, _, article = text.partition(".")
     pack = next((p for p in load_packs() if p.id == pack_id), None)
     if pack is None or not article.isdigit():
-        raise click.ClickException(f"未知措施 {measure_id!r}（格式如 hz81.9）")
+        raise click.ClickException(f"未知措施 {measure_id!r}（格式如 hz81.9，或只写条款号 9）")
     try:
         m = pack.measure(int(article))
     except KeyError:
@@ -80,16 +90,24 @@ def policy_show(measure_id: str) -> None:
     click.echo(f"责任单位：{'、'.join(m.responsible)}")
     if m.events:
         click.echo(f"触发事件：{', '.join(m.events)}")
-    for c in m.conditions or (m.standing.conditions if m.standing else ()):
+    for c in m.conditions:
         click.echo(f"  条件 {c.id}：{c.label}")
+    if m.standing:
+        for c in m.standing.conditions:
+            click.echo(f"  {'无事件时的条件' if m.conditions else '条件'} {c.id}：{c.label}")
+        for c in m.standing.parts:
+            click.echo(f"  其中 {c.id}：{c.label}（不影响整条措施的结论）")
     ids = set()
     if m.amount:
         ids.update(m.amount.parameter_ids())
     ids.update(c.param for c in m.conditions if c.param)
-    if m.standing and m.standing.amount_param:
-        ids.add(m.standing.amount_param)
+    if m.standing:
+        ids.update(m.standing.amount_params)
+        ids.update(c.param for c in (*m.standing.conditions, *m.standing.parts) if c.param)
     if m.annual_cap:
         ids.add(m.annual_cap.param)
+    if m.annual_quota:
+        ids.add(m.annual_quota)
     ids.update(pid for pid in pack.parameters if pid.startswith(f"{m.id}."))
     for pid in sorted(ids):
         param = pack.parameters[pid]
@@ -162,13 +180,31 @@ def lpr_set(release_date: str, percent: str) -> None:
     )
 
 
-def _parse_sets(values: tuple[str, ...]) -> dict[str, str]:
-    out = {}
+def _parse_sets(values: tuple[str, ...], policy_id: str) -> dict[str, Any]:
+    """``id=value`` pairs, each value read by its parameter's unit (金额 as 分 or with 万/亿, 比例 as 0.15 or 15%,
+    counts as integers, lists separated by commas). An unknown id is passed on for the engine to refuse."""
+    from srdi.domain.policy.loader import load_packs
+    from srdi.domain.policy.params import OverrideError, parse_text
+
+    params: dict[str, Any] = {}
+    for p in load_packs():
+        if p.id == policy_id:
+            params.update(p.parameters)
+    out: dict[str, Any] = {}
     for item in values:
         key, sep, value = item.partition("=")
+        key = key.strip()
         if not sep or not key:
             raise click.ClickException(f"--set 的格式应为 参数编号=取值：{item!r}")
-        out[key.strip()] = value.strip()
+        if key in out:
+            raise click.ClickException(f"--set {key}：重复设置")
+        if key not in params:
+            out[key] = value.strip()
+            continue
+        try:
+            out[key] = parse_text(key, params[key], value)
+        except OverrideError as exc:
+            raise click.ClickException(f"--set {exc.key}：{exc.reason}") from None
     return out
 
 
@@ -182,9 +218,10 @@ def simulate(policy_id: str, year: int, sets: tuple[str, ...], as_json: bool) ->
     setup_django()
     from srdi.domain.policy.params import OverrideError
     from srdi.domain.reference import district_name
+    from srdi.domain.rules.parameters import to_json
     from srdi.services.simulation import simulate_policy
 
-    overrides = _parse_sets(sets)
+    overrides = _parse_sets(sets, policy_id)
     try:
         with console.status(f"正在测算 {policy_id} {year} 年度……"):
             base, changed, diff = simulate_policy(policy_id, year, overrides or None)
@@ -201,8 +238,16 @@ def simulate(policy_id: str, year: int, sets: tuple[str, ...], as_json: bool) ->
             "by_measure": base.by_measure.to_dicts(),
             "by_district": base.by_district.to_dicts(),
         }
+        out["warnings"] = base.warnings
         if changed is not None:
-            out.update({"changed_totals": changed.totals, "difference": diff, "parameters": overrides})
+            out.update(
+                {
+                    "changed_totals": changed.totals,
+                    "difference": diff,
+                    "parameters": {k: to_json(v) for k, v in overrides.items()},
+                    "changed_warnings": changed.warnings,
+                }
+            )
         sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
         return
     t = base.totals
@@ -220,11 +265,16 @@ def simulate(policy_id: str, year: int, sets: tuple[str, ...], as_json: bool) ->
             f"  {district_name(r['district']):<6} {r['grants']:>6} 项  {format_wan(r['amount_fen'])}"
             f"（市级 {format_wan(r['city_fen'])}）"
         )
+    for w in base.warnings:
+        click.echo(f"注意：{w}")
     if changed is not None and diff is not None:
+        shown = ", ".join(f"{k}={to_json(v)}" for k, v in overrides.items())
         d = diff["overall"]
         click.echo(
-            f"参数调整 {overrides} 后：合计 {format_wan(changed.totals['amount_fen'])}，"
+            f"参数调整 {shown} 后：合计 {format_wan(changed.totals['amount_fen'])}，"
             f"变化 {'+' if d['amount_fen'] >= 0 else ''}{format_wan(d['amount_fen'])}"
         )
         for r in diff["by_measure"]:
             click.echo(f"  第{r['article']}条 变化 {format_wan(r['amount_fen'])}（{r['grants']:+d} 项）")
+        for w in changed.warnings:
+            click.echo(f"注意（调整后）：{w}")

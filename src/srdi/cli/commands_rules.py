@@ -1,4 +1,4 @@
-"""``srdi screen`` (whole-city assessment) and ``srdi rulebook`` (what the rules say)."""
+"""``srdi screen``: whole-city assessment of every enterprise in the database against the rulebooks in force."""
 
 from __future__ import annotations
 

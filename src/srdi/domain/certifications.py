@@ -6,15 +6,21 @@ and ``earliest_recognition_valid_on`` to turn the default three-year term into a
 
 The rule: a certification is valid on day D when ``recognized_on <= D <= effective expiry`` and it was not
 revoked on or before D (``revoked_on`` is null or later than D). The effective expiry is ``expires_on`` when
-stated, otherwise the day before the third anniversary of recognition (2023-01-15 → 2026-01-14). A 29 February
-recognition has its anniversary on 1 March, so its term ends on 28 February (the full three years).
+stated, otherwise the day before the third anniversary of recognition (2023-01-15 → 2026-01-14), i.e. a term of
+three full years. A 29 February recognition has its anniversary on 1 March in a common year, so its term ends on
+the last day of February (2024-02-29 → 2027-02-28).
 A certification without a recognition date is never proven valid: its status is ``unknown``.
+
+``default_expiry_expr`` is the same rule as a Polars expression; the assessment engine, screening and the policy
+engine use it (through ``srdi.domain.rules.facts.certification_expiry``), so pages and rules agree on every day.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Literal, Protocol
+
+import polars as pl
 
 DEFAULT_TERM_YEARS = 3
 EXPIRING_WITHIN_DAYS = 90
@@ -52,13 +58,26 @@ def anniversary(day: date, years: int) -> date:
         return date(day.year + years, 3, 1)
 
 
-def effective_expiry(recognized_on: date | None, expires_on: date | None) -> date | None:
-    """The last valid day: ``expires_on`` when stated, else the day before the third anniversary."""
+def effective_expiry(
+    recognized_on: date | None, expires_on: date | None, years: int = DEFAULT_TERM_YEARS
+) -> date | None:
+    """The last valid day: ``expires_on`` when stated, else the day before the ``years``-th anniversary."""
     if expires_on is not None:
         return expires_on
     if recognized_on is None:
         return None
-    return anniversary(recognized_on, DEFAULT_TERM_YEARS) - timedelta(days=1)
+    return anniversary(recognized_on, years) - timedelta(days=1)
+
+
+def default_expiry_expr(recognized_on: pl.Expr, years: int = DEFAULT_TERM_YEARS) -> pl.Expr:
+    """``effective_expiry(recognized_on, None, years)`` as a Polars expression (same rule, vectorised).
+
+    Polars moves 29 February to 28 February in a common year; there the anniversary is 1 March, whose day
+    before is that same 28 February. On every other day the expiry is the shifted date minus one day.
+    """
+    shifted = recognized_on.dt.offset_by(f"{years}y")
+    clamped = shifted.dt.day() != recognized_on.dt.day()
+    return pl.when(clamped).then(shifted).otherwise(shifted.dt.offset_by("-1d"))
 
 
 def last_valid_day(cert: CertificationLike) -> date | None:

@@ -25,6 +25,9 @@ from srdi.services.exports import CHUNK, profiles_from_db
 
 @dataclass
 class Entitlement:
+    """The engine's answer for one case. ``amount_fen`` is what may still be paid under the case: already net of
+    ``paid_before_fen`` (earlier payments for the same matter), 0 when nothing is left (从优、就高、不重复)."""
+
     status: str
     amount_fen: int | None
     record: dict[str, Any]
@@ -33,18 +36,26 @@ class Entitlement:
 
 
 def payment_history(eids: dict[int, int], exclude_case: int | None = None) -> pl.DataFrame:
-    """Payments already made to the enterprises (enterprise pk → eid), keyed by the matter they paid for."""
+    """Payments already made to the enterprises (enterprise pk → eid), keyed by the matter they paid for.
+
+    ``year`` is the pool year of the matter (the year of the case's event date; for a loan its contract date),
+    so that a 贴息 paid in January for a loan signed in December counts against the year of the contract. The
+    payment date's year is used only when the case has no dated event.
+    """
     rows = []
-    payments = Payment.objects.filter(case__enterprise_id__in=list(eids)).select_related("case")
+    payments = Payment.objects.filter(case__enterprise_id__in=list(eids)).select_related(
+        "case", "case__event"
+    )
     if exclude_case is not None:
         payments = payments.exclude(case_id=exclude_case)
     for p in payments:
+        event = p.case.event
         rows.append(
             {
                 "eid": eids[p.case.enterprise_id],
                 "group": p.case.matter.split("|", 1)[0],
                 "matter": p.case.matter,
-                "year": p.paid_at.year,
+                "year": event.date.year if event is not None and event.date else p.paid_at.year,
                 "paid_fen": p.amount_fen,
                 "reference": f"事项#{p.case_id}",
             }
@@ -88,13 +99,20 @@ def enterprise_records(enterprise: Enterprise, exclude_case: int | None = None) 
 
 
 def current_entitlement(case: Case) -> Entitlement:
-    """The case's entitlement now (the record for its measure and event)."""
+    """The case's entitlement now (the record for its measure and event), net of earlier payments for its matter.
+
+    A record the engine marks ``superseded`` (the matter was already paid in full, or a better award for it
+    exists) is worth 0 here: nothing more may be paid under this case."""
     label = (case.entitlement_trace or {}).get("event")
     for record in enterprise_records(case.enterprise, exclude_case=case.pk):
         if record["measure"] == case.programme.measure_id and record["event"] == label:
             paid = next(
                 (b.get("paid_before_fen", 0) for b in record["basis"] if b.get("type") == "overlap"), 0
             )
-            amount = record["amount_fen"] if record["status"] == "granted" else None
+            amount: int | None = None
+            if record["status"] == "granted":
+                amount = record["amount_fen"]
+            elif record["status"] == "superseded":
+                amount = 0
             return Entitlement(record["status"], amount, record, paid or 0, record.get("missing", []))
     return Entitlement("needs_data", None, {"event": label}, 0, ["events"])

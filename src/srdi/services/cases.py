@@ -2,9 +2,11 @@
 
 Use ``transition(case_id, user, name, reason=…)``. It locks the case, asks the domain guards (a refusal is
 audited and raised as ``TransitionRefused`` with the reason), applies the transition's effects — approval
-recomputes the entitlement against the payment history (从优、就高、不重复: only a top-up is approved), splits it
-city/district and commits both budgets; cancellation releases them — records the transition with before/after,
-writes the audit event and notifies, all in one transaction.
+recomputes the entitlement against the payment history (从优、就高、不重复: only a top-up is approved, and the
+recomputed amount is already net of earlier payments), checks the programme's quota under a lock on the
+programme row, splits the amount city/district and commits both budgets; cancellation releases them; scheduling
+links the case to its payment run — records the transition with before/after, writes the audit event and
+notifies, all in one transaction.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from srdi.db.models import (
     LedgerEntry,
     Objection,
     Payment,
+    PaymentRun,
+    Programme,
     User,
 )
 from srdi.domain.money import split_city_district
 from srdi.domain.verdict import Verdict
-from srdi.domain.workflow.definition import STATES, TRANSITIONS
+from srdi.domain.workflow.definition import AWARDED, STATES, TRANSITIONS
 from srdi.domain.workflow.guards import Actor, CaseView, available, check
 from srdi.services import audit, ledger
 from srdi.services.notify import Message, notify
@@ -57,18 +61,32 @@ def actor_of(user: User) -> Actor:
     return Actor(user_id=user.pk, role=user.role, district=user.district_id, enterprise_id=user.enterprise_id)
 
 
+# Steps that make their actor a reviewer of the case; the district-stage ones bar the actor from the city review.
+REVIEW_STEPS = ("accept", "district_pass", "city_pass", "return")
+
+
 def view_of(case: Case, on: date | None = None, requested_fen: int | None = None) -> CaseView:
-    """What the guards need, read from the case, its programme and its enterprise."""
+    """What the guards need, read from the case, its history, its programme and its enterprise."""
     programme = case.programme
     required = list(programme.required_evidence or [])
     provided = set(case.evidence_provided or []) | set(case.evidence.values_list("label", flat=True))
     ent = case.enterprise
     problems = tuple(label for field, label in COMPLIANCE.items() if getattr(ent, field) is True)
-    reviewers = {
-        t.actor_id
-        for t in case.transitions.filter(name__in=("district_pass", "city_pass", "accept", "return"))
-        if t.actor_id
-    }
+    reviewers: set[int] = set()
+    district_reviewers: set[int] = set()
+    for name, from_state, actor_id in case.transitions.filter(name__in=REVIEW_STEPS).values_list(
+        "name", "from_state", "actor_id"
+    ):
+        if actor_id is None:
+            continue
+        reviewers.add(actor_id)
+        if name in ("accept", "district_pass") or (name == "return" and from_state == "district_review"):
+            district_reviewers.add(actor_id)
+    awarded = (
+        Case.objects.filter(programme_id=case.programme_id, state__in=AWARDED).count()
+        if programme.quota is not None
+        else 0
+    )
     return CaseView(
         state=case.state,
         enterprise_id=case.enterprise_id,
@@ -87,6 +105,9 @@ def view_of(case: Case, on: date | None = None, requested_fen: int | None = None
         paid_for_matter_fen=case.paid_for_matter_fen,
         requested_fen=requested_fen,
         reviewers=frozenset(reviewers),
+        district_reviewers=frozenset(district_reviewers),
+        quota=programme.quota,
+        awarded=awarded,
     )
 
 
@@ -103,6 +124,7 @@ def snapshot(case: Case) -> dict[str, Any]:
         "city_fen": case.city_fen,
         "district_fen": case.district_fen,
         "publicity_ends_on": case.publicity_ends_on.isoformat() if case.publicity_ends_on else None,
+        "payment_run": case.payment_run_id,
     }
 
 
@@ -137,7 +159,10 @@ def _paid_marker(case: Case) -> tuple[int, int]:
 
 
 def _refresh_entitlement(case: Case, precomputed: Any = None) -> None:
-    """Recompute the entitlement now, counting what was already paid for the same matter (top-up only)."""
+    """Recompute the entitlement now, counting what was already paid for the same matter (top-up only).
+
+    ``entitlement_fen`` becomes the engine's amount, which is already net of those payments; ``paid_for_matter_fen``
+    records them for the explanation (the guard does not subtract them again)."""
     from srdi.services.case_entitlement import current_entitlement
 
     result = precomputed if precomputed is not None else current_entitlement(case)
@@ -149,7 +174,13 @@ def _refresh_entitlement(case: Case, precomputed: Any = None) -> None:
 
 
 def _apply(
-    case: Case, name: str, user: User, reason: str, on: date, requested_fen: int | None
+    case: Case,
+    name: str,
+    user: User,
+    reason: str,
+    on: date,
+    requested_fen: int | None,
+    run: PaymentRun | None = None,
 ) -> LedgerEntry | None:
     """The side effects of a transition (state is set by the caller)."""
     entry = None
@@ -163,6 +194,8 @@ def _apply(
         case.publicity_ends_on = on + timedelta(days=case.programme.publicity_days)
     elif name == "approve":
         amount = requested_fen if requested_fen is not None else (case.entitlement_fen or 0)
+        if amount <= 0:  # the guard refuses this first; never let a non-positive amount reach the ledger
+            raise TransitionRefused(Verdict(False, "批准金额须大于 0 分", "amount_not_positive"))
         city_share = _city_share(case)
         city_fen, district_fen = split_city_district(amount, city_share)
         city_budget, district_budget = budgets_for(case)
@@ -190,18 +223,32 @@ def _apply(
         entry = ledger.release(shares, actor=user, case=case, reverses=commit, memo=f"撤销批准：{reason}")
         case.approved_fen = None
         case.city_fen = case.district_fen = None
+    elif name == "schedule_payment":
+        case.payment_run = run  # scheduled and linked in the same statement: never scheduled outside a run
     if reason:
         case.last_reason = reason
     return entry
 
 
+def _event_day(case: Case) -> date:
+    """The date the entitlement engine read its parameters on: the event's (contract) date, else today."""
+    basis = (case.entitlement_trace or {}).get("basis") or [{}]
+    inputs = basis[0].get("event") or {}
+    raw = inputs.get("contract_date") or inputs.get("date")
+    try:
+        return date.fromisoformat(str(raw)) if raw else today()
+    except ValueError:
+        return today()
+
+
 def _city_share(case: Case) -> Any:
+    """The city's share of the case's amount, as the engine read it for the event (fiscal_share.<district>)."""
     from srdi.domain.policy.loader import load_packs
     from srdi.domain.policy.params import ParamSet
 
     params = ParamSet.for_run(tuple(p for p in load_packs() if p.id == case.programme.pack))
     pid = f"fiscal_share.{case.district_code}"
-    value = params.value(pid, today()) if pid in params.params else None
+    value = params.value(pid, _event_day(case)) if pid in params.params else None
     from decimal import Decimal
 
     return value if value is not None else Decimal("0.5")
@@ -217,10 +264,12 @@ def transition(
     on: date | None = None,
     ip: str = "",
     payment_run: bool = False,
+    run: PaymentRun | None = None,
 ) -> Outcome:
     """Take transition ``name`` on a case as ``user``; raises ``TransitionRefused`` with the reason.
 
-    ``payment_run`` is set only by ``srdi.services.payments``: payment moves are refused without it.
+    ``payment_run`` is set only by ``srdi.services.payments``: payment moves are refused without it, and
+    ``schedule_payment`` also needs the ``run`` the case joins (the case is linked to it in the same write).
     """
     on = on or today()
     precomputed = marker = None
@@ -238,16 +287,21 @@ def transition(
             if name == "approve":
                 fresh = precomputed if marker == _paid_marker(case) else None
                 _refresh_entitlement(case, fresh)
+                # The quota is counted under a lock on the programme row (lock order: case → programme →
+                # budgets → ledger chain → audit chain), so concurrent approvals cannot both take the last place.
+                case.programme = Programme.objects.select_for_update().get(pk=case.programme_id)
             verdict = check(name, actor_of(user), view_of(case, on, requested_fen), reason)
             if verdict and name in TRANSITIONS and TRANSITIONS[name].payment_run_only and not payment_run:
                 verdict = Verdict(
                     False, "拨付状态只能通过拨付批次变更（资金管理 → 拨付批次）", "payment_run_only"
                 )
+            if verdict and name == "schedule_payment" and run is None:
+                verdict = Verdict(False, "列入拨付须指定拨付批次", "payment_run_only")
             if not verdict:
                 raise TransitionRefused(verdict)
             before = snapshot(case)
             t = TRANSITIONS[name]
-            entry = _apply(case, name, user, reason, on, requested_fen)
+            entry = _apply(case, name, user, reason, on, requested_fen, run)
             case.state = t.target
             case.save()
             after = snapshot(case)
@@ -271,7 +325,7 @@ def transition(
                 object_repr=f"{case.title}：{t.label}",
                 old=before,
                 new=after,
-                extra={"transition": name, "reason": reason} if reason else {"transition": name},
+                extra=_extra(name, reason, run),
                 ip_address=ip,
             )
             _notify(case, name)
@@ -288,6 +342,15 @@ def transition(
             ip_address=ip,
         )
         raise
+
+
+def _extra(name: str, reason: str, run: PaymentRun | None) -> dict[str, Any]:
+    extra: dict[str, Any] = {"transition": name}
+    if reason:
+        extra["reason"] = reason
+    if run is not None:
+        extra["payment_run"] = run.pk
+    return extra
 
 
 def _notify(case: Case, name: str) -> None:

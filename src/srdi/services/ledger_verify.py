@@ -2,7 +2,8 @@
 
 I1 every entry balances and the whole ledger balances; I2 no budget above its cap, and each budget's running
 totals equal the sums of its ledger postings; I3 one payment per award, each matching its ledger entry; I4 the
-hash chain verifies (entries untouched) — and the audit chain too; I5 every case's state matches its ledger;
+hash chain verifies (entries untouched) — and the audit chain too; I5 every case's state matches its ledger,
+and every scheduled case (待拨付) belongs to a payment run (outside one it would never be paid or cancelled);
 I6 every voucher's status matches its ledger. Use ``verify_all()``; each result says what was checked and lists
 violations.
 """
@@ -169,7 +170,7 @@ def _case_sums() -> dict[int, dict[str, int]]:
 def check_cases() -> Check:
     c = Check("I5", "事项状态与分录一致")
     sums = _case_sums()
-    for case in Case.objects.values("id", "state", "approved_fen"):
+    for case in Case.objects.values("id", "state", "approved_fen", "payment_run_id"):
         c.checked += 1
         s = sums.get(case["id"], {"commit": 0, "release": 0, "pay": 0})
         committed, paid = s["commit"] - s["release"], s["pay"]
@@ -185,6 +186,8 @@ def check_cases() -> Check:
             c.violations.append(
                 f"事项 #{case['id']} 状态 {state}：承诺 {committed}，支付 {paid}，批准 {approved}"
             )
+        if state == "payment_scheduled" and case["payment_run_id"] is None:
+            c.violations.append(f"事项 #{case['id']} 状态 {state}，但不在任何拨付批次中")
     return c
 
 

@@ -1,9 +1,12 @@
 """Paying approved awards: payment runs, the treasury file, and idempotent disbursement.
 
-Use ``create_payment_run`` (approved cases → 待拨付, one batch), ``payment_file`` (CSV/XLSX for the treasury),
-``execute_payment_run`` (disburse each line; safe to re-run after a crash: paid lines are skipped and an
-interrupted line's transaction rolled back) and ``disburse`` (the same idempotency key never pays twice; the
-same key with a different amount is refused as a conflict; at most one payment per award).
+Use ``create_payment_run`` (approved cases → 待拨付, one batch, in one transaction: each case is scheduled and
+linked to the run in the same write, and a case another run took meanwhile is simply left to that run),
+``payment_file`` (CSV/XLSX for the treasury), ``execute_payment_run`` (disburse each line; safe to re-run after
+a crash: paid lines are skipped and an interrupted line's transaction rolled back) and ``disburse`` (the same
+idempotency key never pays twice; the same key with a different amount is refused as a conflict; at most one
+payment per award). These and ``payment_file`` refuse anyone but the finance roles (``FINANCE``) before writing
+anything; the refusal is audited and raised as ``PaymentConflict``.
 """
 
 from __future__ import annotations
@@ -17,14 +20,43 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from srdi.db.models import AuditAction, Case, CaseTransition, Payment, PaymentRun, Programme, User
+from srdi.domain.workflow.definition import FINANCE
 from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, ledger
 from srdi.services.cases import TransitionRefused, budgets_for, snapshot, transition
 from srdi.services.notify import Message, notify
 
+# Cases a new payment run takes: approved, or failed at the bank and to be retried.
+READY = ("approved", "payment_failed")
+
 
 class PaymentConflict(Exception):
-    """The idempotency key was used before for a different payment."""
+    """A payment that must not happen: the idempotency key was used before for a different payment, the award
+    was already paid, or the actor may not pay (``code`` says which, for the audit log)."""
+
+    def __init__(self, message: str, code: str = "conflict"):
+        self.code = code
+        super().__init__(message)
+
+
+def _require_finance(
+    actor: User | None, *, action: str, what: str, object_type: str, object_id: str = "", ip: str = ""
+) -> None:
+    """Refuse, audit and raise unless ``actor`` holds a finance role (``FINANCE``); called before any write."""
+    if actor is not None and actor.is_active and actor.role in FINANCE:
+        return
+    reason = "只有资金管理人员或市级管理员可以办理拨付"
+    audit.record(
+        action,
+        actor,
+        object_type=object_type,
+        object_id=object_id,
+        success=False,
+        object_repr=f"拒绝：{what}",
+        extra={"reason": reason, "code": "role", "role": actor.role if actor is not None else None},
+        ip_address=ip,
+    )
+    raise PaymentConflict(f"{reason}，不能{what}", code="role")
 
 
 @dataclass
@@ -57,7 +89,12 @@ def disburse(
     run: PaymentRun | None = None,
     ip: str = "",
 ) -> Disbursed:
-    """Pay an award once. Replays with the same key and amount return the first payment."""
+    """Pay an award once. Replays with the same key and amount return the first payment.
+
+    Only the finance roles may pay (checked before anything is written; a refusal is audited)."""
+    _require_finance(
+        actor, action=AuditAction.LEDGER, what="拨付", object_type="case", object_id=str(case_id), ip=ip
+    )
     for _ in range(3):
         try:
             with transaction.atomic():
@@ -152,23 +189,46 @@ def TransitionRefused_from(case: Case) -> TransitionRefused:
     return TransitionRefused(Verdict(False, f"事项状态为“{case.state_label}”，不能拨付", "wrong_state"))
 
 
-def create_payment_run(actor: User, programme: Programme | None = None, note: str = "") -> PaymentRun:
-    """Put every approved (or failed, to retry) case into a new payment run."""
-    qs = Case.objects.filter(state__in=("approved", "payment_failed"))
-    if programme is not None:
-        qs = qs.filter(programme=programme)
-    with transaction.atomic():
-        run = PaymentRun.objects.create(created_by=actor, programme=programme, note=note)
+def create_payment_run(
+    actor: User, programme: Programme | None = None, note: str = "", ip: str = ""
+) -> PaymentRun:
+    """Put every approved (or failed, to retry) case into a new payment run, all in one transaction.
+
+    The cases are locked first (in id order), then each is scheduled and linked to the run in one write, so a
+    crash leaves either the whole run or nothing, never a scheduled case outside a run. A run created at the
+    same time waits for the locks and then finds the cases taken: it gets none of them, without an error.
+    """
+    _require_finance(actor, action=AuditAction.CREATE, what="创建拨付批次", object_type="payment_run", ip=ip)
+    try:
+        with transaction.atomic():
+            ready = Case.objects.select_for_update().filter(state__in=READY)
+            if programme is not None:
+                ready = ready.filter(programme=programme)
+            case_ids = list(ready.order_by("id").values_list("id", flat=True))
+            run = PaymentRun.objects.create(created_by=actor, programme=programme, note=note)
+            audit.record(
+                AuditAction.CREATE,
+                actor,
+                object_type="payment_run",
+                object_id=str(run.pk),
+                object_repr=f"拨付批次 #{run.pk}",
+                new={"cases": len(case_ids)},
+                ip_address=ip,
+            )
+            for case_id in case_ids:
+                transition(case_id, actor, "schedule_payment", payment_run=True, run=run, ip=ip)
+    except TransitionRefused as refused:
+        # The whole run was rolled back, the case's own refusal event with it: record why.
         audit.record(
             AuditAction.CREATE,
             actor,
             object_type="payment_run",
-            object_id=str(run.pk),
-            object_repr=f"拨付批次 #{run.pk}",
+            success=False,
+            object_repr="拒绝：创建拨付批次",
+            extra={"reason": refused.verdict.reason, "code": refused.verdict.code},
+            ip_address=ip,
         )
-    for case_id in qs.order_by("id").values_list("id", flat=True):
-        transition(case_id, actor, "schedule_payment", payment_run=True)
-        Case.objects.filter(pk=case_id).update(payment_run=run)
+        raise
     return run
 
 
@@ -192,8 +252,16 @@ def payment_key(case: Case) -> str:
     return f"case-{case.pk}-award"
 
 
-def execute_payment_run(run: PaymentRun, actor: User) -> RunResult:
-    """Disburse every scheduled line of a run; safe to run again after an interruption."""
+def execute_payment_run(run: PaymentRun, actor: User, ip: str = "") -> RunResult:
+    """Disburse every scheduled line of a run; safe to run again after an interruption (finance roles only)."""
+    _require_finance(
+        actor,
+        action=AuditAction.LEDGER,
+        what="执行拨付批次",
+        object_type="payment_run",
+        object_id=str(run.pk),
+        ip=ip,
+    )
     result = RunResult()
     delay = int(os.environ.get("SRDI_PAYMENT_DELAY_MS", "0")) / 1000  # for crash-safety tests only
     for case in Case.objects.filter(payment_run=run).order_by("id"):
@@ -202,10 +270,10 @@ def execute_payment_run(run: PaymentRun, actor: User) -> RunResult:
             continue
         problem = _bank_accepts(case)
         if problem:
-            transition(case.pk, actor, "mark_failed", reason=problem, payment_run=True)
+            transition(case.pk, actor, "mark_failed", reason=problem, payment_run=True, ip=ip)
             result.failed.append(case.pk)
             continue
-        disburse(case.pk, case.approved_fen or 0, payment_key(case), actor=actor, run=run)
+        disburse(case.pk, case.approved_fen or 0, payment_key(case), actor=actor, run=run, ip=ip)
         result.paid.append(case.pk)
         if delay:
             time.sleep(delay)
@@ -230,6 +298,13 @@ PAYMENT_COLUMNS = [
 
 def payment_file(run: PaymentRun, file_format: str, actor: User) -> bytes:
     """The treasury file of a run (full account numbers: finance only, every download audited)."""
+    _require_finance(
+        actor,
+        action=AuditAction.EXPORT,
+        what="导出拨付文件",
+        object_type="payment_run",
+        object_id=str(run.pk),
+    )
     rows = []
     for case in Case.objects.filter(payment_run=run).select_related("enterprise", "programme").order_by("id"):
         rows.append(

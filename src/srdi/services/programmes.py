@@ -18,6 +18,7 @@ from srdi.domain.policy.labels import event_title
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.reference import district_codes
 from srdi.services import audit, ledger
+from srdi.services import cases as case_service
 from srdi.services.case_entitlement import enterprise_records, records_for
 from srdi.services.notify import Message, notify
 
@@ -145,8 +146,10 @@ def generate_offers(programme: Programme, *, actor: User | None = None, enterpri
     districts = dict(qs.values_list("pk", "district_id"))
     for enterprise_id, records in records_for(qs):
         for record in _programme_records(programme, records):
-            if record["status"] not in OFFERABLE:
-                continue
+            if record["status"] not in OFFERABLE or (
+                record["status"] == "granted" and not record["amount_fen"]
+            ):
+                continue  # nothing to offer (e.g. a loan whose annual subsidy cap is already used up)
             try:
                 with transaction.atomic():
                     case = Case.objects.create(
@@ -195,20 +198,34 @@ def _event_kinds(programme: Programme) -> list[str]:
 
 
 def _event_of(enterprise_id: int, record: dict[str, Any]) -> Event | None:
+    """The stored event a record is about: by its key, else by kind and date (``#n`` = the n-th that day)."""
     inputs = record["basis"][0]["event"]
     key = inputs.get("project_id") or inputs.get("loan_id") or inputs.get("scene_id") or ""
     qs = Event.objects.filter(enterprise_id=enterprise_id, kind=record["event_kind"])
     if key:
-        qs = qs.filter(key=key)
-    return qs.order_by("id").first()
+        return qs.filter(key=key).order_by("id").first()
+    day = inputs.get("date") or inputs.get("contract_date")
+    if day:
+        qs = qs.filter(date=day)
+    label = str(record.get("event") or "")
+    nth = int(label.rsplit("#", 1)[1]) if "#" in label and label.rsplit("#", 1)[1].isdigit() else 1
+    return qs.order_by("id")[nth - 1 : nth].first()
 
 
 def start_application(programme: Programme, user: User, event: Event) -> Case:
-    """An enterprise applies for one of its recorded events under a programme (a draft case)."""
+    """An enterprise applies for one of its recorded events under a programme (a draft case).
+
+    Only inside the programme's window ``opens_on``..``closes_on`` (Hangzhou business date, both days
+    included); staff still generate 免申即享 offers at any time."""
     if user.role != "enterprise" or user.enterprise_id != event.enterprise_id:
         raise ProgrammeError("只能为本企业申报")
     if programme.mode == Programme.Mode.OFFER:
         raise ProgrammeError("该批次为免申即享，无需申报")
+    on = case_service.today()
+    if not programme.opens_on <= on <= programme.closes_on:
+        raise ProgrammeError(
+            f"不在受理期内：该批次受理期为 {programme.opens_on} 至 {programme.closes_on}，今天是 {on}"
+        )
     records = [
         r
         for r in _records_for(programme, event.enterprise)

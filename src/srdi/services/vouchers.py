@@ -3,6 +3,11 @@
 Use ``issue_voucher`` (commits the fund through the ledger; only SRDI enterprises) and ``redeem`` (a provider
 redeems a voucher of its category against a delivered service: the redeemed amount is paid and any remainder
 released; a voucher is redeemed at most once — a conditional update plus a one-to-one constraint).
+
+The policy's own limits come from the pack's parameters, read on the issue date: the category must be one of
+``<pack>.25.categories`` (81号: the seven service categories) and everything committed to vouchers of the
+programme year, city-wide, must stay within ``<pack>.25.annual_budget`` (81号: 不高于1000万元 a year), whatever
+budget the programme was opened with.
 """
 
 from __future__ import annotations
@@ -10,8 +15,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from srdi.db.models import (
@@ -25,6 +32,9 @@ from srdi.db.models import (
     Voucher,
     VoucherRedemption,
 )
+from srdi.domain.money import format_wan
+from srdi.domain.policy.loader import load_packs
+from srdi.domain.policy.params import ParamSet
 from srdi.domain.rules.facts import certification_valid_on
 from srdi.services import audit, ledger
 from srdi.services.notify import Message, notify
@@ -39,6 +49,38 @@ def _fund(programme: Programme) -> BudgetAccount:
     if fund is None:
         raise VoucherError("服务券年度资金尚未下达")
     return fund
+
+
+def _policy_limit(programme: Programme, name: str, day: date) -> tuple[str, Any]:
+    """(parameter id, value on ``day``) of the programme's pack, e.g. ``hz81.25.annual_budget``; value None if absent."""
+    pid = f"{programme.pack}.{programme.article}.{name}"
+    packs = tuple(p for p in load_packs() if p.id == programme.pack)
+    params = ParamSet.for_run(packs)
+    return pid, (params.value(pid, day) if pid in params.params else None)
+
+
+def _check_policy_limits(programme: Programme, category: str, face_value_fen: int, day: date) -> None:
+    """The category is one the policy supports, and the year's vouchers stay within the policy's budget."""
+    pid, categories = _policy_limit(programme, "categories", day)
+    if categories is not None and category not in categories:
+        raise VoucherError(f"类别 {category} 不在第{programme.article}条服务券支持的服务类别内（{pid}）")
+    pid, budget = _policy_limit(programme, "annual_budget", day)
+    if budget is None:
+        return
+    committed = (
+        BudgetAccount.objects.filter(
+            programme__pack=programme.pack,
+            programme__article=programme.article,
+            year=programme.year,
+            side="city",
+        ).aggregate(total=Sum("used_fen"))["total"]
+        or 0
+    )
+    if committed + face_value_fen > budget:
+        raise VoucherError(
+            f"{programme.year}年服务券全市已承诺 {format_wan(committed)}，再发 {format_wan(face_value_fen)} "
+            f"将超过每年不高于 {format_wan(budget)} 的上限（{pid}）"
+        )
 
 
 def is_srdi(enterprise: Enterprise, on: date) -> bool:
@@ -79,6 +121,16 @@ def issue_voucher(
     if face_value_fen <= 0:
         raise VoucherError("面额必须为正")
     with transaction.atomic():
+        # Lock the year's article-25 city funds so that two issues at once cannot both pass the budget check.
+        list(
+            BudgetAccount.objects.select_for_update(of=("self",)).filter(
+                programme__pack=programme.pack,
+                programme__article=programme.article,
+                year=programme.year,
+                side="city",
+            )
+        )
+        _check_policy_limits(programme, category, face_value_fen, today)
         voucher = Voucher.objects.create(
             code=f"FWQ{programme.year}{secrets.token_hex(5).upper()}",
             programme=programme,

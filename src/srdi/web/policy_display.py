@@ -210,8 +210,8 @@ def measure_param_ids(pack: Pack, m: Measure) -> list[str]:
     ids.update(c.param for c in m.conditions if c.param)
     if m.standing:
         ids.update(c.param for c in m.standing.conditions if c.param)
-        if m.standing.amount_param:
-            ids.add(m.standing.amount_param)
+        ids.update(m.standing.amount_params)
+        ids.update(c.param for c in m.standing.parts if c.param)
     if m.annual_cap:
         ids.add(m.annual_cap.param)
     ids.update(pid for pid in pack.parameters if pid.startswith(f"{m.id}."))
@@ -223,8 +223,9 @@ def amount_state(pack: Pack, m: Measure) -> dict[str, Any]:
     if not m.is_money:
         return {"code": "none", "label": "不涉及资金", "css": "rs-na", "unset": []}
     engine: set[str] = set(m.amount.parameter_ids()) if m.amount else set()
-    if m.standing and m.standing.amount_param:
-        engine.add(m.standing.amount_param)
+    if m.standing and m.amount is None:
+        # A measure paid by events (第7条 scenes, 第12条 brand lists) is "set" even if a 按规定 part is not.
+        engine.update(m.standing.amount_params)
     related = measure_param_ids(pack, m)
     unset = [pid for pid in related if latest_value(pack.parameters[pid]) is None]
     labels = [{"id": pid, "label": pack.parameters[pid].label} for pid in unset]
@@ -966,6 +967,7 @@ def simulation_view(
         "events": base.events,
         "totals": totals,
         "amount_unset": t["amount_unset"],
+        "warnings": list(dict.fromkeys([*base.warnings, *(changed.warnings if changed is not None else [])])),
         "statuses": statuses,
         "by_measure": by_measure,
         "by_district": by_district,

@@ -83,6 +83,21 @@ def test_entitle_unknown_parameter_is_422(api):
     assert "hz81.99.nope" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"hz81.9.key_industries": "new_energy"}, "parameters.hz81.9.key_industries：应为列表"),
+        ({"hz81.7.scene_amount": -1}, "parameters.hz81.7.scene_amount：金额不能为负数"),
+        ({"hz81.7.scene_amount": 400000.5}, "parameters.hz81.7.scene_amount：应为整数分"),
+        ({"hz81.9.rate.key": "1.5"}, "parameters.hz81.9.rate.key：比例应在 0 与 1 之间"),
+    ],
+)
+def test_entitle_bad_parameter_values_are_422_in_chinese(api, parameters, message):
+    response = api("post", "/api/v1/entitle", {"parameters": parameters, "enterprises": []})
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+
+
 def test_per_enterprise_results_are_scoped(api, client):
     own, other = make_uscc("330106"), make_uscc("330108")
     data = json.dumps([{"uscc": own, "district": "330106"}, {"uscc": other, "district": "330108"}]).encode()

@@ -194,3 +194,65 @@ def test_weakened_build_is_detected(monkeypatch):
     broken = [c for c in verify_all() if not c.ok]
     assert errors or broken or city.used_fen > city.cap_fen
     assert Programme.objects.exists()
+
+
+def test_two_payment_runs_created_at_once_take_each_case_exactly_once(monkeypatch):
+    import time
+
+    from srdi.services import payments
+
+    world = build_world(n=1)
+    cases = _publicity_cases(world, 30, [2_000_000] * 30)
+    approved, _, errors = _approve_all(world, cases, threads=8)
+    assert not errors and len(approved) == 30
+    finance = world.users["finance"]
+    scheduled = payments.transition
+
+    def slowly(*args, **kwargs):  # widen the window between two cases of a run
+        outcome = scheduled(*args, **kwargs)
+        time.sleep(0.02)
+        return outcome
+
+    monkeypatch.setattr(payments, "transition", slowly)
+    start = threading.Barrier(2)
+    runs, failures = [], []
+    lock = threading.Lock()
+
+    def create(_):
+        try:
+            start.wait()
+            run = create_payment_run(finance, world.programme)
+            with lock:
+                runs.append(run.pk)
+        except Exception as exc:
+            with lock:
+                failures.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(create, range(2)))
+    assert not failures, failures
+    assert len(runs) == 2
+    lines = sorted(Case.objects.filter(payment_run_id__in=runs).values_list("payment_run_id", flat=True))
+    per_run = sorted(lines.count(r) for r in runs)
+    assert per_run == [0, 30]  # the first run takes every case, the second simply gets none
+    assert set(Case.objects.filter(pk__in=approved).values_list("state", flat=True)) == {"payment_scheduled"}
+    assert not Case.objects.filter(state="payment_scheduled", payment_run__isnull=True).exists()
+    from srdi.db.models import CaseTransition
+
+    assert CaseTransition.objects.filter(name="schedule_payment").count() == 30
+
+
+def test_the_quota_holds_under_concurrent_approvals():
+    world = build_world(n=1)
+    Programme.objects.filter(pk=world.programme.pk).update(quota=10)
+    cases = _publicity_cases(world, 40, [2_000_000] * 40)
+    approved, refused, errors = _approve_all(world, cases)
+    assert not errors, errors[:3]
+    assert len(approved) == 10
+    assert len(refused) == 30 and {code for _, code in refused} == {"quota"}
+    assert Case.objects.filter(programme=world.programme, state="approved").count() == 10
+    city = BudgetAccount.objects.get(programme=world.programme, side="city")
+    assert city.used_fen == 10 * 1_000_000
+    print(f"\n[{connection.vendor}] quota 10: approved {len(approved)}, refused {len(refused)}")

@@ -1,5 +1,6 @@
 """A stateful property test: random roles × actions × cases never produce an illegal transition, a
-self-approval, an approval above the entitlement, or a transition without an audit event."""
+self-approval, a city review by an earlier district reviewer, an approval above the entitlement (or of 0), a
+scheduled case outside a payment run, or a transition without an audit event."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from tests.integration.money.conftest import build_world
 
-from srdi.db.models import AuditEvent, BudgetAccount, Case, CaseTransition, Objection
+from srdi.db.models import AuditEvent, BudgetAccount, Case, CaseTransition, Objection, PaymentRun
 from srdi.domain.workflow.definition import TRANSITIONS
 from srdi.services.cases import (
     TransitionRefused,
@@ -110,13 +111,17 @@ def machine_for(world):
                 if name == "confirm":
                     self.claim(case, "enterprise")
                 with contextlib.suppress(TransitionRefused):
-                    # scheduling is the payment service's move (as create_payment_run makes it)
+                    # scheduling is the payment service's move (as create_payment_run makes it, into a run)
+                    scheduling = name == "schedule_payment"
                     transition(
                         case,
                         self._user(who, case),
                         name,
                         on=DAYS[day],
-                        payment_run=name == "schedule_payment",
+                        payment_run=scheduling,
+                        run=PaymentRun.objects.create(created_by=world.users["finance"])
+                        if scheduling
+                        else None,
                     )
             REACHED.add(Case.objects.get(pk=case).state)
 
@@ -162,13 +167,31 @@ def machine_for(world):
         def no_self_approval_and_within_entitlement(self):
             for c in Case.objects.exclude(approver=None):
                 reviewers = set(
-                    c.transitions.filter(name__in=("district_pass", "city_pass")).values_list(
-                        "actor_id", flat=True
-                    )
+                    c.transitions.filter(
+                        name__in=("accept", "district_pass", "city_pass", "return")
+                    ).values_list("actor_id", flat=True)
                 )
                 assert c.approver_id not in reviewers
                 if c.approved_fen is not None:
-                    assert c.approved_fen <= (c.entitlement_fen or 0)
+                    assert 0 < c.approved_fen <= (c.entitlement_fen or 0)
+
+        @invariant()
+        def no_district_reviewer_ever_does_the_city_review(self):
+            # Across every round of return and resubmission: whoever took a district-stage step before a city
+            # pass (accept, district pass, or a return from district review) is not the one who passes it.
+            for case_id in cases:
+                district_stage: set[int] = set()
+                for t in CaseTransition.objects.filter(case_id=case_id).order_by("id"):
+                    if t.name == "city_pass":
+                        assert t.actor_id not in district_stage, (case_id, t.actor_id, district_stage)
+                    elif t.name in ("accept", "district_pass") or (
+                        t.name == "return" and t.from_state == "district_review"
+                    ):
+                        district_stage.add(t.actor_id)
+
+        @invariant()
+        def scheduled_cases_belong_to_a_run(self):
+            assert not Case.objects.filter(state="payment_scheduled", payment_run__isnull=True).exists()
 
         @invariant()
         def every_transition_is_audited(self):

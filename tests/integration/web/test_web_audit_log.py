@@ -67,6 +67,9 @@ def test_pagination_keeps_fifty_per_page(login_as, seed):
 
 
 @pytest.mark.ledger_unchecked
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # PostgreSQL cannot drop a trigger mid-transaction
 def test_chain_check_reports_a_tampered_event(login_as, seed):
     event = audit.record(AuditAction.EXPORT, None, object_type="enterprise", object_repr="原始内容")
     client = login_as("auditor")

@@ -175,7 +175,9 @@ def application(mworld) -> Case:
         required_evidence=REQUIRED,
         actor=mworld.users["city_admin"],
     )
-    case = start_application(programme, mworld.users["enterprise"], mworld.case(0).event)
+    with pytest.MonkeyPatch.context() as m:  # apply inside the programme's window
+        m.setattr("srdi.services.cases.today", lambda: date(2025, 6, 30))
+        case = start_application(programme, mworld.users["enterprise"], mworld.case(0).event)
     assert case.state == "draft"
     return case
 

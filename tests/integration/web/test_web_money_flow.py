@@ -361,7 +361,7 @@ def test_claim_form_validation_shows_errors(mworld):
     assert Case.objects.get(pk=case.pk).state == "offered"
 
 
-def test_programme_create_offers_and_application_through_the_pages(mworld):
+def test_programme_create_offers_and_application_through_the_pages(mworld, monkeypatch):
     u = mworld.users
     city = client_for(u["city_staff"])
     form = text_of(city.get(reverse("web:programme_create")))
@@ -407,7 +407,13 @@ def test_programme_create_offers_and_application_through_the_pages(mworld):
     )
     assert r.status_code == 200 and "截止日期早于开始日期" in text_of(r)
 
-    # The enterprise applies for its recorded event, fills the claim, and cannot submit without evidence.
+    # The enterprise applies for its recorded event (inside the programme's window), fills the claim, and
+    # cannot submit without evidence.
+    from datetime import date
+
+    from srdi.services import cases as case_service
+
+    monkeypatch.setattr(case_service, "today", lambda: date(2025, 6, 30))
     enterprise = client_for(u["enterprise"])
     page = text_of(enterprise.get(reverse("web:programme_detail", args=[programme.pk])))
     event = mworld.case(0).event

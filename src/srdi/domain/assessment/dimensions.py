@@ -9,11 +9,15 @@ Each dimension is an index 0–100 derived from the tier criteria (formulas in `
 - 链 = chain role: key-link breakthrough 100, 六基/chain supplier 60, none 0
 - 品 = 70 × main product in a 小巨人 key field + 15 × own brand + 15 × provincial quality award
 
-A dimension with unknown inputs has a range and no single value. The grade is A (≥ 80), B (≥ 60), C (≥ 40) or D
-on the mean of known dimensions (at least four known). The class is the ladder position (highest valid title)
-plus cohorts: ``eligible_next`` (meets the next tier now), ``seedling`` (one tier below and meets at least 75%
-of the next tier's decided criteria) and the 一企一策 flag for seedlings whose main product is in a key field
-or who carry key-link (补短板/锻长板/填空白) tasks. Everything is computed column-wise.
+Every index is computed exactly in integers (the market share as the exact fraction of its measure columns)
+and rounded half-up to a whole number. A dimension with unknown inputs has a range and no single value. The
+grade is A (≥ 80), B (≥ 60), C (≥ 40) or D on the exact mean of the known dimensions (at least four known); the
+mean is reported rounded half-up to one decimal. The class is the ladder position (highest valid title) plus
+cohorts: ``eligible_next`` (meets the next tier now), ``seedling`` (not ``eligible_next``, and progress ≥ 75%)
+and the 一企一策 flag for seedlings whose main product is in a key field or who carry key-link
+(补短板/锻长板/填空白) tasks. Progress is the share of the next tier's enabled prerequisite and general checks,
+plus ``score_ok`` for a scored tier, that are *known to pass*: an unknown check counts as not passed, and direct
+routes are not counted (``docs/rules.md`` §7). Everything is computed column-wise.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from srdi.domain.rules.compile import Compiled
+from srdi.domain.rules.compile import Compiled, den, num
 from srdi.domain.rules.engine import Assessment
 
 LADDER = ("none", "innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
@@ -34,41 +38,71 @@ NEXT_TIER = {
     "little_giant": None,
 }
 DIMENSIONS = {"zhuan": "专", "jing": "精", "te": "特", "xin": "新", "lian": "链", "pin": "品"}
-SEEDLING_SHARE = 0.75
+SEEDLING_SHARE = (3, 4)  # progress ≥ 3/4, compared exactly
 KEY_FIELDS = ["six_foundations", "manufacturing_power_key_industry", "cyber_power"]
+
+
+I128 = pl.Int128
+
+
+def _half_up(numerator: pl.Expr, denominator: pl.Expr | int) -> pl.Expr:
+    """``numerator / denominator`` rounded half-up to an integer (both non-negative, denominator > 0)."""
+    d = denominator if isinstance(denominator, pl.Expr) else pl.lit(denominator, dtype=I128)
+    return ((numerator.cast(I128) * 2 + d) // (d * 2)).cast(pl.Int64)
 
 
 def _group_index(compiled: dict[str, Compiled], group: str, maximum: int) -> tuple[pl.Expr, pl.Expr]:
     p = "srdi_sme|"
     rb = compiled["srdi_sme"].rulebook if "srdi_sme" in compiled else None
     if rb is None or rb.score is None or group not in {g.id for g in rb.score.groups}:
-        return pl.lit(None, dtype=pl.Float64), pl.lit(None, dtype=pl.Float64)
-    return (pl.col(p + f"group:{group}|lo") * 100 / maximum, pl.col(p + f"group:{group}|hi") * 100 / maximum)
+        return pl.lit(None, dtype=pl.Int64), pl.lit(None, dtype=pl.Int64)
+    return (
+        _half_up(pl.col(p + f"group:{group}|lo") * 100, maximum),
+        _half_up(pl.col(p + f"group:{group}|hi") * 100, maximum),
+    )
 
 
-def _bool_range(expr: pl.Expr, weight: float) -> tuple[pl.Expr, pl.Expr]:
-    return expr.fill_null(False).cast(pl.Float64) * weight, expr.fill_null(True).cast(pl.Float64) * weight
+def _bool_range(expr: pl.Expr, weight: int) -> tuple[pl.Expr, pl.Expr]:
+    return expr.fill_null(False).cast(pl.Int64) * weight, expr.fill_null(True).cast(pl.Int64) * weight
+
+
+def _te(featured_max: int = 15) -> tuple[pl.Expr, pl.Expr]:
+    """特 = 40 × featured/15 + 40 × min(share / 10%, 1) + 20 × own brand, exactly, as (lo, hi).
+
+    The share is the exact fraction ``sn/sd`` of the ``niche_market_share`` measure, so with the common
+    denominator ``15 × sd``: ``(40·f·sd + 600·min(10·sn, sd) + 300·b·sd) / (15·sd)``.
+    """
+    sn, sd = pl.col(num("niche_market_share")), pl.col(den("niche_market_share"))
+    capped = pl.min_horizontal(pl.max_horizontal(sn, pl.lit(0, dtype=I128)) * 10, sd)  # 10·share ≤ 1, in sd
+    featured = pl.col("zj_featured_points").cast(I128)
+    brand = pl.col("q_own_brand").cast(I128)
+
+    def bound(f: pl.Expr, share: pl.Expr, b: pl.Expr) -> pl.Expr:
+        return _half_up(40 * f * sd + 600 * share + 300 * b * sd, sd * featured_max)
+
+    return (
+        bound(featured.fill_null(0), capped.fill_null(0), brand.fill_null(0)),
+        bound(
+            featured.fill_null(featured_max),
+            pl.when(sn.is_null()).then(sd).otherwise(capped),
+            brand.fill_null(1),
+        ),
+    )
 
 
 def dimension_columns(compiled: dict[str, Compiled]) -> list[pl.Expr]:
-    """Column expressions: ``dim:<d>|lo``/``|hi`` for each dimension."""
+    """Column expressions: ``dim:<d>|lo``/``|hi`` for each dimension (integers 0–100)."""
     out = []
     specs: dict[str, tuple[pl.Expr, pl.Expr]] = {
         "zhuan": _group_index(compiled, "specialisation", 25),
         "jing": _group_index(compiled, "refinement", 25),
         "xin": _group_index(compiled, "innovation", 35),
+        "te": _te(),
     }
-    featured = pl.col("zj_featured_points").cast(pl.Float64)
-    share = (pl.col("mp_niche_market_share").cast(pl.Float64) / 0.10).clip(0, 1)
-    brand_lo, brand_hi = _bool_range(pl.col("q_own_brand"), 20)
-    specs["te"] = (
-        featured.fill_null(0) * 40 / 15 + share.fill_null(0) * 40 + brand_lo,
-        featured.fill_null(15) * 40 / 15 + share.fill_null(1) * 40 + brand_hi,
-    )
     chain = pl.col("mp_chain_role").replace_strict(
-        {"key_link_breakthrough": 100.0, "six_foundations_or_chain_supplier": 60.0, "none": 0.0},
+        {"key_link_breakthrough": 100, "six_foundations_or_chain_supplier": 60, "none": 0},
         default=None,
-        return_dtype=pl.Float64,
+        return_dtype=pl.Int64,
     )
     specs["lian"] = (chain.fill_null(0), chain.fill_null(100))
     field = pl.col("mp_pin_field").is_in(KEY_FIELDS)
@@ -77,7 +111,7 @@ def dimension_columns(compiled: dict[str, Compiled]) -> list[pl.Expr]:
     q_lo, q_hi = _bool_range(pl.col("q_provincial_quality_award"), 15)
     specs["pin"] = (f_lo + b_lo + q_lo, f_hi + b_hi + q_hi)
     for d, (lo, hi) in specs.items():
-        out += [lo.round(0).alias(f"dim:{d}|lo"), hi.round(0).alias(f"dim:{d}|hi")]
+        out += [lo.cast(pl.Int64).alias(f"dim:{d}|lo"), hi.cast(pl.Int64).alias(f"dim:{d}|hi")]
     return out
 
 
@@ -89,15 +123,16 @@ def _ladder_expr() -> pl.Expr:
 
 
 def _progress(compiled: dict[str, Compiled], tier: str) -> tuple[pl.Expr, int]:
-    """Share of the tier's decided prerequisite/general checks that pass (0–1), and how many there are."""
+    """(checks known to pass, how many checks): the tier's enabled prerequisite and general checks, plus
+    ``score_ok`` for a scored tier. An unknown check counts as not passed; direct routes are not counted."""
     if tier not in compiled:
-        return pl.lit(None, dtype=pl.Float64), 0
+        return pl.lit(None, dtype=pl.Int64), 0
     c = compiled[tier]
     cols = [c.col(ch.id) for ch in (*c.rulebook.prerequisites, *c.rulebook.general) if ch.id in c.checks]
     if c.rulebook.score is not None:
         cols.append(c.col("score_ok"))
-    passed = pl.sum_horizontal([pl.col(x).fill_null(False).cast(pl.Int32) for x in cols])
-    return passed.cast(pl.Float64) / len(cols), len(cols)
+    passed = pl.sum_horizontal([pl.col(x).fill_null(False).cast(pl.Int64) for x in cols])
+    return passed, len(cols)
 
 
 def dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
@@ -107,43 +142,51 @@ def dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
         pl.when(pl.col(f"dim:{d}|lo") == pl.col(f"dim:{d}|hi")).then(pl.col(f"dim:{d}|lo"))
         for d in DIMENSIONS
     ]
-    n_known = pl.sum_horizontal([k.is_not_null().cast(pl.Int32) for k in known])
-    mean = pl.mean_horizontal(known)
+    n_known = pl.sum_horizontal([k.is_not_null().cast(pl.Int64) for k in known])
+    total = pl.sum_horizontal(known)  # nulls skipped
+    # Grade on the exact mean (total / n ≥ t ⇔ total ≥ t·n); the mean is shown half-up to one decimal.
+    mean = pl.when(n_known > 0).then(_half_up(total * 10, n_known.cast(I128)).cast(pl.Float64) / 10)
     grade = (
         pl.when(n_known < 4)
         .then(pl.lit(None, dtype=pl.String))
-        .when(mean >= 80)
+        .when(total >= 80 * n_known)
         .then(pl.lit("A"))
-        .when(mean >= 60)
+        .when(total >= 60 * n_known)
         .then(pl.lit("B"))
-        .when(mean >= 40)
+        .when(total >= 40 * n_known)
         .then(pl.lit("C"))
         .otherwise(pl.lit("D"))
     )
     ladder = pl.col("class:ladder")
     next_tier = ladder.replace_strict(NEXT_TIER, default=None, return_dtype=pl.String)
-    progress: Any = pl
+    passed: Any = pl
+    checks: Any = pl
     eligible_next: Any = pl
     any_branch = False
     for current, nxt in NEXT_TIER.items():
         if nxt is None or nxt not in compiled:
             continue
-        share, _ = _progress(compiled, nxt)
-        progress = progress.when(ladder == current).then(share)
+        met, count = _progress(compiled, nxt)
+        passed = passed.when(ladder == current).then(met)
+        checks = checks.when(ladder == current).then(pl.lit(count, dtype=pl.Int64))
         eligible_next = eligible_next.when(ladder == current).then(pl.col(f"{nxt}|eligible").fill_null(False))
         any_branch = True
-    progress = progress.otherwise(None) if any_branch else pl.lit(None, dtype=pl.Float64)
+    passed = passed.otherwise(None) if any_branch else pl.lit(None, dtype=pl.Int64)
+    checks = checks.otherwise(None) if any_branch else pl.lit(None, dtype=pl.Int64)
     eligible_next = eligible_next.otherwise(False) if any_branch else pl.lit(False)
-    seedling = (~eligible_next) & (progress >= SEEDLING_SHARE).fill_null(False)
+    # progress = passed / checks, shown half-up to three decimals; seedling when passed / checks ≥ 3/4.
+    progress = pl.when(checks > 0).then(_half_up(passed * 1000, checks.cast(I128)).cast(pl.Float64) / 1000)
+    share_num, share_den = SEEDLING_SHARE
+    seedling = (~eligible_next) & (passed * share_den >= checks * share_num).fill_null(False)
     key_work = pl.col("mp_pin_field").is_in(KEY_FIELDS).fill_null(False) | (
         pl.col("mp_chain_role") == "key_link_breakthrough"
     ).fill_null(False)
     lg_track = next_tier.eq("little_giant").fill_null(False)
     second = [
-        mean.round(1).alias("profile:mean"),
+        mean.alias("profile:mean"),
         grade.alias("profile:grade"),
         next_tier.alias("class:next_tier"),
-        progress.round(3).alias("class:progress"),
+        progress.alias("class:progress"),
         eligible_next.alias("class:eligible_next"),
         seedling.alias("class:seedling"),
         (seedling & lg_track & key_work).alias("class:one_firm_one_policy"),

@@ -17,12 +17,12 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from srdi.domain.assessment.levers import Change, Levers, threshold_fraction
+from srdi.domain.assessment.levers import Change, Levers, numeric_cost, threshold_fraction
 from srdi.domain.exchange import Profile, RecordError, parse_profile
 from srdi.domain.reference import TIERS as TIER_LABELS
 from srdi.domain.rules.compile import Compiled, Node
 from srdi.domain.rules.engine import Assessment, assess
-from srdi.domain.rules.explain import display, exact, input_path, tier_result
+from srdi.domain.rules.explain import VALUE_LABELS, display, exact, input_path, missing_inputs, tier_result
 from srdi.domain.rules.model import OPERATORS, Check, Indicator
 from srdi.domain.tables import tables_from_profiles
 
@@ -66,6 +66,9 @@ class Plan:
     items: list[Item] = field(default_factory=list)
     feasible: bool = True
     reason: str = ""
+    missing: list[str] = field(
+        default_factory=list
+    )  # inputs of unknown prerequisites (data, not performance)
 
     @property
     def changes(self) -> list[Change]:
@@ -135,20 +138,31 @@ class _Planner:
         return self.row.get(self.c.col(col))
 
     # ---- trees -------------------------------------------------------------------------------------
-    def fix_node(self, node: Node) -> list[tuple[Node, list[Change]]] | None:
+    def fix_node(
+        self, node: Node, unknown: list[Node] | None = None
+    ) -> list[tuple[Node, list[Change]]] | None:
+        """Changes that make a failing node pass; None when that is impossible.
+
+        With ``unknown`` (prerequisites), an unknown node is a data gap: it is collected there and left
+        alone, so that the criteria that actually fail are still planned. Without it (routes), an unknown
+        node makes the route infeasible.
+        """
         if not node.enabled or self.row.get(node.column) is True:
+            return []
+        if unknown is not None and self.row.get(node.column) is None:
+            unknown.append(node)
             return []
         t = node.test
         if t.kind == "all":
             out = []
             for child in node.children:
-                fixed = self.fix_node(child)
+                fixed = self.fix_node(child, unknown)
                 if fixed is None:
                     return None
                 out += fixed
             return out
         if t.kind == "any":
-            options = [self.fix_node(c) for c in node.children if c.enabled]
+            options = [self.fix_node(c, unknown) for c in node.children if c.enabled]
             feasible = [o for o in options if o is not None]
             if not feasible:
                 return None
@@ -164,7 +178,7 @@ class _Planner:
             m = self.a.library.measures[t.measure]
             value = exact(self.row, t.measure)
             p = self.c.params[t.param]
-            op = self.levers.op(t.op)
+            op = t.op
             return Item(
                 check.id,
                 m.label if len(check.label) > 40 else check.label,
@@ -178,15 +192,15 @@ class _Planner:
             check.label,
             check.reference,
             changes,
-            _fmt(self.row.get(t.fact)),
+            _fmt(self.row.get(self.c.fact_col(t.fact))),
             _fmt(changes[0].to) if changes and changes[0].op == "set" else "取得",
         )
 
-    def fix_check(self, check: Check) -> list[Item] | None:
+    def fix_check(self, check: Check, unknown: list[Node] | None = None) -> list[Item] | None:
         node = self.c.checks.get(check.id)
         if node is None:
             return []
-        fixed = self.fix_node(node)
+        fixed = self.fix_node(node, unknown)
         if fixed is None:
             return None
         return [self.leaf_item(check, n, ch) for n, ch in fixed]
@@ -213,7 +227,7 @@ class _Planner:
             for b in self.c.params[band.param].value:
                 if b["points"] <= current:
                     continue
-                op = self.levers.op("ge" if "min" in b else "le")
+                op = self.levers.band_op("ge" if "min" in b else "le")
                 bound = b["min"] if "min" in b else b["max"]
                 changes = self.levers.reach(m, op, Fraction(bound))
                 if changes:
@@ -233,12 +247,17 @@ class _Planner:
 
     def _map_options(self, ind: Indicator, current: int) -> list[Option]:
         out: list[Option] = []
-        old = self.row.get(ind.fact)
-        cost = 1.5 if ind.fact == "rd_institution_level" else 2.0
+        old = self.row.get(self.c.fact_col(ind.fact))
         for key, pts in self.c.params[ind.param].value.items():
             if pts <= current:
                 continue
             wanted: Any = {"true": True, "false": False}.get(str(key), key)
+            if isinstance(wanted, int) and not isinstance(wanted, bool):
+                if old is not None and wanted < old:
+                    continue  # a level is only ever raised
+                cost = numeric_cost(old, wanted)  # e.g. digital_level 2 → 3
+            else:
+                cost = 1.5 if ind.fact == "rd_institution_level" else 2.0
             change = Change(input_path(ind.fact, self.levers.year), old, wanted, cost=cost)
             out.append((pts, [change], _fmt(old), _fmt(wanted)))
         return out
@@ -248,7 +267,7 @@ class _Planner:
         per, cap = int(self.c.params[ind.param].value), int(self.c.params[ind.cap_param].value)
         changes: list[Change] = []
         pts = current
-        for fact in (f for f in ind.facts if self.row.get(f) is not True):
+        for fact in (f for f in ind.facts if self.row.get(self.c.fact_col(f)) is not True):
             changes = changes + (self.levers.fact_is(_true_test(fact)) or [])
             pts = min(pts + per, cap)
             out.append((pts, list(changes), f"{current}分", f"{pts}分"))
@@ -283,13 +302,8 @@ class _Planner:
     def score_plan(self) -> Plan:
         rb = self.c.rulebook
         assert rb.score is not None
-        strict = self.levers.op("ge") == "gt"
-        need_total = int(self.c.params[rb.score.total_min_param].value) + (1 if strict else 0)
-        group_need = {
-            g.id: int(self.c.params[g.min_param].value) + (1 if strict else 0)
-            for g in rb.score.groups
-            if g.min_param
-        }
+        need_total = int(self.c.params[rb.score.total_min_param].value)
+        group_need = {g.id: int(self.c.params[g.min_param].value) for g in rb.score.groups if g.min_param}
         points = {i.id: self.row[self.c.indicators[i.id].lo] for i in rb.score.indicators}
         chosen: dict[str, tuple[int, list[Change], str, str, float]] = {}
         options = {i.id: self.options(i, points[i.id]) for i in rb.score.indicators}
@@ -315,8 +329,9 @@ class _Planner:
                         continue
                     cost = sum(c.cost for c in changes) - (chosen[ind_id][4] if ind_id in chosen else 0)
                     ratio = useful / max(cost, 0.01)
-                    if best is None or ratio > best[0]:
-                        best = (ratio, ind_id, (pts, changes, cur, req, sum(c.cost for c in changes)))
+                    # Best points per cost; on a tie the cheaper (easier) change.
+                    if best is None or (ratio, -cost) > (best[0], -best[3]):
+                        best = (ratio, ind_id, (pts, changes, cur, req, sum(c.cost for c in changes)), cost)
             if best is None:
                 return Plan("score", feasible=False, reason="评分路径无法通过可调整的指标达到门槛")
             chosen[best[1]] = best[2]
@@ -326,40 +341,54 @@ class _Planner:
             items.append(Item(ind_id, ind.label, ind.reference, changes, cur, req, pts - points[ind_id]))
         return Plan("score", items)
 
-    def checks_plan(self, route: str, checks: tuple[Check, ...]) -> Plan:
+    def checks_plan(self, route: str, checks: tuple[Check, ...], *, prerequisites: bool = False) -> Plan:
         items: list[Item] = []
+        unknown: list[Node] | None = [] if prerequisites else None
         for ch in checks:
-            fixed = self.fix_check(ch)
+            fixed = self.fix_check(ch, unknown)
             if fixed is None:
                 return Plan(route, feasible=False, reason=f"{ch.label}：无法通过调整数据满足")
             items += fixed
-        return Plan(route, items)
+        missing = missing_inputs(self.a, self.row, self.c, unknown) if unknown else []
+        return Plan(route, items, missing=missing)
 
-    def plan(self) -> tuple[Plan, Plan | None]:
-        """(the cheapest full plan, the nearest direct route)."""
+    def plan(self, only_route: str | None = None) -> tuple[Plan, Plan | None]:
+        """(the cheapest full plan, the nearest direct route as a full plan); ``only_route`` limits the
+        routes considered to one (``score``, ``general`` or ``direct:<id>``) and gives no nearest route.
+
+        Prerequisites that are unknown are listed in ``missing`` and not planned; the ones that fail are.
+        """
         rb = self.c.rulebook
-        base = self.checks_plan("prerequisites", rb.prerequisites)
+        base = self.checks_plan("prerequisites", rb.prerequisites, prerequisites=True)
         if not base.feasible:
             return base, None
         routes: list[Plan] = []
         direct_plans: list[Plan] = []
         route_ok = any(self.result(k) is True for k in ("score_ok", "general_ok", "direct_ok"))
         if rb.has_routes and not route_ok:
-            if rb.score is not None:
+            if rb.score is not None and only_route in (None, "score"):
                 routes.append(self.score_plan())
-            if rb.general:
+            if rb.general and only_route in (None, "general"):
                 routes.append(self.checks_plan("general", rb.general))
             for d in rb.direct:
-                p = self.checks_plan(f"direct:{d.id}", (d,))
-                direct_plans.append(p)
-                routes.append(p)
+                if only_route in (None, f"direct:{d.id}"):
+                    p = self.checks_plan(f"direct:{d.id}", (d,))
+                    direct_plans.append(p)
+                    routes.append(p)
         feasible = [r for r in routes if r.feasible]
-        nearest = min((p for p in direct_plans if p.feasible), key=lambda p: p.cost, default=None)
+        near = min((p for p in direct_plans if p.feasible), key=lambda p: p.cost, default=None)
+        nearest = (
+            Plan(near.route, base.items + near.items, missing=base.missing)
+            if near is not None and only_route is None
+            else None
+        )
         if rb.has_routes and not route_ok:
             if not feasible:
-                return Plan("none", feasible=False, reason="没有可行的认定路径"), nearest
+                return Plan(
+                    "none", feasible=False, reason="没有可行的认定路径", missing=base.missing
+                ), nearest
             best = min(feasible, key=lambda p: p.cost)
-            return Plan(best.route, base.items + best.items), nearest
+            return Plan(best.route, base.items + best.items, missing=base.missing), nearest
         return base, nearest
 
 
@@ -376,20 +405,6 @@ def threshold_fraction_dec(value: Any) -> Any:
     return Decimal(f.numerator) / Decimal(f.denominator)
 
 
-VALUE_LABELS = {
-    "national": "国家级",
-    "provincial": "省级",
-    "municipal": "市级",
-    "below_municipal": "市级以下",
-    "none": "无",
-    "key_link_breakthrough": "关键环节补短板/锻长板/填空白",
-    "six_foundations_or_chain_supplier": "工业六基/为链主配套",
-    "six_foundations": "工业“六基”",
-    "manufacturing_power_key_industry": "制造强国重点产业",
-    "cyber_power": "网络强国重点领域",
-}
-
-
 def _fmt(value: Any) -> str:
     if value is None:
         return "未知"
@@ -404,6 +419,7 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
     pending: list[dict[str, Any]] = []
     for i, profile in enumerate(profiles):
         row = assessment.row(i)
+        base: dict[str, Any] | None = None
         for tier in assessment.compiled:
             status = row[assessment.compiled[tier].col("status")]
             if status == "eligible":
@@ -422,7 +438,7 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
                 )
                 continue
             plan, nearest = _Planner(assessment, i, tier, row).plan()
-            record = {
+            record: dict[str, Any] = {
                 "tier": tier,
                 "tier_label": TIER_LABELS[tier],
                 "status": status,
@@ -430,31 +446,65 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
                 "items": [it.as_json() for it in plan.items],
                 "nearest_direct": None,
             }
-            if nearest is not None:
-                record["nearest_direct"] = {
-                    "route": nearest.route,
-                    "items": [it.as_json() for it in nearest.items],
-                    "changes": [c.as_json() for c in nearest.changes],
-                }
+            if plan.missing:
+                record["missing"] = plan.missing
             out[i].append(record)
+            base = base or profile.model_dump(mode="json", exclude_none=True)
             if plan.feasible:
-                pending.append(
-                    {
-                        "index": i,
-                        "tier": tier,
-                        "record": record,
-                        "changes": plan.changes,
-                        "base": profile.model_dump(mode="json", exclude_none=True),
-                    }
-                )
+                pending.append(_pending("plan", None, tier, record, plan, base))
             else:
                 record.update({"feasible": False, "reason": plan.reason, "changes": []})
+            if nearest is not None:
+                # Verified like the main plan; dropped (None) when it does not verify.
+                pending.append(_pending("nearest", nearest.route, tier, record, nearest, base))
     _verify(pending, assessment)
     return out
 
 
+def _pending(
+    kind: str, route: str | None, tier: str, record: dict[str, Any], plan: Plan, base: Any
+) -> dict[str, Any]:
+    return {
+        "kind": kind,  # plan: the record itself; nearest: its nearest_direct
+        "route": route,  # re-planning stays on this route (None: any route)
+        "tier": tier,
+        "record": record,
+        "changes": plan.changes,
+        "items": [it.as_json() for it in plan.items],
+        "missing": plan.missing,
+        "base": base,
+    }
+
+
+def _done(p: dict[str, Any], feasible: bool | None) -> None:
+    """A plan verified by re-assessment: eligible, or (``feasible`` None) short only of the missing data."""
+    changes = [c.as_json() for c in p["changes"]]
+    record = p["record"]
+    if p["kind"] == "nearest":
+        nearest = {"route": p["route"], "items": p["items"], "changes": changes}
+        if p["missing"]:
+            nearest["missing"] = p["missing"]
+        record["nearest_direct"] = nearest
+        return
+    record.update({"feasible": feasible, "changes": changes, "summary": _summary(record)})
+    if feasible is None:
+        record["reason"] = f"按方案调整后，还需补充 {len(p['missing'])} 项数据才能判断"
+        record["summary"] += f"；另需补充数据：{'、'.join(p['missing'][:8])}"
+
+
+def _failed(p: dict[str, Any], reason: str) -> None:
+    if p["kind"] == "nearest":
+        p["record"]["nearest_direct"] = None
+    else:
+        p["record"].update({"feasible": False, "reason": reason, "changes": []})
+
+
 def _verify(pending: list[dict[str, Any]], assessment: Assessment) -> None:
-    """Apply each plan, re-assess in one batch per round, re-plan what is still short, mark the result."""
+    """Apply each plan, re-assess in one batch per round, re-plan what is still short, mark the result.
+
+    A plan is kept when the changed profile is eligible, or — when the record lists missing data (unknown
+    prerequisites) — when it is ``needs_data`` for no other reason than that data.
+    """
     as_of = assessment.as_of
     for _ in range(MAX_ROUNDS):
         if not pending:
@@ -464,7 +514,7 @@ def _verify(pending: list[dict[str, Any]], assessment: Assessment) -> None:
             try:
                 candidates.append(parse_profile(apply_changes(p["base"], p["changes"])))
             except RecordError as exc:
-                p["record"].update({"feasible": False, "reason": f"方案数据无效：{exc}", "changes": []})
+                _failed(p, f"方案数据无效：{exc}")
                 p["failed"] = True
         pending = [p for p in pending if not p.get("failed")]
         if not pending:
@@ -480,29 +530,27 @@ def _verify(pending: list[dict[str, Any]], assessment: Assessment) -> None:
             row = round_assessment.row(k)
             status = row[round_assessment.compiled[p["tier"]].col("status")]
             if status == "eligible":
-                p["record"].update(
-                    {
-                        "feasible": True,
-                        "changes": [c.as_json() for c in p["changes"]],
-                        "summary": _summary(p["record"]),
-                    }
-                )
+                _done(p, True)
                 continue
             if status == "needs_data":
-                p["record"].update({"feasible": False, "reason": "方案执行后仍缺少数据", "changes": []})
+                left = tier_result(round_assessment, k, p["tier"], row)["missing"]
+                if p["missing"] and set(left) <= set(p["missing"]):
+                    _done(p, None)
+                else:
+                    _failed(p, "方案执行后仍缺少数据")
                 continue
-            extra, _ = _Planner(round_assessment, k, p["tier"], row).plan()
+            extra, _ = _Planner(round_assessment, k, p["tier"], row).plan(only_route=p["route"])
             if not extra.feasible or not extra.changes:
-                p["record"].update(
-                    {"feasible": False, "reason": extra.reason or "未能找到可行方案", "changes": []}
-                )
+                _failed(p, extra.reason or "未能找到可行方案")
                 continue
             p["changes"] = merge_changes(p["changes"] + extra.changes)
-            p["record"]["items"] += [it.as_json() for it in extra.items]
+            p["items"] += [it.as_json() for it in extra.items]
+            if p["kind"] == "plan":
+                p["record"]["items"] = p["items"]
             still.append(p)
         pending = still
     for p in pending:
-        p["record"].update({"feasible": False, "reason": "多轮调整后仍未达到，需人工研判", "changes": []})
+        _failed(p, "多轮调整后仍未达到，需人工研判")
 
 
 def _summary(record: dict[str, Any]) -> str:

@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from srdi.domain.certifications import effective_expiry
 from srdi.domain.rules.compile import Compiled, den, num
 from srdi.domain.rules.explain import input_path
 from srdi.domain.rules.facts import years_before
-from srdi.domain.rules.model import Measure, Test
+from srdi.domain.rules.model import SWITCHABLE, Measure, Test
 
 INFEASIBLE = math.inf
 RD_LEVEL_ORDER = ["none", "below_municipal", "municipal", "provincial", "national"]
+# Counts that are part of ``ip.class1`` (the exchange format: class1 is all Ⅰ类 items, "of which" these).
+IP_CLASS1_SUBSETS = ("ip_class1_high_value", "ip_class1_self_developed", "ip_invention_patents")
+# Extra cost of one more item by how hard it is to obtain: a plain Ⅰ类 item (e.g. any invention patent) is
+# easier than a self-developed one, which is easier than a high-value one; a Ⅱ类 item is easiest.
+IP_DIFFICULTY = {"ip_class1": 0.2, "ip_class1_self_developed": 0.4, "ip_class1_high_value": 0.6}
 
 
 @dataclass(frozen=True)
@@ -106,8 +112,9 @@ class Levers:
         self.as_of = as_of
         self.year = year
 
-    def op(self, op: str) -> str:
-        return op if self.c.inclusive else {"ge": "gt", "le": "lt"}.get(op, op)
+    def band_op(self, op: str) -> str:
+        """A band-table boundary's operator (strict when band_boundaries_inclusive is false)."""
+        return op if self.c.inclusive else SWITCHABLE.get(op, op)
 
     def param(self, pid: str) -> Any:
         return self.c.params[pid].value
@@ -118,7 +125,7 @@ class Levers:
     # ---- compare leaves --------------------------------------------------------------------------
     def compare(self, t: Test) -> list[Change] | None:
         m = self.measures[t.measure]
-        return self.reach(m, self.op(t.op), threshold_fraction(self.param(t.param)))
+        return self.reach(m, t.op, threshold_fraction(self.param(t.param)))
 
     def reach(self, m: Measure, op: str, t: Fraction) -> list[Change] | None:
         """Changes that make measure ``m`` satisfy ``op t``; None when no sensible lever exists."""
@@ -212,8 +219,13 @@ class Levers:
         count = int(target(op, t))
         if count < 0:
             return None
-        extra = 0.8 if col.startswith(("mp_national_rank", "mp_global_rank")) else 0.0
-        return [Change(input_path(col, self.year), old, count, cost=numeric_cost(old, count) + extra)]
+        extra = 0.8 if col.startswith(("mp_national_rank", "mp_global_rank")) else IP_DIFFICULTY.get(col, 0.0)
+        changes = [Change(input_path(col, self.year), old, count, cost=numeric_cost(old, count) + extra)]
+        total = self.value("ip_class1")
+        if col in IP_CLASS1_SUBSETS and raising and total is not None and total < count:
+            # High-value, self-developed Ⅰ类 items and invention patents are Ⅰ类 items too: keep the total ≥ them.
+            changes.append(Change("ip.class1", total, count, cost=numeric_cost(total, count)))
+        return changes
 
     # ---- fact leaves -----------------------------------------------------------------------------
     def fact_is(self, t: Test) -> list[Change] | None:
@@ -223,39 +235,51 @@ class Levers:
             return None
         if fact.startswith("c_"):
             return [Change(input_path(fact, self.year), self.value(fact), want, cost=2.0, kind="remedy")]
-        awards = {
-            "award_sci_np_3y": {"level": "provincial", "kind": "sci_tech", "rank": 1},
-            "award_prov_top3_3y": {"level": "provincial", "kind": "sci_tech", "rank": 3},
-            "award_nat_top5_3y": {"level": "national", "kind": "sci_tech", "rank": 5},
-            "award_nat_top3_3y": {"level": "national", "kind": "sci_tech", "rank": 3},
-        }
-        if fact in awards:
-            # Winning a science award is far harder than moving a figure: national awards cost most.
-            cost = 6.0 if awards[fact]["level"] == "national" else 4.0
-            return [
-                Change("awards", None, {**awards[fact], "date": as_of}, op="append", cost=cost, kind="list")
-            ]
-        if fact in ("maker_top500_3y", "maker_top50_3y"):
-            group = "national_top500" if fact == "maker_top500_3y" else "national_top50"
-            return [
-                Change(
-                    "contests",
-                    None,
-                    {"kind": "maker_china", "group": group, "date": as_of},
-                    op="append",
-                    cost=3.5 if fact == "maker_top500_3y" else 5.0,
-                    kind="list",
-                )
-            ]
-        if fact == "title_d2_valid":
-            until = (years_before(self.as_of, -3) - timedelta(days=1)).isoformat()
-            item = {"kind": "high_tech_enterprise", "valid_from": as_of, "valid_to": until}
+        if fact.startswith("sci_award_"):
+            return self._award(fact)
+        if fact == "maker_contest_3y":
+            kinds, groups = (
+                list(self.param("direct_contest_kinds")),
+                list(self.param("direct_contest_groups")),
+            )
+            if not kinds or not groups:
+                return None
+            # A top-500 place is within reach of more enterprises than a top-50 one.
+            group = "national_top500" if "national_top500" in groups else groups[0]
+            item = {"kind": kinds[0], "group": group, "date": as_of}
+            cost = 3.5 if group == "national_top500" else 5.0
+            return [Change("contests", None, item, op="append", cost=cost, kind="list")]
+        if fact == "direct_title_valid":
+            kinds = list(self.param("direct_title_kinds"))
+            if not kinds:
+                return None
+            until = effective_expiry(self.as_of, None)
+            assert until is not None
+            item = {"kind": kinds[0], "valid_from": as_of, "valid_to": until.isoformat()}
             return [Change("titles", None, item, op="append", cost=2.0, kind="list")]
         if fact.startswith("cert_valid_"):
             item = {"tier": fact.removeprefix("cert_valid_"), "recognized_on": as_of}
             return [Change("certifications", None, item, op="append", cost=3.0, kind="list")]
         cost = 0.6 if fact.startswith("q_") else 1.0
         return [Change(input_path(fact, self.year), self.value(fact), want, cost=cost)]
+
+    def _award(self, fact: str) -> list[Change] | None:
+        """A science award that meets the tier's list fact (kinds, levels and rank limits are its parameters)."""
+        kinds = list(self.param("direct_award_kinds"))
+        if fact == "sci_award_3y":
+            levels = list(self.param("direct_award_levels"))
+            level = "provincial" if "provincial" in levels else (levels[0] if levels else None)
+            rank = 1
+        elif fact == "sci_award_provincial_ranked_3y":
+            level, rank = "provincial", int(self.param("direct_award_provincial_max_rank"))
+        else:
+            level, rank = "national", int(self.param("direct_award_national_max_rank"))
+        if not kinds or level is None or rank < 1:
+            return None
+        item = {"level": level, "kind": kinds[0], "rank": rank, "date": self.as_of.isoformat()}
+        # Winning a science award is far harder than moving a figure: national awards cost most.
+        cost = 6.0 if level == "national" else 4.0
+        return [Change("awards", None, item, op="append", cost=cost, kind="list")]
 
     def fact_in(self, t: Test) -> list[Change] | None:
         allowed = list(self.param(t.param))

@@ -5,26 +5,29 @@ condition, the amount before and after its cap, the annual pool (贴息 10万/�
 (从优、就高、不重复: the most favourable payment for the same matter is kept across packs, payments already made
 count) and the city/district split are columns. ``parts`` keeps each measure's own condition columns for the
 explanation. Statuses: granted, not_eligible, needs_data, amount_unset, outside_policy_window, superseded.
+
+Every parameter is read on the row's own event date (the contract date for a loan): ``ParamSet`` turns it into
+a per-row column over its few dated periods, so rates, caps, lists, thresholds and fiscal shares all follow a
+change of value inside the window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
 from srdi.domain.policy.model import Amount, Condition, Measure, Pack
-from srdi.domain.policy.params import ParamSet
+from srdi.domain.policy.params import I128, ParamSet
 from srdi.domain.reference import lpr_table
 from srdi.domain.rules.facts import certification_valid_on
 from srdi.domain.tables import Tables
 
-I128 = pl.Int128
 DEC_SCALE = 10**9
+KEY_FIELDS = ("project_id", "loan_id", "scene_id")  # the exchange format's names for an event's key
+KEYED_KINDS = ("tech_renovation", "digital_transformation", "loan", "scene_award")
 STANDARD = [
     "erow",
     "pack",
@@ -72,6 +75,9 @@ class Entitlements:
         return next(p for p in self.packs if p.id == pack_id)
 
 
+# Payments already made. ``year`` is the pool year of the matter paid for (the calendar year of its event date,
+# for a loan the contract year); the engine attributes the payments of a matter present in the run to that
+# row's pool year whatever ``year`` says, and uses ``year`` for matters that are not in the run.
 HISTORY_SCHEMA = {
     "eid": pl.Int64,
     "group": pl.String,
@@ -82,18 +88,9 @@ HISTORY_SCHEMA = {
 }
 
 
-def _round_half_up(num: pl.Expr, den: int) -> pl.Expr:
-    """Non-negative ``num / den`` rounded half-up, exactly (Int128)."""
+def _round_half_up(num: pl.Expr, den: int | pl.Expr) -> pl.Expr:
+    """Non-negative ``num / den`` rounded half-up, exactly (Int128); ``den`` may be a per-row column."""
     return ((num * 2 + den) // (2 * den)).cast(pl.Int64)
-
-
-def _fraction(value: Any) -> tuple[int, int]:
-    if isinstance(value, int):
-        return value, 1
-    if isinstance(value, Decimal):
-        p, q = value.as_integer_ratio()
-        return p, q
-    raise TypeError(value)
 
 
 def _event_label() -> pl.Expr:
@@ -111,16 +108,33 @@ def _event_label() -> pl.Expr:
 
 
 def prepare_events(tables: Tables) -> pl.DataFrame:
-    """Events with their effective date, a readable label and the enterprise's identity."""
+    """Events with their effective date, a readable label and the enterprise's identity.
+
+    An event of a keyed kind without its key (no ``project_id`` …) is its own matter: its label is
+    ``<kind>:<date>``, and the second, third … such event of the same kind and date of one enterprise get
+    ``#2``, ``#3`` (in event order), so two unnamed projects are two matters. The label of the first stays what it
+    always was, and a keyed event's label is its key, so stored matters do not move.
+    """
     ents = tables.enterprises.select("eid", "uscc", "district", "certifications_known")
     ev = tables.events.with_columns(pl.coalesce(pl.col("date"), pl.col("contract_date")).alias("event_date"))
     ev = ev.join(ents, on="eid", how="left", maintain_order="left").with_row_index("erow")
-    # The exchange format names an event's key by kind (project_id, loan_id, scene_id); rules use those names.
-    return ev.with_columns(
-        _event_label().alias("label"),
-        pl.col("erow").cast(pl.Int64),
-        *[pl.col("key").alias(name) for name in ("project_id", "loan_id", "scene_id")],
+    unkeyed = pl.col("kind").is_in(list(KEYED_KINDS)) & (pl.col("key").is_null() | (pl.col("key") == ""))
+    ev = ev.with_columns(_event_label().alias("label"), pl.col("erow").cast(pl.Int64))
+    nth = (
+        ev.filter(unkeyed)
+        .select("erow", pl.col("seq").rank("ordinal").over(["eid", "kind", "event_date"]).alias("__nth"))
+        .filter(pl.col("__nth") > 1)
     )
+    if nth.height:
+        ev = ev.join(nth, on="erow", how="left", maintain_order="left").with_columns(
+            pl.when(pl.col("__nth").is_not_null())
+            .then(pl.concat_str([pl.col("label"), pl.lit("#"), pl.col("__nth").cast(pl.String)]))
+            .otherwise(pl.col("label"))
+            .alias("label")
+        )
+        ev = ev.drop("__nth")
+    # The exchange format names an event's key by kind (project_id, loan_id, scene_id); rules use those names.
+    return ev.with_columns(*[pl.col("key").alias(name) for name in KEY_FIELDS])
 
 
 def certificate_rows(tables: Tables, events: pl.DataFrame) -> pl.DataFrame:
@@ -207,8 +221,13 @@ class _MeasureRun:
             sub = self._cert_any(sub, earlier, "__earlier").with_columns((~pl.col("__earlier")).alias(name))
             sub = sub.drop("__earlier")
         elif c.kind == "field_in":
-            sub = sub.with_columns(pl.col(c.field).is_in(pl.lit(self._list(c.param))).alias(name))
+            day = pl.col(c.date_field) if c.date_field else day
+            sub = sub.with_columns(
+                self.params.contains(c.param, day, pl.col(c.field)).alias(name),
+                self.params.known(c.param, day).not_().alias(unset_name),
+            )
         elif c.kind == "field_compare":
+            day = pl.col(c.date_field) if c.date_field else day
             value = self.params.expr(c.param, day, self._dtype(c.field))
             col = pl.col(c.field)
             cmp = {"ge": col >= value, "gt": col > value, "le": col <= value, "lt": col < value}[c.op]
@@ -219,17 +238,15 @@ class _MeasureRun:
             sub = self._below_lpr(sub, c, name, unset_name)
         else:  # pragma: no cover - standing-only kinds never reach event measures
             raise ValueError(c.kind)
-        if c.only_for:
-            sub = sub.with_columns(
-                pl.when(pl.col("kind") == c.only_for).then(pl.col(name)).otherwise(True).alias(name)
-            )
         if unset_name not in sub.columns:
             sub = sub.with_columns(pl.lit(False).alias(unset_name))
+        if c.only_for:
+            applies = pl.col("kind") == c.only_for
+            sub = sub.with_columns(
+                pl.when(applies).then(pl.col(name)).otherwise(True).alias(name),
+                pl.when(applies).then(pl.col(unset_name)).otherwise(False).alias(unset_name),
+            )
         return sub
-
-    def _list(self, pid: str) -> list[Any]:
-        constant, value = self.params.constant(pid)
-        return list(value or []) if constant else list(self.params.value(pid, self.pack.window_to) or [])
 
     def _dtype(self, column: str) -> Any:
         return pl.Decimal(20, 9) if column in ("annual_rate", "guarantee_fee_rate") else pl.Int64
@@ -245,18 +262,19 @@ class _MeasureRun:
         sub = sub.join(found.select("erow", "lpr_bp", "released_on"), on="erow", how="left")
         rate = (pl.col(c.field).cast(pl.Decimal(38, 9)) * DEC_SCALE).cast(I128)  # rate × 1e9
         lpr = pl.col("lpr_bp").cast(I128)  # percent × 100
+        # The discount d in force on the contract date. "低于" is strict: the rate must be below the LPR, and
         # rate ≤ LPR × (1 − d)  ⇔  rate×1e9 × 10000 × q ≤ lpr_bp × 1e9 × (q − p)
-        discount = (
-            self.params.value(c.param, self.pack.window_to) if self.params.constant(c.param)[0] else None
-        )
+        p, q = self.params.fraction(c.param, pl.col(date_field))
         below_lpr = rate * 10_000 < lpr * DEC_SCALE
-        if discount is None:
-            result = pl.when(below_lpr.not_()).then(False).otherwise(None)
-            unset = below_lpr.fill_null(False)
-        else:
-            p, q = _fraction(discount)
-            result = rate * 10_000 * q <= lpr * DEC_SCALE * (q - p)
-            unset = pl.lit(False)
+        discounted = rate * 10_000 * q <= lpr * DEC_SCALE * (q - p)
+        unset_row = p.is_null()
+        # While the ratio is unset: a rate not below the LPR fails; a lower one waits for the ratio (unset).
+        result = (
+            pl.when(unset_row)
+            .then(pl.when(below_lpr.not_()).then(False).otherwise(None))
+            .otherwise(below_lpr & discounted)
+        )
+        unset = unset_row & below_lpr.fill_null(False)
         return sub.with_columns(result.alias(name), unset.alias(unset_name))
 
     # ---- amounts -----------------------------------------------------------------------------------
@@ -277,11 +295,14 @@ class _MeasureRun:
             return self._rate_times(sub, pl.col(a.field), a.param, None, None)
         if a.kind == "rate_of_base":
             match = (
-                pl.col(a.switch_field).is_in(pl.lit(self._list(a.switch_param)))
+                self.params.contains(a.switch_param, day, pl.col(a.switch_field))
                 if a.switch_field
                 else pl.lit(True)
             )
-            sub = sub.with_columns(match.alias("__match"))
+            switch_unset = self.params.known(a.switch_param, day).not_() if a.switch_field else pl.lit(False)
+            sub = sub.with_columns(
+                match.fill_null(False).alias("__match"), switch_unset.alias("__switch_unset")
+            )
             return self._rate_times(
                 sub,
                 pl.col(a.base),
@@ -292,20 +313,6 @@ class _MeasureRun:
             )
         return self._loan(sub, a)
 
-    def _rate_value(self, pid: str | None) -> tuple[int, int] | None:
-        if pid is None:
-            return None
-        constant, value = self.params.constant(pid)
-        value = value if constant else self.params.value(pid, self.pack.window_to)
-        return None if value is None else _fraction(value)
-
-    def _cap_value(self, pid: str | None) -> int | None:
-        if not pid:
-            return None
-        constant, value = self.params.constant(pid)
-        found = value if constant else self.params.value(pid, self.pack.window_to)
-        return None if found is None else int(found)
-
     def _rate_times(
         self,
         sub: pl.DataFrame,
@@ -315,37 +322,42 @@ class _MeasureRun:
         caps: tuple[str, str] | None,
         switch: str | None = None,
     ) -> pl.DataFrame:
+        day = pl.col("event_date")
         match = pl.col("__match") if "__match" in sub.columns else pl.lit(True)
-        rm, ro = self._rate_value(rate_match), self._rate_value(rate_other)
-        b = base.cast(I128)
-
-        def times(r: tuple[int, int] | None) -> pl.Expr:
-            return pl.lit(None, dtype=pl.Int64) if r is None else _round_half_up(b * r[0], r[1])
-
-        raw = pl.when(match).then(times(rm)).otherwise(times(ro))
-        rate_unset = pl.when(match).then(pl.lit(rm is None)).otherwise(pl.lit(ro is None))
+        none = pl.lit(None, dtype=I128)
+        pm, qm = self.params.fraction(rate_match, day)
+        po, qo = self.params.fraction(rate_other, day) if rate_other else (none, none)
+        p = pl.when(match).then(pm).otherwise(po)
+        q = pl.when(match).then(qm).otherwise(qo)
+        raw = _round_half_up(base.cast(I128) * p, q)
+        rate_unset = p.is_null()
+        if "__switch_unset" in sub.columns:
+            rate_unset = rate_unset | pl.col("__switch_unset")
         cap: pl.Expr = pl.lit(None, dtype=pl.Int64)
         if caps is not None:
-            cm, co = self._cap_value(caps[0]), self._cap_value(caps[1])
-            cap = pl.when(match).then(pl.lit(cm, dtype=pl.Int64)).otherwise(pl.lit(co, dtype=pl.Int64))
+            cm = self.params.expr(caps[0], day, pl.Int64) if caps[0] else pl.lit(None, dtype=pl.Int64)
+            co = self.params.expr(caps[1], day, pl.Int64) if caps[1] else pl.lit(None, dtype=pl.Int64)
+            cap = pl.when(match).then(cm).otherwise(co)
+            # A declared cap without a value on the event date is unknown, not "no cap".
+            declared = pl.when(match).then(pl.lit(bool(caps[0]))).otherwise(pl.lit(bool(caps[1])))
+            rate_unset = rate_unset | (declared & cap.is_null())
         missing = base.is_null() | (pl.col(switch).is_null() if switch else pl.lit(False))
         out = self._finish(sub, raw, rate_unset, missing, cap)
-        return out.drop("__match") if "__match" in out.columns else out
+        return out.drop([c for c in ("__match", "__switch_unset") if c in out.columns])
 
     def _loan(self, sub: pl.DataFrame, a: Amount) -> pl.DataFrame:
-        r = self._rate_value(a.param)
-        max_months = self._cap_value(a.max_months) or 12
-        months = pl.min_horizontal(pl.col(a.months), pl.lit(max_months)).cast(I128)
+        day = pl.col("event_date")
+        p, q = self.params.fraction(a.param, day)
+        max_months = self.params.expr(a.max_months, day, pl.Int64)
+        months = pl.min_horizontal(pl.col(a.months), max_months)
         principal = pl.col(a.principal).cast(I128)
-        pro_rata = (
-            pl.lit(None, dtype=pl.Int64)
-            if r is None
-            else _round_half_up(principal * r[0] * months, r[1] * 12)
-        )
+        pro_rata = _round_half_up(principal * p * months.cast(I128), q * 12)
         raw = pl.min_horizontal(pro_rata, pl.col(a.paid))
         missing = pl.col(a.principal).is_null() | pl.col(a.months).is_null() | pl.col(a.paid).is_null()
-        sub = sub.with_columns(pro_rata.alias("pro_rata_fen"))
-        return self._finish(sub, raw, pl.lit(r is None), missing, pl.lit(None, dtype=pl.Int64))
+        sub = sub.with_columns(pro_rata.alias("pro_rata_fen"), months.alias("months_counted"))
+        return self._finish(
+            sub, raw, p.is_null() | max_months.is_null(), missing, pl.lit(None, dtype=pl.Int64)
+        )
 
     def _finish(
         self, sub: pl.DataFrame, raw: pl.Expr, unset: pl.Expr, missing: pl.Expr, cap: pl.Expr
@@ -393,24 +405,43 @@ class _MeasureRun:
         sub = self.amount(sub, m.amount)
         overlap = m.overlap
         matter = (
-            pl.concat_str(
-                [pl.lit(overlap.group), *[pl.col(f).cast(pl.String).fill_null("?") for f in overlap.matter]],
-                separator="|",
-            )
+            pl.concat_str([pl.lit(overlap.group), *[_matter_part(f) for f in overlap.matter]], separator="|")
             if overlap
             else pl.lit(None, dtype=pl.String)
         )
+        pool_day = pl.col("event_date")
+        if m.annual_cap and m.annual_cap.date_field in sub.columns:
+            pool_day = pl.coalesce(pl.col(m.annual_cap.date_field), pool_day)
         pool_cap = (
-            self.params.expr(m.annual_cap.param, pl.col("event_date"), pl.Int64)
+            self.params.expr(m.annual_cap.param, pool_day, pl.Int64)
             if m.annual_cap
             else pl.lit(None, dtype=pl.Int64)
         )
-        return sub.with_columns(
+        sub = sub.with_columns(
             pl.lit(overlap.group if overlap else None, dtype=pl.String).alias("overlap_group"),
             matter.alias("matter"),
             pool_cap.alias("pool_cap"),
-            pl.col("event_date").dt.year().cast(pl.Int32).alias("pool_year"),
+            pool_day.dt.year().cast(pl.Int32).alias("pool_year"),
         )
+        if m.annual_cap:
+            # A declared annual cap without a value on the date is unknown: the amount cannot be decided.
+            no_cap = pl.col("pool_cap").is_null() & (pl.col("amount_state") == "ok")
+            sub = sub.with_columns(
+                pl.when(no_cap).then(pl.lit("unset")).otherwise(pl.col("amount_state")).alias("amount_state"),
+                *[
+                    pl.when(no_cap).then(None).otherwise(pl.col(c)).alias(c)
+                    for c in ("amount_raw", "amount_capped")
+                ],
+            )
+        return sub
+
+
+def _matter_part(name: str) -> pl.Expr:
+    """One field of a matter key: its value, ``?`` when unknown; a missing event key falls back to the event."""
+    value = pl.col(name).cast(pl.String)
+    if name in KEY_FIELDS:
+        return pl.when(value.is_null() | (value == "")).then(pl.col("label")).otherwise(value)
+    return value.fill_null("?")
 
 
 def _status() -> pl.Expr:
@@ -434,58 +465,149 @@ def _status() -> pl.Expr:
 
 
 def _apply_pools(frame: pl.DataFrame, history: pl.DataFrame) -> pl.DataFrame:
-    """Annual per-enterprise caps: granted rows in event order share the year's cap (payments made count)."""
+    """Annual per-enterprise caps (第17条 10万/企业/年), with the payments already made.
+
+    Only one row per matter uses the pool: of several granted rows for the same matter (two events with one
+    ``loan_id``) the one that would win the overlap does; the others are held to its amount and are superseded
+    later. Payments already made for the year's matters use the pool first — a matter of the run is counted in
+    the pool year of its row, whatever year the payment was made. Each granted matter in event order then gets
+    at most what is left, on top of what was already paid for it: ``amount_pooled`` is the matter's total
+    entitlement (paid + still due), so the overlap step's top-up pays exactly the difference. A row that
+    finds the pool used up stays ``granted`` with 0.
+    """
+    has_pool = pl.col("pool_cap").is_not_null()
+    rest = frame.filter(~has_pool).with_columns(
+        pl.col("amount_capped").alias("amount_pooled"),
+        pl.lit(None, dtype=pl.Int64).alias("pool_used_before"),
+        pl.lit(None, dtype=pl.Int64).alias("pool_left_before"),
+        pl.lit(False).alias("pool_dup"),
+        pl.lit(False).alias("pool_applied"),
+        pl.lit(False).alias("pool_exhausted"),
+    )
+    pooled = _pool_rows(frame.filter(has_pool), history).select(rest.columns)
+    return pl.concat([rest, pooled], how="vertical_relaxed").sort("rid")
+
+
+def _pool_rows(frame: pl.DataFrame, history: pl.DataFrame) -> pl.DataFrame:
+    """``_apply_pools`` on the rows of measures with an annual cap."""
     pooled = pl.col("pool_cap").is_not_null() & (pl.col("status") == "granted")
+    frame = frame.with_columns(pooled.alias("__pooled"))
+    ranked = (
+        frame.filter(pl.col("pool_cap").is_not_null() & pl.col("matter").is_not_null())
+        .sort(
+            ["eid", "matter", "__pooled", "amount_capped", "event_date", "pack_order", "article", "seq"],
+            descending=[False, False, True, True, False, False, False, False],
+            nulls_last=True,
+        )
+        .with_columns(pl.int_range(pl.len()).over(["eid", "matter"]).alias("__mrank"))
+    )
+    frame = frame.join(ranked.select("rid", "__mrank"), on="rid", how="left", maintain_order="left")
+    consumer = pl.col("__pooled") & pl.col("__mrank").fill_null(0).eq(0)
+    frame = frame.with_columns(
+        consumer.alias("__consumer"), (pl.col("__pooled") & ~consumer).alias("pool_dup")
+    )
+    base = pl.lit(0, dtype=pl.Int64)
     paid = pl.lit(0, dtype=pl.Int64)
     if history.height:
+        matter_year = ranked.filter(pl.col("__mrank") == 0).select(
+            "eid", "matter", pl.col("pool_year").alias("__matter_year")
+        )
+        hist = history.join(matter_year, on=["eid", "matter"], how="left").with_columns(
+            pl.coalesce(pl.col("__matter_year"), pl.col("year")).alias("__year")
+        )
         used = (
-            history.filter(pl.col("group").is_not_null())
-            .group_by("eid", "group", "year")
+            hist.filter(pl.col("group").is_not_null())
+            .group_by("eid", "group", "__year")
             .agg(pl.col("paid_fen").sum().alias("__pool_paid"))
         )
+        by_matter = history.group_by("eid", "matter").agg(pl.col("paid_fen").sum().alias("__matter_paid"))
         frame = frame.join(
             used,
             left_on=["eid", "overlap_group", "pool_year"],
-            right_on=["eid", "group", "year"],
+            right_on=["eid", "group", "__year"],
             how="left",
             maintain_order="left",
+        ).join(by_matter, on=["eid", "matter"], how="left", maintain_order="left")
+        base = pl.col("__pool_paid").fill_null(0)
+        paid = pl.when(pl.col("__consumer")).then(pl.col("__matter_paid").fill_null(0)).otherwise(0)
+    frame = frame.with_columns(base.alias("__base"), paid.alias("__paid"))
+    capped = pl.col("amount_capped")
+    need = (
+        pl.when(pl.col("__consumer"))
+        .then(pl.max_horizontal(pl.lit(0), capped - pl.col("__paid")))
+        .otherwise(0)
+        .alias("__need")
+    )
+    frame = frame.with_columns(need).sort(
+        ["pack", "measure", "eid", "pool_year", "event_date", "seq"], maintain_order=True, nulls_last=True
+    )
+    left = pl.max_horizontal(pl.lit(0), pl.col("pool_cap") - pl.col("__base"))  # after payments made
+    before = pl.col("__need").cum_sum().over(["pack", "measure", "eid", "pool_year"]) - pl.col("__need")
+    given_before = pl.min_horizontal(left, before)  # granted to earlier matters of the run
+    top_up = pl.min_horizontal(left, before + pl.col("__need")) - given_before
+    frame = frame.with_columns(
+        pl.when(capped >= pl.col("__paid"))
+        .then(pl.col("__paid") + top_up)
+        .otherwise(capped)
+        .alias("__c_pooled"),
+        (pl.col("__base") - pl.col("__paid") + given_before).alias("__c_used"),
+        (left - given_before).alias("__c_left"),
+    )
+    firsts = frame.filter(pl.col("__consumer") & pl.col("matter").is_not_null()).select(
+        "eid",
+        "matter",
+        pl.col("__c_pooled").alias("__m_pooled"),
+        pl.col("__c_used").alias("__m_used"),
+        pl.col("__c_left").alias("__m_left"),
+    )
+    frame = frame.join(firsts, on=["eid", "matter"], how="left", maintain_order="left")
+    dup = pl.col("pool_dup")
+    frame = (
+        frame.with_columns(
+            pl.when(pl.col("__consumer"))
+            .then(pl.col("__c_pooled"))
+            .when(dup)
+            .then(pl.min_horizontal(capped, pl.col("__m_pooled")))
+            .otherwise(capped)
+            .alias("amount_pooled"),
+            pl.when(pl.col("__consumer"))
+            .then(pl.col("__c_used"))
+            .when(dup)
+            .then(pl.col("__m_used"))
+            .otherwise(None)
+            .alias("pool_used_before"),
+            pl.when(pl.col("__consumer"))
+            .then(pl.col("__c_left"))
+            .when(dup)
+            .then(pl.col("__m_left"))
+            .otherwise(None)
+            .alias("pool_left_before"),
         )
-        paid = pl.col("__pool_paid").fill_null(0)
-    frame = frame.with_columns(paid.alias("pool_paid_before"))
-    order = frame.with_columns(pl.when(pooled).then(pl.col("amount_capped")).otherwise(0).alias("__pooled"))
-    order = order.sort(["pack", "eid", "pool_year", "event_date", "seq"], maintain_order=True)
-    order = order.with_columns(
-        (
-            pl.col("__pooled").cum_sum().over(["pack", "measure", "eid", "pool_year"])
-            - pl.col("__pooled")
-            + pl.col("pool_paid_before")
-        ).alias("pool_used_before")
+        .with_columns(
+            pl.col("amount_pooled").cast(pl.Int64),
+            pl.col("pool_used_before").cast(pl.Int64),
+            pl.col("pool_left_before").cast(pl.Int64),
+        )
+        .with_columns(
+            (pl.col("__pooled") & (pl.col("amount_pooled") < capped)).fill_null(False).alias("pool_applied"),
+            (pl.col("__pooled") & (pl.col("pool_left_before") == 0) & (capped > pl.col("amount_pooled")))
+            .fill_null(False)
+            .alias("pool_exhausted"),
+        )
     )
-    allowed = pl.max_horizontal(
-        pl.lit(0), pl.min_horizontal(pl.col("amount_capped"), pl.col("pool_cap") - pl.col("pool_used_before"))
-    )
-    order = order.with_columns(
-        pl.when(pooled).then(allowed).otherwise(pl.col("amount_capped")).alias("amount_pooled"),
-        pl.when(pooled).then(allowed < pl.col("amount_capped")).otherwise(False).alias("pool_applied"),
-    ).with_columns(
-        pl.when(pooled & (pl.col("amount_pooled") == 0))
-        .then(pl.lit("not_eligible"))
-        .otherwise(pl.col("status"))
-        .alias("status")
-    )
-    drop = [c for c in ("__pooled", "__pool_paid") if c in order.columns]
-    return order.drop(drop).sort("rid")
+    return frame.drop([c for c in frame.columns if c.startswith("__")])
 
 
 def _resolve_overlaps(frame: pl.DataFrame, history: pl.DataFrame) -> pl.DataFrame:
     """从优、就高、不重复: per (enterprise, matter) keep the highest granted amount, top-up over payments made."""
     candidate = (pl.col("status") == "granted") & pl.col("matter").is_not_null()
-    # Rank only the candidates: highest amount first; ties go to the earliest event, then pack and article order.
+    # Rank only the candidates: highest amount first; the row that used the annual pool before its duplicates;
+    # ties go to the earliest event, then pack and article order.
     order = (
         frame.filter(candidate)
         .sort(
-            ["eid", "matter", "amount_pooled", "event_date", "pack_order", "article", "seq"],
-            descending=[False, False, True, False, False, False, False],
+            ["eid", "matter", "amount_pooled", "pool_dup", "event_date", "pack_order", "article", "seq"],
+            descending=[False, False, True, False, False, False, False, False],
             nulls_last=True,
         )
         .with_columns(pl.int_range(pl.len()).over(["eid", "matter"]).alias("__rank"))
@@ -493,10 +615,8 @@ def _resolve_overlaps(frame: pl.DataFrame, history: pl.DataFrame) -> pl.DataFram
     winners = order.filter(pl.col("__rank") == 0).select(
         "eid", "matter", pl.concat_str([pl.col("measure"), pl.lit(":"), pl.col("label")]).alias("__winner")
     )
-    ranked = (
-        frame.join(order.select("rid", "__rank"), on="rid", how="left", maintain_order="left")
-        .join(winners, on=["eid", "matter"], how="left", maintain_order="left")
-        .with_columns(pl.lit(None, dtype=pl.Int64).alias("__amt"))
+    ranked = frame.join(order.select("rid", "__rank"), on="rid", how="left", maintain_order="left").join(
+        winners, on=["eid", "matter"], how="left", maintain_order="left"
     )
     paid = pl.lit(0, dtype=pl.Int64)
     paid_ref = pl.lit(None, dtype=pl.String)
@@ -514,7 +634,7 @@ def _resolve_overlaps(frame: pl.DataFrame, history: pl.DataFrame) -> pl.DataFram
         paid.alias("paid_before_fen"),
         pl.when(superseded)
         .then(pl.col("__winner"))
-        .when(is_winner & (top_up == 0))
+        .when(is_winner & (top_up == 0) & (paid > 0))
         .then(pl.concat_str([pl.lit("已支付:"), paid_ref.fill_null("历史支付")]))
         .otherwise(None)
         .alias("superseded_by"),
@@ -539,29 +659,34 @@ def _resolve_overlaps(frame: pl.DataFrame, history: pl.DataFrame) -> pl.DataFram
         .cast(pl.Int64)
         .alias("amount_fen")
     )
-    return out.drop("__amt", "__rank", "__winner", *[c for c in ("__paid", "__paid_ref") if c in out.columns])
+    return out.drop("__rank", "__winner", *[c for c in ("__paid", "__paid_ref") if c in out.columns])
 
 
 def _split(frame: pl.DataFrame, params: ParamSet) -> pl.DataFrame:
-    """City and district shares: district rounded half-up, city the remainder (they always add up)."""
+    """City and district shares on the event date: district rounded half-up, city the remainder (they add up).
+
+    ``fiscal_share.<district>`` is the city's fraction; a district without a value on the date (or an unknown
+    district) uses 1/2, and so does a share whose note says it is the default — the trace says so.
+    """
+    day = pl.col("event_date")
+    district = pl.col("district")
     codes = [pid.removeprefix("fiscal_share.") for pid in params.params if pid.startswith("fiscal_share.")]
     share_p: Any = pl
     share_q: Any = pl
     defaults: Any = pl
     for code in codes:
         pid = f"fiscal_share.{code}"
-        value = params.value(pid, date(2025, 1, 1))
-        p, q = _fraction(value if value is not None else Decimal("0.5"))
-        share_p = share_p.when(pl.col("district") == code).then(pl.lit(p, dtype=I128))
-        share_q = share_q.when(pl.col("district") == code).then(pl.lit(q, dtype=I128))
-        defaults = defaults.when(pl.col("district") == code).then(
-            pl.lit(pid not in params.overrides and "默认" in params.params[pid].note)
-        )
-    p_expr = share_p.otherwise(pl.lit(1, dtype=I128)) if codes else pl.lit(1, dtype=I128)
-    q_expr = share_q.otherwise(pl.lit(2, dtype=I128)) if codes else pl.lit(2, dtype=I128)
+        p, q = params.fraction(pid, day)
+        here = district == code
+        share_p = share_p.when(here).then(p)
+        share_q = share_q.when(here).then(q)
+        is_default = pid not in params.overrides and "默认" in params.params[pid].note
+        defaults = defaults.when(here).then(pl.lit(is_default) | p.is_null())
+    p_expr = (share_p.otherwise(None) if codes else pl.lit(None, dtype=I128)).fill_null(pl.lit(1, dtype=I128))
+    q_expr = (share_q.otherwise(None) if codes else pl.lit(None, dtype=I128)).fill_null(pl.lit(2, dtype=I128))
     amount = pl.col("amount_fen").cast(I128)
-    district = ((amount * (q_expr - p_expr) * 2 + q_expr) // (2 * q_expr)).cast(pl.Int64)
-    return frame.with_columns(district.alias("district_fen")).with_columns(
+    district_fen = ((amount * (q_expr - p_expr) * 2 + q_expr) // (2 * q_expr)).cast(pl.Int64)
+    return frame.with_columns(district_fen.alias("district_fen")).with_columns(
         (pl.col("amount_fen") - pl.col("district_fen")).alias("city_fen"),
         (defaults.otherwise(pl.lit(True)) if codes else pl.lit(True)).alias("share_default"),
         (p_expr.cast(pl.String) + pl.lit("/") + q_expr.cast(pl.String)).alias("city_share"),

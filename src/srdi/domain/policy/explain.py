@@ -179,24 +179,40 @@ class _Explainer:
             self.row.get("pool_cap") is not None
             and self.row["status"] in ("granted", "superseded", "not_eligible")
             and capped is not None
+            and self.row.get("amount_pooled") is not None
         ):
-            self.basis.append(
-                {
-                    "type": "annual_cap",
-                    "cap_fen": self.row["pool_cap"],
-                    "year": self.row["pool_year"],
-                    "used_before_fen": self.row.get("pool_used_before"),
-                    "amount_fen": self.row.get("amount_pooled"),
-                    "applied": bool(self.row.get("pool_applied")),
-                }
-            )
-            if self.row.get("pool_applied"):
+            exhausted = bool(self.row.get("pool_exhausted"))
+            item = {
+                "type": "annual_cap",
+                "cap_fen": self.row["pool_cap"],
+                "year": self.row["pool_year"],
+                "used_before_fen": self.row.get("pool_used_before"),
+                "amount_fen": self.row.get("amount_pooled"),
+                "applied": bool(self.row.get("pool_applied")),
+                "exhausted": exhausted,
+            }
+            if exhausted:
+                item["note"] = (
+                    f"{self.row['pool_year']}年度上限 {_fen(self.row['pool_cap'])} 已用完，本笔不再增加贴息"
+                )
+            self.basis.append(item)
+            if exhausted:
+                self.text.append(
+                    f"条件均满足，但{self.row['pool_year']}年度上限 {_fen(self.row['pool_cap'])} 已用完（此前已用 "
+                    f"{_fen(self.row.get('pool_used_before'))}），本笔计 {_fen(self.row.get('amount_pooled'))}"
+                )
+            elif self.row.get("pool_applied"):
                 self.text.append(
                     f"{self.row['pool_year']}年度上限 {_fen(self.row['pool_cap'])}，此前已用 "
                     f"{_fen(self.row.get('pool_used_before'))}，本笔按 {_fen(self.row.get('amount_pooled'))} 计"
                 )
         if self.row["amount_state"] == "unset":
             unset = [p["id"] for p in params if p.get("unset")]
+            if not unset and self.m.annual_cap is not None:
+                pool = _param(self.r, self.m.annual_cap.param, self.day)
+                if pool.get("unset"):
+                    unset = [pool["id"]]
+                    self.basis.append({"type": "annual_cap", "parameter": pool, "state": "unset"})
             self.text.append(f"金额标准（{'、'.join(unset)}）尚未公布，金额待定")
 
     def _amount_params(self, a: Amount) -> list[str]:
@@ -226,10 +242,10 @@ class _Explainer:
         if a.kind == "ratio_of_field":
             rate = params[0]["value"] if params else None
             return f"{_fen(self.part.get(a.field))} × {_percent(rate)} = {_fen(raw)}"
-        months = self.part.get(a.months)
+        months = self.part.get("months_counted")
         rate = params[0]["value"] if params else None
         return (
-            f"{_fen(self.part.get(a.principal))} × {_percent(rate)} × {min(months or 0, 12)}/12 = "
+            f"{_fen(self.part.get(a.principal))} × {_percent(rate)} × {months if months is not None else '—'}/12 = "
             f"{_fen(self.part.get('pro_rata_fen'))}，不超过实付利息 {_fen(self.part.get(a.paid))}，计 {_fen(raw)}"
         )
 

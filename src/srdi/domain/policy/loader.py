@@ -102,7 +102,9 @@ def _condition(ctx: _Ctx, key: str, raw: Any, article_ref: str) -> Condition:
         )
     if raw.get("param"):
         ctx.param(f"{key}.param", raw["param"])
-    if kind in ("field_in", "field_compare", "below_lpr", "figure_at_least") and not raw.get("param"):
+    if kind in ("field_in", "field_compare", "below_lpr", "figure_at_least", "has_title") and not raw.get(
+        "param"
+    ):
         raise RuleDataError(ctx.source, f"{key}.param", "该条件类型需要参数")
     if kind == "field_compare" and raw.get("op") not in ("ge", "gt", "le", "lt"):
         raise RuleDataError(ctx.source, f"{key}.op", "比较运算符应为 ge/gt/le/lt")
@@ -193,6 +195,7 @@ MEASURE_KEYS = {
     "overlap",
     "annual_cap",
     "standing",
+    "annual_quota",
     "targets",
     "guide",
     "reference",
@@ -233,17 +236,30 @@ def _measure(ctx: _Ctx, pack: str, document_short: str, i: int, raw: Any) -> Mea
     standing = None
     if raw.get("standing") is not None:
         s = _keys(
-            ctx.source, f"{key}.standing", raw["standing"], {"conditions", "outcome", "amount_param", "note"}
+            ctx.source,
+            f"{key}.standing",
+            raw["standing"],
+            {"conditions", "parts", "outcome", "amount_param", "note"},
         )
+        amount_params = s.get("amount_param") or []
+        if isinstance(amount_params, str):
+            amount_params = [amount_params]
+        if s.get("outcome", "money") not in ("money", "qualification"):
+            raise RuleDataError(ctx.source, f"{key}.standing.outcome", "应为 money 或 qualification")
         standing = Standing(
             tuple(
                 _condition(ctx, f"{key}.standing.conditions[{j}]", c, ref)
                 for j, c in enumerate(s.get("conditions") or [])
             ),
             str(s.get("outcome", "money")),
-            ctx.param(f"{key}.standing.amount_param", s["amount_param"]) if s.get("amount_param") else "",
+            tuple(ctx.param(f"{key}.standing.amount_param[{j}]", pid) for j, pid in enumerate(amount_params)),
             str(s.get("note", "")),
+            tuple(
+                _condition(ctx, f"{key}.standing.parts[{j}]", c, ref)
+                for j, c in enumerate(s.get("parts") or [])
+            ),
         )
+    quota = ctx.param(f"{key}.annual_quota", raw["annual_quota"]) if raw.get("annual_quota") else ""
     guide = raw.get("guide") or {}
     if guide:
         _keys(ctx.source, f"{key}.guide", guide, {"data", "decides", "timeline"})
@@ -265,6 +281,7 @@ def _measure(ctx: _Ctx, pack: str, document_short: str, i: int, raw: Any) -> Mea
         overlap=overlap,
         annual_cap=annual,
         standing=standing,
+        annual_quota=quota,
         targets=str(raw.get("targets", "")),
         guide=dict(guide),
     )
@@ -394,7 +411,11 @@ def shipped_common() -> dict[str, Parameter]:
 
 
 def expiry_warnings(packs: tuple[Pack, ...], today: date, days: int = 60) -> list[str]:
-    """Warnings for packs in force that expire within ``days`` (and for packs already expired)."""
+    """Warnings for packs in force that expire within ``days`` of ``today`` (expiry day included).
+
+    A pack that has already expired, or is not yet in force, gets no warning here: the catalogue and the
+    measure pages show its state (已到期 / 未生效) through ``web.policy_display.pack_state``.
+    """
     out = []
     for p in packs:
         if p.window_from <= today <= p.window_to and p.window_to - today <= timedelta(days=days):

@@ -20,6 +20,7 @@ CONDITION_KINDS = (
     "prior_year",
     "below_lpr",
     "figure_at_least",
+    "has_title",
     "not_applicable",
     "missing_data",
 )
@@ -90,12 +91,23 @@ class AnnualCap:
 
 @dataclass(frozen=True)
 class Standing:
-    """How a measure applies to an enterprise without an event (qualifications, unset amounts)."""
+    """How a measure applies to an enterprise without an event (qualifications, unset amounts).
+
+    ``conditions`` decide the status. ``parts`` are parts of the measure that apply to a narrower group (the
+    小巨人 pre-IPO list inside 第16条, 市企业技术中心 inside 第5条): each is evaluated and reported, but does
+    not decide the status. ``amount_params`` are the amount parameters (several when the measure pays by kind).
+    """
 
     conditions: tuple[Condition, ...]
     outcome: str = "money"  # money | qualification
-    amount_param: str = ""
+    amount_params: tuple[str, ...] = ()
     note: str = ""
+    parts: tuple[Condition, ...] = ()
+
+    @property
+    def amount_param(self) -> str:
+        """The first amount parameter ("" when there is none)."""
+        return self.amount_params[0] if self.amount_params else ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,7 @@ class Measure:
     overlap: Overlap | None = None
     annual_cap: AnnualCap | None = None
     standing: Standing | None = None
+    annual_quota: str = ""  # a count parameter: city-wide ceiling of grants a year (checked by simulation)
     targets: str = ""
     guide: dict[str, Any] = dc_field(default_factory=dict)
 

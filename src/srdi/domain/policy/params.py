@@ -1,25 +1,136 @@
 """Resolving pack parameters for a run: dated values, per-run overrides by id, and unset values.
 
-Use ``ParamSet.for_run(packs, overrides)``; ``value(pid, day)`` gives the value in force on a day (None when
-unset) and ``expr(pid, date_column)`` the same as a Polars expression over a column of dates, so that a
-parameter that changes within the window is applied by each event's own date.
+Use ``ParamSet.for_run(packs, overrides)``: it checks every override (unit, whole fen, no negative amount or
+count, ratios within 0…1, lists as lists) and refuses a bad one with ``OverrideError`` naming the parameter.
+``value(pid, day)`` gives the value in force on a day (None when unset). For the column-wise engine,
+``expr``, ``fraction`` and ``contains`` resolve a parameter into a per-row column by the row's own date (a
+``when … then`` over the parameter's few periods), so a parameter that changes within the window is applied
+by each event's date. An override is one open-ended period: it applies to all dates.
+
+``parse_text(param, text)`` reads a value typed by a person (``srdi simulate --set``): fen as an integer or
+with 万/亿, ratios as a decimal or a percentage, counts as integers, lists separated by commas.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import polars as pl
 
+from srdi.domain.money import FEN_PER_WAN
 from srdi.domain.policy.model import Pack
 from srdi.domain.rules.parameters import Parameter, Period, Resolved, RuleDataError, convert_value
+
+I128 = pl.Int128
+INTEGER_UNITS = ("fen", "points", "years", "count", "months", "days")
+YI_FEN = 10_000 * FEN_PER_WAN  # 1亿元 = 10,000万元
 
 
 class OverrideError(RuleDataError):
     """A per-run parameter override names an unknown parameter or has a value of the wrong kind."""
+
+
+def check_override(pid: str, param: Parameter, raw: Any) -> Any:
+    """The override converted for the parameter's unit, or ``OverrideError`` saying why it is refused."""
+    value = _no_float(raw)
+    if value is None:
+        return None  # unset for this run
+    unit = param.unit
+    if unit == "ratio":
+        if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+            raise OverrideError("parameters", pid, f'比例应为小数（如 "0.15"），实际为 {raw!r}')
+        try:
+            ratio = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise OverrideError("parameters", pid, f'比例应为小数（如 "0.15"），实际为 {raw!r}') from None
+        if not ratio.is_finite() or not Decimal(0) <= ratio <= Decimal(1):
+            raise OverrideError("parameters", pid, f"比例应在 0 与 1 之间，实际为 {raw!r}")
+        return ratio
+    if unit in INTEGER_UNITS:
+        if isinstance(value, Decimal) and value == value.to_integral_value() and value.is_finite():
+            hint = f"（请写整数 {int(value)}）"
+        else:
+            hint = ""
+        if isinstance(value, bool) or not isinstance(value, int):
+            what = "整数分" if unit == "fen" else "整数"
+            raise OverrideError("parameters", pid, f"应为{what}，实际为 {raw!r}{hint}")
+        if value < 0:
+            what = "金额" if unit == "fen" else "数值"
+            raise OverrideError("parameters", pid, f"{what}不能为负数，实际为 {value}")
+        return value
+    if unit == "list":
+        if not isinstance(value, list):
+            raise OverrideError(
+                "parameters", pid, f'应为列表（如 ["new_energy", "new_materials"]），实际为 {raw!r}'
+            )
+        if not all(isinstance(v, str) and v.strip() for v in value):
+            raise OverrideError("parameters", pid, f"列表的每一项应为非空文本，实际为 {raw!r}")
+        return [v.strip() for v in value]
+    if unit == "mapping" and not isinstance(value, dict):
+        raise OverrideError("parameters", pid, f"应为对象（映射），实际为 {raw!r}")
+    if unit == "text" and not isinstance(value, str):
+        raise OverrideError("parameters", pid, f"应为文本，实际为 {raw!r}")
+    try:
+        return convert_value("parameters", pid, unit, value)
+    except RuleDataError as exc:
+        raise OverrideError("parameters", pid, exc.reason) from None
+
+
+def parse_text(pid: str, param: Parameter, text: str) -> Any:
+    """A value typed by a person, read by the parameter's unit and checked like any override."""
+    raw = text.strip()
+    unit = param.unit
+    value: Any
+    if unit == "ratio":
+        percent = raw.endswith(("%", "％"))
+        number = _decimal(pid, raw[:-1] if percent else raw, "比例应为小数或百分数（如 0.15 或 15%）")
+        value = number / 100 if percent else number
+    elif unit == "fen":
+        value = _fen(pid, raw)
+    elif unit in INTEGER_UNITS:
+        number = _decimal(pid, raw, "应为整数")
+        if number != number.to_integral_value():
+            raise OverrideError("parameters", pid, f"应为整数，实际为 {raw!r}")
+        value = int(number)
+    elif unit == "list":
+        value = [s.strip() for s in raw.replace("，", ",").replace("、", ",").split(",") if s.strip()]
+    elif unit == "bool":
+        lowered = raw.lower()
+        if lowered not in ("是", "否", "true", "false", "1", "0"):
+            raise OverrideError("parameters", pid, f"应为 是/否（true/false），实际为 {raw!r}")
+        value = lowered in ("是", "true", "1")
+    elif unit in ("date", "text"):
+        value = raw
+    else:
+        raise OverrideError("parameters", pid, f"单位为 {unit} 的参数不能以文本修改")
+    return check_override(pid, param, value)
+
+
+def _decimal(pid: str, text: str, reason: str) -> Decimal:
+    try:
+        number = Decimal(text.replace(",", "").replace("，", "").strip())
+    except InvalidOperation:
+        raise OverrideError("parameters", pid, f"{reason}，实际为 {text!r}") from None
+    if not number.is_finite():
+        raise OverrideError("parameters", pid, f"{reason}，实际为 {text!r}")
+    return number
+
+
+def _fen(pid: str, text: str) -> int:
+    for suffix, factor in (("亿元", YI_FEN), ("亿", YI_FEN), ("万元", FEN_PER_WAN), ("万", FEN_PER_WAN)):
+        if text.endswith(suffix):
+            amount = _decimal(pid, text[: -len(suffix)], "金额应为整数分，或带“万”“亿”的金额") * factor
+            break
+    else:
+        amount = _decimal(
+            pid, text[:-1] if text.endswith("分") else text, "金额应为整数分，或带“万”“亿”的金额"
+        )
+    if amount != amount.to_integral_value():
+        raise OverrideError("parameters", pid, f"金额须为整数分，实际为 {text!r}")
+    return int(amount)
 
 
 @dataclass
@@ -38,10 +149,7 @@ class ParamSet:
         for pid, raw in (overrides or {}).items():
             if pid not in params:
                 raise OverrideError("parameters", pid, "未知参数编号（可用 srdi policy show 查看参数）")
-            try:
-                converted[pid] = convert_value("parameters", pid, params[pid].unit, _no_float(raw))
-            except RuleDataError as exc:
-                raise OverrideError("parameters", pid, exc.reason) from None
+            converted[pid] = check_override(pid, params[pid], raw)
         return cls(params, converted)
 
     def resolved(self, pid: str, day: date) -> Resolved | None:
@@ -70,21 +178,53 @@ class ParamSet:
             return [Period(date.min, None, self.overrides[pid])]
         return list(self.params[pid].periods)
 
-    def constant(self, pid: str) -> tuple[bool, Any]:
-        """(True, value) when the parameter has one value for all dates in the run."""
-        periods = self.periods(pid)
-        if len(periods) == 1:
-            return True, periods[0].value
-        return False, None
+    def _chain(self, pid: str, day: pl.Expr, then: Any, dtype: Any) -> pl.Expr:
+        """``then(value)`` on the rows whose date falls in a period with a value; null elsewhere."""
+        out: Any = pl
+        used = False
+        for p in self.periods(pid):
+            if p.value is None:
+                continue
+            cond = day >= p.start if p.end is None else (day >= p.start) & (day <= p.end)
+            out = out.when(cond).then(then(p.value))
+            used = True
+        none = pl.lit(None, dtype=dtype)
+        return out.otherwise(none) if used else none
 
     def expr(self, pid: str, day: pl.Expr, dtype: Any = None) -> pl.Expr:
         """The parameter's value on each row's date (null outside every period, or when unset)."""
-        periods = self.periods(pid)
-        out: Any = pl
-        for p in periods:
-            cond = day >= p.start if p.end is None else (day >= p.start) & (day <= p.end)
-            out = out.when(cond).then(_lit(p.value, dtype))
-        return out.otherwise(_lit(None, dtype)) if periods else _lit(None, dtype)
+        return self._chain(pid, day, lambda v: _lit(v, dtype), dtype)
+
+    def fraction(self, pid: str, day: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+        """A ratio (or an amount) on each row's date as an exact fraction: (numerator, denominator), Int128."""
+        num = self._chain(pid, day, lambda v: pl.lit(fraction_of(v)[0], dtype=I128), I128)
+        den = self._chain(pid, day, lambda v: pl.lit(fraction_of(v)[1], dtype=I128), I128)
+        return num, den
+
+    def contains(self, pid: str, day: pl.Expr, column: pl.Expr) -> pl.Expr:
+        """Whether ``column`` is in the list parameter on each row's date (null when the list is unset)."""
+
+        def member(values: Any) -> pl.Expr:
+            items = list(values)
+            dtype = pl.String if all(isinstance(v, str) for v in items) else None
+            return column.is_in(pl.Series(items, dtype=dtype).implode())
+
+        return self._chain(pid, day, member, pl.Boolean)
+
+    def known(self, pid: str, day: pl.Expr) -> pl.Expr:
+        """True on the rows whose date falls in a period where the parameter has a value."""
+        return self._chain(pid, day, lambda _v: pl.lit(True), pl.Boolean).fill_null(False)
+
+
+def fraction_of(value: Any) -> tuple[int, int]:
+    if isinstance(value, bool):
+        raise TypeError(value)
+    if isinstance(value, int):
+        return value, 1
+    if isinstance(value, Decimal):
+        p, q = value.as_integer_ratio()
+        return p, q
+    raise TypeError(value)
 
 
 def _no_float(value: Any) -> Any:

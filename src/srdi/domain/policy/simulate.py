@@ -2,18 +2,22 @@
 
 Use ``simulate(tables, packs, year, overrides)``: the same column-wise engine as ``srdi entitle``, restricted to
 events dated in ``year``, summed by measure and by district with the city/district split, and — when
-``overrides`` change parameters — the difference against the baseline run.
+``overrides`` change parameters — the difference against the baseline run. A measure with an ``annual_quota``
+(第7条: at most ``hz81.7.scenes_per_year`` scenes a year, city-wide) is checked against the year's grants and a
+warning says when the recorded events exceed it; the engine itself cannot, since it sees only part of the city.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import polars as pl
 
 from srdi.domain.policy.engine import entitle
 from srdi.domain.policy.model import Pack
+from srdi.domain.policy.params import ParamSet
 from srdi.domain.tables import Tables
 
 
@@ -26,6 +30,7 @@ class Simulation:
     totals: dict[str, int]
     statuses: dict[str, int]
     events: int
+    warnings: list[str] = field(default_factory=list)
 
 
 def _year_only(tables: Tables, year: int) -> Tables:
@@ -52,7 +57,8 @@ def run_simulation(
 ) -> Simulation:
     """Entitlements for all events of ``year``, totalled."""
     scoped = _year_only(tables, year)
-    frame = entitle(scoped, packs, overrides=overrides, history=history).frame
+    result = entitle(scoped, packs, overrides=overrides, history=history)
+    frame = result.frame
     granted = frame.filter(pl.col("status") == "granted")
     money = [
         pl.col("amount_fen").sum().alias("amount_fen"),
@@ -70,7 +76,25 @@ def run_simulation(
         "grants": granted.height,
         "amount_unset": statuses.get("amount_unset", 0),
     }
-    return Simulation(by_measure, by_district, totals, statuses, scoped.events.height)
+    warnings = _quota_warnings(granted, packs, result.params, year)
+    return Simulation(by_measure, by_district, totals, statuses, scoped.events.height, warnings)
+
+
+def _quota_warnings(granted: pl.DataFrame, packs: tuple[Pack, ...], params: ParamSet, year: int) -> list[str]:
+    """Measures whose grants in ``year`` exceed their city-wide yearly ceiling (value on 31 December)."""
+    out = []
+    for p in packs:
+        for m in p.measures:
+            if not m.annual_quota:
+                continue
+            quota = params.value(m.annual_quota, date(year, 12, 31))
+            count = granted.filter(pl.col("measure") == m.id).height
+            if quota is not None and count > quota:
+                out.append(
+                    f"{m.reference}：{year}年兑现 {count} 项，超过每年不超过 {quota} 项的上限"
+                    f"（{m.annual_quota}），实际以择优评选结果为准"
+                )
+    return out
 
 
 def difference(base: Simulation, changed: Simulation) -> dict[str, Any]:

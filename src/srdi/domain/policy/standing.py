@@ -3,7 +3,9 @@
 Use ``standing(tables, packs, as_of)``: for every enterprise and every measure with a ``standing`` section it
 says granted (a qualification or priority applies), not_eligible, needs_data, amount_unset or
 outside_policy_window, with the conditions behind it. Evaluated column-wise on the same facts frame as the
-tier assessment (titles valid on ``as_of``, prior-year figures).
+tier assessment (titles valid on ``as_of``, prior-year figures). A section's ``parts`` (parts of the measure for
+a narrower group, such as the 小巨人 pre-IPO list of 第16条) are reported in the basis and in ``parts`` but do not
+decide the status.
 """
 
 from __future__ import annotations
@@ -19,9 +21,42 @@ from srdi.domain.rules.facts import build_facts
 from srdi.domain.tables import Tables
 
 RESULT = {True: "pass", False: "fail", None: "unknown"}
+RESULT_ZH = {True: "满足", False: "不满足", None: "数据不全"}
+
+
+def _title_column(c: Condition) -> str:
+    return f"__title|{c.param}"
+
+
+def _with_titles(
+    frame: pl.LazyFrame, tables: Tables, conditions: list[Condition], params: ParamSet, as_of: date
+) -> pl.LazyFrame:
+    """One Kleene column per ``has_title`` list: holds a title of a listed kind, valid on ``as_of``."""
+    wanted = {c.param for c in conditions if c.kind == "has_title"}
+    if not wanted:
+        return frame
+    valid = (pl.col("valid_from") <= as_of) & (pl.col("valid_to") >= as_of)
+    aggs = []
+    for pid in sorted(wanted):
+        kinds = [str(k) for k in (params.value(pid, as_of) or [])]
+        held = pl.col("kind").is_in(pl.Series(kinds, dtype=pl.String).implode()) & valid
+        aggs.append(held.any(ignore_nulls=False).alias(f"__title|{pid}"))
+    frame = frame.join(tables.titles.lazy().group_by("eid").agg(aggs), on="eid", how="left")
+    if "titles_known" not in frame.collect_schema().names():
+        frame = frame.join(tables.enterprises.lazy().select("eid", "titles_known"), on="eid", how="left")
+    return frame.with_columns(
+        # A known (even empty) list decides; an unknown list can only confirm, never deny.
+        pl.when(pl.col("titles_known").fill_null(False))
+        .then(pl.col(f"__title|{pid}").fill_null(False))
+        .otherwise(pl.when(pl.col(f"__title|{pid}")).then(True).otherwise(None))
+        .alias(f"__title|{pid}")
+        for pid in sorted(wanted)
+    )
 
 
 def _condition(pack: Pack, c: Condition, params: ParamSet, as_of: date) -> pl.Expr:
+    if c.kind == "has_title":
+        return pl.col(_title_column(c))
     if c.kind == "srdi_enterprise":
         return pl.any_horizontal([pl.col(f"cert_valid_{t}") for t in pack.srdi_tiers])
     if c.kind == "tier_valid":
@@ -48,10 +83,12 @@ def standing(
     measures: list[tuple[Pack, Measure]] = [
         (p, m) for p in packs for m in p.measures if m.standing is not None
     ]
+    every = [c for _, m in measures if m.standing for c in (*m.standing.conditions, *m.standing.parts)]
+    frame = _with_titles(frame, tables, every, params, as_of)
     exprs = []
     for p, m in measures:
         assert m.standing is not None
-        for c in m.standing.conditions:
+        for c in (*m.standing.conditions, *m.standing.parts):
             exprs.append(_condition(p, c, params, as_of).alias(f"{m.id}|{c.id}"))
     collected = frame.with_columns(exprs).collect() if exprs else frame.collect()
     out: dict[int, list[dict[str, Any]]] = {}
@@ -63,6 +100,22 @@ def standing(
     return out
 
 
+def _condition_item(p: Pack, c: Condition, value: Any, params: ParamSet, as_of: date) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "type": "condition",
+        "id": c.id,
+        "label": c.label,
+        "kind": c.kind,
+        "reference": p.srdi_reference if c.kind == "srdi_enterprise" else c.reference,
+        "result": RESULT[value],
+    }
+    if c.param:
+        resolved = params.resolved(c.param, as_of)
+        if resolved is not None:
+            item["parameter"] = resolved.as_trace()
+    return item
+
+
 def _record(p: Pack, m: Measure, row: dict[str, Any], params: ParamSet, as_of: date) -> dict[str, Any]:
     s = m.standing
     assert s is not None
@@ -71,44 +124,43 @@ def _record(p: Pack, m: Measure, row: dict[str, Any], params: ParamSet, as_of: d
     for c in s.conditions:
         value = row[f"{m.id}|{c.id}"]
         outcomes.append(value)
-        item: dict[str, Any] = {
-            "type": "condition",
-            "id": c.id,
-            "label": c.label,
-            "kind": c.kind,
-            "reference": p.srdi_reference if c.kind == "srdi_enterprise" else c.reference,
-            "result": RESULT[value],
-        }
-        if c.param:
-            resolved = params.resolved(c.param, as_of)
-            if resolved is not None:
-                item["parameter"] = resolved.as_trace()
-        basis.append(item)
+        basis.append(_condition_item(p, c, value, params, as_of))
+    parts: dict[str, str] = {}
+    part_text: list[str] = []
+    for c in s.parts:
+        value = row[f"{m.id}|{c.id}"]
+        parts[c.id] = RESULT[value]
+        basis.append({**_condition_item(p, c, value, params, as_of), "part": True})
+        part_text.append(f"{c.label}：{RESULT_ZH[value]}")
     in_window = p.in_window(as_of)
-    amount_value = params.value(s.amount_param, as_of) if s.amount_param else None
+    values = {pid: params.value(pid, as_of) for pid in s.amount_params}
+    unset = [pid for pid, v in values.items() if v is None]
     if not in_window:
         status = "outside_policy_window"
     elif any(v is False for v in outcomes):
         status = "not_eligible"
     elif any(v is None for v in outcomes):
         status = "needs_data"
-    elif s.outcome == "qualification" and not s.amount_param:
+    elif s.outcome == "qualification" or not unset:
         status = "granted"
-    elif s.amount_param and amount_value is None:
-        status = "amount_unset" if s.outcome != "qualification" else "granted"
     else:
-        status = "granted"
-    amount = amount_value if status == "granted" and isinstance(amount_value, int) else None
-    if s.amount_param:
-        resolved = params.resolved(s.amount_param, as_of)
+        status = "amount_unset"
+    only = next(iter(values.values())) if len(values) == 1 else None
+    amount = only if status == "granted" and isinstance(only, int) and not isinstance(only, bool) else None
+    for pid in s.amount_params:
+        resolved = params.resolved(pid, as_of)
         basis.append(
             {
                 "type": "amount",
-                "parameter": resolved.as_trace() if resolved else {"id": s.amount_param},
-                "state": "unset" if amount_value is None else "ok",
+                "parameter": resolved.as_trace() if resolved else {"id": pid},
+                "state": "unset" if values[pid] is None else "ok",
             }
         )
-    failed = [b["label"] for b in basis if b.get("result") in ("fail", "unknown")]
+    failed = [
+        b["label"]
+        for b in basis
+        if b.get("type") == "condition" and not b.get("part") and b.get("result") in ("fail", "unknown")
+    ]
     text = {
         "granted": "符合" + ("（资格/优先支持）" if amount is None else ""),
         "not_eligible": "不符合：" + "；".join(failed),
@@ -116,7 +168,9 @@ def _record(p: Pack, m: Measure, row: dict[str, Any], params: ParamSet, as_of: d
         "amount_unset": "符合条件，金额标准尚未公布",
         "outside_policy_window": f"评价日 {as_of} 不在政策有效期（{p.window_from} 至 {p.window_to}）内",
     }[status]
-    return {
+    if part_text and status in ("granted", "amount_unset"):
+        text += "；其中" + "；".join(part_text)
+    record = {
         "policy": p.id,
         "article": m.article,
         "measure": m.id,
@@ -131,3 +185,6 @@ def _record(p: Pack, m: Measure, row: dict[str, Any], params: ParamSet, as_of: d
         "note": s.note,
         "explanation": f"{m.reference}（{m.title}）：{text}",
     }
+    if parts:
+        record["parts"] = parts
+    return record

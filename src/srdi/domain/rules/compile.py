@@ -16,8 +16,9 @@ from typing import Any
 
 import polars as pl
 
+from srdi.domain.rules.facts import LIST_FACTS, ListFactColumn
 from srdi.domain.rules.model import SWITCHABLE, Check, Indicator, Measure, Rulebook, Test
-from srdi.domain.rules.parameters import Resolved, RuleDataError
+from srdi.domain.rules.parameters import Resolved, RuleDataError, convert_value
 
 I128 = pl.Int128
 DECIMAL_SCALE = 10**9
@@ -61,6 +62,20 @@ def _normalise_ratio(n: pl.Expr, d: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     )
 
 
+def _growth_helper_names(mid: str) -> tuple[str, str, str, str]:
+    return (f"m:{mid}:g1n", f"m:{mid}:g1d", f"m:{mid}:g2n", f"m:{mid}:g2d")
+
+
+def measure_helpers(measure: Measure, decimal_columns: frozenset[str]) -> list[pl.Expr]:
+    """Intermediate columns a measure needs before its own (the two growth rates of a mean growth)."""
+    if measure.kind != "mean_growth":
+        return []
+    (a, _), (b, _), (c, _) = (_input(i, decimal_columns) for i in measure.inputs)
+    n1, d1 = _growth(b, a)
+    n2, d2 = _growth(c, b)
+    return [e.alias(name) for e, name in zip((n1, d1, n2, d2), _growth_helper_names(measure.id), strict=True)]
+
+
 def measure_expressions(measure: Measure, decimal_columns: frozenset[str]) -> list[pl.Expr]:
     """Numerator/denominator (and lower-bound flag) columns of one measure."""
     ins = [_input(i, decimal_columns) for i in measure.inputs]
@@ -81,9 +96,9 @@ def measure_expressions(measure: Measure, decimal_columns: frozenset[str]) -> li
             n = n + x
         d = pl.lit(len(ins), dtype=I128)
     elif measure.kind == "mean_growth":
-        (a, _), (b, _), (c, _) = ins
-        n1, d1 = _growth(b, a)
-        n2, d2 = _growth(c, b)
+        # The two growth rates are helper columns (see measure_helpers): nesting their expressions here would
+        # repeat each subtree several times, which costs little over a million rows but most of a single row.
+        n1, d1, n2, d2 = (pl.col(h) for h in _growth_helper_names(measure.id))
         inf1, inf2 = d1 == 0, d2 == 0
         # Mean of two growth rates; an infinite one makes the mean infinite with its sign.
         n = (
@@ -167,9 +182,27 @@ class Compiled:
     checks: dict[str, Node]
     indicators: dict[str, CompiledIndicator]
     prefix: str
+    list_facts: dict[str, ListFactColumn] = field(default_factory=dict)
 
     def col(self, name: str) -> str:
         return f"{self.prefix}{name}"
+
+    def fact_col(self, fact: str) -> str:
+        """The column of a fact: list facts are this tier's own (``<tier>|fact:<name>``), others are shared."""
+        return fact_column(self.prefix, fact)
+
+
+def fact_column(prefix: str, fact: str) -> str:
+    return f"{prefix}fact:{fact}" if fact in LIST_FACTS else fact
+
+
+def hashable(value: Any) -> Any:
+    """A hashable copy of a parameter value (lists → tuples, mappings → sorted item tuples)."""
+    if isinstance(value, list | tuple):
+        return tuple(hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), hashable(v)) for k, v in value.items()))
+    return value
 
 
 def _resolve(rb: Rulebook, as_of: date) -> dict[str, Resolved]:
@@ -187,20 +220,26 @@ class _Builder:
         self.rb = rb
         self.measures = measures
         self.params = _resolve(rb, as_of)
-        for pid, value in overrides.items():
-            if pid in self.params:
-                r = self.params[pid]
-                self.params[pid] = Resolved(
-                    r.id,
-                    r.label,
-                    r.unit,
-                    r.reference,
-                    value,
-                    r.effective_from,
-                    r.effective_to,
-                    "本次运行覆盖",
-                    False,
+        for pid, raw in overrides.items():
+            if pid not in self.params:
+                raise RuleDataError(
+                    "overrides",
+                    f"{rb.tier}.{pid}",
+                    f"不是规则库 {rb.id} 的参数，无法覆盖（可覆盖：{', '.join(sorted(self.params))}）",
                 )
+            r = self.params[pid]
+            value = convert_value("overrides", f"{rb.tier}.{pid}", r.unit, raw)
+            self.params[pid] = Resolved(
+                r.id,
+                r.label,
+                r.unit,
+                r.reference,
+                value,
+                r.effective_from,
+                r.effective_to,
+                "本次运行覆盖",
+                False,
+            )
         self.inclusive = bool(self.params["band_boundaries_inclusive"].value)
         self.prefix = f"{rb.tier}|"
         self.nodes: list[Node] = []
@@ -208,17 +247,29 @@ class _Builder:
     def value(self, pid: str) -> Any:
         return self.params[pid].value
 
-    def op(self, op: str) -> str:
+    def band_op(self, op: str) -> str:
+        """The operator of a band-table boundary: ≥/≤, or strict when band_boundaries_inclusive is false."""
         return op if self.inclusive else SWITCHABLE.get(op, op)
+
+    def fact(self, fact: str) -> pl.Expr:
+        return pl.col(fact_column(self.prefix, fact))
+
+    def list_facts(self) -> dict[str, ListFactColumn]:
+        """The list facts this rulebook reads, with the parameter values that define them."""
+        out = {}
+        for fact in sorted(self.rb.facts_used() & set(LIST_FACTS)):
+            values = tuple((pid, hashable(self.value(pid))) for pid in LIST_FACTS[fact].params)
+            out[fact] = ListFactColumn(fact_column(self.prefix, fact), fact, values)
+        return out
 
     def test_expr(self, t: Test) -> pl.Expr:
         if t.kind == "compare":
             lower = bool(self.measures[t.measure].lower_bound_flag)
-            return compare(t.measure, self.op(t.op), self.value(t.param), lower_bound=lower)
+            return compare(t.measure, t.op, self.value(t.param), lower_bound=lower)
         if t.kind == "fact_is":
-            return pl.col(t.fact) if t.value else ~pl.col(t.fact)
+            return self.fact(t.fact) if t.value else ~self.fact(t.fact)
         if t.kind == "fact_in":
-            return pl.col(t.fact).is_in(list(self.value(t.param)))
+            return self.fact(t.fact).is_in(list(self.value(t.param)))
         kids = [(c, self.enabled(c)) for c in t.children]
         exprs = [self.test_expr(c) for c, on in kids if on]
         if not exprs:
@@ -269,7 +320,9 @@ class _Builder:
         expr: Any = pl
         for band in bands:
             op, bound = ("ge", band["min"]) if "min" in band else ("le", band["max"])
-            expr = expr.when(compare(mid, self.op(op), bound)).then(pl.lit(band["points"], dtype=pl.Int32))
+            expr = expr.when(compare(mid, self.band_op(op), bound)).then(
+                pl.lit(band["points"], dtype=pl.Int32)
+            )
         known = expr.otherwise(pl.lit(0, dtype=pl.Int32))
         unknown = pl.col(num(mid)).is_null() | pl.col(den(mid)).is_null()
         top = max(b["points"] for b in bands)
@@ -312,7 +365,7 @@ class _Builder:
             lo_e, hi_e = low.otherwise(other), high.otherwise(other)
         elif ind.kind == "map":
             mapping = {str(k).lower(): int(v) for k, v in self.value(ind.param).items()}
-            col = pl.col(ind.fact)
+            col = self.fact(ind.fact)
             key = col.cast(pl.String).str.to_lowercase()
             known = key.replace_strict(mapping, default=0, return_dtype=pl.Int32)
             lo_e = pl.when(col.is_null()).then(pl.lit(min(mapping.values()), dtype=pl.Int32)).otherwise(known)
@@ -320,8 +373,8 @@ class _Builder:
         elif ind.kind == "per_item":
             per = int(self.value(ind.param))
             cap = int(self.value(ind.cap_param))
-            yes = pl.sum_horizontal([pl.col(f).fill_null(False).cast(pl.Int32) for f in ind.facts])
-            maybe = pl.sum_horizontal([pl.col(f).fill_null(True).cast(pl.Int32) for f in ind.facts])
+            yes = pl.sum_horizontal([self.fact(f).fill_null(False).cast(pl.Int32) for f in ind.facts])
+            maybe = pl.sum_horizontal([self.fact(f).fill_null(True).cast(pl.Int32) for f in ind.facts])
             lo_e = pl.min_horizontal(yes * per, pl.lit(cap, dtype=pl.Int32))
             hi_e = pl.min_horizontal(maybe * per, pl.lit(cap, dtype=pl.Int32))
         elif ind.kind == "step":
@@ -341,11 +394,10 @@ class _Builder:
         return ci, pre, exprs
 
     def threshold(self, lo: str, hi: str, pid: str) -> pl.Expr:
-        """Kleene ``score ≥ min`` from score bounds."""
+        """Kleene ``score ≥ min`` from score bounds (“60分以上”, “不低于20分”: always inclusive)."""
         minimum = int(self.value(pid))
-        strict = self.op("ge") == "gt"
-        reached = (pl.col(lo) > minimum) if strict else (pl.col(lo) >= minimum)
-        out_of_reach = (pl.col(hi) <= minimum) if strict else (pl.col(hi) < minimum)
+        reached = pl.col(lo) >= minimum
+        out_of_reach = pl.col(hi) < minimum
         return pl.when(reached).then(True).when(out_of_reach).then(False).otherwise(None)
 
 
@@ -471,4 +523,5 @@ def compile_rulebook(
         checks,
         indicators,
         p,
+        b.list_facts(),
     )

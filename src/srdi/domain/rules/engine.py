@@ -15,13 +15,20 @@ from typing import Any
 
 import polars as pl
 
-from srdi.domain.rules.compile import Compiled, compile_rulebook, measure_expressions
+from srdi.domain.rules.compile import (
+    Compiled,
+    compile_rulebook,
+    hashable,
+    measure_expressions,
+    measure_helpers,
+)
 from srdi.domain.rules.facts import FactOptions, Facts, build_facts
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.rules.rulebook import TIERS, Library, load_library
 from srdi.domain.tables import Tables
 
 DECIMAL_FACTS = frozenset({"mp_niche_market_share"})
+EAGER_ROWS = 64  # up to this many enterprises the stages run eagerly (see ``assess``)
 
 
 class NoRulebook(RuleDataError):
@@ -57,18 +64,14 @@ def summary_columns(compiled: dict[str, Compiled]) -> list[str]:
     return cols
 
 
-def fact_options(library: Library, as_of: date) -> FactOptions:
-    """List-aggregation settings read from the rulebooks' parameters."""
-    opts = FactOptions()
-    rb = library.for_tier("innovative_sme", as_of)
-    if rb is not None and "direct_award_levels" in rb.parameters:
-        resolved = rb.parameters["direct_award_levels"].at(as_of)
-        if resolved is not None:
-            opts = FactOptions(award_levels_innovative=tuple(resolved.value))
+def fact_options(library: Library, as_of: date, compiled: dict[str, Compiled]) -> FactOptions:
+    """What the facts frame must hold: each tier's list facts (from its resolved, possibly overridden
+    parameters) and the shared certification columns (common ``title_validity_years``)."""
     validity = library.common["title_validity_years"].at(as_of)
-    if validity is not None:
-        opts = FactOptions(**{**opts.__dict__, "validity_years": int(validity.value)})
-    return opts
+    return FactOptions(
+        validity_years=int(validity.value) if validity is not None else FactOptions.validity_years,
+        columns=tuple(col for c in compiled.values() for col in c.list_facts.values()),
+    )
 
 
 def assess(
@@ -97,49 +100,59 @@ def assess(
             ]
             raise NoRulebook("rulebooks", tier, f"{as_of} 没有有效的评价规则库（现有：{'；'.join(spans)}）")
         books[tier] = rb
-    facts = build_facts(tables, as_of, fact_options(library, as_of))
+    unknown = set(overrides or {}) - set(books)
+    if unknown:
+        raise RuleDataError(
+            "overrides", sorted(unknown)[0], f"不是本次评价的层级（可选：{', '.join(books)}）"
+        )
     compiled = {
-        tier: _compiled(library, rb, as_of, _freeze((overrides or {}).get(tier)))
-        for tier, rb in books.items()
+        tier: _compiled(library, rb, as_of, (overrides or {}).get(tier) or {}) for tier, rb in books.items()
     }
-    lazy = facts.frame.with_columns(_measure_columns(library))
-    stages = max(len(c.stages) for c in compiled.values())
-    for i in range(stages):
+    facts = build_facts(tables, as_of, fact_options(library, as_of, compiled))
+    helpers, measures = _measure_columns(library)
+    stages: list[list[pl.Expr]] = [helpers, measures]
+    for i in range(max(len(c.stages) for c in compiled.values())):
         exprs = [e for c in compiled.values() if i < len(c.stages) for e in c.stages[i]]
         if exprs:
-            lazy = lazy.with_columns(exprs)
-    for stage in extra(compiled) if extra else []:
-        lazy = lazy.with_columns(stage)
-    if keep is not None:
-        lazy = lazy.select(keep(compiled))
-    frame = lazy.collect()
+            stages.append(exprs)
+    stages += extra(compiled) if extra else []
+    selected = keep(compiled) if keep is not None else None
+    if len(tables) <= EAGER_ROWS:
+        # A few rows: run the stages one by one. Planning one query of thousands of expressions costs more
+        # than evaluating them on a handful of rows; the expressions, and so the results, are the same.
+        frame = facts.frame.collect()
+        for stage in stages:
+            frame = frame.with_columns(stage)
+        frame = frame.select(selected) if selected is not None else frame
+    else:
+        lazy = facts.frame
+        for stage in stages:
+            lazy = lazy.with_columns(stage)
+        frame = (lazy.select(selected) if selected is not None else lazy).collect()
     return Assessment(frame=frame, facts=facts, compiled=compiled, library=library)
-
-
-def _freeze(overrides: dict[str, Any] | None) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted((overrides or {}).items(), key=lambda kv: kv[0]))
 
 
 # Compiling is pure and depends only on the rulebook, the date and the overrides: cache it, so that the
 # single-enterprise path (API, enterprise page) pays only for evaluation.
-_COMPILED: dict[tuple[int, str, date, tuple[tuple[str, Any], ...]], Compiled] = {}
-_MEASURES: dict[int, list[pl.Expr]] = {}
+_COMPILED: dict[tuple[int, str, date, Any], Compiled] = {}
+_MEASURES: dict[int, tuple[list[pl.Expr], list[pl.Expr]]] = {}
 
 
-def _compiled(library: Library, rb: Any, as_of: date, overrides: tuple[tuple[str, Any], ...]) -> Compiled:
-    key = (id(library), rb.id, as_of, overrides)
+def _compiled(library: Library, rb: Any, as_of: date, overrides: dict[str, Any]) -> Compiled:
+    key = (id(library), rb.id, as_of, hashable(overrides))
     found = _COMPILED.get(key)
     if found is None:
         if len(_COMPILED) > 256:
             _COMPILED.clear()
-        found = _COMPILED[key] = compile_rulebook(rb, as_of, library.measures, dict(overrides))
+        found = _COMPILED[key] = compile_rulebook(rb, as_of, library.measures, overrides)
     return found
 
 
-def _measure_columns(library: Library) -> list[pl.Expr]:
+def _measure_columns(library: Library) -> tuple[list[pl.Expr], list[pl.Expr]]:
     found = _MEASURES.get(id(library))
     if found is None:
-        found = _MEASURES[id(library)] = [
-            e for m in library.measures.values() for e in measure_expressions(m, DECIMAL_FACTS)
-        ]
+        found = _MEASURES[id(library)] = (
+            [e for m in library.measures.values() for e in measure_helpers(m, DECIMAL_FACTS)],
+            [e for m in library.measures.values() for e in measure_expressions(m, DECIMAL_FACTS)],
+        )
     return found

@@ -13,6 +13,7 @@ from typing import Any
 from srdi.domain.money import FEN_PER_WAN
 from srdi.domain.rules.compile import Compiled, CompiledIndicator, Node, den, num
 from srdi.domain.rules.engine import Assessment
+from srdi.domain.rules.facts import LIST_FACTS
 from srdi.domain.rules.model import OPERATORS, Check, Measure
 from srdi.domain.rules.parameters import Resolved, to_json
 
@@ -27,13 +28,11 @@ COLUMN_PATHS: dict[str, str] = {
     "c_abnormal_operation": "compliance.abnormal_operation",
     "c_restricted_products": "compliance.restricted_products",
     "c_bank_rating_ok": "compliance.bank_rating_ok",
-    "award_sci_np_3y": "awards",
-    "award_prov_top3_3y": "awards",
-    "award_nat_top5_3y": "awards",
-    "award_nat_top3_3y": "awards",
-    "maker_top500_3y": "contests",
-    "maker_top50_3y": "contests",
-    "title_d2_valid": "titles",
+    "sci_award_3y": "awards",
+    "sci_award_provincial_ranked_3y": "awards",
+    "sci_award_national_ranked_3y": "awards",
+    "maker_contest_3y": "contests",
+    "direct_title_valid": "titles",
     "rd_institution_level": "rd_institution_level",
     "mp_strategic_emerging": "main_product.strategic_emerging",
     "mp_chain_role": "main_product.chain_role",
@@ -50,8 +49,6 @@ COLUMN_PATHS: dict[str, str] = {
     "cert_valid_srdi_sme": "certifications",
     "cert_valid_hidden_champion": "certifications",
     "cert_valid_little_giant": "certifications",
-    "years_in_niche": "niche_since_year",
-    "years_operating": "founded_on",
     "equity_qualified_2y_fen": "equity_financing",
     "equity_qualified_3y_fen": "equity_financing",
     "mp_niche_market_share": "main_product.niche_market_share",
@@ -65,6 +62,12 @@ COLUMN_PATHS: dict[str, str] = {
     "ip_invention_patents": "ip.invention_patents",
     "digital_level": "digital_level",
     "zj_featured_points": "zj_featured_points",
+}
+# Derived figures: the input columns they are computed from. A trace lists the input under its own name and
+# the derived value under the derived name ({"niche_since_year": 2015, "years_in_niche": 10}).
+DERIVED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "years_in_niche": ("niche_since_year",),
+    "years_operating": ("founded_on",),
 }
 # Facts computed from several inputs: the columns behind them.
 SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -114,7 +117,7 @@ def display(value: Decimal | str | None, unit: str) -> str:
         wan = (value / FEN_PER_WAN).quantize(Decimal("0.0001")).normalize()
         return f"{format(wan, 'f')}万元"
     if unit == "years":
-        return f"{value.normalize()}年"
+        return f"{format(value.normalize(), 'f')}年"  # 10 → "10年", never "1E+1年"
     return format(value.normalize(), "f")
 
 
@@ -149,16 +152,36 @@ class _Reader:
         return self.c.params[pid]
 
     def inputs_of(self, columns: tuple[str, ...]) -> dict[str, Any]:
-        return {input_path(col, self.year): plain(self.row.get(col)) for col in columns}
+        out = {}
+        for col in columns:
+            for source in DERIVED_COLUMNS.get(col, ()):
+                out[input_path(source, self.year)] = plain(self.row.get(source))
+            out[input_path(col, self.year)] = plain(self.row.get(col))
+        return out
 
     def inputs_of_measure(self, mid: str) -> dict[str, Any]:
         return self.inputs_of(self.measures[mid].inputs)
 
     def inputs_of_fact(self, fact: str) -> dict[str, Any]:
+        if fact in LIST_FACTS:  # this tier's own column, shown under the list's path (awards, titles …)
+            return {input_path(fact, self.year): plain(self.row.get(self.c.fact_col(fact)))}
         return self.inputs_of(SOURCE_COLUMNS.get(fact, (fact,)))
 
+    def fact_value(self, fact: str) -> Any:
+        return self.row.get(self.c.fact_col(fact))
+
+    def fact_label(self, fact: str) -> str:
+        """The fact's label; a list fact's label names the parameter values that define it."""
+        template = LIST_FACT_LABELS.get(fact)
+        if template is None:
+            return _fact_label(fact)
+        return template.format(**{pid: _value_list(self.param(pid).value) for pid in LIST_FACTS[fact].params})
+
     def note_missing(self, inputs: dict[str, Any]) -> None:
-        self.missing += [k for k, v in inputs.items() if v is None and k not in self.missing]
+        # Derived figures are not inputs: their source is what is missing.
+        self.missing += [
+            k for k, v in inputs.items() if v is None and k not in self.missing and k not in DERIVED_COLUMNS
+        ]
 
     def leaf(self, node: Node) -> dict[str, Any]:
         t = node.test
@@ -167,7 +190,7 @@ class _Reader:
             m = self.measures[t.measure]
             p = self.param(t.param)
             value = exact(self.row, t.measure)
-            op = (self.c.inclusive and t.op) or {"ge": "gt", "le": "lt"}.get(t.op, t.op)
+            op = t.op
             text = f"{m.label} {display(value, m.unit)} {OPERATORS[op]} {threshold_display(p.value, m.unit)}"
             inputs = self.inputs_of_measure(t.measure)
             out = {
@@ -183,14 +206,17 @@ class _Reader:
             if m.lower_bound_flag and self.row.get(m.lower_bound_flag):
                 text += "（部分融资金额或投资者资格未知，按已知金额计）"
         elif t.kind == "fact_is":
-            value = self.row.get(t.fact)
-            text = f"{_fact_label(t.fact)}：{'是' if value else '否' if value is False else '未知'}"
+            value = self.fact_value(t.fact)
+            text = f"{self.fact_label(t.fact)}：{'是' if value else '否' if value is False else '未知'}"
             inputs = self.inputs_of_fact(t.fact)
             out = {"fact": t.fact, "value": value, "expected": t.value, "inputs": inputs}
+            if t.fact in LIST_FACTS:
+                out["parameters"] = [self.param(pid).as_trace() for pid in LIST_FACTS[t.fact].params]
         else:
             p = self.param(t.param)
-            value = self.row.get(t.fact)
-            text = f"{_fact_label(t.fact)}：{value if value is not None else '未知'}（认可：{threshold_display(p.value, '')}）"
+            value = self.fact_value(t.fact)
+            shown = value if value is not None else "未知"
+            text = f"{self.fact_label(t.fact)}：{shown}（认可：{threshold_display(p.value, '')}）"
             inputs = self.inputs_of_fact(t.fact)
             out = {
                 "fact": t.fact,
@@ -294,15 +320,15 @@ class _Reader:
             hit = next((s for s in steps if s["result"] == "pass"), None)
             text = f"{hit['label']}" if hit else "未达到任何档次"
         elif ind.kind == "map":
-            value = self.row.get(ind.fact)
+            value = self.fact_value(ind.fact)
             params.append(self.param(ind.param).as_trace())
             inputs.update(self.inputs_of_fact(ind.fact))
             text = f"{_fact_label(ind.fact)}：{_fmt_fact(value)}"
             if value is None:
                 self.note_missing(inputs)
         elif ind.kind == "per_item":
-            met = [f for f in ind.facts if self.row.get(f)]
-            unknown = [f for f in ind.facts if self.row.get(f) is None]
+            met = [f for f in ind.facts if self.fact_value(f)]
+            unknown = [f for f in ind.facts if self.fact_value(f) is None]
             params += [self.param(ind.param).as_trace(), self.param(ind.cap_param).as_trace()]
             for f in ind.facts:
                 inputs.update(self.inputs_of_fact(f))
@@ -342,13 +368,6 @@ FACT_LABELS = {
     "c_abnormal_operation": "列入经营异常名录",
     "c_restricted_products": "产品属于禁止、限制或淘汰类",
     "c_bank_rating_ok": "银行信用评级A级以上或无不良信用记录",
-    "award_sci_np_3y": "近三年获国家级或省级科技奖励",
-    "award_prov_top3_3y": "近三年获省级科技奖励且排名前三",
-    "award_nat_top5_3y": "近三年获国家级科技奖励且排名前五",
-    "award_nat_top3_3y": "近三年获国家级科技奖励且排名前三",
-    "maker_top500_3y": "近三年进入“创客中国”全国500强企业组",
-    "maker_top50_3y": "近三年进入“创客中国”全国50强企业组",
-    "title_d2_valid": "持有有效的高新技术企业等资质",
     "rd_institution_level": "研发机构级别",
     "mp_strategic_emerging": "主导产品属于战略性新兴产业",
     "mp_chain_role": "主导产品在产业链中的地位",
@@ -360,6 +379,7 @@ FACT_LABELS = {
     "q_qms_certified": "质量管理体系认证",
     "q_own_brand": "自主品牌",
     "q_drafted_standards": "参与标准制修订",
+    "digital_level": "数字化水平等级",
     "registered_in_zhejiang": "在浙江省注册",
     "cert_valid_innovative_sme": "持有有效的创新型中小企业称号",
     "cert_valid_srdi_sme": "持有有效的省级专精特新中小企业称号",
@@ -368,14 +388,54 @@ FACT_LABELS = {
 }
 
 
+# List facts: the label is filled in with the tier's parameter values (see ``srdi.domain.rules.facts``).
+LIST_FACT_LABELS = {
+    "sci_award_3y": "近三年获得{direct_award_levels}{direct_award_kinds}",
+    "sci_award_provincial_ranked_3y": "近三年获得省级{direct_award_kinds}且在获奖单位中排名前{direct_award_provincial_max_rank}",
+    "sci_award_national_ranked_3y": "近三年获得国家级{direct_award_kinds}且在获奖单位中排名前{direct_award_national_max_rank}",
+    "maker_contest_3y": "近三年进入{direct_contest_kinds}{direct_contest_groups}名单",
+    "direct_title_valid": "持有有效的{direct_title_kinds}称号",
+}
+# Display names of the codes used in list parameters and categorical facts.
+VALUE_LABELS = {
+    "national": "国家级",
+    "provincial": "省级",
+    "ministerial": "省部级",
+    "municipal": "市级",
+    "below_municipal": "市级以下",
+    "none": "无",
+    "sci_tech": "科技奖励",
+    "maker_china": "“创客中国”中小企业创新创业大赛",
+    "national_top500": "全国500强企业组",
+    "national_top50": "全国50强企业组",
+    "high_tech_enterprise": "高新技术企业",
+    "tech_innovation_demo": "国家级技术创新示范企业",
+    "ip_advantage": "知识产权优势企业",
+    "ip_demo": "知识产权示范企业",
+    "single_champion": "单项冠军企业",
+    "key_link_breakthrough": "关键环节补短板/锻长板/填空白",
+    "six_foundations_or_chain_supplier": "工业六基/为链主配套",
+    "six_foundations": "工业“六基”",
+    "manufacturing_power_key_industry": "制造强国重点产业",
+    "cyber_power": "网络强国重点领域",
+}
+
+
+def _value_list(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "或".join(VALUE_LABELS.get(str(v), str(v)) for v in value)
+    return VALUE_LABELS.get(str(value), str(value))
+
+
 def _fact_label(fact: str) -> str:
     return FACT_LABELS.get(fact, fact)
 
 
 def _collect_params(detail: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    if "parameter" in detail and detail["parameter"] not in out:
-        out.append(detail["parameter"])
+    for p in [*([detail["parameter"]] if "parameter" in detail else []), *detail.get("parameters", [])]:
+        if p not in out:
+            out.append(p)
     for part in detail.get("parts", []):
         for p in _collect_params(part):
             if p not in out:
@@ -455,6 +515,16 @@ def _summary_checks(reader: _Reader) -> list[dict[str, Any]]:
 
 def _range(lo: int, hi: int) -> str:
     return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+def missing_inputs(
+    assessment: Assessment, row: dict[str, Any], compiled: Compiled, nodes: list[Node]
+) -> list[str]:
+    """Exchange-format paths of the unknown inputs behind some (unknown) test nodes of one row."""
+    reader = _Reader(assessment, row, compiled)
+    for node in nodes:
+        reader.node(node)
+    return reader.missing
 
 
 def tier_result(

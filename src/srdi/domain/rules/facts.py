@@ -1,9 +1,13 @@
 """The facts frame: one row per enterprise with everything the rules read, for one ``as_of`` date.
 
-Use ``build_facts(tables, as_of)``. Yearly figures become columns such as ``rd_expense_fen[Y]`` and
+Use ``build_facts(tables, as_of, options)``. Yearly figures become columns such as ``rd_expense_fen[Y]`` and
 ``rd_expense_fen[Y-1]`` where Y is the last full year before ``as_of``; lists (awards, contests, equity
 financing, titles, certifications) are aggregated column-wise into the flags and sums the criteria use; the
 300号 size class is computed vectorised. An unknown list gives null, never False or 0.
+
+The list facts a rulebook reads (``LIST_FACTS``: award kinds and levels, rank limits, contest groups, title
+kinds, the title validity) are defined by that rulebook's parameters and computed per tier, into the column
+``<tier>|fact:<name>``; the engine passes them in ``FactOptions.columns``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from srdi.domain.certifications import default_expiry_expr
 from srdi.domain.size_class import standards
 from srdi.domain.tables import FIGURES, Tables
 
@@ -36,16 +41,93 @@ def years_before(day: date, years: int) -> date:
 
 
 @dataclass(frozen=True)
-class FactOptions:
-    """List-aggregation settings taken from the rulebooks' parameters."""
+class ListFact:
+    """A fact aggregated from one of the profile's lists, and the rulebook parameters that define it.
 
-    sci_award_kinds: tuple[str, ...] = ("sci_tech",)
-    award_levels_innovative: tuple[str, ...] = ("national", "provincial", "ministerial")
-    maker_contest_kinds: tuple[str, ...] = ("maker_china",)
-    top500_groups: tuple[str, ...] = ("national_top500", "national_top50")
-    top50_groups: tuple[str, ...] = ("national_top50",)
-    d2_titles: tuple[str, ...] = ("high_tech_enterprise", "tech_innovation_demo", "ip_advantage", "ip_demo")
+    List facts are computed per tier, from the parameters of the rulebook that reads them (after any
+    per-run override), into the column ``<tier>|fact:<name>``; see ``list_fact_condition``.
+    """
+
+    table: str  # awards | contests | titles | certifications
+    params: tuple[str, ...]
+
+
+# Unit each list-fact parameter must have (checked when the rulebooks are loaded).
+LIST_FACT_PARAM_UNITS = {
+    "direct_award_kinds": "list",
+    "direct_award_levels": "list",
+    "direct_award_provincial_max_rank": "count",
+    "direct_award_national_max_rank": "count",
+    "direct_contest_kinds": "list",
+    "direct_contest_groups": "list",
+    "direct_title_kinds": "list",
+    "title_validity_years": "years",
+}
+LIST_FACTS: dict[str, ListFact] = {
+    "sci_award_3y": ListFact("awards", ("direct_award_kinds", "direct_award_levels")),
+    "sci_award_provincial_ranked_3y": ListFact(
+        "awards", ("direct_award_kinds", "direct_award_provincial_max_rank")
+    ),
+    "sci_award_national_ranked_3y": ListFact(
+        "awards", ("direct_award_kinds", "direct_award_national_max_rank")
+    ),
+    "maker_contest_3y": ListFact("contests", ("direct_contest_kinds", "direct_contest_groups")),
+    "direct_title_valid": ListFact("titles", ("direct_title_kinds",)),
+    **{f"cert_valid_{t}": ListFact("certifications", ("title_validity_years",)) for t in TIERS},
+}
+WINDOW_YEARS = 3  # “近三年” of the award and contest facts (the ``_3y`` in their names)
+
+
+@dataclass(frozen=True)
+class ListFactColumn:
+    """One list fact to compute for one tier: its column, the fact, and the parameter values it uses."""
+
+    column: str
+    fact: str
+    values: tuple[tuple[str, Any], ...]  # (parameter id, value), lists frozen as tuples
+
+    def value(self, pid: str) -> Any:
+        return dict(self.values)[pid]
+
+
+@dataclass(frozen=True)
+class FactOptions:
+    """What ``build_facts`` computes beyond the plain inputs.
+
+    ``validity_years`` is the default term of the shared ``cert_valid_<tier>`` columns (the ladder of the
+    six-dimension profile, policy standing); ``columns`` are the tiers' own list facts.
+    """
+
     validity_years: int = 3
+    columns: tuple[ListFactColumn, ...] = ()
+
+
+def list_fact_condition(col: ListFactColumn, as_of: date) -> pl.Expr:
+    """The condition one row of the fact's list table must meet (Kleene: an unknown field gives null)."""
+    fact = col.fact
+    if fact.startswith("cert_valid_"):
+        tier = fact.removeprefix("cert_valid_")
+        return (pl.col("tier") == tier) & certification_valid_on(
+            as_of, int(col.value("title_validity_years"))
+        )
+    if fact == "direct_title_valid":
+        valid = (pl.col("valid_from") <= as_of) & (pl.col("valid_to") >= as_of)
+        return pl.col("kind").is_in(list(col.value("direct_title_kinds"))) & valid
+    in_window = (pl.col("date") > years_before(as_of, WINDOW_YEARS)) & (pl.col("date") <= as_of)
+    if fact == "maker_contest_3y":
+        kinds = pl.col("kind").is_in(list(col.value("direct_contest_kinds")))
+        return kinds & pl.col("group").is_in(list(col.value("direct_contest_groups"))) & in_window
+    sci = pl.col("kind").is_in(list(col.value("direct_award_kinds")))
+    level = pl.col("level")
+    if fact == "sci_award_3y":
+        return sci & level.is_in(list(col.value("direct_award_levels"))) & in_window
+    if fact == "sci_award_provincial_ranked_3y":
+        rank = int(col.value("direct_award_provincial_max_rank"))
+        return sci & (level == "provincial") & (pl.col("rank") <= rank) & in_window
+    if fact == "sci_award_national_ranked_3y":
+        rank = int(col.value("direct_award_national_max_rank"))
+        return sci & (level == "national") & (pl.col("rank") <= rank) & in_window
+    raise ValueError(f"unknown list fact {fact!r}")  # pragma: no cover - LIST_FACTS lists them all
 
 
 @dataclass(frozen=True)
@@ -91,49 +173,6 @@ def _yearly(tables: Tables, y: int) -> pl.LazyFrame:
     return out
 
 
-def _awards(tables: Tables, as_of: date, opts: FactOptions) -> pl.LazyFrame:
-    since = years_before(as_of, 3)
-    in_window = (pl.col("date") > since) & (pl.col("date") <= as_of)
-    sci = pl.col("kind").is_in(list(opts.sci_award_kinds))
-    level = pl.col("level")
-    return (
-        tables.awards.lazy()
-        .group_by("eid")
-        .agg(
-            _kleene_any(sci & level.is_in(list(opts.award_levels_innovative)) & in_window).alias(
-                "award_sci_np_3y"
-            ),
-            _kleene_any(sci & (level == "provincial") & (pl.col("rank") <= 3) & in_window).alias(
-                "award_prov_top3_3y"
-            ),
-            _kleene_any(sci & (level == "national") & (pl.col("rank") <= 5) & in_window).alias(
-                "award_nat_top5_3y"
-            ),
-            _kleene_any(sci & (level == "national") & (pl.col("rank") <= 3) & in_window).alias(
-                "award_nat_top3_3y"
-            ),
-        )
-    )
-
-
-def _contests(tables: Tables, as_of: date, opts: FactOptions) -> pl.LazyFrame:
-    since = years_before(as_of, 3)
-    in_window = (pl.col("date") > since) & (pl.col("date") <= as_of)
-    maker = pl.col("kind").is_in(list(opts.maker_contest_kinds))
-    return (
-        tables.contests.lazy()
-        .group_by("eid")
-        .agg(
-            _kleene_any(maker & pl.col("group").is_in(list(opts.top500_groups)) & in_window).alias(
-                "maker_top500_3y"
-            ),
-            _kleene_any(maker & pl.col("group").is_in(list(opts.top50_groups)) & in_window).alias(
-                "maker_top50_3y"
-            ),
-        )
-    )
-
-
 def _equity(tables: Tables, as_of: date) -> pl.LazyFrame:
     aggs = []
     for years in (2, 3):
@@ -148,20 +187,13 @@ def _equity(tables: Tables, as_of: date) -> pl.LazyFrame:
     return tables.equity.lazy().group_by("eid").agg(aggs)
 
 
-def _titles(tables: Tables, as_of: date, opts: FactOptions) -> pl.LazyFrame:
-    valid = (pl.col("valid_from") <= as_of) & (pl.col("valid_to") >= as_of)
-    return (
-        tables.titles.lazy()
-        .group_by("eid")
-        .agg(_kleene_any(pl.col("kind").is_in(list(opts.d2_titles)) & valid).alias("title_d2_valid"))
-    )
-
-
 def certification_expiry(validity_years: int = 3) -> pl.Expr:
-    """Effective expiry: ``expires_on``, or ``recognized_on`` + validity − 1 day when not given."""
-    return pl.coalesce(
-        pl.col("expires_on"), pl.col("recognized_on").dt.offset_by(f"{validity_years}y").dt.offset_by("-1d")
-    )
+    """Effective expiry: ``expires_on``, or else the day before the anniversary ``validity_years`` later.
+
+    The rule is ``srdi.domain.certifications.effective_expiry`` (2023-01-15 → 2026-01-14; 2024-02-29 →
+    2027-02-28), vectorised by ``default_expiry_expr``.
+    """
+    return pl.coalesce(pl.col("expires_on"), default_expiry_expr(pl.col("recognized_on"), validity_years))
 
 
 def certification_valid_on(day: date | pl.Expr, validity_years: int = 3) -> pl.Expr:
@@ -171,13 +203,9 @@ def certification_valid_on(day: date | pl.Expr, validity_years: int = 3) -> pl.E
     return (pl.col("recognized_on") <= d) & (certification_expiry(validity_years) >= d) & not_revoked
 
 
-def _certifications(tables: Tables, as_of: date, opts: FactOptions) -> pl.LazyFrame:
-    valid = certification_valid_on(as_of, opts.validity_years)
-    return (
-        tables.certifications.lazy()
-        .group_by("eid")
-        .agg([_kleene_any((pl.col("tier") == t) & valid).alias(f"cert_valid_{t}") for t in TIERS])
-    )
+def _list_aggregate(tables: Tables, table: str, aggs: list[pl.Expr]) -> pl.LazyFrame:
+    frame: pl.DataFrame = getattr(tables, table)
+    return frame.lazy().group_by("eid").agg(aggs)
 
 
 @cache
@@ -263,42 +291,33 @@ def build_facts(tables: Tables, as_of: date, options: FactOptions | None = None)
         (pl.lit(y) - pl.col("niche_since_year") + 1).cast(pl.Int32).alias("years_in_niche"),
         _full_years(pl.col("founded_on"), as_of).alias("years_operating"),
     )
-    for agg, known, defaults in (
-        (
-            _awards(tables, as_of, opts),
-            "awards_known",
-            {
-                "award_sci_np_3y": False,
-                "award_prov_top3_3y": False,
-                "award_nat_top5_3y": False,
-                "award_nat_top3_3y": False,
-            },
-        ),
-        (
-            _contests(tables, as_of, opts),
-            "contests_known",
-            {"maker_top500_3y": False, "maker_top50_3y": False},
-        ),
-        (
-            _equity(tables, as_of),
-            "equity_known",
-            {
-                "equity_qualified_2y_fen": 0,
-                "equity_qualified_2y_fen__uncertain": False,
-                "equity_qualified_3y_fen": 0,
-                "equity_qualified_3y_fen__uncertain": False,
-            },
-        ),
-        (_titles(tables, as_of, opts), "titles_known", {"title_d2_valid": False}),
-        (
-            _certifications(tables, as_of, opts),
-            "certifications_known",
-            {f"cert_valid_{t}": False for t in TIERS},
-        ),
-    ):
-        frame = frame.join(agg, on="eid", how="left", maintain_order="left").with_columns(
-            _with_flag(known, defaults)
-        )
+    by_table: dict[str, list[tuple[str, pl.Expr]]] = {
+        "awards": [],
+        "contests": [],
+        "titles": [],
+        "certifications": [
+            (f"cert_valid_{t}", (pl.col("tier") == t) & certification_valid_on(as_of, opts.validity_years))
+            for t in TIERS
+        ],
+    }
+    for col in opts.columns:
+        by_table[LIST_FACTS[col.fact].table].append((col.column, list_fact_condition(col, as_of)))
+    equity_defaults = {
+        "equity_qualified_2y_fen": 0,
+        "equity_qualified_2y_fen__uncertain": False,
+        "equity_qualified_3y_fen": 0,
+        "equity_qualified_3y_fen__uncertain": False,
+    }
+    frame = frame.join(_equity(tables, as_of), on="eid", how="left", maintain_order="left").with_columns(
+        _with_flag("equity_known", equity_defaults)
+    )
+    for table, columns in by_table.items():
+        if not columns:
+            continue
+        aggs = [_kleene_any(cond).alias(name) for name, cond in columns]
+        frame = frame.join(
+            _list_aggregate(tables, table, aggs), on="eid", how="left", maintain_order="left"
+        ).with_columns(_with_flag(f"{table}_known", dict.fromkeys((name for name, _ in columns), False)))
     codes = tables.enterprises.get_column("industry_code").unique().to_list()
     frame = size_expressions(frame, codes)
     return Facts(frame=frame, as_of=as_of, year=y)

@@ -13,8 +13,8 @@ from datetime import date
 
 from srdi.domain.rules.parameters import Parameter
 
-# Comparison operators. ge/le follow the legal 以上/以下 convention (switchable by
-# band_boundaries_inclusive); at_least/at_most are always inclusive; gt/lt are always strict.
+# Comparison operators of conditions. They never move: ge/le are ≥/≤ (以上/以下/不低于/不超过 include the number,
+# 民法典 第1259条), gt/lt are strict (超过/低于/不足). at_least/at_most are older spellings of ge/le.
 OPERATORS = {
     "ge": "≥",
     "le": "≤",
@@ -23,6 +23,8 @@ OPERATORS = {
     "at_least": "≥",
     "at_most": "≤",
 }
+# Only the boundaries of scoring band tables (“5%以上 … 3%-5%”) follow band_boundaries_inclusive: when it is
+# false a band's min/max becomes strict.
 SWITCHABLE = {"ge": "gt", "le": "lt"}
 
 
@@ -155,3 +157,15 @@ class Rulebook:
     @property
     def has_routes(self) -> bool:
         return self.score is not None or bool(self.general) or bool(self.direct)
+
+    def facts_used(self) -> set[str]:
+        """Every fact a test, ladder step or indicator of this rulebook reads."""
+        tests = [c.test for c in self.checks if c.test is not None]
+        out: set[str] = set()
+        if self.score is not None:
+            for ind in self.score.indicators:
+                tests += [s.test for s in ind.ladder_steps]
+                out.update(f for f in (ind.fact, *ind.facts) if f)
+        for t in tests:
+            out.update(leaf.fact for leaf in t.leaves() if leaf.fact)
+        return out

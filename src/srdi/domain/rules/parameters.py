@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -120,6 +120,25 @@ class Parameter:
                     self.note,
                 )
         return None
+
+
+def first_uncovered(periods: tuple[Period, ...], start: date, end: date | None) -> date | None:
+    """The first day of ``[start, end]`` (``end`` None: open-ended) on which no period is in force, or None.
+
+    ``periods`` are sorted and do not overlap (``load_parameter`` guarantees both).
+    """
+    day = start
+    for period in periods:
+        if period.end is not None and period.end < day:
+            continue
+        if period.start > day:
+            return day
+        if period.end is None or period.end == date.max:
+            return None
+        day = period.end + timedelta(days=1)
+        if end is not None and day > end:
+            return None
+    return day
 
 
 PARAMETER_KEYS = {"label", "unit", "reference", "values", "note", "unset"}

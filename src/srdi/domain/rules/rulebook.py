@@ -1,8 +1,10 @@
 """Loading rulebooks, measures and common parameters from YAML, strictly.
 
 Use ``load_library()`` to get every shipped rulebook (cached), and ``Library.for_tier(tier, day)`` to pick the
-rulebook in force. Any unknown key, missing reference, unknown measure/fact/parameter, or overlapping validity
-of two rulebooks for one tier raises ``RuleDataError`` naming the file and the key.
+rulebook in force. Any unknown key, missing reference, unknown measure/fact/parameter, a list fact without the
+parameters that define it, a parameter that nothing reads, a duplicate rulebook id, ``valid.to`` before
+``valid.from``, a parameter without a value on some day of its rulebook's validity, or overlapping validity of
+two rulebooks for one tier raises ``RuleDataError`` naming the file and the key.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from srdi.domain.rules.facts import LIST_FACT_PARAM_UNITS, LIST_FACTS
 from srdi.domain.rules.model import (
     OPERATORS,
     Band,
@@ -28,7 +31,7 @@ from srdi.domain.rules.model import (
     Score,
     Test,
 )
-from srdi.domain.rules.parameters import Parameter, RuleDataError, load_parameters
+from srdi.domain.rules.parameters import Parameter, RuleDataError, first_uncovered, load_parameters
 
 # Facts the rules may read directly (columns of the facts frame).
 FACTS = frozenset(
@@ -39,13 +42,11 @@ FACTS = frozenset(
         "c_abnormal_operation",
         "c_restricted_products",
         "c_bank_rating_ok",
-        "award_sci_np_3y",
-        "award_prov_top3_3y",
-        "award_nat_top5_3y",
-        "award_nat_top3_3y",
-        "maker_top500_3y",
-        "maker_top50_3y",
-        "title_d2_valid",
+        "sci_award_3y",
+        "sci_award_provincial_ranked_3y",
+        "sci_award_national_ranked_3y",
+        "maker_contest_3y",
+        "direct_title_valid",
         "rd_institution_level",
         "mp_strategic_emerging",
         "mp_chain_role",
@@ -57,6 +58,7 @@ FACTS = frozenset(
         "q_qms_certified",
         "q_own_brand",
         "q_drafted_standards",
+        "digital_level",
         "registered_in_zhejiang",
         "cert_valid_innovative_sme",
         "cert_valid_srdi_sme",
@@ -65,6 +67,8 @@ FACTS = frozenset(
     }
 )
 TIERS = ("innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
+# Common parameters the engine itself reads (compile.py: band tables; facts.py: default certification term).
+ENGINE_PARAMETERS = frozenset({"band_boundaries_inclusive", "title_validity_years"})
 MEASURE_KINDS = ("value", "ratio", "growth", "mean_growth", "mean", "sum")
 
 
@@ -139,6 +143,25 @@ def _param_ref(ctx: _Ctx, key: str, pid: Any) -> str:
     return pid
 
 
+def _fact_ref(ctx: _Ctx, key: str, fact: Any) -> str:
+    """A known fact; a list fact also needs the parameters that define it, with the right units."""
+    if fact not in FACTS:
+        raise RuleDataError(ctx.source, key, f"未知事实 {fact!r}")
+    for pid in LIST_FACTS[fact].params if fact in LIST_FACTS else ():
+        unit = LIST_FACT_PARAM_UNITS[pid]
+        if pid not in ctx.params:
+            raise RuleDataError(
+                ctx.source, key, f"事实 {fact} 由参数 {pid}（单位 {unit}）定义，本规则库未定义该参数"
+            )
+        if ctx.params[pid].unit != unit:
+            raise RuleDataError(
+                ctx.source,
+                f"parameters.{pid}.unit",
+                f"事实 {fact} 要求单位 {unit}，实际为 {ctx.params[pid].unit}",
+            )
+    return str(fact)
+
+
 def parse_test(ctx: _Ctx, key: str, raw: Any) -> Test:
     """A test node from YAML."""
     if not isinstance(raw, dict):
@@ -173,9 +196,7 @@ def parse_test(ctx: _Ctx, key: str, raw: Any) -> Test:
             enabled_by=enabled_by,
         )
     if "fact" in raw:
-        fact = raw["fact"]
-        if fact not in FACTS:
-            raise RuleDataError(ctx.source, f"{key}.fact", f"未知事实 {fact!r}")
+        fact = _fact_ref(ctx, f"{key}.fact", raw["fact"])
         if "is" in raw:
             _keys(ctx.source, key, raw, {"fact", "is", "enabled_by"})
             if not isinstance(raw["is"], bool):
@@ -291,16 +312,14 @@ def _indicator(ctx: _Ctx, key: str, raw: Any, groups: set[str]) -> Indicator:
         )
     if kind == "map":
         body = _keys(ctx.source, f"{key}.map", body, {"fact", "param"}, {"fact", "param"})
-        if body["fact"] not in FACTS:
-            raise RuleDataError(ctx.source, f"{key}.map.fact", f"未知事实 {body['fact']!r}")
+        _fact_ref(ctx, f"{key}.map.fact", body["fact"])
         return Indicator(**base, fact=body["fact"], param=_param_ref(ctx, f"{key}.map.param", body["param"]))
     if kind == "per_item":
         body = _keys(
             ctx.source, f"{key}.per_item", body, {"facts", "points", "cap"}, {"facts", "points", "cap"}
         )
         for f in body["facts"]:
-            if f not in FACTS:
-                raise RuleDataError(ctx.source, f"{key}.per_item.facts", f"未知事实 {f!r}")
+            _fact_ref(ctx, f"{key}.per_item.facts", f)
         return Indicator(
             **base,
             facts=tuple(body["facts"]),
@@ -393,10 +412,17 @@ def load_rulebook(
     direct = _checks(ctx, "direct", raw.get("direct"), seen)
     manual = _checks(ctx, "manual", raw.get("manual"), seen)
     score = _score(ctx, raw.get("score"))
-    start = valid["from"] if isinstance(valid["from"], date) else date.fromisoformat(str(valid["from"]))
-    end = valid.get("to")
-    end = end if isinstance(end, date) or end is None else date.fromisoformat(str(end))
-    return Rulebook(
+    start = _date(source, "valid.from", valid["from"])
+    end = None if valid.get("to") is None else _date(source, "valid.to", valid["to"])
+    if end is not None and end < start:
+        raise RuleDataError(source, "valid.to", f"失效日期 {end} 早于生效日期 {start}")
+    for pid, param in own.items():
+        gap = first_uncovered(param.periods, start, end)
+        if gap is not None:
+            raise RuleDataError(
+                source, f"{pid}.values", f"规则库有效期 {_span(start, end)} 内，{gap} 起没有有效取值"
+            )
+    rulebook = Rulebook(
         id=str(raw["rulebook"]),
         tier=raw["tier"],
         title=str(raw["title"]),
@@ -412,6 +438,51 @@ def load_rulebook(
         direct=direct,
         manual=manual,
     )
+    used = parameters_used(rulebook)
+    for pid in own:
+        if pid not in used:
+            raise RuleDataError(source, pid, "参数未被任何条件、指标或事实读取，设置它不会产生任何效果")
+    return rulebook
+
+
+def _date(source: str, key: str, value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise RuleDataError(source, key, f"日期格式应为 YYYY-MM-DD，实际为 {value!r}") from None
+
+
+def _span(start: date, end: date | None) -> str:
+    return f"{start}–{end or '（长期）'}"
+
+
+def parameters_used(rb: Rulebook) -> set[str]:
+    """Every parameter a test, check, indicator, group, total or list fact of the rulebook reads."""
+    out: set[str] = set()
+    tests = [c.test for c in (*rb.checks, *rb.manual) if c.test is not None]
+    out.update(c.enabled_by for c in (*rb.checks, *rb.manual) if c.enabled_by)
+    if rb.score is not None:
+        out.add(rb.score.total_min_param)
+        out.update(g.min_param for g in rb.score.groups if g.min_param)
+        for ind in rb.score.indicators:
+            out.update(b.param for b in ind.bands)
+            out.update(
+                x for x in (ind.ladder_param, ind.param, ind.step_param, ind.cap_param, ind.max_param) if x
+            )
+            tests += [s.test for s in ind.ladder_steps]
+
+    def walk(t: Test) -> None:
+        out.update(x for x in (t.param, t.enabled_by) if x)
+        for child in t.children:
+            walk(child)
+
+    for t in tests:
+        walk(t)
+    for fact in rb.facts_used() & set(LIST_FACTS):
+        out.update(LIST_FACTS[fact].params)
+    return out
 
 
 @dataclass(frozen=True)
@@ -453,9 +524,30 @@ def load_library_from(root: Path | Any, label: str = "rulebooks") -> Library:
         for file in sorted(f for f in folder.iterdir() if f.name.endswith(".yaml")):
             source = f"{label}/{folder.name}/{file.name}"
             books.append(load_rulebook(source, _read_yaml(file, source), common, measures))
-    for a in books:
-        for b in books:
-            if a is not b and a.tier == b.tier and a.id < b.id:
+    read = set(ENGINE_PARAMETERS).union(*(parameters_used(b) for b in books))
+    for pid in common:
+        if pid not in read:
+            raise RuleDataError(common_src, pid, "公共参数未被引擎或任何规则库读取，设置它不会产生任何效果")
+    seen: dict[str, Rulebook] = {}
+    for b in books:
+        if b.id in seen:
+            raise RuleDataError(
+                b.source,
+                "rulebook",
+                f"规则库编号 {b.id} 与 {seen[b.id].source} 重复（每个规则库须有唯一编号）",
+            )
+        seen[b.id] = b
+        for pid, param in common.items():
+            gap = first_uncovered(param.periods, b.valid_from, b.valid_to)
+            if gap is not None:
+                raise RuleDataError(
+                    common_src,
+                    f"{pid}.values",
+                    f"未覆盖规则库 {b.id}（{b.source}）的有效期 {_span(b.valid_from, b.valid_to)}：{gap} 起没有有效取值",
+                )
+    for i, a in enumerate(books):
+        for b in books[i + 1 :]:
+            if a.tier == b.tier:
                 a_end = a.valid_to or date.max
                 b_end = b.valid_to or date.max
                 if a.valid_from <= b_end and b.valid_from <= a_end:

@@ -30,6 +30,8 @@ STATES: dict[str, str] = {
 TERMINAL = frozenset({"paid", "rejected", "cancelled", "declined"})
 # States in which money is committed but not yet paid; and states that must carry a payment.
 COMMITTED = frozenset({"approved", "payment_scheduled", "payment_failed"})
+# States that hold an award: they count against a programme's quota (a cancelled award frees its place).
+AWARDED = COMMITTED | {"paid"}
 
 ENTERPRISE = "enterprise"
 DISTRICT = "district_staff"
@@ -104,6 +106,7 @@ TRANSITIONS: dict[str, Transition] = {
                 "publicity_over",
                 "no_open_objections",
                 "compliance_clear",
+                "within_quota",
                 "amount_within_entitlement",
             ),
         ),

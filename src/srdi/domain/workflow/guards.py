@@ -28,7 +28,15 @@ class Actor:
 
 @dataclass(frozen=True)
 class CaseView:
-    """What the guards need to know about a case."""
+    """What the guards need to know about a case.
+
+    ``entitlement_fen`` is what may still be paid under this case: the engine's award **net of** what was
+    already paid for the same matter under other cases (从优、就高、不重复, a top-up). ``paid_for_matter_fen`` is
+    that earlier payment, for the explanation only: it is never subtracted again. ``reviewers`` holds everyone
+    who ever accepted, passed or returned the case (district or city level), ``district_reviewers`` those who
+    took a district-stage step (accept, district pass, or a return from district review), across every round
+    of return and resubmission. ``awarded`` counts the programme's cases that hold an award, against ``quota``.
+    """
 
     state: str
     enterprise_id: int
@@ -47,6 +55,9 @@ class CaseView:
     paid_for_matter_fen: int = 0
     requested_fen: int | None = None
     reviewers: frozenset[int] = field(default_factory=frozenset)
+    district_reviewers: frozenset[int] = field(default_factory=frozenset)
+    quota: int | None = None
+    awarded: int = 0
 
 
 def _in_scope(actor: Actor, case: CaseView) -> Verdict:
@@ -79,7 +90,7 @@ def _not_submitter(actor: Actor, case: CaseView) -> Verdict:
 
 
 def _not_district_reviewer(actor: Actor, case: CaseView) -> Verdict:
-    if actor.user_id == case.district_reviewer:
+    if actor.user_id == case.district_reviewer or actor.user_id in case.district_reviewers:
         return deny("区县审核人不能同时进行市级审核（职责分离）", "separation_of_duties")
     return ALLOW
 
@@ -110,14 +121,29 @@ def _compliance_clear(actor: Actor, case: CaseView) -> Verdict:
     return ALLOW
 
 
+def _within_quota(actor: Actor, case: CaseView) -> Verdict:
+    if case.quota is not None and case.awarded >= case.quota:
+        return deny(f"本批次名额已满（上限 {case.quota} 个，已批准 {case.awarded} 个）", "quota")
+    return ALLOW
+
+
 def _amount_within_entitlement(actor: Actor, case: CaseView) -> Verdict:
+    # ``entitlement_fen`` is already net of earlier payments for the matter: compare with it, exactly once.
     if case.entitlement_fen is None:
         return deny("兑现金额未能计算（数据不全或金额标准未公布）", "no_entitlement")
-    available = case.entitlement_fen - case.paid_for_matter_fen
-    if available <= 0:
-        return deny("同一事项已按“从优、就高、不重复”足额兑现", "already_paid")
-    if case.requested_fen is not None and case.requested_fen > available:
-        return deny(f"批准金额 {case.requested_fen} 分超过可兑现金额 {available} 分", "over_entitlement")
+    if case.entitlement_fen <= 0:
+        if case.paid_for_matter_fen > 0:
+            return deny(
+                f"同一事项已兑现 {case.paid_for_matter_fen} 分，按“从优、就高、不重复”已足额兑现",
+                "already_paid",
+            )
+        return deny("同一事项已按“从优、就高、不重复”由其他政策兑现", "already_paid")
+    if case.requested_fen is not None and case.requested_fen <= 0:
+        return deny(f"批准金额须大于 0 分（填写的是 {case.requested_fen} 分）", "amount_not_positive")
+    if case.requested_fen is not None and case.requested_fen > case.entitlement_fen:
+        return deny(
+            f"批准金额 {case.requested_fen} 分超过可兑现金额 {case.entitlement_fen} 分", "over_entitlement"
+        )
     return ALLOW
 
 
@@ -132,6 +158,7 @@ GUARDS: dict[str, Callable[[Actor, CaseView], Verdict]] = {
     "publicity_over": _publicity_over,
     "no_open_objections": _no_open_objections,
     "compliance_clear": _compliance_clear,
+    "within_quota": _within_quota,
     "amount_within_entitlement": _amount_within_entitlement,
 }
 
