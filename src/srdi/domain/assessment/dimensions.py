@@ -135,8 +135,25 @@ def _progress(compiled: dict[str, Compiled], tier: str) -> tuple[pl.Expr, int]:
     return passed, len(cols)
 
 
+_STAGES: dict[tuple[int, ...], tuple[dict[str, Compiled], list[list[pl.Expr]]]] = {}
+
+
 def dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
-    """Two stages of column expressions: the dimensions and ladder, then grade, class and cohorts."""
+    """Two stages of column expressions: the dimensions and ladder, then grade, class and cohorts.
+
+    Built once per set of compiled rulebooks (they are cached by the engine), so that assessing one
+    enterprise does not pay for building the expressions again.
+    """
+    key = tuple(id(c) for c in compiled.values())  # the cache holds the objects, so their ids stay theirs
+    found = _STAGES.get(key)
+    if found is None:
+        if len(_STAGES) > 64:
+            _STAGES.clear()
+        found = _STAGES[key] = (dict(compiled), _dimension_stages(compiled))
+    return found[1]
+
+
+def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     first = [*dimension_columns(compiled), _ladder_expr().alias("class:ladder")]
     known = [
         pl.when(pl.col(f"dim:{d}|lo") == pl.col(f"dim:{d}|hi")).then(pl.col(f"dim:{d}|lo"))

@@ -239,6 +239,16 @@ def _condition_expr(cond: Any) -> pl.Expr:
     return out
 
 
+@cache
+def _per_standard(attr: str) -> pl.Expr:
+    """The 300号 condition ``attr`` of every industry standard, chosen by the ``__std`` index (built once)."""
+    stds, _ = _standard_index()
+    expr = pl.lit(None, dtype=pl.Boolean)
+    for i, std in enumerate(stds):
+        expr = pl.when(pl.col("__std") == i).then(_condition_expr(getattr(std, attr))).otherwise(expr)
+    return expr
+
+
 def size_expressions(frame: pl.LazyFrame, codes: list[str | None]) -> pl.LazyFrame:
     """Add ``size_group``, ``size_class`` and ``is_sme`` (Kleene) using the 300号 table, vectorised."""
     stds, _ = _standard_index()
@@ -252,10 +262,7 @@ def size_expressions(frame: pl.LazyFrame, codes: list[str | None]) -> pl.LazyFra
     )
 
     def per_standard(attr: str) -> pl.Expr:
-        expr = pl.lit(None, dtype=pl.Boolean)
-        for i, std in enumerate(stds):
-            expr = pl.when(pl.col("__std") == i).then(_condition_expr(getattr(std, attr))).otherwise(expr)
-        return expr
+        return _per_standard(attr)
 
     frame = frame.with_columns(
         per_standard("sme_if").alias("is_sme"),
@@ -308,19 +315,33 @@ def build_facts(tables: Tables, as_of: date, options: FactOptions | None = None)
         "equity_qualified_3y_fen": 0,
         "equity_qualified_3y_fen__uncertain": False,
     }
-    frame = frame.join(_equity(tables, as_of), on="eid", how="left", maintain_order="left").with_columns(
+    frame = _join_aggregate(frame, tables.equity, _equity(tables, as_of)).with_columns(
         _with_flag("equity_known", equity_defaults)
     )
     for table, columns in by_table.items():
         if not columns:
             continue
         aggs = [_kleene_any(cond).alias(name) for name, cond in columns]
-        frame = frame.join(
-            _list_aggregate(tables, table, aggs), on="eid", how="left", maintain_order="left"
+        frame = _join_aggregate(
+            frame, getattr(tables, table), _list_aggregate(tables, table, aggs)
         ).with_columns(_with_flag(f"{table}_known", dict.fromkeys((name for name, _ in columns), False)))
     codes = tables.enterprises.get_column("industry_code").unique().to_list()
     frame = size_expressions(frame, codes)
     return Facts(frame=frame, as_of=as_of, year=y)
+
+
+def _join_aggregate(frame: pl.LazyFrame, source: pl.DataFrame, aggregate: pl.LazyFrame) -> pl.LazyFrame:
+    """Left-join a per-enterprise aggregate; from an empty source table, its columns are simply null.
+
+    The shortcut gives exactly what the join would, and spares a single profile without, say, contests the cost
+    of a group-by and a join (most of a one-row assessment's time is such fixed costs).
+    """
+    if source.height:
+        return frame.join(aggregate, on="eid", how="left", maintain_order="left")
+    schema = aggregate.collect_schema()
+    return frame.with_columns(
+        pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items() if name != "eid"
+    )
 
 
 def _full_years(start: pl.Expr, as_of: date) -> pl.Expr:
