@@ -8,7 +8,9 @@ from datetime import date
 import polars as pl
 import pytest
 
-from srdi.demo.generator import generate
+from srdi.demo.generator import generate, to_profiles
+from srdi.domain.assessment.contract import run_assess
+from srdi.domain.assessment.dimensions import PROFILE_COLUMNS, dimension_stages
 from srdi.domain.rules.engine import assess
 from srdi.domain.rules.explain import tier_result
 
@@ -18,7 +20,7 @@ AS_OF = date(2025, 6, 30)
 @pytest.fixture(scope="module")
 def batch():
     tables = generate(100_000, seed=7, as_of_year=2025)
-    return tables, assess(tables, AS_OF)
+    return tables, assess(tables, AS_OF, extra=dimension_stages)
 
 
 def test_batch_of_100000_matches_single_assessments(batch):
@@ -28,10 +30,10 @@ def test_batch_of_100000_matches_single_assessments(batch):
     assert eids == tables.enterprises.get_column("eid").to_list()  # row order is the input order
     rng = random.Random(3)
     positions = rng.sample(range(100_000), 25)
-    result_columns = [c for c in big.frame.columns if "|" in c or c.startswith("m:")]
+    result_columns = [c for c in big.frame.columns if "|" in c or c.startswith("m:")] + PROFILE_COLUMNS
     for pos in positions:
         eid = eids[pos]
-        alone = assess(tables.take([eid]), AS_OF)
+        alone = assess(tables.take([eid]), AS_OF, extra=dimension_stages)
         assert alone.frame.height == 1
         expected = big.frame.row(pos, named=True)
         got = alone.frame.row(0, named=True)
@@ -47,3 +49,13 @@ def test_every_status_occurs_in_a_realistic_batch(batch):
         statuses = set(big.frame.get_column(f"{tier}|status").unique().to_list())
         assert {"eligible", "ineligible"} <= statuses, (tier, statuses)
     assert big.frame.filter(pl.col("innovative_sme|status") == "needs_data").height > 0
+
+
+def test_contract_output_is_the_same_alone_and_in_one_document():
+    """What ``srdi assess`` and the API answer (tiers, traces, gaps, six-dimension profile) does not depend on
+    the other enterprises of the document — the API's request coalescing relies on it."""
+    profiles = to_profiles(generate(40, seed=11, as_of_year=2025))
+    together = run_assess({"as_of": AS_OF.isoformat(), "enterprises": profiles})["results"]
+    for profile, result in zip(profiles, together, strict=True):
+        alone = run_assess({"as_of": AS_OF.isoformat(), "enterprises": [profile]})["results"]
+        assert alone == [result], profile["uscc"]

@@ -168,3 +168,29 @@ def test_nearest_direct_plans_are_eligible_when_applied_for_every_tier():
                 assert status_after(planned, gap["tier"]) == "eligible", (gap["tier"], nearest)
                 checked += 1
     assert checked >= 3
+
+
+def test_applying_a_plan_copies_only_what_it_changes_and_never_touches_the_profile():
+    from decimal import Decimal
+
+    from srdi.domain.assessment.gaps import apply_changes
+    from srdi.domain.assessment.levers import Change
+
+    profile = {
+        "uscc": "X",
+        "financials": {"2024": {"rd_expense_fen": 1, "employees": 10}},
+        "ip": {"class1": 0},
+        "awards": [{"kind": "a"}],
+    }
+    before = copy.deepcopy(profile)
+    changes = [
+        Change("financials.2024.rd_expense_fen", 1, 5),
+        Change("main_product.niche_market_share", None, Decimal("0.10")),
+        Change("awards", None, {"kind": "b"}, op="append"),
+    ]
+    out = apply_changes(profile, changes)
+    assert profile == before
+    assert out["financials"]["2024"] == {"rd_expense_fen": 5, "employees": 10}
+    assert out["main_product"] == {"niche_market_share": "0.10"}
+    assert out["awards"] == [{"kind": "a"}, {"kind": "b"}]
+    assert out["ip"] is profile["ip"]  # unchanged parts are shared, not copied

@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     field_validator,
     model_validator,
@@ -40,14 +41,19 @@ def _no_float_money(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("应为整数（分），不能是 true/false")
     if isinstance(value, str):
-        value = value.strip().replace(",", "")
+        raise ValueError("应为整数（分），不能写成文本")
+    if not isinstance(value, int):
+        raise ValueError("应为整数（分），不能有小数")
     return value
 
 
-Int = Annotated[int, BeforeValidator(_no_bool)]
-Fen = Annotated[int, BeforeValidator(_no_float_money)]
-NonNegFen = Annotated[int, BeforeValidator(_no_float_money), Field(ge=0)]
-Count = Annotated[int, BeforeValidator(_no_bool), Field(ge=0)]
+# JSON numbers and booleans are taken as they are typed: "400", 400.0 or "yes" are errors, not coerced
+# (the spreadsheet import converts its cells to these types first, with its own messages).
+Int = Annotated[int, BeforeValidator(_no_bool), Strict()]
+Fen = Annotated[int, BeforeValidator(_no_float_money), Strict()]
+NonNegFen = Annotated[int, BeforeValidator(_no_float_money), Strict(), Field(ge=0)]
+Count = Annotated[int, BeforeValidator(_no_bool), Strict(), Field(ge=0)]
+Flag = Annotated[bool, Strict()]
 Ratio = Annotated[Decimal, BeforeValidator(_no_bool), Field(ge=0, allow_inf_nan=False, decimal_places=9)]
 
 Tier = Literal["innovative_sme", "srdi_sme", "hidden_champion", "little_giant"]
@@ -99,7 +105,7 @@ class IP(_Strict):
 class MainProduct(_Strict):
     """Facts about the main product (主导产品)."""
 
-    strategic_emerging: bool | None = None
+    strategic_emerging: Flag | None = None
     chain_role: ChainRole | None = None
     pin_field: PinField | None = None
     products_count: Count | None = None
@@ -118,10 +124,10 @@ class MainProduct(_Strict):
 class Quality(_Strict):
     """Quality-management items (精细化 indicator 6)."""
 
-    provincial_quality_award: bool | None = None
-    qms_certified: bool | None = None
-    own_brand: bool | None = None
-    drafted_standards: bool | None = None
+    provincial_quality_award: Flag | None = None
+    qms_certified: Flag | None = None
+    own_brand: Flag | None = None
+    drafted_standards: Flag | None = None
 
 
 class Title(_Strict):
@@ -160,17 +166,17 @@ class EquityFinancing(_Strict):
 
     date: Day | None = None
     amount_fen: NonNegFen | None = None
-    qualified_investor: bool | None = None
+    qualified_investor: Flag | None = None
 
 
 class Compliance(_Strict):
     """Good-standing flags (true means the problem exists)."""
 
-    major_accident_3y: bool | None = None
-    dishonest: bool | None = None
-    abnormal_operation: bool | None = None
-    restricted_products: bool | None = None
-    bank_rating_ok: bool | None = None
+    major_accident_3y: Flag | None = None
+    dishonest: Flag | None = None
+    abnormal_operation: Flag | None = None
+    restricted_products: Flag | None = None
+    bank_rating_ok: Flag | None = None
 
 
 class Certification(_Strict):
@@ -285,7 +291,7 @@ class Profile(_Strict):
     district: str | None = None
     industry_code: str | None = None
     founded_on: Day | None = None
-    registered_in_zhejiang: bool | None = None
+    registered_in_zhejiang: Flag | None = None
     niche_since_year: Annotated[Int, Field(ge=1800, le=2200)] | None = None
     ecosystem: Ecosystem | None = None
     financials: dict[str, Financials] | None = None
@@ -294,9 +300,9 @@ class Profile(_Strict):
     digital_level: Annotated[Int, Field(ge=1, le=4)] | None = None
     quality: Quality | None = None
     rd_institution_level: RdLevel | None = None
-    info_system_core_business: bool | None = None
-    management_or_foreign_product_cert: bool | None = None
-    international_cert: bool | None = None
+    info_system_core_business: Flag | None = None
+    management_or_foreign_product_cert: Flag | None = None
+    international_cert: Flag | None = None
     zj_featured_points: Annotated[Int, Field(ge=0, le=15)] | None = None
     titles: list[Title] | None = None
     awards: list[Award] | None = None

@@ -2,7 +2,9 @@
 
 The rules engine costs about the same for one row as for a hundred, so when several API requests arrive
 together the first one waits a couple of milliseconds, takes every request queued by then, and runs them as one
-batch; the others wait for their share. Results are identical to running each alone (the engine's rows are
+batch; the others wait for their share. Requests that arrive while a batch runs queue for the next one, which
+the first of them leads once the running batch is done: each thread leads at most the batch holding its own
+request, so no request waits behind a stream of later ones. Results are identical to running each alone (the engine's rows are
 independent) — only the latency under load changes. Use ``assess_document`` from request handlers.
 """
 
@@ -25,9 +27,13 @@ class _Job:
     with_gaps: bool
     records: list[Any]
     key: tuple[str, bool]
-    done: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event = field(default_factory=threading.Event)  # finished, or asked to lead
     result: dict[str, Any] | None = None
     error: Exception | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None or self.error is not None
 
 
 class Coalescer:
@@ -49,25 +55,42 @@ class Coalescer:
         with self.lock:
             self.pending.append(job)
             lead = not self.leading
-            if lead:
-                self.leading = True
+            self.leading = True
         if lead:
-            self._lead()
-        job.done.wait()
+            time.sleep(self.window)  # let the requests arriving together join the first batch
+        while True:
+            if lead:
+                self._lead_once()
+            job.wake.wait()
+            if job.finished:
+                break
+            job.wake.clear()  # the previous leader handed the next batch, which holds this job, to us
+            lead = True
         if job.error is not None:
             raise job.error
         assert job.result is not None
         return job.result
 
-    def _lead(self) -> None:
-        time.sleep(self.window)
-        while True:
-            with self.lock:
-                batch, self.pending = self.pending, []
-                if not batch:
-                    self.leading = False
-                    return
+    def _lead_once(self) -> None:
+        with self.lock:
+            batch, self.pending = self.pending, []
+        try:
             self._run(batch)
+        except BaseException as exc:  # never leave a waiting request hanging
+            for j in batch:
+                if not j.finished:
+                    j.error = exc if isinstance(exc, Exception) else RuntimeError("评价中断")
+                    j.wake.set()
+            raise
+        finally:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        with self.lock:
+            if self.pending:
+                self.pending[0].wake.set()  # its thread leads the next batch
+            else:
+                self.leading = False
 
     def _run(self, batch: list[_Job]) -> None:
         groups: dict[tuple[str, bool], list[_Job]] = {}
@@ -80,7 +103,7 @@ class Coalescer:
             except Exception as exc:
                 for j in jobs:
                     j.error = exc
-                    j.done.set()
+                    j.wake.set()
                 continue
             start = 0
             for j in jobs:
@@ -90,7 +113,7 @@ class Coalescer:
                         r["index"] -= start
                 start += len(j.records)
                 j.result = {"as_of": output["as_of"], "results": results}
-                j.done.set()
+                j.wake.set()
 
 
 _coalescer = Coalescer()

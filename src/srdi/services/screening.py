@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from srdi.db.models import AssessmentRun, AuditAction, Enterprise, EnterpriseAssessment, User
-from srdi.domain.assessment.dimensions import DIMENSIONS, PROFILE_COLUMNS, dimension_stages
+from srdi.domain.assessment.dimensions import DIMENSIONS, PROFILE_COLUMNS, dimension_stages, scaled
 from srdi.domain.rules.engine import assess, summary_columns
 from srdi.domain.rules.facts import certification_expiry
 from srdi.domain.rules.rulebook import TIERS
@@ -68,7 +68,7 @@ def _rows(frame: pl.DataFrame, run_id: int) -> list[tuple[Any, ...]]:
                 json.dumps(dims),
                 r["class:ladder"],
                 r["class:next_tier"],
-                r["class:progress"],
+                scaled(r["class:progress_x1000"], 1000),
                 bool(r["class:eligible_next"]),
                 bool(r["class:seedling"]),
                 bool(r["class:one_firm_one_policy"]),

@@ -90,8 +90,12 @@ def run_assess(document: Any, *, with_gaps: bool = True, with_profile: bool = Tr
         profiles.append(profile)
     results: list[dict[str, Any]] = []
     if profiles:
+        from srdi.domain.assessment.dimensions import dimension_profiles, dimension_stages
+
         try:
-            assessment = assess(tables_from_profiles(profiles), as_of, tiers=TIERS)
+            # The six-dimension profile is computed in the same query as the tiers (one pass, not two).
+            extra = dimension_stages if with_profile else None
+            assessment = assess(tables_from_profiles(profiles), as_of, tiers=TIERS, extra=extra)
         except RuleDataError as exc:
             raise DocumentError(str(exc)) from None
         gaps_by_index: dict[int, list[dict[str, Any]]] = {}
@@ -101,8 +105,6 @@ def run_assess(document: Any, *, with_gaps: bool = True, with_profile: bool = Tr
             gaps_by_index = plan_gaps(profiles, assessment)
         profile6: dict[int, dict[str, Any]] = {}
         if with_profile:
-            from srdi.domain.assessment.dimensions import dimension_profiles
-
             profile6 = dimension_profiles(assessment)
     position = 0
     for _, item in parsed:

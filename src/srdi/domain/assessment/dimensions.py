@@ -51,6 +51,11 @@ def _half_up(numerator: pl.Expr, denominator: pl.Expr | int) -> pl.Expr:
     return ((numerator.cast(I128) * 2 + d) // (d * 2)).cast(pl.Int64)
 
 
+def scaled(units: int | None, per_one: int) -> float | None:
+    """A value kept as whole units of ``1/per_one`` (``profile:mean_x10``) as a number: 418 → 41.8."""
+    return None if units is None else units / per_one
+
+
 def _group_index(compiled: dict[str, Compiled], group: str, maximum: int) -> tuple[pl.Expr, pl.Expr]:
     p = "srdi_sme|"
     rb = compiled["srdi_sme"].rulebook if "srdi_sme" in compiled else None
@@ -162,7 +167,9 @@ def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     n_known = pl.sum_horizontal([k.is_not_null().cast(pl.Int64) for k in known])
     total = pl.sum_horizontal(known)  # nulls skipped
     # Grade on the exact mean (total / n ≥ t ⇔ total ≥ t·n); the mean is shown half-up to one decimal.
-    mean = pl.when(n_known > 0).then(_half_up(total * 10, n_known.cast(I128)).cast(pl.Float64) / 10)
+    # Kept as whole tenths: the division happens in Python (``tenths``), because a Polars float division
+    # by a constant may be done as a multiplication (41.800000000000004) depending on the batch.
+    mean = pl.when(n_known > 0).then(_half_up(total * 10, n_known.cast(I128)).cast(pl.Int64))
     grade = (
         pl.when(n_known < 4)
         .then(pl.lit(None, dtype=pl.String))
@@ -192,7 +199,7 @@ def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     checks = checks.otherwise(None) if any_branch else pl.lit(None, dtype=pl.Int64)
     eligible_next = eligible_next.otherwise(False) if any_branch else pl.lit(False)
     # progress = passed / checks, shown half-up to three decimals; seedling when passed / checks ≥ 3/4.
-    progress = pl.when(checks > 0).then(_half_up(passed * 1000, checks.cast(I128)).cast(pl.Float64) / 1000)
+    progress = pl.when(checks > 0).then(_half_up(passed * 1000, checks.cast(I128)).cast(pl.Int64))
     share_num, share_den = SEEDLING_SHARE
     seedling = (~eligible_next) & (passed * share_den >= checks * share_num).fill_null(False)
     key_work = pl.col("mp_pin_field").is_in(KEY_FIELDS).fill_null(False) | (
@@ -200,10 +207,10 @@ def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     ).fill_null(False)
     lg_track = next_tier.eq("little_giant").fill_null(False)
     second = [
-        mean.alias("profile:mean"),
+        mean.alias("profile:mean_x10"),
         grade.alias("profile:grade"),
         next_tier.alias("class:next_tier"),
-        progress.alias("class:progress"),
+        progress.alias("class:progress_x1000"),
         eligible_next.alias("class:eligible_next"),
         seedling.alias("class:seedling"),
         (seedling & lg_track & key_work).alias("class:one_firm_one_policy"),
@@ -214,10 +221,10 @@ def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
 PROFILE_COLUMNS = [
     *[f"dim:{d}|{b}" for d in DIMENSIONS for b in ("lo", "hi")],
     "class:ladder",
-    "profile:mean",
+    "profile:mean_x10",
     "profile:grade",
     "class:next_tier",
-    "class:progress",
+    "class:progress_x1000",
     "class:eligible_next",
     "class:seedling",
     "class:one_firm_one_policy",
@@ -257,12 +264,12 @@ def dimension_profiles(a: Assessment) -> dict[int, dict[str, Any]]:
         ]
         out[i] = {
             "dimensions": dims,
-            "mean": row["profile:mean"],
+            "mean": scaled(row["profile:mean_x10"], 10),
             "grade": row["profile:grade"],
             "class": {
                 "ladder": row["class:ladder"],
                 "next_tier": row["class:next_tier"],
-                "next_tier_progress": row["class:progress"],
+                "next_tier_progress": scaled(row["class:progress_x1000"], 1000),
                 "cohorts": cohorts,
                 "one_firm_one_policy": bool(row["class:one_firm_one_policy"]),
             },

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -662,33 +663,112 @@ def _resolve_overlaps(frame: pl.DataFrame, history: pl.DataFrame) -> pl.DataFram
     return out.drop("__rank", "__winner", *[c for c in ("__paid", "__paid_ref") if c in out.columns])
 
 
+def _apply_quotas(
+    frame: pl.DataFrame, history: pl.DataFrame, packs: tuple[Pack, ...], params: ParamSet
+) -> pl.DataFrame:
+    """Annual ceilings on the number of grants (第7条: 每年不超过10个场景), as far as one enterprise goes.
+
+    The ceiling is city-wide (``srdi simulate`` checks the whole city); it also bounds what one enterprise can
+    be granted in a year. An enterprise's granted rows of the measure are counted in event order, after the
+    matters already paid that year (``history``, same overlap group); a row beyond the ceiling is
+    ``not_eligible`` with 0. ``quota``/``quota_rank`` keep the ceiling and the row's place for the trace.
+    """
+    out = frame.with_columns(
+        pl.lit(None, dtype=pl.Int64).alias("quota"), pl.lit(None, dtype=pl.Int64).alias("quota_rank")
+    )
+    for m in (m for pack in packs for m in pack.measures if m.annual_quota):
+        rows = out.filter((pl.col("measure") == m.id) & (pl.col("status") == "granted")).with_columns(
+            pl.col("event_date").dt.year().cast(pl.Int32).alias("__year")
+        )
+        if not rows.height:
+            continue
+        years = rows.get_column("__year").unique().to_list()
+        ceilings = pl.DataFrame(
+            {
+                "__year": years,
+                "__quota": [_count(params.value(m.annual_quota, date(y, 12, 31))) for y in years],
+            },
+            schema={"__year": pl.Int32, "__quota": pl.Int64},
+        )
+        group = m.overlap.group if m.overlap is not None else m.id
+        this_run = out.filter(pl.col("measure") == m.id).select("eid", "matter").unique()
+        used = (
+            history.filter(pl.col("group") == group)
+            .join(this_run, on=["eid", "matter"], how="anti")
+            .group_by("eid", pl.col("year").alias("__year"))
+            .agg(pl.col("matter").n_unique().cast(pl.Int64).alias("__used"))
+        )
+        ranked = (
+            rows.sort("eid", "__year", "event_date", "seq")
+            .with_columns((pl.int_range(1, pl.len() + 1).over("eid", "__year")).cast(pl.Int64).alias("__n"))
+            .join(used, on=["eid", "__year"], how="left")
+            .join(ceilings, on="__year", how="left")
+            .select(
+                "rid",
+                pl.col("__quota").alias("__q"),
+                (pl.col("__n") + pl.col("__used").fill_null(0)).alias("__rank"),
+            )
+        )
+        out = out.join(ranked, on="rid", how="left", maintain_order="left")
+        over = pl.col("__rank") > pl.col("__q")  # null (no ceiling on the date, or not counted): not over
+        out = out.with_columns(
+            pl.coalesce("__q", "quota").alias("quota"),
+            pl.coalesce("__rank", "quota_rank").alias("quota_rank"),
+            pl.when(over).then(pl.lit("not_eligible")).otherwise(pl.col("status")).alias("status"),
+            pl.when(over).then(pl.lit(0, dtype=pl.Int64)).otherwise(pl.col("amount_fen")).alias("amount_fen"),
+        ).drop("__q", "__rank")
+    return out
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def _split(frame: pl.DataFrame, params: ParamSet) -> pl.DataFrame:
     """City and district shares on the event date: district rounded half-up, city the remainder (they add up).
 
-    ``fiscal_share.<district>`` is the city's fraction; a district without a value on the date (or an unknown
-    district) uses 1/2, and so does a share whose note says it is the default — the trace says so.
+    ``fiscal_share.<district>`` is the city's fraction; a district without a value on the date uses 1/2, and so
+    does a share whose note says it is the default — the trace says so. When the enterprise's district is
+    unknown, the split is known only if every district has the same share on that date; otherwise
+    ``city_fen``/``district_fen`` stay null (unknown, never a made-up 1/2).
     """
     day = pl.col("event_date")
     district = pl.col("district")
     codes = [pid.removeprefix("fiscal_share.") for pid in params.params if pid.startswith("fiscal_share.")]
+    half_p, half_q = pl.lit(1, dtype=I128), pl.lit(2, dtype=I128)
     share_p: Any = pl
     share_q: Any = pl
     defaults: Any = pl
+    shares: list[tuple[pl.Expr, pl.Expr]] = []
+    default_flags: list[pl.Expr] = []
     for code in codes:
         pid = f"fiscal_share.{code}"
         p, q = params.fraction(pid, day)
         here = district == code
         share_p = share_p.when(here).then(p)
         share_q = share_q.when(here).then(q)
+        shares.append((p.fill_null(half_p), q.fill_null(half_q)))
         is_default = pid not in params.overrides and "默认" in params.params[pid].note
-        defaults = defaults.when(here).then(pl.lit(is_default) | p.is_null())
-    p_expr = (share_p.otherwise(None) if codes else pl.lit(None, dtype=I128)).fill_null(pl.lit(1, dtype=I128))
-    q_expr = (share_q.otherwise(None) if codes else pl.lit(None, dtype=I128)).fill_null(pl.lit(2, dtype=I128))
+        default_flags.append(pl.lit(is_default) | p.is_null())
+        defaults = defaults.when(here).then(default_flags[-1])
+    if codes:
+        p0, q0 = shares[0]
+        uniform = pl.all_horizontal([p * q0 == p0 * q for p, q in shares])
+        p_expr = share_p.otherwise(None).fill_null(half_p)
+        q_expr = share_q.otherwise(None).fill_null(half_q)
+        p_expr = pl.when(district.is_null()).then(pl.when(uniform).then(p0)).otherwise(p_expr)
+        q_expr = pl.when(district.is_null()).then(pl.when(uniform).then(q0)).otherwise(q_expr)
+        unknown_default = uniform & pl.any_horizontal(default_flags)
+        default_used = pl.when(district.is_null()).then(unknown_default).otherwise(defaults.otherwise(True))
+    else:
+        p_expr = pl.when(district.is_not_null()).then(half_p)
+        q_expr = pl.when(district.is_not_null()).then(half_q)
+        default_used = district.is_not_null()
     amount = pl.col("amount_fen").cast(I128)
     district_fen = ((amount * (q_expr - p_expr) * 2 + q_expr) // (2 * q_expr)).cast(pl.Int64)
     return frame.with_columns(district_fen.alias("district_fen")).with_columns(
         (pl.col("amount_fen") - pl.col("district_fen")).alias("city_fen"),
-        (defaults.otherwise(pl.lit(True)) if codes else pl.lit(True)).alias("share_default"),
+        default_used.alias("share_default"),
         (p_expr.cast(pl.String) + pl.lit("/") + q_expr.cast(pl.String)).alias("city_share"),
     )
 
@@ -727,5 +807,6 @@ def entitle(
     unified = unified.sort(["eid", "seq", "pack_order", "article"], maintain_order=True).with_row_index("rid")
     unified = _apply_pools(unified, hist)
     unified = _resolve_overlaps(unified, hist)
+    unified = _apply_quotas(unified, hist, packs, params)
     unified = _split(unified, params)
     return Entitlements(unified, parts, packs, params, hist)

@@ -265,6 +265,23 @@ class _Explainer:
         elif (self.row.get("paid_before_fen") or 0) > 0 and self.row["status"] == "granted":
             self.text.append(f"同一事项此前已支付 {_fen(self.row['paid_before_fen'])}，本次补足差额")
 
+    def quota(self) -> None:
+        rank, ceiling = self.row.get("quota_rank"), self.row.get("quota")
+        if rank is None or not self.m.annual_quota:
+            return
+        self.basis.append(
+            {
+                "type": "annual_quota",
+                "parameter": _param(self.r, self.m.annual_quota, self.day),
+                "rank_in_year": rank,
+                "quota": ceiling,
+            }
+        )
+        if ceiling is not None and rank > ceiling:
+            self.text.append(
+                f"本年度该企业第 {rank} 项，超过每年不超过 {ceiling} 项的上限（{self.m.reference}），不予兑现"
+            )
+
     def split(self) -> None:
         if self.row.get("amount_fen") is None or self.row["status"] != "granted":
             return
@@ -282,6 +299,9 @@ class _Explainer:
                 "reference": "81号 附则（按现行财政体制由市与区、县（市）分担）",
             }
         )
+        if share is None:
+            self.text.append("企业所在区县未知，且各区县分担比例不同：市、区县各自承担金额待补充区县后确定")
+            return
         note = "（默认比例，待市财政确定）" if default else ""
         self.text.append(
             f"市级承担 {_fen(self.row['city_fen'])}，区县承担 {_fen(self.row['district_fen'])}{note}"
@@ -298,6 +318,7 @@ def entitlement_record(result: Entitlements, row: dict[str, Any], part: dict[str
         e.conditions()
         e.amount()
         e.overlap()
+        e.quota()
         e.split()
     status = row["status"]
     amount = row.get("amount_fen")

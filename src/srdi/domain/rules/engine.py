@@ -28,7 +28,9 @@ from srdi.domain.rules.rulebook import TIERS, Library, load_library
 from srdi.domain.tables import Tables
 
 DECIMAL_FACTS = frozenset({"mp_niche_market_share"})
-EAGER_ROWS = 4096  # up to this many enterprises the stages run eagerly (measured faster; see ``assess``)
+UNOPTIMISED_ROWS = (
+    4096  # up to this many enterprises the query runs unoptimised (measured faster; see ``assess``)
+)
 
 
 class NoRulebook(RuleDataError):
@@ -117,18 +119,14 @@ def assess(
             stages.append(exprs)
     stages += extra(compiled) if extra else []
     selected = keep(compiled) if keep is not None else None
-    if len(tables) <= EAGER_ROWS:
-        # A few rows: run the stages one by one. Planning one query of thousands of expressions costs more
-        # than evaluating them on a handful of rows; the expressions, and so the results, are the same.
-        frame = facts.frame.collect()
-        for stage in stages:
-            frame = frame.with_columns(stage)
-        frame = frame.select(selected) if selected is not None else frame
-    else:
-        lazy = facts.frame
-        for stage in stages:
-            lazy = lazy.with_columns(stage)
-        frame = (lazy.select(selected) if selected is not None else lazy).collect()
+    lazy = facts.frame
+    for stage in stages:
+        lazy = lazy.with_columns(stage)
+    lazy = lazy.select(selected) if selected is not None else lazy
+    # A few rows: skip the query optimiser. Optimising one query of hundreds of expressions costs more than
+    # evaluating them on a handful of rows; the optimisations never change results, so neither does this.
+    small = len(tables) <= UNOPTIMISED_ROWS
+    frame = lazy.collect(optimizations=pl.QueryOptFlags.none()) if small else lazy.collect()
     return Assessment(frame=frame, facts=facts, compiled=compiled, library=library)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import polars as pl
@@ -102,8 +102,12 @@ class FactOptions:
     columns: tuple[ListFactColumn, ...] = ()
 
 
+@lru_cache(maxsize=4096)
 def list_fact_condition(col: ListFactColumn, as_of: date) -> pl.Expr:
-    """The condition one row of the fact's list table must meet (Kleene: an unknown field gives null)."""
+    """The condition one row of the fact's list table must meet (Kleene: an unknown field gives null).
+
+    Cached: expressions are immutable, and building them is a fixed cost of every one-row assessment.
+    """
     fact = col.fact
     if fact.startswith("cert_valid_"):
         tier = fact.removeprefix("cert_valid_")
@@ -230,22 +234,55 @@ def _industry_to_index(codes: list[str | None]) -> dict[str, int]:
     return out
 
 
-def _condition_expr(cond: Any) -> pl.Expr:
-    cols = {"E": pl.col("__E"), "R": pl.col("__R"), "A": pl.col("__A")}
-    exprs = [(cols[t.var] >= t.bound) if t.op == ">=" else (cols[t.var] < t.bound) for t in cond.terms]
-    out: pl.Expr = exprs[0]
-    for e in exprs[1:]:
-        out = (out & e) if cond.joiner == "and" else (out | e)
-    return out
+_VARS = {"E": "__E", "R": "__R", "A": "__A"}
+
+
+def _condition_shapes(attr: str) -> list[tuple[str, dict[str, str], list[int]]]:
+    """Group the standards' ``attr`` conditions by shape: (joiner, comparison per variable, member indexes).
+
+    A standard joins a group with the same joiner whose comparisons agree on every variable it uses; a variable
+    a member does not use is neutral for it. The 300号 table has one shape per condition.
+    """
+    stds, _ = _standard_index()
+    groups: list[tuple[str, dict[str, str], list[int]]] = []
+    for i, std in enumerate(stds):
+        cond = getattr(std, attr)
+        ops = {t.var: t.op for t in cond.terms}
+        if len(ops) != len(cond.terms):
+            raise ValueError(f"{std.industry} {attr}: 同一变量出现两次，无法按形状计算")
+        for joiner, shape, members in groups:
+            if joiner == cond.joiner and all(shape.get(v, op) == op for v, op in ops.items()):
+                shape.update(ops)
+                members.append(i)
+                break
+        else:
+            groups.append((cond.joiner, dict(ops), [i]))
+    return groups
 
 
 @cache
 def _per_standard(attr: str) -> pl.Expr:
-    """The 300号 condition ``attr`` of every industry standard, chosen by the ``__std`` index (built once)."""
+    """The 300号 condition ``attr`` of each row's industry standard (chosen by the ``__std`` index).
+
+    Each shape of condition is one expression whose bounds are looked up by index (a variable a standard does
+    not use is neutral: True under ``and``, False under ``or``), rather than a when/then branch per industry:
+    the result is the same, and planning it costs a fraction on the single-enterprise path.
+    """
     stds, _ = _standard_index()
     expr = pl.lit(None, dtype=pl.Boolean)
-    for i, std in enumerate(stds):
-        expr = pl.when(pl.col("__std") == i).then(_condition_expr(getattr(std, attr))).otherwise(expr)
+    for joiner, shape, members in _condition_shapes(attr):
+        neutral = pl.lit(joiner == "and")
+        terms = []
+        for var, op in shape.items():
+            bounds = {i: t.bound for i in members for t in getattr(stds[i], attr).terms if t.var == var}
+            bound = pl.col("__std").replace_strict(bounds, default=None, return_dtype=pl.Int64)
+            value = pl.col(_VARS[var])
+            compare = value >= bound if op == ">=" else value < bound
+            terms.append(pl.when(bound.is_null()).then(neutral).otherwise(compare))
+        combined = terms[0]
+        for term in terms[1:]:
+            combined = (combined & term) if joiner == "and" else (combined | term)
+        expr = pl.when(pl.col("__std").is_in(members)).then(combined).otherwise(expr)
     return expr
 
 
