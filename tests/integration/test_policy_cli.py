@@ -15,16 +15,21 @@ from srdi.services.imports import import_file
 
 @pytest.fixture
 def scenes(db):
-    """One 专精特新 enterprise with 12 selected scenes in 2025 (more than the 10 a year of 第7条)."""
-    events = [{"kind": "scene_award", "scene_id": f"S{i}", "date": "2025-06-01"} for i in range(12)]
-    profile = {
-        "uscc": make_uscc("330106"),
-        "name": "杭州场景测试有限公司",
-        "district": "330106",
-        "certifications": [{"tier": "srdi_sme", "recognized_on": "2023-01-15"}],
-        "events": events,
-    }
-    assert import_file(json.dumps([profile]).encode(), "scenes.json").ok
+    """Two 专精特新 enterprises with 6 selected scenes each in 2025: 12 in the city, more than the 10 a year of
+    第7条 (one enterprise alone could not be granted more than 10: the engine stops it)."""
+    profiles = [
+        {
+            "uscc": make_uscc("330106"),
+            "name": f"杭州场景测试{n}有限公司",
+            "district": "330106",
+            "certifications": [{"tier": "srdi_sme", "recognized_on": "2023-01-15"}],
+            "events": [
+                {"kind": "scene_award", "scene_id": f"S{n}{i}", "date": "2025-06-01"} for i in range(6)
+            ],
+        }
+        for n in (1, 2)
+    ]
+    assert import_file(json.dumps(profiles).encode(), "scenes.json").ok
 
 
 def _simulate(*args: str):

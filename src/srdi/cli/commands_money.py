@@ -1,4 +1,5 @@
-"""``srdi ledger verify``, ``srdi programme``, ``srdi offers`` and ``srdi payments``: running the money."""
+"""``srdi ledger verify``, ``srdi programme``, ``srdi offers``, ``srdi payments`` and ``srdi vouchers``: running the
+money."""
 
 from __future__ import annotations
 
@@ -165,3 +166,25 @@ def payments_run(
     except (PaymentConflict, TransitionRefused) as exc:  # the services refuse (and audit) with the reason
         raise click.ClickException(str(exc)) from None
     click.echo(f"已拨付 {len(result.paid)} 笔，失败 {len(result.failed)} 笔，跳过 {len(result.skipped)} 笔")
+
+
+@cli.group()
+def vouchers() -> None:
+    """服务券（第25条）。"""
+
+
+@vouchers.command(name="expire")
+@click.option(
+    "--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="以该日为准（默认今天）"
+)
+def vouchers_expire(on: object) -> None:
+    """作废有效期已过、尚未使用的服务券，面额退回年度资金（可每日运行，可安全重跑）。"""
+    setup_django()
+    from datetime import datetime
+
+    from srdi.services.vouchers import expire_vouchers
+
+    day = on.date() if isinstance(on, datetime) else None
+    done = expire_vouchers(day)
+    total = sum(v.face_value_fen for v in done)
+    click.echo(f"已作废过期服务券 {len(done)} 张，退回 {total / 100:,.2f} 元")

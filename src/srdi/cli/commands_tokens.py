@@ -22,7 +22,8 @@ def token() -> None:
 @token.command(name="create")
 @click.argument("username")
 @click.option("--name", required=True, help="令牌用途，如“西湖区数据同步”")
-def create(username: str, name: str) -> None:
+@click.option("--days", type=int, default=None, help="有效天数（默认 SRDI_API_TOKEN_DAYS，即90天）")
+def create(username: str, name: str, days: int | None) -> None:
     """为用户 USERNAME 签发令牌；令牌只显示这一次。"""
     setup_django()
     from srdi.db.models import User
@@ -32,7 +33,7 @@ def create(username: str, name: str) -> None:
     if user is None:
         raise click.ClickException(f"用户 {username} 不存在")
     try:
-        raw = create_token(user, name)
+        raw = create_token(user, name, days=days)
     except TokenError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(raw)
@@ -66,6 +67,8 @@ def list_(username: str | None) -> None:
 
     from srdi.db.models import ApiToken
 
+    now = timezone.now()
+
     def shown(moment: datetime) -> str:
         return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
@@ -77,7 +80,12 @@ def list_(username: str | None) -> None:
         click.echo("没有令牌")
         return
     for t in rows:
-        status = f"已吊销 {shown(t.revoked_at)}" if t.revoked_at else "有效"
+        if t.revoked_at:
+            status = f"已吊销 {shown(t.revoked_at)}"
+        elif t.expires_at is not None and t.expires_at <= now:
+            status = f"已过期 {shown(t.expires_at)}"
+        else:
+            status = f"有效至 {shown(t.expires_at)}" if t.expires_at else "有效（未设到期时间）"
         used = shown(t.last_used_at) if t.last_used_at else "从未使用"
         click.echo(
             f"{t.prefix}\t{t.user.username}\t{t.name}\t签发 {shown(t.created_at)}\t最近使用 {used}\t{status}"

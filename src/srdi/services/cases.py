@@ -69,7 +69,8 @@ def view_of(case: Case, on: date | None = None, requested_fen: int | None = None
     """What the guards need, read from the case, its history, its programme and its enterprise."""
     programme = case.programme
     required = list(programme.required_evidence or [])
-    provided = set(case.evidence_provided or []) | set(case.evidence.values_list("label", flat=True))
+    # Only files count: a required document is provided when a file was filed under its label.
+    provided = set(case.evidence.values_list("label", flat=True))
     ent = case.enterprise
     problems = tuple(label for field, label in COMPLIANCE.items() if getattr(ent, field) is True)
     reviewers: set[int] = set()
@@ -379,16 +380,15 @@ def update_claim(
     bank_account_name: str | None = None,
     bank_name: str | None = None,
     bank_account_number: str | None = None,
-    evidence: list[str] | None = None,
     ip: str = "",
 ) -> Case:
-    """The enterprise fills in its bank account (意愿确认) and marks evidence it provided."""
+    """The enterprise fills in its bank account (意愿确认); evidence is uploaded with ``services.evidence``."""
     case = Case.objects.select_for_update().get(pk=case_id)
     if user.role != "enterprise" or user.enterprise_id != case.enterprise_id:
         raise TransitionRefused(Verdict(False, "只有本企业用户可以填写收款信息", "out_of_scope"))
     if case.state not in ("offered", "draft", "returned"):
         raise TransitionRefused(Verdict(False, "当前状态不能修改收款信息", "wrong_state"))
-    before = {"bank_account_number": _mask(case.bank_account_number), "evidence": case.evidence_provided}
+    before = {"bank_account_number": _mask(case.bank_account_number)}
     if bank_account_name is not None:
         case.bank_account_name = bank_account_name.strip()
     if bank_name is not None:
@@ -398,8 +398,6 @@ def update_claim(
         if number and not (number.isdigit() and 8 <= len(number) <= 32):
             raise TransitionRefused(Verdict(False, "银行账号应为8–32位数字", "bank_account"))
         case.bank_account_number = number
-    if evidence is not None:
-        case.evidence_provided = sorted(set(evidence))
     case.save()
     audit.record(
         AuditAction.UPDATE,
@@ -408,7 +406,7 @@ def update_claim(
         object_id=str(case.pk),
         object_repr=case.title,
         old=before,
-        new={"bank_account_number": _mask(case.bank_account_number), "evidence": case.evidence_provided},
+        new={"bank_account_number": _mask(case.bank_account_number)},
         ip_address=ip,
     )
     return case

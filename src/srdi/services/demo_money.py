@@ -14,11 +14,17 @@ from datetime import date, timedelta
 from srdi.db.models import Case, Enterprise, Programme, Role, ServiceProvider, User
 from srdi.domain.uscc import uscc_check_char
 from srdi.services.cases import TransitionRefused, raise_objection, today, transition, update_claim
+from srdi.services.evidence import file_received_evidence
 from srdi.services.payments import create_payment_run, execute_payment_run
 from srdi.services.programmes import create_programme, generate_offers
 from srdi.services.vouchers import VoucherError, issue_voucher, redeem
 
 WAN = 1_000_000
+# A one-page blank PDF filed as the demo cases' 项目审计报告 (only filed documents satisfy required evidence).
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 PROGRAMMES = (
     # code, name, article, city budget (万元), district budget per district (万元)
     ("hz81-3-2025", "2025年度首次认定奖励（第3条）", 3, 5000, 500),
@@ -145,7 +151,9 @@ def create_demo_money(lines: list[str]) -> None:
         lines.append(f"批次 {code}：免申即享要约 {summary.created} 个（数据不全 {summary.incomplete} 个）")
         cases = list(Case.objects.filter(programme=programme, missing=[]).order_by("id"))
         if article != 3:
-            Case.objects.filter(pk__in=[c.pk for c in cases]).update(evidence_provided=["项目审计报告"])
+            file_received_evidence(
+                cases, label="项目审计报告", filename="项目审计报告（演示）.pdf", data=DEMO_PDF
+            )
         grouped = _targets(cases)
         for target in (
             "offered",

@@ -26,6 +26,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -366,14 +367,7 @@ def attach_evidence(
                 object_type="case",
                 object_id=str(locked.pk),
                 object_repr=f"{locked.title}：上传证明材料“{label}”",
-                new={
-                    "evidence_id": evidence.pk,
-                    "label": label,
-                    "filename": name,
-                    "sha256": sha256,
-                    "size_bytes": len(data),
-                    "type": file_type.kind,
-                },
+                new=_filed(evidence, file_type.kind),
                 ip_address=ip,
             )
             return evidence
@@ -389,6 +383,42 @@ def attach_evidence(
             ip_address=ip,
         )
         raise
+
+
+def _filed(evidence: Evidence, kind: str) -> dict[str, Any]:
+    """What the audit event of a filed document records."""
+    return {
+        "evidence_id": evidence.pk,
+        "label": evidence.label,
+        "filename": evidence.filename,
+        "sha256": evidence.sha256,
+        "size_bytes": evidence.size_bytes,
+        "type": kind,
+    }
+
+
+def file_received_evidence(cases: list[Case], *, label: str, filename: str, data: bytes) -> int:
+    """File one document as evidence of each case without an uploading user (the demo's cases, documents
+    received on paper and scanned in bulk); checked and stored like an upload, audited; returns how many."""
+    name = clean_filename(filename)
+    file_type = check_file(data, name)
+    sha256 = hashlib.sha256(data).hexdigest()
+    _store(data, sha256)
+    with transaction.atomic():
+        rows = Evidence.objects.bulk_create(
+            Evidence(case=c, label=label, filename=name, sha256=sha256, size_bytes=len(data)) for c in cases
+        )
+        audit.record_many(
+            audit.Entry(
+                action=AuditAction.CREATE,
+                object_type="case",
+                object_id=str(c.pk),
+                object_repr=f"{c.title}：归档证明材料“{label}”",
+                new=_filed(row, file_type.kind),
+            )
+            for c, row in zip(cases, rows, strict=True)
+        )
+    return len(rows)
 
 
 def open_evidence(evidence_id: int, user: User, ip: str = "") -> tuple[Evidence, bytes]:

@@ -2,7 +2,9 @@
 
 Use ``create_token`` to issue a token for a user (the raw token is returned once and never stored; only its
 SHA-256 digest is kept), ``revoke_token`` to end one by its prefix, and ``authenticate_token`` from the API's
-bearer authentication. Issuing and revoking are audited; neither the raw token nor its digest is logged.
+bearer authentication. Every token expires (``SRDI_API_TOKEN_DAYS`` by default, at most
+``SRDI_API_TOKEN_MAX_DAYS``); an expired token authenticates nobody. Issuing and revoking are audited; neither
+the raw token nor its digest is logged.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,8 +46,15 @@ def prefix_of(raw: str) -> str:
     return raw.removeprefix(TOKEN_PREFIX)[:PREFIX_LENGTH]
 
 
-def create_token(user: User, name: str, *, actor: User | None = None, ip: str = "") -> str:
-    """Issue a token for ``user``; returns the raw token (show it once: it cannot be recovered)."""
+def create_token(
+    user: User, name: str, *, days: int | None = None, actor: User | None = None, ip: str = ""
+) -> str:
+    """Issue a token for ``user`` valid for ``days`` (default ``SRDI_API_TOKEN_DAYS``); returns the raw token
+    (show it once: it cannot be recovered)."""
+    longest = int(settings.SRDI_API_TOKEN_MAX_DAYS)
+    days = int(settings.SRDI_API_TOKEN_DAYS) if days is None else days
+    if not 1 <= days <= longest:
+        raise TokenError(f"令牌有效期应为 1 到 {longest} 天（--days），实际为 {days}")
     name = (name or "").strip()
     if not name:
         raise TokenError("请填写令牌用途（--name）")
@@ -55,7 +65,11 @@ def create_token(user: User, name: str, *, actor: User | None = None, ip: str = 
     with transaction.atomic():
         raw = _new_raw()
         token = ApiToken.objects.create(
-            user=user, name=name, digest=ApiToken.digest_of(raw), prefix=prefix_of(raw)
+            user=user,
+            name=name,
+            digest=ApiToken.digest_of(raw),
+            prefix=prefix_of(raw),
+            expires_at=timezone.now() + timedelta(days=days),
         )
         audit.record(
             AuditAction.CREATE,
@@ -63,7 +77,7 @@ def create_token(user: User, name: str, *, actor: User | None = None, ip: str = 
             object_type="api_token",
             object_id=str(token.pk),
             object_repr=f"{user.username}：{name}（{token.prefix}…）",
-            new={"user": user.username, "name": name, "prefix": token.prefix},
+            new={"user": user.username, "name": name, "prefix": token.prefix, "expires_at": token.expires_at},
             ip_address=ip,
         )
     return raw
@@ -100,7 +114,8 @@ def revoke_token(prefix: str, *, actor: User | None = None, ip: str = "") -> Api
 
 
 def authenticate_token(raw: str) -> User | None:
-    """The active user a live token belongs to, or None; records the use at most once a minute."""
+    """The active user a live (not revoked, not expired) token belongs to, or None; records the use at most
+    once a minute."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > MAX_RAW_LENGTH:
         return None
     token = (
@@ -108,9 +123,13 @@ def authenticate_token(raw: str) -> User | None:
         .filter(digest=ApiToken.digest_of(raw), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.user.is_active:
-        return None
     now = timezone.now()
+    if (
+        token is None
+        or not token.user.is_active
+        or (token.expires_at is not None and token.expires_at <= now)
+    ):
+        return None
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

@@ -3,6 +3,9 @@
 Use ``issue_voucher`` (commits the fund through the ledger; only SRDI enterprises) and ``redeem`` (a provider
 redeems a voucher of its category against a delivered service: the redeemed amount is paid and any remainder
 released; a voucher is redeemed at most once — a conditional update plus a one-to-one constraint).
+``cancel_voucher`` (the city voids an unused voucher, with a reason) and ``expire_vouchers`` (run daily:
+``srdi vouchers expire``) return an unused voucher's face value to the fund; a cancelled voucher can never be
+redeemed.
 
 The policy's own limits come from the pack's parameters, read on the issue date: the category must be one of
 ``<pack>.25.categories`` (81号: the seven service categories) and everything committed to vouchers of the
@@ -240,3 +243,82 @@ def redeem(code: str, user: User, *, service: str, delivered_on: date, amount_fe
     except IntegrityError:
         raise VoucherError("该服务券已核销") from None
     return Redeemed(redemption)
+
+
+CANCEL_REASON_MAX = 200
+
+
+def _void(voucher: Voucher, actor: User | None, reason: str, operation: str) -> None:
+    """Inside a transaction: an issued voucher becomes cancelled and its face value goes back to the fund."""
+    if (
+        Voucher.objects.filter(pk=voucher.pk, status=Voucher.Status.ISSUED).update(
+            status=Voucher.Status.CANCELLED
+        )
+        != 1
+    ):
+        raise VoucherError(f"服务券 {voucher.code} 已核销或已作废，不能再作废")
+    ledger.release(
+        [ledger.Share(_fund(voucher.programme), voucher.face_value_fen)],
+        actor=actor,
+        voucher=voucher,
+        memo=f"服务券 {voucher.code} {reason}，面额退回年度资金",
+    )
+    audit.record(
+        AuditAction.UPDATE,
+        actor,
+        object_type="voucher",
+        object_id=str(voucher.pk),
+        object_repr=f"作废 {voucher.code}",
+        old={"status": Voucher.Status.ISSUED},
+        new={"status": Voucher.Status.CANCELLED},
+        extra={"operation": operation, "reason": reason},
+    )
+    notify(
+        Message(
+            f"服务券 {voucher.code} 已作废",
+            f"原因：{reason}。面额 {format_wan(voucher.face_value_fen)} 已退回服务券年度资金。",
+            "/vouchers/",
+            enterprise_id=voucher.enterprise_id,
+        )
+    )
+
+
+def cancel_voucher(code: str, actor: User, *, reason: str) -> Voucher:
+    """The city voids an unused voucher (wrong enterprise, withdrawn title …); its face value returns to the fund."""
+    if actor.role not in (Role.CITY_ADMIN, Role.CITY_STAFF):
+        raise VoucherError("服务券由市经信局作废")
+    reason = (reason or "").strip()
+    if not reason:
+        raise VoucherError("请填写作废原因")
+    if len(reason) > CANCEL_REASON_MAX:
+        raise VoucherError(f"作废原因不能超过 {CANCEL_REASON_MAX} 个字")
+    try:
+        with transaction.atomic():
+            voucher = (
+                Voucher.objects.select_for_update().select_related("programme").get(code=code.strip().upper())
+            )
+            _void(voucher, actor, reason, "cancel")
+    except Voucher.DoesNotExist:
+        raise VoucherError("券号不存在") from None
+    voucher.refresh_from_db()
+    return voucher
+
+
+def expire_vouchers(on: date | None = None, *, actor: User | None = None) -> list[Voucher]:
+    """Void every unused voucher whose validity ended before ``on`` (default today); returns them.
+
+    Each voucher is voided in its own transaction, so a run interrupted half-way loses nothing and can simply
+    be run again; one that was redeemed in the meantime is skipped.
+    """
+    day = on or timezone.localdate()
+    done = []
+    for pk in Voucher.objects.filter(status=Voucher.Status.ISSUED, expires_on__lt=day).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            voucher = Voucher.objects.select_for_update().select_related("programme").get(pk=pk)
+            if voucher.status != Voucher.Status.ISSUED:
+                continue
+            _void(voucher, actor, f"已于 {voucher.expires_on:%Y-%m-%d} 到期未使用", "expire")
+            done.append(voucher)
+    return done

@@ -140,7 +140,7 @@ class CaseFilterForm(forms.Form):
 
 
 class ClaimForm(forms.Form):
-    """意愿确认 / application data: the bank account to pay into and the evidence provided."""
+    """意愿确认 / application data: the bank account to pay into (evidence is uploaded separately)."""
 
     bank_account_name = forms.CharField(label="开户名", max_length=200)
     bank_name = forms.CharField(label="开户行", max_length=200)
@@ -150,15 +150,6 @@ class ClaimForm(forms.Form):
         regex=r"^[0-9 ]{8,40}$",
         error_messages={"invalid": "银行账号应为8–32位数字"},
     )
-    evidence = forms.MultipleChoiceField(
-        label="已提供的材料", required=False, widget=forms.CheckboxSelectMultiple
-    )
-
-    def __init__(self, *args: Any, required_evidence: list[str] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        evidence = self.fields["evidence"]
-        assert isinstance(evidence, forms.MultipleChoiceField)
-        evidence.choices = [(e, e) for e in required_evidence or []]
 
 
 class EvidenceUploadForm(forms.Form):
@@ -279,13 +270,22 @@ class VoucherIssueForm(forms.Form):
         return fen
 
 
-class RedeemForm(forms.Form):
-    code = forms.RegexField(
+def _voucher_code() -> forms.RegexField:
+    return forms.RegexField(
         label="券号",
         regex=r"^[0-9A-Za-z]{4,30}$",
         max_length=30,
         error_messages={"invalid": "券号格式不正确"},
     )
+
+
+class VoucherCancelForm(forms.Form):
+    code = _voucher_code()
+    reason = forms.CharField(label="作废原因", max_length=200)
+
+
+class RedeemForm(forms.Form):
+    code = _voucher_code()
     service = forms.CharField(label="服务内容", max_length=255)
     delivered_on = forms.DateField(label="服务完成日期", widget=forms.DateInput(attrs={"type": "date"}))
     amount_yuan = forms.CharField(label="核销金额（元）", max_length=20)

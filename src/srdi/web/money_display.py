@@ -459,13 +459,12 @@ class EvidenceItem:
 
 
 def evidence_checklist(case: Case) -> list[EvidenceItem]:
-    """The programme's required evidence, each with whether the enterprise marked or uploaded it."""
+    """The programme's required evidence, each with whether a file was filed under it (only files count)."""
     required = list(case.programme.required_evidence or [])
-    marked = set(case.evidence_provided or [])
     uploads: dict[str, int] = {}
     for label in case.evidence.values_list("label", flat=True):
         uploads[label] = uploads.get(label, 0) + 1
-    return [EvidenceItem(r, r in marked or r in uploads, uploads.get(r, 0)) for r in required]
+    return [EvidenceItem(r, r in uploads, uploads.get(r, 0)) for r in required]
 
 
 def ids_from(values: Iterable[str], limit: int = 500) -> list[int]:

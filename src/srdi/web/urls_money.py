@@ -34,5 +34,6 @@ urlpatterns: list[URLPattern] = [
     path("vouchers/", vouchers.vouchers, name="vouchers"),
     path("vouchers/issue/", vouchers.voucher_issue, name="voucher_issue"),
     path("vouchers/redeem/", vouchers.voucher_redeem, name="voucher_redeem"),
+    path("vouchers/cancel/", vouchers.voucher_cancel, name="voucher_cancel"),
     path("ledger/verify/", ledger.ledger_verify, name="ledger_verify"),
 ]

@@ -116,3 +116,35 @@ def test_cli_reports_errors_in_chinese(world, token_cli):
     bad = token_cli("token", "revoke", "ZZZZZZZZ")
     assert bad.exit_code != 0
     assert "没有前缀" in bad.output
+
+
+def test_a_token_expires_after_its_days_and_then_authenticates_nobody(world, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    raw = create_token(world.users["auditor"], "审计抽查")
+    token = ApiToken.objects.get(prefix=prefix_of(raw))
+    lifetime = token.expires_at - token.created_at
+    assert timedelta(days=settings.SRDI_API_TOKEN_DAYS) - timedelta(seconds=5) < lifetime
+    assert lifetime <= timedelta(days=settings.SRDI_API_TOKEN_DAYS) + timedelta(seconds=5)
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    assert client.get(f"{API}/enterprises").status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get(f"{API}/enterprises").status_code == 401
+
+
+@pytest.mark.parametrize("days", [0, -1, 366])
+def test_a_token_lifetime_outside_the_allowed_range_is_refused(world, days):
+    with pytest.raises(TokenError, match="有效期"):
+        create_token(world.users["auditor"], "审计", days=days)
+
+
+def test_cli_issues_for_the_days_asked_and_lists_the_expiry(world, token_cli):
+    created = token_cli("token", "create", "api_city_staff", "--name", "短期对接", "--days", "7")
+    assert created.exit_code == 0, created.output
+    token = ApiToken.objects.get(prefix=prefix_of(created.stdout.strip()))
+    assert (token.expires_at - token.created_at).days in (6, 7)
+    assert "有效至" in token_cli("token", "list").output
+    refused = token_cli("token", "create", "api_city_staff", "--name", "太长", "--days", "1000")
+    assert refused.exit_code != 0 and "有效期" in refused.output

@@ -102,3 +102,62 @@ def test_a_voucher_redeemed_by_eight_requests_at_once_is_redeemed_once():
     assert results.count("ok") == 1, results
     assert VoucherRedemption.objects.count() == 1
     assert Voucher.objects.get(pk=voucher.pk).status == "redeemed"
+
+
+@pytest.mark.django_db
+def test_cancelling_an_unused_voucher_returns_its_value_and_it_can_never_be_redeemed():
+    from srdi.db.models import AuditEvent
+    from srdi.services.vouchers import cancel_voucher
+
+    world, programme, provider_user = _setup()
+    ent = world.enterprises[0]
+    voucher = issue_voucher(programme, ent, 3 * WAN, "intellectual_property", actor=world.users["city_staff"])
+    with pytest.raises(VoucherError, match="原因"):
+        cancel_voucher(voucher.code, world.users["city_staff"], reason="  ")
+    with pytest.raises(VoucherError, match="市经信局"):
+        cancel_voucher(voucher.code, provider_user, reason="误发")
+    cancelled = cancel_voucher(voucher.code.lower(), world.users["city_staff"], reason="发放对象有误")
+    assert cancelled.status == Voucher.Status.CANCELLED
+    fund = BudgetAccount.objects.get(programme=programme)
+    assert (fund.used_fen, fund.paid_fen) == (0, 0)
+    with pytest.raises(VoucherError, match="已核销或已作废"):
+        redeem(voucher.code, provider_user, service="专利", delivered_on=date.today(), amount_fen=WAN)
+    with pytest.raises(VoucherError, match="不能再作废"):
+        cancel_voucher(voucher.code, world.users["city_staff"], reason="再次")
+    event = AuditEvent.objects.filter(object_type="voucher", extra__operation="cancel").get()
+    assert event.extra["reason"] == "发放对象有误"
+    with pytest.raises(VoucherError, match="不存在"):
+        cancel_voucher("FWQNOPE", world.users["city_staff"], reason="x")
+
+
+@pytest.mark.django_db
+def test_expiry_voids_only_unused_vouchers_past_their_date_and_can_run_again():
+    from click.testing import CliRunner
+
+    from srdi.cli import commands_money  # noqa: F401 - registers ``srdi vouchers``
+    from srdi.cli.main import cli
+    from srdi.services.vouchers import expire_vouchers
+
+    world, programme, provider_user = _setup()
+    staff = world.users["city_staff"]
+    old = issue_voucher(programme, world.enterprises[0], 2 * WAN, "intellectual_property", actor=staff)
+    used = issue_voucher(programme, world.enterprises[0], 3 * WAN, "legal_tax", actor=staff)
+    fresh = issue_voucher(programme, world.enterprises[0], WAN, "legal_tax", actor=staff)
+    redeem(used.code, provider_user, service="税务咨询", delivered_on=date.today(), amount_fen=3 * WAN)
+    Voucher.objects.filter(pk__in=[old.pk, used.pk]).update(expires_on=date(2025, 3, 31))
+    Voucher.objects.filter(pk=fresh.pk).update(expires_on=date(2025, 4, 1))
+
+    assert [v.code for v in expire_vouchers(date(2025, 4, 1))] == [old.code]
+    assert expire_vouchers(date(2025, 4, 1)) == []  # running again changes nothing
+    statuses = dict(Voucher.objects.values_list("code", "status"))
+    assert (statuses[old.code], statuses[used.code], statuses[fresh.code]) == (
+        "cancelled",
+        "redeemed",
+        "issued",
+    )
+    fund = BudgetAccount.objects.get(programme=programme)
+    assert (fund.used_fen, fund.paid_fen) == (4 * WAN, 3 * WAN)
+
+    out = CliRunner().invoke(cli, ["vouchers", "expire", "--on", "2025-04-02"], catch_exceptions=False)
+    assert out.exit_code == 0 and "1 张" in out.output and "10,000.00 元" in out.output
+    assert Voucher.objects.get(pk=fresh.pk).status == Voucher.Status.CANCELLED

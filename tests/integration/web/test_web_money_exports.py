@@ -184,3 +184,26 @@ def test_ledger_check_page_shows_every_invariant(mworld):
     for code in ("I1", "I2", "I3", "I4", "I5", "I6"):
         assert f">{code}<" in text
     assert response["Cache-Control"] == "no-store, private"
+
+
+def test_the_city_cancels_an_unused_voucher_from_the_list_and_others_cannot(mworld):
+    from srdi.services.vouchers import issue_voucher
+
+    staff = mworld.users["city_staff"]
+    voucher = issue_voucher(mworld.vouchers, mworld.world.enterprises[0], 1_000_000, "legal_tax", actor=staff)
+    city = client_for(staff)
+    assert "作废原因" in text_of(city.get(reverse("web:vouchers")))
+    for role in ("district", "enterprise", "provider", "auditor", "finance"):
+        r = client_for(mworld.users[role]).post(
+            reverse("web:voucher_cancel"), {"code": voucher.code, "reason": "越权"}
+        )
+        assert r.status_code == 403, role
+    r = city.post(reverse("web:voucher_cancel"), {"code": voucher.code, "reason": ""}, follow=True)
+    assert "未作废" in " ".join(messages_of(r))
+    r = city.post(reverse("web:voucher_cancel"), {"code": voucher.code, "reason": "企业已注销"}, follow=True)
+    assert "已作废服务券" in " ".join(messages_of(r))
+    voucher.refresh_from_db()
+    assert voucher.status == Voucher.Status.CANCELLED
+    assert BudgetAccount.objects.get(programme=mworld.vouchers, side="city").used_fen == 0
+    r = city.post(reverse("web:voucher_cancel"), {"code": voucher.code, "reason": "再次"}, follow=True)
+    assert "不能再作废" in " ".join(messages_of(r))

@@ -7,6 +7,7 @@ import re
 
 import pytest
 import test_web_money_world as money_world
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from test_web_money_world import (
     ACCOUNT,
@@ -408,7 +409,7 @@ def test_programme_create_offers_and_application_through_the_pages(mworld, monke
     assert r.status_code == 200 and "截止日期早于开始日期" in text_of(r)
 
     # The enterprise applies for its recorded event (inside the programme's window), fills the claim, and
-    # cannot submit without evidence.
+    # cannot submit until a file is filed under each required document (ticking is not evidence).
     from datetime import date
 
     from srdi.services import cases as case_service
@@ -422,10 +423,16 @@ def test_programme_create_offers_and_application_through_the_pages(mworld, monke
     case = Case.objects.get(programme=programme, enterprise=event.enterprise)
     assert case.state == "draft" and case.origin == "application"
     claim = {"bank_account_name": "甲", "bank_name": "乙", "bank_account_number": ACCOUNT, "then": "submit"}
-    r = _post(enterprise, "web:case_claim", [case.pk], {**claim, "evidence": ["项目备案证明"]})
-    assert "竣工验收报告" in " ".join(messages_of(r))
+    r = _post(
+        enterprise, "web:case_claim", [case.pk], {**claim, "evidence": ["项目备案证明", "竣工验收报告"]}
+    )
+    assert "项目备案证明" in " ".join(messages_of(r)) and "竣工验收报告" in " ".join(messages_of(r))
     assert Case.objects.get(pk=case.pk).state == "draft"
-    _post(enterprise, "web:case_claim", [case.pk], {**claim, "evidence": ["项目备案证明", "竣工验收报告"]})
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    for label in ("项目备案证明", "竣工验收报告"):
+        upload = SimpleUploadedFile(f"{label}.pdf", pdf + label.encode(), content_type="application/pdf")
+        enterprise.post(reverse("web:case_evidence_upload", args=[case.pk]), {"label": label, "file": upload})
+    _post(enterprise, "web:case_claim", [case.pk], claim)
     assert Case.objects.get(pk=case.pk).state == "submitted"
 
     # Offers can be generated from the page (idempotent); an offer-only programme takes no applications.

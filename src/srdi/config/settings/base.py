@@ -174,6 +174,9 @@ CACHES = {
 # API rate limits per user (ASVS 2.4.1); raise them for trusted system-to-system clients or load tests.
 SRDI_API_READ_RATE = os.environ.get("SRDI_API_READ_RATE", "600/min")
 SRDI_API_WRITE_RATE = os.environ.get("SRDI_API_WRITE_RATE", "120/min")
+# API tokens expire (ASVS 3.3): the default and the longest lifetime a token may be issued for, in days.
+SRDI_API_TOKEN_DAYS = int(os.environ.get("SRDI_API_TOKEN_DAYS", "90"))
+SRDI_API_TOKEN_MAX_DAYS = int(os.environ.get("SRDI_API_TOKEN_MAX_DAYS", "365"))
 
 LOGGING = {
     "version": 1,

@@ -86,6 +86,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        "到期时间", null=True, blank=True
+    )  # null only for tokens issued before 0007
 
     class Meta:
         verbose_name = verbose_name_plural = "API 令牌"

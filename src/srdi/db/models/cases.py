@@ -37,6 +37,7 @@ class Case(models.Model):
     bank_account_name = models.CharField("开户名", max_length=200, blank=True, default="")
     bank_name = models.CharField("开户行", max_length=200, blank=True, default="")
     bank_account_number = models.CharField("银行账号", max_length=40, blank=True, default="")
+    # Labels an enterprise once ticked as provided (before only uploaded files counted); kept for the record.
     evidence_provided = models.JSONField("已提供材料", default=list, blank=True)
     submitted_by = models.ForeignKey(
         "srdi.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

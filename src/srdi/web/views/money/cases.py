@@ -224,9 +224,7 @@ def _render_case(
                 "bank_account_name": case.bank_account_name or case.enterprise.name,
                 "bank_name": case.bank_name,
                 "bank_account_number": case.bank_account_number,
-                "evidence": case.evidence_provided,
             },
-            required_evidence=list(case.programme.required_evidence or []),
         )
     payment = getattr(case, "payment", None)  # reverse one-to-one: AttributeError subclass when none
     show_bank = md.sees_bank_account(user, case)
@@ -350,13 +348,13 @@ def case_action(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    """The enterprise saves its bank account and evidence (意愿确认), and optionally confirms / submits."""
+    """The enterprise saves its bank account (意愿确认), and optionally confirms / submits."""
     user = user_of(request)
     require(md.can_act_on_cases(user), request, what="case_claim")
     case = case_or_404(request, pk)
     if user.role != Role.ENTERPRISE:
         require(deny("只有本企业用户可以填写收款信息", "role"), request, what="case_claim")
-    form = ClaimForm(request.POST, required_evidence=list(case.programme.required_evidence or []))
+    form = ClaimForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请检查填写的内容。")
         return _render_case(request, case, claim_form=form, status=400)
@@ -369,14 +367,13 @@ def case_claim(request: HttpRequest, pk: int) -> HttpResponse:
             bank_account_name=data["bank_account_name"],
             bank_name=data["bank_name"],
             bank_account_number=data["bank_account_number"],
-            evidence=list(data["evidence"]),
             ip=client_ip(request),
         )
         if then and then == CLAIM_TRANSITIONS.get(case.state):
             case_service.transition(case.pk, user, then, ip=client_ip(request))
             messages.success(request, f"已{TRANSITIONS[then].label}，等待区县审核。")
         else:
-            messages.success(request, "收款信息和材料已保存。")
+            messages.success(request, "收款信息已保存。")
     except case_service.TransitionRefused as exc:
         messages.error(request, exc.verdict.reason)
     return redirect("web:case_detail", pk=case.pk)

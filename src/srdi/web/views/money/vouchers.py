@@ -20,7 +20,7 @@ from srdi.services import scoping
 from srdi.services import vouchers as voucher_service
 from srdi.web import money_display as md
 from srdi.web.access import require
-from srdi.web.forms_money import RedeemForm, VoucherIssueForm
+from srdi.web.forms_money import RedeemForm, VoucherCancelForm, VoucherIssueForm
 from srdi.web.views.money.common import form_errors, user_of
 
 PAGE_SIZE = 50
@@ -193,4 +193,27 @@ def voucher_redeem(request: HttpRequest) -> HttpResponse:
     else:
         r = done.redemption
         messages.success(request, f"已核销服务券 {r.voucher.code}：{md.yuan(r.amount_fen)}。")
+    return redirect("web:vouchers")
+
+
+@login_required
+@require_POST
+def voucher_cancel(request: HttpRequest) -> HttpResponse:
+    """The city voids an unused voucher with a reason; its face value returns to the annual fund."""
+    user = user_of(request)
+    require(md.can_issue_vouchers(user), request, what="voucher_cancel")
+    form = VoucherCancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"未作废：{form_errors(form)}")
+        return redirect("web:vouchers")
+    try:
+        voucher = voucher_service.cancel_voucher(
+            form.cleaned_data["code"], user, reason=form.cleaned_data["reason"]
+        )
+    except voucher_service.VoucherError as exc:
+        messages.error(request, f"未作废：{exc}")
+    else:
+        messages.success(
+            request, f"已作废服务券 {voucher.code}，面额 {md.yuan(voucher.face_value_fen)} 已退回年度资金。"
+        )
     return redirect("web:vouchers")
