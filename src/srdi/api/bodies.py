@@ -59,6 +59,8 @@ def read_json(request: HttpRequest) -> Any:
         raise BadBody(f"请求体不是有效的 JSON（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）") from None
     except ValueError as exc:
         raise BadBody(f"请求体不是有效的 JSON：{exc}") from None
+    except RecursionError:
+        raise BadBody("请求体 JSON 嵌套层次过深") from None
 
 
 def read_profile(request: HttpRequest) -> Profile:

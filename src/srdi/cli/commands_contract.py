@@ -30,6 +30,10 @@ def read_document(path: Path) -> Any:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         _fail(f"{path}: JSON 格式错误（第{exc.lineno}行第{exc.colno}列）：{exc.msg}")
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        _fail(f"{path}: JSON 内容无法读取：{exc}")
+    except RecursionError:
+        _fail(f"{path}: JSON 嵌套层次过深")
 
 
 def _fail(message: str) -> None:

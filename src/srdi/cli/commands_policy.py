@@ -65,15 +65,16 @@ DEFAULT_PACK = "hz81"
 )
 def policy_show(measure_id: str, pack_id_option: str) -> None:
     """显示一条措施（如 hz81.9，或只写条款号 9）：条件、金额、上限、参数及出处、申兑指南。"""
+    from srdi.domain.digits import is_digits
     from srdi.domain.policy.loader import load_packs
 
     text = measure_id.strip()
-    if text.isdigit():
+    if is_digits(text):
         pack_id, article = pack_id_option, text
     else:
         pack_id, _, article = text.partition(".")
     pack = next((p for p in load_packs() if p.id == pack_id), None)
-    if pack is None or not article.isdigit():
+    if pack is None or not is_digits(article) or len(article) > 3:
         raise click.ClickException(f"未知措施 {measure_id!r}（格式如 hz81.9，或只写条款号 9）")
     try:
         m = pack.measure(int(article))

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from srdi.domain.digits import is_digits
 from srdi.domain.reference import district_codes
 from srdi.domain.size_class import INDUSTRY_CODE
 from srdi.domain.uscc import check_uscc
@@ -49,12 +50,18 @@ def _no_float_money(value: Any) -> Any:
 
 # JSON numbers and booleans are taken as they are typed: "400", 400.0 or "yes" are errors, not coerced
 # (the spreadsheet import converts its cells to these types first, with its own messages).
-Int = Annotated[int, BeforeValidator(_no_bool), Strict()]
-Fen = Annotated[int, BeforeValidator(_no_float_money), Strict()]
-NonNegFen = Annotated[int, BeforeValidator(_no_float_money), Strict(), Field(ge=0)]
-Count = Annotated[int, BeforeValidator(_no_bool), Strict(), Field(ge=0)]
+# Bounds keep every value inside the 64-bit columns it is stored and computed in: 10^17 fen (1,000万亿元) is
+# far above any real figure, and 10^9 is more than any count or rank.
+MAX_FEN = 10**17
+MAX_COUNT = 10**9
+Int = Annotated[int, BeforeValidator(_no_bool), Strict(), Field(ge=-MAX_COUNT, le=MAX_COUNT)]
+Fen = Annotated[int, BeforeValidator(_no_float_money), Strict(), Field(ge=-MAX_FEN, le=MAX_FEN)]
+NonNegFen = Annotated[int, BeforeValidator(_no_float_money), Strict(), Field(ge=0, le=MAX_FEN)]
+Count = Annotated[int, BeforeValidator(_no_bool), Strict(), Field(ge=0, le=MAX_COUNT)]
 Flag = Annotated[bool, Strict()]
-Ratio = Annotated[Decimal, BeforeValidator(_no_bool), Field(ge=0, allow_inf_nan=False, decimal_places=9)]
+Ratio = Annotated[
+    Decimal, BeforeValidator(_no_bool), Field(ge=0, allow_inf_nan=False, max_digits=18, decimal_places=9)
+]
 
 Tier = Literal["innovative_sme", "srdi_sme", "hidden_champion", "little_giant"]
 Ecosystem = Literal["smart_iot", "biomedicine", "high_end_equipment", "new_materials", "green_energy"]
@@ -342,7 +349,7 @@ class Profile(_Strict):
         if v is None:
             return v
         for key in v:
-            if not (len(key) == 4 and key.isdigit() and 1900 <= int(key) <= 2200):
+            if not (len(key) == 4 and is_digits(key) and 1900 <= int(key) <= 2200):
                 raise ValueError(f'年度键应为四位年份（如 "2024"），实际为 {key!r}')
         return v
 
@@ -405,6 +412,7 @@ _TYPE_MESSAGES = {
     "finite_number": "应为有限数值",
     "decimal_max_places": "小数位过多：最多保留 9 位小数",
     "decimal_whole_digits": "整数位数过多",
+    "decimal_max_digits": "数值位数过多：最多 18 位数字，最多保留 9 位小数",
     "union_tag_invalid": "事件类型 kind 不在允许范围内",
     "union_tag_not_found": "事件缺少 kind 字段",
 }

@@ -16,6 +16,15 @@ class MoneyError(ValueError):
     """An amount or rate that cannot be used as money."""
 
 
+MAX_EXPONENT = 18  # |value| < 10^19 — beyond any amount in fen or any count this platform handles
+MIN_EXPONENT = -24
+
+
+def in_range(value: Decimal) -> bool:
+    """Whether a finite decimal is of a size the platform handles (so 1E+999999 never reaches ``int()``)."""
+    return value == 0 or MIN_EXPONENT <= value.adjusted() <= MAX_EXPONENT
+
+
 def to_decimal(value: object) -> Decimal:
     """Read a rate or ratio exactly. Strings, ints and Decimals are accepted; floats are refused."""
     if isinstance(value, bool | float):
@@ -23,6 +32,8 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise MoneyError(f"不是有限数值: {value!r}")
+        if not in_range(value):
+            raise MoneyError(f"数值超出范围: {value!r}")
         return value
     if isinstance(value, int):
         return Decimal(value)
@@ -33,6 +44,8 @@ def to_decimal(value: object) -> Decimal:
             raise MoneyError(f"不是有效的数值: {value!r}") from exc
         if not result.is_finite():
             raise MoneyError(f"不是有限数值: {value!r}")
+        if not in_range(result):
+            raise MoneyError(f"数值超出范围: {value!r}")
         return result
     raise MoneyError(f"不支持的数值类型: {type(value).__name__}")
 

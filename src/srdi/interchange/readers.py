@@ -49,6 +49,10 @@ def read_json_records(data: bytes) -> list[Any]:
         doc = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise FileFormatError(f"JSON 格式错误：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise FileFormatError(f"JSON 内容无法读取：{exc}") from None
+    except RecursionError:
+        raise FileFormatError("JSON 嵌套层次过深") from None
     if isinstance(doc, list):
         return doc
     if isinstance(doc, dict) and isinstance(doc.get("enterprises"), list):

@@ -157,6 +157,8 @@ def parse_cell(column: Column, value: Any) -> Any:
             parsed = _json_loads(text)
         except json.JSONDecodeError as exc:
             raise CellError(f"应为 JSON 列表（{exc.msg}）") from None
+        except (ValueError, RecursionError):
+            raise CellError("应为 JSON 列表（内容过大或嵌套过深）") from None
         if not isinstance(parsed, list):
             raise CellError("应为 JSON 列表（以 [ 开头）")
         return parsed

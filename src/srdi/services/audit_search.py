@@ -40,7 +40,7 @@ def search_events(filters: AuditFilters) -> QuerySet[AuditEvent]:
         qs = qs.filter(success=filters.success)
     if filters.since:
         qs = qs.filter(occurred_at__gte=datetime.combine(filters.since, time.min, tzinfo=UTC))
-    if filters.until:
+    if filters.until and filters.until < date.max:  # 9999-12-31 means no upper bound (and has no next day)
         qs = qs.filter(
             occurred_at__lt=datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=UTC)
         )

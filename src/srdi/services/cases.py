@@ -30,6 +30,7 @@ from srdi.db.models import (
     Programme,
     User,
 )
+from srdi.domain.digits import is_digits
 from srdi.domain.money import split_city_district
 from srdi.domain.verdict import Verdict
 from srdi.domain.workflow.definition import AWARDED, STATES, TRANSITIONS
@@ -395,7 +396,7 @@ def update_claim(
         case.bank_name = bank_name.strip()
     if bank_account_number is not None:
         number = bank_account_number.replace(" ", "")
-        if number and not (number.isdigit() and 8 <= len(number) <= 32):
+        if number and not (is_digits(number) and 8 <= len(number) <= 32):
             raise TransitionRefused(Verdict(False, "银行账号应为8–32位数字", "bank_account"))
         case.bank_account_number = number
     case.save()

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from srdi.db.models import AuditAction, Case, CaseTransition, Payment, PaymentRun, Programme, User
+from srdi.domain.digits import is_digits
 from srdi.domain.workflow.definition import FINANCE
 from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, ledger
@@ -242,7 +243,7 @@ class RunResult:
 def _bank_accepts(case: Case) -> str:
     """The treasury's answer for one line (the real bank interface plugs in here): '' = accepted."""
     number = case.bank_account_number
-    if not number or not number.isdigit():
+    if not number or not is_digits(number):
         return "收款账号无效"
     return ""
 

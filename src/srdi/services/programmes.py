@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from srdi.db.models import AuditAction, Case, Enterprise, Event, Programme, User
+from srdi.domain.digits import is_digits
 from srdi.domain.policy.labels import event_title
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.reference import district_codes
@@ -208,7 +209,7 @@ def _event_of(enterprise_id: int, record: dict[str, Any]) -> Event | None:
     if day:
         qs = qs.filter(date=day)
     label = str(record.get("event") or "")
-    nth = int(label.rsplit("#", 1)[1]) if "#" in label and label.rsplit("#", 1)[1].isdigit() else 1
+    nth = int(label.rsplit("#", 1)[1]) if "#" in label and is_digits(label.rsplit("#", 1)[1]) else 1
     return qs.order_by("id")[nth - 1 : nth].first()
 
 

@@ -11,12 +11,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from srdi.db.models import Case, Role, User
+from srdi.domain.digits import id_from
 from srdi.domain.money import FEN_PER_YUAN, MoneyError, format_wan, format_yuan, to_decimal
 from srdi.domain.policy.labels import EVENT_LABELS, INPUT_LABELS
 from srdi.domain.reference import TIERS
@@ -142,7 +143,7 @@ def fen_from_yuan(text: str) -> int:
     cleaned = text.replace(",", "").replace("，", "").strip()
     try:
         value = to_decimal(cleaned) * FEN_PER_YUAN
-    except (MoneyError, InvalidOperation):
+    except (MoneyError, ArithmeticError):  # InvalidOperation and Overflow are ArithmeticErrors
         raise ValueError("请输入有效的金额（元）") from None
     if value != value.to_integral_value():
         raise ValueError("金额最多保留两位小数（分）")
@@ -471,8 +472,9 @@ def ids_from(values: Iterable[str], limit: int = 500) -> list[int]:
     """Distinct positive integer ids from form values (non-numbers dropped), at most ``limit``."""
     out: list[int] = []
     for v in values:
-        if v.isdigit() and int(v) > 0 and int(v) not in out:
-            out.append(int(v))
+        found = id_from(v)
+        if found is not None and found not in out:
+            out.append(found)
         if len(out) >= limit:
             break
     return out

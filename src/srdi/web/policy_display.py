@@ -19,8 +19,9 @@ from django.urls import reverse
 
 from srdi.db.models import Enterprise, Role, User
 from srdi.domain.assessment.contract import DocumentError
+from srdi.domain.digits import is_digits
 from srdi.domain.exchange import RecordError
-from srdi.domain.money import FEN_PER_WAN, format_wan
+from srdi.domain.money import FEN_PER_WAN, format_wan, in_range
 from srdi.domain.policy.explain import EVENT_FIELDS, STATUS_ZH
 from srdi.domain.policy.labels import EVENT_LABELS
 from srdi.domain.policy.loader import expiry_warnings
@@ -600,7 +601,7 @@ def _superseded(value: str | None, packs_by_id: dict[str, Pack]) -> dict[str, st
     mid, _, label = value.partition(":")
     pack_id, _, article = mid.partition(".")
     pack = packs_by_id.get(pack_id)
-    if pack is not None and article.isdigit():
+    if pack is not None and is_digits(article) and len(article) <= 3:
         try:
             m = pack.measure(int(article))
         except KeyError:
@@ -792,6 +793,8 @@ def _decimal(text: str) -> Decimal:
         raise ValueError(f"不是有效的数值：{text!r}") from None
     if not value.is_finite():
         raise ValueError(f"不是有限数值：{text!r}")
+    if not in_range(value):
+        raise ValueError(f"数值超出范围：{text!r}")
     return value
 
 

@@ -207,3 +207,38 @@ def test_the_city_cancels_an_unused_voucher_from_the_list_and_others_cannot(mwor
     assert BudgetAccount.objects.get(programme=mworld.vouchers, side="city").used_fen == 0
     r = city.post(reverse("web:voucher_cancel"), {"code": voucher.code, "reason": "再次"}, follow=True)
     assert "不能再作废" in " ".join(messages_of(r))
+
+
+@pytest.mark.parametrize("junk", ["1e999999", "1E+999999", "9" * 400, "¥", "²"])
+def test_absurd_money_and_id_fields_get_a_message_not_a_crash(mworld, junk):
+    u = mworld.users
+    city = client_for(u["city_staff"])
+    case = mworld.case(0)
+    r = city.post(reverse("web:case_action", args=[case.pk]), {"name": "approve", "amount_yuan": junk})
+    assert r.status_code < 500
+    r = city.post(
+        reverse("web:voucher_issue"),
+        {
+            "programme": mworld.vouchers.pk,
+            "uscc": mworld.world.enterprises[0].uscc,
+            "face_value_yuan": junk,
+            "category": "legal_tax",
+        },
+        follow=True,
+    )
+    assert r.status_code == 200 and "未发放" in " ".join(messages_of(r))
+    provider = client_for(u["provider"])
+    r = provider.post(
+        reverse("web:voucher_redeem"),
+        {"code": "FWQ2025ABCDE", "service": "x", "delivered_on": "2025-06-01", "amount_yuan": junk},
+        follow=True,
+    )
+    assert r.status_code == 200
+    for ids in (junk, "99999999999999999999", "²"):
+        assert city.post(reverse("web:case_bulk"), {"ids": ids, "name": "accept"}).status_code < 500
+    enterprise = client_for(u["enterprise"])
+    assert enterprise.post(reverse("web:inbox_read"), {"id": "²"}).status_code < 500
+    r = enterprise.post(
+        reverse("web:programme_apply", args=[mworld.programme.pk]), {"event": "²"}, follow=True
+    )
+    assert r.status_code == 200

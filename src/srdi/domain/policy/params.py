@@ -20,12 +20,15 @@ from typing import Any
 
 import polars as pl
 
-from srdi.domain.money import FEN_PER_WAN
+from srdi.domain.money import FEN_PER_WAN, in_range
 from srdi.domain.policy.model import Pack
 from srdi.domain.rules.parameters import Parameter, Period, Resolved, RuleDataError, convert_value
 
 I128 = pl.Int128
 INTEGER_UNITS = ("fen", "points", "years", "count", "months", "days")
+MAX_FEN = 10**15  # 10万亿元: far above any amount of the policy, far below the engine's 64-bit columns
+MAX_COUNT = 10**9
+RATIO_PLACES = 9  # the engine reads ratio parameters as Decimal(20, 9)
 YI_FEN = 10_000 * FEN_PER_WAN  # 1亿元 = 10,000万元
 
 
@@ -48,9 +51,17 @@ def check_override(pid: str, param: Parameter, raw: Any) -> Any:
             raise OverrideError("parameters", pid, f'比例应为小数（如 "0.15"），实际为 {raw!r}') from None
         if not ratio.is_finite() or not Decimal(0) <= ratio <= Decimal(1):
             raise OverrideError("parameters", pid, f"比例应在 0 与 1 之间，实际为 {raw!r}")
+        exponent = ratio.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -RATIO_PLACES:
+            raise OverrideError("parameters", pid, f"比例最多保留 {RATIO_PLACES} 位小数，实际为 {raw!r}")
         return ratio
     if unit in INTEGER_UNITS:
-        if isinstance(value, Decimal) and value == value.to_integral_value() and value.is_finite():
+        if (
+            isinstance(value, Decimal)
+            and value.is_finite()
+            and in_range(value)
+            and value == value.to_integral_value()
+        ):
             hint = f"（请写整数 {int(value)}）"
         else:
             hint = ""
@@ -60,6 +71,10 @@ def check_override(pid: str, param: Parameter, raw: Any) -> Any:
         if value < 0:
             what = "金额" if unit == "fen" else "数值"
             raise OverrideError("parameters", pid, f"{what}不能为负数，实际为 {value}")
+        limit = MAX_FEN if unit == "fen" else MAX_COUNT
+        if value > limit:
+            what = "金额" if unit == "fen" else "数值"
+            raise OverrideError("parameters", pid, f"{what}过大（不超过 {limit}），实际为 {value}")
         return value
     if unit == "list":
         if not isinstance(value, list):
@@ -116,6 +131,8 @@ def _decimal(pid: str, text: str, reason: str) -> Decimal:
         raise OverrideError("parameters", pid, f"{reason}，实际为 {text!r}") from None
     if not number.is_finite():
         raise OverrideError("parameters", pid, f"{reason}，实际为 {text!r}")
+    if not in_range(number):
+        raise OverrideError("parameters", pid, f"数值超出范围，实际为 {text!r}")
     return number
 
 

@@ -31,8 +31,14 @@ LOGIN_FAILED = "用户名或密码不正确，或账号已停用。连续失败 
 
 
 def _next_url(request: HttpRequest) -> str | None:
+    """A local path to continue to after signing in (an absolute path on this host), or None."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+    # Only paths: ``redirect()`` would read a bare word such as "abc" as a URL pattern name.
+    if (
+        target.startswith("/")
+        and len(target) <= 2000
+        and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    ):
         return target
     return None
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from srdi.db.models import User
+from srdi.domain.digits import is_digits
 from srdi.domain.policy.loader import expiry_warnings, load_packs
 from srdi.domain.policy.model import Pack
 from srdi.domain.policy.params import OverrideError, ParamSet
@@ -133,7 +134,11 @@ def policy_simulation(request: HttpRequest) -> HttpResponse:
     pack = next((p for p in packs if p.id == request.GET.get("policy")), packs[0])
     errors: list[str] = []
     year_text = request.GET.get("year") or str(pd.SIMULATION_YEARS[-1])
-    year = int(year_text) if year_text.isdigit() and int(year_text) in pd.SIMULATION_YEARS else 0
+    year = (
+        int(year_text)
+        if is_digits(year_text) and len(year_text) <= 4 and int(year_text) in pd.SIMULATION_YEARS
+        else 0
+    )
     if not year:
         errors.append(f"测算年度可选 {'、'.join(str(y) for y in pd.SIMULATION_YEARS)}")
         year = pd.SIMULATION_YEARS[-1]

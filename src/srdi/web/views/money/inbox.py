@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from srdi.db.models import Notification, Role, User
+from srdi.domain.digits import id_from
 from srdi.services.notify import unread_count
 from srdi.web.views.money.common import user_of
 
@@ -67,7 +68,7 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"已将 {n} 条消息标为已读。")
         return redirect("web:inbox")
     pk = request.POST.get("id", "")
-    found = notifications_for(user).filter(pk=int(pk)).first() if pk.isdigit() else None
+    found = notifications_for(user).filter(pk=wanted).first() if (wanted := id_from(pk)) else None
     if found is None:
         messages.error(request, "消息不存在。")
         return redirect("web:inbox")

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from srdi.db.models import BudgetAccount, District, Event, Programme, Role
+from srdi.domain.digits import id_from
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.verdict import deny
 from srdi.services import programmes as programme_service
@@ -204,10 +205,10 @@ def programme_apply(request: HttpRequest, pk: int) -> HttpResponse:
         what="programme_apply",
     )
     programme = _programme_or_404(pk)
-    event_id = request.POST.get("event", "")
+    event_id = id_from(request.POST.get("event", ""))
     event = (
-        Event.objects.filter(pk=int(event_id), enterprise_id=user.enterprise_id).first()
-        if event_id.isdigit() and user.enterprise_id is not None
+        Event.objects.filter(pk=event_id, enterprise_id=user.enterprise_id).first()
+        if event_id is not None and user.enterprise_id is not None
         else None
     )
     if event is None:
