@@ -7,15 +7,13 @@ stored screening and a live, fully explained result, within the caller's scope.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from srdi.api.bodies import BadBody, read_json
 from srdi.api.requests import caller, client_ip
 from srdi.api.responses import json_response
-from srdi.api.schemas import ErrorOut
+from srdi.api.schemas import ErrorOut, contract_body
 from srdi.api.throttles import READS
 from srdi.services import scoping
 from srdi.services.assess_batcher import DocumentError, assess_document
@@ -24,25 +22,10 @@ from srdi.services.assessments import assess_enterprise, latest_screening
 router = Router(tags=["评价"])
 
 MAX_ENTERPRISES = 1000
-ASSESS_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": '与 `srdi assess` 相同的输入：{"as_of": "YYYY-MM-DD", "enterprises": [交换格式 v1 企业资料, …]}',
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["enterprises"],
-                    "properties": {
-                        "as_of": {"type": "string", "format": "date"},
-                        "enterprises": {"type": "array", "items": {"$ref": "#/components/schemas/Profile"}},
-                    },
-                    "additionalProperties": False,
-                }
-            }
-        },
-    }
-}
+ASSESS_BODY = contract_body(
+    '与 `srdi assess` 相同的输入：{"as_of": "YYYY-MM-DD", "enterprises": [交换格式 v1 企业资料, …]}',
+    as_of={"type": "string", "format": "date"},
+)
 
 
 @router.post(

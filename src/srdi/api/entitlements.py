@@ -6,15 +6,13 @@ endpoint evaluates the stored data and recorded events of one enterprise in the 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from srdi.api.bodies import BadBody, read_json
 from srdi.api.requests import caller, client_ip
 from srdi.api.responses import json_response
-from srdi.api.schemas import ErrorOut
+from srdi.api.schemas import ErrorOut, contract_body
 from srdi.api.throttles import READS
 from srdi.domain.assessment.contract import DocumentError
 from srdi.domain.policy.contract import run_entitle
@@ -23,25 +21,10 @@ from srdi.services.entitlements import enterprise_entitlements
 
 router = Router(tags=["政策兑现"])
 MAX_ENTERPRISES = 1000
-ENTITLE_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": '与 `srdi entitle` 相同的输入：{"parameters": {参数编号: 取值}, "enterprises": [带 events 的企业资料]}',
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["enterprises"],
-                    "properties": {
-                        "parameters": {"type": "object", "additionalProperties": True},
-                        "enterprises": {"type": "array", "items": {"$ref": "#/components/schemas/Profile"}},
-                    },
-                    "additionalProperties": False,
-                }
-            }
-        },
-    }
-}
+ENTITLE_BODY = contract_body(
+    '与 `srdi entitle` 相同的输入：{"parameters": {参数编号: 取值}, "enterprises": [带 events 的企业资料]}',
+    parameters={"type": "object", "additionalProperties": True},
+)
 
 
 @router.post(

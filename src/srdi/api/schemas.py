@@ -66,3 +66,24 @@ class EnterprisePage(Schema):
     total: int = Field(..., description="符合条件的企业总数（仅限调用者有权查看的范围）")
     page: int
     page_size: int
+
+
+def contract_body(description: str, **properties: dict[str, Any]) -> dict[str, Any]:
+    """The ``openapi_extra`` of an operation that takes a contract document: ``{…properties, "enterprises":
+    [Profile, …]}`` with no other keys (the body is read and validated by hand, not by ninja)."""
+    schema = {
+        "type": "object",
+        "required": ["enterprises"],
+        "properties": {
+            **properties,
+            "enterprises": {"type": "array", "items": {"$ref": "#/components/schemas/Profile"}},
+        },
+        "additionalProperties": False,
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }

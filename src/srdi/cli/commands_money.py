@@ -4,7 +4,7 @@ money."""
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -177,14 +177,11 @@ def vouchers() -> None:
 @click.option(
     "--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="以该日为准（默认今天）"
 )
-def vouchers_expire(on: object) -> None:
+def vouchers_expire(on: datetime | None) -> None:
     """作废有效期已过、尚未使用的服务券，面额退回年度资金（可每日运行，可安全重跑）。"""
     setup_django()
-    from datetime import datetime
-
     from srdi.services.vouchers import expire_vouchers
 
-    day = on.date() if isinstance(on, datetime) else None
-    done = expire_vouchers(day)
+    done = expire_vouchers(on.date() if on is not None else None)
     total = sum(v.face_value_fen for v in done)
     click.echo(f"已作废过期服务券 {len(done)} 张，退回 {total / 100:,.2f} 元")

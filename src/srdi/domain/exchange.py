@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from srdi.domain.digits import is_digits
+from srdi.domain.money import MAX_COUNT, MAX_FEN
 from srdi.domain.reference import district_codes
 from srdi.domain.size_class import INDUSTRY_CODE
 from srdi.domain.uscc import check_uscc
@@ -50,10 +51,7 @@ def _no_float_money(value: Any) -> Any:
 
 # JSON numbers and booleans are taken as they are typed: "400", 400.0 or "yes" are errors, not coerced
 # (the spreadsheet import converts its cells to these types first, with its own messages).
-# Bounds keep every value inside the 64-bit columns it is stored and computed in: 10^17 fen (1,000万亿元) is
-# far above any real figure, and 10^9 is more than any count or rank.
-MAX_FEN = 10**17
-MAX_COUNT = 10**9
+# Sizes are bounded by ``srdi.domain.money.MAX_FEN``/``MAX_COUNT`` so every value fits its 64-bit column.
 Int = Annotated[int, BeforeValidator(_no_bool), Strict(), Field(ge=-MAX_COUNT, le=MAX_COUNT)]
 Fen = Annotated[int, BeforeValidator(_no_float_money), Strict(), Field(ge=-MAX_FEN, le=MAX_FEN)]
 NonNegFen = Annotated[int, BeforeValidator(_no_float_money), Strict(), Field(ge=0, le=MAX_FEN)]

@@ -10,6 +10,18 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN_PER_YUAN = 100
 FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 元 = 1,000,000 分
+FEN_PER_YI = 10_000 * FEN_PER_WAN  # 1 亿元 = 10,000 万元
+# Bounds that keep every stored or computed value inside 64-bit columns: 10^17 fen (1,000万亿元) is far above any
+# real figure or parameter, and 10^9 is more than any count or rank.
+MAX_FEN = 10**17
+MAX_COUNT = 10**9
+AMOUNT_SUFFIXES = (
+    ("亿元", FEN_PER_YI),
+    ("亿", FEN_PER_YI),
+    ("万元", FEN_PER_WAN),
+    ("万", FEN_PER_WAN),
+    ("分", 1),
+)
 
 
 class MoneyError(ValueError):
@@ -25,28 +37,49 @@ def in_range(value: Decimal) -> bool:
     return value == 0 or MIN_EXPONENT <= value.adjusted() <= MAX_EXPONENT
 
 
+class OutOfRange(MoneyError):
+    """A number too large or too small for the platform (see ``in_range``)."""
+
+
+def _sized(value: Decimal, shown: object) -> Decimal:
+    """``value`` when it is finite and of a size the platform handles; ``MoneyError`` otherwise."""
+    if not value.is_finite():
+        raise MoneyError(f"不是有限数值：{shown!r}")
+    if not in_range(value):
+        raise OutOfRange(f"数值超出范围：{shown!r}")
+    return value
+
+
+def _parsed(text: str, shown: object) -> Decimal:
+    try:
+        return _sized(Decimal(text.strip()), shown)
+    except InvalidOperation:
+        raise MoneyError(f"不是有效的数值：{shown!r}") from None
+
+
+def decimal_from_text(text: str) -> Decimal:
+    """A number typed by a person ("1,234.5"), exactly; ``MoneyError`` (``OutOfRange`` for an absurd size)."""
+    return _parsed(text.replace(",", "").replace("，", ""), text)
+
+
+def fen_from_text(text: str) -> Decimal:
+    """An amount typed as fen or with 万/万元/亿/亿元 (or 分), in fen — not yet checked to be whole."""
+    for suffix, factor in AMOUNT_SUFFIXES:
+        if text.endswith(suffix):
+            return decimal_from_text(text[: -len(suffix)]) * factor
+    return decimal_from_text(text)
+
+
 def to_decimal(value: object) -> Decimal:
     """Read a rate or ratio exactly. Strings, ints and Decimals are accepted; floats are refused."""
     if isinstance(value, bool | float):
         raise MoneyError(f"拒绝使用浮点数表示比例或金额: {value!r}")
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise MoneyError(f"不是有限数值: {value!r}")
-        if not in_range(value):
-            raise MoneyError(f"数值超出范围: {value!r}")
-        return value
+        return _sized(value, value)
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation as exc:
-            raise MoneyError(f"不是有效的数值: {value!r}") from exc
-        if not result.is_finite():
-            raise MoneyError(f"不是有限数值: {value!r}")
-        if not in_range(result):
-            raise MoneyError(f"数值超出范围: {value!r}")
-        return result
+        return _parsed(value, value)
     raise MoneyError(f"不支持的数值类型: {type(value).__name__}")
 
 

@@ -4,8 +4,9 @@ The rules engine costs about the same for one row as for a hundred, so when seve
 together the first one waits a couple of milliseconds, takes every request queued by then, and runs them as one
 batch; the others wait for their share. Requests that arrive while a batch runs queue for the next one, which
 the first of them leads once the running batch is done: each thread leads at most the batch holding its own
-request, so no request waits behind a stream of later ones. Results are identical to running each alone (the engine's rows are
-independent) — only the latency under load changes. Use ``assess_document`` from request handlers.
+request, so no request waits behind a stream of later ones. Results are identical to running each alone (the
+engine's rows are independent) — only the latency under load changes. Use ``assess_document`` from request
+handlers.
 """
 
 from __future__ import annotations

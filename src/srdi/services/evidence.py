@@ -341,11 +341,7 @@ def attach_evidence(
     try:
         _may_attach(user, case)
         label = clean_label(case, label)
-        if not name:
-            raise EvidenceError("文件名无效", "filename")
-        file_type = check_file(data, name)
-        sha256 = hashlib.sha256(data).hexdigest()
-        _store(data, sha256)  # before the transaction: the write lock is not held during the disk write
+        kind, sha256 = _check_and_store(data, name)
         with transaction.atomic():
             locked = Case.objects.select_for_update().get(pk=case.pk)
             _may_attach(user, locked)
@@ -367,7 +363,7 @@ def attach_evidence(
                 object_type="case",
                 object_id=str(locked.pk),
                 object_repr=f"{locked.title}：上传证明材料“{label}”",
-                new=_filed(evidence, file_type.kind),
+                new=_filed(evidence, kind),
                 ip_address=ip,
             )
             return evidence
@@ -383,6 +379,17 @@ def attach_evidence(
             ip_address=ip,
         )
         raise
+
+
+def _check_and_store(data: bytes, name: str) -> tuple[str, str]:
+    """Check an upload's name and content, store it, and return (file type, SHA-256). Runs before the database
+    transaction, so the write lock is not held during the disk write."""
+    if not name:
+        raise EvidenceError("文件名无效", "filename")
+    kind = check_file(data, name).kind
+    sha256 = hashlib.sha256(data).hexdigest()
+    _store(data, sha256)
+    return kind, sha256
 
 
 def _filed(evidence: Evidence, kind: str) -> dict[str, Any]:
@@ -401,20 +408,20 @@ def file_received_evidence(cases: list[Case], *, label: str, filename: str, data
     """File one document as evidence of each case without an uploading user (the demo's cases, documents
     received on paper and scanned in bulk); checked and stored like an upload, audited; returns how many."""
     name = clean_filename(filename)
-    file_type = check_file(data, name)
-    sha256 = hashlib.sha256(data).hexdigest()
-    _store(data, sha256)
+    labels = [clean_label(c, label) for c in cases]
+    kind, sha256 = _check_and_store(data, name)
     with transaction.atomic():
         rows = Evidence.objects.bulk_create(
-            Evidence(case=c, label=label, filename=name, sha256=sha256, size_bytes=len(data)) for c in cases
+            Evidence(case=c, label=lb, filename=name, sha256=sha256, size_bytes=len(data))
+            for c, lb in zip(cases, labels, strict=True)
         )
         audit.record_many(
             audit.Entry(
                 action=AuditAction.CREATE,
                 object_type="case",
                 object_id=str(c.pk),
-                object_repr=f"{c.title}：归档证明材料“{label}”",
-                new=_filed(row, file_type.kind),
+                object_repr=f"{c.title}：归档证明材料“{row.label}”",
+                new=_filed(row, kind),
             )
             for c, row in zip(cases, rows, strict=True)
         )

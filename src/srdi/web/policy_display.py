@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
@@ -21,7 +21,7 @@ from srdi.db.models import Enterprise, Role, User
 from srdi.domain.assessment.contract import DocumentError
 from srdi.domain.digits import is_digits
 from srdi.domain.exchange import RecordError
-from srdi.domain.money import FEN_PER_WAN, format_wan, in_range
+from srdi.domain.money import FEN_PER_WAN, FEN_PER_YI, decimal_from_text, fen_from_text, format_wan
 from srdi.domain.policy.explain import EVENT_FIELDS, STATUS_ZH
 from srdi.domain.policy.labels import EVENT_LABELS
 from srdi.domain.policy.loader import expiry_warnings
@@ -109,7 +109,6 @@ STATUS_ORDER = tuple(STATUS_LABELS)
 RESULT_LABELS = {"pass": "满足", "fail": "不满足", "unknown": "数据不全", "unset": "参数未设定"}
 RESULT_CLASSES = {"pass": "rs-pass", "fail": "rs-fail", "unknown": "rs-unknown", "unset": "rs-scored"}
 UNIT_LABELS = {**UNITS, "fen": "金额"}
-YI_FEN = 10_000 * FEN_PER_WAN  # 1亿元 in fen
 
 
 def event_label(kind: str) -> str:
@@ -133,8 +132,8 @@ def money(fen: int | None) -> str:
     if fen is None:
         return "—"
     text = format_wan(fen)
-    if fen and fen % YI_FEN == 0:
-        text += f"（{fen // YI_FEN}亿元）"
+    if fen and fen % FEN_PER_YI == 0:
+        text += f"（{fen // FEN_PER_YI}亿元）"
     return text
 
 
@@ -786,18 +785,6 @@ class OverrideInputError(ValueError):
         self.reason = reason
 
 
-def _decimal(text: str) -> Decimal:
-    try:
-        value = Decimal(text.replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        raise ValueError(f"不是有效的数值：{text!r}") from None
-    if not value.is_finite():
-        raise ValueError(f"不是有限数值：{text!r}")
-    if not in_range(value):
-        raise ValueError(f"数值超出范围：{text!r}")
-    return value
-
-
 def parse_override(pack_params: dict[str, Parameter], pid: str, raw: str) -> Override:
     """Read a typed value for its parameter's unit: 比例 as 0.15 or 15%, 金额 as 分 or with 万/亿, lists by 、/,.
 
@@ -810,29 +797,21 @@ def parse_override(pack_params: dict[str, Parameter], pid: str, raw: str) -> Ove
     unit = param.unit
     try:
         if unit == "ratio":
-            value = _decimal(text[:-1]) / 100 if text.endswith(("%", "％")) else _decimal(text)
+            value = (
+                decimal_from_text(text[:-1]) / 100 if text.endswith(("%", "％")) else decimal_from_text(text)
+            )
             if not Decimal(0) <= value <= Decimal(1):
                 raise ValueError("比例应在 0 与 1 之间（可写 0.15 或 15%）")
             return Override(pid, text, format(value.normalize(), "f"), percent(value))
         if unit == "fen":
-            for suffix, factor in (
-                ("亿元", YI_FEN),
-                ("亿", YI_FEN),
-                ("万元", FEN_PER_WAN),
-                ("万", FEN_PER_WAN),
-            ):
-                if text.endswith(suffix):
-                    amount = _decimal(text[: -len(suffix)]) * factor
-                    break
-            else:
-                amount = _decimal(text[:-1] if text.endswith("分") else text)
+            amount = fen_from_text(text)
             if amount != amount.to_integral_value():
                 raise ValueError("金额须为整数分")
             if amount < 0:
                 raise ValueError("金额不能为负数")
             return Override(pid, text, int(amount), money(int(amount)))
         if unit in ("count", "months", "years", "days", "points"):
-            number = _decimal(text)
+            number = decimal_from_text(text)
             if number != number.to_integral_value() or number < 0:
                 raise ValueError("应为非负整数")
             return Override(pid, text, int(number), format_value(int(number), unit))

@@ -86,9 +86,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(
-        "到期时间", null=True, blank=True
-    )  # null only for tokens issued before 0007
+    # Null only for tokens issued before migration 0007 (which gave those an expiry too).
+    expires_at = models.DateTimeField("到期时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "API 令牌"

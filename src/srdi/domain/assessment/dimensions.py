@@ -167,7 +167,7 @@ def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     n_known = pl.sum_horizontal([k.is_not_null().cast(pl.Int64) for k in known])
     total = pl.sum_horizontal(known)  # nulls skipped
     # Grade on the exact mean (total / n ≥ t ⇔ total ≥ t·n); the mean is shown half-up to one decimal.
-    # Kept as whole tenths: the division happens in Python (``tenths``), because a Polars float division
+    # Kept as whole tenths: the division happens in Python (``scaled``), because a Polars float division
     # by a constant may be done as a multiplication (41.800000000000004) depending on the batch.
     mean = pl.when(n_known > 0).then(_half_up(total * 10, n_known.cast(I128)).cast(pl.Int64))
     grade = (

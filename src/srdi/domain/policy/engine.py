@@ -760,10 +760,8 @@ def _split(frame: pl.DataFrame, params: ParamSet) -> pl.DataFrame:
         q_expr = pl.when(district.is_null()).then(pl.when(uniform).then(q0)).otherwise(q_expr)
         unknown_default = uniform & pl.any_horizontal(default_flags)
         default_used = pl.when(district.is_null()).then(unknown_default).otherwise(defaults.otherwise(True))
-    else:
-        p_expr = pl.when(district.is_not_null()).then(half_p)
-        q_expr = pl.when(district.is_not_null()).then(half_q)
-        default_used = district.is_not_null()
+    else:  # no share is set for any district: 1/2 everywhere, so also for an unknown district
+        p_expr, q_expr, default_used = half_p, half_q, pl.lit(True)
     amount = pl.col("amount_fen").cast(I128)
     district_fen = ((amount * (q_expr - p_expr) * 2 + q_expr) // (2 * q_expr)).cast(pl.Int64)
     return frame.with_columns(district_fen.alias("district_fen")).with_columns(

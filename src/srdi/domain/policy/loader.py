@@ -7,14 +7,13 @@ for another directory (tests load test packs this way). Measures cite their arti
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from srdi.domain.exchange import EVENT_KINDS
 from srdi.domain.policy.model import (
@@ -30,30 +29,14 @@ from srdi.domain.policy.model import (
     Standing,
 )
 from srdi.domain.rules.parameters import Parameter, RuleDataError, load_parameters
-
-
-def _yaml(path: Any, source: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RuleDataError(source, "(文件)", f"YAML 格式错误：{exc}") from None
-    if not isinstance(data, dict):
-        raise RuleDataError(source, "(文件)", "顶层应为映射")
-    return data
+from srdi.domain.rules.yaml_data import MISSING, checked_keys, read_mapping
 
 
 def _keys(
-    source: str, key: str, raw: Any, allowed: set[str], required: set[str] | frozenset[str] = frozenset()
+    source: str, key: str, raw: Any, allowed: set[str], required: Collection[str] = frozenset()
 ) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise RuleDataError(source, key, "应为映射")
-    unknown = set(raw) - allowed
-    if unknown:
-        raise RuleDataError(source, f"{key}.{sorted(unknown)[0]}", "未知键")
-    for r in sorted(required):
-        if raw.get(r) in (None, "", []):
-            raise RuleDataError(source, f"{key}.{r}", "缺少必填项")
-    return raw
+    # A policy pack's required lists (events, tiers …) must not be empty either.
+    return checked_keys(source, key, raw, allowed, required, missing=(*MISSING, []))
 
 
 def _date(source: str, key: str, value: Any) -> date:
@@ -308,7 +291,7 @@ def load_pack(folder: Path | Any, common: dict[str, Parameter], label: str) -> P
     meta = _keys(
         src,
         "(文件)",
-        _yaml(folder / "pack.yaml", src),
+        read_mapping(folder / "pack.yaml", src),
         PACK_KEYS,
         {"pack", "title", "document", "issued", "window", "reference", "srdi_definition"},
     )
@@ -321,13 +304,15 @@ def load_pack(folder: Path | Any, common: dict[str, Parameter], label: str) -> P
         {"label", "reference", "tiers"},
     )
     psrc = f"{label}/parameters.yaml"
-    praw = _keys(psrc, "(文件)", _yaml(folder / "parameters.yaml", psrc), {"parameters"}, {"parameters"})
+    praw = _keys(
+        psrc, "(文件)", read_mapping(folder / "parameters.yaml", psrc), {"parameters"}, {"parameters"}
+    )
     own = load_parameters(psrc, praw["parameters"])
     clash = set(own) & set(common)
     if clash:
         raise RuleDataError(psrc, sorted(clash)[0], "与公共参数重名")
     msrc = f"{label}/measures.yaml"
-    mraw = _keys(msrc, "(文件)", _yaml(folder / "measures.yaml", msrc), {"measures"}, {"measures"})
+    mraw = _keys(msrc, "(文件)", read_mapping(folder / "measures.yaml", msrc), {"measures"}, {"measures"})
     document = str(meta["document"])
     short = _short(document)
     ctx = _Ctx(msrc, {**common, **own}, short)
@@ -339,7 +324,7 @@ def load_pack(folder: Path | Any, common: dict[str, Parameter], label: str) -> P
     tfile = folder / "targets.yaml"
     if tfile.is_file():
         tsrc = f"{label}/targets.yaml"
-        traw = _keys(tsrc, "(文件)", _yaml(tfile, tsrc), {"targets"}, {"targets"})
+        traw = _keys(tsrc, "(文件)", read_mapping(tfile, tsrc), {"targets"}, {"targets"})
         for tid, spec in traw["targets"].items():
             spec = _keys(tsrc, f"targets.{tid}", spec, {"reference", "items"}, {"reference", "items"})
             targets[tid] = spec
@@ -379,7 +364,7 @@ def load_common(root: Path | Any, label: str) -> dict[str, Parameter]:
         return out
     for file in sorted(f for f in folder.iterdir() if f.name.endswith(".yaml")):
         src = f"{label}/common/{file.name}"
-        raw = _keys(src, "(文件)", _yaml(file, src), {"parameters"}, {"parameters"})
+        raw = _keys(src, "(文件)", read_mapping(file, src), {"parameters"}, {"parameters"})
         out.update(load_parameters(src, raw["parameters"]))
     return out
 

@@ -13,6 +13,7 @@ with 万/亿, ratios as a decimal or a percentage, counts as integers, lists sep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -20,16 +21,13 @@ from typing import Any
 
 import polars as pl
 
-from srdi.domain.money import FEN_PER_WAN, in_range
+from srdi.domain.money import MAX_COUNT, MAX_FEN, OutOfRange, decimal_from_text, fen_from_text, in_range
 from srdi.domain.policy.model import Pack
 from srdi.domain.rules.parameters import Parameter, Period, Resolved, RuleDataError, convert_value
 
 I128 = pl.Int128
 INTEGER_UNITS = ("fen", "points", "years", "count", "months", "days")
-MAX_FEN = 10**15  # 10万亿元: far above any amount of the policy, far below the engine's 64-bit columns
-MAX_COUNT = 10**9
 RATIO_PLACES = 9  # the engine reads ratio parameters as Decimal(20, 9)
-YI_FEN = 10_000 * FEN_PER_WAN  # 1亿元 = 10,000万元
 
 
 class OverrideError(RuleDataError):
@@ -68,12 +66,10 @@ def check_override(pid: str, param: Parameter, raw: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             what = "整数分" if unit == "fen" else "整数"
             raise OverrideError("parameters", pid, f"应为{what}，实际为 {raw!r}{hint}")
+        what = "金额" if unit == "fen" else "数值"
         if value < 0:
-            what = "金额" if unit == "fen" else "数值"
             raise OverrideError("parameters", pid, f"{what}不能为负数，实际为 {value}")
-        limit = MAX_FEN if unit == "fen" else MAX_COUNT
-        if value > limit:
-            what = "金额" if unit == "fen" else "数值"
+        if value > (limit := MAX_FEN if unit == "fen" else MAX_COUNT):
             raise OverrideError("parameters", pid, f"{what}过大（不超过 {limit}），实际为 {value}")
         return value
     if unit == "list":
@@ -124,27 +120,17 @@ def parse_text(pid: str, param: Parameter, text: str) -> Any:
     return check_override(pid, param, value)
 
 
-def _decimal(pid: str, text: str, reason: str) -> Decimal:
+def _decimal(pid: str, text: str, reason: str, read: Callable[[str], Decimal] = decimal_from_text) -> Decimal:
     try:
-        number = Decimal(text.replace(",", "").replace("，", "").strip())
-    except InvalidOperation:
+        return read(text.strip())
+    except OutOfRange:
+        raise OverrideError("parameters", pid, f"数值超出范围，实际为 {text!r}") from None
+    except ValueError:
         raise OverrideError("parameters", pid, f"{reason}，实际为 {text!r}") from None
-    if not number.is_finite():
-        raise OverrideError("parameters", pid, f"{reason}，实际为 {text!r}")
-    if not in_range(number):
-        raise OverrideError("parameters", pid, f"数值超出范围，实际为 {text!r}")
-    return number
 
 
 def _fen(pid: str, text: str) -> int:
-    for suffix, factor in (("亿元", YI_FEN), ("亿", YI_FEN), ("万元", FEN_PER_WAN), ("万", FEN_PER_WAN)):
-        if text.endswith(suffix):
-            amount = _decimal(pid, text[: -len(suffix)], "金额应为整数分，或带“万”“亿”的金额") * factor
-            break
-    else:
-        amount = _decimal(
-            pid, text[:-1] if text.endswith("分") else text, "金额应为整数分，或带“万”“亿”的金额"
-        )
+    amount = _decimal(pid, text, "金额应为整数分，或带“万”“亿”的金额", read=fen_from_text)
     if amount != amount.to_integral_value():
         raise OverrideError("parameters", pid, f"金额须为整数分，实际为 {text!r}")
     return int(amount)

@@ -28,9 +28,8 @@ from srdi.domain.rules.rulebook import TIERS, Library, load_library
 from srdi.domain.tables import Tables
 
 DECIMAL_FACTS = frozenset({"mp_niche_market_share"})
-UNOPTIMISED_ROWS = (
-    4096  # up to this many enterprises the query runs unoptimised (measured faster; see ``assess``)
-)
+# Up to this many enterprises the query runs without the optimiser (measured faster; see ``assess``).
+UNOPTIMISED_ROWS = 4096
 
 
 class NoRulebook(RuleDataError):

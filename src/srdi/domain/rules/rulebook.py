@@ -16,8 +16,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from srdi.domain.rules.facts import LIST_FACT_PARAM_UNITS, LIST_FACTS
 from srdi.domain.rules.model import (
     OPERATORS,
@@ -32,6 +30,7 @@ from srdi.domain.rules.model import (
     Test,
 )
 from srdi.domain.rules.parameters import Parameter, RuleDataError, first_uncovered, load_parameters
+from srdi.domain.rules.yaml_data import checked_keys, read_mapping
 
 # Facts the rules may read directly (columns of the facts frame).
 FACTS = frozenset(
@@ -72,37 +71,13 @@ ENGINE_PARAMETERS = frozenset({"band_boundaries_inclusive", "title_validity_year
 MEASURE_KINDS = ("value", "ratio", "growth", "mean_growth", "mean", "sum")
 
 
-def _read_yaml(path: Path | Any, source: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RuleDataError(source, "(文件)", f"YAML 格式错误：{exc}") from None
-    if not isinstance(data, dict):
-        raise RuleDataError(source, "(文件)", "顶层应为映射")
-    return data
-
-
-def _keys(
-    source: str, key: str, raw: Any, allowed: set[str], required: frozenset[str] | set[str] = frozenset()
-) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise RuleDataError(source, key, "应为映射")
-    unknown = set(raw) - allowed
-    if unknown:
-        raise RuleDataError(source, f"{key}.{sorted(unknown)[0]}", "未知键")
-    for r in sorted(required):
-        if raw.get(r) in (None, ""):
-            raise RuleDataError(source, f"{key}.{r}", "缺少必填项")
-    return raw
-
-
 def load_measures(source: str, raw: dict[str, Any]) -> dict[str, Measure]:
     """The ``measures:`` mapping."""
-    _keys(source, "(文件)", raw, {"measures"}, {"measures"})
+    checked_keys(source, "(文件)", raw, {"measures"}, {"measures"})
     out = {}
     for mid, spec in raw["measures"].items():
         key = f"measures.{mid}"
-        spec = _keys(
+        spec = checked_keys(
             source, key, spec, {"label", "unit", "lower_bound_flag", *MEASURE_KINDS}, {"label", "unit"}
         )
         kinds = [k for k in MEASURE_KINDS if k in spec]
@@ -113,10 +88,12 @@ def load_measures(source: str, raw: dict[str, Any]) -> dict[str, Measure]:
         if kind == "value":
             inputs: tuple[str, ...] = (str(body),)
         elif kind == "ratio":
-            body = _keys(source, f"{key}.ratio", body, {"num", "den"}, {"num", "den"})
+            body = checked_keys(source, f"{key}.ratio", body, {"num", "den"}, {"num", "den"})
             inputs = (body["num"], body["den"])
         elif kind == "growth":
-            body = _keys(source, f"{key}.growth", body, {"current", "previous"}, {"current", "previous"})
+            body = checked_keys(
+                source, f"{key}.growth", body, {"current", "previous"}, {"current", "previous"}
+            )
             inputs = (body["current"], body["previous"])
         else:
             if not isinstance(body, list) or len(body) < 2:
@@ -171,7 +148,7 @@ def parse_test(ctx: _Ctx, key: str, raw: Any) -> Test:
         _param_ref(ctx, f"{key}.enabled_by", enabled_by)
     if "all" in raw or "any" in raw:
         kind = "all" if "all" in raw else "any"
-        _keys(ctx.source, key, raw, {kind, "enabled_by"})
+        checked_keys(ctx.source, key, raw, {kind, "enabled_by"})
         children = raw[kind]
         if not isinstance(children, list) or not children:
             raise RuleDataError(ctx.source, f"{key}.{kind}", "应为非空列表")
@@ -182,7 +159,7 @@ def parse_test(ctx: _Ctx, key: str, raw: Any) -> Test:
         )
     if "measure" in raw:
         ops = [op for op in OPERATORS if op in raw]
-        _keys(ctx.source, key, raw, {"measure", "enabled_by", *OPERATORS})
+        checked_keys(ctx.source, key, raw, {"measure", "enabled_by", *OPERATORS})
         if len(ops) != 1:
             raise RuleDataError(ctx.source, key, f"比较条件须且只须有一个运算符：{', '.join(OPERATORS)}")
         measure = raw["measure"]
@@ -198,11 +175,11 @@ def parse_test(ctx: _Ctx, key: str, raw: Any) -> Test:
     if "fact" in raw:
         fact = _fact_ref(ctx, f"{key}.fact", raw["fact"])
         if "is" in raw:
-            _keys(ctx.source, key, raw, {"fact", "is", "enabled_by"})
+            checked_keys(ctx.source, key, raw, {"fact", "is", "enabled_by"})
             if not isinstance(raw["is"], bool):
                 raise RuleDataError(ctx.source, f"{key}.is", "应为 true 或 false")
             return Test("fact_is", fact=fact, value=raw["is"], enabled_by=enabled_by)
-        _keys(ctx.source, key, raw, {"fact", "in", "enabled_by"}, {"in"})
+        checked_keys(ctx.source, key, raw, {"fact", "in", "enabled_by"}, {"in"})
         return Test(
             "fact_in", fact=fact, param=_param_ref(ctx, f"{key}.in", raw["in"]), enabled_by=enabled_by
         )
@@ -221,7 +198,7 @@ def _checks(ctx: _Ctx, section: str, raw: Any, seen: set[str]) -> tuple[Check, .
     for i, item in enumerate(raw):
         key = f"{section}[{i}]"
         required = {"id", "label", "reference"} | ({"test"} if section != "manual" else set())
-        item = _keys(ctx.source, key, item, CHECK_KEYS, required)
+        item = checked_keys(ctx.source, key, item, CHECK_KEYS, required)
         cid = str(item["id"])
         if cid in seen:
             raise RuleDataError(ctx.source, f"{key}.id", f"编号 {cid} 重复")
@@ -248,7 +225,7 @@ INDICATOR_KINDS = ("bands", "ladder", "map", "per_item", "step", "input", "best_
 
 
 def _indicator(ctx: _Ctx, key: str, raw: Any, groups: set[str]) -> Indicator:
-    raw = _keys(
+    raw = checked_keys(
         ctx.source,
         key,
         raw,
@@ -273,7 +250,7 @@ def _indicator(ctx: _Ctx, key: str, raw: Any, groups: set[str]) -> Indicator:
     }
 
     def band(k: str, b: Any) -> Band:
-        b = _keys(ctx.source, k, b, {"measure", "param"}, {"measure", "param"})
+        b = checked_keys(ctx.source, k, b, {"measure", "param"}, {"measure", "param"})
         if b["measure"] not in ctx.measures:
             raise RuleDataError(ctx.source, f"{k}.measure", f"未定义的度量 {b['measure']!r}")
         return Band(b["measure"], _param_ref(ctx, f"{k}.param", b["param"]))
@@ -285,7 +262,7 @@ def _indicator(ctx: _Ctx, key: str, raw: Any, groups: set[str]) -> Indicator:
             raise RuleDataError(ctx.source, f"{key}.best_of", "应为至少两个分档来源的列表")
         return Indicator(**base, bands=tuple(band(f"{key}.best_of[{i}]", b) for i, b in enumerate(body)))
     if kind == "ladder":
-        body = _keys(
+        body = checked_keys(
             ctx.source,
             f"{key}.ladder",
             body,
@@ -294,7 +271,7 @@ def _indicator(ctx: _Ctx, key: str, raw: Any, groups: set[str]) -> Indicator:
         )
         steps = []
         for i, s in enumerate(body["steps"]):
-            s = _keys(
+            s = checked_keys(
                 ctx.source, f"{key}.ladder.steps[{i}]", s, {"key", "label", "test"}, {"key", "label", "test"}
             )
             steps.append(
@@ -311,11 +288,11 @@ def _indicator(ctx: _Ctx, key: str, raw: Any, groups: set[str]) -> Indicator:
             ladder_otherwise=str(body["otherwise"]),
         )
     if kind == "map":
-        body = _keys(ctx.source, f"{key}.map", body, {"fact", "param"}, {"fact", "param"})
+        body = checked_keys(ctx.source, f"{key}.map", body, {"fact", "param"}, {"fact", "param"})
         _fact_ref(ctx, f"{key}.map.fact", body["fact"])
         return Indicator(**base, fact=body["fact"], param=_param_ref(ctx, f"{key}.map.param", body["param"]))
     if kind == "per_item":
-        body = _keys(
+        body = checked_keys(
             ctx.source, f"{key}.per_item", body, {"facts", "points", "cap"}, {"facts", "points", "cap"}
         )
         for f in body["facts"]:
@@ -327,7 +304,9 @@ def _indicator(ctx: _Ctx, key: str, raw: Any, groups: set[str]) -> Indicator:
             cap_param=_param_ref(ctx, f"{key}.per_item.cap", body["cap"]),
         )
     if kind == "step":
-        body = _keys(ctx.source, f"{key}.step", body, {"measure", "step", "cap"}, {"measure", "step", "cap"})
+        body = checked_keys(
+            ctx.source, f"{key}.step", body, {"measure", "step", "cap"}, {"measure", "step", "cap"}
+        )
         if body["measure"] not in ctx.measures:
             raise RuleDataError(ctx.source, f"{key}.step.measure", f"未定义的度量 {body['measure']!r}")
         return Indicator(
@@ -336,7 +315,7 @@ def _indicator(ctx: _Ctx, key: str, raw: Any, groups: set[str]) -> Indicator:
             step_param=_param_ref(ctx, f"{key}.step.step", body["step"]),
             cap_param=_param_ref(ctx, f"{key}.step.cap", body["cap"]),
         )
-    body = _keys(ctx.source, f"{key}.input", body, {"measure", "max"}, {"measure", "max"})
+    body = checked_keys(ctx.source, f"{key}.input", body, {"measure", "max"}, {"measure", "max"})
     if body["measure"] not in ctx.measures:
         raise RuleDataError(ctx.source, f"{key}.input.measure", f"未定义的度量 {body['measure']!r}")
     return Indicator(
@@ -347,12 +326,12 @@ def _indicator(ctx: _Ctx, key: str, raw: Any, groups: set[str]) -> Indicator:
 def _score(ctx: _Ctx, raw: Any) -> Score | None:
     if raw is None:
         return None
-    raw = _keys(
+    raw = checked_keys(
         ctx.source, "score", raw, {"total_min", "groups", "indicators"}, {"total_min", "groups", "indicators"}
     )
     groups = []
     for gid, g in raw["groups"].items():
-        g = _keys(ctx.source, f"score.groups.{gid}", g, {"label", "max", "min"}, {"label", "max"})
+        g = checked_keys(ctx.source, f"score.groups.{gid}", g, {"label", "max", "min"}, {"label", "max"})
         groups.append(
             Group(
                 gid,
@@ -397,10 +376,12 @@ def load_rulebook(
     source: str, raw: dict[str, Any], common: dict[str, Parameter], measures: dict[str, Measure]
 ) -> Rulebook:
     """One rulebook file."""
-    raw = _keys(source, "(文件)", raw, RULEBOOK_KEYS, {"rulebook", "tier", "title", "document", "valid"})
+    raw = checked_keys(
+        source, "(文件)", raw, RULEBOOK_KEYS, {"rulebook", "tier", "title", "document", "valid"}
+    )
     if raw["tier"] not in TIERS:
         raise RuleDataError(source, "tier", f"未知层级 {raw['tier']!r}")
-    valid = _keys(source, "valid", raw["valid"], {"from", "to"}, {"from"})
+    valid = checked_keys(source, "valid", raw["valid"], {"from", "to"}, {"from"})
     own = load_parameters(source, raw.get("parameters"))
     clash = set(own) & set(common)
     if clash:
@@ -513,17 +494,17 @@ class Library:
 def load_library_from(root: Path | Any, label: str = "rulebooks") -> Library:
     """Load every rulebook under a directory (``common.yaml``, ``measures.yaml`` and sub-folders)."""
     common_src = f"{label}/common.yaml"
-    common_raw = _read_yaml(root / "common.yaml", common_src)
-    _keys(common_src, "(文件)", common_raw, {"parameters"}, {"parameters"})
+    common_raw = read_mapping(root / "common.yaml", common_src)
+    checked_keys(common_src, "(文件)", common_raw, {"parameters"}, {"parameters"})
     common = load_parameters(common_src, common_raw["parameters"])
     measures = load_measures(
-        f"{label}/measures.yaml", _read_yaml(root / "measures.yaml", f"{label}/measures.yaml")
+        f"{label}/measures.yaml", read_mapping(root / "measures.yaml", f"{label}/measures.yaml")
     )
     books = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in ("cases", "__pycache__")):
         for file in sorted(f for f in folder.iterdir() if f.name.endswith(".yaml")):
             source = f"{label}/{folder.name}/{file.name}"
-            books.append(load_rulebook(source, _read_yaml(file, source), common, measures))
+            books.append(load_rulebook(source, read_mapping(file, source), common, measures))
     read = set(ENGINE_PARAMETERS).union(*(parameters_used(b) for b in books))
     for pid in common:
         if pid not in read:
