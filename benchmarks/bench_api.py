@@ -161,18 +161,14 @@ def main(argv: list[str]) -> int:
         token = _srdi(env, "token", "create", "bench", "--name", "benchmark").strip().splitlines()[0]
         server = subprocess.Popen(
             [
-                python(),
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{port}",
+                str(Path(python()).parent / "srdi"),
+                "serve",
+                "--port",
+                str(port),
                 "--workers",
                 str(args.workers),
                 "--threads",
                 str(args.threads),
-                "--timeout",
-                "120",
-                "srdi.config.wsgi:application",
             ],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -207,7 +203,7 @@ def main(argv: list[str]) -> int:
             f"Target: single-enterprise `POST /api/v1/assess` p95 ≤ {TARGET_P95_MS:g} ms with {args.clients} "
             f"concurrent clients (default request, gaps included). **{'Met' if met else 'NOT met'}.**",
             "",
-            f"Server: `gunicorn` {args.workers} workers × {args.threads} threads, production settings, SQLite; "
+            f"Server: `srdi serve` (gunicorn) {args.workers} workers × {args.threads} threads, production settings, SQLite; "
             f"clients on the same machine; {args.seconds:g} s measured after {args.warmup:g} s warm-up.",
             "",
             "| Request | Requests | Throughput | p50 ms | p95 ms | p99 ms | max ms | Errors |",

@@ -7,13 +7,19 @@ as strings, UTF-8 text) and is never cached.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.http import JsonResponse
+import orjson
+from django.http import HttpResponse
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
 NO_STORE = "no-store, private"
+# Dates and times go through Django's encoder like everywhere else (``…Z``, milliseconds); orjson encodes the
+# rest natively, several times faster than ``json`` on the assessment's large traced answers.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+_ENCODER = NinjaJSONEncoder()
 
 
 class Utf8JSONRenderer(JSONRenderer):
@@ -22,10 +28,16 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-def json_response(data: Any, status: int = 200) -> JsonResponse:
+def encode_json(data: Any) -> bytes:
+    """``data`` as UTF-8 JSON, encoded as the API encodes every answer."""
+    try:
+        return orjson.dumps(data, default=_ENCODER.default, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits, which ``json`` writes as it is
+        return json.dumps(data, cls=NinjaJSONEncoder, ensure_ascii=False).encode()
+
+
+def json_response(data: Any, status: int = 200) -> HttpResponse:
     """``data`` as a JSON answer with ``status``."""
-    response = JsonResponse(
-        data, status=status, encoder=NinjaJSONEncoder, safe=False, json_dumps_params={"ensure_ascii": False}
-    )
+    response = HttpResponse(encode_json(data), status=status, content_type="application/json")
     response["Cache-Control"] = NO_STORE
     return response

@@ -24,15 +24,29 @@ def migrate() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="进程数（建议 = CPU 核数）"
+)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="每个进程的线程数")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """启动网站（gunicorn）。"""
     setup_django()
     from django.conf import settings
 
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     click.echo(f"srdi 已启动：http://{host}:{port}  （Ctrl+C 退出）", err=True)
-    args = [
+    os.execv(sys.executable, gunicorn_args(host, port, workers, threads))  # noqa: S606 - becomes the server
+
+
+def gunicorn_args(host: str, port: int, workers: int, threads: int) -> list[str]:
+    """The server's command line.
+
+    Each worker holds at most as many connections as it has threads. Otherwise keep-alive connections stay
+    with whichever worker accepted them first — under 16 steady API clients one worker did all the work while
+    the other idled (measured, ``docs/performance.md``). The price is a new connection per request, which on
+    the local link behind the TLS proxy is cheap.
+    """
+    return [
         sys.executable,
         "-m",
         "gunicorn",
@@ -41,14 +55,17 @@ def serve(host: str, port: int, workers: int) -> None:
         "--workers",
         str(workers),
         "--threads",
-        "4",
+        str(threads),
+        "--worker-connections",
+        str(threads),
+        "--keep-alive",
+        "0",
         "--timeout",
         "300",
         "--access-logfile",
         "-",
         "srdi.config.wsgi:application",
     ]
-    os.execv(sys.executable, args)  # noqa: S606 - replaces this process with the server
 
 
 @cli.command()

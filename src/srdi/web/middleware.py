@@ -40,13 +40,10 @@ class PasswordExpiryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         max_age = getattr(settings, "SRDI_PASSWORD_MAX_AGE_DAYS", 0)
+        if not max_age or request.path.startswith(self.EXEMPT_PREFIXES):
+            return self.get_response(request)  # before touching request.user, which loads the session
         user = getattr(request, "user", None)
-        if (
-            max_age
-            and user is not None
-            and user.is_authenticated
-            and not request.path.startswith(self.EXEMPT_PREFIXES)
-        ):
+        if user is not None and user.is_authenticated:
             changed = getattr(user, "password_changed_at", None)
             if changed is not None and timezone.now() - changed > timedelta(days=max_age):
                 return redirect("web:password_change")

@@ -144,7 +144,7 @@ _STAGES: dict[tuple[int, ...], tuple[dict[str, Compiled], list[list[pl.Expr]]]] 
 
 
 def dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
-    """Two stages of column expressions: the dimensions and ladder, then grade, class and cohorts.
+    """Stages of column expressions: the dimensions and ladder, their shared sums, then grade, class and cohorts.
 
     Built once per set of compiled rulebooks (they are cached by the engine), so that assessing one
     enterprise does not pay for building the expressions again.
@@ -159,30 +159,15 @@ def dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
 
 
 def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
+    # Sub-results used more than once (known dimensions, next-tier progress) are columns of their own: the
+    # small-batch query runs without common-subexpression elimination, so a repeated expression is evaluated
+    # again wherever it appears.
     first = [*dimension_columns(compiled), _ladder_expr().alias("class:ladder")]
     known = [
         pl.when(pl.col(f"dim:{d}|lo") == pl.col(f"dim:{d}|hi")).then(pl.col(f"dim:{d}|lo"))
         for d in DIMENSIONS
     ]
-    n_known = pl.sum_horizontal([k.is_not_null().cast(pl.Int64) for k in known])
-    total = pl.sum_horizontal(known)  # nulls skipped
-    # Grade on the exact mean (total / n ≥ t ⇔ total ≥ t·n); the mean is shown half-up to one decimal.
-    # Kept as whole tenths: the division happens in Python (``scaled``), because a Polars float division
-    # by a constant may be done as a multiplication (41.800000000000004) depending on the batch.
-    mean = pl.when(n_known > 0).then(_half_up(total * 10, n_known.cast(I128)).cast(pl.Int64))
-    grade = (
-        pl.when(n_known < 4)
-        .then(pl.lit(None, dtype=pl.String))
-        .when(total >= 80 * n_known)
-        .then(pl.lit("A"))
-        .when(total >= 60 * n_known)
-        .then(pl.lit("B"))
-        .when(total >= 40 * n_known)
-        .then(pl.lit("C"))
-        .otherwise(pl.lit("D"))
-    )
     ladder = pl.col("class:ladder")
-    next_tier = ladder.replace_strict(NEXT_TIER, default=None, return_dtype=pl.String)
     passed: Any = pl
     checks: Any = pl
     eligible_next: Any = pl
@@ -198,6 +183,31 @@ def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     passed = passed.otherwise(None) if any_branch else pl.lit(None, dtype=pl.Int64)
     checks = checks.otherwise(None) if any_branch else pl.lit(None, dtype=pl.Int64)
     eligible_next = eligible_next.otherwise(False) if any_branch else pl.lit(False)
+    second = [
+        pl.sum_horizontal([k.is_not_null().cast(pl.Int64) for k in known]).alias(_N_KNOWN),
+        pl.sum_horizontal(known).alias(_TOTAL),  # nulls skipped
+        ladder.replace_strict(NEXT_TIER, default=None, return_dtype=pl.String).alias("class:next_tier"),
+        passed.cast(pl.Int64).alias(_PASSED),
+        checks.cast(pl.Int64).alias(_CHECKS),
+        eligible_next.alias("class:eligible_next"),
+    ]
+    n_known, total = pl.col(_N_KNOWN), pl.col(_TOTAL)
+    passed, checks, eligible_next = pl.col(_PASSED), pl.col(_CHECKS), pl.col("class:eligible_next")
+    # Grade on the exact mean (total / n ≥ t ⇔ total ≥ t·n); the mean is shown half-up to one decimal.
+    # Kept as whole tenths: the division happens in Python (``scaled``), because a Polars float division
+    # by a constant may be done as a multiplication (41.800000000000004) depending on the batch.
+    mean = pl.when(n_known > 0).then(_half_up(total * 10, n_known.cast(I128)).cast(pl.Int64))
+    grade = (
+        pl.when(n_known < 4)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(total >= 80 * n_known)
+        .then(pl.lit("A"))
+        .when(total >= 60 * n_known)
+        .then(pl.lit("B"))
+        .when(total >= 40 * n_known)
+        .then(pl.lit("C"))
+        .otherwise(pl.lit("D"))
+    )
     # progress = passed / checks, shown half-up to three decimals; seedling when passed / checks ≥ 3/4.
     progress = pl.when(checks > 0).then(_half_up(passed * 1000, checks.cast(I128)).cast(pl.Int64))
     share_num, share_den = SEEDLING_SHARE
@@ -205,17 +215,18 @@ def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     key_work = pl.col("mp_pin_field").is_in(KEY_FIELDS).fill_null(False) | (
         pl.col("mp_chain_role") == "key_link_breakthrough"
     ).fill_null(False)
-    lg_track = next_tier.eq("little_giant").fill_null(False)
-    second = [
+    lg_track = pl.col("class:next_tier").eq("little_giant").fill_null(False)
+    third = [
         mean.alias("profile:mean_x10"),
         grade.alias("profile:grade"),
-        next_tier.alias("class:next_tier"),
         progress.alias("class:progress_x1000"),
-        eligible_next.alias("class:eligible_next"),
         seedling.alias("class:seedling"),
-        (seedling & lg_track & key_work).alias("class:one_firm_one_policy"),
     ]
-    return [first, second]
+    fourth = [(pl.col("class:seedling") & lg_track & key_work).alias("class:one_firm_one_policy")]
+    return [first, second, third, fourth]
+
+
+_N_KNOWN, _TOTAL, _PASSED, _CHECKS = "profile:n_known", "profile:total", "class:passed", "class:checks"
 
 
 PROFILE_COLUMNS = [

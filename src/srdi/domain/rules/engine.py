@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -50,7 +51,15 @@ class Assessment:
         return self.facts.as_of
 
     def row(self, index: int) -> dict[str, Any]:
-        return self.frame.row(index, named=True)
+        """One enterprise's columns by name (read-only: small assessments share one dict per row)."""
+        if self.frame.height > UNOPTIMISED_ROWS:
+            return self.frame.row(index, named=True)
+        return self._rows[index]
+
+    @cached_property
+    def _rows(self) -> list[dict[str, Any]]:
+        # Explaining and gap planning read each row several times; converting them together is cheaper.
+        return self.frame.rows(named=True)
 
     def summary(self) -> pl.DataFrame:
         """eid, uscc, size class and per-tier status/score/route — what screening stores."""

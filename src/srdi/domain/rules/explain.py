@@ -8,6 +8,7 @@ only the wording (labels, exact values, the Chinese explanation) is added.
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
+from functools import lru_cache
 from typing import Any
 
 from srdi.domain.money import FEN_PER_WAN
@@ -76,6 +77,7 @@ SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
 YEAR_OFFSETS = {"[Y]": 0, "[Y-1]": 1, "[Y-2]": 2}
 
 
+@lru_cache(maxsize=8192)
 def input_path(column: str, year: int) -> str:
     """Exchange-format path of a facts column: ``rd_expense_fen[Y-1]`` → ``financials.2023.rd_expense_fen``."""
     for suffix, offset in YEAR_OFFSETS.items():
@@ -432,15 +434,20 @@ def _fact_label(fact: str) -> str:
 
 
 def _collect_params(detail: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for p in [*([detail["parameter"]] if "parameter" in detail else []), *detail.get("parameters", [])]:
-        if p not in out:
-            out.append(p)
-    for part in detail.get("parts", []):
-        for p in _collect_params(part):
-            if p not in out:
-                out.append(p)
-    return out
+    """Every parameter cited in a check's detail, once each (a parameter's trace is the same wherever it is
+    cited within one tier), in the order first cited."""
+    out: dict[str, dict[str, Any]] = {}
+    _gather_params(detail, out)
+    return list(out.values())
+
+
+def _gather_params(detail: dict[str, Any], out: dict[str, dict[str, Any]]) -> None:
+    if "parameter" in detail:
+        out.setdefault(detail["parameter"]["id"], detail["parameter"])
+    for p in detail.get("parameters", ()):
+        out.setdefault(p["id"], p)
+    for part in detail.get("parts", ()):
+        _gather_params(part, out)
 
 
 def _collect_inputs(detail: dict[str, Any]) -> dict[str, Any]:

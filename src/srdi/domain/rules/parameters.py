@@ -12,6 +12,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 UNITS = {
@@ -68,6 +69,11 @@ class Resolved:
     default_used: bool = False
 
     def as_trace(self) -> dict[str, Any]:
+        """The parameter as a trace cites it (a fresh copy each time; built once)."""
+        return dict(self._trace)
+
+    @cached_property
+    def _trace(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "label": self.label,
