@@ -177,7 +177,7 @@ def _yearly(tables: Tables, y: int) -> pl.LazyFrame:
     return out
 
 
-def _equity(tables: Tables, as_of: date) -> pl.LazyFrame:
+def _equity_aggregations(as_of: date) -> list[pl.Expr]:
     aggs = []
     for years in (2, 3):
         since = years_before(as_of, years)
@@ -188,7 +188,7 @@ def _equity(tables: Tables, as_of: date) -> pl.LazyFrame:
         uncertain = counts.is_null() | (counts.fill_null(False) & pl.col("amount_fen").is_null())
         aggs.append(known_amount.fill_null(0).sum().alias(f"equity_qualified_{years}y_fen"))
         aggs.append(uncertain.any().alias(f"equity_qualified_{years}y_fen__uncertain"))
-    return tables.equity.lazy().group_by("eid").agg(aggs)
+    return aggs
 
 
 def certification_expiry(validity_years: int = 3) -> pl.Expr:
@@ -205,11 +205,6 @@ def certification_valid_on(day: date | pl.Expr, validity_years: int = 3) -> pl.E
     d = pl.lit(day) if isinstance(day, date) else day
     not_revoked = pl.col("revoked_on").is_null() | (pl.col("revoked_on") > d)
     return (pl.col("recognized_on") <= d) & (certification_expiry(validity_years) >= d) & not_revoked
-
-
-def _list_aggregate(tables: Tables, table: str, aggs: list[pl.Expr]) -> pl.LazyFrame:
-    frame: pl.DataFrame = getattr(tables, table)
-    return frame.lazy().group_by("eid").agg(aggs)
 
 
 @cache
@@ -330,11 +325,33 @@ def build_facts(tables: Tables, as_of: date, options: FactOptions | None = None)
     """The facts query for ``as_of`` (Y = as_of.year − 1), lazy so that it runs in one pass with the rules."""
     opts = options or FactOptions()
     y = as_of.year - 1
+    plan = _fact_plan(as_of, opts)
     frame = tables.enterprises.lazy().join(_yearly(tables, y), on="eid", how="left", maintain_order="left")
-    frame = frame.with_columns(
-        (pl.lit(y) - pl.col("niche_since_year") + 1).cast(pl.Int32).alias("years_in_niche"),
-        _full_years(pl.col("founded_on"), as_of).alias("years_operating"),
-    )
+    frame = frame.with_columns(plan.derived)
+    frame = _join_aggregate(frame, tables.equity, tables.equity.lazy().group_by("eid").agg(plan.equity))
+    frame = frame.with_columns(plan.equity_flags)
+    for table, aggs, flags in plan.lists:
+        source: pl.DataFrame = getattr(tables, table)
+        frame = _join_aggregate(frame, source, source.lazy().group_by("eid").agg(aggs)).with_columns(flags)
+    codes = tables.enterprises.get_column("industry_code").unique().to_list()
+    frame = size_expressions(frame, codes)
+    return Facts(frame=frame, as_of=as_of, year=y)
+
+
+@dataclass(frozen=True)
+class _FactPlan:
+    """The expressions of a facts query, which depend only on the date and the options."""
+
+    derived: list[pl.Expr]
+    equity: list[pl.Expr]
+    equity_flags: list[pl.Expr]
+    lists: list[tuple[str, list[pl.Expr], list[pl.Expr]]]  # (table, aggregations, fill expressions)
+
+
+@lru_cache(maxsize=256)
+def _fact_plan(as_of: date, opts: FactOptions) -> _FactPlan:
+    # Cached: building these expressions is a fixed cost of every one-row assessment; expressions are immutable.
+    y = as_of.year - 1
     by_table: dict[str, list[tuple[str, pl.Expr]]] = {
         "awards": [],
         "contests": [],
@@ -352,19 +369,24 @@ def build_facts(tables: Tables, as_of: date, options: FactOptions | None = None)
         "equity_qualified_3y_fen": 0,
         "equity_qualified_3y_fen__uncertain": False,
     }
-    frame = _join_aggregate(frame, tables.equity, _equity(tables, as_of)).with_columns(
-        _with_flag("equity_known", equity_defaults)
+    lists = [
+        (
+            table,
+            [_kleene_any(cond).alias(name) for name, cond in columns],
+            _with_flag(f"{table}_known", dict.fromkeys((name for name, _ in columns), False)),
+        )
+        for table, columns in by_table.items()
+        if columns
+    ]
+    return _FactPlan(
+        derived=[
+            (pl.lit(y) - pl.col("niche_since_year") + 1).cast(pl.Int32).alias("years_in_niche"),
+            _full_years(pl.col("founded_on"), as_of).alias("years_operating"),
+        ],
+        equity=_equity_aggregations(as_of),
+        equity_flags=_with_flag("equity_known", equity_defaults),
+        lists=lists,
     )
-    for table, columns in by_table.items():
-        if not columns:
-            continue
-        aggs = [_kleene_any(cond).alias(name) for name, cond in columns]
-        frame = _join_aggregate(
-            frame, getattr(tables, table), _list_aggregate(tables, table, aggs)
-        ).with_columns(_with_flag(f"{table}_known", dict.fromkeys((name for name, _ in columns), False)))
-    codes = tables.enterprises.get_column("industry_code").unique().to_list()
-    frame = size_expressions(frame, codes)
-    return Facts(frame=frame, as_of=as_of, year=y)
 
 
 def _join_aggregate(frame: pl.LazyFrame, source: pl.DataFrame, aggregate: pl.LazyFrame) -> pl.LazyFrame:
