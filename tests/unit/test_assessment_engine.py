@@ -173,3 +173,20 @@ def test_b3_small_revenue_branch_is_strictly_below_the_threshold():
     first, second = b3["detail"]["parts"]
     assert first["op"] == "ge"
     assert second["parts"][0]["op"] == "lt"
+
+
+def test_two_rows_for_one_enterprise_and_year_are_refused_by_name() -> None:
+    import polars as pl
+
+    from srdi.domain.rules.engine import DuplicateYears
+
+    profile = parse_profile(
+        {"uscc": make_uscc(n=20_001), "financials": {"2024": {"operating_revenue_fen": 100_000_000}}}
+    )
+    tables = tables_from_profiles([profile])
+    doubled = tables.__class__(
+        **{name: getattr(tables, name) for name in tables.__dataclass_fields__}
+        | {"years": pl.concat([tables.years, tables.years])}
+    )
+    with pytest.raises(DuplicateYears, match="同一企业同一年度有多行财务数据"):
+        assess(doubled, AS_OF)

@@ -37,6 +37,10 @@ class NoRulebook(RuleDataError):
     """No rulebook is in force for a tier on the requested date."""
 
 
+class DuplicateYears(RuleDataError):
+    """The yearly figures hold more than one row for an enterprise and year."""
+
+
 @dataclass
 class Assessment:
     """Every column the rules computed, the facts they read, and the compiled rulebooks by tier."""
@@ -134,7 +138,12 @@ def assess(
     # A few rows: skip the query optimiser. Optimising one query of hundreds of expressions costs more than
     # evaluating them on a handful of rows; the optimisations never change results, so neither does this.
     small = len(tables) <= UNOPTIMISED_ROWS
-    frame = lazy.collect(optimizations=pl.QueryOptFlags.none()) if small else lazy.collect()
+    try:
+        frame = lazy.collect(optimizations=pl.QueryOptFlags.none()) if small else lazy.collect()
+    except pl.exceptions.ComputeError as exc:
+        if "m:1 validation" in str(exc):  # see ``facts._with_years``
+            raise DuplicateYears("years", "year", "同一企业同一年度有多行财务数据，请合并后再评价") from None
+        raise
     return Assessment(frame=frame, facts=facts, compiled=compiled, library=library)
 
 
