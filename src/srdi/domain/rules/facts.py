@@ -106,14 +106,10 @@ class FactOptions:
 def list_fact_condition(col: ListFactColumn, as_of: date) -> pl.Expr:
     """The condition one row of the fact's list table must meet (Kleene: an unknown field gives null).
 
-    Cached: expressions are immutable, and building them is a fixed cost of every one-row assessment.
+    Cached: expressions are immutable, and building them is a fixed cost of every one-row assessment. The
+    ``cert_valid_<tier>`` facts read per-row validity columns and are built with them in ``_fact_plan``.
     """
     fact = col.fact
-    if fact.startswith("cert_valid_"):
-        tier = fact.removeprefix("cert_valid_")
-        return (pl.col("tier") == tier) & certification_valid_on(
-            as_of, int(col.value("title_validity_years"))
-        )
     if fact == "direct_title_valid":
         valid = (pl.col("valid_from") <= as_of) & (pl.col("valid_to") >= as_of)
         return pl.col("kind").is_in(list(col.value("direct_title_kinds"))) & valid
@@ -257,35 +253,56 @@ def _condition_shapes(attr: str) -> list[tuple[str, dict[str, str], list[int]]]:
     return groups
 
 
-@cache
-def _per_standard(attr: str) -> pl.Expr:
-    """The 300号 condition ``attr`` of each row's industry standard (chosen by the ``__std`` index).
+_SIZE_ATTRS = ("sme_if", "medium_if", "small_if")
 
-    Each shape of condition is one expression whose bounds are looked up by index (a variable a standard does
-    not use is neutral: True under ``and``, False under ``or``), rather than a when/then branch per industry:
-    the result is the same, and planning it costs a fraction on the single-enterprise path.
+
+@cache
+def _size_plan() -> tuple[pl.DataFrame, dict[str, pl.Expr]]:
+    """The 300号 table as one row per standard (``__std``) holding each shape's bounds, and per condition the
+    expression that reads them.
+
+    Each shape of condition is one expression over bound columns (a variable a standard does not use has no
+    bound and is neutral: True under ``and``, False under ``or``), rather than a when/then branch per
+    industry: the result is the same, and one join to the bounds costs a fraction of looking each bound up.
     """
     stds, _ = _standard_index()
-    expr = pl.lit(None, dtype=pl.Boolean)
-    for joiner, shape, members in _condition_shapes(attr):
-        neutral = pl.lit(joiner == "and")
-        terms = []
-        for var, op in shape.items():
-            bounds = {i: t.bound for i in members for t in getattr(stds[i], attr).terms if t.var == var}
-            bound = pl.col("__std").replace_strict(bounds, default=None, return_dtype=pl.Int64)
-            value = pl.col(_VARS[var])
-            compare = value >= bound if op == ">=" else value < bound
-            terms.append(pl.when(bound.is_null()).then(neutral).otherwise(compare))
-        combined = terms[0]
-        for term in terms[1:]:
-            combined = (combined & term) if joiner == "and" else (combined | term)
-        expr = pl.when(pl.col("__std").is_in(members)).then(combined).otherwise(expr)
-    return expr
+    rows: dict[str, list[Any]] = {
+        "__std": list(range(len(stds))),
+        "__size_group": [s.industry for s in stds],
+    }
+    exprs: dict[str, pl.Expr] = {}
+    for attr in _SIZE_ATTRS:
+        shape_col = f"__shape:{attr}"
+        rows[shape_col] = [None] * len(stds)
+        expr = pl.lit(None, dtype=pl.Boolean)
+        for k, (joiner, shape, members) in enumerate(_condition_shapes(attr)):
+            for i in members:
+                rows[shape_col][i] = k
+            neutral = pl.lit(joiner == "and")
+            terms = []
+            for var, op in shape.items():
+                bound_col = f"__bound:{attr}:{k}:{var}"
+                rows[bound_col] = [
+                    next((t.bound for t in getattr(stds[i], attr).terms if t.var == var), None)
+                    if i in members
+                    else None
+                    for i in range(len(stds))
+                ]
+                bound, value = pl.col(bound_col), pl.col(_VARS[var])
+                compare = value >= bound if op == ">=" else value < bound
+                terms.append(pl.when(bound.is_null()).then(neutral).otherwise(compare))
+            combined = terms[0]
+            for term in terms[1:]:
+                combined = (combined & term) if joiner == "and" else (combined | term)
+            expr = pl.when(pl.col(shape_col) == k).then(combined).otherwise(expr)
+        exprs[attr] = expr
+    schema = {name: pl.Int64 for name in rows} | {"__std": pl.Int32, "__size_group": pl.String}
+    return pl.DataFrame(rows, schema=schema), exprs
 
 
 def size_expressions(frame: pl.LazyFrame, codes: list[str | None]) -> pl.LazyFrame:
     """Add ``size_group``, ``size_class`` and ``is_sme`` (Kleene) using the 300号 table, vectorised."""
-    stds, _ = _standard_index()
+    bounds, conditions = _size_plan()
     mapping = _industry_to_index(codes)
     idx = pl.col("industry_code").replace_strict(mapping, default=None, return_dtype=pl.Int32)
     frame = frame.with_columns(
@@ -293,18 +310,12 @@ def size_expressions(frame: pl.LazyFrame, codes: list[str | None]) -> pl.LazyFra
         pl.col("employees[Y]").alias("__E"),
         (pl.col("operating_revenue_fen[Y]") // 1_000_000).alias("__R"),
         (pl.col("total_assets_fen[Y]") // 1_000_000).alias("__A"),
-    )
-
-    def per_standard(attr: str) -> pl.Expr:
-        return _per_standard(attr)
-
+    ).join(bounds.lazy(), on="__std", how="left", maintain_order="left")
     frame = frame.with_columns(
-        per_standard("sme_if").alias("is_sme"),
-        per_standard("medium_if").alias("__medium"),
-        per_standard("small_if").alias("__small"),
-        pl.col("__std")
-        .replace_strict(dict(enumerate(s.industry for s in stds)), default=None, return_dtype=pl.String)
-        .alias("size_group"),
+        conditions["sme_if"].alias("is_sme"),
+        conditions["medium_if"].alias("__medium"),
+        conditions["small_if"].alias("__small"),
+        pl.col("__size_group").alias("size_group"),
     )
     large = ~pl.col("is_sme")
     size = (
@@ -318,8 +329,9 @@ def size_expressions(frame: pl.LazyFrame, codes: list[str | None]) -> pl.LazyFra
         .then(pl.lit("micro"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
+    helpers = [name for name in bounds.columns if name.startswith("__")]
     return frame.with_columns(size.alias("size_class")).drop(
-        "__std", "__E", "__R", "__A", "__medium", "__small"
+        *helpers, "__E", "__R", "__A", "__medium", "__small"
     )
 
 
@@ -332,9 +344,10 @@ def build_facts(tables: Tables, as_of: date, options: FactOptions | None = None)
     frame = frame.with_columns(plan.derived)
     frame = _join_aggregate(frame, tables.equity, tables.equity.lazy().group_by("eid").agg(plan.equity))
     frame = frame.with_columns(plan.equity_flags)
-    for table, aggs, flags in plan.lists:
+    for table, prepare, aggs, flags in plan.lists:
         source: pl.DataFrame = getattr(tables, table)
-        frame = _join_aggregate(frame, source, source.lazy().group_by("eid").agg(aggs)).with_columns(flags)
+        rows = source.lazy().with_columns(prepare) if prepare else source.lazy()
+        frame = _join_aggregate(frame, source, rows.group_by("eid").agg(aggs)).with_columns(flags)
     codes = tables.enterprises.get_column("industry_code").unique().to_list()
     frame = size_expressions(frame, codes)
     return Facts(frame=frame, as_of=as_of, year=y)
@@ -347,24 +360,38 @@ class _FactPlan:
     derived: list[pl.Expr]
     equity: list[pl.Expr]
     equity_flags: list[pl.Expr]
-    lists: list[tuple[str, list[pl.Expr], list[pl.Expr]]]  # (table, aggregations, fill expressions)
+    # (table, row columns computed before aggregating, aggregations, fill expressions)
+    lists: list[tuple[str, list[pl.Expr], list[pl.Expr], list[pl.Expr]]]
 
 
 @lru_cache(maxsize=256)
 def _fact_plan(as_of: date, opts: FactOptions) -> _FactPlan:
     # Cached: building these expressions is a fixed cost of every one-row assessment; expressions are immutable.
     y = as_of.year - 1
+    # A certification's validity depends on the term in years only: computed once per term for each row, then
+    # read by every tier's condition (a small query evaluates a repeated expression again each time).
+    terms = sorted(
+        {opts.validity_years}
+        | {int(c.value("title_validity_years")) for c in opts.columns if c.fact.startswith("cert_valid_")}
+    )
+    cert_prepare = [certification_valid_on(as_of, n).alias(f"__valid_{n}y") for n in terms]
+
+    def cert_valid(tier: str, term: int) -> pl.Expr:
+        return (pl.col("tier") == tier) & pl.col(f"__valid_{term}y")
+
     by_table: dict[str, list[tuple[str, pl.Expr]]] = {
         "awards": [],
         "contests": [],
         "titles": [],
-        "certifications": [
-            (f"cert_valid_{t}", (pl.col("tier") == t) & certification_valid_on(as_of, opts.validity_years))
-            for t in TIERS
-        ],
+        "certifications": [(f"cert_valid_{t}", cert_valid(t, opts.validity_years)) for t in TIERS],
     }
     for col in opts.columns:
-        by_table[LIST_FACTS[col.fact].table].append((col.column, list_fact_condition(col, as_of)))
+        if col.fact.startswith("cert_valid_"):
+            term = int(col.value("title_validity_years"))
+            condition = cert_valid(col.fact.removeprefix("cert_valid_"), term)
+        else:
+            condition = list_fact_condition(col, as_of)
+        by_table[LIST_FACTS[col.fact].table].append((col.column, condition))
     equity_defaults = {
         "equity_qualified_2y_fen": 0,
         "equity_qualified_2y_fen__uncertain": False,
@@ -374,6 +401,7 @@ def _fact_plan(as_of: date, opts: FactOptions) -> _FactPlan:
     lists = [
         (
             table,
+            cert_prepare if table == "certifications" else [],
             [_kleene_any(cond).alias(name) for name, cond in columns],
             _with_flag(f"{table}_known", dict.fromkeys((name for name, _ in columns), False)),
         )
