@@ -193,13 +193,14 @@ class _Reader:
             p = self.param(t.param)
             value = exact(self.row, t.measure)
             op = t.op
-            text = f"{m.label} {display(value, m.unit)} {OPERATORS[op]} {threshold_display(p.value, m.unit)}"
+            shown = display(value, m.unit)
+            text = f"{m.label} {shown} {OPERATORS[op]} {threshold_display(p.value, m.unit)}"
             inputs = self.inputs_of_measure(t.measure)
             out = {
                 "measure": t.measure,
                 "label": m.label,
                 "value": json_value(value),
-                "display": display(value, m.unit),
+                "display": shown,
                 "op": op,
                 "threshold": to_json(p.value),
                 "parameter": p.as_trace(),
@@ -294,17 +295,10 @@ class _Reader:
                 band_in = self.inputs_of_measure(band.measure)
                 inputs.update(band_in)
                 pts = self.row.get(ci.sub[i][0]) if ci.sub else lo
-                parts.append(
-                    f"{m.label} {display(value, m.unit)}"
-                    + (f"（{pts}分）" if ci.sub and value is not None else "")
-                )
+                shown = display(value, m.unit)
+                parts.append(f"{m.label} {shown}" + (f"（{pts}分）" if ci.sub and value is not None else ""))
                 out.setdefault("measures", []).append(
-                    {
-                        "measure": band.measure,
-                        "label": m.label,
-                        "value": json_value(value),
-                        "display": display(value, m.unit),
-                    }
+                    {"measure": band.measure, "label": m.label, "value": json_value(value), "display": shown}
                 )
                 if value is None:
                     self.note_missing(band_in)
