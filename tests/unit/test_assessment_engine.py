@@ -178,7 +178,7 @@ def test_b3_small_revenue_branch_is_strictly_below_the_threshold():
 def test_two_rows_for_one_enterprise_and_year_are_refused_by_name() -> None:
     import polars as pl
 
-    from srdi.domain.rules.engine import DuplicateYears
+    from srdi.domain.rules.facts import DuplicateYears
 
     profile = parse_profile(
         {"uscc": make_uscc(n=20_001), "financials": {"2024": {"operating_revenue_fen": 100_000_000}}}

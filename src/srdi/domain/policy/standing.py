@@ -17,7 +17,7 @@ import polars as pl
 
 from srdi.domain.policy.model import Condition, Measure, Pack
 from srdi.domain.policy.params import ParamSet
-from srdi.domain.rules.facts import build_facts
+from srdi.domain.rules.facts import build_facts, collect
 from srdi.domain.tables import Tables
 
 RESULT = {True: "pass", False: "fail", None: "unknown"}
@@ -90,7 +90,7 @@ def standing(
         assert m.standing is not None
         for c in (*m.standing.conditions, *m.standing.parts):
             exprs.append(_condition(p, c, params, as_of).alias(f"{m.id}|{c.id}"))
-    collected = frame.with_columns(exprs).collect() if exprs else frame.collect()
+    collected = collect(frame.with_columns(exprs) if exprs else frame)
     out: dict[int, list[dict[str, Any]]] = {}
     for row in collected.iter_rows(named=True):
         records = []

@@ -9,9 +9,8 @@ row back into the contract's result with its full trace.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -23,7 +22,7 @@ from srdi.domain.rules.compile import (
     measure_expressions,
     measure_helpers,
 )
-from srdi.domain.rules.facts import FactOptions, Facts, build_facts
+from srdi.domain.rules.facts import FactOptions, Facts, build_facts, collect
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.rules.rulebook import TIERS, Library, load_library
 from srdi.domain.tables import Tables
@@ -37,10 +36,6 @@ class NoRulebook(RuleDataError):
     """No rulebook is in force for a tier on the requested date."""
 
 
-class DuplicateYears(RuleDataError):
-    """The yearly figures hold more than one row for an enterprise and year."""
-
-
 @dataclass
 class Assessment:
     """Every column the rules computed, the facts they read, and the compiled rulebooks by tier."""
@@ -49,6 +44,7 @@ class Assessment:
     facts: Facts
     compiled: dict[str, Compiled]
     library: Library
+    _rows: list[dict[str, Any]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def as_of(self) -> date:
@@ -58,12 +54,11 @@ class Assessment:
         """One enterprise's columns by name (read-only: small assessments share one dict per row)."""
         if self.frame.height > UNOPTIMISED_ROWS:
             return self.frame.row(index, named=True)
+        if self._rows is None:
+            # Explaining and gap planning read each row several times; converting them together is cheaper.
+            # (A plain attribute, not ``cached_property``, whose lock on Python 3.11 is shared by all instances.)
+            self._rows = self.frame.rows(named=True)
         return self._rows[index]
-
-    @cached_property
-    def _rows(self) -> list[dict[str, Any]]:
-        # Explaining and gap planning read each row several times; converting them together is cheaper.
-        return self.frame.rows(named=True)
 
     def summary(self) -> pl.DataFrame:
         """eid, uscc, size class and per-tier status/score/route — what screening stores."""
@@ -137,13 +132,7 @@ def assess(
     lazy = lazy.select(selected) if selected is not None else lazy
     # A few rows: skip the query optimiser. Optimising one query of hundreds of expressions costs more than
     # evaluating them on a handful of rows; the optimisations never change results, so neither does this.
-    small = len(tables) <= UNOPTIMISED_ROWS
-    try:
-        frame = lazy.collect(optimizations=pl.QueryOptFlags.none()) if small else lazy.collect()
-    except pl.exceptions.ComputeError as exc:
-        if "m:1 validation" in str(exc):  # see ``facts._with_years``
-            raise DuplicateYears("years", "year", "同一企业同一年度有多行财务数据，请合并后再评价") from None
-        raise
+    frame = collect(lazy, optimise=len(tables) > UNOPTIMISED_ROWS)
     return Assessment(frame=frame, facts=facts, compiled=compiled, library=library)
 
 

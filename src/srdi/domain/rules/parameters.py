@@ -9,10 +9,9 @@ with a ``RuleDataError`` that names the file and the key.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 
 UNITS = {
@@ -68,12 +67,16 @@ class Resolved:
     note: str = ""
     default_used: bool = False
 
+    _trace: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False, hash=False)
+
     def as_trace(self) -> dict[str, Any]:
         """The parameter as a trace cites it (a fresh copy each time; built once)."""
+        if self._trace is None:
+            object.__setattr__(self, "_trace", self._build_trace())  # a cache on a frozen value
+        assert self._trace is not None
         return dict(self._trace)
 
-    @cached_property
-    def _trace(self) -> dict[str, Any]:
+    def _build_trace(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "label": self.label,
