@@ -40,6 +40,8 @@ NEXT_TIER = {
 DIMENSIONS = {"zhuan": "专", "jing": "精", "te": "特", "xin": "新", "lian": "链", "pin": "品"}
 SEEDLING_SHARE = (3, 4)  # progress ≥ 3/4, compared exactly
 KEY_FIELDS = ["six_foundations", "manufacturing_power_key_industry", "cyber_power"]
+# Helper columns of the class stages (sub-results read more than once; not part of the profile).
+_N_KNOWN, _TOTAL, _PASSED, _CHECKS = "profile:n_known", "profile:total", "class:passed", "class:checks"
 
 
 I128 = pl.Int128
@@ -224,9 +226,6 @@ def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     ]
     fourth = [(pl.col("class:seedling") & lg_track & key_work).alias("class:one_firm_one_policy")]
     return [first, second, third, fourth]
-
-
-_N_KNOWN, _TOTAL, _PASSED, _CHECKS = "profile:n_known", "profile:total", "class:passed", "class:checks"
 
 
 PROFILE_COLUMNS = [

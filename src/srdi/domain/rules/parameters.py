@@ -71,10 +71,11 @@ class Resolved:
 
     def as_trace(self) -> dict[str, Any]:
         """The parameter as a trace cites it (a fresh copy each time; built once)."""
-        if self._trace is None:
-            object.__setattr__(self, "_trace", self._build_trace())  # a cache on a frozen value
-        assert self._trace is not None
-        return dict(self._trace)
+        trace = self._trace
+        if trace is None:
+            trace = self._build_trace()
+            object.__setattr__(self, "_trace", trace)  # a cache on a frozen value
+        return dict(trace)
 
     def _build_trace(self) -> dict[str, Any]:
         return {
