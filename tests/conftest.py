@@ -42,13 +42,15 @@ def _flush_past_append_only_guards():
 
     DatabaseOperations = DatabaseWrapper.ops_class
     guards = importlib.import_module("srdi.db.migrations.0006_append_only_deletes")
+    later = importlib.import_module("srdi.db.migrations.0008_one_matter_one_award")
+    append_only = [*guards.TABLES, *(t for t in later.APPEND_ONLY if t not in guards.TABLES)]
     original = DatabaseOperations.sql_flush
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         sql = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
         if not sql:
             return sql
-        guarded = [t for t in guards.TABLES if t in set(tables)]
+        guarded = [t for t in append_only if t in set(tables)]
         return [
             *(guards.drop_sql(t) for t in guarded),
             *sql,

@@ -74,7 +74,6 @@ def journey(transactional_db, monkeypatch) -> Journey:
         closes_on=date(2025, 12, 31),
         city_budget_fen=50_000 * 1_000_000,  # 5亿元
         district_budget_fen=5_000 * 1_000_000,
-        publicity_days=0,
         actor=users["admin"],
     )
     summary = generate_offers(programme, actor=users["admin"])
@@ -170,7 +169,7 @@ def test_offer_confirmed_reviewed_approved_after_publicity_and_paid(browser, jou
     shot("publicity-list")
     _logout(page)
 
-    # 5. The publicity period is over (publicity_days=0 ends it today; approval is allowed from tomorrow).
+    # 5. The publicity period (5 working days from today) is over: move it into the past.
     Case.objects.filter(pk=journey.case.pk).update(
         publicity_starts_on=today() - timedelta(days=2), publicity_ends_on=today() - timedelta(days=1)
     )

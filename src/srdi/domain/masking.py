@@ -30,3 +30,10 @@ def mask_name(value: str | None) -> str:
     if not value:
         return ""
     return value[0] + "*" * (len(value) - 1)
+
+
+def mask_account(value: str | None) -> str:
+    """Keep the last 4 digits of a bank account number: ``****1234``."""
+    if not value:
+        return ""
+    return "****" + value[-4:]

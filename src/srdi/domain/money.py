@@ -118,6 +118,12 @@ def wan_to_fen(wan: Decimal | int | str) -> int:
     return int(value)
 
 
+def fen_to_wan(fen: int) -> Decimal:
+    """fen → 万元, exactly (``12_345_600`` → ``Decimal("12.3456")``), e.g. to fill a form field typed in 万元."""
+    value = (Decimal(fen) / FEN_PER_WAN).normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
 def format_yuan(fen: int | None) -> str:
     """``123456`` → ``¥1,234.56``; ``None`` → ``—`` (unknown, never 0)."""
     if fen is None:

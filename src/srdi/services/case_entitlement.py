@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import polars as pl
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from srdi.db.models import Case, Enterprise, Payment
 from srdi.domain.exchange import parse_profile
@@ -43,9 +45,10 @@ def payment_history(eids: dict[int, int], exclude_case: int | None = None) -> pl
     payment date's year is used only when the case has no dated event.
     """
     rows = []
-    payments = Payment.objects.filter(case__enterprise_id__in=list(eids)).select_related(
-        "case", "case__event"
-    )
+    payments = Payment.objects.filter(
+        case__enterprise_id__in=list(eids),
+        bank_return__isnull=True,  # a payment sent back does not stand
+    ).select_related("case", "case__event")
     if exclude_case is not None:
         payments = payments.exclude(case_id=exclude_case)
     for p in payments:
@@ -96,6 +99,18 @@ def enterprise_records(enterprise: Enterprise, exclude_case: int | None = None) 
     for _, records in records_for(Enterprise.objects.filter(pk=enterprise.pk), exclude_case):
         return records
     return []
+
+
+def event_day(case: Case) -> date:
+    """The date the entitlement engine read its parameters on for the case: its event's (contract) date, else
+    today in Hangzhou."""
+    basis = (case.entitlement_trace or {}).get("basis") or [{}]
+    inputs = basis[0].get("event") or {}
+    raw = inputs.get("contract_date") or inputs.get("date")
+    try:
+        return date.fromisoformat(str(raw)) if raw else timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
 
 
 def current_entitlement(case: Case) -> Entitlement:

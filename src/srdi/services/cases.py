@@ -1,18 +1,21 @@
 """Moving award cases through the workflow: the one place a case changes state.
 
 Use ``transition(case_id, user, name, reason=…)``. It locks the case, asks the domain guards (a refusal is
-audited and raised as ``TransitionRefused`` with the reason), applies the transition's effects — approval
-recomputes the entitlement against the payment history (从优、就高、不重复: only a top-up is approved, and the
-recomputed amount is already net of earlier payments), checks the programme's quota under a lock on the
-programme row, splits the amount city/district and commits both budgets; cancellation releases them; scheduling
-links the case to its payment run — records the transition with before/after, writes the audit event and
-notifies, all in one transaction.
+audited and raised as ``TransitionRefused`` with the reason), applies the transition's effects — the city
+review starts the 公示 for the programme's working days (never fewer than the procedure's minimum; holidays
+from the State Council's calendar); approval recomputes the entitlement against the payment history
+(从优、就高、不重复: only a top-up is approved, the recomputed amount is already net of earlier payments, and the
+matter's whole entitlement is recorded for ledger invariant I7), checks the programme's quota under a lock on
+the programme row, splits the amount city/district and commits both budgets; cancellation releases them;
+scheduling links the case to its payment run — records the transition with before/after, writes the audit
+event and notifies, all in one transaction. A case's matter stays with one open case at a time: the database
+refuses a state change that would reopen a second one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -26,16 +29,20 @@ from srdi.db.models import (
     LedgerEntry,
     Objection,
     Payment,
+    PaymentReturn,
     PaymentRun,
     Programme,
     User,
 )
+from srdi.domain.calendar import add_working_days
 from srdi.domain.digits import is_digits
+from srdi.domain.masking import mask_account
 from srdi.domain.money import split_city_district
 from srdi.domain.verdict import Verdict
 from srdi.domain.workflow.definition import AWARDED, STATES, TRANSITIONS
 from srdi.domain.workflow.guards import Actor, CaseView, available, check
-from srdi.services import audit, ledger
+from srdi.services import audit, budgets, ledger, matters
+from srdi.services.case_entitlement import event_day
 from srdi.services.notify import Message, notify
 
 COMPLIANCE = {
@@ -89,6 +96,7 @@ def view_of(case: Case, on: date | None = None, requested_fen: int | None = None
         if programme.quota is not None
         else 0
     )
+    day = on or today()
     return CaseView(
         state=case.state,
         enterprise_id=case.enterprise_id,
@@ -110,6 +118,10 @@ def view_of(case: Case, on: date | None = None, requested_fen: int | None = None
         district_reviewers=frozenset(district_reviewers),
         quota=programme.quota,
         awarded=awarded,
+        programme_closed=programme.status == Programme.Status.CLOSED,
+        window_open=programme.status == Programme.Status.OPEN
+        and programme.opens_on <= day <= programme.closes_on,
+        window_text=f"{programme.opens_on} 至 {programme.closes_on}",
     )
 
 
@@ -127,6 +139,7 @@ def snapshot(case: Case) -> dict[str, Any]:
         "district_fen": case.district_fen,
         "publicity_ends_on": case.publicity_ends_on.isoformat() if case.publicity_ends_on else None,
         "payment_run": case.payment_run_id,
+        "matter_entitlement_fen": case.matter_entitlement_fen,
     }
 
 
@@ -149,15 +162,13 @@ def budgets_for(case: Case) -> tuple[BudgetAccount, BudgetAccount | None]:
 
 
 def _paid_marker(case: Case) -> tuple[int, int]:
-    """(count, sum) of payments already made to the enterprise for the case's matter."""
-    from django.db.models import Count, Sum
-
-    agg = (
-        Payment.objects.filter(case__enterprise_id=case.enterprise_id, case__matter=case.matter)
-        .exclude(case_id=case.pk)
-        .aggregate(n=Count("id"), s=Sum("amount_fen"))
-    )
-    return agg["n"] or 0, agg["s"] or 0
+    """(payments and returns, net amount) already recorded for the case's matter under other cases."""
+    others = {"case__enterprise_id": case.enterprise_id, "case__matter": case.matter}
+    count = Payment.objects.filter(**others).exclude(case_id=case.pk).count()
+    returned = PaymentReturn.objects.filter(
+        payment__case__enterprise_id=case.enterprise_id, payment__case__matter=case.matter
+    ).count()
+    return count + returned, matters.net_paid(case.enterprise_id, case.matter, exclude_case=case.pk)
 
 
 def _refresh_entitlement(case: Case, precomputed: Any = None) -> None:
@@ -173,6 +184,14 @@ def _refresh_entitlement(case: Case, precomputed: Any = None) -> None:
     case.entitlement_trace = result.record
     case.paid_for_matter_fen = result.paid_before_fen
     case.missing = result.missing
+
+
+def publicity_end(case: Case, on: date) -> date:
+    """The last day of the 公示 that starts on ``on``: the programme's working days, never below the minimum."""
+    from srdi.services.programmes import minimum_publicity
+
+    days = max(case.programme.publicity_days, minimum_publicity(case.programme.pack, on))
+    return add_working_days(on, days).ends_on
 
 
 def _apply(
@@ -193,12 +212,12 @@ def _apply(
     elif name == "city_pass":
         case.city_reviewer = user
         case.publicity_starts_on = on
-        case.publicity_ends_on = on + timedelta(days=case.programme.publicity_days)
+        case.publicity_ends_on = publicity_end(case, on)
     elif name == "approve":
         amount = requested_fen if requested_fen is not None else (case.entitlement_fen or 0)
         if amount <= 0:  # the guard refuses this first; never let a non-positive amount reach the ledger
             raise TransitionRefused(Verdict(False, "批准金额须大于 0 分", "amount_not_positive"))
-        city_share = _city_share(case)
+        city_share = budgets.city_share(case.programme, case.district_code, event_day(case))
         city_fen, district_fen = split_city_district(amount, city_share)
         city_budget, district_budget = budgets_for(case)
         shares = [ledger.Share(city_budget, city_fen)]
@@ -216,6 +235,7 @@ def _apply(
             ) from None
         case.approver = user
         case.approved_fen, case.city_fen, case.district_fen = amount, city_fen, district_fen
+        case.matter_entitlement_fen = case.paid_for_matter_fen + (case.entitlement_fen or 0)
     elif name == "cancel":
         commit = case.ledger.filter(kind="commit").order_by("id").first()
         city_budget, district_budget = budgets_for(case)
@@ -232,30 +252,6 @@ def _apply(
     return entry
 
 
-def _event_day(case: Case) -> date:
-    """The date the entitlement engine read its parameters on: the event's (contract) date, else today."""
-    basis = (case.entitlement_trace or {}).get("basis") or [{}]
-    inputs = basis[0].get("event") or {}
-    raw = inputs.get("contract_date") or inputs.get("date")
-    try:
-        return date.fromisoformat(str(raw)) if raw else today()
-    except ValueError:
-        return today()
-
-
-def _city_share(case: Case) -> Any:
-    """The city's share of the case's amount, as the engine read it for the event (fiscal_share.<district>)."""
-    from srdi.domain.policy.loader import load_packs
-    from srdi.domain.policy.params import ParamSet
-
-    params = ParamSet.for_run(tuple(p for p in load_packs() if p.id == case.programme.pack))
-    pid = f"fiscal_share.{case.district_code}"
-    value = params.value(pid, _event_day(case)) if pid in params.params else None
-    from decimal import Decimal
-
-    return value if value is not None else Decimal("0.5")
-
-
 def transition(
     case_id: int,
     user: User,
@@ -265,13 +261,14 @@ def transition(
     requested_fen: int | None = None,
     on: date | None = None,
     ip: str = "",
-    payment_run: bool = False,
+    by_service: bool = False,
     run: PaymentRun | None = None,
 ) -> Outcome:
     """Take transition ``name`` on a case as ``user``; raises ``TransitionRefused`` with the reason.
 
-    ``payment_run`` is set only by ``srdi.services.payments``: payment moves are refused without it, and
-    ``schedule_payment`` also needs the ``run`` the case joins (the case is linked to it in the same write).
+    ``by_service`` is set only by the services that own the service-only moves (payment runs and bank returns
+    in ``srdi.services.payments``, lapses in ``srdi.services.programmes``): those moves are refused without it,
+    and ``schedule_payment`` also needs the ``run`` the case joins (the case is linked to it in the same write).
     """
     on = on or today()
     precomputed = marker = None
@@ -293,19 +290,19 @@ def transition(
                 # budgets → ledger chain → audit chain), so concurrent approvals cannot both take the last place.
                 case.programme = Programme.objects.select_for_update().get(pk=case.programme_id)
             verdict = check(name, actor_of(user), view_of(case, on, requested_fen), reason)
-            if verdict and name in TRANSITIONS and TRANSITIONS[name].payment_run_only and not payment_run:
+            if verdict and name in TRANSITIONS and TRANSITIONS[name].service_only and not by_service:
                 verdict = Verdict(
-                    False, "拨付状态只能通过拨付批次变更（资金管理 → 拨付批次）", "payment_run_only"
+                    False, "拨付状态只能通过拨付批次变更（资金管理 → 拨付批次）", "service_only"
                 )
             if verdict and name == "schedule_payment" and run is None:
-                verdict = Verdict(False, "列入拨付须指定拨付批次", "payment_run_only")
+                verdict = Verdict(False, "列入拨付须指定拨付批次", "service_only")
             if not verdict:
                 raise TransitionRefused(verdict)
             before = snapshot(case)
             t = TRANSITIONS[name]
             entry = _apply(case, name, user, reason, on, requested_fen, run)
             case.state = t.target
-            case.save()
+            _save_keeping_one_open_case(case)
             after = snapshot(case)
             CaseTransition.objects.create(
                 case=case,
@@ -346,6 +343,22 @@ def transition(
         raise
 
 
+def _save_keeping_one_open_case(case: Case) -> None:
+    """Save the case; a move that would give its matter a second open case is refused, naming the holder."""
+    from django.db import IntegrityError
+
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        holder = matters.open_holder(case.enterprise_id, case.matter, exclude=case.pk)
+        if holder is None:
+            raise
+        raise TransitionRefused(
+            Verdict(False, f"同一事项已由{matters.describe(holder)}办理，不能同时办理两件", "matter_held")
+        ) from None
+
+
 def _extra(name: str, reason: str, run: PaymentRun | None) -> dict[str, Any]:
     extra: dict[str, Any] = {"transition": name}
     if reason:
@@ -358,7 +371,17 @@ def _extra(name: str, reason: str, run: PaymentRun | None) -> dict[str, Any]:
 def _notify(case: Case, name: str) -> None:
     url = f"/cases/{case.pk}/"
     label = STATES[case.state]
-    to_enterprise = {"return", "reject", "city_pass", "approve", "mark_paid", "mark_failed", "cancel"}
+    to_enterprise = {
+        "return",
+        "reject",
+        "city_pass",
+        "approve",
+        "mark_paid",
+        "mark_failed",
+        "cancel",
+        "bank_return",
+        "lapse",
+    }
     if name in to_enterprise:
         notify(Message(f"{case.title}：{label}", case.last_reason, url, enterprise_id=case.enterprise_id))
     if name in ("confirm", "submit"):
@@ -389,7 +412,7 @@ def update_claim(
         raise TransitionRefused(Verdict(False, "只有本企业用户可以填写收款信息", "out_of_scope"))
     if case.state not in ("offered", "draft", "returned"):
         raise TransitionRefused(Verdict(False, "当前状态不能修改收款信息", "wrong_state"))
-    before = {"bank_account_number": _mask(case.bank_account_number)}
+    before = {"bank_account_number": mask_account(case.bank_account_number)}
     if bank_account_name is not None:
         case.bank_account_name = bank_account_name.strip()
     if bank_name is not None:
@@ -407,14 +430,10 @@ def update_claim(
         object_id=str(case.pk),
         object_repr=case.title,
         old=before,
-        new={"bank_account_number": _mask(case.bank_account_number)},
+        new={"bank_account_number": mask_account(case.bank_account_number)},
         ip_address=ip,
     )
     return case
-
-
-def _mask(number: str) -> str:
-    return f"****{number[-4:]}" if number else ""
 
 
 @transaction.atomic

@@ -3,6 +3,12 @@
 Use ``create_demo_money(lines)`` after the demo enterprises and accounts exist. Everything goes through the
 real services (offers, transitions with their guards, the ledger, payment runs, vouchers), so ``srdi ledger
 verify`` has real entries to check. Approvals are dated after the publicity period (a simulated clock).
+
+The 第9条 programme has each district's own budget, suggested by the engine (unequal), with 淳安县 paid in full
+by the city (district budget 0). A second 第9条 batch then shows one matter across programmes: a paid project
+whose audited investment grew gets a top-up offer for the difference, confirmed and waiting at district review
+with its earlier payment flagged; and one payment comes back from the bank, its corrected account waiting for
+a second person's confirmation.
 """
 
 from __future__ import annotations
@@ -11,11 +17,13 @@ import contextlib
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from srdi.db.models import Case, Enterprise, Programme, Role, ServiceProvider, User
+from srdi.db.models import Case, Enterprise, Event, Payment, Programme, Role, ServiceProvider, User
 from srdi.domain.uscc import uscc_check_char
+from srdi.services import budgets
+from srdi.services.bank_accounts import request_change
 from srdi.services.cases import TransitionRefused, raise_objection, today, transition, update_claim
 from srdi.services.evidence import file_received_evidence
-from srdi.services.payments import create_payment_run, execute_payment_run
+from srdi.services.payments import create_payment_run, execute_payment_run, record_bank_return
 from srdi.services.programmes import create_programme, generate_offers
 from srdi.services.vouchers import VoucherError, issue_voucher, redeem
 
@@ -26,11 +34,14 @@ DEMO_PDF = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 )
 PROGRAMMES = (
-    # code, name, article, city budget (万元), district budget per district (万元)
+    # code, name, article, city budget (万元), district budget per district (万元; None: each district's own,
+    # suggested by the engine, with CITY_PAYS_ALL paid in full by the city)
     ("hz81-3-2025", "2025年度首次认定奖励（第3条）", 3, 5000, 500),
-    ("hz81-9-2025", "2025年度专精特新技改补助（第9条）", 9, 60000, 3000),
+    ("hz81-9-2025", "2025年度专精特新技改补助（第9条）", 9, 60000, None),
     ("hz81-22-2025", "2025年度数字化转型攻关补助（第22条）", 22, 2000, 200),
 )
+CITY_PAYS_ALL = ["330127"]  # 淳安县: the city bears the whole award in the demo's 第9条 programme
+SECOND_BATCH = ("hz81-9-2025-2", "2025年度专精特新技改补助（第9条·第二批）")
 # The state each offer is taken to, round-robin, so that every state appears.
 TARGETS = (
     "offered",
@@ -142,7 +153,9 @@ def create_demo_money(lines: list[str]) -> None:
             opens_on=date(2025, 1, 1),
             closes_on=date(2025, 12, 31),
             city_budget_fen=city * WAN,
-            district_budget_fen=district * WAN,
+            district_budget_fen=district * WAN if district is not None else 0,
+            district_budgets=None if district is not None else _own_district_budgets(article),
+            city_pays_all=[] if district is not None else CITY_PAYS_ALL,
             publicity_days=5,
             required_evidence=[] if article == 3 else ["项目审计报告"],
             actor=admin,
@@ -183,7 +196,62 @@ def create_demo_money(lines: list[str]) -> None:
             raise_objection(
                 publicity.pk, _user("city_staff"), name="群众来信", text="反映该项目投资额与实际不符，请核实"
             )
+    _second_batch(lines, admin, finance, after)
     _demo_vouchers(lines, admin)
+
+
+def _own_district_budgets(article: int) -> dict[str, int]:
+    """Each district's own budget from the engine's estimate (plus a fifth, rounded up to 万元); the districts
+    the city pays for in full (``CITY_PAYS_ALL``) come out at 0."""
+    estimate = budgets.suggest("hz81", article, 2025, CITY_PAYS_ALL)
+    return {code: -(-fen * 6 // 5 // WAN) * WAN for code, fen in estimate.districts.items()}
+
+
+def _second_batch(lines: list[str], admin: User, finance: User, after: date) -> None:
+    """One matter across programmes: a top-up offer at district review and a payment the bank sent back."""
+    first = Programme.objects.filter(code="hz81-9-2025").first()
+    if first is None or Programme.objects.filter(code=SECOND_BATCH[0]).exists():
+        return
+    paid = list(Case.objects.filter(programme=first, state="paid").order_by("id")[:2])
+    if len(paid) < 2:
+        return
+    grown, returned = paid
+    event = Event.objects.filter(pk=grown.event_id or 0).first()
+    if event is None:
+        return
+    invested = int(event.payload.get("eligible_investment_since_2023_fen") or 0)
+    event.payload = {**event.payload, "eligible_investment_since_2023_fen": invested * 3 // 2}
+    event.save(update_fields=["payload"])  # the final audit found half as much again
+    second = create_programme(
+        code=SECOND_BATCH[0],
+        name=SECOND_BATCH[1],
+        article=9,
+        year=2025,
+        opens_on=date(2025, 7, 1),
+        closes_on=date(2025, 12, 31),
+        city_budget_fen=20000 * WAN,
+        district_budget_fen=1000 * WAN,
+        publicity_days=5,
+        actor=admin,
+    )
+    summary = generate_offers(
+        second, actor=admin, enterprises=Enterprise.objects.filter(pk=grown.enterprise_id)
+    )
+    top_up = Case.objects.filter(programme=second, enterprise_id=grown.enterprise_id).first()
+    if top_up is not None:
+        _drive(top_up, "district_review", after)
+    lines.append(f"批次 {SECOND_BATCH[0]}：差额补足要约 {summary.created} 个（同一事项已拨付，待区县审核）")
+    payment = Payment.objects.get(case=returned, bank_return__isnull=True)
+    record_bank_return(payment.pk, finance, reason="收款账户已销户")
+    request_change(
+        returned.pk,
+        _owner(returned),
+        account_name=returned.enterprise.name,
+        bank_name="杭州银行科技支行",
+        account_number=f"62220203{returned.pk:010d}",
+        note="原账户已销户，更换基本户",
+    )
+    lines.append(f"  事项 #{returned.pk}：拨付被银行退回，更正后的收款账户待另一人确认")
 
 
 def _provider_uscc() -> str:

@@ -126,16 +126,58 @@ def entry_payload(entry: LedgerEntry) -> dict[str, object]:
     }
 
 
+def _grow(budget: BudgetAccount, amount_fen: int) -> list[Line]:
+    """Raise a budget's cap by ``amount_fen``: the lines that make it available."""
+    BudgetAccount.objects.filter(pk=budget.pk).update(cap_fen=F("cap_fen") + amount_fen)
+    return transfer(account(budget, "available").code, account(budget, "appropriation").code, amount_fen)
+
+
 def allocate(
     budget: BudgetAccount, amount_fen: int, *, actor: User | None = None, memo: str = ""
 ) -> LedgerEntry:
     """Make ``amount_fen`` available on a budget (its cap grows by the same amount)."""
-    source = account(budget, "appropriation")
-    available = account(budget, "available")
-    BudgetAccount.objects.filter(pk=budget.pk).update(cap_fen=F("cap_fen") + amount_fen)
-    return post(
-        "allocate", transfer(available.code, source.code, amount_fen), actor=actor, memo=memo or "预算下达"
+    return post("allocate", _grow(budget, amount_fen), actor=actor, memo=memo or "预算下达")
+
+
+class BudgetInUse(Exception):
+    """A budget cannot give back the amount: it would fall below what it has already committed or paid."""
+
+    def __init__(self, budget: BudgetAccount, amount_fen: int):
+        self.budget = budget
+        self.amount_fen = amount_fen
+        super().__init__(f"{budget} 可核减额度不足：需 {amount_fen} 分")
+
+
+def _shrink(budget: BudgetAccount, amount_fen: int) -> list[Line]:
+    """Lower a budget's cap by ``amount_fen`` (never below its use): the lines that take it back."""
+    moved = BudgetAccount.objects.filter(pk=budget.pk, cap_fen__gte=F("used_fen") + amount_fen).update(
+        cap_fen=F("cap_fen") - amount_fen
     )
+    if moved != 1:
+        raise BudgetInUse(budget, amount_fen)
+    return transfer(account(budget, "appropriation").code, account(budget, "available").code, amount_fen)
+
+
+def deallocate(
+    budget: BudgetAccount, amount_fen: int, *, actor: User | None = None, memo: str = ""
+) -> LedgerEntry:
+    """Give ``amount_fen`` of a budget's unused cap back (核减); ``BudgetInUse`` if it is committed or paid."""
+    return post("deallocate", _shrink(budget, amount_fen), actor=actor, memo=memo or "预算核减")
+
+
+def transfer_between(
+    source: BudgetAccount,
+    target: BudgetAccount,
+    amount_fen: int,
+    *,
+    actor: User | None = None,
+    memo: str = "",
+) -> LedgerEntry:
+    """Move unused cap from one budget to another in one entry (调剂); ``BudgetInUse`` if the source lacks it."""
+    lines: list[Line] = []
+    for budget in sorted((source, target), key=lambda b: b.pk):  # lock order: budget rows by id
+        lines += _shrink(source, amount_fen) if budget.pk == source.pk else _grow(target, amount_fen)
+    return post("transfer", lines, actor=actor, memo=memo or "预算调剂")
 
 
 def _locked(shares: Sequence[Share]) -> list[Share]:
@@ -217,6 +259,26 @@ def release(
     return post(
         "release", lines, actor=actor, case=case, voucher=voucher, reverses=reverses, memo=memo or "撤销承诺"
     )
+
+
+def reverse_payment(
+    shares: Sequence[Share],
+    *,
+    actor: User | None = None,
+    case: Case | None = None,
+    reverses: LedgerEntry,
+    memo: str = "",
+) -> LedgerEntry:
+    """Take a payment the bank sent back from paid to committed again (its ``pay`` entry is ``reverses``)."""
+    lines: list[Line] = []
+    for s in _locked(shares):
+        moved = BudgetAccount.objects.filter(pk=s.budget.pk, paid_fen__gte=s.amount_fen).update(
+            paid_fen=F("paid_fen") - s.amount_fen
+        )
+        if moved != 1:
+            raise ValueError(f"{s.budget} 可冲销的已支付金额不足")
+        lines += transfer(account(s.budget, "committed").code, account(s.budget, "paid").code, s.amount_fen)
+    return post("reverse", lines, actor=actor, case=case, reverses=reverses, memo=memo or "银行退回冲销")
 
 
 @transaction.atomic

@@ -1,11 +1,13 @@
 """``srdi ledger verify``: check every invariant of the ledger against the database, with counts.
 
 I1 every entry balances and the whole ledger balances; I2 no budget above its cap, and each budget's running
-totals equal the sums of its ledger postings; I3 one payment per award, each matching its ledger entry; I4 the
-hash chain verifies (entries untouched) — and the audit chain too; I5 every case's state matches its ledger,
-and every scheduled case (待拨付) belongs to a payment run (outside one it would never be paid or cancelled);
-I6 every voucher's status matches its ledger. Use ``verify_all()``; each result says what was checked and lists
-violations.
+totals equal the sums of its ledger postings; I3 at most one standing payment per award, each payment matching
+its ledger entry and each bank return its reversing entry; I4 the hash chain verifies (entries untouched) —
+and the audit chain too; I5 every case's state matches its ledger, and every scheduled case (待拨付) belongs to
+a payment run (outside one it would never be paid or cancelled); I6 every voucher's status matches its
+ledger; I7 for every matter (enterprise + 从优、就高、不重复 key), the standing payments never exceed the highest
+entitlement ever approved for it, and at most one case holds it open. Use ``verify_all()``; each result says
+what was checked and lists violations.
 """
 
 from __future__ import annotations
@@ -18,15 +20,18 @@ from django.db.models import Sum
 from srdi.db.models import (
     BudgetAccount,
     Case,
+    CaseTransition,
     LedgerAccount,
     LedgerChainHead,
     LedgerEntry,
     LedgerLine,
     Payment,
+    PaymentReturn,
     Voucher,
 )
 from srdi.domain.ledger.rules import GENESIS, Line, entry_digest
-from srdi.domain.workflow.definition import COMMITTED
+from srdi.domain.money import format_yuan
+from srdi.domain.workflow.definition import COMMITTED, OPEN
 from srdi.services import audit
 from srdi.services.ledger import entry_payload
 
@@ -107,24 +112,46 @@ def check_budgets() -> Check:
 
 
 def check_payments() -> Check:
-    c = Check("I3", "每个事项至多一笔拨付，且与分录一致")
-    pay_entries = defaultdict(list)
-    for e in LedgerEntry.objects.filter(kind="pay", case__isnull=False).values("id", "case_id", "amount_fen"):
-        pay_entries[e["case_id"]].append(e)
-    payments = {p.case_id: p for p in Payment.objects.all()}
-    for case_id, entries in pay_entries.items():
+    c = Check("I3", "每个事项至多一笔有效拨付，拨付、退回与分录一致")
+    entries = {
+        e["id"]: e
+        for e in LedgerEntry.objects.filter(kind__in=("pay", "reverse"), case__isnull=False).values(
+            "id", "kind", "case_id", "amount_fen", "reverses_id"
+        )
+    }
+    returns = {r.payment_id: r for r in PaymentReturn.objects.all()}
+    by_case: dict[int, list[Payment]] = defaultdict(list)
+    for p in Payment.objects.order_by("case_id", "attempt"):
+        by_case[p.case_id].append(p)
+    paid_entries = set()
+    for case_id, payments in by_case.items():
         c.checked += 1
-        if len(entries) > 1:
-            c.violations.append(f"事项 #{case_id} 有 {len(entries)} 笔拨付分录")
-        p = payments.get(case_id)
-        if p is None:
-            c.violations.append(f"事项 #{case_id} 有拨付分录但无拨付记录")
-        elif p.entry_id != entries[0]["id"] or p.amount_fen != entries[0]["amount_fen"]:
-            c.violations.append(f"事项 #{case_id} 拨付记录与分录不符")
-    for case_id, p in payments.items():
-        if case_id not in pay_entries:
+        standing = [p for p in payments if p.pk not in returns]
+        if len(standing) > 1:
+            c.violations.append(f"事项 #{case_id} 有 {len(standing)} 笔未退回的拨付")
+        for p in payments:
+            paid_entries.add(p.entry_id)
+            entry = entries.get(p.entry_id)
+            if entry is None or entry["kind"] != "pay" or entry["case_id"] != case_id:
+                c.violations.append(f"拨付记录 #{p.pk} 无对应分录")
+            elif entry["amount_fen"] != p.amount_fen:
+                c.violations.append(f"事项 #{case_id} 拨付记录与分录不符")
+            back = returns.get(p.pk)
+            if back is None:
+                continue
+            reversal = entries.get(back.entry_id)
+            if reversal is None or reversal["kind"] != "reverse" or reversal["reverses_id"] != p.entry_id:
+                c.violations.append(f"银行退回 #{back.pk} 无对应冲销分录")
+            elif reversal["amount_fen"] != p.amount_fen:
+                c.violations.append(f"银行退回 #{back.pk} 冲销金额与拨付不符")
+    returned_entries = {r.entry_id for r in returns.values()}
+    for entry in entries.values():
+        if entry["kind"] == "pay" and entry["id"] not in paid_entries:
             c.checked += 1
-            c.violations.append(f"拨付记录 #{p.pk} 无对应分录")
+            c.violations.append(f"事项 #{entry['case_id']} 有拨付分录 #{entry['id']} 但无拨付记录")
+        if entry["kind"] == "reverse" and entry["id"] not in returned_entries:
+            c.checked += 1
+            c.violations.append(f"冲销分录 #{entry['id']} 无银行退回记录")
     return c
 
 
@@ -159,7 +186,7 @@ def check_chain() -> Check:
 
 
 def _case_sums() -> dict[int, dict[str, int]]:
-    out: dict[int, dict[str, int]] = defaultdict(lambda: {"commit": 0, "release": 0, "pay": 0})
+    out: dict[int, dict[str, int]] = defaultdict(lambda: {"commit": 0, "release": 0, "pay": 0, "reverse": 0})
     for row in (
         LedgerEntry.objects.filter(case__isnull=False).values("case_id", "kind").annotate(s=Sum("amount_fen"))
     ):
@@ -172,8 +199,8 @@ def check_cases() -> Check:
     sums = _case_sums()
     for case in Case.objects.values("id", "state", "approved_fen", "payment_run_id"):
         c.checked += 1
-        s = sums.get(case["id"], {"commit": 0, "release": 0, "pay": 0})
-        committed, paid = s["commit"] - s["release"], s["pay"]
+        s = sums.get(case["id"], {"commit": 0, "release": 0, "pay": 0, "reverse": 0})
+        committed, paid = s["commit"] - s["release"], s["pay"] - s["reverse"]
         approved = case["approved_fen"] or 0
         state = case["state"]
         if state in COMMITTED:
@@ -213,6 +240,51 @@ def check_vouchers() -> Check:
     return c
 
 
+def check_matters() -> Check:
+    """I7: per matter, standing payments ≤ the highest entitlement ever approved; one open case at most.
+
+    The approved entitlements are read from the approval transitions (append-only history), not only from the
+    case rows, so an edited or cancelled case does not lower or hide the ceiling."""
+    c = Check("I7", "同一事项拨付合计不超过批准过的最高应兑现额，且至多一件在办")
+    ceiling: dict[tuple[int, str], int] = {}
+    cases = {
+        row[0]: row[1:]
+        for row in Case.objects.values_list("id", "enterprise_id", "matter", "paid_for_matter_fen")
+    }
+    for case_id, after in CaseTransition.objects.filter(name="approve").values_list("case_id", "after"):
+        enterprise_id, matter, paid_before = cases[case_id]
+        approved = (after or {}).get("matter_entitlement_fen")
+        if approved is None:  # approved before the whole entitlement was recorded: amount + earlier payments
+            approved = ((after or {}).get("approved_fen") or 0) + paid_before
+        key = (enterprise_id, matter)
+        ceiling[key] = max(ceiling.get(key, 0), int(approved))
+    paid: dict[tuple[int, str], int] = defaultdict(int)
+    for case_id, amount in Payment.objects.filter(bank_return__isnull=True).values_list(
+        "case_id", "amount_fen"
+    ):
+        paid[cases[case_id][:2]] += amount
+    for key in sorted(set(ceiling) | set(paid)):
+        c.checked += 1
+        if paid[key] > ceiling.get(key, 0):
+            c.violations.append(
+                f"企业 #{key[0]} 事项 {key[1]}：已拨付 {format_yuan(paid[key])}，"
+                f"超过批准过的最高应兑现额 {format_yuan(ceiling.get(key, 0))}"
+            )
+    open_cases: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for case_id, enterprise_id, matter in Case.objects.filter(state__in=OPEN).values_list(
+        "id", "enterprise_id", "matter"
+    ):
+        open_cases[(enterprise_id, matter)].append(case_id)
+    for key, ids in open_cases.items():
+        if len(ids) > 1:
+            c.violations.append(
+                f"企业 #{key[0]} 事项 {key[1]}：{len(ids)} 件同时在办（"
+                + "、".join(f"#{i}" for i in ids)
+                + "）"
+            )
+    return c
+
+
 def verify_all() -> list[Check]:
     """Every invariant, in order."""
     return [
@@ -222,4 +294,5 @@ def verify_all() -> list[Check]:
         check_chain(),
         check_cases(),
         check_vouchers(),
+        check_matters(),
     ]

@@ -1,12 +1,15 @@
-"""Paying approved awards: payment runs, the treasury file, and idempotent disbursement.
+"""Paying approved awards: payment runs, the treasury file, idempotent disbursement and bank returns.
 
 Use ``create_payment_run`` (approved cases → 待拨付, one batch, in one transaction: each case is scheduled and
-linked to the run in the same write, and a case another run took meanwhile is simply left to that run),
+linked to the run in the same write, and a case another run took meanwhile is simply left to that run; a case
+whose payment failed or came back waits until a second person has confirmed its bank account),
 ``payment_file`` (CSV/XLSX for the treasury), ``execute_payment_run`` (disburse each line; safe to re-run after
-a crash: paid lines are skipped and an interrupted line's transaction rolled back) and ``disburse`` (the same
+a crash: paid lines are skipped and an interrupted line's transaction rolled back), ``disburse`` (the same
 idempotency key never pays twice; the same key with a different amount is refused as a conflict; at most one
-payment per award). These and ``payment_file`` refuse anyone but the finance roles (``FINANCE``) before writing
-anything; the refusal is audited and raised as ``PaymentConflict``.
+standing payment per award, and never more for the matter than its highest approved entitlement) and
+``record_bank_return`` (the bank sent a payment back: the posting is reversed first, then the case waits for a
+corrected account and a new run, under a new key). These and ``payment_file`` refuse anyone but the finance
+roles (``FINANCE``) before writing anything; the refusal is audited and raised as ``PaymentConflict``.
 """
 
 from __future__ import annotations
@@ -15,15 +18,27 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from srdi.db.models import AuditAction, Case, CaseTransition, Payment, PaymentRun, Programme, User
+from srdi.db.models import (
+    AuditAction,
+    Case,
+    CaseTransition,
+    Payment,
+    PaymentReturn,
+    PaymentRun,
+    Programme,
+    User,
+)
 from srdi.domain.digits import is_digits
+from srdi.domain.money import format_yuan
 from srdi.domain.workflow.definition import FINANCE
 from srdi.interchange.writers import write_csv, write_xlsx
-from srdi.services import audit, ledger
+from srdi.services import audit, ledger, matters
 from srdi.services.cases import TransitionRefused, budgets_for, snapshot, transition
 from srdi.services.notify import Message, notify
 
@@ -105,12 +120,13 @@ def disburse(
                 replay = _replay(key, case_id, amount_fen)
                 if replay:
                     return replay
-                if Payment.objects.filter(case_id=case_id).exists():
+                if _standing(case_id).exists():
                     raise PaymentConflict(f"事项 #{case_id} 已拨付（每个事项只拨付一次）")
                 if case.state != "payment_scheduled":
                     raise TransitionRefused_from(case)
                 if amount_fen != case.approved_fen:
                     raise PaymentConflict(f"拨付金额 {amount_fen} 分与批准金额 {case.approved_fen} 分不符")
+                _within_matter_entitlement(case, amount_fen)
                 city_budget, district_budget = budgets_for(case)
                 shares = [ledger.Share(city_budget, case.city_fen or 0)]
                 if case.district_fen and district_budget is not None:
@@ -120,6 +136,7 @@ def disburse(
                 )
                 payment = Payment.objects.create(
                     case=case,
+                    attempt=attempt_of(case),
                     idempotency_key=key,
                     request_hash=_request_hash(case_id, amount_fen),
                     amount_fen=amount_fen,
@@ -178,10 +195,45 @@ def disburse(
             replay = _replay(key, case_id, amount_fen)
             if replay:
                 return replay
-            if Payment.objects.filter(case_id=case_id).exists():
+            if _standing(case_id).exists():
                 raise PaymentConflict(f"事项 #{case_id} 已拨付（每个事项只拨付一次）") from None
             time.sleep(0.01)
     raise PaymentConflict("拨付冲突，请稍后重试")
+
+
+def _standing(case_id: int) -> QuerySet[Payment]:
+    """The case's payments that the bank did not send back (at most one may exist)."""
+    return Payment.objects.filter(case_id=case_id, bank_return__isnull=True)
+
+
+def standing_payment(case: Case) -> Payment | None:
+    """The payment that stands for the case (not sent back by the bank), if any."""
+    return _standing(case.pk).first()
+
+
+def standing_payments() -> Prefetch[Any]:
+    """For list pages: ``Case.objects.prefetch_related(standing_payments())`` fills ``case.standing``."""
+    return Prefetch("payments", queryset=Payment.objects.filter(bank_return__isnull=True), to_attr="standing")
+
+
+def attempt_of(case: Case) -> int:
+    """Which payment of the award this is: 1, then one more after each payment the bank sent back."""
+    return Payment.objects.filter(case_id=case.pk).count() + 1
+
+
+def _within_matter_entitlement(case: Case, amount_fen: int) -> None:
+    """Ledger invariant I7 at the moment of paying: the matter's standing payments plus this one never exceed
+    the matter's whole entitlement as approved (a second line of defence behind the approval's top-up)."""
+    ceiling = case.matter_entitlement_fen
+    if ceiling is None:
+        ceiling = case.paid_for_matter_fen + (case.entitlement_fen or 0)
+    before = matters.net_paid(case.enterprise_id, case.matter, exclude_case=case.pk)
+    if before + amount_fen > ceiling:
+        raise PaymentConflict(
+            f"同一事项已拨付 {format_yuan(before)}，再拨付 {format_yuan(amount_fen)} 将超过该事项应兑现总额 "
+            f"{format_yuan(ceiling)}（从优、就高、不重复）",
+            code="matter_overpaid",
+        )
 
 
 def TransitionRefused_from(case: Case) -> TransitionRefused:
@@ -193,7 +245,8 @@ def TransitionRefused_from(case: Case) -> TransitionRefused:
 def create_payment_run(
     actor: User, programme: Programme | None = None, note: str = "", ip: str = ""
 ) -> PaymentRun:
-    """Put every approved (or failed, to retry) case into a new payment run, all in one transaction.
+    """Put every approved case, and every failed or returned one whose account a second person has confirmed
+    since, into a new payment run, all in one transaction.
 
     The cases are locked first (in id order), then each is scheduled and linked to the run in one write, so a
     crash leaves either the whole run or nothing, never a scheduled case outside a run. A run created at the
@@ -202,7 +255,7 @@ def create_payment_run(
     _require_finance(actor, action=AuditAction.CREATE, what="创建拨付批次", object_type="payment_run", ip=ip)
     try:
         with transaction.atomic():
-            ready = Case.objects.select_for_update().filter(state__in=READY)
+            ready = Case.objects.select_for_update().filter(state__in=READY, awaiting_account=False)
             if programme is not None:
                 ready = ready.filter(programme=programme)
             case_ids = list(ready.order_by("id").values_list("id", flat=True))
@@ -217,7 +270,7 @@ def create_payment_run(
                 ip_address=ip,
             )
             for case_id in case_ids:
-                transition(case_id, actor, "schedule_payment", payment_run=True, run=run, ip=ip)
+                transition(case_id, actor, "schedule_payment", by_service=True, run=run, ip=ip)
     except TransitionRefused as refused:
         # The whole run was rolled back, the case's own refusal event with it: record why.
         audit.record(
@@ -249,8 +302,10 @@ def _bank_accepts(case: Case) -> str:
 
 
 def payment_key(case: Case) -> str:
-    """The idempotency key of an award's payment: stable, so a re-run never pays twice."""
-    return f"case-{case.pk}-award"
+    """The idempotency key of an award's payment: stable for each attempt, so a re-run never pays twice; a
+    payment the bank sent back is followed by a new attempt under a new key."""
+    attempt = attempt_of(case)
+    return f"case-{case.pk}-award" if attempt == 1 else f"case-{case.pk}-award-{attempt}"
 
 
 def execute_payment_run(run: PaymentRun, actor: User, ip: str = "") -> RunResult:
@@ -271,7 +326,9 @@ def execute_payment_run(run: PaymentRun, actor: User, ip: str = "") -> RunResult
             continue
         problem = _bank_accepts(case)
         if problem:
-            transition(case.pk, actor, "mark_failed", reason=problem, payment_run=True, ip=ip)
+            with transaction.atomic():
+                transition(case.pk, actor, "mark_failed", reason=problem, by_service=True, ip=ip)
+                Case.objects.filter(pk=case.pk).update(awaiting_account=True)
             result.failed.append(case.pk)
             continue
         disburse(case.pk, case.approved_fen or 0, payment_key(case), actor=actor, run=run, ip=ip)
@@ -338,3 +395,72 @@ def payment_file(run: PaymentRun, file_format: str, actor: User) -> bytes:
 
 def _yuan(fen: int | None) -> str:
     return "" if fen is None else f"{fen // 100}.{fen % 100:02d}"
+
+
+def record_bank_return(payment_id: int, actor: User, *, reason: str, ip: str = "") -> PaymentReturn:
+    """The bank sent a payment back (退汇): reverse its posting (paid → committed), record why, and reopen the
+    case as 拨付失败 until a second person confirms a corrected account; a new run then pays it again under a
+    new key. Recording the same return twice is refused; so is a return while another case of the same matter
+    is open (that case must be settled first, or the matter would have two open cases)."""
+    _require_finance(
+        actor,
+        action=AuditAction.LEDGER,
+        what="登记银行退回",
+        object_type="payment",
+        object_id=str(payment_id),
+        ip=ip,
+    )
+    reason = reason.strip()
+    if not reason:
+        raise PaymentConflict("请填写银行退回原因", code="reason_required")
+    with transaction.atomic():
+        payment = Payment.objects.select_related("case").filter(pk=payment_id).first()
+        if payment is None:
+            raise PaymentConflict(f"拨付记录 #{payment_id} 不存在", code="not_found")
+        case = Case.objects.select_for_update().select_related("programme").get(pk=payment.case_id)
+        if PaymentReturn.objects.filter(payment=payment).exists():
+            raise PaymentConflict(f"拨付记录 #{payment.pk} 的银行退回已登记", code="already_returned")
+        if case.state != "paid":
+            raise PaymentConflict(
+                f"事项 #{case.pk} 状态为“{case.state_label}”，不是已拨付", code="wrong_state"
+            )
+        holder = matters.open_holder(case.enterprise_id, case.matter, exclude=case.pk)
+        if holder is not None:
+            raise PaymentConflict(
+                f"同一事项正由{matters.describe(holder)}办理：请先办结或撤销该事项，再登记本笔退回",
+                code="matter_held",
+            )
+        city_budget, district_budget = budgets_for(case)
+        shares = [ledger.Share(city_budget, payment.city_fen)]
+        if payment.district_fen and district_budget is not None:
+            shares.append(ledger.Share(district_budget, payment.district_fen))
+        entry = ledger.reverse_payment(
+            shares, actor=actor, case=case, reverses=payment.entry, memo=f"银行退回：{reason}"[:255]
+        )
+        returned = PaymentReturn.objects.create(
+            payment=payment, reason=reason[:200], recorded_by=actor, recorded_at=timezone.now(), entry=entry
+        )
+        audit.record(
+            AuditAction.LEDGER,
+            actor,
+            object_type="payment",
+            object_id=str(payment.pk),
+            object_repr=f"银行退回 {case.title}",
+            new={"amount_fen": payment.amount_fen, "reason": reason, "entry": entry.pk},
+            ip_address=ip,
+        )
+        transition(case.pk, actor, "bank_return", reason=f"银行退回：{reason}", by_service=True, ip=ip)
+        Case.objects.filter(pk=case.pk).update(awaiting_account=True)
+        text = f"拨付款被银行退回（{reason}），请提交更正后的收款账户，经另一人确认后重新拨付。"
+        url = f"/cases/{case.pk}/"
+        notify(Message(f"待更正收款账户：{case.title}", text, url, enterprise_id=case.enterprise_id))
+        notify(
+            Message(
+                f"银行退回：{case.title}",
+                text,
+                url,
+                district_code=case.district_code,
+                audience="district_staff",
+            )
+        )
+    return returned

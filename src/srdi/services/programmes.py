@@ -1,29 +1,80 @@
-"""Creating programmes (申报批次) with their budgets, and generating 免申即享 offers and applications.
+"""Programmes (申报批次): creating one with its budgets, where it stands, offers, applications and closing it.
 
-Use ``create_programme`` (the city and district budgets are allocated through the ledger), ``generate_offers``
+Use ``create_programme`` (the city budget and each district's own are allocated through the ledger; the 公示
+period is checked against the procedure's minimum), ``phase(programme, day)`` for where it stands (筹备、未开始、
+受理中、受理截止、已结束 — every page and service asks it instead of the stored status), ``generate_offers``
 (screening finds the enterprises whose recorded events qualify and creates an offer for each — with exactly
-what is missing when data is incomplete) and ``start_application`` (an enterprise applies for one of its events).
+what is missing when data is incomplete — unless the matter is already held by another case, which the
+summary names), ``start_application`` (an enterprise applies for one of its events inside the window) and
+``close_programme`` (no new cases; offers and drafts nobody submitted lapse and free their matters).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from srdi.db.models import AuditAction, Case, Enterprise, Event, Programme, User
 from srdi.domain.digits import is_digits
-from srdi.domain.policy.labels import event_title
+from srdi.domain.money import format_yuan
+from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, event_title
 from srdi.domain.policy.loader import load_packs
+from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes
-from srdi.services import audit, ledger
+from srdi.domain.workflow.definition import OPEN
+from srdi.services import audit, budgets, matters
 from srdi.services import cases as case_service
 from srdi.services.case_entitlement import enterprise_records, records_for
 from srdi.services.notify import Message, notify
 
 OFFERABLE = ("granted", "needs_data")
+MIN_PUBLICITY = "procedure.publicity_min_working_days"
+MAX_PUBLICITY_DAYS = 60
+
+
+class Phase(enum.Enum):
+    """Where a programme stands on a day (its stored status and its application window together)."""
+
+    DRAFT = "筹备中"
+    UPCOMING = "未开始受理"
+    OPEN = "受理中"
+    REVIEWING = "受理已截止（审核兑现中）"
+    CLOSED = "已结束"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+    @property
+    def takes_new_cases(self) -> bool:
+        """Offers may be generated and confirmed, and drafts submitted, until the programme is closed."""
+        return self not in (Phase.DRAFT, Phase.CLOSED)
+
+
+def phase(programme: Programme, day: date | None = None) -> Phase:
+    """The programme's phase on ``day`` (today in Hangzhou by default)."""
+    day = day or case_service.today()
+    if programme.status == Programme.Status.CLOSED:
+        return Phase.CLOSED
+    if programme.status == Programme.Status.DRAFT:
+        return Phase.DRAFT
+    if day < programme.opens_on:
+        return Phase.UPCOMING
+    if day > programme.closes_on:
+        return Phase.REVIEWING
+    return Phase.OPEN
+
+
+def minimum_publicity(pack: str, day: date) -> int:
+    """The procedure's minimum 公示 period in working days on ``day`` (a parameter, cited as srdi's decision)."""
+    params = ParamSet.for_run(tuple(p for p in load_packs() if p.id == pack))
+    value = params.value(MIN_PUBLICITY, day) if MIN_PUBLICITY in params.params else None
+    return int(value) if value is not None else 0
 
 
 class ProgrammeError(ValueError):
@@ -41,15 +92,22 @@ def create_programme(
     closes_on: date,
     city_budget_fen: int,
     district_budget_fen: int = 0,
+    district_budgets: Mapping[str, int] | None = None,
+    city_pays_all: list[str] | None = None,
     pack: str = "hz81",
     mode: str = Programme.Mode.BOTH,
-    publicity_days: int = 7,
+    publicity_days: int | None = None,
     quota: int | None = None,
     required_evidence: list[str] | None = None,
     description: str = "",
     actor: User | None = None,
 ) -> Programme:
-    """A programme for one money measure with a city budget and (optionally) the same budget per district."""
+    """A programme for one money measure with a city budget and each district's own.
+
+    ``district_budgets`` gives each district its amount (a district left out or at 0 gets no budget: its awards
+    can be approved only where the city pays all); ``district_budget_fen`` is the shorthand "the same amount
+    for every district". ``publicity_days`` counts working days and may not be below the procedure's minimum
+    (default: that minimum)."""
     packs = {p.id: p for p in load_packs()}
     if pack not in packs:
         raise ProgrammeError(f"未知政策包 {pack}")
@@ -63,6 +121,23 @@ def create_programme(
         raise ProgrammeError("截止日期早于开始日期")
     if Programme.objects.filter(code=code).exists():
         raise ProgrammeError(f"批次编号 {code} 已存在，请换一个编号")
+    minimum = minimum_publicity(pack, opens_on) if measure.events else 0
+    days = minimum if publicity_days is None else publicity_days
+    if not minimum <= days <= MAX_PUBLICITY_DAYS:
+        raise ProgrammeError(
+            f"公示期应为 {minimum}–{MAX_PUBLICITY_DAYS} 个工作日（下限见参数 {MIN_PUBLICITY}），实际为 {days}"
+        )
+    if district_budgets is not None and district_budget_fen:
+        raise ProgrammeError("区县预算请逐区填写，或统一填写一个金额，不能同时使用")
+    everyone_city = sorted(set(city_pays_all or []))
+    unknown = set(everyone_city) - district_codes()
+    if unknown:
+        raise ProgrammeError(f"市级全额承担的区县代码无效：{'、'.join(sorted(unknown))}")
+    per_district = (
+        dict(district_budgets)
+        if district_budgets is not None
+        else {c: district_budget_fen for c in district_codes()}
+    )
     programme = Programme.objects.create(
         code=code,
         name=name,
@@ -72,16 +147,17 @@ def create_programme(
         opens_on=opens_on,
         closes_on=closes_on,
         mode=mode,
-        publicity_days=publicity_days,
+        publicity_days=days,
         quota=quota,
         required_evidence=required_evidence or [],
+        city_pays_all=everyone_city,
         description=description,
         created_by=actor,
     )
-    ledger.open_budget(programme.pk, year, "city", "", city_budget_fen, actor)
-    if district_budget_fen:
-        for code_ in sorted(district_codes()):
-            ledger.open_budget(programme.pk, year, "district", code_, district_budget_fen, actor)
+    try:
+        budgets.open_budgets(programme, city_budget_fen, per_district, actor)
+    except budgets.BudgetError as exc:
+        raise ProgrammeError(str(exc)) from None
     audit.record(
         AuditAction.CREATE,
         actor,
@@ -93,17 +169,64 @@ def create_programme(
             "article": article,
             "year": year,
             "city_budget_fen": city_budget_fen,
-            "district_budget_fen": district_budget_fen,
+            "district_budgets": {c: v for c, v in sorted(per_district.items()) if v},
+            "city_pays_all": everyone_city,
+            "publicity_working_days": days,
         },
     )
     return programme
 
 
+def close_programme(programme: Programme, actor: User, reason: str = "", ip: str = "") -> int:
+    """Close a programme: no new offers or applications; offers and drafts nobody submitted lapse (freeing
+    their matters for a later programme). Cases already submitted go on to review and payment. Returns the
+    number of lapsed cases."""
+    if actor.role not in ("city_staff", "city_admin"):
+        raise ProgrammeError("申报批次由市经信局关闭")
+    if programme.status == Programme.Status.CLOSED:
+        raise ProgrammeError("该批次已结束")
+    why = reason.strip() or f"批次“{programme.name}”已结束，未提交的事项失效"
+    with transaction.atomic():
+        Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.CLOSED)
+        audit.record(
+            AuditAction.UPDATE,
+            actor,
+            object_type="programme",
+            object_id=str(programme.pk),
+            object_repr=f"结束批次：{programme.name}",
+            old={"status": programme.status},
+            new={"status": Programme.Status.CLOSED, "reason": why},
+            ip_address=ip,
+        )
+        lapsed = 0
+        for case_id in Case.objects.filter(programme=programme, state__in=("offered", "draft")).values_list(
+            "pk", flat=True
+        ):
+            case_service.transition(case_id, actor, "lapse", reason=why, by_service=True, ip=ip)
+            lapsed += 1
+    programme.status = Programme.Status.CLOSED
+    return lapsed
+
+
 @dataclass
 class OfferSummary:
+    """What an offers run did: new offers, matters already in this programme, and matters held elsewhere (an
+    open case of another programme, or paid in full already) with the case that holds each."""
+
     created: int = 0
     existing: int = 0
     incomplete: int = 0
+    held: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        text = (
+            f"免申即享：新生成要约 {self.created} 个（其中数据不全 {self.incomplete} 个），"
+            f"本批次已存在 {self.existing} 个"
+        )
+        if self.held:
+            text += f"；{len(self.held)} 个事项已由其他事项办理或已足额兑现，未重复生成"
+        return text + "。"
 
 
 def _title(programme: Programme, record: dict[str, Any]) -> str:
@@ -135,7 +258,14 @@ def _programme_records(programme: Programme, records: list[dict[str, Any]]) -> l
 
 
 def generate_offers(programme: Programme, *, actor: User | None = None, enterprises=None) -> OfferSummary:  # type: ignore[no-untyped-def]
-    """免申即享: create an offer for every qualifying recorded event (idempotent: one case per matter)."""
+    """免申即享: create an offer for every qualifying recorded event (idempotent: one case per matter).
+
+    A matter another case holds (open in another programme, or paid in full: the engine marks it superseded
+    by the payment) gets no offer; the summary names the holding case. A paid matter whose entitlement is now
+    higher gets an offer for the difference only (the engine's top-up)."""
+    current = phase(programme)
+    if not current.takes_new_cases:
+        raise ProgrammeError(f"批次{current.label}，不能生成要约")
     summary = OfferSummary()
     qs = (
         enterprises
@@ -147,13 +277,16 @@ def generate_offers(programme: Programme, *, actor: User | None = None, enterpri
     districts = dict(qs.values_list("pk", "district_id"))
     for enterprise_id, records in records_for(qs):
         for record in _programme_records(programme, records):
+            if _paid_in_full(record):
+                summary.held.append(_held_by_payment(enterprise_id, record))
+                continue
             if record["status"] not in OFFERABLE or (
                 record["status"] == "granted" and not record["amount_fen"]
             ):
                 continue  # nothing to offer (e.g. a loan whose annual subsidy cap is already used up)
             try:
                 with transaction.atomic():
-                    case = Case.objects.create(
+                    case = matters.open_case(
                         programme=programme,
                         enterprise_id=enterprise_id,
                         matter=_matter(record),
@@ -185,12 +318,31 @@ def generate_offers(programme: Programme, *, actor: User | None = None, enterpri
                             enterprise_id=enterprise_id,
                         )
                     )
-            except IntegrityError:
-                summary.existing += 1
+            except matters.MatterHeld as held:
+                if held.holder is not None and held.holder.programme_id == programme.pk:
+                    summary.existing += 1
+                else:
+                    summary.held.append(str(held))
                 continue
             summary.created += 1
             summary.incomplete += 1 if case.missing else 0
     return summary
+
+
+def _paid_in_full(record: dict[str, Any]) -> bool:
+    """The engine superseded the record because payments already made for its matter reach its amount."""
+    return record["status"] == "superseded" and str(record.get("superseded_by") or "").startswith("已支付")
+
+
+def _held_by_payment(enterprise_id: int, record: dict[str, Any]) -> str:
+    matter = _matter(record)
+    paid = matters.net_paid(enterprise_id, matter)
+    cases = Case.objects.filter(enterprise_id=enterprise_id, matter=matter, payments__isnull=False).distinct()
+    names = "、".join(f"#{c.pk}" for c in cases.order_by("id")) or "历史支付"
+    return (
+        f"同一事项已由事项 {names} 兑现 {format_yuan(paid)}，本次测算金额不高于已兑现金额，"
+        "不能重复兑现（从优、就高、不重复）"
+    )
 
 
 def _event_kinds(programme: Programme) -> list[str]:
@@ -216,16 +368,18 @@ def _event_of(enterprise_id: int, record: dict[str, Any]) -> Event | None:
 def start_application(programme: Programme, user: User, event: Event) -> Case:
     """An enterprise applies for one of its recorded events under a programme (a draft case).
 
-    Only inside the programme's window ``opens_on``..``closes_on`` (Hangzhou business date, both days
-    included); staff still generate 免申即享 offers at any time."""
+    Only while the programme is 受理中: inside its window ``opens_on``..``closes_on`` (Hangzhou business date,
+    both days included) and not closed; staff still generate 免申即享 offers until it is closed. A matter
+    another case holds is refused with that case named."""
     if user.role != "enterprise" or user.enterprise_id != event.enterprise_id:
         raise ProgrammeError("只能为本企业申报")
     if programme.mode == Programme.Mode.OFFER:
         raise ProgrammeError("该批次为免申即享，无需申报")
     on = case_service.today()
-    if not programme.opens_on <= on <= programme.closes_on:
+    current = phase(programme, on)
+    if current is not Phase.OPEN:
         raise ProgrammeError(
-            f"不在受理期内：该批次受理期为 {programme.opens_on} 至 {programme.closes_on}，今天是 {on}"
+            f"该批次{current.label}：受理期为 {programme.opens_on} 至 {programme.closes_on}，今天是 {on}"
         )
     records = [
         r
@@ -235,28 +389,33 @@ def start_application(programme: Programme, user: User, event: Event) -> Case:
     if not records:
         raise ProgrammeError("该事件不属于本批次的兑现范围")
     record = records[0]
+    if _paid_in_full(record):
+        raise ProgrammeError(_held_by_payment(event.enterprise_id, record))
     if record["status"] in ("not_eligible", "outside_policy_window", "superseded"):
-        raise ProgrammeError(f"测算结论为“{record['status']}”：{record['explanation']}")
+        label = ENTITLEMENT_STATUS_LABELS.get(record["status"], record["status"])
+        raise ProgrammeError(f"测算结论为“{label}”：{record['explanation']}")
+    matter = _matter(record)
+    existing = Case.objects.filter(programme=programme, enterprise=event.enterprise, matter=matter).first()
+    if existing is not None and existing.state in OPEN:
+        return existing  # applying twice, or for an offer already made, opens the same case
     with transaction.atomic():
-        existing = Case.objects.filter(
-            programme=programme, enterprise=event.enterprise, matter=_matter(record)
-        ).first()
-        if existing:
-            return existing
-        case = Case.objects.create(
-            programme=programme,
-            enterprise=event.enterprise,
-            matter=_matter(record),
-            title=_title(programme, record),
-            origin=Case.Origin.APPLICATION,
-            state="draft",
-            district_code=event.enterprise.district_id or "",
-            entitlement_status=record["status"],
-            entitlement_fen=record["amount_fen"] if record["status"] == "granted" else None,
-            entitlement_trace=record,
-            missing=record.get("missing", []),
-            event=event,
-        )
+        try:
+            case = matters.open_case(
+                programme=programme,
+                enterprise_id=event.enterprise_id,
+                matter=matter,
+                title=_title(programme, record),
+                origin=Case.Origin.APPLICATION,
+                state="draft",
+                district_code=event.enterprise.district_id or "",
+                entitlement_status=record["status"],
+                entitlement_fen=record["amount_fen"] if record["status"] == "granted" else None,
+                entitlement_trace=record,
+                missing=record.get("missing", []),
+                event=event,
+            )
+        except matters.MatterHeld as held:
+            raise ProgrammeError(str(held)) from None
         audit.record(
             AuditAction.CREATE,
             user,

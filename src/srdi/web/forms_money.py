@@ -13,10 +13,11 @@ from typing import Any
 from django import forms
 from django.template.defaultfilters import filesizeformat
 
-from srdi.db.models import District, Programme
+from srdi.db.models import BudgetAdjustment, District, Programme
 from srdi.db.models.vouchers import VOUCHER_CATEGORIES
 from srdi.domain.money import MoneyError, wan_to_fen
 from srdi.domain.policy.loader import load_packs
+from srdi.domain.reference import districts
 from srdi.domain.workflow.definition import STATES
 from srdi.services import evidence as evidence_service
 from srdi.web.money_display import fen_from_yuan
@@ -43,8 +44,14 @@ def money_measures(pack: str = "hz81") -> list[tuple[int, str]]:
     return []
 
 
+def _wan_field(label: str, **kwargs: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, min_value=Decimal(0), max_value=MAX_WAN, decimal_places=4, max_digits=14, **kwargs
+    )
+
+
 class ProgrammeForm(forms.Form):
-    """A new programme (申报批次) with its city and per-district budgets in 万元."""
+    """A new programme (申报批次) with its city budget and each district's own budget in 万元."""
 
     article = forms.TypedChoiceField(label="政策措施（81号资金类条款）", coerce=int)
     code = forms.RegexField(
@@ -59,20 +66,14 @@ class ProgrammeForm(forms.Form):
     mode = forms.ChoiceField(label="兑现方式", choices=Programme.Mode.choices, initial=Programme.Mode.BOTH)
     opens_on = forms.DateField(label="开始受理", widget=forms.DateInput(attrs={"type": "date"}))
     closes_on = forms.DateField(label="截止日期", widget=forms.DateInput(attrs={"type": "date"}))
-    city_budget_wan = forms.DecimalField(
-        label="市级预算（万元）", min_value=Decimal(0), max_value=MAX_WAN, decimal_places=4, max_digits=14
-    )
-    district_budget_wan = forms.DecimalField(
-        label="每个区县预算（万元）",
-        min_value=Decimal(0),
-        max_value=MAX_WAN,
-        decimal_places=4,
-        max_digits=14,
-        initial=Decimal(0),
+    city_budget_wan = _wan_field("市级预算（万元）")
+    publicity_days = forms.IntegerField(
+        label="公示期（工作日）",
+        min_value=0,
+        max_value=60,
         required=False,
-        help_text="为每个区、县（市）下达相同额度；0 表示不设区县预算（全部由市级承担）",
+        help_text="不填则取程序规定的下限（默认5个工作日，节假日按国务院办公厅安排顺延）",
     )
-    publicity_days = forms.IntegerField(label="公示天数", min_value=0, max_value=60, initial=7)
     quota = forms.IntegerField(label="名额上限", min_value=1, max_value=1_000_000, required=False)
     required_evidence = forms.CharField(
         label="必需材料",
@@ -84,13 +85,34 @@ class ProgrammeForm(forms.Form):
     description = forms.CharField(
         label="说明", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    city_pays_all = forms.MultipleChoiceField(
+        label="本批次由市级全额承担的区县",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="勾选的区县不分担资金、无需区县预算；其余区县按财政分担比例（fiscal_share 参数）分担",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         article = self.fields["article"]
         assert isinstance(article, forms.ChoiceField)
         article.choices = money_measures()
+        everyone_city = self.fields["city_pays_all"]
+        assert isinstance(everyone_city, forms.MultipleChoiceField)
+        everyone_city.choices = [(d.code, d.name) for d in districts()]
+        for d in districts():
+            self.fields[f"district_{d.code}"] = _wan_field(
+                f"{d.name}预算（万元）", required=False, initial=Decimal(0)
+            )
         bootstrap(self)
+
+    @property
+    def district_fields(self) -> list[forms.BoundField]:
+        return [self[f"district_{d.code}"] for d in districts()]
+
+    @property
+    def main_fields(self) -> list[forms.BoundField]:
+        return [f for f in self if not f.name.startswith("district_") and f.name != "city_pays_all"]
 
     def clean_required_evidence(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data.get("required_evidence", "").splitlines()]
@@ -106,15 +128,50 @@ class ProgrammeForm(forms.Form):
         opens, closes = data.get("opens_on"), data.get("closes_on")
         if isinstance(opens, date) and isinstance(closes, date) and closes < opens:
             self.add_error("closes_on", "截止日期早于开始日期")
-        for name in ("city_budget_wan", "district_budget_wan"):
-            value = data.get(name)
-            if value is None:
-                data[name.replace("_wan", "_fen")] = 0
-                continue
+        data["city_budget_fen"] = self._fen(data, "city_budget_wan")
+        data["district_budgets"] = {d.code: self._fen(data, f"district_{d.code}") for d in districts()}
+        return data
+
+    def _fen(self, data: dict[str, Any], name: str) -> int:
+        value = data.get(name)
+        if value is None:
+            return 0
+        try:
+            return wan_to_fen(value)
+        except MoneyError as exc:
+            self.add_error(name, str(exc))
+            return 0
+
+
+class BudgetAdjustmentForm(forms.Form):
+    """A proposed change to a programme's budgets (increase, transfer or release) with its reason."""
+
+    kind = forms.ChoiceField(label="调整类型", choices=BudgetAdjustment.Kind.choices)
+    source = forms.ChoiceField(label="调出预算", required=False)
+    target = forms.ChoiceField(label="调入预算", required=False)
+    amount_wan = _wan_field("金额（万元）")
+    reason = forms.CharField(label="理由", max_length=300)
+    document = forms.CharField(
+        label="依据文件", max_length=200, required=False, help_text="如 杭经信财〔2026〕12号"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sides = [("", "—"), ("city", "市级"), *((d.code, d.name) for d in districts())]
+        for name in ("source", "target"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = sides
+        bootstrap(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        value = data.get("amount_wan")
+        if value is not None:
             try:
-                data[name.replace("_wan", "_fen")] = wan_to_fen(value)
+                data["amount_fen"] = wan_to_fen(value)
             except MoneyError as exc:
-                self.add_error(name, str(exc))
+                self.add_error("amount_wan", str(exc))
         return data
 
 

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from srdi.db.models import Case, Role, User
 from srdi.domain.digits import id_from
 from srdi.domain.money import FEN_PER_YUAN, MoneyError, format_wan, format_yuan, to_decimal
-from srdi.domain.policy.labels import EVENT_LABELS, INPUT_LABELS
+from srdi.domain.policy.labels import EVENT_LABELS, INPUT_LABELS, event_title
 from srdi.domain.reference import TIERS
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.domain.workflow.definition import STATES, TRANSITIONS
@@ -478,3 +478,11 @@ def ids_from(values: Iterable[str], limit: int = 500) -> list[int]:
         if len(out) >= limit:
             break
     return out
+
+
+def matter_label(trace: dict[str, Any], matter: str) -> str:
+    """A person's name for a matter: the event it is about (``技术改造项目 P1``), else its key's last part."""
+    for item in trace.get("basis") or []:
+        if item.get("type") == "inputs" and isinstance(item.get("event"), dict):
+            return event_title(item["event"])
+    return matter.rsplit("|", 1)[-1]

@@ -23,7 +23,7 @@ from srdi.domain.digits import is_digits
 from srdi.domain.exchange import RecordError
 from srdi.domain.money import FEN_PER_WAN, FEN_PER_YI, decimal_from_text, fen_from_text, format_wan
 from srdi.domain.policy.explain import EVENT_FIELDS, STATUS_ZH
-from srdi.domain.policy.labels import EVENT_LABELS
+from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, EVENT_LABELS
 from srdi.domain.policy.loader import expiry_warnings
 from srdi.domain.policy.model import Condition, Measure, Pack
 from srdi.domain.policy.simulate import Simulation
@@ -89,14 +89,7 @@ MATTER_LABELS = {
     "scene_id": "场景",
     "year": "年度",
 }
-STATUS_LABELS = {
-    "granted": "予以兑现",
-    "not_eligible": "不符合",
-    "needs_data": "需补充数据",
-    "amount_unset": "金额待公布",
-    "outside_policy_window": "不在政策有效期",
-    "superseded": "从优由他项兑现",
-}
+STATUS_LABELS = ENTITLEMENT_STATUS_LABELS
 STATUS_CLASSES = {
     "granted": "st-eligible",
     "not_eligible": "st-ineligible",

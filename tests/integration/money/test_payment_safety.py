@@ -149,7 +149,7 @@ def test_a_run_only_schedules_cases_it_links(world):
     # Scheduling without a run is refused even to the payment service.
     other = _approve(world, 2)
     with pytest.raises(TransitionRefused, match="拨付批次"):
-        transition(other.pk, world.users["finance"], "schedule_payment", payment_run=True)
+        transition(other.pk, world.users["finance"], "schedule_payment", by_service=True)
     assert Case.objects.get(pk=other.pk).state == "approved"
 
 

@@ -3,60 +3,53 @@ payment (从优、就高、不重复), never above best − paid; an amount of 0
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from tests.integration.money.conftest import AFTER_PUBLICITY
 from tests.integration.money.test_workflow import _to_publicity
 
-from srdi.db.models import AuditEvent, Case, Payment
+from srdi.db.models import AuditEvent, Case, Event, Payment
 from srdi.services.cases import TransitionRefused, transition
 from srdi.services.payments import create_payment_run, execute_payment_run
-from srdi.services.programmes import create_programme
+from srdi.services.programmes import create_programme, generate_offers
 
 pytestmark = pytest.mark.django_db
 
 BEST = 200_000_000  # the world's award: 1000万 eligible investment × 20%
 
 
-def _pay_earlier(world, case: Case, paid_fen: int) -> Payment:
-    """Pay ``paid_fen`` for the same matter under a case of another programme (an earlier batch)."""
-    u = world.users
-    earlier = create_programme(
-        code="hz81-9-2025-earlier",
-        name="2025年技改补助（前一批）",
+def _programme(world, code: str, name: str):
+    return create_programme(
+        code=code,
+        name=name,
         article=9,
         year=2025,
         opens_on=date(2025, 1, 1),
         closes_on=date(2025, 12, 31),
         city_budget_fen=10**11,
         district_budget_fen=10**11,
-        actor=u["city_admin"],
+        actor=world.users["city_admin"],
     )
-    other = Case.objects.create(
-        programme=earlier,
-        enterprise=case.enterprise,
-        event=case.event,
-        matter=case.matter,
-        title="前一批次 " + case.title,
-        origin="offer",
-        state="publicity",
-        district_code=case.district_code,
-        entitlement_status="granted",
-        entitlement_fen=BEST,
-        entitlement_trace=case.entitlement_trace,
-        bank_account_name="甲",
-        bank_name="乙",
-        bank_account_number="62220202000012",
-        district_reviewer=u["district"],
-        city_reviewer=u["city_staff"],
-        publicity_starts_on=date.today() - timedelta(days=20),
-        publicity_ends_on=date.today() - timedelta(days=10),
-    )
-    transition(other.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY, requested_fen=paid_fen)
-    run = create_payment_run(u["finance"], earlier)
-    assert execute_payment_run(run, u["finance"]).paid == [other.pk]
-    return Payment.objects.get(case=other)
+
+
+def _top_up_case(world, paid_fen: int) -> Case:
+    """Pay ``paid_fen`` for enterprise 0's project under the world's programme, then open a later programme:
+    its 免申即享 offer for the same matter is the top-up, taken to 公示."""
+    u = world.users
+    earlier = world.case(world.enterprises[0])
+    _to_publicity(world, earlier)
+    transition(earlier.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY, requested_fen=paid_fen)
+    assert execute_payment_run(create_payment_run(u["finance"], world.programme), u["finance"]).paid == [
+        earlier.pk
+    ]
+    later = _programme(world, "hz81-9-2025-second", "2025年技改补助（第二批）")
+    summary = generate_offers(later, actor=u["city_admin"])
+    assert summary.created == (1 if paid_fen < BEST else 0)
+    case = Case.objects.get(programme=later, enterprise=world.enterprises[0])
+    assert case.matter == earlier.matter and case.entitlement_fen == BEST - paid_fen
+    _to_publicity(world, case)
+    return case
 
 
 def _refusals(case: Case, code: str) -> int:
@@ -69,10 +62,8 @@ def _refusals(case: Case, code: str) -> int:
 @pytest.mark.parametrize("typed", [True, False])
 def test_a_top_up_is_approved_exactly_once_net_of_the_earlier_payment(world, paid, typed):
     u = world.users
-    case = world.case(world.enterprises[0])
-    assert case.entitlement_fen == BEST
-    _to_publicity(world, case)
-    _pay_earlier(world, case, paid)
+    assert world.case(world.enterprises[0]).entitlement_fen == BEST
+    case = _top_up_case(world, paid)
     top_up = BEST - paid
     # One fen more than the top-up is refused (and audited) …
     with pytest.raises(TransitionRefused) as refused:
@@ -92,9 +83,10 @@ def test_a_top_up_is_approved_exactly_once_net_of_the_earlier_payment(world, pai
     assert case.state == "approved"
     assert case.approved_fen == case.entitlement_fen == top_up
     assert case.paid_for_matter_fen == paid
+    assert case.matter_entitlement_fen == BEST
     assert case.city_fen + case.district_fen == top_up
     # Never more for the matter than the best award.
-    run = create_payment_run(u["finance"], world.programme)
+    run = create_payment_run(u["finance"], case.programme)
     execute_payment_run(run, u["finance"])
     total = sum(
         Payment.objects.filter(case__enterprise=case.enterprise, case__matter=case.matter).values_list(
@@ -106,19 +98,37 @@ def test_a_top_up_is_approved_exactly_once_net_of_the_earlier_payment(world, pai
 
 def test_a_lower_top_up_may_be_typed(world):
     u = world.users
-    case = world.case(world.enterprises[0])
-    _to_publicity(world, case)
-    _pay_earlier(world, case, 50_000_000)
+    case = _top_up_case(world, 50_000_000)
     transition(case.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY, requested_fen=120_000_000)
     case.refresh_from_db()
     assert (case.state, case.approved_fen, case.entitlement_fen) == ("approved", 120_000_000, 150_000_000)
 
 
-def test_a_matter_paid_in_full_is_refused_as_already_paid(world):
+def test_a_matter_paid_in_full_gets_no_second_case_and_names_the_paying_case(world):
     u = world.users
-    case = world.case(world.enterprises[0])
-    _to_publicity(world, case)
-    _pay_earlier(world, case, BEST)
+    first = world.case(world.enterprises[0])
+    _to_publicity(world, first)
+    transition(first.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY)
+    execute_payment_run(create_payment_run(u["finance"], world.programme), u["finance"])
+    later = _programme(world, "hz81-9-2025-second", "2025年技改补助（第二批）")
+    summary = generate_offers(later, actor=u["city_admin"])
+    # The paid matter is named with its payment; the other two are still held by the world's open offers.
+    assert summary.created == 0 and len(summary.held) == 3
+    assert f"#{first.pk} 兑现 ¥2,000,000.00" in summary.held[0] and "不能重复兑现" in summary.held[0]
+    others = [world.case(e).pk for e in world.enterprises[1:]]
+    assert all(
+        f"#{pk}" in line and "正在办理" in line for pk, line in zip(others, summary.held[1:], strict=True)
+    )
+    assert not Case.objects.filter(programme=later).exists()
+
+
+def test_a_top_up_whose_entitlement_fell_to_what_was_paid_is_refused_as_already_paid(world):
+    u = world.users
+    case = _top_up_case(world, 150_000_000)
+    # The audited investment is corrected down: the best award is now exactly what was paid.
+    event = Event.objects.get(pk=case.event_id)
+    event.payload = {**event.payload, "eligible_investment_since_2023_fen": 750_000_000}
+    event.save(update_fields=["payload"])
     for requested in (None, 1):
         with pytest.raises(TransitionRefused, match="足额兑现") as refused:
             transition(case.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY, requested_fen=requested)

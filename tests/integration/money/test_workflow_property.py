@@ -118,7 +118,7 @@ def machine_for(world):
                         self._user(who, case),
                         name,
                         on=DAYS[day],
-                        payment_run=scheduling,
+                        by_service=scheduling,
                         run=PaymentRun.objects.create(created_by=world.users["finance"])
                         if scheduling
                         else None,
@@ -211,7 +211,7 @@ def machine_for(world):
 
 
 def test_random_roles_actions_and_cases_keep_the_rules(db):
-    world = build_world(n=3, publicity_days=3)
+    world = build_world(n=3, publicity_days=5)
     Workflow = machine_for(world)
     Workflow.TestCase.settings = settings(
         max_examples=25, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -162,22 +162,25 @@ def media(settings, tmp_path) -> Path:
 
 @pytest.fixture
 def application(mworld) -> Case:
-    """A draft application of enterprise 0 under a programme that requires two pieces of evidence."""
+    """A draft application of enterprise 0 under a programme, open today, that requires two pieces of evidence.
+
+    The enterprise first declines the 免申即享 offer of the world's programme: one open case per matter."""
+    offer = mworld.case(0)
+    transition(offer.pk, mworld.users["enterprise"], "decline")
+    today = date.today()
     programme = create_programme(
         code="hz81-9-2025e",
         name="2025年技改补助（需材料）",
         article=9,
         year=2025,
-        opens_on=date(2025, 1, 1),
-        closes_on=date(2025, 12, 31),
+        opens_on=today - timedelta(days=30),
+        closes_on=today + timedelta(days=30),
         city_budget_fen=10**10,
         mode="application",
         required_evidence=REQUIRED,
         actor=mworld.users["city_admin"],
     )
-    with pytest.MonkeyPatch.context() as m:  # apply inside the programme's window
-        m.setattr("srdi.services.cases.today", lambda: date(2025, 6, 30))
-        case = start_application(programme, mworld.users["enterprise"], mworld.case(0).event)
+    case = start_application(programme, mworld.users["enterprise"], offer.event)
     assert case.state == "draft"
     return case
 

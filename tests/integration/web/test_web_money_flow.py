@@ -22,6 +22,7 @@ from test_web_money_world import (
 
 from srdi.db.models import (
     AuditEvent,
+    BankAccountChange,
     BudgetAccount,
     Case,
     CaseTransition,
@@ -379,18 +380,24 @@ def test_programme_create_offers_and_application_through_the_pages(mworld, monke
             "opens_on": "2025-01-01",
             "closes_on": "2025-12-31",
             "city_budget_wan": "500",
-            "district_budget_wan": "50.5",
+            "district_330106": "50.5",
+            "district_330108": "20",
+            "district_330127": "0",
+            "city_pays_all": ["330127"],
             "publicity_days": "7",
             "required_evidence": "项目备案证明\n竣工验收报告\n项目备案证明",
         },
     )
     programme = Programme.objects.get(code="hz81-9-2025b")
     assert programme.required_evidence == ["项目备案证明", "竣工验收报告"]
+    assert (programme.publicity_days, programme.city_pays_all) == (7, ["330127"])
     assert BudgetAccount.objects.get(programme=programme, side="city").cap_fen == 500_000_000
-    assert (
-        BudgetAccount.objects.filter(programme=programme, side="district", cap_fen=50_500_000).count() == 13
-    )
-    assert "预算执行" in text_of(r)
+    districts = BudgetAccount.objects.filter(programme=programme, side="district")
+    assert dict(districts.values_list("district_code", "cap_fen")) == {
+        "330106": 50_500_000,
+        "330108": 20_000_000,
+    }
+    assert "预算执行" in text_of(r) and "市级全额承担：</strong>淳安县" in text_of(r)
     # Duplicate code and bad dates are form errors, not 500s.
     r = city.post(
         reverse("web:programme_create"),
@@ -419,6 +426,12 @@ def test_programme_create_offers_and_application_through_the_pages(mworld, monke
     page = text_of(enterprise.get(reverse("web:programme_detail", args=[programme.pk])))
     event = mworld.case(0).event
     assert f'name="event" value="{event.pk}"' in page
+    # The project's 免申即享 offer of the first programme still holds the matter: the application names it.
+    offer = mworld.case(0)
+    r = _post(enterprise, "web:programme_apply", [programme.pk], {"event": event.pk})
+    assert f"事项 #{offer.pk}" in " ".join(messages_of(r)) and "不能重复兑现" in " ".join(messages_of(r))
+    assert not Case.objects.filter(programme=programme).exists()
+    _post(enterprise, "web:case_action", [offer.pk], {"name": "decline"})
     r = _post(enterprise, "web:programme_apply", [programme.pk], {"event": event.pk})
     case = Case.objects.get(programme=programme, enterprise=event.enterprise)
     assert case.state == "draft" and case.origin == "application"
@@ -437,13 +450,37 @@ def test_programme_create_offers_and_application_through_the_pages(mworld, monke
 
     # Offers can be generated from the page (idempotent); an offer-only programme takes no applications.
     r = _post(city, "web:programme_offers", [mworld.programme.pk])
-    assert "新生成要约 0 个" in " ".join(messages_of(r)) and "已存在 3 个" in " ".join(messages_of(r))
+    said = " ".join(messages_of(r))
+    assert "新生成要约 0 个" in said and "本批次已存在 2 个" in said
+    assert (
+        f"同一事项正在办理：事项 #{case.pk}" in said
+    )  # the declined offer's matter is now held by the application
     other_event = mworld.case(1).event
     r = _post(enterprise, "web:programme_apply", [programme.pk], {"event": other_event.pk})
     assert "请选择本企业已登记的事项" in " ".join(messages_of(r))
 
 
-def test_payment_failure_is_reported_and_retried(mworld):
+def _correct_account(mworld, case, number: str) -> None:
+    """The enterprise proposes a corrected account on the case page; district staff confirm it there."""
+    u = mworld.users
+    enterprise = client_for(u["enterprise"])
+    page = text_of(enterprise.get(reverse("web:case_detail", args=[case.pk])))
+    assert "收款账户更正" in page and "提交账户更正" in page
+    _post(
+        enterprise,
+        "web:case_account",
+        [case.pk],
+        {"account_name": "杭州测试0有限公司", "bank_name": "杭州银行", "account_number": number},
+    )
+    change = BankAccountChange.objects.get(case=case, status="pending")
+    assert "核对无误，确认" not in text_of(enterprise.get(reverse("web:case_detail", args=[case.pk])))
+    district = client_for(u["district"])
+    assert "核对无误，确认" in text_of(district.get(reverse("web:case_detail", args=[case.pk])))
+    _post(district, "web:account_change_decide", [change.pk], {"decision": "confirm"})
+    assert Case.objects.get(pk=case.pk).bank_account_number == number
+
+
+def test_payment_failure_and_a_bank_return_are_corrected_by_two_people_and_paid_once(mworld):
     u = mworld.users
     case = to_publicity(mworld, 0)
     approve(mworld, case)
@@ -457,11 +494,33 @@ def test_payment_failure_is_reported_and_retried(mworld):
     assert "收款账号无效" in page
     failed = text_of(finance.get(reverse("web:case_list") + "?queue=failed"))
     assert case.title in failed
-    Case.objects.filter(pk=case.pk).update(bank_account_number=ACCOUNT)
+    # Waiting for a corrected account: no run takes it.
     r = _post(finance, "web:payment_runs", data={"programme": ""})  # step-up still fresh
+    assert "没有待拨付的事项" in " ".join(messages_of(r))
+    _correct_account(mworld, case, ACCOUNT)
+    r = _post(finance, "web:payment_runs", data={"programme": ""})
     run2 = int(re.search(r"/payments/(\d+)/", r.redirect_chain[-1][0]).group(1))
     _post(finance, "web:payment_run_execute", [run2])
     assert Case.objects.get(pk=case.pk).state == "paid"
+
+    # The bank sends the money back: finance records it on the run's page; the posting is reversed.
+    payment = Payment.objects.get(case=case)
+    page = text_of(finance.get(reverse("web:payment_run_detail", args=[run2])))
+    assert "登记退回" in page
+    r = _post(finance, "web:payment_return", [run2], {"payment": payment.pk, "reason": "账户已冻结"})
+    assert "已登记" in " ".join(messages_of(r))
+    assert Case.objects.get(pk=case.pk).state == "payment_failed"
+    assert "已退回" in text_of(finance.get(reverse("web:payment_run_detail", args=[run2])))
+    _correct_account(mworld, case, "6222020200009999")
+    r = _post(finance, "web:payment_runs", data={"programme": ""})
+    run3 = int(re.search(r"/payments/(\d+)/", r.redirect_chain[-1][0]).group(1))
+    _post(finance, "web:payment_run_execute", [run3])
+    assert [
+        (p.attempt, p.bank_account_number) for p in Payment.objects.filter(case=case).order_by("attempt")
+    ] == [
+        (1, ACCOUNT),
+        (2, "6222020200009999"),
+    ]
     # Nothing left: no empty run is created.
     r = _post(finance, "web:payment_runs", data={"programme": ""})
     assert "没有待拨付的事项" in " ".join(messages_of(r))

@@ -3,7 +3,7 @@
 from srdi.db.models.accounts import ApiToken, Role, User
 from srdi.db.models.assessments import AssessmentRun, EnterpriseAssessment
 from srdi.db.models.audit import AuditAction, AuditChainHead, AuditEvent
-from srdi.db.models.cases import Case, CaseTransition, Evidence, Objection
+from srdi.db.models.cases import BankAccountChange, Case, CaseTransition, Evidence, Objection
 from srdi.db.models.enterprises import (
     Award,
     Certification,
@@ -17,8 +17,16 @@ from srdi.db.models.enterprises import (
 )
 from srdi.db.models.imports import ImportBatch
 from srdi.db.models.inbox import Notification
-from srdi.db.models.ledger import LedgerAccount, LedgerChainHead, LedgerEntry, LedgerLine, Payment, PaymentRun
-from srdi.db.models.programmes import BudgetAccount, Programme
+from srdi.db.models.ledger import (
+    LedgerAccount,
+    LedgerChainHead,
+    LedgerEntry,
+    LedgerLine,
+    Payment,
+    PaymentReturn,
+    PaymentRun,
+)
+from srdi.db.models.programmes import BudgetAccount, BudgetAdjustment, Programme
 from srdi.db.models.reference import District
 from srdi.db.models.vouchers import ServiceProvider, Voucher, VoucherRedemption
 
@@ -29,7 +37,9 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Award",
+    "BankAccountChange",
     "BudgetAccount",
+    "BudgetAdjustment",
     "Case",
     "CaseTransition",
     "Certification",
@@ -50,6 +60,7 @@ __all__ = [
     "Notification",
     "Objection",
     "Payment",
+    "PaymentReturn",
     "PaymentRun",
     "Programme",
     "Role",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.db import models
 
-from srdi.domain.workflow.definition import STATES
+from srdi.domain.workflow.definition import OPEN, STATES
 
 STATE_CHOICES = list(STATES.items())
+OPEN_STATES = sorted(OPEN)
 
 
 class Case(models.Model):
@@ -31,12 +32,18 @@ class Case(models.Model):
     entitlement_trace = models.JSONField("测算依据", default=dict, blank=True)
     missing = models.JSONField("缺少的数据", default=list, blank=True)
     paid_for_matter_fen = models.BigIntegerField("同一事项已支付（分）", default=0)
+    # The matter's whole entitlement as judged at approval (earlier payments + this case's top-up); kept when
+    # the approval is later cancelled: ledger invariant I7 compares every matter's payments with the highest.
+    matter_entitlement_fen = models.BigIntegerField("事项应兑现总额（分）", null=True, blank=True)
     approved_fen = models.BigIntegerField("批准金额（分）", null=True, blank=True)
     city_fen = models.BigIntegerField("市级承担（分）", null=True, blank=True)
     district_fen = models.BigIntegerField("区县承担（分）", null=True, blank=True)
     bank_account_name = models.CharField("开户名", max_length=200, blank=True, default="")
     bank_name = models.CharField("开户行", max_length=200, blank=True, default="")
     bank_account_number = models.CharField("银行账号", max_length=40, blank=True, default="")
+    # Set when a payment failed or came back from the bank; cleared when a second person confirms the account.
+    # A case waiting for its account is left out of new payment runs.
+    awaiting_account = models.BooleanField("待更正收款账户", default=False)
     # Labels an enterprise once ticked as provided (before only uploaded files counted); kept for the record.
     evidence_provided = models.JSONField("已提供材料", default=list, blank=True)
     submitted_by = models.ForeignKey(
@@ -65,6 +72,12 @@ class Case(models.Model):
         ordering = ["-updated_at"]
         constraints = [
             models.UniqueConstraint(fields=["programme", "enterprise", "matter"], name="one_case_per_matter"),
+            # 从优、就高、不重复 across programmes, packs and years: one open case per enterprise and matter.
+            models.UniqueConstraint(
+                fields=["enterprise", "matter"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="one_open_case_per_matter",
+            ),
             models.CheckConstraint(
                 condition=models.Q(approved_fen__isnull=True)
                 | models.Q(entitlement_fen__isnull=False, approved_fen__lte=models.F("entitlement_fen")),
@@ -74,6 +87,7 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["programme", "state"]),
             models.Index(fields=["district_code", "state"]),
+            models.Index(fields=["enterprise", "matter"]),
         ]
 
     def __str__(self) -> str:
@@ -142,3 +156,40 @@ class Evidence(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "证明材料"
         ordering = ["case", "uploaded_at"]
+
+
+class BankAccountChange(models.Model):
+    """A corrected bank account for a case whose payment failed or came back: proposed by the enterprise (or
+    district staff for it), confirmed or refused by a second person; only a confirmed change is used."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        CONFIRMED = "confirmed", "已确认"
+        REFUSED = "refused", "未通过"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="account_changes")
+    account_name = models.CharField("开户名", max_length=200)
+    bank_name = models.CharField("开户行", max_length=200)
+    account_number = models.CharField("银行账号", max_length=40)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey("srdi.User", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("提出时间")
+    note = models.CharField("说明", max_length=200, blank=True, default="")
+    decided_by = models.ForeignKey(
+        "srdi.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("确认时间", null=True, blank=True)
+    decision_reason = models.CharField("确认意见", max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "收款账户更正"
+        ordering = ["case", "requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(status="pending"), name="one_pending_account_change"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True) | ~models.Q(decided_by=models.F("requested_by")),
+                name="account_change_second_person",
+            ),
+        ]

@@ -106,9 +106,12 @@ class PaymentRun(models.Model):
 
 
 class Payment(models.Model):
-    """A successful disbursement: at most one per award and per idempotency key (append-only)."""
+    """A disbursement (append-only): one per idempotency key and per attempt of an award. A later attempt exists
+    only after the earlier payment came back from the bank (``PaymentReturn``), so at most one payment of an
+    award stands at any time."""
 
-    case = models.OneToOneField("srdi.Case", on_delete=models.PROTECT, related_name="payment")
+    case = models.ForeignKey("srdi.Case", on_delete=models.PROTECT, related_name="payments")
+    attempt = models.PositiveSmallIntegerField("第几次拨付", default=1)
     idempotency_key = models.CharField(max_length=120, unique=True)
     request_hash = models.CharField(max_length=64)
     amount_fen = models.BigIntegerField()
@@ -124,4 +127,22 @@ class Payment(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "拨付记录"
         ordering = ["-paid_at"]
-        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payment_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payment_positive"),
+            models.UniqueConstraint(fields=["case", "attempt"], name="one_payment_per_attempt"),
+        ]
+
+
+class PaymentReturn(models.Model):
+    """A payment the bank sent back (退汇), with its reason; its reversing entry takes the posting back from
+    paid to committed before the award can be paid again (append-only)."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="bank_return")
+    reason = models.CharField("退回原因", max_length=200)
+    recorded_by = models.ForeignKey("srdi.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField("登记时间")
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="bank_return")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "银行退回"
+        ordering = ["-recorded_at"]

@@ -28,9 +28,12 @@ class Programme(models.Model):
     status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.OPEN)
     opens_on = models.DateField("开始受理")
     closes_on = models.DateField("截止日期")
-    publicity_days = models.SmallIntegerField("公示天数", default=7)
+    publicity_days = models.SmallIntegerField("公示期（工作日）", default=5)
     quota = models.IntegerField("名额上限", null=True, blank=True)
     required_evidence = models.JSONField("必需材料", default=list, blank=True)
+    # Districts for which the city pays the whole award under this programme (本批次约定): their share of the
+    # cost is 0 and they need no district budget. Every other district shares by ``fiscal_share.<district>``.
+    city_pays_all = models.JSONField("市级全额承担的区县", default=list, blank=True)
     description = models.TextField("说明", blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -94,3 +97,72 @@ class BudgetAccount(models.Model):
     @property
     def available_fen(self) -> int:
         return self.cap_fen - self.used_fen
+
+
+class BudgetAdjustment(models.Model):
+    """A change to a programme's budgets after they were set: an increase, a transfer between two of its
+    budgets, or a release back to the treasury. Proposed with a reason, approved by a second person, then
+    posted to the ledger (``entry``); a release or transfer never takes a budget below what it has used."""
+
+    class Kind(models.TextChoices):
+        INCREASE = "increase", "追加"
+        TRANSFER = "transfer", "调剂"
+        RELEASE = "release", "核减"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待审批"
+        APPROVED = "approved", "已生效"
+        REFUSED = "refused", "未批准"
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="adjustments")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    source = models.ForeignKey(
+        BudgetAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="调出预算",
+    )
+    target = models.ForeignKey(
+        BudgetAccount,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="调入预算",
+    )
+    amount_fen = models.BigIntegerField("金额（分）")
+    reason = models.CharField("理由", max_length=300)
+    document = models.CharField("依据文件", max_length=200, blank=True, default="")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey("srdi.User", on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("提出时间")
+    decided_by = models.ForeignKey(
+        "srdi.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_reason = models.CharField("审批意见", max_length=300, blank=True, default="")
+    entry = models.OneToOneField(
+        "srdi.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="adjustment"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "预算调整"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="adjustment_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="increase", source__isnull=True, target__isnull=False)
+                | Q(kind="release", source__isnull=False, target__isnull=True)
+                | Q(kind="transfer", source__isnull=False, target__isnull=False),
+                name="adjustment_sides_fit_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="adjustment_second_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme.code} {self.get_kind_display()} {self.amount_fen} 分"

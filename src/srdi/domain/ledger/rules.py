@@ -15,7 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 GENESIS = "0" * 64
-ENTRY_KINDS = ("allocate", "commit", "pay", "release", "reverse")
+# allocate / deallocate: a budget's cap grows / shrinks (its appropriation); transfer: both at once between two
+# budgets; commit → pay (approval, disbursement); release: a commitment given back; reverse: a payment the bank
+# sent back, taken from paid to committed again.
+ENTRY_KINDS = ("allocate", "deallocate", "transfer", "commit", "pay", "release", "reverse")
 
 
 class LedgerError(ValueError):

@@ -1,7 +1,8 @@
 """Chinese names of the policy events and their inputs, for titles, pages and messages.
 
-Use ``event_title(inputs)`` for a one-line human name of an event ("技术改造项目 P0001"), ``EVENT_LABELS`` and
-``INPUT_LABELS`` wherever an event kind or an input field is shown to people instead of its code.
+Use ``event_title(inputs)`` for a one-line human name of an event ("技术改造项目 P0001"), ``EVENT_LABELS``,
+``INPUT_LABELS`` and ``ENTITLEMENT_STATUS_LABELS`` wherever an event kind, an input field or a result status is
+shown to people instead of its code.
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ INPUT_LABELS = {
     "list": "榜单",
     "year": "所属年度",
     "amount_fen": "年度实际技术交易额",
+}
+# What an entitlement result's status means, for people (the contract keeps the codes).
+ENTITLEMENT_STATUS_LABELS = {
+    "granted": "予以兑现",
+    "not_eligible": "不符合",
+    "needs_data": "需补充数据",
+    "amount_unset": "金额待公布",
+    "outside_policy_window": "不在政策有效期",
+    "superseded": "从优由他项兑现",
 }
 TIER_LABELS = {
     "innovative_sme": "创新型中小企业",

@@ -31,6 +31,17 @@ UNITS = {
 }
 
 
+# How sure a value is: the status a parameter's YAML states (``status:``; official when absent). A SECONDARY value
+# comes from a report of the document, not the document itself; a DECISION is srdi's own reading where the
+# texts leave room, cited as such; an UNCONFIRMED value is expected but not yet published.
+STATUSES = {
+    "official": "正式文件",
+    "secondary": "二手来源（待核对原文）",
+    "unconfirmed": "尚未确认",
+    "decision": "本平台决定（文件未作规定）",
+}
+
+
 class RuleDataError(ValueError):
     """A rulebook or policy file is malformed; the message names the file and the key."""
 
@@ -66,6 +77,7 @@ class Resolved:
     effective_to: date | None
     note: str = ""
     default_used: bool = False
+    status: str = "official"
 
     _trace: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
@@ -87,6 +99,7 @@ class Resolved:
             "effective_from": self.effective_from.isoformat(),
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
             **({"note": self.note} if self.note else {}),
+            **({"status": self.status} if self.status != "official" else {}),
         }
 
 
@@ -114,6 +127,7 @@ class Parameter:
     periods: tuple[Period, ...]
     note: str = ""
     unset: bool = False  # declared but not yet set by the responsible authority
+    status: str = "official"  # one of STATUSES
 
     def at(self, day: date) -> Resolved | None:
         """The value in force on ``day`` (None when no period covers it)."""
@@ -128,6 +142,7 @@ class Parameter:
                     period.start,
                     period.end,
                     self.note,
+                    status=self.status,
                 )
         return None
 
@@ -151,7 +166,7 @@ def first_uncovered(periods: tuple[Period, ...], start: date, end: date | None) 
     return day
 
 
-PARAMETER_KEYS = {"label", "unit", "reference", "values", "note", "unset"}
+PARAMETER_KEYS = {"label", "unit", "reference", "values", "note", "unset", "status"}
 PERIOD_KEYS = {"from", "to", "value"}
 
 
@@ -214,6 +229,9 @@ def load_parameter(source: str, pid: str, raw: Any) -> Parameter:
                 f"{pid}.{required}",
                 "缺少必填项" + ("（每个参数都必须注明出处）" if required == "reference" else ""),
             )
+    status = str(raw.get("status", "official"))
+    if status not in STATUSES:
+        raise RuleDataError(source, f"{pid}.status", f"未知状态 {status!r}，可选 {', '.join(STATUSES)}")
     unit = raw["unit"]
     if unit not in UNITS:
         raise RuleDataError(source, f"{pid}.unit", f"未知单位 {unit!r}，可选 {', '.join(UNITS)}")
@@ -246,6 +264,7 @@ def load_parameter(source: str, pid: str, raw: Any) -> Parameter:
         periods=tuple(periods),
         note=str(raw.get("note", "")),
         unset=bool(raw.get("unset", False)),
+        status=status,
     )
 
 

@@ -2,9 +2,14 @@
 
 A case starts as an offer found by screening (免申即享, ``offered``) or as an application (``draft``); it is
 reviewed by the district and the city, published (公示) for objections, approved (which commits budget), paid
-(which posts it) or fails payment and is retried; it can be returned for correction or rejected with a reason,
-and an approval can be cancelled (its commitment released by a reversal). Use ``TRANSITIONS`` and
-``srdi.domain.workflow.guards.check`` — the services change state only through them.
+(which posts it) or fails payment and is retried once a second person has confirmed the bank account; a
+payment the bank sends back reopens it the same way. It can be returned for correction or rejected with a
+reason, an approval can be cancelled (its commitment released by a reversal), and an offer or draft nobody
+submitted lapses when its programme closes. Use ``TRANSITIONS`` and ``srdi.domain.workflow.guards.check`` —
+the services change state only through them.
+
+A case is *open* until it reaches a terminal state; the database allows one open case per enterprise and
+matter (从优、就高、不重复 across programmes, packs and years).
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ STATES: dict[str, str] = {
     "rejected": "不予支持",
     "cancelled": "已撤销",
     "declined": "企业放弃",
+    "lapsed": "已失效（批次结束未提交）",
 }
-TERMINAL = frozenset({"paid", "rejected", "cancelled", "declined"})
+TERMINAL = frozenset({"paid", "rejected", "cancelled", "declined", "lapsed"})
+# States in which a case holds its matter: at most one such case per enterprise and matter.
+OPEN = frozenset(STATES) - TERMINAL
 # States in which money is committed but not yet paid; and states that must carry a payment.
 COMMITTED = frozenset({"approved", "payment_scheduled", "payment_failed"})
 # States that hold an award: they count against a programme's quota (a cancelled award frees its place).
@@ -52,9 +60,10 @@ class Transition:
     roles: tuple[str, ...]
     guards: tuple[str, ...] = ()
     needs_reason: bool = False
-    # Payment moves are made only by the payment service inside a payment run, never from a page or the API:
-    # taken alone they would leave a case scheduled outside any run, or "paid" without a ledger payment.
-    payment_run_only: bool = False
+    # Made only by a service, never from a page or the API: payment moves inside a payment run (taken alone
+    # they would leave a case scheduled outside any run, or "paid" without a ledger payment), a bank return
+    # (which first reverses the payment's posting) and the lapse of unsubmitted cases when a programme closes.
+    service_only: bool = False
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -66,7 +75,7 @@ TRANSITIONS: dict[str, Transition] = {
             ("offered",),
             "district_review",
             (ENTERPRISE,),
-            ("in_scope", "bank_account", "offer_complete"),
+            ("in_scope", "programme_accepts", "bank_account", "offer_complete"),
         ),
         Transition("decline", "放弃", ("offered",), "declined", (ENTERPRISE,), ("in_scope",)),
         Transition(
@@ -75,7 +84,7 @@ TRANSITIONS: dict[str, Transition] = {
             ("draft", "returned"),
             "submitted",
             (ENTERPRISE,),
-            ("in_scope", "bank_account", "evidence_complete"),
+            ("in_scope", "programme_accepts", "bank_account", "evidence_complete"),
         ),
         Transition("accept", "受理", ("submitted",), "district_review", STAFF, ("in_scope",)),
         Transition(
@@ -117,7 +126,7 @@ TRANSITIONS: dict[str, Transition] = {
             "payment_scheduled",
             FINANCE,
             ("in_scope",),
-            payment_run_only=True,
+            service_only=True,
         ),
         Transition(
             "mark_paid",
@@ -126,7 +135,7 @@ TRANSITIONS: dict[str, Transition] = {
             "paid",
             FINANCE,
             ("in_scope",),
-            payment_run_only=True,
+            service_only=True,
         ),
         Transition(
             "mark_failed",
@@ -136,7 +145,27 @@ TRANSITIONS: dict[str, Transition] = {
             FINANCE,
             ("in_scope",),
             needs_reason=True,
-            payment_run_only=True,
+            service_only=True,
+        ),
+        Transition(
+            "bank_return",
+            "银行退回（冲销拨付）",
+            ("paid",),
+            "payment_failed",
+            FINANCE,
+            ("in_scope",),
+            needs_reason=True,
+            service_only=True,
+        ),
+        Transition(
+            "lapse",
+            "批次结束，未提交的事项失效",
+            ("offered", "draft"),
+            "lapsed",
+            CITY,
+            (),
+            needs_reason=True,
+            service_only=True,
         ),
         Transition(
             "return",

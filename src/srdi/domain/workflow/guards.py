@@ -13,7 +13,7 @@ from datetime import date
 
 from srdi.domain.policy.labels import missing_label
 from srdi.domain.verdict import ALLOW, Verdict, deny
-from srdi.domain.workflow.definition import TRANSITIONS, Transition
+from srdi.domain.workflow.definition import STATES, TRANSITIONS, Transition
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class CaseView:
     who ever accepted, passed or returned the case (district or city level), ``district_reviewers`` those who
     took a district-stage step (accept, district pass, or a return from district review), across every round
     of return and resubmission. ``awarded`` counts the programme's cases that hold an award, against ``quota``.
+    ``programme_closed`` and ``window_open`` say whether the programme still takes confirmations (until it is
+    closed) and first submissions (inside its application window ``window_text``).
     """
 
     state: str
@@ -58,6 +60,9 @@ class CaseView:
     district_reviewers: frozenset[int] = field(default_factory=frozenset)
     quota: int | None = None
     awarded: int = 0
+    programme_closed: bool = False
+    window_open: bool = True
+    window_text: str = ""
 
 
 def _in_scope(actor: Actor, case: CaseView) -> Verdict:
@@ -76,6 +81,15 @@ def _offer_complete(actor: Actor, case: CaseView) -> Verdict:
     if case.offer_missing:
         missing = "、".join(missing_label(path) for path in case.offer_missing)
         return deny("尚缺数据，无法确认：" + missing, "offer_incomplete")
+    return ALLOW
+
+
+def _programme_accepts(actor: Actor, case: CaseView) -> Verdict:
+    # A returned case was already submitted once: it may come back after the window, until the programme closes.
+    if case.programme_closed:
+        return deny("该批次已结束，不再受理", "programme_closed")
+    if case.state == "draft" and not case.window_open:
+        return deny(f"不在受理期内（{case.window_text}），不能提交", "outside_window")
     return ALLOW
 
 
@@ -151,6 +165,7 @@ GUARDS: dict[str, Callable[[Actor, CaseView], Verdict]] = {
     "in_scope": _in_scope,
     "bank_account": _bank_account,
     "offer_complete": _offer_complete,
+    "programme_accepts": _programme_accepts,
     "evidence_complete": _evidence_complete,
     "not_submitter": _not_submitter,
     "not_district_reviewer": _not_district_reviewer,
@@ -169,7 +184,7 @@ def check(name: str, actor: Actor, case: CaseView, reason: str = "") -> Verdict:
     if t is None:
         return deny(f"未知操作 {name}", "unknown_transition")
     if case.state not in t.sources:
-        return deny(f"当前状态“{case.state}”不能执行“{t.label}”", "wrong_state")
+        return deny(f"当前状态“{STATES.get(case.state, case.state)}”不能执行“{t.label}”", "wrong_state")
     if actor.role not in t.roles:
         return deny(f"当前角色不能执行“{t.label}”", "role")
     if t.needs_reason and not reason.strip():
@@ -184,9 +199,9 @@ def check(name: str, actor: Actor, case: CaseView, reason: str = "") -> Verdict:
 def available(actor: Actor, case: CaseView) -> list[tuple[Transition, Verdict]]:
     """Transitions from the case's state that the actor's role may take by hand, each with its verdict.
 
-    Payment moves (``payment_run_only``) are left out: the payment service makes them inside a run."""
+    Service-only moves (``service_only``: payments, bank returns, lapses) are left out: services make them."""
     out = []
     for t in TRANSITIONS.values():
-        if case.state in t.sources and actor.role in t.roles and not t.payment_run_only:
+        if case.state in t.sources and actor.role in t.roles and not t.service_only:
             out.append((t, check(t.name, actor, case, reason="—" if t.needs_reason else "")))
     return out

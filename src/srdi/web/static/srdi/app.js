@@ -4,7 +4,8 @@
  *   data-chart="bar" data-chart-source="<id of a json_script block>"   draws an ECharts bar chart
  *     optional: data-chart-horizontal="true", data-chart-href="<url prefix>" (click a bar → prefix + code)
  *     data {labels, values, codes?} draws one series; data {labels, series: [{name, color, values, links?}]}
- *     draws stacked series with a legend (click a bar segment → its link)
+ *     draws stacked series with a legend (click a bar segment → its link); hideLabels: true leaves the
+ *     values to the tooltip (for bars too short to carry them)
  *   data-chart="radar" data-chart-source="<id>"    draws an ECharts radar from {indicators, values, name};
  *     a null value (unknown dimension) is left out of the polygon, never drawn as 0
  *   <a href="#id" data-open-details>  opens the <details id="id"> it points to before scrolling there
@@ -26,6 +27,7 @@
 
   function barSeries(data, horizontal, href) {
     if (data.series) {
+      var labelled = !data.hideLabels;
       return data.series.map(function (s) {
         return {
           type: "bar",
@@ -35,7 +37,7 @@
           itemStyle: s.color ? { color: s.color } : undefined,
           barMaxWidth: 28,
           label: {
-            show: true,
+            show: labelled,
             color: "#1f2733",
             formatter: function (p) {
               return p.value ? p.value : "";

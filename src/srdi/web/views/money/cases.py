@@ -21,13 +21,15 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from srdi.db.models import Case, District, Evidence, Objection, Role
+from srdi.db.models import BankAccountChange, Case, District, Evidence, Objection, Role
+from srdi.domain.calendar import calendar_known
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.verdict import deny
 from srdi.domain.workflow.definition import COMMITTED, TRANSITIONS
+from srdi.services import bank_accounts, budgets, matters, scoping
 from srdi.services import cases as case_service
 from srdi.services import evidence as evidence_service
-from srdi.services import scoping
+from srdi.services.payments import standing_payment, standing_payments
 from srdi.web import money_display as md
 from srdi.web.access import require
 from srdi.web.forms_money import (
@@ -64,7 +66,11 @@ MAX_BULK = 200
 def _filtered(request: HttpRequest) -> tuple[Any, CaseFilterForm]:
     user = user_of(request)
     form = CaseFilterForm(request.GET or None, show_district=md.sees_all_districts(user))
-    qs = scoping.cases_for(user).select_related("programme", "enterprise", "payment")
+    qs = (
+        scoping.cases_for(user)
+        .select_related("programme", "enterprise")
+        .prefetch_related(standing_payments())
+    )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         qs = md.search_cases(qs, data.get("q") or "")
@@ -77,8 +83,9 @@ def _filtered(request: HttpRequest) -> tuple[Any, CaseFilterForm]:
     return qs, form
 
 
-def _row(case: Case, names: dict[str, str]) -> dict[str, Any]:
-    payment = getattr(case, "payment", None)
+def _row(case: Case, names: dict[str, str], flagged: set[int]) -> dict[str, Any]:
+    standing = getattr(case, "standing", None)  # filled by the list's prefetch
+    payment = standing[0] if standing else None
     amount = case.approved_fen if case.approved_fen is not None else case.entitlement_fen
     return {
         "case": case,
@@ -89,6 +96,7 @@ def _row(case: Case, names: dict[str, str]) -> dict[str, Any]:
         "amount_kind": "批准" if case.approved_fen is not None else "测算",
         "paid": md.yuan(payment.amount_fen) if payment is not None else "",
         "paid_on": payment.paid_at if payment is not None else None,
+        "matter_flagged": case.pk in flagged,
     }
 
 
@@ -107,7 +115,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     names = dict(District.objects.values_list("code", "name"))
-    rows = [_row(c, names) for c in page.object_list]
+    cases = list(page.object_list)
+    flagged = matters.flagged_ids(cases)
+    rows = [_row(c, names, flagged) for c in cases]
     bulk = md.bulk_actions_for(user) if md.can_act_on_cases(user) else []
     # Preselect the bulk action that fits the open queue (受理 for 待受理, 区县审核通过 for 区县审核 …).
     fitting = [name for name, _ in bulk if set(TRANSITIONS[name].sources) & set(current.states)]
@@ -226,10 +236,11 @@ def _render_case(
                 "bank_account_number": case.bank_account_number,
             },
         )
-    payment = getattr(case, "payment", None)  # reverse one-to-one: AttributeError subclass when none
+    payment = standing_payment(case)
     show_bank = md.sees_bank_account(user, case)
     can_act = bool(md.can_act_on_cases(user))
     approved = case.approved_fen is not None
+    estimate_city, estimate_district = budgets.estimated_split(case)
     context = {
         "case": case,
         "amounts": [
@@ -237,12 +248,12 @@ def _render_case(
             ("批准金额", md.yuan(case.approved_fen) if approved else "待批准", not approved),
             (
                 "市级承担" + ("" if approved else "（测算）"),
-                md.yuan(case.city_fen if approved else trace.get("city_fen")),
+                md.yuan(case.city_fen if approved else estimate_city),
                 False,
             ),
             (
                 "区县承担" + ("" if approved else "（测算）"),
-                md.yuan(case.district_fen if approved else trace.get("district_fen")),
+                md.yuan(case.district_fen if approved else estimate_district),
                 False,
             ),
             ("已拨付", md.yuan(payment.amount_fen) if payment is not None else "未拨付", payment is None),
@@ -295,7 +306,74 @@ def _render_case(
         "pays_in_runs": bool(md.can_run_payments(user))
         and case.state in ("approved", "payment_failed", "payment_scheduled"),
     }
+    context["publicity_calendar_note"] = _calendar_note(case)
+    context.update(_matter_context(case))
+    context.update(_account_context(user, case))
     return no_store(render(request, "web/money/case_detail.html", context, status=status))
+
+
+def _calendar_note(case: Case) -> str:
+    """A warning when the 公示 runs through a year whose holiday notice is not in srdi's calendar yet."""
+    if case.publicity_starts_on is None or case.publicity_ends_on is None:
+        return ""
+    years = range(case.publicity_starts_on.year, case.publicity_ends_on.year + 1)
+    missing = [str(y) for y in years if not calendar_known(y)]
+    if not missing:
+        return ""
+    return f"{'、'.join(missing)}年节假日安排尚未录入，公示期暂按周末计算，请核对"
+
+
+def _matter_context(case: Case) -> dict[str, Any]:
+    """The matter's other cases and payments, for every review step, 公示 and approval."""
+    matter = matters.history(case)
+    trace = case.entitlement_trace or {}
+    return {
+        "matter": matter,
+        "matter_label": md.matter_label(trace, case.matter),
+        "matter_lines": [
+            {
+                "case_id": line.case_id,
+                "programme": line.programme,
+                "state_label": line.state_label,
+                "is_open": line.is_open,
+                "entitlement": md.yuan(line.entitlement_fen),
+                "approved": md.yuan(line.approved_fen),
+                "paid": md.yuan(line.paid_fen) if line.paid_fen else "—",
+                "returned": md.yuan(line.returned_fen) if line.returned_fen else "",
+            }
+            for line in matter.lines
+        ],
+    }
+
+
+def _account_context(user: Any, case: Case) -> dict[str, Any]:
+    """Account corrections of an approved award (after a failed or returned payment)."""
+    changes = list(
+        case.account_changes.select_related("requested_by", "decided_by").order_by("-requested_at")
+    )
+    pending = any(c.status == BankAccountChange.Status.PENDING for c in changes)
+    owner = user.role == Role.ENTERPRISE and user.enterprise_id == case.enterprise_id
+    district = user.role == Role.DISTRICT_STAFF and user.district_id == case.district_code
+    changeable = case.state in bank_accounts.CHANGEABLE
+    show_full = md.sees_bank_account(user, case)
+    return {
+        "show_account_section": bool(changes) or (changeable and case.awaiting_account),
+        "can_request_account": changeable
+        and not pending
+        and (owner or district)
+        and md.can_act_on_cases(user),
+        "account_changes": [
+            {
+                "change": c,
+                "number": c.account_number if show_full else md.mask_account(c.account_number),
+                "can_decide": c.status == BankAccountChange.Status.PENDING
+                and user.role in bank_accounts.CONFIRMERS
+                and (user.role != Role.DISTRICT_STAFF or district)
+                and c.requested_by_id != user.pk,
+            }
+            for c in changes
+        ],
+    }
 
 
 @login_required
@@ -377,6 +455,60 @@ def case_claim(request: HttpRequest, pk: int) -> HttpResponse:
     except case_service.TransitionRefused as exc:
         messages.error(request, exc.verdict.reason)
     return redirect("web:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_account(request: HttpRequest, pk: int) -> HttpResponse:
+    """Propose a corrected bank account (the enterprise, or district staff for it)."""
+    user = user_of(request)
+    require(md.can_act_on_cases(user), request, what="case_account")
+    case = case_or_404(request, pk)
+    try:
+        bank_accounts.request_change(
+            case.pk,
+            user,
+            account_name=request.POST.get("account_name", ""),
+            bank_name=request.POST.get("bank_name", ""),
+            account_number=request.POST.get("account_number", ""),
+            note=request.POST.get("note", ""),
+            ip=client_ip(request),
+        )
+    except bank_accounts.AccountChangeError as exc:
+        messages.error(request, f"未提交：{exc}")
+    else:
+        messages.success(request, "账户更正已提交，等待另一人核对确认。")
+    return redirect(reverse("web:case_detail", args=[case.pk]) + "#section-account")
+
+
+@login_required
+@require_POST
+def account_change_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm or refuse a proposed account (a second person; district, city or finance)."""
+    user = user_of(request)
+    require(md.can_act_on_cases(user), request, what="account_change_decide")
+    change = BankAccountChange.objects.filter(pk=pk).first()
+    if change is None or not scoping.cases_for(user).filter(pk=change.case_id).exists():
+        raise Http404("账户更正不存在或不在您的权限范围内")
+    decision = request.POST.get("decision", "")
+    if decision not in ("confirm", "refuse"):
+        return HttpResponseBadRequest("请选择确认或退回")
+    try:
+        bank_accounts.decide_change(
+            change.pk,
+            user,
+            confirm=decision == "confirm",
+            reason=request.POST.get("reason", ""),
+            ip=client_ip(request),
+        )
+    except bank_accounts.AccountChangeError as exc:
+        messages.error(request, f"未办理：{exc}")
+    else:
+        messages.success(
+            request,
+            "已确认收款账户，事项将列入下一拨付批次。" if decision == "confirm" else "已退回账户更正。",
+        )
+    return redirect(reverse("web:case_detail", args=[change.case_id]) + "#section-account")
 
 
 @login_required
@@ -535,5 +667,7 @@ def approval_document(request: HttpRequest, pk: int) -> HttpResponse:
         "city_yuan": md.yuan(case.city_fen),
         "district_yuan": md.yuan(case.district_fen),
         "entitlement_yuan": md.yuan(case.entitlement_fen),
+        "paid_before": md.yuan(case.paid_for_matter_fen) if case.paid_for_matter_fen else "",
+        "matter_total": md.yuan(case.matter_entitlement_fen),
     }
     return no_store(render(request, "web/money/approval_document.html", context))

@@ -17,13 +17,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from srdi.db.models import Case, Payment, PaymentRun, Programme
+from srdi.db.models import Case, Payment, PaymentReturn, PaymentRun, Programme
+from srdi.domain.digits import id_from
 from srdi.services import payments as payment_service
 from srdi.services.cases import TransitionRefused
 from srdi.services.exports import CONTENT_TYPES
 from srdi.web import money_display as md
 from srdi.web.access import require
 from srdi.web.forms_money import PaymentRunForm
+from srdi.web.http import client_ip
 from srdi.web.views.exports import file_response
 from srdi.web.views.money.common import STEPUP_FIELD, step_up, stepup_fresh, user_of
 
@@ -58,7 +60,7 @@ def payment_runs(request: HttpRequest) -> HttpResponse:
                 if form.cleaned_data["programme"]
                 else None
             )
-            ready = Case.objects.filter(state__in=READY)
+            ready = Case.objects.filter(state__in=READY, awaiting_account=False)
             if programme is not None:
                 ready = ready.filter(programme=programme)
             verdict = step_up(request, "payment_run_create")
@@ -78,7 +80,7 @@ def payment_runs(request: HttpRequest) -> HttpResponse:
             messages.error(request, "请检查填写的内容。")
         return redirect("web:payment_runs")
     waiting = (
-        Case.objects.filter(state__in=READY)
+        Case.objects.filter(state__in=READY, awaiting_account=False)
         .values("programme__name", "state")
         .annotate(n=Count("id"), amount=Sum("approved_fen"))
         .order_by("programme__name", "state")
@@ -90,6 +92,7 @@ def payment_runs(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": _runs_page(request),
             "waiting": [{**w, "state_label": md.state_label(w["state"])} for w in waiting],
+            "awaiting_account": Case.objects.filter(state__in=READY, awaiting_account=True).count(),
             "can_run": bool(md.can_run_payments(user)),
             "stepup_needed": not stepup_fresh(request),
             "stepup_field": STEPUP_FIELD,
@@ -111,10 +114,13 @@ def payment_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
     require(md.can_view_payments(user), request, what="payment_run_detail")
     run = _run_or_404(pk)
+    # A line is a case this run holds now, or one it paid (the case may since have moved to a later run).
+    payments = {p.case_id: p for p in Payment.objects.filter(run=run).select_related("bank_return")}
     cases = list(
-        Case.objects.filter(payment_run=run).select_related("enterprise", "programme").order_by("id")
+        Case.objects.filter(Q(payment_run=run) | Q(pk__in=list(payments)))
+        .select_related("enterprise", "programme")
+        .order_by("id")
     )
-    payments = {p.case_id: p for p in Payment.objects.filter(case__in=cases)}
     lines = [
         {
             "case": c,
@@ -124,6 +130,7 @@ def payment_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if md.sees_bank_account(user, c)
             else md.mask_account(c.bank_account_number),
             "payment": payments.get(c.pk),
+            "returned": _returned(payments.get(c.pk)),
             "amount": md.yuan(c.approved_fen),
             "city": md.yuan(c.city_fen),
             "district": md.yuan(c.district_fen),
@@ -133,7 +140,7 @@ def payment_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     totals: dict[str, Any] = {
         "lines": len(cases),
         "amount": sum(c.approved_fen or 0 for c in cases),
-        "paid": sum(p.amount_fen for p in payments.values()),
+        "paid": sum(p.amount_fen for p in payments.values() if _returned(p) is None),
         "scheduled": sum(1 for c in cases if c.state == "payment_scheduled"),
         "failed": sum(1 for c in cases if c.state == "payment_failed"),
     }
@@ -178,6 +185,40 @@ def payment_run_execute(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if result.failed:
             messages.warning(request, "失败的事项已标记为“拨付失败”，核实收款账户后可列入新的拨付批次重试。")
+    return redirect("web:payment_run_detail", pk=run.pk)
+
+
+def _returned(payment: Payment | None) -> PaymentReturn | None:
+    if payment is None:
+        return None
+    try:
+        return payment.bank_return
+    except PaymentReturn.DoesNotExist:
+        return None
+
+
+@login_required
+@require_POST
+def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record that the bank sent one payment of the run back (finance): the posting is reversed first."""
+    user = user_of(request)
+    require(md.can_run_payments(user), request, what="payment_return")
+    run = _run_or_404(pk)
+    payment = Payment.objects.filter(pk=id_from(request.POST.get("payment", "")) or 0, run=run).first()
+    if payment is None:
+        messages.error(request, "请选择本批次中的一笔拨付")
+        return redirect("web:payment_run_detail", pk=run.pk)
+    try:
+        payment_service.record_bank_return(
+            payment.pk, user, reason=request.POST.get("reason", ""), ip=client_ip(request)
+        )
+    except (payment_service.PaymentConflict, TransitionRefused) as exc:
+        reason = exc.verdict.reason if isinstance(exc, TransitionRefused) else str(exc)
+        messages.error(request, f"未登记：{reason}")
+    else:
+        messages.success(
+            request, f"已登记事项 #{payment.case_id} 的银行退回并冲销拨付；企业更正账户并经确认后可重新拨付。"
+        )
     return redirect("web:payment_run_detail", pk=run.pk)
 
 

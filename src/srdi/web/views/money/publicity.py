@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from srdi.db.models import AuditAction, Case, District
 from srdi.interchange.writers import write_csv, write_xlsx
-from srdi.services import audit, scoping
+from srdi.services import audit, budgets, matters, scoping
 from srdi.services.cases import today
 from srdi.services.exports import CONTENT_TYPES
 from srdi.web import money_display as md
@@ -65,8 +65,7 @@ def _publicity(request: HttpRequest, source: Any) -> tuple[QuerySet[Case], CaseF
 
 
 def _split(case: Case) -> tuple[int | None, int | None]:
-    trace = case.entitlement_trace or {}
-    return trace.get("city_fen"), trace.get("district_fen")
+    return budgets.estimated_split(case)
 
 
 @login_required
@@ -79,6 +78,7 @@ def publicity_list(request: HttpRequest) -> HttpResponse:
     names = dict(District.objects.values_list("code", "name"))
     day = today()
     rows = []
+    flagged = matters.flagged_ids(list(page.object_list))
     for case in page.object_list:
         city, district = _split(case)
         rows.append(
@@ -89,6 +89,7 @@ def publicity_list(request: HttpRequest) -> HttpResponse:
                 "city": md.yuan(city),
                 "district_share": md.yuan(district),
                 "over": case.publicity_ends_on is not None and case.publicity_ends_on < day,
+                "matter_flagged": case.pk in flagged,
             }
         )
     filters = [(k, v) for k, v in request.GET.items() if k in ("q", "programme", "district") and v]
