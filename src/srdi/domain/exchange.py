@@ -1,9 +1,14 @@
-"""The exchange format v1: enterprise profiles and events, as typed, strict Pydantic models.
+"""The exchange format v1.1: enterprise profiles and events, as typed, strict Pydantic models.
 
 Use ``parse_profile`` to validate one record (unknown fields are errors, absent or null means unknown), and
 ``profile_to_json`` to write one back. ``describe_errors`` turns validation errors into Chinese messages that
 name the field, the offending value and the reason. The field names are the contract's
 (../shared/contracts/README.md) and are reused by the spreadsheet import template.
+
+Version 1.1 only adds optional fields (the rules in force since 2026): ``platform_scores``, ``ip_items``,
+``main_product.revenue_share`` / ``key_chain_field``, ``group_has_little_giant``, ``data_updates``, ``sanctions``,
+the certification tier ``tech_sme`` and the 措施（二） events of the successor city policy. A v1 record is a valid
+1.1 record and means the same.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from srdi.domain.reference import district_codes
 from srdi.domain.size_class import INDUSTRY_CODE
 from srdi.domain.uscc import check_uscc
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = "1.1"
+FORMATS = ("1", "1.0", "1.1")  # what a document's "format" may say
 Day = date  # alias: several models have a field named ``date``
 
 
@@ -62,6 +68,49 @@ Ratio = Annotated[
 ]
 
 Tier = Literal["innovative_sme", "srdi_sme", "hidden_champion", "little_giant"]
+# A certification may also be a 科技型中小企业 registration (v1.1): a tier-1 title under 2号 第三十条.
+CertTier = Literal["innovative_sme", "srdi_sme", "hidden_champion", "little_giant", "tech_sme"]
+KeyChainField = Literal[
+    "core_basic_parts",
+    "core_basic_components",
+    "key_software",
+    "advanced_basic_process",
+    "key_basic_materials",
+    "industrial_tech_base",
+    "traditional_upgrade",
+    "emerging_industry",
+    "future_industry",
+    "none",
+]
+# 2号 附件3: Ⅰ类知识产权 are the first seven kinds; the others are listed so that an inventory can be complete.
+CLASS1_IP_KINDS = (
+    "invention_patent",
+    "defense_patent",
+    "plant_variety",
+    "national_crop_variety",
+    "national_new_drug",
+    "tcm_protected_grade1",
+    "ic_layout",
+)
+IpKind = Literal[
+    "invention_patent",
+    "defense_patent",
+    "plant_variety",
+    "national_crop_variety",
+    "national_new_drug",
+    "tcm_protected_grade1",
+    "ic_layout",
+    "utility_model",
+    "design",
+    "software_copyright",
+    "other",
+]
+SanctionKind = Literal["data_fraud"]
+Score = Annotated[
+    Decimal,
+    BeforeValidator(_no_bool),
+    Field(ge=0, le=100, allow_inf_nan=False, max_digits=12, decimal_places=6),
+]
 Ecosystem = Literal["smart_iot", "biomedicine", "high_end_equipment", "new_materials", "green_energy"]
 ChainRole = Literal["key_link_breakthrough", "six_foundations_or_chain_supplier", "none"]
 PinField = Literal["six_foundations", "manufacturing_power_key_industry", "cyber_power", "none"]
@@ -117,12 +166,14 @@ class MainProduct(_Strict):
     niche_market_share: Ratio | None = None
     national_rank: Annotated[Int, Field(ge=1)] | None = None
     global_rank: Annotated[Int, Field(ge=1)] | None = None
+    revenue_share: Ratio | None = None  # v1.1: main products' share of last year's operating revenue
+    key_chain_field: KeyChainField | None = None  # v1.1: 2号 小巨人 field (a reviewer's judgement)
 
-    @field_validator("niche_market_share")
+    @field_validator("niche_market_share", "revenue_share")
     @classmethod
     def _share_at_most_one(cls, v: Decimal | None) -> Decimal | None:
         if v is not None and v > 1:
-            raise ValueError("市场占有率是0–1之间的比例（如 0.12 表示 12%）")
+            raise ValueError("占比是0–1之间的比例（如 0.12 表示 12%）")
         return v
 
 
@@ -185,9 +236,9 @@ class Compliance(_Strict):
 
 
 class Certification(_Strict):
-    """A tier title: recognised on, expires on (3 years by default), revoked on."""
+    """A tier title (or a 科技型中小企业 registration): recognised on, expires on (3 years by default), revoked on."""
 
-    tier: Tier
+    tier: CertTier
     recognized_on: Day | None = None
     expires_on: Day | None = None
     revoked_on: Day | None = None
@@ -199,6 +250,38 @@ class Certification(_Strict):
         if self.recognized_on and self.expires_on and self.expires_on < self.recognized_on:
             raise ValueError("expires_on 早于 recognized_on")
         return self
+
+
+class IpItem(_Strict):
+    """One item of IP related to the main product (v1.1). Under 2号 it counts only if valid on the date, not
+    transferred in, held at rank ≤ 3 and applied with economic benefit."""
+
+    kind: IpKind
+    granted_on: Day | None = None
+    expires_on: Day | None = None
+    transferred_in: Flag | None = None
+    holder_rank: Annotated[Int, Field(ge=1)] | None = None
+    applied_with_benefit: Flag | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IpItem:
+        if self.granted_on and self.expires_on and self.expires_on < self.granted_on:
+            raise ValueError("expires_on 早于 granted_on")
+        return self
+
+
+class DataUpdate(_Strict):
+    """The annual update of the enterprise's data on the cultivation platform (v1.1)."""
+
+    year: Annotated[Int, Field(ge=2000, le=2200)]
+    updated_on: Day | None = None
+
+
+class Sanction(_Strict):
+    """A sanction such as data fraud (数据造假), from its date (v1.1)."""
+
+    kind: SanctionKind
+    date: Day | None = None
 
 
 # ---- events -------------------------------------------------------------------------------------------
@@ -263,6 +346,23 @@ class TechTransactionEvent(_Strict):
     date: Day | None = None
 
 
+class GrowthSupportSelectionEvent(_Strict):
+    """Selected for the successor policy's 措施（二） growth support (v1.1)."""
+
+    kind: Literal["growth_support_selection"]
+    selection_id: str | None = None
+    date: Day | None = None
+
+
+class GrowthSupportEvaluationEvent(_Strict):
+    """The evaluation at the end of a 措施（二） support period (v1.1)."""
+
+    kind: Literal["growth_support_evaluation"]
+    selection_id: str | None = None
+    date: Day | None = None
+    passed: Flag | None = None
+
+
 Event = Annotated[
     RecognitionEvent
     | RelocationEvent
@@ -271,7 +371,9 @@ Event = Annotated[
     | LoanEvent
     | BrandListingEvent
     | SceneAwardEvent
-    | TechTransactionEvent,
+    | TechTransactionEvent
+    | GrowthSupportSelectionEvent
+    | GrowthSupportEvaluationEvent,
     Field(discriminator="kind"),
 ]
 
@@ -284,6 +386,8 @@ EVENT_KINDS = (
     "brand_listing",
     "scene_award",
     "tech_transaction",
+    "growth_support_selection",
+    "growth_support_evaluation",
 )
 
 
@@ -316,6 +420,12 @@ class Profile(_Strict):
     compliance: Compliance | None = None
     certifications: list[Certification] | None = None
     events: list[Event] | None = None
+    # v1.1 (rules in force since 2026)
+    platform_scores: dict[str, Score] | None = None
+    ip_items: list[IpItem] | None = None
+    group_has_little_giant: Flag | None = None
+    data_updates: list[DataUpdate] | None = None
+    sanctions: list[Sanction] | None = None
 
     @field_validator("uscc", mode="before")
     @classmethod
@@ -341,9 +451,9 @@ class Profile(_Strict):
             raise ValueError("行业代码应为 GB/T 4754-2017 门类字母加2–4位数字（如 C3976）")
         return code
 
-    @field_validator("financials")
+    @field_validator("financials", "platform_scores")
     @classmethod
-    def _years(cls, v: dict[str, Financials] | None) -> dict[str, Financials] | None:
+    def _years(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
         if v is None:
             return v
         for key in v:
@@ -391,7 +501,7 @@ class RecordError(ValueError):
 
 
 _TYPE_MESSAGES = {
-    "extra_forbidden": "未知字段（交换格式 v1 中没有此字段）",
+    "extra_forbidden": "未知字段（交换格式 v1.1 中没有此字段）",
     "missing": "缺少必填字段",
     "int_parsing": "应为整数",
     "int_type": "应为整数",

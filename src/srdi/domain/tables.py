@@ -9,7 +9,7 @@ the same schemas directly. ``eid`` is a row key local to one ``Tables`` value.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import polars as pl
@@ -40,6 +40,9 @@ ENTERPRISE_SCHEMA: dict[str, Any] = {
     "mp_niche_market_share": DEC,
     "mp_national_rank": pl.Int64,
     "mp_global_rank": pl.Int64,
+    "mp_revenue_share": DEC,
+    "mp_key_chain_field": pl.String,
+    "group_has_little_giant": pl.Boolean,
     "digital_level": pl.Int32,
     "q_provincial_quality_award": pl.Boolean,
     "q_qms_certified": pl.Boolean,
@@ -60,6 +63,10 @@ ENTERPRISE_SCHEMA: dict[str, Any] = {
     "contests_known": pl.Boolean,
     "equity_known": pl.Boolean,
     "certifications_known": pl.Boolean,
+    "ip_items_known": pl.Boolean,
+    "platform_scores_known": pl.Boolean,
+    "data_updates_known": pl.Boolean,
+    "sanctions_known": pl.Boolean,
 }
 
 YEAR_SCHEMA: dict[str, Any] = {
@@ -123,7 +130,21 @@ EVENT_SCHEMA: dict[str, Any] = {
     "list": pl.String,
     "year": pl.Int32,
     "amount_fen": pl.Int64,
+    "passed": pl.Boolean,
 }
+# v1.1: IP items (2号 counts), platform quality scores by year, annual data updates, sanctions.
+IP_ITEM_SCHEMA: dict[str, Any] = {
+    "eid": pl.Int64,
+    "kind": pl.String,
+    "granted_on": pl.Date,
+    "expires_on": pl.Date,
+    "transferred_in": pl.Boolean,
+    "holder_rank": pl.Int64,
+    "applied_with_benefit": pl.Boolean,
+}
+SCORE_SCHEMA: dict[str, Any] = {"eid": pl.Int64, "year": pl.Int32, "score": DEC}
+DATA_UPDATE_SCHEMA: dict[str, Any] = {"eid": pl.Int64, "year": pl.Int32, "updated_on": pl.Date}
+SANCTION_SCHEMA: dict[str, Any] = {"eid": pl.Int64, "kind": pl.String, "date": pl.Date}
 
 SCHEMAS = {
     "enterprises": ENTERPRISE_SCHEMA,
@@ -134,7 +155,15 @@ SCHEMAS = {
     "equity": EQUITY_SCHEMA,
     "certifications": CERT_SCHEMA,
     "events": EVENT_SCHEMA,
+    "ip_items": IP_ITEM_SCHEMA,
+    "scores": SCORE_SCHEMA,
+    "data_updates": DATA_UPDATE_SCHEMA,
+    "sanctions": SANCTION_SCHEMA,
 }
+
+
+def _empty(name: str) -> Any:
+    return field(default_factory=lambda: pl.DataFrame(schema=SCHEMAS[name]))
 
 
 @dataclass
@@ -149,6 +178,11 @@ class Tables:
     equity: pl.DataFrame
     certifications: pl.DataFrame
     events: pl.DataFrame
+    # v1.1 tables: empty unless the source has them (a v1 source, the demo generator before 2026 …)
+    ip_items: pl.DataFrame = _empty("ip_items")
+    scores: pl.DataFrame = _empty("scores")
+    data_updates: pl.DataFrame = _empty("data_updates")
+    sanctions: pl.DataFrame = _empty("sanctions")
 
     def __len__(self) -> int:
         return self.enterprises.height
@@ -201,6 +235,9 @@ _ENT_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("mp_niche_market_share", ("main_product", "niche_market_share")),
     ("mp_national_rank", ("main_product", "national_rank")),
     ("mp_global_rank", ("main_product", "global_rank")),
+    ("mp_revenue_share", ("main_product", "revenue_share")),
+    ("mp_key_chain_field", ("main_product", "key_chain_field")),
+    ("group_has_little_giant", ("group_has_little_giant",)),
     ("digital_level", ("digital_level",)),
     ("q_provincial_quality_award", ("quality", "provincial_quality_award")),
     ("q_qms_certified", ("quality", "qms_certified")),
@@ -224,6 +261,8 @@ _EVENT_KEY_FIELD = {
     "digital_transformation": "project_id",
     "loan": "loan_id",
     "scene_award": "scene_id",
+    "growth_support_selection": "selection_id",
+    "growth_support_evaluation": "selection_id",
 }
 
 
@@ -241,7 +280,18 @@ def tables_from_profiles(profiles: Sequence[Profile]) -> Tables:
     ent_rows: list[dict[str, Any]] = []
     years: list[dict[str, Any]] = []
     lists: dict[str, list[dict[str, Any]]] = {
-        k: [] for k in ("titles", "awards", "contests", "equity", "certifications")
+        k: []
+        for k in (
+            "titles",
+            "awards",
+            "contests",
+            "equity",
+            "certifications",
+            "ip_items",
+            "scores",
+            "data_updates",
+            "sanctions",
+        )
     }
     events: list[dict[str, Any]] = []
     for eid, p in enumerate(profiles):
@@ -253,7 +303,19 @@ def tables_from_profiles(profiles: Sequence[Profile]) -> Tables:
         row["contests_known"] = p.contests is not None
         row["equity_known"] = p.equity_financing is not None
         row["certifications_known"] = p.certifications is not None
+        row["ip_items_known"] = p.ip_items is not None
+        row["platform_scores_known"] = p.platform_scores is not None
+        row["data_updates_known"] = p.data_updates is not None
+        row["sanctions_known"] = p.sanctions is not None
         ent_rows.append(row)
+        for item in p.ip_items or []:
+            lists["ip_items"].append({"eid": eid, **item.model_dump()})
+        for year, score in (p.platform_scores or {}).items():
+            lists["scores"].append({"eid": eid, "year": int(year), "score": score})
+        for update in p.data_updates or []:
+            lists["data_updates"].append({"eid": eid, **update.model_dump()})
+        for sanction in p.sanctions or []:
+            lists["sanctions"].append({"eid": eid, **sanction.model_dump()})
         for key, fin in (p.financials or {}).items():
             years.append({"eid": eid, "year": int(key), **fin.model_dump()})
         for t in p.titles or []:
@@ -295,4 +357,8 @@ def tables_from_profiles(profiles: Sequence[Profile]) -> Tables:
         equity=frame(lists["equity"], EQUITY_SCHEMA),
         certifications=frame(lists["certifications"], CERT_SCHEMA),
         events=frame(events, EVENT_SCHEMA),
+        ip_items=frame(lists["ip_items"], IP_ITEM_SCHEMA),
+        scores=frame(lists["scores"], SCORE_SCHEMA),
+        data_updates=frame(lists["data_updates"], DATA_UPDATE_SCHEMA),
+        sanctions=frame(lists["sanctions"], SANCTION_SCHEMA),
     )
