@@ -162,9 +162,6 @@ SCHEMAS = {
 }
 
 
-def _empty(name: str) -> Any:
-    return field(default_factory=lambda: pl.DataFrame(schema=SCHEMAS[name]))
-
 
 @dataclass
 class Tables:
@@ -179,10 +176,10 @@ class Tables:
     certifications: pl.DataFrame
     events: pl.DataFrame
     # v1.1 tables: empty unless the source has them (a v1 source, the demo generator before 2026 …)
-    ip_items: pl.DataFrame = _empty("ip_items")
-    scores: pl.DataFrame = _empty("scores")
-    data_updates: pl.DataFrame = _empty("data_updates")
-    sanctions: pl.DataFrame = _empty("sanctions")
+    ip_items: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=IP_ITEM_SCHEMA))
+    scores: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SCORE_SCHEMA))
+    data_updates: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DATA_UPDATE_SCHEMA))
+    sanctions: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SANCTION_SCHEMA))
 
     def __len__(self) -> int:
         return self.enterprises.height
