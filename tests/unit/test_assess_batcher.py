@@ -94,7 +94,8 @@ def test_an_engine_error_reaches_every_request_of_its_batch_and_the_next_batch_s
     coalescer = Coalescer(window=0.05)
     first = _in_threads(3, lambda i: coalescer.submit({"as_of": AS_OF, "enterprises": [{}]}))
     assert all(isinstance(r, DocumentError) for r in first)
-    assert coalescer.submit({"as_of": AS_OF, "enterprises": [{}]}) == {"as_of": AS_OF, "results": [{}]}
+    expected = {"as_of": AS_OF, "purpose": "application", "results": [{}]}
+    assert coalescer.submit({"as_of": AS_OF, "enterprises": [{}]}) == expected
 
 
 def test_a_crash_outside_the_engine_fails_the_waiting_requests_instead_of_hanging(monkeypatch):

@@ -157,7 +157,20 @@ def test_a_common_parameter_that_nothing_reads_is_refused(library_copy):
 
 
 def test_shipped_common_parameters_are_all_read():
-    assert set(load_library().common) == {"band_boundaries_inclusive", "title_validity_years"}
+    from srdi.domain.rules.rulebook import ENGINE_PARAMETERS
+
+    assert (
+        set(load_library().common)
+        == set(ENGINE_PARAMETERS)
+        == {
+            "band_boundaries_inclusive",
+            "title_validity_years",
+            "annual_update_deadline",
+            "update_misses_to_cancel",
+            "update_cancellation_tiers",
+            "fraud_ban_years",
+        }
+    )
 
 
 def test_list_fact_settings_are_cited_rulebook_parameters():

@@ -35,6 +35,9 @@ ENTERPRISE_FIELDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("main_product", "niche_market_share"), "mp_niche_market_share"),
     (("main_product", "national_rank"), "mp_national_rank"),
     (("main_product", "global_rank"), "mp_global_rank"),
+    (("main_product", "revenue_share"), "mp_revenue_share"),
+    (("main_product", "key_chain_field"), "mp_key_chain_field"),
+    (("group_has_little_giant",), "group_has_little_giant"),
     (("digital_level",), "digital_level"),
     (("quality", "provincial_quality_award"), "q_provincial_quality_award"),
     (("quality", "qms_certified"), "q_qms_certified"),
@@ -74,13 +77,25 @@ LISTS: dict[str, tuple[str, tuple[str, ...]]] = {
         "certifications_known",
         ("tier", "recognized_on", "expires_on", "revoked_on", "batch", "source_document"),
     ),
+    # v1.1
+    "ip_items": (
+        "ip_items_known",
+        ("kind", "granted_on", "expires_on", "transferred_in", "holder_rank", "applied_with_benefit"),
+    ),
+    "platform_scores": ("platform_scores_known", ("year", "score")),
+    "data_updates": ("data_updates_known", ("year", "updated_on")),
+    "sanctions": ("sanctions_known", ("kind", "date")),
 }
+# Lists the exchange format writes as a mapping (``platform_scores``: {"2026": "58.5"}), stored as rows.
+KEYED_LISTS = {"platform_scores": ("year", "score")}
 
 EVENT_KEYS = {
     "tech_renovation": "project_id",
     "digital_transformation": "project_id",
     "loan": "loan_id",
     "scene_award": "scene_id",
+    "growth_support_selection": "selection_id",
+    "growth_support_evaluation": "selection_id",
 }
 
 
@@ -107,6 +122,8 @@ def list_items(profile: Profile, name: str) -> list[tuple[Any, ...]] | None:
     items = getattr(profile, name)
     if items is None:
         return None
+    if name in KEYED_LISTS:
+        return sorted(((int(k), v) for k, v in items.items()), key=_sort_key)
     fields = LISTS[name][1]
     return sorted((tuple(getattr(i, f) for f in fields) for i in items), key=_sort_key)
 
@@ -167,6 +184,10 @@ def build_profile(
         profile["financials"] = fin
     for name, (flag, fields) in LISTS.items():
         if not ent.get(flag):
+            continue
+        if name in KEYED_LISTS:
+            key, value = KEYED_LISTS[name]
+            profile[name] = {str(row[key]): _json_value(row[value]) for row in lists.get(name, [])}
             continue
         items = []
         for row in lists.get(name, []):

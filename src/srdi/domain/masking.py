@@ -33,7 +33,7 @@ def mask_name(value: str | None) -> str:
 
 
 def mask_account(value: str | None) -> str:
-    """Keep the last 4 digits of a bank account number: ``****1234``."""
+    """Keep the last 4 digits of a bank account number: ``6222020200001234`` → ``**** **** 1234``."""
     if not value:
         return ""
-    return "****" + value[-4:]
+    return "**** **** " + value[-4:]

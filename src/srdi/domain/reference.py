@@ -69,6 +69,10 @@ TIERS: dict[str, str] = {
     "little_giant": "国家级专精特新“小巨人”企业",
 }
 
+# What a certification may record: the tiers, and (v1.1) a 科技型中小企业 registration, which 2号 第三十条 counts as a
+# tier-1 title beside 创新型中小企业. Not a rung of the ladder (``TIERS``).
+CERT_TIERS: dict[str, str] = {**TIERS, "tech_sme": "科技型中小企业（入库登记）"}
+
 # Ladder position, lowest first; used to show an enterprise's highest valid title.
 TIER_RANK: dict[str, int] = {"innovative_sme": 1, "srdi_sme": 2, "hidden_champion": 3, "little_giant": 4}
 

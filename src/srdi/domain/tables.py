@@ -162,7 +162,6 @@ SCHEMAS = {
 }
 
 
-
 @dataclass
 class Tables:
     """All facts of a set of enterprises, one Polars table per kind."""

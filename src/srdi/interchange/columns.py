@@ -79,6 +79,26 @@ COLUMNS: tuple[Column, ...] = (
     Column("main_product.niche_market_share", "细分市场占有率", "decimal", E, example="0.12"),
     Column("main_product.national_rank", "全国排名", "int", E),
     Column("main_product.global_rank", "全球排名", "int", E),
+    Column("main_product.revenue_share", "主导产品收入占营业收入比重", "decimal", E, example="0.65"),
+    Column(
+        "main_product.key_chain_field",
+        "产业链关键领域（小巨人）",
+        "choice",
+        E,
+        (
+            "core_basic_parts",
+            "core_basic_components",
+            "key_software",
+            "advanced_basic_process",
+            "key_basic_materials",
+            "industrial_tech_base",
+            "traditional_upgrade",
+            "emerging_industry",
+            "future_industry",
+            "none",
+        ),
+    ),
+    Column("group_has_little_giant", "与有效“小巨人”有控股或同一集团关系", "bool", E),
     Column("digital_level", "数字化水平等级", "int", E),
     Column("quality.provincial_quality_award", "省级以上质量奖", "bool", E),
     Column("quality.qms_certified", "质量管理体系认证", "bool", E),
@@ -118,6 +138,19 @@ COLUMNS: tuple[Column, ...] = (
         example='[{"tier":"srdi_sme","recognized_on":"2023-01-15"}]',
     ),
     Column("events", "政策事件（JSON）", "json", E),
+    Column("platform_scores", "平台评价得分（JSON）", "json", E, example='{"2026":"58.5"}'),
+    Column(
+        "ip_items",
+        "知识产权明细（JSON）",
+        "json",
+        E,
+        example='[{"kind":"invention_patent","granted_on":"2021-03-02","transferred_in":false,"holder_rank":1,'
+        '"applied_with_benefit":true}]',
+    ),
+    Column(
+        "data_updates", "年度信息更新（JSON）", "json", E, example='[{"year":2026,"updated_on":"2026-05-20"}]'
+    ),
+    Column("sanctions", "处理记录（JSON）", "json", E),
     Column("contact.name", "联系人姓名", "text", C),
     Column("contact.position", "联系人职务", "text", C),
     Column("contact.phone", "联系人电话", "text", C),
@@ -127,4 +160,15 @@ COLUMNS: tuple[Column, ...] = (
 BY_NAME = {c.name: c for c in COLUMNS}
 BY_HEADER = {**BY_NAME, **{c.label: c for c in COLUMNS}}
 YEAR_FIELDS = tuple(c.name for c in COLUMNS if c.level == Y and c.name != "year")
-LIST_FIELDS = ("titles", "awards", "contests", "equity_financing", "certifications", "events")
+LIST_FIELDS = (
+    "titles",
+    "awards",
+    "contests",
+    "equity_financing",
+    "certifications",
+    "events",
+    "platform_scores",
+    "ip_items",
+    "data_updates",
+    "sanctions",
+)

@@ -139,5 +139,5 @@ def template_help() -> list[list[str]]:
     lines.append(
         ["说明", "每行一个企业的一个年度；企业级字段在同一企业的各行中应一致；空单元格表示未知（不是0）。"]
     )
-    lines.append(["说明", f"列表字段（{'、'.join(LIST_FIELDS)}）以 JSON 填写，格式见交换格式 v1。"])
+    lines.append(["说明", f"列表字段（{'、'.join(LIST_FIELDS)}）以 JSON 填写，格式见交换格式 v1.1。"])
     return lines

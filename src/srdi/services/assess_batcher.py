@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from srdi.domain.assessment.contract import DocumentError, parse_as_of, read_records, run_assess
+from srdi.domain.assessment.contract import DocumentError, parse_as_of, read_purpose, read_records, run_assess
 
 WINDOW_SECONDS = 0.002
 MAX_RECORDS = 256
@@ -27,7 +27,7 @@ class _Job:
     document: dict[str, Any]
     with_gaps: bool
     records: list[Any]
-    key: tuple[str, bool]
+    key: tuple[str, bool, str]
     wake: threading.Event = field(default_factory=threading.Event)  # finished, or asked to lead
     result: dict[str, Any] | None = None
     error: Exception | None = None
@@ -48,11 +48,11 @@ class Coalescer:
         self.leading = False
 
     def submit(self, document: Any, *, with_gaps: bool = True) -> dict[str, Any]:
-        records = read_records(document, {"as_of", "enterprises"})
+        records = read_records(document, {"as_of", "enterprises", "format", "purpose"})
         as_of = parse_as_of(document["as_of"]) if "as_of" in document else None
         if as_of is None or len(records) > self.max_records:
             return run_assess(document, with_gaps=with_gaps)  # big or dateless documents run on their own
-        job = _Job(document, with_gaps, records, (as_of.isoformat(), with_gaps))
+        job = _Job(document, with_gaps, records, (as_of.isoformat(), with_gaps, read_purpose(document)))
         with self.lock:
             self.pending.append(job)
             lead = not self.leading
@@ -94,13 +94,15 @@ class Coalescer:
                 self.leading = False
 
     def _run(self, batch: list[_Job]) -> None:
-        groups: dict[tuple[str, bool], list[_Job]] = {}
+        groups: dict[tuple[str, bool, str], list[_Job]] = {}
         for job in batch:
             groups.setdefault(job.key, []).append(job)
-        for (as_of, with_gaps), jobs in groups.items():
+        for (as_of, with_gaps, purpose), jobs in groups.items():
             merged = [r for j in jobs for r in j.records]
             try:
-                output = run_assess({"as_of": as_of, "enterprises": merged}, with_gaps=with_gaps)
+                output = run_assess(
+                    {"as_of": as_of, "purpose": purpose, "enterprises": merged}, with_gaps=with_gaps
+                )
             except Exception as exc:
                 for j in jobs:
                     j.error = exc
@@ -113,7 +115,7 @@ class Coalescer:
                     if "index" in r:
                         r["index"] -= start
                 start += len(j.records)
-                j.result = {"as_of": output["as_of"], "results": results}
+                j.result = {"as_of": output["as_of"], "purpose": purpose, "results": results}
                 j.wake.set()
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from srdi.db.models import AuditAction, BankAccountChange, Case, User
 from srdi.domain.digits import is_digits
 from srdi.domain.masking import mask_account
-from srdi.services import audit
+from srdi.services import audit, scoping
 from srdi.services.notify import Message, notify
 
 CHANGEABLE = ("approved", "payment_failed")
@@ -28,11 +28,7 @@ class AccountChangeError(ValueError):
 
 
 def _in_scope(user: User, case: Case) -> bool:
-    if user.role == "enterprise":
-        return user.enterprise_id == case.enterprise_id
-    if user.role == "district_staff":
-        return user.district_id == case.district_code
-    return user.role in ("city_staff", "city_admin", "finance")
+    return scoping.cases_for(user).filter(pk=case.pk).exists()
 
 
 def normalise_number(number: str) -> str:

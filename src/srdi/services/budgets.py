@@ -195,21 +195,12 @@ def propose_adjustment(
             raise BudgetError(
                 f"{side_label(source)}可用额度 {source_budget.available_fen} 分，不足调出 {amount_fen} 分"
             )
-        target_budget = None
-        if target:
-            target_budget = _budget(programme, target) or ledger.open_budget(
-                programme.pk,
-                programme.year,
-                CITY if target == CITY else "district",
-                "" if target == CITY else target,
-                0,
-                actor,
-            )
         adjustment = BudgetAdjustment.objects.create(
             programme=programme,
             kind=kind,
             source=source_budget,
-            target=target_budget,
+            target=_budget(programme, target) if target else None,
+            target_side=target,
             amount_fen=amount_fen,
             reason=reason.strip()[:300],
             document=document.strip()[:200],
@@ -232,11 +223,17 @@ def _describe(adjustment: BudgetAdjustment) -> dict[str, object]:
         "kind": adjustment.kind,
         "amount_fen": adjustment.amount_fen,
         "source": _side_of(adjustment.source),
-        "target": _side_of(adjustment.target),
+        "target": adjustment.target_side or _side_of(adjustment.target),
         "reason": adjustment.reason,
         "document": adjustment.document,
         "status": adjustment.status,
     }
+
+
+def sides_of(adjustment: BudgetAdjustment) -> set[str]:
+    """The sides (``city`` or district codes) an adjustment touches."""
+    out = {side for side in (_side_of(adjustment.source), adjustment.target_side) if side}
+    return out
 
 
 def _side_of(budget: BudgetAccount | None) -> str | None:
@@ -298,6 +295,17 @@ def decide_adjustment(
 
 def _post(adjustment: BudgetAdjustment, actor: User, memo: str) -> LedgerEntry:
     amount = adjustment.amount_fen
+    if adjustment.target is None and adjustment.target_side:
+        # A district without a budget gets one when the increase or transfer to it is approved, not before.
+        side = adjustment.target_side
+        adjustment.target = ledger.open_budget(
+            adjustment.programme_id,
+            adjustment.programme.year,
+            CITY if side == CITY else "district",
+            "" if side == CITY else side,
+            0,
+            actor,
+        )
     if adjustment.kind == BudgetAdjustment.Kind.INCREASE:
         assert adjustment.target is not None
         return ledger.allocate(adjustment.target, amount, actor=actor, memo=memo)
@@ -310,7 +318,8 @@ def _post(adjustment: BudgetAdjustment, actor: User, memo: str) -> LedgerEntry:
 
 @dataclass(frozen=True)
 class BudgetEvent:
-    """One line of a programme's budget history: an allocation or an adjustment, as posted or proposed."""
+    """One line of a programme's budget history: an allocation or an adjustment, as posted or proposed;
+    ``codes`` are the sides it touches (``city`` or district codes)."""
 
     at: object
     what: str
@@ -320,6 +329,7 @@ class BudgetEvent:
     actor: str
     reason: str
     adjustment: BudgetAdjustment | None = None
+    codes: frozenset[str] = frozenset()
 
 
 def history(programme: Programme) -> list[BudgetEvent]:
@@ -350,7 +360,8 @@ def history(programme: Programme) -> list[BudgetEvent]:
     for adj in BudgetAdjustment.objects.filter(programme=programme).select_related(
         "source", "target", "requested_by", "decided_by"
     ):
-        sides = " → ".join(side_label(_side_of(b) or "") for b in (adj.source, adj.target) if b is not None)
+        names = [_side_of(adj.source), adj.target_side or _side_of(adj.target)]
+        sides = " → ".join(side_label(n) for n in names if n)
         out.append(
             BudgetEvent(
                 adj.requested_at,

@@ -118,7 +118,7 @@ def view_of(case: Case, on: date | None = None, requested_fen: int | None = None
         district_reviewers=frozenset(district_reviewers),
         quota=programme.quota,
         awarded=awarded,
-        programme_closed=programme.status == Programme.Status.CLOSED,
+        programme_live=programme.status == Programme.Status.OPEN,
         window_open=programme.status == Programme.Status.OPEN
         and programme.opens_on <= day <= programme.closes_on,
         window_text=f"{programme.opens_on} 至 {programme.closes_on}",

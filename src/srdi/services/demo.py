@@ -28,12 +28,16 @@ from srdi.db.models import (
     Award,
     Certification,
     Contest,
+    DataUpdate,
     District,
     Enterprise,
     EnterpriseYear,
     EquityFinancing,
     Event,
+    IpItem,
+    PlatformScore,
     Role,
+    Sanction,
     Title,
     User,
 )
@@ -56,6 +60,10 @@ CHILD_MODELS: dict[str, type[models.Model]] = {
     "equity": EquityFinancing,
     "certifications": Certification,
     "events": Event,
+    "ip_items": IpItem,
+    "scores": PlatformScore,
+    "data_updates": DataUpdate,
+    "sanctions": Sanction,
 }
 _PROVENANCE = ("source_batch_id", "recorded_by_id")
 _STAMPS = ("recorded_at", "created_at")
@@ -101,6 +109,10 @@ def _model_frame(
             exprs.append(pl.lit(None).alias(col))
         elif col in _STAMPS:
             exprs.append(pl.lit(now).alias(col))
+        elif field.attname in df.columns and not field.null and field.has_default():
+            exprs.append(
+                pl.col(field.attname).fill_null(field.get_default()).alias(col)
+            )  # e.g. a *_known flag
         elif field.attname in df.columns:
             exprs.append(pl.col(field.attname).alias(col))
         elif field.null:

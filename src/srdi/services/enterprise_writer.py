@@ -23,11 +23,15 @@ from srdi.db.models import (
     Certification,
     Contact,
     Contest,
+    DataUpdate,
     Enterprise,
     EnterpriseYear,
     EquityFinancing,
     Event,
     ImportBatch,
+    IpItem,
+    PlatformScore,
+    Sanction,
     Title,
     User,
 )
@@ -41,6 +45,10 @@ LIST_MODELS: dict[str, type[models.Model]] = {
     "contests": Contest,
     "equity_financing": EquityFinancing,
     "certifications": Certification,
+    "ip_items": IpItem,
+    "platform_scores": PlatformScore,
+    "data_updates": DataUpdate,
+    "sanctions": Sanction,
 }
 CHUNK = 500
 AUDIT_CHUNK = 2000

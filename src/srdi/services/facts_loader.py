@@ -19,9 +19,13 @@ from srdi.domain.tables import (
     AWARD_SCHEMA,
     CERT_SCHEMA,
     CONTEST_SCHEMA,
+    DATA_UPDATE_SCHEMA,
     ENTERPRISE_SCHEMA,
     EQUITY_SCHEMA,
     EVENT_SCHEMA,
+    IP_ITEM_SCHEMA,
+    SANCTION_SCHEMA,
+    SCORE_SCHEMA,
     TITLE_SCHEMA,
     YEAR_SCHEMA,
     Tables,
@@ -156,5 +160,9 @@ def load_tables(
         equity=child("srdi_equityfinancing", EQUITY_SCHEMA, "equity"),
         certifications=child("srdi_certification", CERT_SCHEMA, "certifications"),
         events=_events(enterprise_ids, tick("events")) if with_events else pl.DataFrame(schema=EVENT_SCHEMA),
+        ip_items=child("srdi_ipitem", IP_ITEM_SCHEMA, "ip_items"),
+        scores=child("srdi_platformscore", SCORE_SCHEMA, "scores"),
+        data_updates=child("srdi_dataupdate", DATA_UPDATE_SCHEMA, "data_updates"),
+        sanctions=child("srdi_sanction", SANCTION_SCHEMA, "sanctions"),
     )
     return tables

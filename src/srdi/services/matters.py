@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
-from srdi.db.models import Case, Payment, Programme
+from srdi.db.models import Case, CaseTransition, Payment, Programme
 from srdi.domain.money import format_yuan
 from srdi.domain.workflow.definition import OPEN, STATES
 
@@ -55,6 +55,21 @@ def net_paid(enterprise_id: int, matter: str, exclude_case: int | None = None) -
     if exclude_case is not None:
         qs = qs.exclude(case_id=exclude_case)
     return int(qs.aggregate(s=Sum("amount_fen"))["s"] or 0)
+
+
+def highest_entitlement(enterprise_id: int, matter: str) -> int:
+    """The highest whole entitlement ever approved for the matter (ledger invariant I7's ceiling), read from
+    the approval transitions' snapshots (append-only): a cancelled or edited case does not lower it."""
+    snapshots = CaseTransition.objects.filter(
+        name="approve", case__enterprise_id=enterprise_id, case__matter=matter
+    ).values_list("after", "case__paid_for_matter_fen")
+    best = 0
+    for after, paid_before in snapshots:
+        whole = (after or {}).get("matter_entitlement_fen")
+        if whole is None:  # approved before the whole entitlement was recorded
+            whole = ((after or {}).get("approved_fen") or 0) + (paid_before or 0)
+        best = max(best, int(whole))
+    return best
 
 
 def open_case(*, programme: Programme, enterprise_id: int, matter: str, **fields: object) -> Case:

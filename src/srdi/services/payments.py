@@ -77,8 +77,11 @@ def _require_finance(
 
 @dataclass
 class Disbursed:
+    """A payment, whether this call made it or replayed an earlier one, and whether the bank sent it back."""
+
     payment: Payment
     replayed: bool
+    returned: bool = False
 
 
 def _request_hash(case_id: int, amount_fen: int) -> str:
@@ -93,7 +96,7 @@ def _replay(key: str, case_id: int, amount_fen: int) -> Disbursed | None:
         raise PaymentConflict(
             f"幂等键 {key} 已用于另一笔拨付（事项 #{found.case_id}，{found.amount_fen} 分）"
         )
-    return Disbursed(found, replayed=True)
+    return Disbursed(found, replayed=True, returned=PaymentReturn.objects.filter(payment=found).exists())
 
 
 def disburse(
@@ -224,9 +227,10 @@ def attempt_of(case: Case) -> int:
 def _within_matter_entitlement(case: Case, amount_fen: int) -> None:
     """Ledger invariant I7 at the moment of paying: the matter's standing payments plus this one never exceed
     the matter's whole entitlement as approved (a second line of defence behind the approval's top-up)."""
-    ceiling = case.matter_entitlement_fen
-    if ceiling is None:
-        ceiling = case.paid_for_matter_fen + (case.entitlement_fen or 0)
+    own = case.matter_entitlement_fen
+    if own is None:
+        own = case.paid_for_matter_fen + (case.entitlement_fen or 0)
+    ceiling = max(own, matters.highest_entitlement(case.enterprise_id, case.matter))
     before = matters.net_paid(case.enterprise_id, case.matter, exclude_case=case.pk)
     if before + amount_fen > ceiling:
         raise PaymentConflict(
@@ -331,7 +335,16 @@ def execute_payment_run(run: PaymentRun, actor: User, ip: str = "") -> RunResult
                 Case.objects.filter(pk=case.pk).update(awaiting_account=True)
             result.failed.append(case.pk)
             continue
-        disburse(case.pk, case.approved_fen or 0, payment_key(case), actor=actor, run=run, ip=ip)
+        try:
+            disburse(case.pk, case.approved_fen or 0, payment_key(case), actor=actor, run=run, ip=ip)
+        except PaymentConflict as conflict:
+            # A line that must not be paid (e.g. it would exceed the matter's entitlement) fails on its own, with
+            # the reason, and waits for a decision (cancel, or a confirmed account); the run goes on.
+            with transaction.atomic():
+                transition(case.pk, actor, "mark_failed", reason=str(conflict)[:500], by_service=True, ip=ip)
+                Case.objects.filter(pk=case.pk).update(awaiting_account=True)
+            result.failed.append(case.pk)
+            continue
         result.paid.append(case.pk)
         if delay:
             time.sleep(delay)
@@ -434,9 +447,12 @@ def record_bank_return(payment_id: int, actor: User, *, reason: str, ip: str = "
         shares = [ledger.Share(city_budget, payment.city_fen)]
         if payment.district_fen and district_budget is not None:
             shares.append(ledger.Share(district_budget, payment.district_fen))
-        entry = ledger.reverse_payment(
-            shares, actor=actor, case=case, reverses=payment.entry, memo=f"银行退回：{reason}"[:255]
-        )
+        try:
+            entry = ledger.reverse_payment(
+                shares, actor=actor, case=case, reverses=payment.entry, memo=f"银行退回：{reason}"[:255]
+            )
+        except ValueError as exc:  # the budget no longer shows the payment: the ledger needs a look
+            raise PaymentConflict(f"无法冲销拨付 #{payment.pk}：{exc}", code="ledger") from None
         returned = PaymentReturn.objects.create(
             payment=payment, reason=reason[:200], recorded_by=actor, recorded_at=timezone.now(), entry=entry
         )

@@ -178,15 +178,18 @@ def create_programme(
 
 
 def close_programme(programme: Programme, actor: User, reason: str = "", ip: str = "") -> int:
-    """Close a programme: no new offers or applications; offers and drafts nobody submitted lapse (freeing
-    their matters for a later programme). Cases already submitted go on to review and payment. Returns the
-    number of lapsed cases."""
+    """Close a programme: no new offers or applications; offers, drafts and returned cases nobody (re)submitted
+    lapse (freeing their matters for a later programme). Cases under review go on to review and payment.
+    Returns the number of lapsed cases."""
     if actor.role not in ("city_staff", "city_admin"):
         raise ProgrammeError("申报批次由市经信局关闭")
-    if programme.status == Programme.Status.CLOSED:
-        raise ProgrammeError("该批次已结束")
     why = reason.strip() or f"批次“{programme.name}”已结束，未提交的事项失效"
     with transaction.atomic():
+        # The row lock makes offers and applications being created at the same moment wait for the close
+        # (they lock it too) and then see the programme closed.
+        locked = Programme.objects.select_for_update().get(pk=programme.pk)
+        if locked.status == Programme.Status.CLOSED:
+            raise ProgrammeError("该批次已结束")
         Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.CLOSED)
         audit.record(
             AuditAction.UPDATE,
@@ -199,9 +202,10 @@ def close_programme(programme: Programme, actor: User, reason: str = "", ip: str
             ip_address=ip,
         )
         lapsed = 0
-        for case_id in Case.objects.filter(programme=programme, state__in=("offered", "draft")).values_list(
-            "pk", flat=True
-        ):
+        unsubmitted = Case.objects.select_for_update().filter(
+            programme=programme, state__in=("offered", "draft", "returned")
+        )
+        for case_id in unsubmitted.values_list("pk", flat=True):
             case_service.transition(case_id, actor, "lapse", reason=why, by_service=True, ip=ip)
             lapsed += 1
     programme.status = Programme.Status.CLOSED
@@ -286,6 +290,8 @@ def generate_offers(programme: Programme, *, actor: User | None = None, enterpri
                 continue  # nothing to offer (e.g. a loan whose annual subsidy cap is already used up)
             try:
                 with transaction.atomic():
+                    if not _still_taking_cases(programme):
+                        raise ProgrammeError("批次已在生成要约期间结束，其余要约未生成")
                     case = matters.open_case(
                         programme=programme,
                         enterprise_id=enterprise_id,
@@ -327,6 +333,12 @@ def generate_offers(programme: Programme, *, actor: User | None = None, enterpri
             summary.created += 1
             summary.incomplete += 1 if case.missing else 0
     return summary
+
+
+def _still_taking_cases(programme: Programme) -> bool:
+    """Re-read the programme's status under a row lock (taken by ``close_programme`` too) before a new case."""
+    status = Programme.objects.select_for_update().values_list("status", flat=True).get(pk=programme.pk)
+    return bool(status == Programme.Status.OPEN)
 
 
 def _paid_in_full(record: dict[str, Any]) -> bool:
@@ -399,6 +411,8 @@ def start_application(programme: Programme, user: User, event: Event) -> Case:
     if existing is not None and existing.state in OPEN:
         return existing  # applying twice, or for an offer already made, opens the same case
     with transaction.atomic():
+        if not _still_taking_cases(programme):
+            raise ProgrammeError("该批次已结束，不再受理")
         try:
             case = matters.open_case(
                 programme=programme,

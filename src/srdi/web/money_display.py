@@ -17,6 +17,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from srdi.db.models import Case, Role, User
+from srdi.domain import masking
 from srdi.domain.digits import id_from
 from srdi.domain.money import FEN_PER_YUAN, MoneyError, format_wan, format_yuan, to_decimal
 from srdi.domain.policy.labels import EVENT_LABELS, INPUT_LABELS, event_title
@@ -119,11 +120,7 @@ def sees_bank_account(user: User, case: Case) -> bool:
     return user.role == Role.FINANCE
 
 
-def mask_account(number: str | None) -> str:
-    """``6222020200001234`` → ``**** **** 1234``."""
-    if not number:
-        return ""
-    return "**** **** " + number[-4:]
+mask_account = masking.mask_account  # ``6222020200001234`` → ``**** **** 1234`` (one rule for pages and logs)
 
 
 # ---- amounts --------------------------------------------------------------------------------------------

@@ -145,3 +145,105 @@ def test_only_finance_records_a_return_and_a_refused_change_keeps_the_case_waiti
     assert Case.objects.get(pk=case.pk).awaiting_account
     with pytest.raises(AccountChangeError, match="8–32位数字"):
         request_change(case.pk, u["enterprise"], account_name="乙", bank_name="丙", account_number="12ab")
+
+
+def test_a_return_of_the_first_payment_after_a_paid_top_up_is_paid_again_within_the_matter(world):
+    """Case A paid 100万; its top-up B (best 200万) paid 100万; then A's payment comes back: A may be paid again,
+    because the matter's highest approved entitlement (200万) still covers it — and never more."""
+    from datetime import date
+
+    from srdi.db.models import Event
+    from srdi.services.programmes import create_programme, generate_offers
+
+    u = world.users
+    first = world.case(world.enterprises[0])
+    event = Event.objects.get(pk=first.event_id)
+    event.payload = {**event.payload, "eligible_investment_since_2023_fen": 500_000_000}
+    event.save(update_fields=["payload"])
+    _to_publicity(world, first)
+    transition(first.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY)
+    execute_payment_run(create_payment_run(u["finance"], world.programme), u["finance"])
+    event.payload = {**event.payload, "eligible_investment_since_2023_fen": 1_000_000_000}
+    event.save(update_fields=["payload"])
+    later = create_programme(
+        code="second",
+        name="第二批",
+        article=9,
+        year=2025,
+        opens_on=date(2025, 1, 1),
+        closes_on=date(2025, 12, 31),
+        city_budget_fen=10**11,
+        district_budget_fen=10**11,
+        actor=u["city_admin"],
+    )
+    generate_offers(later, actor=u["city_admin"])
+    top_up = Case.objects.get(programme=later, enterprise=first.enterprise)
+    _to_publicity(world, top_up)
+    transition(top_up.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY)
+    execute_payment_run(create_payment_run(u["finance"], later), u["finance"])
+    assert net_paid(first.enterprise_id, first.matter) == AWARD
+    record_bank_return(Payment.objects.get(case=first).pk, u["finance"], reason="账户冻结")
+    change = request_change(
+        first.pk, u["enterprise"], account_name="甲", bank_name="乙", account_number="62220202000055"
+    )
+    decide_change(change.pk, u["district"], confirm=True)
+    run = create_payment_run(u["finance"], world.programme)
+    assert execute_payment_run(run, u["finance"]).paid == [first.pk]
+    assert net_paid(first.enterprise_id, first.matter) == AWARD
+
+
+@pytest.mark.ledger_unchecked
+def test_a_line_that_would_overpay_its_matter_fails_alone_and_the_run_goes_on(world):
+    from datetime import date
+
+    from srdi.services import ledger
+    from srdi.services.cases import budgets_for
+    from srdi.services.programmes import create_programme
+
+    u = world.users
+    cases = [world.case(e) for e in world.enterprises[:2]]
+    for case in cases:
+        Case.objects.filter(pk=case.pk).update(
+            state="publicity",
+            bank_account_name="甲",
+            bank_name="乙",
+            bank_account_number="62220202000012",
+            district_reviewer=u["district"],
+            city_reviewer=u["city_staff"],
+            publicity_ends_on=date(2025, 1, 1),
+        )
+        transition(case.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY)
+    # A writer that bypasses the services already paid 1 fen for the first case's matter under a closed case.
+    other = create_programme(
+        code="bypass",
+        name="绕过",
+        article=9,
+        year=2025,
+        opens_on=date(2025, 1, 1),
+        closes_on=date(2025, 12, 31),
+        city_budget_fen=10**9,
+        actor=u["city_admin"],
+    )
+    fields = {
+        f: getattr(cases[0], f) for f in ("enterprise_id", "matter", "title", "origin", "district_code")
+    }
+    rogue = Case.objects.create(programme=other, state="paid", approved_fen=1, entitlement_fen=1, **fields)
+    city, _ = budgets_for(rogue)
+    ledger.commit([ledger.Share(city, 1)], case=rogue)
+    entry = ledger.pay([ledger.Share(city, 1)], case=rogue, idempotency_key="rogue")
+    Payment.objects.create(
+        case=rogue,
+        idempotency_key="rogue",
+        request_hash="x",
+        amount_fen=1,
+        city_fen=1,
+        district_fen=0,
+        entry=entry,
+        paid_at=cases[0].updated_at,
+        bank_account_number="1",
+    )
+    result = execute_payment_run(create_payment_run(u["finance"], world.programme), u["finance"])
+    assert (result.paid, result.failed) == ([cases[1].pk], [cases[0].pk])
+    failed = Case.objects.get(pk=cases[0].pk)
+    assert failed.state == "payment_failed" and "超过该事项应兑现总额" in failed.last_reason
+    assert not Payment.objects.filter(case=failed).exists()

@@ -111,7 +111,7 @@ def test_a_confirmation_after_the_programme_closed_is_refused(world):
     )
     world.programme.status = "closed"
     world.programme.save(update_fields=["status"])
-    with pytest.raises(TransitionRefused, match="该批次已结束") as refused:
+    with pytest.raises(TransitionRefused, match="该批次未在受理") as refused:
         transition(case.pk, world.users["enterprise"], "confirm")
     assert refused.value.verdict.code == "programme_closed"
 
@@ -172,3 +172,17 @@ def test_ledger_verify_names_a_matter_paid_above_its_highest_approved_entitlemen
     assert result.violations == [
         f"企业 #{first.enterprise_id} 事项 {first.matter}：已拨付 ¥2,000,001.00，超过批准过的最高应兑现额 ¥2,000,000.00"
     ]
+
+
+def test_a_returned_application_lapses_when_its_programme_closes_and_a_draft_can_be_withdrawn(world):
+    u = world.users
+    returned = world.case(world.enterprises[0])
+    Case.objects.filter(pk=returned.pk).update(state="returned")
+    close_programme(world.programme, u["city_staff"])
+    assert Case.objects.get(pk=returned.pk).state == "lapsed"
+    other = _programme(world, "withdraw", mode="application")
+    draft = start_application(other, u["enterprise"], returned.event)
+    transition(draft.pk, u["enterprise"], "withdraw")
+    assert Case.objects.get(pk=draft.pk).state == "declined"
+    again = _programme(world, "again", mode="application")
+    assert start_application(again, u["enterprise"], returned.event).state == "draft"  # the matter was freed

@@ -507,7 +507,12 @@ def test_payment_failure_and_a_bank_return_are_corrected_by_two_people_and_paid_
     payment = Payment.objects.get(case=case)
     page = text_of(finance.get(reverse("web:payment_run_detail", args=[run2])))
     assert "登记退回" in page
-    r = _post(finance, "web:payment_return", [run2], {"payment": payment.pk, "reason": "账户已冻结"})
+    r = _post(
+        finance,
+        "web:payment_return",
+        [run2],
+        {"payment": payment.pk, "reason": "账户已冻结", "stepup_password": PASSWORD},
+    )
     assert "已登记" in " ".join(messages_of(r))
     assert Case.objects.get(pk=case.pk).state == "payment_failed"
     assert "已退回" in text_of(finance.get(reverse("web:payment_run_detail", args=[run2])))

@@ -44,18 +44,24 @@ def one_open_case_per_matter(apps, schema_editor):
             continue
         for r in others:
             reason = f"系统去重：同一事项已由事项 #{keeper['id']} 办理（从优、就高、不重复）"
-            Case.objects.filter(pk=r["id"]).update(state="rejected", last_reason=reason)
+            # Offers and drafts nobody submitted lapse; cases under review are rejected with the reason.
+            name, to = (
+                ("lapse", "lapsed")
+                if r["state"] in ("offered", "draft", "returned")
+                else ("reject", "rejected")
+            )
+            Case.objects.filter(pk=r["id"]).update(state=to, last_reason=reason)
             CaseTransition.objects.create(
                 case_id=r["id"],
-                name="reject",
+                name=name,
                 from_state=r["state"],
-                to_state="rejected",
+                to_state=to,
                 actor=None,
                 actor_label="migration 0008",
                 at=timezone.now(),
                 reason=reason,
                 before={"state": r["state"]},
-                after={"state": "rejected"},
+                after={"state": to},
             )
     if blocked:
         raise RuntimeError(
@@ -66,6 +72,18 @@ def one_open_case_per_matter(apps, schema_editor):
 def hold_failed_payments(apps, schema_editor):
     """Cases whose payment failed before this version wait for a confirmed account, like new failures."""
     apps.get_model("srdi", "Case").objects.filter(state="payment_failed").update(awaiting_account=True)
+
+
+def restore_payment_guards(apps, schema_editor):
+    """Going back to 0007: SQLite rebuilt srdi_payment without its 0005/0006 triggers; put them back."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        for op in ("UPDATE", "DELETE"):
+            cursor.execute(
+                f"CREATE TRIGGER IF NOT EXISTS srdi_payment_no_{op.lower()} BEFORE {op} ON srdi_payment "
+                "BEGIN SELECT RAISE(ABORT, 'srdi_payment is append-only'); END;"
+            )
 
 
 def append_only(apps, schema_editor):
@@ -93,6 +111,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(migrations.RunPython.noop, restore_payment_guards),  # runs last when reversed
         migrations.CreateModel(
             name="BankAccountChange",
             fields=[
@@ -146,6 +165,10 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("amount_fen", models.BigIntegerField(verbose_name="金额（分）")),
+                (
+                    "target_side",
+                    models.CharField(blank=True, default="", max_length=6, verbose_name="调入方"),
+                ),
                 ("reason", models.CharField(max_length=300, verbose_name="理由")),
                 (
                     "document",
@@ -415,9 +438,22 @@ class Migration(migrations.Migration):
             model_name="budgetadjustment",
             constraint=models.CheckConstraint(
                 condition=models.Q(
-                    models.Q(("kind", "increase"), ("source__isnull", True), ("target__isnull", False)),
-                    models.Q(("kind", "release"), ("source__isnull", False), ("target__isnull", True)),
-                    models.Q(("kind", "transfer"), ("source__isnull", False), ("target__isnull", False)),
+                    models.Q(
+                        ("kind", "increase"),
+                        ("source__isnull", True),
+                        models.Q(("target_side", ""), _negated=True),
+                    ),
+                    models.Q(
+                        ("kind", "release"),
+                        ("source__isnull", False),
+                        ("target__isnull", True),
+                        ("target_side", ""),
+                    ),
+                    models.Q(
+                        ("kind", "transfer"),
+                        ("source__isnull", False),
+                        models.Q(("target_side", ""), _negated=True),
+                    ),
                     _connector="OR",
                 ),
                 name="adjustment_sides_fit_kind",

@@ -10,9 +10,9 @@ from django.db import models
 from django.db.models import Q
 
 from srdi.domain.exchange import EVENT_KINDS
-from srdi.domain.reference import ECOSYSTEMS, TIERS
+from srdi.domain.reference import CERT_TIERS, ECOSYSTEMS
 
-TIER_CHOICES = list(TIERS.items())
+TIER_CHOICES = list(CERT_TIERS.items())
 ECOSYSTEM_CHOICES = list(ECOSYSTEMS.items())
 SIZE_CHOICES = [("large", "大型"), ("medium", "中型"), ("small", "小型"), ("micro", "微型")]
 CHAIN_ROLE_CHOICES = [
@@ -108,6 +108,15 @@ class Enterprise(Sourced):
     )
     mp_national_rank = models.IntegerField("全国排名", null=True, blank=True)
     mp_global_rank = models.IntegerField("全球排名", null=True, blank=True)
+    mp_revenue_share = models.DecimalField(
+        "主导产品收入占营业收入比重", max_digits=12, decimal_places=9, null=True, blank=True
+    )
+    mp_key_chain_field = models.CharField(
+        "产业链关键领域（2号 小巨人）", max_length=30, null=True, blank=True
+    )
+    group_has_little_giant = models.BooleanField(
+        "与有效“小巨人”存在控股或同一集团关系", null=True, blank=True
+    )
 
     digital_level = models.SmallIntegerField("数字化水平等级", null=True, blank=True)
     q_provincial_quality_award = models.BooleanField("省级以上质量奖", null=True, blank=True)
@@ -134,6 +143,10 @@ class Enterprise(Sourced):
     contests_known = models.BooleanField(default=False)
     equity_known = models.BooleanField(default=False)
     certifications_known = models.BooleanField(default=False)
+    ip_items_known = models.BooleanField(default=False)
+    platform_scores_known = models.BooleanField(default=False)
+    data_updates_known = models.BooleanField(default=False)
+    sanctions_known = models.BooleanField(default=False)
 
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
@@ -286,3 +299,59 @@ class Event(Sourced):
     class Meta:
         verbose_name = verbose_name_plural = "政策事件"
         ordering = ["enterprise", "date", "id"]
+
+
+class IpItem(Sourced):
+    """One item of IP related to the main product (exchange format 1.1 ``ip_items``)."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="ip_items")
+    kind = models.CharField("类别", max_length=30)
+    granted_on = models.DateField("授权日期", null=True, blank=True)
+    expires_on = models.DateField("到期日期", null=True, blank=True)
+    transferred_in = models.BooleanField("转入取得", null=True, blank=True)
+    holder_rank = models.IntegerField("权利人排名", null=True, blank=True)
+    applied_with_benefit = models.BooleanField("实际应用并产生经济效益", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "知识产权"
+        ordering = ["enterprise", "granted_on", "id"]
+
+
+class PlatformScore(Sourced):
+    """The 专精特新发展质量评价 score the national cultivation platform computed for a year (75号)."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="platform_scores")
+    year = models.SmallIntegerField("年度")
+    score = models.DecimalField("得分", max_digits=12, decimal_places=6)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "平台评价得分"
+        ordering = ["enterprise", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year"], name="one_score_per_enterprise_year"),
+            models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=100), name="score_0_100"),
+        ]
+
+
+class DataUpdate(Sourced):
+    """The annual update of the enterprise's data on the cultivation platform."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="data_updates")
+    year = models.SmallIntegerField("年度")
+    updated_on = models.DateField("更新日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "年度信息更新"
+        ordering = ["enterprise", "year"]
+
+
+class Sanction(Sourced):
+    """A sanction such as data fraud (数据造假), from its date."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="sanctions")
+    kind = models.CharField("类别", max_length=20)
+    date = models.DateField("日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "处理记录"
+        ordering = ["enterprise", "date"]

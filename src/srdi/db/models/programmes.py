@@ -132,6 +132,9 @@ class BudgetAdjustment(models.Model):
         related_name="+",
         verbose_name="调入预算",
     )
+    # ``city`` or a district code: the side that receives an increase or a transfer (its budget is opened when
+    # the adjustment is approved, if it has none yet)
+    target_side = models.CharField("调入方", max_length=6, blank=True, default="")
     amount_fen = models.BigIntegerField("金额（分）")
     reason = models.CharField("理由", max_length=300)
     document = models.CharField("依据文件", max_length=200, blank=True, default="")
@@ -153,9 +156,9 @@ class BudgetAdjustment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="adjustment_positive"),
             models.CheckConstraint(
-                condition=Q(kind="increase", source__isnull=True, target__isnull=False)
-                | Q(kind="release", source__isnull=False, target__isnull=True)
-                | Q(kind="transfer", source__isnull=False, target__isnull=False),
+                condition=Q(kind="increase", source__isnull=True) & ~Q(target_side="")
+                | Q(kind="release", source__isnull=False, target__isnull=True, target_side="")
+                | Q(kind="transfer", source__isnull=False) & ~Q(target_side=""),
                 name="adjustment_sides_fit_kind",
             ),
             models.CheckConstraint(

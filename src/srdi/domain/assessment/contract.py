@@ -1,8 +1,11 @@
 """``srdi assess`` as a pure function: the contract's input document in, its output document out.
 
-Use ``run_assess(document)``. The document is ``{"as_of": "YYYY-MM-DD", "enterprises": [profile, …]}``; a
-malformed document raises ``DocumentError`` (the command exits non-zero), while a malformed record becomes an
-``error`` entry in its place and the other records are still assessed, all in one column-wise pass.
+Use ``run_assess(document)``. The document is ``{"as_of": "YYYY-MM-DD", "enterprises": [profile, …]}``, with the
+optional ``"format": "1.1"`` and ``"purpose": "application" | "review"`` (复核: each rulebook's review variant);
+a malformed document raises ``DocumentError`` (the command exits non-zero), while a malformed record becomes
+an ``error`` entry in its place and the other records are still assessed, in one column-wise pass — or one per
+group of enterprises that a cohort route sends to another rulebook (the 2026 review of the 2023 小巨人 under
+63号).
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from srdi.domain.exchange import Profile, RecordError, parse_profile
-from srdi.domain.rules.engine import Assessment, assess
+from srdi.domain.exchange import FORMATS, Profile, RecordError, parse_profile
+from srdi.domain.rules.engine import Assessment, assess, route_groups
 from srdi.domain.rules.explain import tier_result
+from srdi.domain.rules.model import PURPOSES
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.rules.rulebook import TIERS
 from srdi.domain.tables import tables_from_profiles
@@ -54,6 +58,17 @@ def error_entry(index: int, record: Any, exc: RecordError) -> dict[str, Any]:
     }
 
 
+def read_purpose(document: dict[str, Any]) -> str:
+    """The document's ``purpose`` (default ``application``); its ``format``, when given, must be one we read."""
+    fmt = document.get("format")
+    if fmt is not None and str(fmt) not in FORMATS:
+        raise DocumentError(f"format 应为 {' 或 '.join(FORMATS)}，实际为 {fmt!r}")
+    purpose = document.get("purpose", "application")
+    if purpose not in PURPOSES:
+        raise DocumentError(f"purpose 应为 application（认定申报）或 review（复核），实际为 {purpose!r}")
+    return str(purpose)
+
+
 def enterprise_result(
     assessment: Assessment, index: int, profile: Profile, gaps: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -74,46 +89,70 @@ def enterprise_result(
 
 def run_assess(document: Any, *, with_gaps: bool = True, with_profile: bool = True) -> dict[str, Any]:
     """Assess every valid record of the document; malformed records become error entries in place."""
-    records = read_records(document, {"as_of", "enterprises"})
+    records = read_records(document, {"as_of", "enterprises", "format", "purpose"})
     if "as_of" not in document:
         raise DocumentError("缺少 as_of（评价基准日，YYYY-MM-DD）")
     as_of = parse_as_of(document.get("as_of"))
-    parsed: list[tuple[int, Profile | dict[str, Any]]] = []
+    purpose = read_purpose(document)
+    parsed: list[Profile | dict[str, Any]] = []
     profiles: list[Profile] = []
     for i, record in enumerate(records):
         try:
             profile = parse_profile(record)
         except RecordError as exc:
-            parsed.append((i, error_entry(i, record, exc)))
+            parsed.append(error_entry(i, record, exc))
             continue
-        parsed.append((i, profile))
+        parsed.append(profile)
         profiles.append(profile)
-    results: list[dict[str, Any]] = []
+    done: dict[int, dict[str, Any]] = {}
     if profiles:
-        from srdi.domain.assessment.dimensions import dimension_profiles, dimension_stages
-
+        tables = tables_from_profiles(profiles)
         try:
-            # The six-dimension profile is computed in the same query as the tiers (one pass, not two).
-            extra = dimension_stages if with_profile else None
-            assessment = assess(tables_from_profiles(profiles), as_of, tiers=TIERS, extra=extra)
+            for routes, eids in route_groups(tables, as_of, purpose):
+                group = [profiles[e] for e in eids]
+                for position, result in zip(
+                    eids, _assess_group(group, as_of, purpose, routes, with_gaps, with_profile), strict=True
+                ):
+                    done[position] = result
         except RuleDataError as exc:
             raise DocumentError(str(exc)) from None
-        gaps_by_index: dict[int, list[dict[str, Any]]] = {}
-        if with_gaps:
-            from srdi.domain.assessment.gaps import plan_gaps
-
-            gaps_by_index = plan_gaps(profiles, assessment)
-        profile6: dict[int, dict[str, Any]] = {}
-        if with_profile:
-            profile6 = dimension_profiles(assessment)
+    results: list[dict[str, Any]] = []
     position = 0
-    for _, item in parsed:
+    for item in parsed:
         if isinstance(item, dict):
             results.append(item)
             continue
-        result = enterprise_result(assessment, position, item, gaps_by_index.get(position, []))
+        results.append(done[position])
+        position += 1
+    return {"as_of": as_of.isoformat(), "purpose": purpose, "results": results}
+
+
+def _assess_group(
+    profiles: list[Profile],
+    as_of: Any,
+    purpose: str,
+    routes: dict[str, Any],
+    with_gaps: bool,
+    with_profile: bool,
+) -> list[dict[str, Any]]:
+    """The contract's results for profiles judged by the same rulebooks, in their order."""
+    from srdi.domain.assessment.dimensions import dimension_profiles, dimension_stages
+
+    # The six-dimension profile is computed in the same query as the tiers (one pass, not two).
+    extra = dimension_stages if with_profile else None
+    assessment = assess(
+        tables_from_profiles(profiles), as_of, tiers=TIERS, extra=extra, purpose=purpose, routes=routes
+    )
+    gaps_by_index: dict[int, list[dict[str, Any]]] = {}
+    if with_gaps:
+        from srdi.domain.assessment.gaps import plan_gaps
+
+        gaps_by_index = plan_gaps(profiles, assessment)
+    profile6 = dimension_profiles(assessment) if with_profile else {}
+    out = []
+    for position, profile in enumerate(profiles):
+        result = enterprise_result(assessment, position, profile, gaps_by_index.get(position, []))
         if position in profile6:
             result["profile"] = profile6[position]
-        results.append(result)
-        position += 1
-    return {"as_of": as_of.isoformat(), "results": results}
+        out.append(result)
+    return out

@@ -181,7 +181,7 @@ class _Planner:
         t = node.test
         if t.kind == "compare":
             m = self.a.library.measures[t.measure]
-            value = exact(self.row, t.measure)
+            value = exact(self.row, t.measure, m)
             p = self.c.params[t.param]
             op = t.op
             return Item(

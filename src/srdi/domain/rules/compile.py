@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from srdi.domain.rules.facts import LIST_FACTS, ListFactColumn
-from srdi.domain.rules.model import SWITCHABLE, Check, Indicator, Measure, Rulebook, Test
+from srdi.domain.rules.model import SWITCHABLE, Check, Indicator, Measure, Rulebook, Test, Transition
 from srdi.domain.rules.parameters import Resolved, RuleDataError, convert_value
 
 I128 = pl.Int128
@@ -81,7 +81,7 @@ def measure_expressions(measure: Measure, decimal_columns: frozenset[str]) -> li
     ins = [_input(i, decimal_columns) for i in measure.inputs]
     if measure.kind == "value":
         n, d = ins[0]
-    elif measure.kind == "ratio":
+    elif measure.kind in ("ratio", "cagr"):  # a cagr is kept as its growth factor last/first
         n, d = _normalise_ratio(ins[0][0], ins[1][0])
     elif measure.kind == "growth":
         n, d = _growth(ins[0][0], ins[1][0])
@@ -130,6 +130,14 @@ def fraction(value: Any) -> tuple[int, int]:
         p, q = value.as_integer_ratio()
         return p, q
     raise TypeError(f"threshold must be int or Decimal, got {value!r}")
+
+
+def measure_threshold(measure: Measure, value: Any) -> Any:
+    """The threshold a measure's columns are compared with: the parameter itself, or for a compound growth rate
+    ``t`` over n years the factor (1 + t)^n (exact: ``t`` is a decimal)."""
+    if measure.kind == "cagr":
+        return (Decimal(1) + Decimal(value)) ** measure.years
+    return value
 
 
 def compare(mid: str, op: str, threshold: Any, *, lower_bound: bool = False) -> pl.Expr:
@@ -183,6 +191,8 @@ class Compiled:
     indicators: dict[str, CompiledIndicator]
     prefix: str
     list_facts: dict[str, ListFactColumn] = field(default_factory=dict)
+    purpose: str = "application"
+    route: Transition | None = None  # the cohort route that chose this rulebook for some enterprises
 
     def col(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -264,8 +274,9 @@ class _Builder:
 
     def test_expr(self, t: Test) -> pl.Expr:
         if t.kind == "compare":
-            lower = bool(self.measures[t.measure].lower_bound_flag)
-            return compare(t.measure, t.op, self.value(t.param), lower_bound=lower)
+            m = self.measures[t.measure]
+            threshold = measure_threshold(m, self.value(t.param))
+            return compare(t.measure, t.op, threshold, lower_bound=bool(m.lower_bound_flag))
         if t.kind == "fact_is":
             return self.fact(t.fact) if t.value else ~self.fact(t.fact)
         if t.kind == "fact_in":
@@ -402,9 +413,14 @@ class _Builder:
 
 
 def compile_rulebook(
-    rb: Rulebook, as_of: date, measures: dict[str, Measure], overrides: dict[str, Any] | None = None
+    rb: Rulebook,
+    as_of: date,
+    measures: dict[str, Measure],
+    overrides: dict[str, Any] | None = None,
+    purpose: str = "application",
 ) -> Compiled:
-    """Compile one rulebook for ``as_of`` (measures must be computed in an earlier stage)."""
+    """Compile one rulebook for ``as_of`` and a purpose (认定 or 复核: a check for the other purpose is left out;
+    measures must be computed in an earlier stage)."""
     b = _Builder(rb, as_of, measures, overrides or {})
     p = b.prefix
     checks: dict[str, Node] = {}
@@ -412,7 +428,7 @@ def compile_rulebook(
     def section(items: tuple[Check, ...]) -> list[str]:
         cols = []
         for c in items:
-            if c.enabled_by and not b.value(c.enabled_by):
+            if (c.enabled_by and not b.value(c.enabled_by)) or not c.applies_to(purpose):
                 continue
             assert c.test is not None
             checks[c.id] = b.node(p + c.id, c.test)
@@ -524,4 +540,5 @@ def compile_rulebook(
         indicators,
         p,
         b.list_facts(),
+        purpose,
     )

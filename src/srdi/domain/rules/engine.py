@@ -23,11 +23,14 @@ from srdi.domain.rules.compile import (
     measure_helpers,
 )
 from srdi.domain.rules.facts import FactOptions, Facts, build_facts, collect
+from srdi.domain.rules.model import Rulebook, Transition
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.rules.rulebook import TIERS, Library, load_library
 from srdi.domain.tables import Tables
 
-DECIMAL_FACTS = frozenset({"mp_niche_market_share"})
+DECIMAL_FACTS = frozenset(
+    {"mp_niche_market_share", "mp_revenue_share", "platform_score[A]", "platform_score[A-1]"}
+)
 # Up to this many enterprises the query runs without the optimiser (measured faster; see ``assess``).
 UNOPTIMISED_ROWS = 4096
 
@@ -80,6 +83,7 @@ def fact_options(library: Library, as_of: date, compiled: dict[str, Compiled]) -
     return FactOptions(
         validity_years=int(validity.value) if validity is not None else FactOptions.validity_years,
         columns=tuple(col for c in compiled.values() for col in c.list_facts.values()),
+        lifecycle=library.lifecycle(as_of.year),
     )
 
 
@@ -92,17 +96,26 @@ def assess(
     overrides: dict[str, dict[str, Any]] | None = None,
     extra: Callable[[dict[str, Compiled]], list[list[pl.Expr]]] | None = None,
     keep: Callable[[dict[str, Compiled]], list[str]] | None = None,
+    purpose: str = "application",
+    routes: dict[str, Transition] | None = None,
 ) -> Assessment:
-    """Assess every enterprise in ``tables`` against the rulebooks in force on ``as_of``.
+    """Assess every enterprise in ``tables`` against the rulebooks in force on ``as_of`` for ``purpose``.
 
-    ``extra`` adds further expression stages computed from the rule columns (the six-dimension profile);
-    ``keep`` limits the collected columns (whole-city screening keeps the summary only, so that the traces
-    of a million rows are never materialised — any row can be explained again by assessing it alone).
+    ``routes`` replaces a tier's rulebook by the one a cohort route keeps in force (``route_groups`` splits the
+    enterprises by the routes that apply to them). ``extra`` adds further expression stages computed from the
+    rule columns (the six-dimension profile); ``keep`` limits the collected columns (whole-city screening
+    keeps the summary only, so that the traces of a million rows are never materialised — any row can be
+    explained again by assessing it alone).
     """
     library = library or load_library()
     books = {}
     for tier in tiers:
-        rb = library.for_tier(tier, as_of)
+        route = (routes or {}).get(tier)
+        rb = (
+            route_rulebook(library, tier, route)
+            if route is not None
+            else library.for_tier(tier, as_of, purpose)
+        )
         if rb is None:
             spans = [
                 f"{b.id}: {b.valid_from}–{b.valid_to or '…'}" for b in library.rulebooks if b.tier == tier
@@ -115,7 +128,10 @@ def assess(
             "overrides", sorted(unknown)[0], f"不是本次评价的层级（可选：{', '.join(books)}）"
         )
     compiled = {
-        tier: _compiled(library, rb, as_of, (overrides or {}).get(tier) or {}) for tier, rb in books.items()
+        tier: _compiled(
+            library, rb, as_of, (overrides or {}).get(tier) or {}, purpose, (routes or {}).get(tier)
+        )
+        for tier, rb in books.items()
     }
     facts = build_facts(tables, as_of, fact_options(library, as_of, compiled))
     helpers, measures = _measure_columns(library)
@@ -138,18 +154,60 @@ def assess(
 
 # Compiling is pure and depends only on the rulebook, the date and the overrides: cache it, so that the
 # single-enterprise path (API, enterprise page) pays only for evaluation.
-_COMPILED: dict[tuple[int, str, date, Any], Compiled] = {}
+_COMPILED: dict[tuple[int, str, date, Any, str, Any], Compiled] = {}
 _MEASURES: dict[int, tuple[list[pl.Expr], list[pl.Expr]]] = {}
 
 
-def _compiled(library: Library, rb: Any, as_of: date, overrides: dict[str, Any]) -> Compiled:
-    key = (id(library), rb.id, as_of, hashable(overrides))
+def _compiled(
+    library: Library, rb: Any, as_of: date, overrides: dict[str, Any], purpose: str, route: Transition | None
+) -> Compiled:
+    key = (id(library), rb.id, as_of, hashable(overrides), purpose, route)
     found = _COMPILED.get(key)
     if found is None:
         if len(_COMPILED) > 256:
             _COMPILED.clear()
-        found = _COMPILED[key] = compile_rulebook(rb, as_of, library.measures, overrides)
+        found = compile_rulebook(rb, as_of, library.measures, overrides, purpose)
+        found.route = route
+        _COMPILED[key] = found
     return found
+
+
+def route_rulebook(library: Library, tier: str, route: Transition) -> Rulebook:
+    """The rulebook that carries a cohort route."""
+    return next(rb for rb in library.rulebooks if rb.tier == tier and route in rb.transitions)
+
+
+def route_groups(
+    tables: Tables, as_of: date, purpose: str, library: Library | None = None, tiers: tuple[str, ...] = TIERS
+) -> list[tuple[dict[str, Transition], list[int]]]:
+    """Split the enterprises by the cohort routes that apply to them on ``as_of`` for ``purpose``.
+
+    A route applies to an enterprise that holds a certification of the route's tier recognised within the
+    cohort's dates (e.g. a 小巨人 recognised in 2023, reviewed in 2026 under 63号). Returns (routes by tier,
+    eids) groups; the enterprises no route applies to form the group without routes. One group in the usual
+    case, so assessing costs one pass."""
+    library = library or load_library()
+    routes = [(tier, t) for tier in tiers for t, _ in library.cohort_routes(tier, as_of, purpose)]
+    eids = tables.enterprises.get_column("eid").to_list()
+    if not routes:
+        return [({}, eids)]
+    members: dict[int, dict[str, Transition]] = {}
+    certs = tables.certifications
+    for tier, t in routes:
+        assert t.cohort is not None
+        hit = certs.filter(
+            (pl.col("tier") == t.cohort.tier)
+            & (pl.col("recognized_on") >= t.cohort.recognized_from)
+            & (pl.col("recognized_on") <= t.cohort.recognized_to)
+        ).get_column("eid")
+        for eid in hit.unique().to_list():
+            members.setdefault(eid, {}).setdefault(tier, t)
+    groups: dict[tuple[Any, ...], tuple[dict[str, Transition], list[int]]] = {}
+    for eid in eids:
+        chosen = members.get(eid, {})
+        key = tuple(sorted((tier, id(t)) for tier, t in chosen.items()))
+        groups.setdefault(key, (chosen, []))[1].append(eid)
+    return list(groups.values())
 
 
 def _measure_columns(library: Library) -> tuple[list[pl.Expr], list[pl.Expr]]:

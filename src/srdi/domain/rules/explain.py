@@ -95,8 +95,11 @@ def plain(value: Any) -> Any:
     return value
 
 
-def exact(row: dict[str, Any], mid: str) -> Decimal | str | None:
-    """A measure's exact value (Decimal), None when unknown, or '+inf'/'-inf'."""
+def exact(row: dict[str, Any], mid: str, measure: Measure | None = None) -> Decimal | str | None:
+    """A measure's exact value (Decimal), None when unknown, or '+inf'/'-inf'.
+
+    A compound growth rate (``cagr``) is stored as its growth factor; given the measure, the rate itself is
+    returned (factor^(1/years) − 1, to 40 digits: for display only, comparisons use the exact factor)."""
     n, d = row.get(num(mid)), row.get(den(mid))
     if n is None or d is None:
         return None
@@ -104,7 +107,12 @@ def exact(row: dict[str, Any], mid: str) -> Decimal | str | None:
         return "+inf" if n > 0 else "-inf"
     with localcontext() as ctx:
         ctx.prec = 40
-        return Decimal(n) / Decimal(d)
+        value = Decimal(n) / Decimal(d)
+        if measure is not None and measure.kind == "cagr":
+            if value <= 0:
+                return Decimal(-1)
+            return (value.ln() / measure.years).exp() - 1 if measure.years != 2 else value.sqrt() - 1
+        return value
 
 
 def display(value: Decimal | str | None, unit: str) -> str:
@@ -191,7 +199,7 @@ class _Reader:
         if t.kind == "compare":
             m = self.measures[t.measure]
             p = self.param(t.param)
-            value = exact(self.row, t.measure)
+            value = exact(self.row, t.measure, m)
             op = t.op
             shown = display(value, m.unit)
             text = f"{m.label} {shown} {OPERATORS[op]} {threshold_display(p.value, m.unit)}"
@@ -253,6 +261,9 @@ class _Reader:
         if check.dimension:
             base["dimension"] = check.dimension
         if node is None:
+            if not check.applies_to(self.c.purpose):
+                why = "复核时不考查该项" if self.c.purpose == "review" else "仅复核时考查该项"
+                return {**base, "result": "not_applicable", "explanation": why}
             return {**base, "result": "not_applicable", "explanation": "参数设定本期不适用"}
         outcome = self.row.get(node.column)
         detail = self.node(node)
@@ -528,6 +539,29 @@ def missing_inputs(
     return reader.missing
 
 
+def rulebook_reference(rb: Any, day: Any, purpose: str, route: Any = None) -> dict[str, Any]:
+    """Which rulebook judged a tier result, and why it is in force on the day (its validity, a transition
+    entry, or a cohort route such as the 2026 review of the 2023 小巨人 under 63号)."""
+    out: dict[str, Any] = {
+        "id": rb.id,
+        "title": rb.title,
+        "document": rb.document,
+        "valid_from": rb.valid_from.isoformat(),
+        "valid_to": rb.valid_to.isoformat() if rb.valid_to else None,
+        "purpose": purpose,
+    }
+    entry = route if route is not None else rb.transition_on(day, purpose)
+    if entry is not None:
+        out["transition"] = {
+            "reference": entry.reference,
+            "from": entry.start.isoformat(),
+            "to": entry.end.isoformat() if entry.end else None,
+            **({"status": entry.status} if entry.status != "official" else {}),
+            **({"note": entry.note} if entry.note else {}),
+        }
+    return out
+
+
 def tier_result(
     assessment: Assessment, index: int, tier: str, row: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -559,13 +593,7 @@ def tier_result(
         "status": status,
         "score": row[c.col("score")],
         "route": row[c.col("route")],
-        "rulebook": {
-            "id": rb.id,
-            "title": rb.title,
-            "document": rb.document,
-            "valid_from": rb.valid_from.isoformat(),
-            "valid_to": rb.valid_to.isoformat() if rb.valid_to else None,
-        },
+        "rulebook": rulebook_reference(rb, assessment.as_of, c.purpose, c.route),
         "checks": checks,
         "missing": reader.missing if status == "needs_data" else [],
     }

@@ -20,12 +20,23 @@ from typing import Any
 import polars as pl
 
 from srdi.domain.certifications import default_expiry_expr
+from srdi.domain.lifecycle import LifecycleRules, apply_lifecycle, fraud_ban_until
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.size_class import standards
 from srdi.domain.tables import FIGURES, Tables
 
 YEAR_OFFSETS = {"Y": 0, "Y-1": 1, "Y-2": 2}
+# Platform quality scores (2号, computed by the cultivation platform) are read for the calendar year of as_of
+# ("当年度", A) and the year before it (A-1).
+SCORE_OFFSETS = {"A": 0, "A-1": 1}
 TIERS = ("innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
+# Certifications also record 科技型中小企业 registrations (v1.1), a tier-1 title under 2号 第三十条.
+CERT_TIERS = (*TIERS, "tech_sme")
+
+
+def score_col(offset: str) -> str:
+    """``platform_score[A]`` (the score computed for as_of's year) or ``platform_score[A-1]``."""
+    return f"platform_score[{offset}]"
 
 
 def year_col(figure: str, offset: str) -> str:
@@ -49,8 +60,11 @@ class ListFact:
     per-run override), into the column ``<tier>|fact:<name>``; see ``list_fact_condition``.
     """
 
-    table: str  # awards | contests | titles | certifications
+    table: str  # awards | contests | titles | certifications | ip_items
     params: tuple[str, ...]
+    # "any": some row meets the condition (Kleene); "count": at least the count parameter's number of rows do
+    # (sure rows decide yes, rows that might count keep it unknown); "titles": any or all of listed titles.
+    kind: str = "any"
 
 
 # Unit each list-fact parameter must have (checked when the rulebooks are loaded).
@@ -62,7 +76,15 @@ LIST_FACT_PARAM_UNITS = {
     "direct_contest_kinds": "list",
     "direct_contest_groups": "list",
     "direct_title_kinds": "list",
+    "excluding_title_kinds": "list",
     "title_validity_years": "years",
+    "ip_class1_kinds": "list",
+    "ip_max_holder_rank": "count",
+    "ip_class1_min": "count",
+    "ip_invention_kinds": "list",
+    "ip_invention_min": "count",
+    "tier1_titles": "list",
+    "tier1_requires_all": "bool",
 }
 LIST_FACTS: dict[str, ListFact] = {
     "sci_award_3y": ListFact("awards", ("direct_award_kinds", "direct_award_levels")),
@@ -74,7 +96,20 @@ LIST_FACTS: dict[str, ListFact] = {
     ),
     "maker_contest_3y": ListFact("contests", ("direct_contest_kinds", "direct_contest_groups")),
     "direct_title_valid": ListFact("titles", ("direct_title_kinds",)),
-    **{f"cert_valid_{t}": ListFact("certifications", ("title_validity_years",)) for t in TIERS},
+    "excluding_title_valid": ListFact("titles", ("excluding_title_kinds",)),
+    **{f"cert_valid_{t}": ListFact("certifications", ("title_validity_years",)) for t in CERT_TIERS},
+    # 2号 附件3: Ⅰ类 items related to the main product, valid on the date, not transferred in, held at a rank
+    # within the limit and applied with economic benefit; at least ``ip_class1_min`` of them.
+    "ip_class1_items_enough": ListFact(
+        "ip_items", ("ip_class1_kinds", "ip_max_holder_rank", "ip_class1_min"), kind="count"
+    ),
+    # Valid invention patents applied with economic benefit (Zhejiang 2026 隐形冠军); without ``ip_items`` the
+    # v1 count ``ip.invention_patents`` is read instead (the contract's fixed reading).
+    "invention_items_enough": ListFact("ip_items", ("ip_invention_kinds", "ip_invention_min"), kind="count"),
+    # 2号 第三十条: a valid 创新型中小企业 title or 科技型中小企业 registration (any; or all, by the switch).
+    "tier1_title_valid": ListFact(
+        "certifications", ("tier1_titles", "tier1_requires_all", "title_validity_years"), kind="titles"
+    ),
 }
 WINDOW_YEARS = 3  # “近三年” of the award and contest facts (the ``_3y`` in their names)
 
@@ -96,11 +131,13 @@ class FactOptions:
     """What ``build_facts`` computes beyond the plain inputs.
 
     ``validity_years`` is the default term of the shared ``cert_valid_<tier>`` columns (the ladder of the
-    six-dimension profile, policy standing); ``columns`` are the tiers' own list facts.
+    six-dimension profile, policy standing); ``columns`` are the tiers' own list facts; ``lifecycle`` ends
+    titles cancelled for missed annual updates or removed for data fraud before any validity is judged.
     """
 
     validity_years: int = 3
     columns: tuple[ListFactColumn, ...] = ()
+    lifecycle: LifecycleRules | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -111,9 +148,28 @@ def list_fact_condition(col: ListFactColumn, as_of: date) -> pl.Expr:
     ``cert_valid_<tier>`` facts read per-row validity columns and are built with them in ``_fact_plan``.
     """
     fact = col.fact
-    if fact == "direct_title_valid":
+    if fact in ("direct_title_valid", "excluding_title_valid"):
         valid = (pl.col("valid_from") <= as_of) & (pl.col("valid_to") >= as_of)
-        return pl.col("kind").is_in(list(col.value("direct_title_kinds"))) & valid
+        listed = "direct_title_kinds" if fact == "direct_title_valid" else "excluding_title_kinds"
+        return pl.col("kind").is_in(list(col.value(listed))) & valid
+    if fact in ("ip_class1_items_enough", "invention_items_enough"):
+        valid = (pl.col("granted_on") <= as_of) & (
+            pl.col("expires_on").is_null() | (pl.col("expires_on") >= as_of)
+        )
+        if fact == "invention_items_enough":
+            return (
+                pl.col("kind").is_in(list(col.value("ip_invention_kinds")))
+                & valid
+                & pl.col("applied_with_benefit")
+            )
+        rank = int(col.value("ip_max_holder_rank"))
+        return (
+            pl.col("kind").is_in(list(col.value("ip_class1_kinds")))
+            & valid
+            & ~pl.col("transferred_in")
+            & (pl.col("holder_rank") <= rank)
+            & pl.col("applied_with_benefit")
+        )
     in_window = (pl.col("date") > years_before(as_of, WINDOW_YEARS)) & (pl.col("date") <= as_of)
     if fact == "maker_contest_3y":
         kinds = pl.col("kind").is_in(list(col.value("direct_contest_kinds")))
@@ -351,12 +407,46 @@ def size_expressions(frame: pl.LazyFrame, codes: list[str | None]) -> pl.LazyFra
     )
 
 
+def _with_scores(frame: pl.LazyFrame, tables: Tables, year: int) -> pl.LazyFrame:
+    """``frame`` with the platform quality score of as_of's year and of the year before (null when not given)."""
+    if tables.scores.height == 0:
+        return frame.with_columns(
+            pl.lit(None, dtype=pl.Decimal(20, 9)).alias(score_col(o)) for o in SCORE_OFFSETS
+        )
+    scores = tables.scores.lazy()
+    for label, offset in SCORE_OFFSETS.items():
+        part = scores.filter(pl.col("year") == year - offset).select(
+            "eid", pl.col("score").alias(score_col(label))
+        )
+        frame = frame.join(part, on="eid", how="left", maintain_order="left", validate="m:1")
+    return frame
+
+
+def _with_fraud_ban(
+    frame: pl.LazyFrame, tables: Tables, rules: LifecycleRules | None, as_of: date
+) -> pl.LazyFrame:
+    """``fraud_ban_active``: a data-fraud ban covers as_of (no sanction known: false)."""
+    if rules is None or tables.sanctions.height == 0:
+        return frame.with_columns(pl.lit(False).alias("fraud_ban_active"))
+    bans = fraud_ban_until(tables, rules).lazy()
+    active = (pl.col("__fraud_from") <= as_of) & (pl.col("__ban_until") >= as_of)
+    return (
+        frame.join(bans, on="eid", how="left", maintain_order="left")
+        .with_columns(active.fill_null(False).alias("fraud_ban_active"))
+        .drop("__fraud_from", "__ban_until")
+    )
+
+
 def build_facts(tables: Tables, as_of: date, options: FactOptions | None = None) -> Facts:
     """The facts query for ``as_of`` (Y = as_of.year − 1), lazy so that it runs in one pass with the rules."""
     opts = options or FactOptions()
     y = as_of.year - 1
+    if opts.lifecycle is not None:
+        tables = apply_lifecycle(tables, opts.lifecycle)
     plan = _fact_plan(as_of, opts)
     frame = _with_years(tables.enterprises.lazy(), tables, y)
+    frame = _with_scores(frame, tables, as_of.year)
+    frame = _with_fraud_ban(frame, tables, opts.lifecycle, as_of)
     frame = frame.with_columns(plan.derived)
     frame = _join_aggregate(frame, tables.equity, tables.equity.lazy().group_by("eid").agg(plan.equity))
     frame = frame.with_columns(plan.equity_flags)
@@ -388,7 +478,11 @@ def _fact_plan(as_of: date, opts: FactOptions) -> _FactPlan:
     # read by every tier's condition (a small query evaluates a repeated expression again each time).
     terms = sorted(
         {opts.validity_years}
-        | {int(c.value("title_validity_years")) for c in opts.columns if c.fact.startswith("cert_valid_")}
+        | {
+            int(c.value("title_validity_years"))
+            for c in opts.columns
+            if c.fact.startswith("cert_valid_") or c.fact == "tier1_title_valid"
+        }
     )
     cert_prepare = [certification_valid_on(as_of, n).alias(f"__valid_{n}y") for n in terms]
 
@@ -399,31 +493,48 @@ def _fact_plan(as_of: date, opts: FactOptions) -> _FactPlan:
         "awards": [],
         "contests": [],
         "titles": [],
-        "certifications": [(f"cert_valid_{t}", cert_valid(t, opts.validity_years)) for t in TIERS],
+        "certifications": [(f"cert_valid_{t}", cert_valid(t, opts.validity_years)) for t in CERT_TIERS],
+        "ip_items": [],
     }
+    counted: dict[str, list[tuple[ListFactColumn, pl.Expr]]] = {"ip_items": [], "certifications": []}
     for col in opts.columns:
+        kind = LIST_FACTS[col.fact].kind
+        if kind == "titles":
+            term = int(col.value("title_validity_years"))
+            for tier in col.value("tier1_titles"):
+                counted["certifications"].append((col, cert_valid(tier, term).alias(f"{col.column}#{tier}")))
+            continue
         if col.fact.startswith("cert_valid_"):
             term = int(col.value("title_validity_years"))
             condition = cert_valid(col.fact.removeprefix("cert_valid_"), term)
         else:
             condition = list_fact_condition(col, as_of)
-        by_table[LIST_FACTS[col.fact].table].append((col.column, condition))
+        if kind == "count":
+            counted[LIST_FACTS[col.fact].table].append((col, condition))
+        else:
+            by_table[LIST_FACTS[col.fact].table].append((col.column, condition))
     equity_defaults = {
         "equity_qualified_2y_fen": 0,
         "equity_qualified_2y_fen__uncertain": False,
         "equity_qualified_3y_fen": 0,
         "equity_qualified_3y_fen__uncertain": False,
     }
-    lists = [
-        (
-            table,
-            cert_prepare if table == "certifications" else [],
-            [_kleene_any(cond).alias(name) for name, cond in columns],
-            _with_flag(f"{table}_known", dict.fromkeys((name for name, _ in columns), False)),
+    lists = []
+    for table, columns in by_table.items():
+        extra_aggs, extra_flags = _counted(counted.get(table, []), table)
+        if not columns and not extra_aggs:
+            continue
+        lists.append(
+            (
+                table,
+                cert_prepare if table == "certifications" else [],
+                [*(_kleene_any(cond).alias(name) for name, cond in columns), *extra_aggs],
+                [
+                    *_with_flag(f"{table}_known", dict.fromkeys((name for name, _ in columns), False)),
+                    *extra_flags,
+                ],
+            )
         )
-        for table, columns in by_table.items()
-        if columns
-    ]
     return _FactPlan(
         derived=[
             (pl.lit(y) - pl.col("niche_since_year") + 1).cast(pl.Int32).alias("years_in_niche"),
@@ -433,6 +544,44 @@ def _fact_plan(as_of: date, opts: FactOptions) -> _FactPlan:
         equity_flags=_with_flag("equity_known", equity_defaults),
         lists=lists,
     )
+
+
+def _counted(facts: list[tuple[ListFactColumn, pl.Expr]], table: str) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """Aggregations and final expressions of the counting list facts of one table.
+
+    A ``count`` fact keeps ``<column>#count`` (rows that surely count) and ``<column>#maybe`` (rows that might:
+    an unknown field); it is true when the sure rows reach the minimum, false when even the possible ones do
+    not, unknown otherwise, and unknown when the list itself is not known (the invention-patent fact then
+    reads the v1 ``ip.invention_patents`` count). A ``titles`` fact combines one validity column per listed
+    title with any/all."""
+    aggs: list[pl.Expr] = []
+    flags: list[pl.Expr] = []
+    known = pl.col(f"{table}_known").fill_null(False)
+    titles: dict[str, list[str]] = {}
+    for col, cond in facts:
+        if LIST_FACTS[col.fact].kind == "titles":
+            name = cond.meta.output_name()
+            aggs.append(_kleene_any(cond).alias(name))
+            titles.setdefault(col.column, []).append(name)
+            continue
+        sure, maybe = f"{col.column}#count", f"{col.column}#maybe"
+        aggs += [cond.fill_null(False).sum().alias(sure), cond.fill_null(True).sum().alias(maybe)]
+        minimum = int(
+            col.value("ip_class1_min" if col.fact == "ip_class1_items_enough" else "ip_invention_min")
+        )
+        n_sure = pl.when(known).then(pl.col(sure).fill_null(0))
+        n_maybe = pl.when(known).then(pl.col(maybe).fill_null(0))
+        verdict = pl.when(n_sure >= minimum).then(True).when(n_maybe < minimum).then(False).otherwise(None)
+        if col.fact == "invention_items_enough":  # no list: the v1 count decides
+            verdict = pl.when(known).then(verdict).otherwise(pl.col("ip_invention_patents") >= minimum)
+        flags += [n_sure.alias(sure), n_maybe.alias(maybe)]
+        flags.append(verdict.alias(col.column))
+    for column, names in titles.items():
+        col = next(c for c, _ in facts if c.column == column)
+        parts = [pl.when(known).then(pl.col(n).fill_null(False)) for n in names]
+        combined = pl.all_horizontal(parts) if col.value("tier1_requires_all") else pl.any_horizontal(parts)
+        flags.append(combined.alias(column))
+    return aggs, flags
 
 
 def _join_aggregate(frame: pl.LazyFrame, source: pl.DataFrame, aggregate: pl.LazyFrame) -> pl.LazyFrame:

@@ -47,9 +47,13 @@ class Test:
         return [self]
 
 
+PURPOSES = ("application", "review")  # 认定申报 / 复核
+
+
 @dataclass(frozen=True)
 class Check:
-    """A named condition in a section of a rulebook."""
+    """A named condition in a section of a rulebook; ``purposes`` says whether it applies to new applications,
+    to reviews (复核) or to both."""
 
     id: str
     label: str
@@ -59,6 +63,36 @@ class Check:
     enabled_by: str = ""
     dimension: str = ""
     note: str = ""
+    purposes: tuple[str, ...] = PURPOSES
+
+    def applies_to(self, purpose: str) -> bool:
+        return purpose in self.purposes
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Enterprises that held a title recognised within a date range (e.g. the 2023 小巨人 cohort)."""
+
+    tier: str
+    recognized_from: date
+    recognized_to: date
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A dated entry that keeps a rulebook in force beyond its own validity: for some purposes and, with a
+    ``cohort``, only for the enterprises of that cohort (e.g. 63号 for the 2026 review of the 2023 小巨人)."""
+
+    start: date
+    end: date | None
+    reference: str
+    status: str = "official"
+    purposes: tuple[str, ...] = PURPOSES
+    cohort: Cohort | None = None
+    note: str = ""
+
+    def covers(self, day: date, purpose: str) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end) and purpose in self.purposes
 
 
 @dataclass(frozen=True)
@@ -117,7 +151,10 @@ class Score:
 
 @dataclass(frozen=True)
 class Measure:
-    """A derived quantity: ``value`` | ``ratio`` | ``growth`` | ``mean_growth`` | ``mean`` | ``sum``."""
+    """A derived quantity: ``value`` | ``ratio`` | ``growth`` | ``mean_growth`` | ``mean`` | ``sum`` | ``cagr``.
+
+    A ``cagr`` (compound annual growth over ``years``) is kept as the growth factor last/first; a threshold t
+    is compared as factor ≥ (1 + t)^years, exactly."""
 
     id: str
     label: str
@@ -125,6 +162,7 @@ class Measure:
     kind: str
     inputs: tuple[str, ...]
     lower_bound_flag: str = ""
+    years: int = 0
 
 
 @dataclass(frozen=True)
@@ -146,9 +184,28 @@ class Rulebook:
     direct: tuple[Check, ...] = ()
     manual: tuple[Check, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    transitions: tuple[Transition, ...] = ()
 
-    def in_force(self, day: date) -> bool:
+    def in_force(self, day: date, purpose: str = "application") -> bool:
+        """In force for everyone on ``day``: its own validity, or a transition entry without a cohort."""
+        return self.valid_on(day) or self.transition_on(day, purpose) is not None
+
+    def valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+    def transition_on(self, day: date, purpose: str) -> Transition | None:
+        """The transition entry (without a cohort) that keeps the rulebook in force on ``day``, if any."""
+        if self.valid_on(day):
+            return None
+        return next((t for t in self.transitions if t.cohort is None and t.covers(day, purpose)), None)
+
+    def cohort_routes(self, day: date, purpose: str) -> list[Transition]:
+        return [t for t in self.transitions if t.cohort is not None and t.covers(day, purpose)]
+
+    def last_day(self) -> date | None:
+        """The last day the rulebook can be in force (its validity or a transition; None: open-ended)."""
+        ends = [self.valid_to, *(t.end for t in self.transitions)]
+        return None if any(e is None for e in ends) else max(e for e in ends if e is not None)
 
     @property
     def checks(self) -> tuple[Check, ...]:

@@ -16,11 +16,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from srdi.domain.lifecycle import LifecycleRules, rules_from
 from srdi.domain.rules.facts import LIST_FACT_PARAM_UNITS, LIST_FACTS
 from srdi.domain.rules.model import (
     OPERATORS,
+    PURPOSES,
     Band,
     Check,
+    Cohort,
     Group,
     Indicator,
     LadderStep,
@@ -28,8 +31,15 @@ from srdi.domain.rules.model import (
     Rulebook,
     Score,
     Test,
+    Transition,
 )
-from srdi.domain.rules.parameters import Parameter, RuleDataError, first_uncovered, load_parameters
+from srdi.domain.rules.parameters import (
+    STATUSES,
+    Parameter,
+    RuleDataError,
+    first_uncovered,
+    load_parameters,
+)
 from srdi.domain.rules.yaml_data import checked_keys, read_mapping
 
 # Facts the rules may read directly (columns of the facts frame).
@@ -63,12 +73,30 @@ FACTS = frozenset(
         "cert_valid_srdi_sme",
         "cert_valid_hidden_champion",
         "cert_valid_little_giant",
+        # v1.1 (rules in force since 2026)
+        "cert_valid_tech_sme",
+        "tier1_title_valid",
+        "ip_class1_items_enough",
+        "invention_items_enough",
+        "excluding_title_valid",
+        "group_has_little_giant",
+        "fraud_ban_active",
     }
 )
 TIERS = ("innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
-# Common parameters the engine itself reads (compile.py: band tables; facts.py: default certification term).
-ENGINE_PARAMETERS = frozenset({"band_boundaries_inclusive", "title_validity_years"})
-MEASURE_KINDS = ("value", "ratio", "growth", "mean_growth", "mean", "sum")
+# Common parameters the engine itself reads (compile.py: band tables; facts.py: default certification term;
+# srdi.domain.lifecycle: annual updates, cancellations and fraud bans).
+ENGINE_PARAMETERS = frozenset(
+    {
+        "band_boundaries_inclusive",
+        "title_validity_years",
+        "annual_update_deadline",
+        "update_misses_to_cancel",
+        "update_cancellation_tiers",
+        "fraud_ban_years",
+    }
+)
+MEASURE_KINDS = ("value", "ratio", "growth", "mean_growth", "mean", "sum", "cagr")
 
 
 def load_measures(source: str, raw: dict[str, Any]) -> dict[str, Measure]:
@@ -95,6 +123,13 @@ def load_measures(source: str, raw: dict[str, Any]) -> dict[str, Measure]:
                 source, f"{key}.growth", body, {"current", "previous"}, {"current", "previous"}
             )
             inputs = (body["current"], body["previous"])
+        elif kind == "cagr":
+            body = checked_keys(
+                source, f"{key}.cagr", body, {"first", "last", "years"}, {"first", "last", "years"}
+            )
+            if not isinstance(body["years"], int) or isinstance(body["years"], bool) or body["years"] < 1:
+                raise RuleDataError(source, f"{key}.cagr.years", "应为正整数（复合增长的年数）")
+            inputs = (body["last"], body["first"])
         else:
             if not isinstance(body, list) or len(body) < 2:
                 raise RuleDataError(source, f"{key}.{kind}", "应为至少两个输入的列表")
@@ -102,7 +137,13 @@ def load_measures(source: str, raw: dict[str, Any]) -> dict[str, Measure]:
                 raise RuleDataError(source, f"{key}.{kind}", "近2年平均增长率需要三个年度（由远及近）")
             inputs = tuple(str(x) for x in body)
         out[mid] = Measure(
-            mid, str(spec["label"]), str(spec["unit"]), kind, inputs, str(spec.get("lower_bound_flag", ""))
+            mid,
+            str(spec["label"]),
+            str(spec["unit"]),
+            kind,
+            inputs,
+            str(spec.get("lower_bound_flag", "")),
+            int(body["years"]) if kind == "cagr" else 0,
         )
     return out
 
@@ -186,7 +227,15 @@ def parse_test(ctx: _Ctx, key: str, raw: Any) -> Test:
     raise RuleDataError(ctx.source, key, "条件须为 measure 比较、fact 判断或 all/any 组合")
 
 
-CHECK_KEYS = {"id", "label", "reference", "test", "enabled_by", "dimension", "note"}
+CHECK_KEYS = {"id", "label", "reference", "test", "enabled_by", "dimension", "note", "purposes"}
+
+
+def _purposes(source: str, key: str, raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return PURPOSES
+    if not isinstance(raw, list) or not raw or any(p not in PURPOSES for p in raw):
+        raise RuleDataError(source, key, f"应为非空列表，取值为 {', '.join(PURPOSES)}")
+    return tuple(raw)
 
 
 def _checks(ctx: _Ctx, section: str, raw: Any, seen: set[str]) -> tuple[Check, ...]:
@@ -216,6 +265,7 @@ def _checks(ctx: _Ctx, section: str, raw: Any, seen: set[str]) -> tuple[Check, .
                 str(item.get("enabled_by", "")),
                 str(item.get("dimension", "")),
                 str(item.get("note", "")),
+                _purposes(ctx.source, f"{key}.purposes", item.get("purposes")),
             )
         )
     return tuple(out)
@@ -369,7 +419,56 @@ RULEBOOK_KEYS = {
     "general",
     "direct",
     "manual",
+    "transitions",
 }
+TRANSITION_KEYS = {"from", "to", "reference", "status", "purposes", "cohort", "note"}
+
+
+def _transitions(source: str, raw: Any) -> tuple[Transition, ...]:
+    """``transitions:`` — dated entries that keep a rulebook in force after its own validity (for a purpose, and
+    optionally for a cohort of title holders only)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise RuleDataError(source, "transitions", "应为列表")
+    out = []
+    for i, item in enumerate(raw):
+        key = f"transitions[{i}]"
+        item = checked_keys(source, key, item, TRANSITION_KEYS, {"from", "reference"})
+        start = _date(source, f"{key}.from", item["from"])
+        end = None if item.get("to") is None else _date(source, f"{key}.to", item["to"])
+        if end is not None and end < start:
+            raise RuleDataError(source, f"{key}.to", f"结束日期 {end} 早于开始日期 {start}")
+        status = str(item.get("status", "official"))
+        if status not in STATUSES:
+            raise RuleDataError(source, f"{key}.status", f"未知状态 {status!r}，可选 {', '.join(STATUSES)}")
+        cohort = None
+        if item.get("cohort") is not None:
+            c = checked_keys(
+                source, f"{key}.cohort", item["cohort"], {"tier", "recognized"}, {"tier", "recognized"}
+            )
+            span = checked_keys(
+                source, f"{key}.cohort.recognized", c["recognized"], {"from", "to"}, {"from", "to"}
+            )
+            if c["tier"] not in TIERS:
+                raise RuleDataError(source, f"{key}.cohort.tier", f"未知层级 {c['tier']!r}")
+            cohort = Cohort(
+                c["tier"],
+                _date(source, f"{key}.cohort.recognized.from", span["from"]),
+                _date(source, f"{key}.cohort.recognized.to", span["to"]),
+            )
+        out.append(
+            Transition(
+                start,
+                end,
+                str(item["reference"]),
+                status,
+                _purposes(source, f"{key}.purposes", item.get("purposes")),
+                cohort,
+                str(item.get("note", "")),
+            )
+        )
+    return tuple(out)
 
 
 def load_rulebook(
@@ -397,11 +496,16 @@ def load_rulebook(
     end = None if valid.get("to") is None else _date(source, "valid.to", valid["to"])
     if end is not None and end < start:
         raise RuleDataError(source, "valid.to", f"失效日期 {end} 早于生效日期 {start}")
+    transitions = _transitions(source, raw.get("transitions"))
+    ends = [end, *(t.end for t in transitions)]
+    last = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
     for pid, param in own.items():
-        gap = first_uncovered(param.periods, start, end)
+        gap = first_uncovered(param.periods, start, last)
         if gap is not None:
             raise RuleDataError(
-                source, f"{pid}.values", f"规则库有效期 {_span(start, end)} 内，{gap} 起没有有效取值"
+                source,
+                f"{pid}.values",
+                f"规则库有效期（含过渡期） {_span(start, last)} 内，{gap} 起没有有效取值",
             )
     rulebook = Rulebook(
         id=str(raw["rulebook"]),
@@ -418,6 +522,7 @@ def load_rulebook(
         general=general,
         direct=direct,
         manual=manual,
+        transitions=transitions,
     )
     used = parameters_used(rulebook)
     for pid in own:
@@ -474,18 +579,32 @@ class Library:
     measures: dict[str, Measure]
     common: dict[str, Parameter]
 
-    def for_tier(self, tier: str, day: date) -> Rulebook | None:
-        """The rulebook in force for a tier on a day."""
+    def for_tier(self, tier: str, day: date, purpose: str = "application") -> Rulebook | None:
+        """The rulebook in force for a tier on a day: its own validity first, else a transition entry."""
         for rb in self.rulebooks:
-            if rb.tier == tier and rb.in_force(day):
+            if rb.tier == tier and rb.valid_on(day):
+                return rb
+        for rb in self.rulebooks:
+            if rb.tier == tier and rb.transition_on(day, purpose) is not None:
                 return rb
         return None
 
-    def in_force(self, day: date) -> dict[str, Rulebook]:
+    def cohort_routes(self, tier: str, day: date, purpose: str) -> list[tuple[Transition, Rulebook]]:
+        """Rulebooks kept in force on ``day`` for a cohort only (e.g. the 2026 review of the 2023 小巨人)."""
+        return [(t, rb) for rb in self.rulebooks if rb.tier == tier for t in rb.cohort_routes(day, purpose)]
+
+    def by_id(self, rulebook_id: str) -> Rulebook:
+        return next(rb for rb in self.rulebooks if rb.id == rulebook_id)
+
+    def lifecycle(self, last_year: int) -> LifecycleRules:
+        """The lifecycle rules (annual-update deadlines from 2022 to ``last_year``, cancellations, fraud bans)."""
+        return _lifecycle(self, last_year)
+
+    def in_force(self, day: date, purpose: str = "application") -> dict[str, Rulebook]:
         """Tier → rulebook in force on ``day`` (tiers without one are absent)."""
         out = {}
         for tier in TIERS:
-            rb = self.for_tier(tier, day)
+            rb = self.for_tier(tier, day, purpose)
             if rb is not None:
                 out[tier] = rb
         return out
@@ -519,7 +638,7 @@ def load_library_from(root: Path | Any, label: str = "rulebooks") -> Library:
             )
         seen[b.id] = b
         for pid, param in common.items():
-            gap = first_uncovered(param.periods, b.valid_from, b.valid_to)
+            gap = first_uncovered(param.periods, b.valid_from, b.last_day())
             if gap is not None:
                 raise RuleDataError(
                     common_src,
@@ -528,14 +647,29 @@ def load_library_from(root: Path | Any, label: str = "rulebooks") -> Library:
                 )
     for i, a in enumerate(books):
         for b in books[i + 1 :]:
-            if a.tier == b.tier:
-                a_end = a.valid_to or date.max
-                b_end = b.valid_to or date.max
-                if a.valid_from <= b_end and b.valid_from <= a_end:
-                    raise RuleDataError(
-                        b.source, "valid", f"与 {a.source} 的有效期重叠（同一层级同一时间只能有一个规则库）"
-                    )
+            if a.tier != b.tier:
+                continue
+            # Own validities, and transitions without a cohort, may not overlap (cohort routes are meant to).
+            for x, y in ((a, b), (b, a)):
+                spans = [(x.valid_from, x.valid_to, "valid")] + [
+                    (t.start, t.end, "transitions") for t in x.transitions if t.cohort is None
+                ]
+                for start, end, where in spans:
+                    if start <= (y.valid_to or date.max) and y.valid_from <= (end or date.max):
+                        raise RuleDataError(
+                            x.source, where, f"与 {y.source} 的有效期重叠（同一层级同一时间只能有一个规则库）"
+                        )
     return Library(tuple(books), measures, common)
+
+
+_LIFECYCLE: dict[tuple[int, int], LifecycleRules] = {}
+
+
+def _lifecycle(library: Library, last_year: int) -> LifecycleRules:
+    key = (id(library), last_year)
+    if key not in _LIFECYCLE:
+        _LIFECYCLE[key] = rules_from(library.common, range(2022, last_year + 1))
+    return _LIFECYCLE[key]
 
 
 @cache

@@ -4,8 +4,9 @@ A case starts as an offer found by screening (免申即享, ``offered``) or as a
 reviewed by the district and the city, published (公示) for objections, approved (which commits budget), paid
 (which posts it) or fails payment and is retried once a second person has confirmed the bank account; a
 payment the bank sends back reopens it the same way. It can be returned for correction or rejected with a
-reason, an approval can be cancelled (its commitment released by a reversal), and an offer or draft nobody
-submitted lapses when its programme closes. Use ``TRANSITIONS`` and ``srdi.domain.workflow.guards.check`` —
+reason, an approval can be cancelled (its commitment released by a reversal), the enterprise can withdraw a
+draft or a returned application, and an offer, draft or returned case nobody (re)submitted lapses when its
+programme closes. Use ``TRANSITIONS`` and ``srdi.domain.workflow.guards.check`` —
 the services change state only through them.
 
 A case is *open* until it reaches a terminal state; the database allows one open case per enterprise and
@@ -78,6 +79,9 @@ TRANSITIONS: dict[str, Transition] = {
             ("in_scope", "programme_accepts", "bank_account", "offer_complete"),
         ),
         Transition("decline", "放弃", ("offered",), "declined", (ENTERPRISE,), ("in_scope",)),
+        # An application the enterprise no longer pursues (a draft, or one returned for changes) is withdrawn,
+        # which frees its matter for another programme.
+        Transition("withdraw", "撤回申请", ("draft", "returned"), "declined", (ENTERPRISE,), ("in_scope",)),
         Transition(
             "submit",
             "提交申请",
@@ -160,7 +164,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition(
             "lapse",
             "批次结束，未提交的事项失效",
-            ("offered", "draft"),
+            ("offered", "draft", "returned"),
             "lapsed",
             CITY,
             (),

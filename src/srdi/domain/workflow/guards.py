@@ -36,8 +36,8 @@ class CaseView:
     who ever accepted, passed or returned the case (district or city level), ``district_reviewers`` those who
     took a district-stage step (accept, district pass, or a return from district review), across every round
     of return and resubmission. ``awarded`` counts the programme's cases that hold an award, against ``quota``.
-    ``programme_closed`` and ``window_open`` say whether the programme still takes confirmations (until it is
-    closed) and first submissions (inside its application window ``window_text``).
+    ``programme_live`` and ``window_open`` say whether the programme takes confirmations (from its opening to
+    its close) and first submissions (inside its application window ``window_text``).
     """
 
     state: str
@@ -60,7 +60,7 @@ class CaseView:
     district_reviewers: frozenset[int] = field(default_factory=frozenset)
     quota: int | None = None
     awarded: int = 0
-    programme_closed: bool = False
+    programme_live: bool = True
     window_open: bool = True
     window_text: str = ""
 
@@ -86,8 +86,8 @@ def _offer_complete(actor: Actor, case: CaseView) -> Verdict:
 
 def _programme_accepts(actor: Actor, case: CaseView) -> Verdict:
     # A returned case was already submitted once: it may come back after the window, until the programme closes.
-    if case.programme_closed:
-        return deny("该批次已结束，不再受理", "programme_closed")
+    if not case.programme_live:
+        return deny("该批次未在受理（筹备中或已结束）", "programme_closed")
     if case.state == "draft" and not case.window_open:
         return deny(f"不在受理期内（{case.window_text}），不能提交", "outside_window")
     return ALLOW

@@ -52,6 +52,7 @@ CLAIM_STATES = frozenset({"offered", "draft", "returned"})
 CLAIM_TRANSITIONS = {"offered": "confirm", "draft": "submit", "returned": "submit"}
 BUTTON_STYLES = {
     "decline": "btn-outline-secondary",
+    "withdraw": "btn-outline-secondary",
     "return": "btn-outline-warning",
     "reject": "btn-outline-danger",
     "cancel": "btn-outline-danger",

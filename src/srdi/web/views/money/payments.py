@@ -131,6 +131,7 @@ def payment_run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else md.mask_account(c.bank_account_number),
             "payment": payments.get(c.pk),
             "returned": _returned(payments.get(c.pk)),
+            "stepup_id": f"stepup-return-{c.pk}",
             "amount": md.yuan(c.approved_fen),
             "city": md.yuan(c.city_fen),
             "district": md.yuan(c.district_fen),
@@ -197,13 +198,18 @@ def _returned(payment: Payment | None) -> PaymentReturn | None:
         return None
 
 
+@sensitive_post_parameters(STEPUP_FIELD)
 @login_required
 @require_POST
 def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record that the bank sent one payment of the run back (finance): the posting is reversed first."""
+    """Record that the bank sent one payment of the run back (finance, step-up): the posting is reversed first."""
     user = user_of(request)
     require(md.can_run_payments(user), request, what="payment_return")
     run = _run_or_404(pk)
+    verdict = step_up(request, f"payment_run:{run.pk}:return")
+    if not verdict:
+        messages.error(request, verdict.reason)
+        return redirect("web:payment_run_detail", pk=run.pk)
     payment = Payment.objects.filter(pk=id_from(request.POST.get("payment", "")) or 0, run=run).first()
     if payment is None:
         messages.error(request, "请选择本批次中的一笔拨付")

@@ -26,7 +26,7 @@ from srdi.services import cases as case_service
 from srdi.services import programmes as programme_service
 from srdi.web import money_display as md
 from srdi.web.access import require
-from srdi.web.forms_money import BudgetAdjustmentForm, ProgrammeForm
+from srdi.web.forms_money import BudgetAdjustmentForm, ProgrammeForm, money_measures
 from srdi.web.http import client_ip
 from srdi.web.views.money.common import user_of
 
@@ -146,7 +146,8 @@ def programme_create(request: HttpRequest) -> HttpResponse:
 def _with_suggestion(form: ProgrammeForm, posted: QueryDict) -> tuple[ProgrammeForm, Any]:
     """The form again with its budgets filled from the engine's estimate for the chosen measure and year."""
     article, year = posted.get("article"), posted.get("year")
-    if not (str(article).isdigit() and str(year).isdigit()):
+    known = {str(a) for a, _ in money_measures()}
+    if not (str(article) in known and str(year).isdigit()):
         form.is_valid()
         form.add_error(None, "请先选择政策措施并填写年度，再按测算建议填写预算")
         return form, None
@@ -241,6 +242,8 @@ def programme_close(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except programme_service.ProgrammeError as exc:
         messages.error(request, f"未结束：{exc}")
+    except case_service.TransitionRefused as exc:
+        messages.error(request, f"未结束：{exc.verdict.reason}（请刷新后重试）")
     else:
         messages.success(
             request, f"批次已结束；{lapsed} 件未提交的要约或草稿已失效。已提交的事项继续审核和拨付。"
@@ -282,8 +285,7 @@ def programme_budgets(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [_budget_row(b, names) for b in _visible_budgets(user, programme)]
     history = budgets.history(programme)
     if user.role == Role.DISTRICT_STAFF:
-        mine = {"市级", names.get(user.district_id or "", "")}
-        history = [h for h in history if any(side in h.sides for side in mine)]
+        history = [h for h in history if h.codes & {"city", user.district_id or ""}]
     return render(
         request,
         "web/money/programme_budgets.html",

@@ -1,0 +1,176 @@
+"""What happens to a title during its life: cancellation after missed annual updates, and data-fraud bans.
+
+Use ``apply_lifecycle(tables, rules)`` before judging whether a certification is valid on a day (the assessment
+facts, the policy engine's standing and offers all do): it returns the tables with each certification's
+``revoked_on`` moved forward to the day a lifecycle rule ends it, so that every reader of ``revoked_on`` (and
+``srdi.domain.certifications``) agrees. ``fraud_ban_until`` gives, per enterprise, the day a data-fraud ban ends
+(the rulebooks refuse every tier while it lasts).
+
+The rules (``LifecycleRules``, from the dated common parameters of the rulebooks):
+- the annual data update on the cultivation platform is due on a day of each year (30 April under the 63号
+  implementing rules, 31 May from 2026); a Zhejiang title of a listed tier (浙经信企业〔2026〕108号: 专精特新中小企业)
+  is cancelled the day after the deadline of its second missed update within one validity period — counted
+  only for deadlines under which the cancellation rule is in force. A year is missed when the enterprise's
+  ``data_updates`` are known and hold no update for that year on or before its deadline (an update whose date
+  is unknown counts as made on time). Without ``data_updates`` nothing is inferred: a cancellation the
+  province made is recorded as ``revoked_on``.
+- data fraud (``sanctions`` of kind ``data_fraud``) removes every title from its date and bars new titles for
+  a number of years: a title recognised during the ban is removed from its recognition day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+
+from srdi.domain.certifications import default_expiry_expr
+from srdi.domain.tables import Tables
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The annual-update deadline of one year and how many misses in a validity period cancel a title."""
+
+    year: int
+    day: date
+    misses_to_cancel: int  # 0: no cancellation for misses under this year's rule
+
+
+@dataclass(frozen=True)
+class LifecycleRules:
+    """The lifecycle parameters resolved per year (deadlines) and the fraud ban."""
+
+    deadlines: tuple[Deadline, ...]
+    cancellation_tiers: tuple[str, ...]
+    fraud_ban_years: int
+    validity_years: int = 3
+
+    def cancels(self) -> bool:
+        return bool(self.cancellation_tiers) and any(d.misses_to_cancel for d in self.deadlines)
+
+
+def rules_from(params: dict[str, Any], years: range) -> LifecycleRules:
+    """Resolve the dated parameters for each year of ``years``.
+
+    ``params`` maps a parameter id to an object with ``at(day)`` (``srdi.domain.rules.parameters.Parameter``):
+    ``annual_update_deadline`` ("MM-DD"), ``update_misses_to_cancel`` (count; 0 = none),
+    ``update_cancellation_tiers`` (list), ``fraud_ban_years`` and ``title_validity_years``."""
+    deadlines = []
+    for year in years:
+        jan = date(year, 1, 1)
+        text = params["annual_update_deadline"].at(jan)
+        if text is None:
+            continue
+        month, day = (int(x) for x in str(text.value).split("-"))
+        due = date(year, month, day)
+        misses = params["update_misses_to_cancel"].at(due)
+        deadlines.append(Deadline(year, due, int(misses.value) if misses is not None else 0))
+    latest = date(years.stop, 1, 1)
+    tiers = params["update_cancellation_tiers"].at(latest)
+    ban = params["fraud_ban_years"].at(latest)
+    validity = params["title_validity_years"].at(latest)
+    return LifecycleRules(
+        tuple(deadlines),
+        tuple(tiers.value) if tiers is not None else (),
+        int(ban.value) if ban is not None else 0,
+        int(validity.value) if validity is not None else 3,
+    )
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def fraud_ban_until(tables: Tables, rules: LifecycleRules) -> pl.DataFrame:
+    """eid, ``__fraud_from`` (earliest fraud date) and ``__ban_until`` (the last day of the latest ban)."""
+    frauds = tables.sanctions.filter((pl.col("kind") == "data_fraud") & pl.col("date").is_not_null())
+    years = rules.fraud_ban_years
+    return frauds.group_by("eid").agg(
+        pl.col("date").min().alias("__fraud_from"),
+        (pl.col("date").max().dt.offset_by(f"{years}y") - pl.duration(days=1)).alias("__ban_until"),
+    )
+
+
+def _cancellations(tables: Tables, rules: LifecycleRules) -> pl.DataFrame:
+    """eid, tier, recognized_on → the day the second (or n-th) missed update cancels that certification."""
+    empty = pl.DataFrame(
+        schema={"eid": pl.Int64, "tier": pl.String, "recognized_on": pl.Date, "__cancelled": pl.Date}
+    )
+    cancelling = [d for d in rules.deadlines if d.misses_to_cancel]
+    if not rules.cancels() or not cancelling or tables.enterprises.height == 0:
+        return empty
+    known = tables.enterprises.filter(pl.col("data_updates_known").fill_null(False)).select("eid")
+    if known.height == 0:
+        return empty
+    certs = tables.certifications.filter(
+        pl.col("tier").is_in(list(rules.cancellation_tiers)) & pl.col("recognized_on").is_not_null()
+    ).join(known, on="eid", how="semi")
+    if certs.height == 0:
+        return empty
+    deadlines = pl.DataFrame(
+        {
+            "__year": [d.year for d in cancelling],
+            "__due": [d.day for d in cancelling],
+            "__misses": [d.misses_to_cancel for d in cancelling],
+        },
+        schema={"__year": pl.Int32, "__due": pl.Date, "__misses": pl.Int64},
+    )
+    expiry = pl.coalesce(
+        pl.col("expires_on"), default_expiry_expr(pl.col("recognized_on"), rules.validity_years)
+    )
+    updates = tables.data_updates.group_by("eid", "year").agg(
+        # an update of unknown date counts as on time; the earliest dated one otherwise
+        pl.when(pl.col("updated_on").is_null().any())
+        .then(pl.lit(date.min))
+        .otherwise(pl.col("updated_on").min())
+        .alias("__updated")
+    )
+    due = (
+        certs.with_columns(expiry.alias("__expiry"))
+        .join(deadlines, how="cross")
+        .filter((pl.col("__due") > pl.col("recognized_on")) & (pl.col("__due") <= pl.col("__expiry")))
+        .join(updates, left_on=["eid", "__year"], right_on=["eid", "year"], how="left")
+        .filter(pl.col("__updated").is_null() | (pl.col("__updated") > pl.col("__due")))
+        .sort("eid", "tier", "recognized_on", "__due")
+        .with_columns(pl.int_range(1, pl.len() + 1).over(["eid", "tier", "recognized_on"]).alias("__miss_no"))
+        .filter(pl.col("__miss_no") >= pl.col("__misses"))
+    )
+    return (
+        due.group_by("eid", "tier", "recognized_on")
+        .agg((pl.col("__due").min() + timedelta(days=1)).alias("__cancelled"))
+        .select(empty.columns)
+    )
+
+
+def apply_lifecycle(tables: Tables, rules: LifecycleRules) -> Tables:
+    """The tables with each certification's ``revoked_on`` brought forward by the lifecycle rules."""
+    if tables.certifications.height == 0 or (
+        tables.sanctions.height == 0 and tables.data_updates.height == 0
+    ):
+        return tables
+    certs = tables.certifications.with_row_index("__row")
+    cancelled = _cancellations(tables, rules)
+    ends: list[pl.Expr] = [pl.col("revoked_on")]
+    if cancelled.height:
+        certs = certs.join(cancelled, on=["eid", "tier", "recognized_on"], how="left", maintain_order="left")
+        ends.append(pl.col("__cancelled"))
+    bans = fraud_ban_until(tables, rules)
+    if bans.height:
+        certs = certs.join(bans, on="eid", how="left", maintain_order="left")
+        # A title held when the fraud happened ends on its date; one recognised during the ban never starts.
+        ended = (
+            pl.when(pl.col("recognized_on").is_null() | (pl.col("recognized_on") <= pl.col("__fraud_from")))
+            .then(pl.col("__fraud_from"))
+            .when(pl.col("recognized_on") <= pl.col("__ban_until"))
+            .then(pl.col("recognized_on"))
+        )
+        ends.append(ended)
+    revoked = pl.min_horizontal(ends).alias("revoked_on")
+    out = certs.sort("__row").with_columns(revoked).select(tables.certifications.columns)
+    return replace(tables, certifications=out)
