@@ -10,7 +10,7 @@ import pytest
 from srdi.domain.assessment.contract import run_assess
 from srdi.domain.exchange import parse_profile
 from srdi.domain.rules.cases import assessment_cases
-from srdi.domain.rules.engine import assess
+from srdi.domain.rules.engine import assess, route_groups
 from srdi.domain.rules.explain import tier_result
 from srdi.domain.tables import tables_from_profiles
 
@@ -30,9 +30,13 @@ def test_rule_case(case):
     overrides = {case.subject: case.parameters} if case.parameters else None
     as_of = date.fromisoformat(case.as_of)
     profile = parse_profile(case.profile)
-    assessment = assess(tables_from_profiles([profile]), as_of, overrides=overrides)
+    tables = tables_from_profiles([profile])
+    [(routes, _)] = route_groups(tables, as_of, case.purpose)
+    assessment = assess(tables, as_of, overrides=overrides, purpose=case.purpose, routes=routes)
     result = tier_result(assessment, 0, case.subject)
     expect = case.expect
+    if "rulebook" in expect:
+        assert result["rulebook"]["id"] == expect["rulebook"], result["rulebook"]
     if "status" in expect:
         assert result["status"] == expect["status"], result["missing"]
     for key in ("score", "route", "score_range"):
@@ -51,10 +55,18 @@ def test_rule_case(case):
         assert row["is_sme"] == expect["sme"]
 
 
-def test_at_least_five_cases_per_tier():
-    counts = Counter(c.subject for c in CASES)
-    for tier in ("innovative_sme", "srdi_sme", "little_giant", "hidden_champion"):
-        assert counts[tier] >= 5, counts
+def test_at_least_five_cases_per_rulebook():
+    """Every rulebook (and each transition or cohort route that keeps one in force) has its own cases."""
+    from srdi.domain.rules.rulebook import load_library
+
+    library = load_library()
+    counts: Counter[str] = Counter()
+    for case in CASES:
+        day = date.fromisoformat(case.as_of)
+        rb = library.for_tier(case.subject, day, case.purpose)
+        counts[rb.id if rb is not None else "?"] += 1
+    assert {rb.id for rb in library.rulebooks} <= set(counts), counts
+    assert all(n >= 5 for n in counts.values()), counts
 
 
 def test_every_case_cites_the_criterion_it_tests():
@@ -65,9 +77,10 @@ def test_cases_run_through_the_contract_runner_too():
     by_tier = {}
     for case in CASES:
         if not case.parameters:
-            by_tier.setdefault(case.as_of, []).append(case)
-    for as_of, cases in by_tier.items():
-        output = run_assess({"as_of": as_of, "enterprises": [c.profile for c in cases]}, with_gaps=False)
+            by_tier.setdefault((case.as_of, case.purpose), []).append(case)
+    for (as_of, purpose), cases in by_tier.items():
+        document = {"as_of": as_of, "purpose": purpose, "enterprises": [c.profile for c in cases]}
+        output = run_assess(document, with_gaps=False)
         for case, result in zip(cases, output["results"], strict=True):
             if "status" in case.expect:
                 assert result["tiers"][case.subject]["status"] == case.expect["status"], case.name

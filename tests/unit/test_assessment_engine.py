@@ -102,9 +102,17 @@ def test_malformed_documents_raise():
         raise AssertionError(f"accepted {doc!r}")
 
 
-def test_no_rulebook_after_2026_03_31_is_a_document_error():
-    with pytest.raises(DocumentError, match="2026-06-30"):
-        run_assess({"as_of": "2026-06-30", "enterprises": [{"uscc": make_uscc()}]})
+def test_a_date_before_every_rulebook_is_a_document_error():
+    with pytest.raises(DocumentError, match="2022-01-31"):
+        run_assess({"as_of": "2022-01-31", "enterprises": [{"uscc": make_uscc()}]})
+
+
+def test_2026_dates_are_judged_by_the_2026_rulebooks_and_say_so():
+    out = run_assess({"as_of": "2026-06-30", "enterprises": [{"uscc": make_uscc()}]})
+    rulebooks = {tier: r["rulebook"]["id"] for tier, r in out["results"][0]["tiers"].items()}
+    assert rulebooks["srdi_sme"] == "miit26.srdi_sme"
+    assert rulebooks["little_giant"] == "miit26.little_giant"
+    assert rulebooks["innovative_sme"] == "miit63.innovative_sme"  # 2号 第三十条: 63号 附件1 still applies
 
 
 # ---- trace display: years, derived inputs ---------------------------------------------------------------

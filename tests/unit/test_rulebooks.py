@@ -24,13 +24,26 @@ def test_every_parameter_has_a_reference_unit_and_effective_date():
             assert p.periods and p.periods[0].start, (rb.id, pid)
 
 
-def test_the_63_rulebooks_end_on_2026_03_31_and_pick_by_as_of():
+def test_the_63_rulebooks_end_on_2026_03_31_and_2号_takes_over():
     from datetime import date
 
     lib = load_library()
-    for tier in ("innovative_sme", "srdi_sme", "little_giant", "hidden_champion"):
-        assert lib.for_tier(tier, date(2026, 3, 31)) is not None
-        assert lib.for_tier(tier, date(2026, 4, 1)) is None
+    before = {
+        t: lib.for_tier(t, date(2026, 3, 31)).id for t in ("innovative_sme", "srdi_sme", "little_giant")
+    }
+    after = {t: lib.for_tier(t, date(2026, 4, 1)).id for t in ("innovative_sme", "srdi_sme", "little_giant")}
+    assert before == {
+        "innovative_sme": "miit63.innovative_sme",
+        "srdi_sme": "miit63.srdi_sme",
+        "little_giant": "miit63.little_giant",
+    }
+    # 2号 第三十条: 63号 附件1 stays in use for the first tier until the merged standard is issued.
+    assert after == {
+        "innovative_sme": "miit63.innovative_sme",
+        "srdi_sme": "miit26.srdi_sme",
+        "little_giant": "miit26.little_giant",
+    }
+    assert lib.for_tier("hidden_champion", date(2026, 6, 30)).id == "zhejiang.hidden_champion_2026"
 
 
 @pytest.fixture
@@ -89,16 +102,30 @@ def test_overlapping_rulebooks_for_one_tier_fail(library_copy):
     assert err.value.key == "valid"
 
 
-def test_a_2026_rulebook_can_be_added_as_a_new_file(library_copy):
-    text = (library_copy / "miit63/innovative_sme.yaml").read_text(encoding="utf-8")
-    text = text.replace("rulebook: miit63.innovative_sme", "rulebook: miit2026.innovative_sme")
-    text = text.replace("valid: {from: 2022-06-01, to: 2026-03-31}", "valid: {from: 2026-04-01}")
-    text = text.replace("from: 2022-06-01", "from: 2026-04-01")
-    (library_copy / "miit63/innovative_sme_2026.yaml").write_text(text, encoding="utf-8")
+def test_the_merged_first_tier_standard_can_be_added_once_the_transition_is_closed(library_copy):
+    # When the merged 科技和创新型中小企业 standard is issued it arrives as a new file; the 63号 transition
+    # must be given its end date first, or the two would both claim the same days.
+    old = library_copy / "miit63/innovative_sme.yaml"
+    text = old.read_text(encoding="utf-8")
+    text = text.replace("rulebook: miit63.innovative_sme", "rulebook: miit27.innovative_sme")
+    text = text.replace("valid: {from: 2022-06-01, to: 2026-03-31}", "valid: {from: 2027-01-01}")
+    text = text.replace("from: 2022-06-01", "from: 2027-01-01")
+    text = text.replace(text[text.index("transitions:") : text.index("summary:")], "")
+    (library_copy / "miit27").mkdir()
+    (library_copy / "miit27/innovative_sme.yaml").write_text(text, encoding="utf-8")
     from datetime import date
 
+    with pytest.raises(RuleDataError, match="重叠"):
+        load_library_from(library_copy)
+    old.write_text(
+        old.read_text(encoding="utf-8").replace(
+            "  - from: 2026-04-01\n", "  - from: 2026-04-01\n    to: 2026-12-31\n", 1
+        ),
+        encoding="utf-8",
+    )
     lib = load_library_from(library_copy)
-    assert lib.for_tier("innovative_sme", date(2026, 5, 1)).id == "miit2026.innovative_sme"
+    assert lib.for_tier("innovative_sme", date(2027, 5, 1)).id == "miit27.innovative_sme"
+    assert lib.for_tier("innovative_sme", date(2026, 5, 1)).id == "miit63.innovative_sme"
     assert lib.for_tier("innovative_sme", date(2025, 5, 1)).id == "miit63.innovative_sme"
 
 

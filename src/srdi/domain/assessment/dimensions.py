@@ -256,9 +256,12 @@ def dimension_profiles(a: Assessment) -> dict[int, dict[str, Any]]:
     frame = dimension_frame(a)
     out = {}
     for i, row in enumerate(frame.iter_rows(named=True)):
-        dims = {}
+        dims: dict[str, dict[str, Any]] = {}
         for d, label in DIMENSIONS.items():
             lo, hi = row[f"dim:{d}|lo"], row[f"dim:{d}|hi"]
+            if lo is None or hi is None:  # not derivable under the rulebook in force (2号 has no point table)
+                dims[d] = {"label": label, "value": None, "note": "本期规则库无对应评分，不计算"}
+                continue
             dims[d] = {
                 "label": label,
                 "value": int(lo) if lo == hi else None,

@@ -19,7 +19,7 @@ import yaml
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.uscc import CHARSET, uscc_check_char
 
-CASE_KEYS = {"name", "tests", "extends", "profile", "parameters", "expect", "as_of", "enterprises"}
+CASE_KEYS = {"name", "tests", "extends", "profile", "parameters", "expect", "as_of", "enterprises", "purpose"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class RuleCase:
     parameters: dict[str, Any]
     expect: dict[str, Any]
     others: list[dict[str, Any]] = field(default_factory=list)
+    purpose: str = "application"  # assessment cases: application (认定) or review (复核)
 
     @property
     def id(self) -> str:
@@ -70,12 +71,35 @@ def _strip_nulls(data: Any) -> Any:
     return data
 
 
+def _resolved_bases(raw: dict[str, Any]) -> dict[str, Any]:
+    """Base profiles with their own ``extends`` (one base built on another) merged in."""
+    out: dict[str, Any] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> Any:
+        if name in out:
+            return out[name]
+        if name not in raw or name in chain:
+            raise RuleDataError(
+                "_bases.yaml",
+                f"bases.{chain[-1] if chain else name}.extends",
+                f"未定义或循环引用的基础档案 {name!r}",
+            )
+        body = dict(raw[name])
+        parent = body.pop("extends", None)
+        out[name] = deep_merge(resolve(parent, (*chain, name)), body) if parent else body
+        return out[name]
+
+    for name in raw:
+        resolve(name, ())
+    return out
+
+
 def load_cases(root: Path | Any, subject_key: str) -> list[RuleCase]:
     """Every case under ``root`` (``_bases.yaml`` holds named base profiles)."""
     bases: dict[str, Any] = {}
     base_file = root / "_bases.yaml"
     if base_file.is_file():
-        bases = yaml.safe_load(base_file.read_text(encoding="utf-8")).get("bases", {})
+        bases = _resolved_bases(yaml.safe_load(base_file.read_text(encoding="utf-8")).get("bases", {}))
     out: list[RuleCase] = []
     counter = 1000
     for file in sorted(f for f in root.iterdir() if f.name.endswith(".yaml") and not f.name.startswith("_")):
@@ -119,6 +143,7 @@ def load_cases(root: Path | Any, subject_key: str) -> list[RuleCase]:
                     dict(raw.get("parameters") or {}),
                     dict(raw["expect"]),
                     others,
+                    str(raw.get("purpose") or data.get("purpose") or "application"),
                 )
             )
     return out

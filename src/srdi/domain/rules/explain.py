@@ -63,6 +63,16 @@ COLUMN_PATHS: dict[str, str] = {
     "ip_invention_patents": "ip.invention_patents",
     "digital_level": "digital_level",
     "zj_featured_points": "zj_featured_points",
+    # v1.1
+    "mp_revenue_share": "main_product.revenue_share",
+    "mp_key_chain_field": "main_product.key_chain_field",
+    "group_has_little_giant": "group_has_little_giant",
+    "cert_valid_tech_sme": "certifications",
+    "tier1_title_valid": "certifications",
+    "ip_class1_items_enough": "ip_items",
+    "invention_items_enough": "ip_items",
+    "excluding_title_valid": "titles",
+    "fraud_ban_active": "sanctions",
 }
 # Derived figures: the input columns they are computed from. A trace lists the input under its own name and
 # the derived value under the derived name ({"niche_since_year": 2015, "years_in_niche": 10}).
@@ -75,6 +85,8 @@ SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
     "is_sme": ("industry_code", "employees[Y]", "operating_revenue_fen[Y]", "total_assets_fen[Y]"),
 }
 YEAR_OFFSETS = {"[Y]": 0, "[Y-1]": 1, "[Y-2]": 2}
+# Platform scores are read for as_of's year (A = Y + 1) and the year before: platform_scores.<year>.
+SCORE_OFFSETS = {"platform_score[A]": 1, "platform_score[A-1]": 0}
 
 
 @lru_cache(maxsize=8192)
@@ -83,6 +95,8 @@ def input_path(column: str, year: int) -> str:
     for suffix, offset in YEAR_OFFSETS.items():
         if column.endswith(suffix):
             return f"financials.{year - offset}.{column[: -len(suffix)]}"
+    if column in SCORE_OFFSETS:
+        return f"platform_scores.{year + SCORE_OFFSETS[column]}"
     return COLUMN_PATHS.get(column, column)
 
 
@@ -392,6 +406,10 @@ FACT_LABELS = {
     "cert_valid_srdi_sme": "持有有效的省级专精特新中小企业称号",
     "cert_valid_hidden_champion": "持有有效的省隐形冠军称号",
     "cert_valid_little_giant": "持有有效的专精特新“小巨人”称号",
+    "cert_valid_tech_sme": "持有有效的科技型中小企业入库登记",
+    "group_has_little_giant": "与有效“小巨人”企业存在控股关系或同属一个集团且主导产品相近",
+    "fraud_ban_active": "因数据造假处于取消称号、禁止申报期内",
+    "mp_key_chain_field": "主导产品所属产业链关键领域",
 }
 
 
@@ -402,6 +420,13 @@ LIST_FACT_LABELS = {
     "sci_award_national_ranked_3y": "近三年获得国家级{direct_award_kinds}且在获奖单位中排名前{direct_award_national_max_rank}",
     "maker_contest_3y": "近三年进入{direct_contest_kinds}{direct_contest_groups}名单",
     "direct_title_valid": "持有有效的{direct_title_kinds}称号",
+    "excluding_title_valid": "已认定为{excluding_title_kinds}",
+    "tier1_title_valid": "持有有效的{tier1_titles}（全部须有效：{tier1_requires_all}）",
+    "ip_class1_items_enough": (
+        "拥有与主导产品相关的{ip_class1_kinds}至少{ip_class1_min}项"
+        "（有效、非转入、权利人排名前{ip_max_holder_rank}、实际应用并产生经济效益）"
+    ),
+    "invention_items_enough": "拥有与主导产品相关、实际应用并产生经济效益的有效{ip_invention_kinds}至少{ip_invention_min}项",
 }
 # Display names of the codes used in list parameters and categorical facts.
 VALUE_LABELS = {
@@ -420,6 +445,17 @@ VALUE_LABELS = {
     "ip_advantage": "知识产权优势企业",
     "ip_demo": "知识产权示范企业",
     "single_champion": "单项冠军企业",
+    "innovative_sme": "创新型中小企业称号",
+    "tech_sme": "科技型中小企业入库登记",
+    "invention_patent": "发明专利",
+    "defense_patent": "国防专利",
+    "plant_variety": "植物新品种",
+    "national_crop_variety": "国家级农作物品种",
+    "national_new_drug": "国家新药",
+    "tcm_protected_grade1": "国家一级中药保护品种",
+    "ic_layout": "集成电路布图设计专有权",
+    "True": "是",
+    "False": "否",
     "key_link_breakthrough": "关键环节补短板/锻长板/填空白",
     "six_foundations_or_chain_supplier": "工业六基/为链主配套",
     "six_foundations": "工业“六基”",
@@ -584,6 +620,7 @@ def tier_result(
             "reference": m.reference,
             "result": "manual",
             **({"dimension": m.dimension} if m.dimension else {}),
+            **({"parameters": [c.params[pid].as_trace() for pid in m.parameters]} if m.parameters else {}),
             "explanation": "需评审人员人工核查，不影响系统判定",
         }
         for m in rb.manual

@@ -64,6 +64,7 @@ class Check:
     dimension: str = ""
     note: str = ""
     purposes: tuple[str, ...] = PURPOSES
+    parameters: tuple[str, ...] = ()  # a manual check's parameters (what the reviewer checks against)
 
     def applies_to(self, purpose: str) -> bool:
         return purpose in self.purposes

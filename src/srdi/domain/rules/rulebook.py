@@ -227,7 +227,7 @@ def parse_test(ctx: _Ctx, key: str, raw: Any) -> Test:
     raise RuleDataError(ctx.source, key, "条件须为 measure 比较、fact 判断或 all/any 组合")
 
 
-CHECK_KEYS = {"id", "label", "reference", "test", "enabled_by", "dimension", "note", "purposes"}
+CHECK_KEYS = {"id", "label", "reference", "test", "enabled_by", "dimension", "note", "purposes", "parameters"}
 
 
 def _purposes(source: str, key: str, raw: Any) -> tuple[str, ...]:
@@ -255,6 +255,11 @@ def _checks(ctx: _Ctx, section: str, raw: Any, seen: set[str]) -> tuple[Check, .
         if item.get("enabled_by"):
             _param_ref(ctx, f"{key}.enabled_by", item["enabled_by"])
         test = parse_test(ctx, f"{key}.test", item["test"]) if section != "manual" else None
+        if "parameters" in item and section != "manual":
+            raise RuleDataError(
+                ctx.source, f"{key}.parameters", "只有人工核查项可以列出参数（其余条件由 test 读取参数）"
+            )
+        cited = tuple(_param_ref(ctx, f"{key}.parameters", pid) for pid in item.get("parameters") or ())
         out.append(
             Check(
                 cid,
@@ -266,6 +271,7 @@ def _checks(ctx: _Ctx, section: str, raw: Any, seen: set[str]) -> tuple[Check, .
                 str(item.get("dimension", "")),
                 str(item.get("note", "")),
                 _purposes(ctx.source, f"{key}.purposes", item.get("purposes")),
+                cited,
             )
         )
     return tuple(out)
@@ -549,6 +555,7 @@ def parameters_used(rb: Rulebook) -> set[str]:
     out: set[str] = set()
     tests = [c.test for c in (*rb.checks, *rb.manual) if c.test is not None]
     out.update(c.enabled_by for c in (*rb.checks, *rb.manual) if c.enabled_by)
+    out.update(pid for c in rb.manual for pid in c.parameters)
     if rb.score is not None:
         out.add(rb.score.total_min_param)
         out.update(g.min_param for g in rb.score.groups if g.min_param)
