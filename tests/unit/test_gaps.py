@@ -137,15 +137,25 @@ def test_a_failing_prerequisite_is_shown_even_when_another_is_unknown():
     assert status_after(changed, "innovative_sme") == "needs_data"
 
 
-def test_nearest_direct_route_is_verified_and_includes_the_prerequisites():
-    # Only 1 year in the niche (B1 fails) and 56 points: a direct route alone would not make it eligible.
+def test_a_time_criterion_is_met_by_waiting_never_by_moving_the_niche_start_year():
+    # In the niche since 2024: 63号 needs 2 years (2025-06-30: 1), 2号 3 years — first met on 2027-06-30,
+    # judged then under 2号 (which also asks for a tier-1 title and data this profile does not have).
     p = profile(niche_since_year=2024, zj_featured_points=0, rd_institution_level="none")
     gap = gaps_of(p)["srdi_sme"]
-    nearest = gap["nearest_direct"]
-    assert nearest is not None, gap
-    assert nearest["route"].startswith("direct:")
-    assert any(it["criterion"] == "B1" for it in nearest["items"]), nearest["items"]
-    assert status_after(apply(p, nearest["changes"]), "srdi_sme") == "eligible"
+    assert all(c["field"] != "niche_since_year" for c in gap["changes"]), gap["changes"]
+    assert gap["assess_on"] == "2027-06-30" and gap["wait_years"] == 2
+    assert gap["rulebook"]["id"] == "miit26.srdi_sme"
+    assert gap["feasible"] is None and set(gap["missing"]) == {"ip_items", "platform_scores.2027"}
+    assert [c["to"]["tier"] for c in gap["changes"]] == ["tech_sme"]
+    assert "2024年实际数据持平预计" in gap["assumptions"][0]
+
+
+def test_figures_of_a_year_that_has_ended_are_never_a_lever():
+    # R&D 2.4% in 2024: on 2025-06-30 the 2024 figure is history, so the score route cannot use it.
+    p = profile(financials={"2024": {"rd_expense_fen": 120_000_000}}, ip=NO_IP, rd_institution_level="none")
+    for gap in gaps_of(p).values():
+        for change in gap.get("changes") or []:
+            assert not change["field"].startswith(("financials.2024", "financials.2023")), change
 
 
 def test_nearest_direct_plans_are_eligible_when_applied_for_every_tier():

@@ -17,22 +17,55 @@ TIER_LABELS = {
 }
 
 
+def _day(value: str | None, option: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise click.BadParameter(f"{value!r} 不是 YYYY-MM-DD 格式的日期", param_hint=option) from None
+
+
+def _rulebooks_text(used: object) -> str:
+    """One rulebook id, or each id with the number of enterprises it judged (cohort routes)."""
+    if isinstance(used, dict):
+        return "；".join(f"{rb} {n} 家" for rb, n in used.items())
+    return str(used or "—")
+
+
 @cli.command()
 @click.option(
-    "--as-of", "as_of", help="评价基准日 YYYY-MM-DD（默认 SRDI_DEFAULT_AS_OF，即政策期末 2025-12-31）"
+    "--as-of", "as_of", help="评价基准日 YYYY-MM-DD（默认为今天，或 SRDI_DEFAULT_AS_OF 指定的日期）"
 )
+@click.option(
+    "--purpose",
+    type=click.Choice(["application", "review"]),
+    default="application",
+    show_default=True,
+    help="筛查目的：认定申报（application）或复核（review，只评价称号在到期区间内的企业）",
+)
+@click.option("--review-from", help="复核：称号到期区间起 YYYY-MM-DD（默认基准日）")
+@click.option("--review-to", help="复核：称号到期区间止 YYYY-MM-DD（默认起始日后一年）")
 @click.option("--as", "username", help="以该用户身份记入审计")
-def screen(as_of: str | None, username: str | None) -> None:
-    """全市筛查：按各层级标准评价库中全部企业，保存结果并报告变化。"""
+def screen(
+    as_of: str | None, purpose: str, review_from: str | None, review_to: str | None, username: str | None
+) -> None:
+    """全市筛查：按基准日施行的各层级标准评价库中企业，保存结果并报告变化。"""
     setup_django()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from srdi.db.models import User
     from srdi.domain.rules.engine import NoRulebook
-    from srdi.services.screening import run_screen
+    from srdi.services.screening import run_screen, screening_request
 
     actor = User.objects.filter(username=username).first() if username else None
-    day = date.fromisoformat(as_of) if as_of else None
+    try:
+        request = screening_request(
+            _day(as_of, "--as-of"),
+            purpose,
+            _day(review_from, "--review-from"),
+            _day(review_to, "--review-to"),
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     tasks: dict[str, TaskID] = {}
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -51,19 +84,19 @@ def screen(as_of: str | None, username: str | None) -> None:
                 bar.advance(tasks[stage], n)
 
         try:
-            run = run_screen(actor=actor, as_of=day, progress=progress)
+            run = run_screen(actor=actor, request=request, progress=progress)
         except NoRulebook as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(
-        f"筛查 #{run.pk} 完成：基准日 {run.as_of}，{run.enterprises} 家企业，用时 {run.duration_ms / 1000:.1f} 秒"
+        f"筛查 #{run.pk} 完成：{request.label}，{run.enterprises} 家企业，用时 {run.duration_ms / 1000:.1f} 秒"
     )
     for tier, label in TIER_LABELS.items():
         c = run.counts.get(tier, {})
         newly = run.changes.get("newly_eligible", {}).get(tier, {}).get("count", 0)
         lost = run.changes.get("no_longer_eligible", {}).get(tier, {}).get("count", 0)
         click.echo(
-            f"  {label}：符合 {c.get('eligible', 0)}，不符合 {c.get('ineligible', 0)}，"
-            f"需补充数据 {c.get('needs_data', 0)}；新增符合 {newly}，不再符合 {lost}"
+            f"  {label}（{_rulebooks_text(run.rulebooks.get(tier))}）：符合 {c.get('eligible', 0)}，"
+            f"不符合 {c.get('ineligible', 0)}，需补充数据 {c.get('needs_data', 0)}；新增符合 {newly}，不再符合 {lost}"
         )
     expiring = run.changes.get("expiring_within_90_days", [])
     click.echo(f"  90天内到期的称号：{len(expiring)} 个")

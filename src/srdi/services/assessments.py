@@ -37,26 +37,49 @@ def _decimals(data: Any) -> Any:
 
 
 def assess_enterprise(
-    enterprise: Enterprise, *, as_of: date | None = None, with_gaps: bool = True
+    enterprise: Enterprise,
+    *,
+    as_of: date | None = None,
+    purpose: str = "application",
+    with_gaps: bool = True,
+    with_profile: bool = True,
 ) -> dict[str, Any]:
     """The contract result (tiers, checks, gaps, six-dimension profile) for one stored enterprise."""
     as_of = as_of or default_as_of()
     output = run_assess(
-        {"as_of": as_of.isoformat(), "enterprises": [enterprise_profile(enterprise)]}, with_gaps=with_gaps
+        {"as_of": as_of.isoformat(), "purpose": purpose, "enterprises": [enterprise_profile(enterprise)]},
+        with_gaps=with_gaps,
+        with_profile=with_profile,
     )
     result: dict[str, Any] = output["results"][0]
     return result
 
 
-def latest_run() -> AssessmentRun | None:
-    """The most recent finished screening."""
-    return AssessmentRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+def latest_run(purpose: str = "application") -> AssessmentRun | None:
+    """The most recent finished screening for ``purpose``."""
+    return (
+        AssessmentRun.objects.filter(finished_at__isnull=False, purpose=purpose)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def recent_runs(limit: int = 12) -> list[AssessmentRun]:
+    """The latest finished screenings of any purpose, newest first (the screening page's run picker)."""
+    return list(AssessmentRun.objects.filter(finished_at__isnull=False).order_by("-started_at")[:limit])
+
+
+def finished_run(run_id: int) -> AssessmentRun | None:
+    """A finished screening by id (None when there is none)."""
+    return AssessmentRun.objects.filter(pk=run_id, finished_at__isnull=False).first()
 
 
 def latest_screening(enterprise: Enterprise) -> dict[str, Any] | None:
     """The enterprise's row in the most recent screening, as plain data."""
     row = (
-        EnterpriseAssessment.objects.filter(enterprise=enterprise, run__finished_at__isnull=False)
+        EnterpriseAssessment.objects.filter(
+            enterprise=enterprise, run__finished_at__isnull=False, run__purpose="application"
+        )
         .select_related("run")
         .order_by("-run__started_at")
         .first()

@@ -1,14 +1,18 @@
 """Whole-city screening: assess every enterprise in the database, store the results, report what changed.
 
-Use ``run_screen``. It reads the database into engine tables, runs all tiers column-wise, computes the
-six-dimension profile and class, writes one row per enterprise in bulk, and compares with the previous run:
-enterprises newly eligible or no longer eligible per tier, and certifications expiring within 90 days.
+Use ``run_screen`` with a ``ScreeningRequest`` (``screening_request`` validates one). It reads the database
+into engine tables, runs all tiers column-wise under the rulebooks in force on the date for the purpose,
+computes the six-dimension profile and class, writes one row per enterprise in bulk, and compares with the
+previous run: enterprises newly eligible or no longer eligible per tier, and certifications expiring within
+90 days. A review (复核) screening judges only the enterprises holding a title that expires in the chosen
+period, under each rulebook's review variant (and the cohort routes that keep an older rulebook for them).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -18,9 +22,11 @@ from django.db import connection, transaction
 
 from srdi.db.models import AssessmentRun, AuditAction, Enterprise, EnterpriseAssessment, User
 from srdi.domain.assessment.dimensions import DIMENSIONS, PROFILE_COLUMNS, dimension_stages, scaled
-from srdi.domain.rules.engine import assess, summary_columns
+from srdi.domain.rules.engine import assess, route_groups, summary_columns
 from srdi.domain.rules.facts import certification_expiry
+from srdi.domain.rules.model import PURPOSE_LABELS, PURPOSES
 from srdi.domain.rules.rulebook import TIERS
+from srdi.domain.tables import Tables
 from srdi.services import audit
 from srdi.services.facts_loader import load_tables
 
@@ -31,6 +37,52 @@ LIST_CAP = 200
 def default_as_of() -> date:
     """The reference date for screening: ``SRDI_DEFAULT_AS_OF`` (the end of the 81号 window by default)."""
     return date.fromisoformat(getattr(settings, "SRDI_DEFAULT_AS_OF", "2025-12-31"))
+
+
+EARLIEST_AS_OF = date(2022, 6, 1)  # the first rulebooks (63号) in force
+
+
+@dataclass(frozen=True)
+class ScreeningRequest:
+    """What to screen: the date judged, the purpose, and for a review the period the titles expire in."""
+
+    as_of: date
+    purpose: str = "application"
+    review_from: date | None = None
+    review_to: date | None = None
+
+    @property
+    def label(self) -> str:
+        text = f"基准日 {self.as_of}，{PURPOSE_LABELS[self.purpose]}"
+        if self.purpose == "review":
+            text += f"（称号到期 {self.review_from} 至 {self.review_to}）"
+        return text
+
+
+def screening_request(
+    as_of: date | None = None,
+    purpose: str = "application",
+    review_from: date | None = None,
+    review_to: date | None = None,
+) -> ScreeningRequest:
+    """A validated request; ``ValueError`` names the field and what is wrong.
+
+    A review without a period covers titles expiring in the year after the date judged.
+    """
+    day = as_of or default_as_of()
+    if day < EARLIEST_AS_OF:
+        raise ValueError(f"基准日 {day} 早于最早的认定标准（{EARLIEST_AS_OF} 起施行）")
+    if purpose not in PURPOSES:
+        raise ValueError(f"筛查目的 {purpose!r} 无效（可选：{'、'.join(PURPOSE_LABELS.values())}）")
+    if purpose == "application":
+        if review_from or review_to:
+            raise ValueError("到期区间只用于复核筛查")
+        return ScreeningRequest(day)
+    start = review_from or day
+    end = review_to or (start + timedelta(days=365))
+    if end < start:
+        raise ValueError(f"到期区间的结束日 {end} 早于开始日 {start}")
+    return ScreeningRequest(day, purpose, start, end)
 
 
 ROW_COLUMNS = [
@@ -56,7 +108,7 @@ def _rows(frame: pl.DataFrame, run_id: int) -> list[tuple[Any, ...]]:
     out = []
     dim_cols = [(d, f"dim:{d}|lo", f"dim:{d}|hi") for d in DIMENSIONS]
     for r in frame.iter_rows(named=True):
-        dims = {d: (int(r[lo]) if r[lo] == r[hi] else None) for d, lo, hi in dim_cols}
+        dims = {d: (int(r[lo]) if r[lo] is not None and r[lo] == r[hi] else None) for d, lo, hi in dim_cols}
         out.append(
             (
                 run_id,
@@ -138,29 +190,75 @@ def expiring(
     ]
 
 
+def expiring_in(tables: Tables, start: date, end: date, validity_years: int = 3) -> list[int]:
+    """Enterprises (eids) holding a title whose effective expiry falls within [start, end]."""
+    expiry = certification_expiry(validity_years)
+    found = tables.certifications.with_columns(expiry.alias("expiry")).filter(
+        (pl.col("expiry") >= start)
+        & (pl.col("expiry") <= end)
+        & (pl.col("revoked_on").is_null() | (pl.col("revoked_on") > pl.col("expiry")))
+    )
+    return sorted(found.get_column("eid").unique().to_list())
+
+
+def _assess_all(tables: Tables, request: ScreeningRequest) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The summary frame of every enterprise, each group judged under its cohort routes; the rulebooks used."""
+    frames: list[pl.DataFrame] = []
+    used: dict[str, dict[str, int]] = {}
+    groups = route_groups(tables, request.as_of, request.purpose)
+    for routes, eids in groups:
+        part = tables if len(groups) == 1 else tables.take(eids)
+        assessment = assess(
+            part,
+            request.as_of,
+            extra=dimension_stages,
+            keep=lambda c: [*summary_columns(c), *PROFILE_COLUMNS],
+            purpose=request.purpose,
+            routes=routes,
+        )
+        frames.append(assessment.frame)
+        for tier, c in assessment.compiled.items():
+            used.setdefault(tier, {}).setdefault(c.rulebook.id, 0)
+            used[tier][c.rulebook.id] += assessment.frame.height
+    frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    # {tier: rulebook id} when one rulebook judged everyone (the usual case), else {tier: {id: count}}.
+    rulebooks = {t: next(iter(ids)) if len(ids) == 1 else ids for t, ids in used.items()}
+    return frame, rulebooks
+
+
 def run_screen(
     *,
     actor: User | None = None,
     as_of: date | None = None,
+    request: ScreeningRequest | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
 ) -> AssessmentRun:
-    """Screen the whole database; returns the stored run with counts and changes."""
-    as_of = as_of or default_as_of()
+    """Screen the whole database (or, for a review, the holders of expiring titles); returns the stored run
+    with counts and changes."""
+    request = request or screening_request(as_of)
+    as_of = request.as_of
     started = datetime.now(UTC)
     clock = time.monotonic()
-    previous_run = AssessmentRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+    previous_run = (
+        AssessmentRun.objects.filter(finished_at__isnull=False, purpose=request.purpose)
+        .order_by("-started_at")
+        .first()
+    )
     total = Enterprise.objects.count()
 
     def step(stage: str, total_n: int | None = None) -> Callable[[str, int], None] | None:
         return (lambda _name, n: progress(stage, n, total_n)) if progress else None
 
     tables = load_tables(progress=step("读取数据", None))
+    if request.purpose == "review":
+        assert request.review_from is not None and request.review_to is not None
+        tables = tables.take(expiring_in(tables, request.review_from, request.review_to))
+        total = len(tables)
     if progress:
         progress("评价", 0, total)
-    assessment = assess(
-        tables, as_of, extra=dimension_stages, keep=lambda c: [*summary_columns(c), *PROFILE_COLUMNS]
-    )
-    frame = assessment.frame
+    frame, rulebooks = _assess_all(tables, request) if len(tables) else (None, {})
+    if frame is None:
+        return _empty_run(request, actor, started, clock)
     if progress:
         progress("评价", total, total)
     uscc = tables.enterprises.select("eid", "uscc")
@@ -175,10 +273,13 @@ def run_screen(
     with transaction.atomic():
         run = AssessmentRun.objects.create(
             as_of=as_of,
+            purpose=request.purpose,
+            review_from=request.review_from,
+            review_to=request.review_to,
             started_at=started,
             actor=actor,
             enterprises=frame.height,
-            rulebooks={t: c.rulebook.id for t, c in assessment.compiled.items()},
+            rulebooks=rulebooks,
         )
         saver = step("保存结果", frame.height)
         _write(_rows(frame, run.pk), (lambda n: saver("", n)) if saver else None)
@@ -192,11 +293,40 @@ def run_screen(
             actor,
             object_type="assessment_run",
             object_id=str(run.pk),
-            object_repr=f"全市筛查（基准日 {as_of}）",
+            object_repr=f"全市筛查（{request.label}）",
             new={
                 "enterprises": frame.height,
                 "duration_ms": run.duration_ms,
                 "newly_eligible": {t: v["count"] for t, v in changes["newly_eligible"].items()},
             },
+        )
+    return run
+
+
+def _empty_run(
+    request: ScreeningRequest, actor: User | None, started: datetime, clock: float
+) -> AssessmentRun:
+    """A review period in which no title expires: a finished run with no enterprises, recorded as such."""
+    with transaction.atomic():
+        run = AssessmentRun.objects.create(
+            as_of=request.as_of,
+            purpose=request.purpose,
+            review_from=request.review_from,
+            review_to=request.review_to,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            duration_ms=int((time.monotonic() - clock) * 1000),
+            actor=actor,
+            enterprises=0,
+            counts={t: {} for t in TIERS},
+            changes={"newly_eligible": {}, "no_longer_eligible": {}, "expiring_within_90_days": []},
+        )
+        audit.record(
+            AuditAction.SCREEN,
+            actor,
+            object_type="assessment_run",
+            object_id=str(run.pk),
+            object_repr=f"全市筛查（{request.label}）：没有符合条件的企业",
+            new={"enterprises": 0},
         )
     return run

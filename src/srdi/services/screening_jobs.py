@@ -30,6 +30,7 @@ from django.db import connection
 
 from srdi.db.models import AuditAction, Enterprise, User
 from srdi.services import audit
+from srdi.services.screening import ScreeningRequest, screening_request
 
 logger = logging.getLogger("srdi.screening")
 
@@ -197,14 +198,14 @@ def _spawn(target: Callable[[], None]) -> None:
     threading.Thread(target=main, name="srdi-screening", daemon=True).start()
 
 
-def _run(job: JobStatus, lock: IO[bytes], actor_id: int | None, as_of: date | None) -> None:
+def _run(job: JobStatus, lock: IO[bytes], actor_id: int | None, request: ScreeningRequest) -> None:
     from srdi.services.screening import run_screen
 
     try:
         actor = User.objects.filter(pk=actor_id).first() if actor_id else None
         job.enterprises = Enterprise.objects.count()
         _write(job)
-        run = run_screen(actor=actor, as_of=as_of, progress=_Reporter(job, job.enterprises))
+        run = run_screen(actor=actor, request=request, progress=_Reporter(job, job.enterprises))
         job.state, job.percent, job.run_id = DONE, 100, run.pk
         job.stage, job.detail = "完成", f"已完成 {run.enterprises:,} 家企业的评价"
         job.as_of = run.as_of.isoformat()
@@ -229,8 +230,14 @@ def _run(job: JobStatus, lock: IO[bytes], actor_id: int | None, as_of: date | No
             _release(lock)
 
 
-def start(actor: User | None, *, as_of: date | None = None) -> JobStatus:
-    """Start a whole-city screening in the background; ``AlreadyRunning`` if one is in progress."""
+def start(
+    actor: User | None, *, as_of: date | None = None, request: ScreeningRequest | None = None
+) -> JobStatus:
+    """Start a whole-city screening in the background; ``AlreadyRunning`` if one is in progress.
+
+    ``request`` says what to screen (date, purpose, review period); ``as_of`` alone is an application
+    screening on that date, and neither is one on the default reference date."""
+    request = request or screening_request(as_of)
     lock = None
     for _ in range(3):  # a concurrent status() probe holds a shared lock for a moment
         lock = _try_lock()
@@ -244,7 +251,7 @@ def start(actor: User | None, *, as_of: date | None = None) -> JobStatus:
             state=RUNNING,
             job_id=uuid.uuid4().hex[:12],
             actor=actor.get_username() if actor is not None else "system",
-            as_of=as_of.isoformat() if as_of else "",
+            as_of=request.as_of.isoformat(),
             started_at=_now(),
             stage="准备",
             percent=1,
@@ -252,7 +259,9 @@ def start(actor: User | None, *, as_of: date | None = None) -> JobStatus:
         )
         _write(job)
         actor_id = actor.pk if actor is not None else None
-        _spawn(lambda: _run(job, lock, actor_id, as_of))
+        job.extra = {"label": request.label}
+        _write(job)
+        _spawn(lambda: _run(job, lock, actor_id, request))
     except BaseException:
         _release(lock)
         raise

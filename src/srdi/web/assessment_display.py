@@ -10,7 +10,7 @@ Nothing here decides eligibility; it only labels what the rules engine returned.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from srdi.db.models import Enterprise
@@ -18,9 +18,12 @@ from srdi.db.models.enterprises import CHAIN_ROLE_CHOICES, PIN_FIELD_CHOICES, RD
 from srdi.domain.assessment.contract import DocumentError
 from srdi.domain.money import format_wan
 from srdi.domain.reference import TIERS
+from srdi.domain.rules.facts import years_before
+from srdi.domain.rules.model import PURPOSE_LABELS
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.interchange.columns import BY_NAME
 from srdi.services.assessments import assess_enterprise, latest_screening
+from srdi.services.screening import EARLIEST_AS_OF
 from srdi.web.labels import TIER_BADGES
 
 logger = logging.getLogger("srdi.web")
@@ -255,13 +258,19 @@ def _year_of(item: dict[str, Any]) -> str:
     return ""
 
 
+BASIS_NOTES = {"projected": "按上年实际数据持平预计", "after_earlier_steps": "按本方案前述调整后"}
+
+
 def _gap_item(item: dict[str, Any]) -> dict[str, Any]:
     points = item.get("points")
+    label = item.get("label", "")
+    year = _year_of(item)
     return {
-        "label": item.get("label", ""),
+        "label": label,
         "reference": item.get("reference", ""),
-        "year": _year_of(item),
+        "year": "" if year and year in label else year,
         "current": item.get("current", ""),
+        "basis_note": BASIS_NOTES.get(item.get("basis") or "", ""),
         "required": item.get("required", ""),
         "points": f"+{points} 分" if points else "",
         "changes": [change_text(c) for c in item.get("changes") or []],
@@ -289,6 +298,10 @@ def gap_block(gap: dict[str, Any], tiers: dict[str, Any]) -> dict[str, Any]:
         "verdict": verdict,
         "verdict_class": verdict_class,
         "reason": gap.get("reason", ""),
+        "assess_on": gap.get("assess_on") if gap.get("wait_years") else "",
+        "figures_year": gap.get("figures_year"),
+        "rulebook": (gap.get("rulebook") or {}).get("title", ""),
+        "assumptions": gap.get("assumptions") or [],
         "route_label": _gap_route(gap.get("route"), checks_by_id),
         "items": [_gap_item(i) for i in gap.get("items") or []],
         "missing": [input_label(m) for m in gap.get("missing") or []],
@@ -386,10 +399,68 @@ def screening_block(enterprise: Enterprise, live: dict[str, Any] | None) -> dict
 # ---- the whole section ---------------------------------------------------------------------------------
 
 
-def assessment_view(enterprise: Enterprise) -> dict[str, Any]:
+def _check_labels(tier: dict[str, Any], results: tuple[str, ...]) -> list[str]:
+    return [c.get("label", "") for c in tier.get("checks") or [] if c.get("result") in results]
+
+
+def comparison_block(now: dict[str, Any], before: dict[str, Any] | None) -> dict[str, Any] | None:
+    """This date's result beside the same day a year earlier: the rulebook and the outcome per tier, and,
+    where either changed, the criteria that decide this year's outcome."""
+    if before is None or "error" in before:
+        return None
+    rows = []
+    for code, tier in (now.get("tiers") or {}).items():
+        old = (before.get("tiers") or {}).get(code) or {}
+        rb_now, rb_old = tier.get("rulebook") or {}, old.get("rulebook") or {}
+        status_changed = tier.get("status") != old.get("status")
+        rulebook_changed = rb_now.get("id") != rb_old.get("id")
+        rows.append(
+            {
+                "code": code,
+                "label": TIERS.get(code, code),
+                "before": {
+                    "status_label": STATUS_LABELS.get(old.get("status", ""), "—"),
+                    "status_class": STATUS_CLASSES.get(old.get("status", ""), ""),
+                    "rulebook": rb_old.get("title", ""),
+                    "rulebook_id": rb_old.get("id", ""),
+                },
+                "now": {
+                    "status_label": STATUS_LABELS.get(tier.get("status", ""), "—"),
+                    "status_class": STATUS_CLASSES.get(tier.get("status", ""), ""),
+                    "rulebook": rb_now.get("title", ""),
+                    "rulebook_id": rb_now.get("id", ""),
+                    "transition": (rb_now.get("transition") or {}).get("reference", ""),
+                },
+                "rulebook_changed": rulebook_changed,
+                "status_changed": status_changed,
+                "failing": _check_labels(tier, ("fail",))[:5] if status_changed or rulebook_changed else [],
+                "unknown": _check_labels(tier, ("unknown",))[:5]
+                if status_changed or rulebook_changed
+                else [],
+            }
+        )
+    return {
+        "as_of": before.get("as_of"),
+        "year": before.get("year"),
+        "rows": rows,
+        "any_changed": any(r["status_changed"] or r["rulebook_changed"] for r in rows),
+    }
+
+
+def assessment_view(
+    enterprise: Enterprise, *, as_of: date | None = None, purpose: str = "application"
+) -> dict[str, Any]:
     """Everything the assessment section shows; ``error`` set when the enterprise cannot be assessed."""
     try:
-        result = assess_enterprise(enterprise)
+        result = assess_enterprise(enterprise, as_of=as_of, purpose=purpose)
+        day = date.fromisoformat(result.get("as_of") or "") if result.get("as_of") else None
+        earlier = (
+            assess_enterprise(
+                enterprise, as_of=years_before(day, 1), purpose=purpose, with_gaps=False, with_profile=False
+            )
+            if day is not None and years_before(day, 1) >= EARLIEST_AS_OF
+            else None
+        )
     except (DocumentError, RuleDataError) as exc:
         logger.warning("assessment of enterprise %s failed: %s", enterprise.pk, exc)
         return {"error": f"暂时无法评价：{exc}", "screening": screening_block(enterprise, None)}
@@ -410,4 +481,7 @@ def assessment_view(enterprise: Enterprise) -> dict[str, Any]:
         "all_eligible": all(t.get("status") == "eligible" for t in tiers.values()),
         "profile": profile_block(result.get("profile") or {}),
         "screening": screening_block(enterprise, result),
+        "purpose": purpose,
+        "purpose_label": PURPOSE_LABELS.get(purpose, purpose),
+        "comparison": comparison_block(result, earlier),
     }

@@ -6,13 +6,18 @@ Forms only parse and validate input; the views call the services. Every field ha
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from srdi.db.models import District, User
 from srdi.domain.reference import ECOSYSTEMS, TIERS
+from srdi.domain.rules.model import PURPOSE_LABELS
 from srdi.domain.size_class import SIZE_LABELS
+from srdi.services.screening import EARLIEST_AS_OF, screening_request
 
 TIER_FILTER_CHOICES = [("", "全部层级"), ("none", "无有效梯度称号"), *TIERS.items()]
 
@@ -177,3 +182,49 @@ class ScreeningFilterForm(forms.Form):
             district.choices = [("", "全部区县"), *District.objects.values_list("code", "name")]
         else:
             del self.fields["district"]
+
+
+class AssessmentDateForm(forms.Form):
+    """The date and purpose an enterprise is judged on (the enterprise page; empty: today, application)."""
+
+    as_of = forms.DateField(
+        label="评价基准日", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    purpose = forms.ChoiceField(label="评价目的", required=False, choices=list(PURPOSE_LABELS.items()))
+
+    def clean_as_of(self) -> date | None:
+        day: date | None = self.cleaned_data.get("as_of")
+        if day is not None and day < EARLIEST_AS_OF:
+            raise forms.ValidationError(f"基准日不能早于 {EARLIEST_AS_OF}（最早的认定标准施行之日）")
+        return day
+
+
+class ScreeningStartForm(forms.Form):
+    """Starting a screening: the date, the purpose and, for a review, the period the titles expire in
+    (empty: an application screening on the default reference date)."""
+
+    as_of = forms.DateField(
+        label="评价基准日", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    purpose = forms.ChoiceField(
+        label="筛查目的", required=False, choices=list(PURPOSE_LABELS.items()), initial="application"
+    )
+    review_from = forms.DateField(
+        label="称号到期自", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    review_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        if self.errors:
+            return data
+        try:
+            data["request"] = screening_request(
+                data.get("as_of"),
+                data.get("purpose") or "application",
+                data.get("review_from"),
+                data.get("review_to"),
+            )
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return data

@@ -52,7 +52,9 @@ def can_run_screening(user: User) -> Verdict:
 def previous_run(run: AssessmentRun) -> AssessmentRun | None:
     """The finished run before ``run`` (the one ``run_screen`` compared against)."""
     return (
-        AssessmentRun.objects.filter(finished_at__isnull=False, started_at__lt=run.started_at)
+        AssessmentRun.objects.filter(
+            finished_at__isnull=False, started_at__lt=run.started_at, purpose=run.purpose
+        )
         .order_by("-started_at")
         .first()
     )

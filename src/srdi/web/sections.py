@@ -27,6 +27,9 @@ class PageContext:
     user: User
     day: date
     reveal: bool = False
+    as_of: date | None = None  # the date the assessment judges (None: the default reference date)
+    purpose: str = "application"
+    judged_error: str = ""  # why the requested date or purpose was not used
 
 
 def _always(user: User) -> bool:
@@ -122,7 +125,9 @@ def _contacts(ctx: PageContext) -> dict[str, Any]:
 
 
 def _assessment(ctx: PageContext) -> dict[str, Any]:
-    return assessment_view(ctx.enterprise)
+    data = assessment_view(ctx.enterprise, as_of=ctx.as_of, purpose=ctx.purpose)
+    data["judged_error"] = ctx.judged_error
+    return data
 
 
 def _provenance(ctx: PageContext) -> dict[str, Any]:

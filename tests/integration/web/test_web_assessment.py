@@ -132,21 +132,24 @@ def test_needs_data_lists_the_missing_inputs_in_chinese(login_as, seed):
     assert gaps and gaps[0]["verdict"] == "需先补充数据"
 
 
-def test_gaps_show_plan_items_with_points_and_nearest_direct_route(login_as, weak):
+def test_gaps_show_only_levers_that_can_still_move(login_as, weak):
+    # Judged on 2025-12-31: the 2024 figures (R&D 2.60%) are history, so the plan does not raise them; the
+    # cheapest route that can still be taken today is a recognised R&D institution (直通条件 D3).
     response = page(login_as("city_staff"), weak)
     data = section(response).data
     html = section_html(response)
     innovative = next(g for g in data["gaps"] if g["tier"] == "innovative_sme")
     assert innovative["feasible"] is True
     assert innovative["verdict"] == "可通过调整达到"
-    assert innovative["route_label"] == "评分路径"
-    rd = next(i for i in innovative["items"] if i["label"] == "上年度研发费用占营业收入比重")
-    assert (rd["current"], rd["required"], rd["points"]) == ("2.60%", "≥ 3.00%", "+5 分")
-    assert rd["changes"] == ["2024年研发费用：130万元 → 150万元"]
-    assert "2.60% → ≥ 3.00%" in html
-    assert "+5 分" in html
-    assert innovative["nearest"]["route_label"].startswith("直通条件 D3")
-    assert "最近的直通条件" in html
+    assert innovative["route_label"].startswith("直通条件 D3")
+    assert all("2024年" not in change for item in innovative["items"] for change in item["changes"])
+    assert [i["required"] for i in innovative["items"]] == ["省级"]
+    assert "研发机构" in html
+    # A tier that cannot be reached this year says when it can and under which rules.
+    later = [g for g in data["gaps"] if g["assess_on"]]
+    for g in later:
+        assert g["assess_on"] > "2025-12-31" and g["rulebook"]
+        assert f"最早可于 <strong>{g['assess_on']}</strong>" in html
     # Eligible tiers have no gap block.
     eligible = {t["code"] for t in data["tiers"] if t["status"] == "eligible"}
     assert not eligible & {g["tier"] for g in data["gaps"]}

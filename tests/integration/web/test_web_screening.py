@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 from web_helpers import import_profiles, make_uscc
 
@@ -313,7 +315,7 @@ def test_progress_fragment_polls_while_running(login_as, seed, monkeypatch):
     page = client.get(PAGE).content.decode()
     assert "全市筛查进行中" in page
     assert 'hx-trigger="every 1s"' in page
-    assert "disabled>开始全市筛查" in page
+    assert "disabled>开始筛查" in page
     fragment = client.get(PROGRESS, headers={"HX-Request": "true"})
     assert "progress-bar" in fragment.content.decode()
     assert "HX-Refresh" not in fragment
@@ -361,3 +363,56 @@ def test_a_failing_run_is_reported_and_audited(login_as, seed, inline_jobs, monk
     event = AuditEvent.objects.get(action=AuditAction.SCREEN)
     assert event.success is False
     assert "规则库缺失" in client.get(PAGE).content.decode()
+
+
+def test_a_review_screening_judges_only_holders_of_expiring_titles(login_as, seed, inline_jobs):
+    today = timezone.localdate()
+    client = login_as("city_staff")
+    response = client.post(
+        START,
+        {
+            "as_of": today.isoformat(),
+            "purpose": "review",
+            "review_from": today.isoformat(),
+            "review_to": (today + timedelta(days=365 * 3)).isoformat(),
+        },
+        follow=True,
+    )
+    assert "已开始筛查（基准日" in response.content.decode()
+    run = AssessmentRun.objects.get()
+    assert (run.purpose, run.review_from, run.as_of) == ("review", today, today)
+    judged = set(run.results.values_list("enterprise__uscc", flat=True))
+    assert seed.west.uscc in judged  # its 专精特新 title expires within the period
+    assert seed.west_formula.uscc not in judged  # holds no title
+    page = client.get(PAGE).content.decode()
+    assert "复核（称号到期" in page
+
+
+def test_a_review_period_ending_before_it_starts_is_refused(login_as, seed, inline_jobs):
+    client = login_as("city_staff")
+    response = client.post(
+        START,
+        {"as_of": "2026-06-30", "purpose": "review", "review_from": "2026-06-30", "review_to": "2026-01-01"},
+        follow=True,
+    )
+    assert "到期区间的结束日 2026-01-01 早于开始日 2026-06-30" in response.content.decode()
+    assert not AssessmentRun.objects.exists()
+
+
+def test_a_date_before_the_first_rulebook_is_refused(login_as, seed, inline_jobs):
+    response = login_as("city_staff").post(START, {"as_of": "2021-12-31"}, follow=True)
+    assert "早于最早的认定标准" in response.content.decode()
+    assert not AssessmentRun.objects.exists()
+
+
+def test_an_earlier_run_can_be_viewed_and_its_rulebooks_are_named(login_as, seed):
+    first = run_screen(as_of=date(2025, 6, 30))
+    second = run_screen(as_of=date(2026, 6, 30))
+    client = login_as("city_staff")
+    latest = client.get(PAGE).content.decode()
+    assert f"最近一次筛查（#{second.pk}）" in latest
+    assert "miit26.srdi_sme" in latest
+    earlier = client.get(PAGE, {"run": first.pk}).content.decode()
+    assert f"筛查 #{first.pk}" in earlier
+    assert "miit63.srdi_sme" in earlier
+    assert f"?run={first.pk}&amp;tier=" in earlier  # the count links stay on that run

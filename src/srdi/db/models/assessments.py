@@ -6,6 +6,8 @@ grade and the management class); the full explained result is recomputed on dema
 
 from django.db import models
 
+from srdi.domain.rules.model import PURPOSE_LABELS
+
 TIER_FIELDS = ("innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
 STATUS_CHOICES = [("eligible", "符合"), ("ineligible", "不符合"), ("needs_data", "需补充数据")]
 
@@ -14,6 +16,11 @@ class AssessmentRun(models.Model):
     """One whole-database screening."""
 
     as_of = models.DateField("评价基准日")
+    purpose = models.CharField(
+        "筛查目的", max_length=12, choices=list(PURPOSE_LABELS.items()), default="application"
+    )
+    review_from = models.DateField("复核：称号到期区间起", null=True, blank=True)
+    review_to = models.DateField("复核：称号到期区间止", null=True, blank=True)
     started_at = models.DateTimeField("开始时间")
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     actor = models.ForeignKey(
@@ -30,7 +37,7 @@ class AssessmentRun(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
-        return f"筛查 #{self.pk}（基准日 {self.as_of}）"
+        return f"筛查 #{self.pk}（基准日 {self.as_of}，{self.get_purpose_display()}）"
 
 
 class EnterpriseAssessment(models.Model):

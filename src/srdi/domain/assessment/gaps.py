@@ -7,12 +7,21 @@ picks the cheapest route, applies the plan to a copy of the profile and re-asses
 Interactions (raising revenue lowers R&D intensity …) are resolved by planning again from the new result, up
 to a few rounds; a plan is reported as feasible only when the engine itself says the changed profile is
 eligible, so applying ``changes`` always works.
+
+A plan only moves what the enterprise can still move (``levers.frozen_reason``): never its founding date,
+niche start year or the figures of a year that has ended. When today's date cannot be reached that way, the
+planner judges the same day one, two or three years on (``MAX_WAIT_YEARS``) under the rules in force then,
+with the years not yet over projected flat from the last full year (``project``): time-based criteria are
+met by waiting, and the figures of the current year become levers that count from that date. Each record
+says the date it is judged on and which rulebook judged it; each item says whether the figure it quotes is
+the enterprise's own, a projection, or the result of an earlier step of the same plan.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -20,12 +29,29 @@ from srdi.domain.assessment.levers import Change, Levers, numeric_cost, threshol
 from srdi.domain.exchange import Profile, RecordError, parse_profile
 from srdi.domain.reference import TIERS as TIER_LABELS
 from srdi.domain.rules.compile import Compiled, Node
-from srdi.domain.rules.engine import Assessment, assess
-from srdi.domain.rules.explain import VALUE_LABELS, display, exact, input_path, missing_inputs, tier_result
+from srdi.domain.rules.engine import Assessment, assess, route_groups
+from srdi.domain.rules.explain import (
+    VALUE_LABELS,
+    dated_label,
+    display,
+    exact,
+    input_path,
+    missing_inputs,
+    tier_result,
+)
+from srdi.domain.rules.facts import years_after
 from srdi.domain.rules.model import OPERATORS, Check, Indicator
+from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.tables import tables_from_profiles
 
 MAX_ROUNDS = 6
+MAX_WAIT_YEARS = 3
+# Where the "current" figure an item quotes comes from.
+BASIS_TEXT = {
+    "current": "",
+    "projected": "（该年度尚未结束，按{year}年实际数据持平预计）",
+    "after_earlier_steps": "（按本方案前述调整后）",
+}
 Option = tuple[int, list[Change], str, str]  # points reached, changes, current text, required text
 
 
@@ -40,11 +66,14 @@ class Item:
     current: str = ""
     required: str = ""
     points: int | None = None
+    basis: str = "current"  # current | projected | after_earlier_steps (see BASIS_TEXT)
+    base_year: int = 0  # the last full year a projection starts from
 
     def as_json(self) -> dict[str, Any]:
         text = self.label
         if self.current or self.required:
-            text += f" {self.current} → {self.required}"
+            note = BASIS_TEXT[self.basis].format(year=self.base_year)
+            text += f" {self.current}{note} → {self.required}"
         if self.points:
             text += f"：+{self.points} 分"
         return {
@@ -52,6 +81,7 @@ class Item:
             "label": self.label,
             "reference": self.reference,
             "current": self.current,
+            "basis": self.basis,
             "required": self.required,
             "points": self.points,
             "changes": [c.as_json() for c in self.changes],
@@ -130,14 +160,22 @@ def apply_changes(profile: dict[str, Any], changes: list[Change]) -> dict[str, A
 
 
 class _Planner:
-    """Plans one tier for one row."""
+    """Plans one tier for one row (of an assessment on ``today`` or, waiting, on a later date)."""
 
-    def __init__(self, a: Assessment, index: int, tier: str, row: dict[str, Any]):
+    def __init__(self, a: Assessment, index: int, tier: str, row: dict[str, Any], today: date | None = None):
         self.a = a
         self.row = row
         self.c: Compiled = a.compiled[tier]
         self.tier = tier
-        self.levers = Levers(row, self.c, a.library.measures, a.as_of, a.facts.year)
+        self.today = today or a.as_of
+        self.levers = Levers(row, self.c, a.library.measures, a.as_of, a.facts.year, self.today)
+
+    def item(self, *args: Any, **kwargs: Any) -> Item:
+        """An Item whose basis says whether it quotes a projected figure (a year not over today)."""
+        it = Item(*args, **kwargs)
+        if any(_projected(c.field, self.today) for c in it.changes):
+            it.basis, it.base_year = "projected", self.today.year - 1
+        return it
 
     def result(self, col: str) -> bool | None:
         return self.row.get(self.c.col(col))
@@ -183,16 +221,24 @@ class _Planner:
             m = self.a.library.measures[t.measure]
             value = exact(self.row, t.measure, m)
             p = self.c.params[t.param]
-            op = t.op
-            return Item(
+            bound = threshold_fraction_dec(p.value)
+            now, needed = display(value, m.unit), display(bound, m.unit)
+            if now == needed and isinstance(value, Decimal) and value != bound and m.unit == "ratio":
+                # Rounded to the threshold but short of it: show the digits that make the difference.
+                for places in range(3, 12):
+                    step = Decimal(1).scaleb(-places)
+                    if (value * 100).quantize(step) != (bound * 100).quantize(step):
+                        now = f"{(value * 100).quantize(step)}%"
+                        break
+            return self.item(
                 check.id,
-                m.label if len(check.label) > 40 else check.label,
+                dated_label(m, self.a.facts.year),
                 check.reference,
                 changes,
-                display(value, m.unit),
-                f"{OPERATORS[op]} {display(threshold_fraction_dec(p.value), m.unit)}",
+                now,
+                f"{OPERATORS[t.op]} {needed}",
             )
-        return Item(
+        return self.item(
             check.id,
             check.label,
             check.reference,
@@ -343,7 +389,7 @@ class _Planner:
         items = []
         for ind_id, (pts, changes, cur, req, _) in chosen.items():
             ind = by_id[ind_id]
-            items.append(Item(ind_id, ind.label, ind.reference, changes, cur, req, pts - points[ind_id]))
+            items.append(self.item(ind_id, ind.label, ind.reference, changes, cur, req, pts - points[ind_id]))
         return Plan("score", items)
 
     def checks_plan(self, route: str, checks: tuple[Check, ...], *, prerequisites: bool = False) -> Plan:
@@ -404,8 +450,6 @@ def _true_test(fact: str) -> Any:
 
 
 def threshold_fraction_dec(value: Any) -> Any:
-    from decimal import Decimal
-
     f = threshold_fraction(value)
     return Decimal(f.numerator) / Decimal(f.denominator)
 
@@ -418,151 +462,361 @@ def _fmt(value: Any) -> str:
     return VALUE_LABELS.get(str(value), str(value))
 
 
+def _projected(path: str, today: date) -> bool:
+    """Whether ``path`` is a figure of a year not over on ``today`` (a projection until then)."""
+    parts = path.split(".")
+    if parts[0] == "financials" and len(parts) == 3:
+        return int(parts[1]) >= today.year
+    if parts[0] == "platform_scores" and len(parts) == 2:
+        return int(parts[1]) > today.year
+    return False
+
+
+def project(profile: dict[str, Any], years: int, today: date) -> dict[str, Any]:
+    """The profile as it would stand ``years`` on if nothing changed: the figures of each year not yet over
+    equal the last full year's, the platform score stays where it is, and each annual update is filed on time.
+    Only years the profile does not already give are filled in."""
+    if years == 0:
+        return profile
+    out = dict(profile)
+    last = today.year - 1
+    financials = dict(out.get("financials") or {})
+    if str(last) in financials:
+        for y in range(last + 1, last + years + 1):
+            financials.setdefault(str(y), dict(financials[str(last)]))
+        out["financials"] = financials
+    scores = dict(out.get("platform_scores") or {})
+    if str(today.year) in scores:
+        for y in range(today.year + 1, today.year + years + 1):
+            scores.setdefault(str(y), scores[str(today.year)])
+        out["platform_scores"] = scores
+    if "data_updates" in out:
+        done = {u.get("year") for u in out["data_updates"]}
+        out["data_updates"] = [
+            *out["data_updates"],
+            *(
+                {"year": y, "updated_on": date(y, 5, 1).isoformat()}
+                for y in range(today.year + 1, today.year + years + 1)
+                if y not in done
+            ),
+        ]
+    return out
+
+
+@dataclass
+class _Judged:
+    """One profile's row in an assessment."""
+
+    assessment: Assessment
+    index: int
+
+    @property
+    def row(self) -> dict[str, Any]:
+        return self.assessment.row(self.index)
+
+    def status(self, tier: str) -> Any:
+        return self.row[self.assessment.compiled[tier].col("status")]
+
+
+def _judge(profiles: list[Profile], as_of: date, like: Assessment, tiers: tuple[str, ...]) -> list[_Judged]:
+    """Assess ``profiles`` on ``as_of`` the way ``like`` was assessed (purpose, overrides), each under the
+    cohort routes that apply to it on that date, in one pass per route group."""
+    tables = tables_from_profiles(profiles)
+    out: dict[int, _Judged] = {}
+    groups = route_groups(tables, as_of, like.purpose, like.library, tiers)
+    for routes, eids in groups:
+        group = assess(
+            tables if len(groups) == 1 else tables_from_profiles([profiles[e] for e in eids]),
+            as_of,
+            tiers=tiers,
+            library=like.library,
+            purpose=like.purpose,
+            routes=routes,
+            overrides={t: o for t, o in like.overrides.items() if t in tiers},
+        )
+        for local, eid in enumerate(eids):
+            out[eid] = _Judged(group, local)
+    return [out[i] for i in range(len(profiles))]
+
+
+@dataclass
+class _Attempt:
+    """One plan (or nearest direct route) being verified for one enterprise and tier on one date."""
+
+    kind: str  # plan: the record itself; nearest: its nearest_direct
+    route: str | None  # re-planning stays on this route (None: any route)
+    key: tuple[int, str]
+    plan_route: str
+    changes: list[Change]
+    items: list[dict[str, Any]]
+    missing: list[str]
+    base: dict[str, Any]
+    outcome: str = ""  # "" pending | done | failed
+    feasible: bool | None = None
+    reason: str = ""
+
+
+def _needs_data_record(tier: str, missing: list[str]) -> dict[str, Any]:
+    return {
+        "tier": tier,
+        "tier_label": TIER_LABELS[tier],
+        "status": "needs_data",
+        "feasible": None,
+        "missing": missing,
+        "summary": f"需补充 {len(missing)} 项数据后才能判断：{'、'.join(missing[:8])}",
+    }
+
+
 def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list[dict[str, Any]]]:
-    """Index → gap records for every tier each enterprise does not reach."""
+    """Index → gap records for every tier each enterprise does not reach on the assessment's date.
+
+    Plans are first sought for that date itself; what cannot be reached then is planned again for the same
+    day of each of the next ``MAX_WAIT_YEARS`` years, on the projected profile, until a plan verifies."""
+    today = assessment.as_of
     out: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(profiles))}
-    pending: list[dict[str, Any]] = []
-    for i, profile in enumerate(profiles):
+    records: dict[tuple[int, str], dict[str, Any]] = {}
+    todo: list[tuple[int, str]] = []
+    for i in range(len(profiles)):
         row = assessment.row(i)
-        base: dict[str, Any] | None = None
         for tier in assessment.compiled:
             status = row[assessment.compiled[tier].col("status")]
             if status == "eligible":
                 continue
             if status == "needs_data":
-                missing = tier_result(assessment, i, tier, row)["missing"]
-                out[i].append(
-                    {
-                        "tier": tier,
-                        "tier_label": TIER_LABELS[tier],
-                        "status": status,
-                        "feasible": None,
-                        "missing": missing,
-                        "summary": f"需补充 {len(missing)} 项数据后才能判断：{'、'.join(missing[:8])}",
-                    }
-                )
+                out[i].append(_needs_data_record(tier, tier_result(assessment, i, tier, row)["missing"]))
                 continue
-            plan, nearest = _Planner(assessment, i, tier, row).plan()
-            record: dict[str, Any] = {
-                "tier": tier,
-                "tier_label": TIER_LABELS[tier],
-                "status": status,
-                "route": plan.route,
-                "items": [it.as_json() for it in plan.items],
-                "nearest_direct": None,
-            }
-            if plan.missing:
-                record["missing"] = plan.missing
-            out[i].append(record)
-            base = base or profile.model_dump(mode="json", exclude_none=True)
-            if plan.feasible:
-                pending.append(_pending("plan", None, tier, record, plan, base))
-            else:
-                record.update({"feasible": False, "reason": plan.reason, "changes": []})
+            records[(i, tier)] = {"tier": tier, "tier_label": TIER_LABELS[tier], "status": status}
+            out[i].append(records[(i, tier)])
+            todo.append((i, tier))
+    if not todo:
+        return out
+    bases = {i: profiles[i].model_dump(mode="json", exclude_none=True) for i, _ in todo}
+    reasons: dict[tuple[int, str], list[tuple[date, str]]] = {}
+
+    def note(key: tuple[int, str], on: date, reason: str) -> None:
+        reasons.setdefault(key, []).append((on, reason or "未能找到可行方案"))
+
+    for wait in range(MAX_WAIT_YEARS + 1):
+        if not todo:
+            break
+        on = years_after(today, wait)
+        ids = sorted({i for i, _ in todo})
+        if wait == 0:
+            judged = {i: _Judged(assessment, i) for i in ids}
+            projected = bases
+        else:
+            projected = {i: project(bases[i], wait, today) for i in ids}
+            try:
+                rows = _judge(
+                    [parse_profile(projected[i]) for i in ids], on, assessment, _tiers(todo, assessment)
+                )
+            except (RecordError, RuleDataError) as exc:
+                for key in todo:
+                    note(key, on, f"无法评价：{exc}")
+                break
+            judged = dict(zip(ids, rows, strict=True))
+        attempts: list[_Attempt] = []
+        left: list[tuple[int, str]] = []
+        for key in todo:
+            i, tier = key
+            j = judged[i]
+            status = j.status(tier)
+            if status == "eligible":  # only time had to pass
+                _settle(records[key], j, tier, today, wait, _route_of(j, tier), [], [], [], True)
+                continue
+            if status == "needs_data":
+                missing = tier_result(j.assessment, j.index, tier, j.row)["missing"]
+                note(key, on, f"按届时适用的规则还需补充数据：{'、'.join(missing[:8])}")
+                left.append(key)
+                continue
+            plan, nearest = _Planner(j.assessment, j.index, tier, j.row, today).plan()
+            if not plan.feasible:
+                note(key, on, plan.reason)
+                left.append(key)
+                continue
+            attempts.append(_attempt("plan", None, key, plan, projected[i]))
             if nearest is not None:
-                # Verified like the main plan; dropped (None) when it does not verify.
-                pending.append(_pending("nearest", nearest.route, tier, record, nearest, base))
-    _verify(pending, assessment)
+                attempts.append(_attempt("nearest", nearest.route, key, nearest, projected[i]))
+        _verify(attempts, on, assessment, today)
+        by_key = {a.key: a for a in attempts if a.kind == "plan"}
+        for key, a in by_key.items():
+            if a.outcome == "done":
+                nearest_attempt = next((n for n in attempts if n.kind == "nearest" and n.key == key), None)
+                j = judged[key[0]]
+                _settle(
+                    records[key],
+                    j,
+                    key[1],
+                    today,
+                    wait,
+                    a.plan_route,
+                    a.items,
+                    a.changes,
+                    a.missing,
+                    a.feasible,
+                )
+                records[key]["nearest_direct"] = _nearest_json(nearest_attempt)
+            else:
+                note(key, on, a.reason)
+                left.append(key)
+        todo = left
+    for key in todo:
+        records[key].update(
+            {
+                "route": None,
+                "items": [],
+                "changes": [],
+                "nearest_direct": None,
+                "feasible": False,
+                "reason": _reasons_text(reasons.get(key) or [(today, "")]),
+            }
+        )
     return out
 
 
-def _pending(
-    kind: str, route: str | None, tier: str, record: dict[str, Any], plan: Plan, base: Any
-) -> dict[str, Any]:
-    return {
-        "kind": kind,  # plan: the record itself; nearest: its nearest_direct
-        "route": route,  # re-planning stays on this route (None: any route)
-        "tier": tier,
-        "record": record,
-        "changes": plan.changes,
-        "items": [it.as_json() for it in plan.items],
-        "missing": plan.missing,
-        "base": base,
-    }
+def _reasons_text(found: list[tuple[date, str]]) -> str:
+    """Why no date worked: each distinct reason once, with the dates it held for."""
+    by_reason: dict[str, list[date]] = {}
+    for on, reason in found:
+        by_reason.setdefault(reason or "未能找到可行方案", []).append(on)
+    return "；".join(
+        f"{days[0]}{'' if len(days) == 1 else f'至{days[-1]}'}：{reason}"
+        for reason, days in by_reason.items()
+    )
 
 
-def _done(p: dict[str, Any], feasible: bool | None) -> None:
-    """A plan verified by re-assessment: eligible, or (``feasible`` None) short only of the missing data."""
-    changes = [c.as_json() for c in p["changes"]]
-    record = p["record"]
-    if p["kind"] == "nearest":
-        nearest = {"route": p["route"], "items": p["items"], "changes": changes}
-        if p["missing"]:
-            nearest["missing"] = p["missing"]
-        record["nearest_direct"] = nearest
-        return
-    record.update({"feasible": feasible, "changes": changes, "summary": _summary(record)})
-    if feasible is None:
-        record["reason"] = f"按方案调整后，还需补充 {len(p['missing'])} 项数据才能判断"
-        record["summary"] += f"；另需补充数据：{'、'.join(p['missing'][:8])}"
+def _tiers(todo: list[tuple[int, str]], assessment: Assessment) -> tuple[str, ...]:
+    wanted = {t for _, t in todo}
+    return tuple(t for t in assessment.compiled if t in wanted)
 
 
-def _failed(p: dict[str, Any], reason: str) -> None:
-    if p["kind"] == "nearest":
-        p["record"]["nearest_direct"] = None
-    else:
-        p["record"].update({"feasible": False, "reason": reason, "changes": []})
+def _attempt(
+    kind: str, route: str | None, key: tuple[int, str], plan: Plan, base: dict[str, Any]
+) -> _Attempt:
+    items = [it.as_json() for it in plan.items]
+    return _Attempt(kind, route, key, plan.route, plan.changes, items, plan.missing, base)
 
 
-def _verify(pending: list[dict[str, Any]], assessment: Assessment) -> None:
-    """Apply each plan, re-assess in one batch per round, re-plan what is still short, mark the result.
+def _nearest_json(a: _Attempt | None) -> dict[str, Any] | None:
+    if a is None or a.outcome != "done":
+        return None
+    out: dict[str, Any] = {"route": a.route, "items": a.items, "changes": [c.as_json() for c in a.changes]}
+    if a.missing:
+        out["missing"] = a.missing
+    return out
 
-    A plan is kept when the changed profile is eligible, or — when the record lists missing data (unknown
+
+def _settle(
+    record: dict[str, Any],
+    judged: _Judged,
+    tier: str,
+    today: date,
+    wait: int,
+    route: str | None,
+    items: list[dict[str, Any]],
+    changes: list[Change],
+    missing: list[str],
+    feasible: bool | None,
+) -> None:
+    """Fill a record with the verified plan and the date, figures' year and rulebook it was judged on."""
+    a = judged.assessment
+    on = a.as_of
+    rulebook = a.compiled[tier].rulebook
+    record.update(
+        {
+            "route": route,
+            "items": items,
+            "changes": [dict(c.as_json(), counts_from=on.isoformat()) for c in changes],
+            "feasible": feasible,
+            "assess_on": on.isoformat(),
+            "figures_year": a.facts.year,
+            "wait_years": wait,
+            "rulebook": {"id": rulebook.id, "title": rulebook.title, "document": rulebook.document},
+            "nearest_direct": None,
+        }
+    )
+    if wait:
+        record["assumptions"] = [
+            f"{today.year}–{a.facts.year}年的经营数据按{today.year - 1}年实际数据持平预计（方案所列调整除外）",
+            "每年按期完成培育平台年度数据更新",
+        ]
+    if missing:
+        record["missing"] = missing
+        record["reason"] = f"按方案调整后，还需补充 {len(missing)} 项数据才能判断"
+    record["summary"] = _summary(record)
+    if missing:
+        record["summary"] += f"；另需补充数据：{'、'.join(missing[:8])}"
+
+
+def _route_of(j: _Judged, tier: str) -> str:
+    """The route by which a tier is reached without changes (score, direct …; prerequisites alone: none)."""
+    route = j.row.get(j.assessment.compiled[tier].col("route"))
+    return str(route) if route else "prerequisites"
+
+
+def _verify(attempts: list[_Attempt], on: date, like: Assessment, today: date) -> None:
+    """Apply each plan, re-assess in one batch per round, re-plan what is still short, mark the outcome.
+
+    A plan is kept when the changed profile is eligible, or — when it lists missing data (unknown
     prerequisites) — when it is ``needs_data`` for no other reason than that data.
     """
-    as_of = assessment.as_of
+    pending = list(attempts)
     for _ in range(MAX_ROUNDS):
         if not pending:
             return
-        candidates = []
-        for p in pending:
+        candidates, ready = [], []
+        for a in pending:
             try:
-                candidates.append(parse_profile(apply_changes(p["base"], p["changes"])))
+                candidates.append(parse_profile(apply_changes(a.base, a.changes)))
+                ready.append(a)
             except RecordError as exc:
-                _failed(p, f"方案数据无效：{exc}")
-                p["failed"] = True
-        pending = [p for p in pending if not p.get("failed")]
-        if not pending:
+                a.outcome, a.reason = "failed", f"方案数据无效：{exc}"
+        if not ready:
             return
         # Only the tiers being verified are evaluated (a tier's rules read facts, never another tier's result).
-        wanted = {p["tier"] for p in pending}
-        round_assessment = assess(
-            tables_from_profiles(candidates),
-            as_of,
-            tiers=tuple(t for t in assessment.compiled if t in wanted),
-            library=assessment.library,
+        judged = _judge(
+            candidates, on, like, tuple(t for t in like.compiled if t in {a.key[1] for a in ready})
         )
         still = []
-        for k, p in enumerate(pending):
-            row = round_assessment.row(k)
-            status = row[round_assessment.compiled[p["tier"]].col("status")]
+        for a, j in zip(ready, judged, strict=True):
+            tier = a.key[1]
+            status = j.status(tier)
             if status == "eligible":
-                _done(p, True)
+                a.outcome, a.feasible = "done", True
                 continue
             if status == "needs_data":
-                left = tier_result(round_assessment, k, p["tier"], row)["missing"]
-                if p["missing"] and set(left) <= set(p["missing"]):
-                    _done(p, None)
+                left = tier_result(j.assessment, j.index, tier, j.row)["missing"]
+                if a.missing and set(left) <= set(a.missing):
+                    a.outcome, a.feasible = "done", None
                 else:
-                    _failed(p, "方案执行后仍缺少数据")
+                    a.outcome, a.reason = "failed", "方案执行后仍缺少数据"
                 continue
-            extra, _ = _Planner(round_assessment, k, p["tier"], row).plan(only_route=p["route"])
+            extra, _ = _Planner(j.assessment, j.index, tier, j.row, today).plan(only_route=a.route)
             if not extra.feasible or not extra.changes:
-                _failed(p, extra.reason or "未能找到可行方案")
+                a.outcome, a.reason = "failed", extra.reason or "未能找到可行方案"
                 continue
-            p["changes"] = merge_changes(p["changes"] + extra.changes)
-            p["items"] += [it.as_json() for it in extra.items]
-            if p["kind"] == "plan":
-                p["record"]["items"] = p["items"]
-            still.append(p)
+            a.changes = merge_changes(a.changes + extra.changes)
+            # Figures quoted by these items already include the plan's earlier changes: they say so.
+            for it in extra.items:
+                it.basis = "after_earlier_steps"
+                a.items.append(it.as_json())
+            still.append(a)
         pending = still
-    for p in pending:
-        _failed(p, "多轮调整后仍未达到，需人工研判")
+    for a in pending:
+        a.outcome, a.reason = "failed", "多轮调整后仍未达到，需人工研判"
 
 
 def _summary(record: dict[str, Any]) -> str:
-    route = {"score": "评分/一般性条件路径", "general": "一般性条件路径", "prerequisites": "基本条件"}.get(
-        record["route"], f"直通条件 {record['route'].removeprefix('direct:')}"
+    route = record.get("route") or "prerequisites"
+    label = {"score": "评分/一般性条件路径", "general": "一般性条件路径", "prerequisites": "基本条件"}.get(
+        route, f"直通条件 {route.removeprefix('direct:')}"
     )
+    when = ""
+    if record.get("wait_years"):
+        when = (
+            f"最早于{record['assess_on']}（以{record['figures_year']}年度数据，按{record['rulebook']['id']}）"
+        )
     parts = [it["explanation"] for it in record["items"][:6]]
-    return f"按{route}，需：" + "；".join(parts) if parts else f"按{route}"
+    if not parts:
+        return f"{when}无需调整即可达到（时间条件届满）" if when else "无需调整"
+    return f"{when}按{label}，需：" + "；".join(parts)

@@ -1,16 +1,19 @@
 """Levers: the field changes that would make one failing rule element pass, with a rough cost.
 
-Used by ``srdi.domain.assessment.gaps``. A lever works on the exchange-format profile (``financials.2024.
+Used by ``srdi.domain.assessment.gaps``. A lever works on the exchange-format profile (``financials.2026.
 rd_expense_fen``, ``ip.class1``, a new item in ``awards`` …) so that a plan can be applied and re-assessed.
-Ratios move their numerator, growth rates their latest year, time-based criteria their start year; a few
-facts cannot be changed by the enterprise at all (size class, place of registration) and have no lever.
+Ratios move their numerator, growth rates their latest year. A lever only ever moves what an enterprise can
+still move from today on (``frozen_reason``): never its identity, its founding date or niche start year,
+nor the figures of a year that has ended or a platform score already computed. Time-based criteria are met
+by waiting, which the planner does by judging a later date; past events (a major accident, data fraud) and
+facts outside the enterprise's hands (size class, place of registration) have no lever.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 from srdi.domain.certifications import effective_expiry
 from srdi.domain.rules.compile import Compiled, den, num
 from srdi.domain.rules.explain import input_path
-from srdi.domain.rules.facts import years_before
+from srdi.domain.rules.facts import years_after
 from srdi.domain.rules.model import SWITCHABLE, Measure, Test
 
 INFEASIBLE = math.inf
@@ -28,6 +31,51 @@ IP_CLASS1_SUBSETS = ("ip_class1_high_value", "ip_class1_self_developed", "ip_inv
 # Extra cost of one more item by how hard it is to obtain: a plain Ⅰ类 item (e.g. any invention patent) is
 # easier than a self-developed one, which is easier than a high-value one; a Ⅱ类 item is easiest.
 IP_DIFFICULTY = {"ip_class1": 0.2, "ip_class1_self_developed": 0.4, "ip_class1_high_value": 0.6}
+# Identity and facts of the past: no plan may change them (paths of the exchange format).
+IMMUTABLE_FIELDS = {
+    "uscc": "统一社会信用代码",
+    "name": "企业名称",
+    "founded_on": "成立日期",
+    "niche_since_year": "从事细分市场的起始年份",
+    "registered_in_zhejiang": "注册地",
+    "industry_code": "行业代码",
+    "district": "所属区县",
+    "compliance.major_accident_3y": "近三年发生的事故",
+    "group_has_little_giant": "集团关联关系",
+    "sanctions": "已作出的处理",
+    "data_updates": "已完成或已错过的年度更新",
+}
+# Facts no plan can change: size class, place of registration, past events, exclusions by a title held.
+NO_LEVER_FACTS = frozenset(
+    {
+        "is_sme",
+        "registered_in_zhejiang",
+        "c_major_accident_3y",
+        "fraud_ban_active",
+        "excluding_title_valid",
+        "group_has_little_giant",
+    }
+)
+# Effort of obtaining each tier-1 title (a 科技型中小企业 registration is a self-evaluation on a platform).
+TIER1_EFFORT = {"tech_sme": 2.5, "innovative_sme": 3.0}
+# A new IP item a plan proposes: granted today, self-owned, first holder, applied with economic benefit.
+IP_ITEM_TERM_YEARS = 20
+
+
+def frozen_reason(path: str, last_filed_year: int, current_year: int) -> str | None:
+    """Why a plan may not change ``path`` (None: it may).
+
+    ``last_filed_year`` is the last year that has ended on the day the plan is made (its figures are
+    history); ``current_year`` is that day's year (its platform score is already computed).
+    """
+    if path in IMMUTABLE_FIELDS:
+        return f"{IMMUTABLE_FIELDS[path]}不能变更"
+    parts = path.split(".")
+    if parts[0] == "financials" and len(parts) == 3 and int(parts[1]) <= last_filed_year:
+        return f"{parts[1]}年度已结束，其数据不能再变更"
+    if parts[0] == "platform_scores" and len(parts) == 2 and int(parts[1]) <= current_year:
+        return f"{parts[1]}年度评价得分已由培育平台计算"
+    return None
 
 
 @dataclass(frozen=True)
@@ -101,16 +149,37 @@ def target(op: str, t: Fraction, integral: bool = True) -> Fraction:
 
 
 class Levers:
-    """Finds changes for failing tests of one enterprise's row under one compiled rulebook."""
+    """Finds changes for failing tests of one enterprise's row under one compiled rulebook.
+
+    ``as_of`` and ``year`` are the date judged and its figures' year (a later date than ``today`` when the
+    plan waits for time to pass): new items are dated on ``as_of`` ("obtained by then"). ``today`` is when
+    the plan is made: nothing of a year ended by then is moved.
+    """
 
     def __init__(
-        self, row: dict[str, Any], compiled: Compiled, measures: dict[str, Measure], as_of: date, year: int
+        self,
+        row: dict[str, Any],
+        compiled: Compiled,
+        measures: dict[str, Measure],
+        as_of: date,
+        year: int,
+        today: date | None = None,
     ):
         self.row = row
         self.c = compiled
         self.measures = measures
         self.as_of = as_of
         self.year = year
+        self.today = today or as_of
+
+    def allowed(self, changes: list[Change] | None) -> list[Change] | None:
+        """``changes`` if every one may be made from today on, else None (no lever)."""
+        if changes is None:
+            return None
+        year = self.today.year
+        if any(frozen_reason(c.field, year - 1, year) for c in changes):
+            return None
+        return changes
 
     def band_op(self, op: str) -> str:
         """A band-table boundary's operator (strict when band_boundaries_inclusive is false)."""
@@ -129,6 +198,9 @@ class Levers:
 
     def reach(self, m: Measure, op: str, t: Fraction) -> list[Change] | None:
         """Changes that make measure ``m`` satisfy ``op t``; None when no sensible lever exists."""
+        return self.allowed(self._reach(m, op, t))
+
+    def _reach(self, m: Measure, op: str, t: Fraction) -> list[Change] | None:
         raising = op in ("ge", "gt", "at_least")
         if m.kind == "value":
             return self._value(m, m.inputs[0], op, t, raising)
@@ -150,6 +222,12 @@ class Levers:
                 else Fraction(max(self.value(cur_col) or 0, 1))
             )
             return self._set(cur_col, new)
+        if m.kind == "cagr":
+            last_col, first_col = m.inputs
+            first = self.value(first_col)
+            if first is None or first <= 0 or not raising:
+                return None
+            return self._set(last_col, target(op, Fraction(first) * (1 + t) ** m.years))
         if m.kind == "mean_growth":
             a_col, b_col, c_col = m.inputs
             a, b = self.value(a_col), self.value(b_col)
@@ -180,24 +258,8 @@ class Levers:
 
     def _value(self, m: Measure, col: str, op: str, t: Fraction, raising: bool) -> list[Change] | None:
         old = self.value(col)
-        if col == "years_in_niche":
-            since = self.value("niche_since_year")
-            if since is None or not raising:
-                return None
-            need = int(target(op, t))
-            new_since = self.year - need + 1
-            return [
-                Change(
-                    "niche_since_year", since, new_since, cost=0.5 * max(since - new_since, 1), kind="time"
-                )
-            ]
-        if col == "years_operating":
-            founded = self.value("founded_on")
-            if founded is None or not raising:
-                return None
-            need = int(target(op, t))
-            new = years_before(self.as_of, need)
-            return [Change("founded_on", founded, new, cost=0.5 * max(need - (old or 0), 1), kind="time")]
+        if col in ("years_in_niche", "years_operating"):
+            return None  # time passes on its own: the planner judges a later date instead
         if col.startswith("equity_qualified_"):
             if not raising:
                 return None
@@ -229,10 +291,17 @@ class Levers:
 
     # ---- fact leaves -----------------------------------------------------------------------------
     def fact_is(self, t: Test) -> list[Change] | None:
+        return self.allowed(self._fact_is(t))
+
+    def _fact_is(self, t: Test) -> list[Change] | None:
         fact, want = t.fact, t.value
         as_of = self.as_of.isoformat()
-        if fact in ("is_sme", "registered_in_zhejiang"):
+        if fact in NO_LEVER_FACTS:
             return None
+        if fact in ("ip_class1_items_enough", "invention_items_enough"):
+            return self._ip_items(fact)
+        if fact == "tier1_title_valid":
+            return self._tier1_title()
         if fact.startswith("c_"):
             return [Change(input_path(fact, self.year), self.value(fact), want, cost=2.0, kind="remedy")]
         if fact.startswith("sci_award_"):
@@ -262,6 +331,73 @@ class Levers:
             return [Change("certifications", None, item, op="append", cost=3.0, kind="list")]
         cost = 0.6 if fact.startswith("q_") else 1.0
         return [Change(input_path(fact, self.year), self.value(fact), want, cost=cost)]
+
+    def _ip_items(self, fact: str) -> list[Change] | None:
+        """New IP items of the first listed kind, enough to reach the minimum (2号 附件3's conditions met)."""
+        column = self.c.fact_col(fact)
+        if fact == "invention_items_enough":
+            kinds, minimum = list(self.param("ip_invention_kinds")), int(self.param("ip_invention_min"))
+        else:
+            kinds, minimum = list(self.param("ip_class1_kinds")), int(self.param("ip_class1_min"))
+        have = self.value(f"{column}#count")
+        if have is None:  # no ``ip_items`` list: the v1 count decides (Zhejiang's invention-patent fact)
+            if fact != "invention_items_enough":
+                return None
+            old, total = self.value("ip_invention_patents"), self.value("ip_class1")
+            changes = [Change("ip.invention_patents", old, minimum, cost=numeric_cost(old, minimum) + 0.2)]
+            if (
+                total is not None and total < minimum
+            ):  # invention patents are Ⅰ类 items: keep the total ≥ them
+                changes.append(Change("ip.class1", total, minimum, cost=numeric_cost(total, minimum)))
+            return changes
+        if not kinds:
+            return None
+        kind = "invention_patent" if "invention_patent" in kinds else kinds[0]
+        need = max(minimum - int(have), 1)
+        # Distinct grant dates (one a day, up to the date judged) keep the items distinct in the plan.
+        granted = [self.as_of - timedelta(days=n) for n in range(need)]
+        return [
+            Change(
+                "ip_items",
+                None,
+                {
+                    "kind": kind,
+                    "granted_on": day.isoformat(),
+                    "expires_on": years_after(day, IP_ITEM_TERM_YEARS).isoformat(),
+                    "transferred_in": False,
+                    "holder_rank": 1,
+                    "applied_with_benefit": True,
+                },
+                op="append",
+                cost=1.2,
+                kind="list",
+            )
+            for day in granted
+        ]
+
+    def _tier1_title(self) -> list[Change] | None:
+        """A tier-1 title: the 科技型中小企业 registration when it counts (the easier one), else 创新型."""
+        titles = list(self.param("tier1_titles"))
+        if not titles:
+            return None
+        wanted = (
+            titles
+            if self.param("tier1_requires_all")
+            else [min(titles, key=lambda t: TIER1_EFFORT.get(t, 3.0))]
+        )
+        have = {t for t in titles if self.value(f"cert_valid_{t}") is True}
+        return [
+            Change(
+                "certifications",
+                None,
+                {"tier": t, "recognized_on": self.as_of.isoformat()},
+                op="append",
+                cost=TIER1_EFFORT.get(t, 3.0),
+                kind="list",
+            )
+            for t in wanted
+            if t not in have
+        ] or None
 
     def _award(self, fact: str) -> list[Change] | None:
         """A science award that meets the tier's list fact (kinds, levels and rank limits are its parameters)."""
@@ -297,7 +433,7 @@ class Levers:
             return self.compare(t)
         if t.kind == "fact_is":
             return self.fact_is(t)
-        return self.fact_in(t)
+        return self.allowed(self.fact_in(t))
 
     def current(self, m: Measure) -> Fraction | None:
         n, d = self.row.get(num(m.id)), self.row.get(den(m.id))

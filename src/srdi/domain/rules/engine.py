@@ -47,6 +47,9 @@ class Assessment:
     facts: Facts
     compiled: dict[str, Compiled]
     library: Library
+    purpose: str = "application"
+    routes: dict[str, Transition] = field(default_factory=dict)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     _rows: list[dict[str, Any]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -149,7 +152,15 @@ def assess(
     # A few rows: skip the query optimiser. Optimising one query of hundreds of expressions costs more than
     # evaluating them on a handful of rows; the optimisations never change results, so neither does this.
     frame = collect(lazy, optimise=len(tables) > UNOPTIMISED_ROWS)
-    return Assessment(frame=frame, facts=facts, compiled=compiled, library=library)
+    return Assessment(
+        frame=frame,
+        facts=facts,
+        compiled=compiled,
+        library=library,
+        purpose=purpose,
+        routes=dict(routes or {}),
+        overrides=dict(overrides or {}),
+    )
 
 
 # Compiling is pure and depends only on the rulebook, the date and the overrides: cache it, so that the

@@ -100,6 +100,36 @@ def input_path(column: str, year: int) -> str:
     return COLUMN_PATHS.get(column, column)
 
 
+RELATIVE_YEAR_PREFIXES = ("上上年度", "上一年度", "上年度", "当年度", "上年末")
+
+
+def measure_years(measure: Measure, year: int) -> tuple[int, ...]:
+    """The calendar years a measure reads, oldest first (``year`` is the judged date's Y)."""
+    out = set()
+    for column in measure.inputs:
+        for suffix, offset in YEAR_OFFSETS.items():
+            if column.endswith(suffix):
+                out.add(year - offset)
+        if column in SCORE_OFFSETS:
+            out.add(year + SCORE_OFFSETS[column])
+    return tuple(sorted(out))
+
+
+def dated_label(measure: Measure, year: int) -> str:
+    """A measure's label with its years named: 上上年度研发费用占营业收入比重 → 2025年研发费用占营业收入比重."""
+    years = measure_years(measure, year)
+    label = measure.label
+    prefix = next((p for p in RELATIVE_YEAR_PREFIXES if label.startswith(p)), "")
+    rest = label[len(prefix) :]
+    if len(years) == 1:
+        return f"{years[0]}年{'末' if prefix == '上年末' else ''}{rest}"
+    if len(years) == 2 and measure.kind == "growth" and prefix:
+        return f"{years[1]}年{rest}（较{years[0]}年）"
+    if years:
+        return f"{label}（{years[0]}–{years[-1]}年）"
+    return label
+
+
 def plain(value: Any) -> Any:
     """A facts value as JSON data."""
     if isinstance(value, Decimal):

@@ -52,6 +52,11 @@ def years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
+def years_after(day: date, years: int) -> date:
+    """The same calendar day ``years`` later (29 Feb → 28 Feb)."""
+    return years_before(day, -years)
+
+
 @dataclass(frozen=True)
 class ListFact:
     """A fact aggregated from one of the profile's lists, and the rulebook parameters that define it.

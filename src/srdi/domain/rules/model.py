@@ -48,6 +48,7 @@ class Test:
 
 
 PURPOSES = ("application", "review")  # 认定申报 / 复核
+PURPOSE_LABELS = {"application": "认定申报", "review": "复核"}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from srdi.db.models import Enterprise, User
 from srdi.services import scoping
 from srdi.web.enterprise_search import search_enterprises
+from srdi.web.forms import AssessmentDateForm
 from srdi.web.http import client_ip, no_store
 from srdi.web.pii import reveal_contacts
 from srdi.web.sections import PageContext, render_sections
@@ -79,11 +80,26 @@ def _enterprise_or_404(request: HttpRequest, pk: int) -> Enterprise:
 
 def _render_detail(request: HttpRequest, enterprise: Enterprise, *, reveal: bool) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    ctx = PageContext(enterprise=enterprise, user=user, day=timezone.localdate(), reveal=reveal)
+    judged = AssessmentDateForm(request.GET)
+    valid = judged.is_valid()
+    ctx = PageContext(
+        enterprise=enterprise,
+        user=user,
+        day=timezone.localdate(),
+        reveal=reveal,
+        as_of=judged.cleaned_data.get("as_of") if valid else None,
+        purpose=(judged.cleaned_data.get("purpose") or "application") if valid else "application",
+        judged_error="" if valid else "；".join(str(e) for errs in judged.errors.values() for e in errs),
+    )
     response = render(
         request,
         "web/enterprise/detail.html",
-        {"enterprise": enterprise, "sections": render_sections(ctx), "day": ctx.day, "revealed": reveal},
+        {
+            "enterprise": enterprise,
+            "sections": render_sections(ctx),
+            "day": ctx.day,
+            "revealed": reveal,
+        },
     )
     return no_store(response)
 

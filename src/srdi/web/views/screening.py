@@ -19,19 +19,23 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from srdi.db.models import AuditAction, User
+from srdi.db.models import AssessmentRun, AuditAction, User
+from srdi.domain.reference import TIERS
 from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, scoping, screening_jobs
-from srdi.services.assessments import latest_run
+from srdi.services.assessments import finished_run, latest_run, recent_runs
 from srdi.services.exports import CONTENT_TYPES
+from srdi.services.screening import default_as_of
 from srdi.web import screening_data as sd
 from srdi.web.access import require
 from srdi.web.enterprise_search import sees_all_districts
+from srdi.web.forms import ScreeningStartForm
 from srdi.web.http import client_ip, no_store
 from srdi.web.views.exports import file_response
 
 PAGE_SIZE = 50
-FILTER_FIELDS = ("q", "tier", "status", "district", "ecosystem", "cohort", "grade", "change")
+# ``run`` picks an earlier screening (default: the latest application screening).
+FILTER_FIELDS = ("run", "q", "tier", "status", "district", "ecosystem", "cohort", "grade", "change")
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
@@ -41,7 +45,38 @@ def _filters(source: Any) -> list[tuple[str, str]]:
 
 def _job_context(user: User) -> dict[str, Any]:
     job = screening_jobs.status()
-    return {"job": job, "can_run": bool(sd.can_run_screening(user))}
+    return {
+        "job": job,
+        "can_run": bool(sd.can_run_screening(user)),
+        "start_form": ScreeningStartForm(initial={"as_of": default_as_of(), "purpose": "application"}),
+    }
+
+
+def _chosen_run(source: Any) -> AssessmentRun | None:
+    """The run asked for by ``run`` (an id), else the latest application screening, else the latest of any."""
+    wanted = str(source.get("run") or "")
+    if wanted.isdigit():
+        found = finished_run(int(wanted))
+        if found is not None:
+            return found
+    latest = latest_run()
+    if latest is not None:
+        return latest
+    runs = recent_runs(1)
+    return runs[0] if runs else None
+
+
+def _rulebook_rows(run: AssessmentRun) -> list[dict[str, str]]:
+    rows = []
+    for code, label in TIERS.items():
+        used = (run.rulebooks or {}).get(code)
+        text = (
+            "；".join(f"{rb}（{n} 家）" for rb, n in used.items())
+            if isinstance(used, dict)
+            else (used or "—")
+        )
+        rows.append({"label": label, "rulebooks": text})
+    return rows
 
 
 @login_required
@@ -50,9 +85,12 @@ def screening_page(request: HttpRequest) -> HttpResponse:
     """The latest run in the viewer's scope and the filterable candidates table."""
     user: User = request.user  # type: ignore[assignment]
     require(sd.can_view_screening(user), request, what="screening")
-    run = latest_run()
+    run = _chosen_run(request.GET)
     context: dict[str, Any] = {
         "run": run,
+        "runs": recent_runs(),
+        "run_q": f"run={run.pk}&" if run is not None and request.GET.get("run") else "",
+        "rulebook_rows": _rulebook_rows(run) if run is not None else [],
         "duration": f"{run.duration_ms / 1000:.1f}" if run is not None else "",
         "city_wide": sees_all_districts(user),
         "can_export": run is not None,
@@ -101,8 +139,15 @@ def screening_start(request: HttpRequest) -> HttpResponse:
     """Start a whole-city screening in the background (city staff only, one at a time)."""
     user: User = request.user  # type: ignore[assignment]
     require(sd.can_run_screening(user), request, what="screening_start")
+    form = ScreeningStartForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for e in errors:
+                messages.error(request, f"{label}：{e}" if label else str(e))
+        return redirect("web:screening")
     try:
-        screening_jobs.start(user)
+        screening_jobs.start(user, request=form.cleaned_data["request"])
     except screening_jobs.AlreadyRunning as exc:
         audit.record(
             AuditAction.SCREEN,
@@ -114,7 +159,8 @@ def screening_start(request: HttpRequest) -> HttpResponse:
         )
         messages.error(request, str(exc))
     else:
-        messages.success(request, "已开始全市筛查，完成后本页自动刷新。")
+        label = form.cleaned_data["request"].label
+        messages.success(request, f"已开始筛查（{label}），完成后本页自动刷新。")
     return redirect("web:screening")
 
 
@@ -128,7 +174,7 @@ def screening_export(request: HttpRequest) -> HttpResponse:
     fmt = request.POST.get("fmt", "")
     if fmt not in EXPORT_FORMATS:
         return HttpResponseBadRequest("导出格式可选 csv、xlsx")
-    run = latest_run()
+    run = _chosen_run(request.POST)
     if run is None:
         messages.error(request, "尚无筛查结果可导出")
         return redirect("web:screening")
