@@ -19,7 +19,7 @@ TIER_LABELS = {
 
 @cli.command()
 @click.option(
-    "--as-of", "as_of", help="评价基准日 YYYY-MM-DD（默认 SRDI_DEFAULT_AS_OF，即政策期末 2025-12-31）"
+    "--as-of", "as_of", help="评价基准日 YYYY-MM-DD（默认 SRDI_DEFAULT_AS_OF；未设置时为杭州时间的今天）"
 )
 @click.option("--as", "username", help="以该用户身份记入审计")
 def screen(as_of: str | None, username: str | None) -> None:
