@@ -250,8 +250,27 @@ def test_a_first_recognition_is_never_paid_by_two_packs(days, tiers, start, relo
 
 
 def test_the_title_lifecycle_is_applied_before_the_tier_1_check():
-    pytest.importorskip("srdi.domain.lifecycle")
-    profile = _profile([_selection()])
+    profile = _profile([_selection(), _evaluation()])
     profile["sanctions"] = [{"kind": "data_fraud", "date": "2026-05-01"}]
     records = run_entitle({"parameters": SHARE, "enterprises": [profile]})["results"][0]["entitlements"]
-    assert records[0]["status"] == "not_eligible"  # fraud removed the 创新型 title before the selection
+    # fraud removed the 创新型 title before the selection: neither tranche is paid
+    assert [r["status"] for r in records] == ["not_eligible", "not_eligible"]
+    later = _profile([_selection()])
+    later["sanctions"] = [{"kind": "data_fraud", "date": "2026-08-01"}]
+    records = run_entitle({"parameters": SHARE, "enterprises": [later]})["results"][0]["entitlements"]
+    assert records[0]["status"] == "granted"  # the title was valid on the selection date
+
+
+def test_a_title_cancelled_for_fraud_no_longer_makes_an_srdi_enterprise():
+    profile = {
+        "uscc": make_uscc("330106"),
+        "district": "330106",
+        "certifications": [{"tier": "srdi_sme", "recognized_on": "2023-01-15"}],
+        "sanctions": [{"kind": "data_fraud", "date": "2024-06-01"}],
+        "events": [{"kind": "scene_award", "scene_id": "S1", "date": "2024-09-01"}],
+    }
+    records = run_entitle({"enterprises": [profile]})["results"][0]["entitlements"]
+    assert records[0]["status"] == "not_eligible"
+    tables = tables_from_profiles([parse_profile(profile)])
+    by_article = {r["article"]: r for r in standing(tables, (HZ81,), date(2025, 6, 30))[0]}
+    assert by_article[11]["status"] == "not_eligible"  # standing measures see the cancelled title too

@@ -14,8 +14,8 @@ selected a year) counts the eligible selections of the run in date order; select
 a calendar year, and the later tranches of those selections, are ``not_eligible``.
 
 Before anything is judged, the title lifecycle (cancellation after missed annual updates, data-fraud bans) is
-applied to the certifications when ``srdi.domain.lifecycle`` is available, so that "holds a valid title" means
-the same here as in the tier assessment.
+applied to the certifications (``with_lifecycle``), so that "holds a valid title" means the same here as in the
+tier assessment.
 
 Every parameter is read on the row's own event date (the contract date for a loan): ``ParamSet`` turns it into
 a per-row column over its few dated periods, so rates, caps, lists, thresholds and fiscal shares all follow a
@@ -24,7 +24,6 @@ change of value inside the window.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -33,10 +32,12 @@ from typing import Any
 import polars as pl
 
 from srdi.domain.certifications import anniversary
+from srdi.domain.lifecycle import apply_lifecycle
 from srdi.domain.policy.model import Amount, Condition, Measure, Pack
 from srdi.domain.policy.params import I128, ParamSet
 from srdi.domain.reference import lpr_table
 from srdi.domain.rules.facts import certification_valid_on
+from srdi.domain.rules.rulebook import load_library
 from srdi.domain.tables import Tables
 
 DEC_SCALE = 10**9
@@ -178,21 +179,14 @@ def _with_selection_date(ev: pl.DataFrame) -> pl.DataFrame:
     ).drop("__selected")
 
 
-def with_lifecycle(tables: Tables) -> Tables:
-    """The tables with the title lifecycle applied (``srdi.domain.lifecycle.apply_lifecycle`` with the rules of
-    the shipped rulebooks up to the latest event year), or unchanged where that module is not installed."""
-    try:
-        lifecycle = importlib.import_module("srdi.domain.lifecycle")
-        rulebook = importlib.import_module("srdi.domain.rules.rulebook")
-    except ModuleNotFoundError:
-        return tables
-    library = rulebook.load_library()
-    if not hasattr(library, "lifecycle"):
-        return tables
-    days = tables.events.select(pl.coalesce(pl.col("date"), pl.col("contract_date")).max()).item()
-    last_year = days.year if isinstance(days, date) else date.today().year  # noqa: DTZ011 - a year only
-    result: Tables = lifecycle.apply_lifecycle(tables, library.lifecycle(last_year))
-    return result
+def with_lifecycle(tables: Tables, last_year: int | None = None) -> Tables:
+    """The tables with the title lifecycle applied (``srdi.domain.lifecycle.apply_lifecycle``: cancellations after
+    missed annual updates, data-fraud bans), with the rules of the shipped rulebooks up to ``last_year`` (by
+    default the year of the latest event, or this year when there is none)."""
+    if last_year is None:
+        latest = tables.events.select(pl.coalesce(pl.col("date"), pl.col("contract_date")).max()).item()
+        last_year = latest.year if isinstance(latest, date) else date.today().year  # noqa: DTZ011 - a year only
+    return apply_lifecycle(tables, load_library().lifecycle(last_year))
 
 
 def certificate_rows(tables: Tables, events: pl.DataFrame) -> pl.DataFrame:

@@ -3,9 +3,9 @@
 Use ``standing(tables, packs, as_of)``: for every enterprise and every measure with a ``standing`` section it
 says granted (a qualification or priority applies), not_eligible, needs_data, amount_unset, window_unset or
 outside_policy_window, with the conditions behind it. Evaluated column-wise on the same facts frame as the
-tier assessment (titles valid on ``as_of``, prior-year figures). A section's ``parts`` (parts of the measure for
-a narrower group, such as the 小巨人 pre-IPO list of 第16条) are reported in the basis and in ``parts`` but do not
-decide the status.
+tier assessment (titles valid on ``as_of`` after the title lifecycle, prior-year figures). A section's ``parts``
+(parts of the measure for a narrower group, such as the 小巨人 pre-IPO list of 第16条) are reported in the basis and
+in ``parts`` but do not decide the status.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from srdi.domain.policy.engine import with_lifecycle
 from srdi.domain.policy.model import Condition, Measure, Pack
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.rules.facts import build_facts, collect
@@ -79,7 +80,7 @@ def standing(
 ) -> dict[int, list[dict[str, Any]]]:
     """eid → standing entitlement records for every measure with a standing section."""
     params = ParamSet.for_run(packs, overrides)
-    frame = build_facts(tables, as_of).frame
+    frame = build_facts(with_lifecycle(tables, as_of.year), as_of).frame
     measures: list[tuple[Pack, Measure]] = [
         (p, m) for p in packs for m in p.measures if m.standing is not None
     ]
