@@ -127,9 +127,9 @@ class _Explainer:
                     f"{on} {_plain(day)} 早于{pack.citation}印发日期 {pack.issued}，不适用本政策"
                 )
             else:
+                name = f" {pack.document} " if pack.document_known else pack.citation
                 self.text.append(
-                    f"{on} {_plain(day)} 不在{pack.citation}有效期（{_plain(start) or '待公布'} 至 "
-                    f"{_plain(end) or '待公布'}）内"
+                    f"{on} {_plain(day)} 不在{name}有效期（{_plain(start) or '待公布'} 至 {_plain(end) or '待公布'}）内"
                 )
         elif unset:
             missing = [
@@ -173,8 +173,8 @@ class _Explainer:
                 and outcome is None
             ):
                 self.missing.append("certifications")
-            if c.date_field and self.part.get(c.date_field) is not None:
-                item["date"] = _plain(self.part.get(c.date_field))
+            if c.kind == "holds_tier" and self.part.get(c.date_field or "event_date") is not None:
+                item["date"] = _plain(self.part.get(c.date_field or "event_date"))  # the day it is judged on
             if c.field and self.part.get(c.field) is None and outcome is None and not unset:
                 self.missing.append(f"events[{self.row['seq']}].{c.field}")
             self.basis.append(item)
