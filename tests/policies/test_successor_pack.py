@@ -274,3 +274,19 @@ def test_a_title_cancelled_for_fraud_no_longer_makes_an_srdi_enterprise():
     tables = tables_from_profiles([parse_profile(profile)])
     by_article = {r["article"]: r for r in standing(tables, (HZ81,), date(2025, 6, 30))[0]}
     assert by_article[11]["status"] == "not_eligible"  # standing measures see the cancelled title too
+
+
+def test_the_cost_simulation_counts_events_waiting_for_the_window():
+    from srdi.domain.policy.simulate import run_simulation
+
+    profiles = [
+        parse_profile(
+            _profile([{"kind": "recognition", "tier": "srdi_sme", "date": "2026-06-30"}, _selection()])
+        )
+    ]
+    tables = tables_from_profiles(profiles)
+    waiting = run_simulation(tables, (HZ25,), 2026)
+    assert waiting.totals["window_unset"] == 2 and waiting.totals["amount_fen"] == 0
+    costed = run_simulation(tables, (HZ25,), 2026, SHARE)
+    assert costed.totals["window_unset"] == 0 and costed.totals["amount_fen"] == 20_000_000 + 25_000_000
+    assert costed.totals["city_fen"] == 0  # no split for the successor: its sharing rule is not known

@@ -267,6 +267,7 @@ def simulate(policy_id: str, year: int, sets: tuple[str, ...], as_json: bool) ->
         f"{policy_id} {year} 年度：事件 {base.events} 个，兑现 {t['grants']} 项，合计 {format_wan(t['amount_fen'])}"
         f"（市级 {format_wan(t['city_fen'])}，区县 {format_wan(t['district_fen'])}）；"
         f"金额待定 {t['amount_unset']} 项"
+        + (f"；政策有效期待公布 {t['window_unset']} 项" if t.get("window_unset") else "")
     )
     click.echo("按措施：")
     for r in base.by_measure.iter_rows(named=True):
