@@ -533,6 +533,7 @@ def overlap_view(pack: Pack, m: Measure, packs: tuple[Pack, ...] = ()) -> dict[s
     same = [o for o in every if o.overlap and o.overlap.group == m.overlap.group and o is not m]
     matter = "、".join(MATTER_LABELS.get(f, FIELD_LABELS.get(f, f)) for f in m.overlap.matter)
     return {
+        "unverified": pack.source_status != "official",
         "group": m.overlap.group,
         "matter": matter or "企业（每家企业一次）",
         "fields": m.overlap.matter,
@@ -651,8 +652,11 @@ def guide(pack: Pack, m: Measure, today: date) -> dict[str, Any]:
         window_note += "有效期已届满，之后发生的事项不适用本政策"
         successor = pack.extra.get("successor")
         window_note += f"；后续政策：{successor}。" if successor else "。"
+    how = route(pack, m)
+    if state["window_unset"] and m.events:
+        how = {**how, "text": how["text"] + "有效期公布前，平台只显示“政策有效期待公布”，不推送兑现要约。"}
     return {
-        "route": route(pack, m),
+        "route": how,
         "data": data_needed(m),
         "decides": m.guide.get("decides") or "、".join(m.responsible),
         "decides_default": not m.guide.get("decides"),

@@ -218,6 +218,8 @@ def test_successor_measure_page_shows_tranches_quota_and_sources(login_as):
     assert "同一企业在支持期内不重复入选" in text
     assert "入选日持有有效的科技和创新型中小企业称号" in text
     assert "市、区县分担办法尚未查得" in text
+    assert "本政策的重叠条款在已读到的文本中尚未查得" in text
+    assert "不推送兑现要约" in text
     params = {p["id"]: p for p in response.context["parameters"]}
     assert params["hz25.2.first_tranche_share"]["unset"]
     assert params["hz25.2.cap_per_firm"]["status_label"] == "二手来源（待核对原文）"
