@@ -179,6 +179,9 @@ def test_every_declared_parameter_is_read_somewhere():
                 used.add(m.annual_cap.param)
             if m.annual_quota:
                 used.add(m.annual_quota)
+            if m.selection_quota:
+                used.update(p for p in (m.selection_quota.param, m.selection_quota.period) if p)
+        used.update(pid for pid in pack.window_params if pid)  # a window set by parameters
         procedure = (Path(__file__).parents[2] / "src/srdi/services/programmes.py").read_text(
             encoding="utf-8"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from srdi.domain.size_class import classify_size, fen_to_wan_floor, industry_standard
+from srdi.domain.size_class import OutsideStandard, classify_size, fen_to_wan_floor, industry_standard
 
 
 @pytest.mark.parametrize(
@@ -17,9 +17,12 @@ from srdi.domain.size_class import classify_size, fen_to_wan_floor, industry_sta
         ("E4710", "建筑业"),
         ("F5111", "批发业"),
         ("F5211", "零售业"),
-        ("G5310", "交通运输业"),
+        ("G5410", "交通运输业"),
         ("G5810", "交通运输业"),
-        ("G5910", "仓储业"),
+        ("G5910", "交通运输业"),  # 装卸搬运 (G591) is 交通运输业
+        ("G591", "交通运输业"),
+        ("G5920", "仓储业"),
+        ("G5990", "仓储业"),
         ("G6010", "邮政业"),
         ("H6110", "住宿业"),
         ("H6210", "餐饮业"),
@@ -122,3 +125,70 @@ def test_fen_to_wan_floor_preserves_threshold_comparisons():
 def test_unknown_industry_code_format_is_rejected():
     with pytest.raises(ValueError, match="行业代码"):
         industry_standard("3976")
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("G5310", "铁路运输业"),
+        ("G53", "铁路运输业"),
+        ("J6610", "金融业"),
+        ("J66", "金融业"),
+        ("J", "金融业"),
+        ("K7040", "自有房地产经营"),
+    ],
+)
+def test_industries_300_does_not_cover_have_no_group(code, words):
+    with pytest.raises(OutsideStandard) as raised:
+        industry_standard(code)
+    assert words in raised.value.reason and "300号" in raised.value.reason
+
+
+@pytest.mark.parametrize(("code", "groups"), [("G59", {"交通运输业", "仓储业"}), ("K70", {"房地产开发经营"})])
+def test_a_code_too_short_to_pick_a_group_has_none(code, groups):
+    with pytest.raises(OutsideStandard) as raised:
+        industry_standard(code)
+    assert all(g in raised.value.reason for g in groups)
+
+
+@pytest.mark.parametrize("code", ["G5310", "J6620", "K7040", "G59"])
+def test_no_size_class_outside_300_whatever_the_figures(code):
+    # Figures that would make a micro enterprise anywhere else: unknown (null), not "other", not SME.
+    result = classify_size(code, 5, 10, 10)
+    assert result.size_class is None and result.is_sme is None
+    assert result.label == "未知"
+
+
+def test_loading_and_unloading_is_transport_and_warehousing_the_rest_of_g59():
+    # 交通运输业: small needs E >= 20 and R >= 200; 仓储业: small needs E >= 20 and R >= 100
+    assert classify_size("G5910", 20, 150, None).size_class == "micro"
+    assert classify_size("G5920", 20, 150, None).size_class == "small"
+    # 交通运输业 large: E >= 1000 and R >= 30000; 仓储业 large: E >= 200 and R >= 30000
+    assert classify_size("G5910", 500, 40000, None).size_class == "medium"
+    assert classify_size("G5920", 500, 40000, None).size_class == "large"
+
+
+def test_the_vectorised_facts_agree_outside_300():
+    """The column-wise size (assessment facts) is null too for codes outside 300号."""
+    from datetime import date
+
+    from srdi.domain.exchange import parse_profile
+    from srdi.domain.rules.cases import case_uscc
+    from srdi.domain.rules.facts import build_facts, collect
+    from srdi.domain.tables import tables_from_profiles
+
+    profiles = [
+        parse_profile(
+            {
+                "uscc": case_uscc(900 + i),
+                "industry_code": code,
+                "financials": {"2024": {"employees": 5, "operating_revenue_fen": 10_000_000}},
+            }
+        )
+        for i, code in enumerate(["J6610", "G5310", "K7040", "G5910", "M7310"])
+    ]
+    frame = collect(build_facts(tables_from_profiles(profiles), date(2025, 6, 30)).frame)
+    sizes = dict(
+        zip(frame.get_column("eid").to_list(), frame.get_column("size_class").to_list(), strict=True)
+    )
+    assert [sizes[i] for i in range(5)] == [None, None, None, "micro", "micro"]

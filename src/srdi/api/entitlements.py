@@ -35,9 +35,10 @@ ENTITLE_BODY = contract_body(
     operation_id="entitle",
     summary="政策兑现测算",
     description=(
-        "按有效的政策包（杭政办函〔2023〕81号）逐个事件计算企业可享受的奖励、补助、贴息：状态（granted、not_eligible、"
-        "needs_data、amount_unset、outside_policy_window、superseded）、金额及市区分担、依据。"
-        "parameters 可按编号临时覆盖参数（如 hz81.17.rate_discount_min）。"
+        "按各政策包（杭政办函〔2023〕81号 hz81；2025-12-28《关于深入打造全国专精特新名城的若干措施》hz25）逐个事件计算"
+        "企业可享受的奖励、补助、贴息：状态（granted、not_eligible、needs_data、amount_unset、window_unset、"
+        "outside_policy_window、superseded）、金额及市区分担、依据。同一事项只由一个政策包兑现（从优、就高、不重复）。"
+        "parameters 可按编号临时覆盖参数（如 hz81.17.rate_discount_min；hz25.window.from、hz25.window.to 为 ISO 日期）。"
         f"每次最多 {MAX_ENTERPRISES} 家企业。"
     ),
 )

@@ -29,16 +29,21 @@ def policy() -> None:
 def policy_list(pack: str | None) -> None:
     """列出各政策包的全部措施。"""
     from srdi.domain.policy.loader import expiry_warnings, load_packs
+    from srdi.domain.policy.params import ParamSet
 
     packs = load_packs()
     for p in packs:
         if pack and p.id != pack:
             continue
-        click.echo(f"{p.id}  {p.document}《{p.title}》  有效期 {p.window_from} 至 {p.window_to}")
+        start, end = ParamSet.for_run((p,)).window(p)
+        window = f"有效期 {start or '待公布'} 至 {end or '待公布'}"
+        click.echo(f"{p.id}  {p.document}《{p.title}》（{p.issued} 印发）  {window}")
+        if p.unknown:
+            click.echo(f"  尚未查得：{'；'.join(u.item for u in p.unknown)}")
         for m in p.measures:
             kinds = "、".join(KIND_ZH[k] for k in m.kinds)
             trigger = f"  事件：{', '.join(m.events)}" if m.events else ""
-            click.echo(f"  {m.id:<9} 第{m.article}条 {m.title}（{kinds}）{trigger}")
+            click.echo(f"  {m.id:<9} {m.label} {m.title}（{kinds}）{trigger}")
     for w in expiry_warnings(packs, date.today()):  # noqa: DTZ011 - calendar date of the operator
         click.echo(f"注意：{w}", err=True)
 
@@ -64,9 +69,10 @@ DEFAULT_PACK = "hz81"
     "--pack", "pack_id_option", default=DEFAULT_PACK, show_default=True, help="只写条款号时所属的政策包"
 )
 def policy_show(measure_id: str, pack_id_option: str) -> None:
-    """显示一条措施（如 hz81.9，或只写条款号 9）：条件、金额、上限、参数及出处、申兑指南。"""
+    """显示一条措施（如 hz81.9、hz25.2，或只写条款号 9）：条件、金额、上限、参数及出处、申兑指南。"""
     from srdi.domain.digits import is_digits
     from srdi.domain.policy.loader import load_packs
+    from srdi.domain.rules.parameters import STATUSES
 
     text = measure_id.strip()
     if is_digits(text):
@@ -81,6 +87,8 @@ def policy_show(measure_id: str, pack_id_option: str) -> None:
     except KeyError:
         raise click.ClickException(f"{pack_id} 没有第{article}条") from None
     click.echo(f"{m.id}  {m.reference}  {m.title}")
+    if pack.source_status != "official":
+        click.echo(f"来源：{STATUSES.get(pack.source_status, pack.source_status)}")
     click.echo(f"类型：{'、'.join(KIND_ZH[k] for k in m.kinds)}")
     click.echo(f"内容：{m.summary}")
     click.echo(f"对象：{m.who}")
@@ -109,13 +117,16 @@ def policy_show(measure_id: str, pack_id_option: str) -> None:
         ids.add(m.annual_cap.param)
     if m.annual_quota:
         ids.add(m.annual_quota)
+    if m.selection_quota:
+        ids.add(m.selection_quota.param)
     ids.update(pid for pid in pack.parameters if pid.startswith(f"{m.id}."))
     for pid in sorted(ids):
         param = pack.parameters[pid]
         for period in param.periods:
+            status = "" if param.status == "official" else f"；{STATUSES.get(param.status, param.status)}"
             click.echo(
                 f"  参数 {pid} = {_fmt_value(period.value, param.unit)}  "
-                f"[{param.reference}；{period.start} 起]  {param.label}"
+                f"[{param.reference}；{period.start} 起{status}]  {param.label}"
             )
     if m.overlap:
         click.echo(
@@ -256,6 +267,7 @@ def simulate(policy_id: str, year: int, sets: tuple[str, ...], as_json: bool) ->
         f"{policy_id} {year} 年度：事件 {base.events} 个，兑现 {t['grants']} 项，合计 {format_wan(t['amount_fen'])}"
         f"（市级 {format_wan(t['city_fen'])}，区县 {format_wan(t['district_fen'])}）；"
         f"金额待定 {t['amount_unset']} 项"
+        + (f"；政策有效期待公布 {t['window_unset']} 项" if t.get("window_unset") else "")
     )
     click.echo("按措施：")
     for r in base.by_measure.iter_rows(named=True):

@@ -33,7 +33,7 @@ def _rulebooks_text(used: object) -> str:
 
 @cli.command()
 @click.option(
-    "--as-of", "as_of", help="评价基准日 YYYY-MM-DD（默认为今天，或 SRDI_DEFAULT_AS_OF 指定的日期）"
+    "--as-of", "as_of", help="评价基准日 YYYY-MM-DD（默认 SRDI_DEFAULT_AS_OF；未设置时为杭州时间的今天）"
 )
 @click.option(
     "--purpose",

@@ -54,3 +54,9 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("已中断", err=True)
         sys.exit(130)
+
+
+if __name__ == "__main__":  # ``python -m srdi.cli.main``: run the package module, where the commands register
+    from srdi.cli import main as package_main
+
+    package_main.main()

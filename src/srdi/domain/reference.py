@@ -1,7 +1,8 @@
-"""Reference tables shipped as versioned CSV files: districts, ecosystems, the 1-year LPR.
+"""Reference tables shipped as versioned CSV files: districts, ecosystems, the "296X" clusters, the 1-year LPR.
 
 Use ``districts()`` / ``district_name()`` for the 13 Hangzhou codes, ``ECOSYSTEMS`` for the five industrial
-ecosystems, and ``lpr_on(date)`` for the 1-year LPR in force on a date. The files live in
+ecosystems of 81号, ``clusters_296x()`` for the city's "296X" advanced-manufacturing clusters (the focus of the
+2025-12-28 successor policy), and ``lpr_on(date)`` for the 1-year LPR in force on a date. The files live in
 ``srdi/reference_data`` and can be updated without a code change.
 """
 
@@ -72,6 +73,44 @@ TIERS: dict[str, str] = {
 # What a certification may record: the tiers, and (v1.1) a 科技型中小企业 registration, which 2号 第三十条 counts as a
 # tier-1 title beside 创新型中小企业. Not a rung of the ladder (``TIERS``).
 CERT_TIERS: dict[str, str] = {**TIERS, "tech_sme": "科技型中小企业（入库登记）"}
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """One of Hangzhou's "296X" advanced-manufacturing clusters (市"296X"先进制造业集群)."""
+
+    code: str
+    name: str
+    tier: str  # trillion (万亿级) | hundred_billion (千亿级) | future (未来产业, the named "6" of "6+X")
+    tier_label: str
+    status: str  # how the row was read: SECONDARY (see reference_data/README.md)
+    source: str
+
+
+CLUSTER_TIERS = ("trillion", "hundred_billion", "future")
+
+
+@cache
+def clusters_296x() -> tuple[Cluster, ...]:
+    """The "296X" clusters: 2 万亿级, 9 千亿级 and the six named 未来产业 (the "X" is open and has no row)."""
+    out = []
+    previous_source = ""
+    for r in read_reference_csv("hangzhou_296x_clusters.csv"):
+        if r["tier"] not in CLUSTER_TIERS:
+            raise ValueError(f"296X 集群 {r['code']} 的层级 {r['tier']!r} 不在 {CLUSTER_TIERS} 中")
+        source = previous_source if r["source"] == "同上" else r["source"]
+        previous_source = source
+        out.append(Cluster(r["code"], r["name"], r["tier"], r["tier_label"], r["status"], source))
+    return tuple(out)
+
+
+def cluster_name(code: str | None) -> str:
+    """Chinese name of a "296X" cluster code, or the code itself when unknown."""
+    for c in clusters_296x():
+        if c.code == code:
+            return c.name
+    return code or "—"
+
 
 # Ladder position, lowest first; used to show an enterprise's highest valid title.
 TIER_RANK: dict[str, int] = {"innovative_sme": 1, "srdi_sme": 2, "hidden_champion": 3, "little_giant": 4}

@@ -4,6 +4,12 @@ Use ``classify_size`` with an industry code (GB/T 4754-2017) and the year's empl
 total assets. The thresholds are data (``sme_size_standards.csv``); the conditions in it are parsed here.
 Unknown inputs stay unknown: the class is ``None`` when the known figures do not decide it, while ``is_sme``
 can still be decided (e.g. 50 employees in industry is an SME whatever the revenue).
+
+Scope follows the statistical mapping of 300号 to GB/T 4754-2017: 交通运输业 excludes 铁路运输业 (G53) and includes
+装卸搬运 (G591), 仓储业 is the rest of G59. Industries 300号 does not cover at all — 铁路运输业 (G53), 金融业 (J, its
+own standard 银发〔2015〕309号) and 自有房地产经营 (K7040), listed after "except" in the catch-all row — have no
+size class: ``industry_standard`` raises ``OutsideStandard`` and ``classify_size`` gives class and ``is_sme``
+None (unknown), never "other". So does a code too short to pick a group (``G59``: 装卸搬运 or 仓储业?).
 """
 
 from __future__ import annotations
@@ -125,6 +131,32 @@ def _parse_scopes(scope: str) -> list[_Scope]:
     return scopes
 
 
+class OutsideStandard(ValueError):
+    """The industry code has no 300号 group: an industry 300号 does not cover, or a code too short to decide."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+# Names of the industries 300号 leaves out, for messages (the codes themselves come from the CSV).
+EXCLUDED_NAMES = {"G53": "铁路运输业", "J": "金融业", "K7040": "自有房地产经营"}
+_EXCEPT = re.compile(r"except\s+(.+?)\)?$")
+
+
+@cache
+def excluded_scopes() -> tuple[_Scope, ...]:
+    """The industries the catch-all row excepts (``(all other except G53 J K7040)``): outside 300号."""
+    for r in read_reference_csv("sme_size_standards.csv"):
+        scope = r["gbt4754_2017_scope"]
+        if scope.startswith("("):
+            found = _EXCEPT.search(scope.strip())
+            if found:
+                return tuple(_parse_scopes(",".join(found.group(1).replace(")", "").split())))
+    return ()
+
+
 @cache
 def standards() -> tuple[tuple[IndustryStandard, tuple[_Scope, ...]], ...]:
     """All industry standards with their GB/T 4754 scopes; the catch-all row has no scope."""
@@ -145,13 +177,27 @@ def standards() -> tuple[tuple[IndustryStandard, tuple[_Scope, ...]], ...]:
     return tuple(rows)
 
 
+def _could_extend(scope: _Scope, code: str) -> bool:
+    """Whether a longer code beginning with ``code`` could fall in ``scope`` (which is more specific than it)."""
+    digits = code[1:]
+    if code[0] != scope.section or len(scope.lo) <= len(digits):
+        return False
+    n = len(digits)
+    return scope.lo[:n] <= digits <= scope.hi[:n]
+
+
 def industry_standard(industry_code: str) -> IndustryStandard:
-    """The 300号 industry group for a GB/T 4754-2017 code (most specific scope wins)."""
+    """The 300号 industry group for a GB/T 4754-2017 code (most specific scope wins).
+
+    Raises ``OutsideStandard`` for an industry 300号 does not cover (G53, J, K7040) and for a code whose longer
+    codes fall in different groups (``G59``, ``G5``, ``K70``); ``ValueError`` for a malformed code.
+    """
     code = industry_code.strip().upper()
     if not INDUSTRY_CODE.match(code):
         raise ValueError(f"行业代码格式应为门类字母加2–4位数字（如 C3976）: {industry_code!r}")
     best: tuple[int, IndustryStandard] | None = None
     fallback = None
+    nearer: set[str] = set()  # groups (or exclusions) a longer code could still fall in
     for std, scopes in standards():
         if not scopes:
             fallback = std
@@ -159,10 +205,20 @@ def industry_standard(industry_code: str) -> IndustryStandard:
         for scope in scopes:
             if scope.matches(code) and (best is None or scope.specificity > best[0]):
                 best = (scope.specificity, std)
-    if best is not None:
-        return best[1]
+            elif _could_extend(scope, code):
+                nearer.add(std.industry)
+    for scope in excluded_scopes():
+        name = EXCLUDED_NAMES.get(f"{scope.section}{scope.lo}", f"{scope.section}{scope.lo}")
+        if scope.matches(code) and (best is None or scope.specificity >= best[0]):
+            raise OutsideStandard(code, f"{name}不适用工信部联企业〔2011〕300号划型")
+        if _could_extend(scope, code):
+            nearer.add(name)
     assert fallback is not None
-    return fallback
+    found = best[1] if best is not None else fallback
+    if nearer - {found.industry}:
+        groups = "、".join(sorted(nearer | ({found.industry} if best is not None else set())))
+        raise OutsideStandard(code, f"行业代码不够细，无法确定300号行业（可能为 {groups} 等）")
+    return found
 
 
 @dataclass(frozen=True)
@@ -192,7 +248,10 @@ def classify_size(
     """Classify under 300号: large/medium/small must meet all lower bounds (下划一档); micro needs one."""
     if industry_code is None:
         return SizeResult("未知行业", None, None, {}, ("industry_code",))
-    std = industry_standard(industry_code)
+    try:
+        std = industry_standard(industry_code)
+    except OutsideStandard as exc:
+        return SizeResult(exc.reason, None, None, {}, ())
     values: dict[str, int | None] = {"E": employees, "R": revenue_wan, "A": assets_wan}
     used = {v: values[v] for v in sorted(std.variables)}
     missing = tuple(v for v, x in used.items() if x is None)

@@ -53,9 +53,18 @@ def _params(pack: str) -> ParamSet:
 
 
 def city_share(programme: Programme, district: str, day: date) -> Decimal:
-    """The city's fraction of an award in ``district`` under ``programme`` on ``day``."""
+    """The city's fraction of an award in ``district`` under ``programme`` on ``day``.
+
+    ``BudgetError`` when the pack's cost-sharing rule is not known (hz25): money is never split by a guessed
+    share — the programme must name the districts the city pays for in full, or wait for the rule."""
     if district in (programme.city_pays_all or []):
         return Decimal(1)
+    pack = next((p for p in load_packs() if p.id == programme.pack), None)
+    if pack is not None and not pack.cost_sharing:
+        raise BudgetError(
+            f"{pack.title}的市、区（县、市）分担办法尚未公布，不能拆分 {district_name(district)} 的金额；"
+            "请在批次中将该区县设为由市全额承担，或待分担办法公布后再审批"
+        )
     params = _params(programme.pack)
     pid = f"fiscal_share.{district}"
     value = params.value(pid, day) if pid in params.params else None

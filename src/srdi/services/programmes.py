@@ -22,7 +22,7 @@ from django.db import transaction
 from srdi.db.models import AuditAction, Case, Enterprise, Event, Programme, User
 from srdi.domain.digits import is_digits
 from srdi.domain.money import format_yuan
-from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, event_title
+from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, NO_APPLICATION_STATUSES, event_title
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes
@@ -403,7 +403,7 @@ def start_application(programme: Programme, user: User, event: Event) -> Case:
     record = records[0]
     if _paid_in_full(record):
         raise ProgrammeError(_held_by_payment(event.enterprise_id, record))
-    if record["status"] in ("not_eligible", "outside_policy_window", "superseded"):
+    if record["status"] in NO_APPLICATION_STATUSES:
         label = ENTITLEMENT_STATUS_LABELS.get(record["status"], record["status"])
         raise ProgrammeError(f"测算结论为“{label}”：{record['explanation']}")
     matter = _matter(record)

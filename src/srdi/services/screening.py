@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from srdi.db.models import AssessmentRun, AuditAction, Enterprise, EnterpriseAssessment, User
 from srdi.domain.assessment.dimensions import DIMENSIONS, PROFILE_COLUMNS, dimension_stages, scaled
@@ -35,8 +36,10 @@ LIST_CAP = 200
 
 
 def default_as_of() -> date:
-    """The reference date for screening: ``SRDI_DEFAULT_AS_OF`` (the end of the 81号 window by default)."""
-    return date.fromisoformat(getattr(settings, "SRDI_DEFAULT_AS_OF", "2025-12-31"))
+    """The reference date of screening, assessments and entitlements: ``SRDI_DEFAULT_AS_OF`` when the
+    environment pins one, otherwise today in Asia/Shanghai, read on every call."""
+    pinned = getattr(settings, "SRDI_DEFAULT_AS_OF", None)
+    return date.fromisoformat(pinned) if pinned else timezone.localdate()
 
 
 EARLIEST_AS_OF = date(2022, 6, 1)  # the first rulebooks (63号) in force

@@ -26,9 +26,10 @@ from srdi.domain.policy.explain import EVENT_FIELDS, STATUS_ZH
 from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, EVENT_LABELS
 from srdi.domain.policy.loader import expiry_warnings
 from srdi.domain.policy.model import Condition, Measure, Pack
+from srdi.domain.policy.params import ParamSet
 from srdi.domain.policy.simulate import Simulation
 from srdi.domain.reference import TIERS, district_name, districts
-from srdi.domain.rules.parameters import UNITS, Parameter, RuleDataError
+from srdi.domain.rules.parameters import STATUSES, UNITS, Parameter, RuleDataError
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.services.entitlements import enterprise_entitlements
 
@@ -63,9 +64,13 @@ FIELD_LABELS = {
     "scene_id": "场景编号",
     "amount_fen": "年度实际技术交易额",
     "main_business_revenue_fen": "主营业务收入",
+    "selection_id": "入选批次编号",
+    "passed": "评价是否通过",
+    "growth_support_selection": "对应的入选事件（同一入选批次编号）",
 }
 VALUE_LABELS: dict[str, str] = {
     **TIERS,
+    "tech_sme": "科技型中小企业",
     "next_gen_it": "新一代信息技术及应用",
     "high_end_equipment": "高端装备",
     "biomedicine": "生物医药",
@@ -88,6 +93,8 @@ MATTER_LABELS = {
     "loan_id": "贷款",
     "scene_id": "场景",
     "year": "年度",
+    "selection_id": "入选批次",
+    "kind": "兑现阶段（首期或余额）",
 }
 STATUS_LABELS = ENTITLEMENT_STATUS_LABELS
 STATUS_CLASSES = {
@@ -95,6 +102,7 @@ STATUS_CLASSES = {
     "not_eligible": "st-ineligible",
     "needs_data": "st-needs-data",
     "amount_unset": "rs-scored",
+    "window_unset": "rs-unknown",
     "outside_policy_window": "rs-na",
     "superseded": "rs-manual",
 }
@@ -175,24 +183,105 @@ def param_text(pack: Pack, pid: str) -> str:
 # ---- packs and the catalogue ---------------------------------------------------------------------------
 
 
+def pack_window(pack: Pack) -> tuple[date | None, date | None]:
+    """The pack's window as shipped (its dates, or its window parameters' values; None while unset)."""
+    return ParamSet.for_run((pack,)).window(pack)
+
+
+def window_text(pack: Pack) -> str:
+    """``2024-01-27 至 2025-12-31``; an end not yet published reads 待公布."""
+    start, end = pack_window(pack)
+    return f"{start or '待公布'} 至 {end or '待公布'}"
+
+
+def pack_name(pack: Pack) -> str:
+    """How a pack is named for people: 文号《标题》, or 《标题》 with the adoption date when the number is unknown."""
+    if pack.document_known:
+        return f"{pack.document}《{pack.title}》"
+    return f"《{pack.title}》（{pack.issued} 印发，文号未查得）"
+
+
 def pack_state(pack: Pack, today: date) -> dict[str, Any]:
-    """有效 / 已到期 / 未生效, with the days left or past, and the successor when one is named."""
-    if today < pack.window_from:
-        label, css, note = "未生效", "text-bg-secondary", f"自 {pack.window_from} 起施行"
-    elif today > pack.window_to:
-        days = (today - pack.window_to).days
+    """有效 / 已到期 / 未生效 / 有效期待公布, with the days left or past, and the successor when one is named."""
+    start, end = pack_window(pack)
+    window_unset = False
+    if start is None and today < pack.issued:
+        label, css, note = "未生效", "text-bg-secondary", f"{pack.issued} 印发"
+    elif start is not None and today < start:
+        label, css, note = "未生效", "text-bg-secondary", f"自 {start} 起施行"
+    elif end is not None and today > end:
+        days = (today - end).days
         label, css = "已到期", "text-bg-danger"
-        note = f"有效期已于 {pack.window_to} 届满（已过 {days} 天）"
+        note = f"有效期已于 {end} 届满（已过 {days} 天）"
+    elif start is None or end is None:
+        window_unset = True
+        label, css = "有效期待公布", "text-bg-warning"
+        missing = (
+            "施行日期和有效期"
+            if start is None and end is None
+            else ("施行日期" if start is None else "有效期截止日")
+        )
+        note = f"已于 {pack.issued} 印发，{missing}尚未查得；公布前平台对其事项不兑现"
     else:
-        days = (pack.window_to - today).days
-        label, css, note = "有效", "text-bg-success", f"有效期至 {pack.window_to}（剩余 {days} 天）"
+        days = (end - today).days
+        label, css, note = "有效", "text-bg-success", f"有效期至 {end}（剩余 {days} 天）"
+    in_force = pack.in_window(today, (start, end))
     return {
         "label": label,
         "css": css,
         "note": note,
-        "expired": today > pack.window_to,
-        "in_force": pack.in_window(today),
+        "expired": end is not None and today > end,
+        "in_force": bool(in_force),
+        "window_unset": window_unset,
+        "window": window_text(pack),
     }
+
+
+STATUS_TEXT = {status: label for status, label in STATUSES.items()}
+
+
+def pack_gaps(pack: Pack) -> dict[str, Any]:
+    """What a pack still lacks: unset parameters, values from secondary or unconfirmed sources, unknown items."""
+    unset = []
+    doubtful = []
+    for pid, param in pack.parameters.items():
+        if pid.startswith("fiscal_share."):
+            continue  # shared by every pack; shown with the split
+        row = {
+            "id": pid,
+            "label": param.label,
+            "reference": param.reference,
+            "note": param.note,
+            "status": param.status,
+            "status_label": STATUS_TEXT.get(param.status, param.status),
+            "value": format_value(latest_value(param), param.unit),
+            "measure": _measure_of(pack, pid),
+        }
+        if latest_value(param) is None:
+            unset.append(row)
+        elif param.status in ("secondary", "unconfirmed"):
+            doubtful.append(row)
+    unknown = [{"item": u.item, "note": u.note, "reference": u.reference} for u in pack.unknown]
+    return {
+        "pack": pack,
+        "name": pack_name(pack),
+        "source_status": STATUS_TEXT.get(pack.source_status, pack.source_status),
+        "secondary_source": pack.source_status != "official",
+        "sources": list(pack.sources),
+        "unset": unset,
+        "doubtful": doubtful,
+        "unknown": unknown,
+        "count": len(unset) + len(doubtful) + len(unknown),
+        "document_known": pack.document_known,
+        "cost_sharing": pack.cost_sharing,
+    }
+
+
+def _measure_of(pack: Pack, pid: str) -> dict[str, str] | None:
+    for m in pack.measures:
+        if pid in measure_param_ids(pack, m):
+            return {"label": m.label, "title": m.title, "url": measure_url(m)}
+    return None
 
 
 def measure_param_ids(pack: Pack, m: Measure) -> list[str]:
@@ -201,6 +290,8 @@ def measure_param_ids(pack: Pack, m: Measure) -> list[str]:
     if m.amount:
         ids.update(m.amount.parameter_ids())
     ids.update(c.param for c in m.conditions if c.param)
+    if m.selection_quota:
+        ids.update(p for p in (m.selection_quota.param, m.selection_quota.period) if p)
     if m.standing:
         ids.update(c.param for c in m.standing.conditions if c.param)
         ids.update(m.standing.amount_params)
@@ -246,7 +337,7 @@ def measure_card(pack: Pack, m: Measure) -> dict[str, Any]:
     kinds = _kinds(m)
     events = _events(m)
     responsible = "、".join(m.responsible)
-    words = [f"第{m.article}条", m.id, m.title, m.summary, m.who, m.amount_text, m.cap_text, responsible]
+    words = [m.label, m.reference, m.id, m.title, m.summary, m.who, m.amount_text, m.cap_text, responsible]
     words += [e["label"] for e in events] + list(m.events) + [k["label"] for k in kinds]
     return {
         "m": m,
@@ -274,9 +365,13 @@ def catalogue(packs: tuple[Pack, ...], today: date, *, kind: str = "", q: str = 
         cards = [measure_card(p, m) for m in p.measures]
         for c in cards:
             c["shown"] = matches(c, kind, q)
+        gaps = pack_gaps(p)
         out.append(
             {
                 "pack": p,
+                "name": pack_name(p),
+                "gaps": gaps,
+                "gaps_url": reverse("web:policy_gaps", args=[p.id]),
                 "state": pack_state(p, today),
                 "warnings": expiry_warnings((p,), today),
                 "cards": cards,
@@ -353,10 +448,24 @@ def formula(pack: Pack, m: Measure) -> list[str]:
                 lines.append(f"补助 = {base} × {_p(pack, a.rate_match)}{cap}。")
         elif a.kind == "ratio_of_field":
             lines.append(f"奖励 = {FIELD_LABELS.get(a.field, a.field)} × 奖励比例（{_p(pack, a.param)}）。")
+        elif a.kind == "tranche":
+            lines.append(
+                f"每家企业最高 {_p(pack, a.param)}：{event_label(a.first)}时下达首期 = {_p(pack, a.param)} × "
+                f"首期比例（{_p(pack, a.share)}），其余事件（评价通过）下达余额 = {_p(pack, a.param)} − 首期。"
+            )
         elif a.kind == "loan_interest":
             lines.append(
                 f"贴息 = {FIELD_LABELS.get(a.principal, a.principal)} × {_p(pack, a.param)} × "
                 f"贷款期限月数（最多 {_p(pack, a.max_months)}）÷ 12，且不超过{FIELD_LABELS.get(a.paid, a.paid)}。"
+            )
+    if m.selection_quota:
+        lines.append(
+            f"入选名额：{pack.parameters[m.selection_quota.param].label} {_p(pack, m.selection_quota.param)}"
+            f"（按入选日所在自然年计；超出的入选及其后续兑现不予兑现）。"
+        )
+        if m.selection_quota.period:
+            lines.append(
+                f"支持期：{_p(pack, m.selection_quota.period)}，自入选日起算；同一企业在支持期内不重复入选。"
             )
     if m.annual_cap:
         field = FIELD_LABELS.get(m.annual_cap.date_field, m.annual_cap.date_field)
@@ -368,12 +477,19 @@ def formula(pack: Pack, m: Measure) -> list[str]:
     cited.update(c.param for c in conditions_of(m) if c.param)  # thresholds, shown with the conditions
     if m.annual_cap:
         cited.add(m.annual_cap.param)
+    if m.selection_quota:
+        cited.update(p for p in (m.selection_quota.param, m.selection_quota.period) if p)
     if m.is_money:
         # Other amounts of the measure (按规定 rewards, the standing amount and its siblings, budgets).
         for pid in measure_param_ids(pack, m):
             if pid not in cited and pack.parameters[pid].unit in AMOUNT_UNITS:
                 lines.append(f"{pack.parameters[pid].label}：{_p(pack, pid)}。")
-        lines.append("金额四舍五入到分，先取整后封顶；兑现金额按现行财政体制由市与区、县（市）分担。")
+        split = (
+            "兑现金额按现行财政体制由市与区、县（市）分担。"
+            if pack.cost_sharing
+            else "市、区县分担办法尚未查得，兑现记录暂不列市、区县各自承担金额。"
+        )
+        lines.append("金额四舍五入到分，先取整后封顶；" + split)
     return lines
 
 
@@ -399,25 +515,40 @@ def parameter_rows(pack: Pack, m: Measure) -> list[dict[str, Any]]:
                 "note": param.note,
                 "periods": periods,
                 "unset": latest_value(param) is None,
+                "status": param.status,
+                "status_label": ""
+                if param.status == "official"
+                else STATUS_TEXT.get(param.status, param.status),
             }
         )
     return rows
 
 
-def overlap_view(pack: Pack, m: Measure) -> dict[str, Any] | None:
+def overlap_view(pack: Pack, m: Measure, packs: tuple[Pack, ...] = ()) -> dict[str, Any] | None:
+    """The measure's overlap group and the other measures in it, of this pack and of ``packs`` (81号 第3条 and
+    若干措施（一） pay the same first recognition once)."""
     if m.overlap is None:
         return None
-    same = [o for o in pack.measures if o.overlap and o.overlap.group == m.overlap.group and o is not m]
+    every = [o for p in (pack, *(p for p in packs if p.id != pack.id)) for o in p.measures]
+    same = [o for o in every if o.overlap and o.overlap.group == m.overlap.group and o is not m]
     matter = "、".join(MATTER_LABELS.get(f, FIELD_LABELS.get(f, f)) for f in m.overlap.matter)
     return {
+        "unverified": pack.source_status != "official",
         "group": m.overlap.group,
         "matter": matter or "企业（每家企业一次）",
         "fields": m.overlap.matter,
-        "others": [{"m": o, "url": measure_url(o)} for o in same],
+        "others": [
+            {
+                "m": o,
+                "url": measure_url(o),
+                "name": f"{o.label} {o.title}" if o.pack == pack.id else f"{o.reference} {o.title}",
+            }
+            for o in same
+        ],
     }
 
 
-SRDI_CONDITIONS = ("srdi_enterprise", "tier_valid", "holds_title", "first_of_tier")
+SRDI_CONDITIONS = ("srdi_enterprise", "tier_valid", "holds_title", "first_of_tier", "holds_tier")
 
 
 def route(pack: Pack, m: Measure) -> dict[str, str]:
@@ -510,13 +641,22 @@ def targets_view(pack: Pack, m: Measure) -> dict[str, Any] | None:
 def guide(pack: Pack, m: Measure, today: date) -> dict[str, Any]:
     """The 申兑指南: data needed, who decides, timeline, route, targets, and the window."""
     state = pack_state(pack, today)
-    window_note = f"本政策有效期 {pack.window_from} 至 {pack.window_to}，只对日期在有效期内的事项兑现。"
+    if state["window_unset"]:
+        window_note = (
+            f"本政策于 {pack.issued} 印发，施行日期和有效期尚未查得（{window_text(pack)}）；"
+            "有效期公布前，平台对相关事项给出“政策有效期待公布”，不兑现；早于印发日的事项不适用本政策。"
+        )
+    else:
+        window_note = f"本政策有效期 {window_text(pack)}，只对日期在有效期内的事项兑现。"
     if state["expired"]:
         window_note += "有效期已届满，之后发生的事项不适用本政策"
         successor = pack.extra.get("successor")
         window_note += f"；后续政策：{successor}。" if successor else "。"
+    how = route(pack, m)
+    if state["window_unset"] and m.events:
+        how = {**how, "text": how["text"] + "有效期公布前，平台只显示“政策有效期待公布”，不推送兑现要约。"}
     return {
-        "route": route(pack, m),
+        "route": how,
         "data": data_needed(m),
         "decides": m.guide.get("decides") or "、".join(m.responsible),
         "decides_default": not m.guide.get("decides"),
@@ -527,19 +667,20 @@ def guide(pack: Pack, m: Measure, today: date) -> dict[str, Any]:
     }
 
 
-def measure_view(pack: Pack, m: Measure, today: date) -> dict[str, Any]:
+def measure_view(pack: Pack, m: Measure, today: date, packs: tuple[Pack, ...] = ()) -> dict[str, Any]:
     """Everything the measure page shows."""
     articles = [x.article for x in pack.measures]
     i = articles.index(m.article)
     return {
         "pack": pack,
+        "pack_name": pack_name(pack),
         "m": m,
         "state": pack_state(pack, today),
         "card": measure_card(pack, m),
         "conditions": conditions(pack, m),
         "formula": formula(pack, m),
         "parameters": parameter_rows(pack, m),
-        "overlap": overlap_view(pack, m),
+        "overlap": overlap_view(pack, m, packs),
         "guide": guide(pack, m, today),
         "standing_note": m.standing.note if m.standing else "",
         "previous": pack.measures[i - 1] if i > 0 else None,
@@ -570,6 +711,8 @@ def _event_inputs(record: dict[str, Any]) -> dict[str, Any]:
 def _event_name(kind: str, inputs: dict[str, Any], fallback: str) -> str:
     if kind in ("recognition", "relocation_in"):
         return f"{event_label(kind)}：{TIERS.get(inputs.get('tier') or '', '层级未知')}"
+    if kind in ("growth_support_selection", "growth_support_evaluation"):
+        return f"{event_label(kind)}（批次 {inputs.get('selection_id') or '未知'}）"
     if kind == "brand_listing":
         return f"{event_label(kind)}：{value_label(inputs.get('list') or '未知榜单')}（{inputs.get('year') or '年度未知'}）"
     if kind == "tech_transaction":
@@ -581,6 +724,8 @@ def _event_name(kind: str, inputs: dict[str, Any], fallback: str) -> str:
 def _missing_label(item: str) -> str:
     if item == "certifications":
         return "梯度认定记录（层级、认定日期）"
+    if item == "events.growth_support_selection":
+        return FIELD_LABELS["growth_support_selection"]
     field = item.rsplit(".", 1)[-1]
     return FIELD_LABELS.get(field, field)
 
@@ -628,20 +773,28 @@ def _status(status: str, *, qualification: bool = False) -> dict[str, str]:
     return {"code": status, "label": label, "css": STATUS_CLASSES.get(status, "rs-na")}
 
 
+def _measure_link(record: dict[str, Any], packs_by_id: dict[str, Pack]) -> tuple[str, str]:
+    """The measure page of a record and the measure's short name (第9条, 措施（二）)."""
+    pack = packs_by_id.get(str(record.get("policy")))
+    if pack is not None:
+        try:
+            m = pack.measure(int(record["article"]))
+        except KeyError:
+            pass
+        else:
+            return measure_url(m), m.label
+    return "", f"第{record['article']}条"
+
+
 def _event_row(record: dict[str, Any], packs_by_id: dict[str, Pack]) -> dict[str, Any]:
     inputs = _event_inputs(record)
     kind = str(record.get("event_kind") or inputs.get("kind") or "")
     status = str(record["status"])
     granted = status == "granted"
-    pack = packs_by_id.get(str(record.get("policy")))
-    url = ""
-    if pack is not None:
-        try:
-            url = measure_url(pack.measure(int(record["article"])))
-        except KeyError:
-            url = ""
+    url, label = _measure_link(record, packs_by_id)
     return {
         "article": record["article"],
+        "label": label,
         "reference": record.get("reference", ""),
         "title": record.get("title", ""),
         "url": url,
@@ -669,13 +822,7 @@ def _event_row(record: dict[str, Any], packs_by_id: dict[str, Pack]) -> dict[str
 
 def _standing_row(record: dict[str, Any], packs_by_id: dict[str, Pack]) -> dict[str, Any]:
     qualification = record.get("kind") == "qualification"
-    pack = packs_by_id.get(str(record.get("policy")))
-    url = ""
-    if pack is not None:
-        try:
-            url = measure_url(pack.measure(int(record["article"])))
-        except KeyError:
-            url = ""
+    url, label = _measure_link(record, packs_by_id)
     amount = record.get("amount_fen")
     explanation = _strip(str(record.get("explanation") or ""), record)
     if record["status"] == "granted" and qualification:
@@ -687,6 +834,7 @@ def _standing_row(record: dict[str, Any], packs_by_id: dict[str, Pack]) -> dict[
         explanation = "符合条件；金额标准尚未公布" + (f"（{'、'.join(unset)}）" if unset else "")
     return {
         "article": record["article"],
+        "label": label,
         "reference": record.get("reference", ""),
         "title": record.get("title", ""),
         "url": url,
@@ -722,7 +870,7 @@ def entitlements_view(enterprise: Enterprise, packs: tuple[Pack, ...], today: da
                 continue
             item = {"m": m, "url": measure_url(m), "events": "、".join(event_label(e) for e in m.events)}
             (no_events if m.events else not_per_enterprise).append(item)
-    policies = [{"pack": p, "state": pack_state(p, today)} for p in packs]
+    policies = [{"pack": p, "name": pack_name(p), "state": pack_state(p, today)} for p in packs]
     return {
         "error": "",
         "as_of": result["as_of"],
@@ -887,6 +1035,7 @@ def _money_row(values: dict[str, int], changed: dict[str, int] | None) -> dict[s
 SIM_STATUS_ORDER = (
     "granted",
     "amount_unset",
+    "window_unset",
     "needs_data",
     "not_eligible",
     "superseded",

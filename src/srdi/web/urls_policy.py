@@ -7,5 +7,6 @@ from srdi.web.views import policy
 urlpatterns: list[URLPattern] = [
     path("policy/", policy.policy_catalogue, name="policy_catalogue"),
     path("policy/simulation/", policy.policy_simulation, name="policy_simulation"),
+    path("policy/<slug:pack>/gaps/", policy.policy_gaps, name="policy_gaps"),
     path("policy/<slug:pack>/<int:article>/", policy.policy_measure, name="policy_measure"),
 ]

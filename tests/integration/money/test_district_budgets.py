@@ -215,3 +215,15 @@ def test_the_publicity_period_counts_working_days_and_may_not_be_shorter_than_th
     assert (case.publicity_starts_on, case.publicity_ends_on) == (date(2026, 9, 30), date(2026, 10, 13))
     with pytest.raises(TransitionRefused, match="公示期至 2026-10-13"):
         transition(case.pk, people["admin"], "approve", on=date(2026, 10, 13))
+
+
+def test_a_pack_without_a_known_cost_sharing_rule_is_never_split_by_a_guess():
+    from srdi.db.models import Programme
+
+    successor = Programme(pack="hz25", city_pays_all=[CHUNAN])
+    assert (
+        budgets.city_share(successor, CHUNAN, date(2026, 7, 1)) == 1
+    )  # the city pays in full: no split needed
+    with pytest.raises(budgets.BudgetError, match="分担办法尚未公布"):
+        budgets.city_share(successor, XIHU, date(2026, 7, 1))
+    assert budgets.city_share(Programme(pack="hz81", city_pays_all=[]), XIHU, date(2025, 7, 1)) > 0

@@ -109,25 +109,131 @@ def test_catalogue_shows_kinds_amounts_responsible_units_and_events(login_as):
 @pytest.mark.parametrize(
     ("query", "shown"),
     [
-        ({"kind": "target"}, {1, 2, 6, 7, 8, 10, 20, 24, 26}),
-        ({"q": "贴息"}, {17}),
-        ({"q": "技术改造"}, {9}),
-        ({"kind": "money", "q": "场景"}, {7}),
-        ({"q": "没有这样的措施"}, set()),
+        ({"kind": "target"}, {"hz81": {1, 2, 6, 7, 8, 10, 20, 24, 26}, "hz25": {1}}),
+        ({"q": "贴息"}, {"hz81": {17}, "hz25": set()}),
+        ({"q": "技术改造"}, {"hz81": {9}, "hz25": set()}),
+        ({"kind": "money", "q": "场景"}, {"hz81": {7}, "hz25": set()}),
+        ({"q": "首次认定"}, {"hz81": {3}, "hz25": {1}}),
+        ({"q": "优质创新型"}, {"hz81": set(), "hz25": {2}}),
+        ({"q": "没有这样的措施"}, {"hz81": set(), "hz25": set()}),
     ],
 )
 def test_catalogue_filters_by_kind_and_text(login_as, query, shown):
     response = login_as("enterprise").get(reverse("web:policy_catalogue"), query)
     text = html(response)
-    visible = {
-        int(m.group(1))
-        for m in re.finditer(r'<article[^>]*id="measure-hz81-(\d+)"[^>]*>', text)
-        if " hidden" not in m.group(0)
-    }
-    assert visible == shown
-    assert response.context["shown"] == len(shown)
-    if not shown:
+    for pack, articles in shown.items():
+        visible = {
+            int(m.group(1))
+            for m in re.finditer(rf'<article[^>]*id="measure-{pack}-(\d+)"[^>]*>', text)
+            if " hidden" not in m.group(0)
+        }
+        assert visible == articles, pack
+    assert response.context["shown"] == sum(len(a) for a in shown.values())
+    if not any(shown.values()):
         assert "没有符合筛选条件的措施" in text
+
+
+def test_catalogue_shows_both_packs_with_their_state_and_what_each_lacks(login_as):
+    response = login_as("enterprise").get(reverse("web:policy_catalogue"))
+    text = html(response)
+    items = {i["pack"].id: i for i in response.context["items"]}
+    assert list(items) == ["hz81", "hz25"]  # in the order they were adopted
+    assert items["hz81"]["state"]["label"] == "已到期" and items["hz81"]["state"]["expired"]
+    successor = items["hz25"]["state"]
+    assert successor["label"] == "有效期待公布" and successor["window_unset"] and not successor["in_force"]
+    assert successor["window"] == "待公布 至 待公布"
+    assert "《关于深入打造全国专精特新名城的若干措施》（2025-12-28 印发，文号未查得）" in text
+    assert "政策有效期待公布。" in text and "hz25.window.from" in text
+    assert "二手来源（待核对原文）" in text  # how the successor's text was read
+    for article, label in ((1, "措施（一）"), (2, "措施（二）")):
+        card = re.search(rf'<article[^>]*id="measure-hz25-{article}"[^>]*>', text)
+        assert card and " hidden" not in card.group(0)
+        assert label in text
+    assert "仅列已查得并编码的措施" in text
+    # each pack links to what it still lacks
+    for pack in ("hz81", "hz25"):
+        assert f'href="{reverse("web:policy_gaps", args=[pack])}"' in text
+    gaps = items["hz25"]["gaps"]
+    assert {r["id"] for r in gaps["unset"]} == {
+        "hz25.window.from",
+        "hz25.window.to",
+        "hz25.2.first_tranche_share",
+    }
+    assert "hz25.1.amount.little_giant" in {r["id"] for r in gaps["doubtful"]}
+    assert not items["hz81"]["gaps"]["unknown"] and items["hz81"]["gaps"]["unset"]  # 按规定 amounts
+
+
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_gaps_page_lists_unset_parameters_secondary_values_and_unknown_measures(login_as, role):
+    response = login_as(role).get(reverse("web:policy_gaps", args=["hz25"]))
+    assert response.status_code == 200
+    text = html(response)
+    assert "尚缺的信息" in text and "有效期待公布" in text
+    # unset parameters with their labels and references
+    for pid, label in (
+        ("hz25.window.from", "施行日期（有效期起始日）"),
+        ("hz25.window.to", "有效期截止日"),
+        ("hz25.2.first_tranche_share", "入选时（实施期初）下达的首期奖励占每家企业上限的比例"),
+    ):
+        assert f'data-unset-param="{pid}"' in text and label in text
+    assert "若干措施（二）（实施期初下达5…，原文在此截断）" in text
+    assert "尚未确认" in text
+    # values read from the secondary copy, with their status
+    assert 'data-doubtful-param="hz25.1.amount.little_giant"' in text
+    assert 'data-doubtful-param="hz25.2.firms_per_year_max"' in text
+    assert "100万元" in text and "二手来源（待核对原文）" in text
+    # what was not found at all
+    assert text.count("data-unknown") == len(load_packs()[1].unknown)
+    for item in (
+        "文号",
+        "措施（三）及以后的全部措施",
+        "从优、就高、不重复（重叠政策规则）",
+        "市、区县资金分担",
+    ):
+        assert item in text
+    assert "https://www.163.com/dy/article/KIMB03G405119LB9.html" in text
+    assert "市级、区县承担金额暂为空" in text
+
+
+def test_gaps_page_of_81号_lists_its_unpublished_amounts_only(login_as):
+    response = login_as("city_staff").get(reverse("web:policy_gaps", args=["hz81"]))
+    assert response.status_code == 200
+    text = html(response)
+    assert 'data-unset-param="hz81.17.rate_discount_min"' in text
+    assert "按年研发投入总量或增量分档支持的档次与金额" in text
+    assert "data-unknown" not in text and "无：政策全文已按条款编码" in text
+    assert "无：所有参数均依据正式文件" in text
+    assert "fiscal_share." not in text
+    assert login_as("city_staff").get(reverse("web:policy_gaps", args=["nope"])).status_code == 404
+
+
+def test_successor_measure_page_shows_tranches_quota_and_sources(login_as):
+    response = login_as("enterprise").get(reverse("web:policy_measure", args=["hz25", 2]))
+    assert response.status_code == 200
+    text = html(response)
+    assert "措施（二） 支持企业创新成长：重点支持优质创新型中小企业" in text
+    assert "政策有效期待公布。" in text and reverse("web:policy_gaps", args=["hz25"]) in text
+    assert "下达首期 = 50万元 × 首期比例（待公布）" in text
+    assert "每年重点支持的优质创新型中小企业数量上限 100" in text
+    assert "同一企业在支持期内不重复入选" in text
+    assert "入选日持有有效的科技和创新型中小企业称号" in text
+    assert "市、区县分担办法尚未查得" in text
+    assert "本政策的重叠条款在已读到的文本中尚未查得" in text
+    assert "不推送兑现要约" in text
+    params = {p["id"]: p for p in response.context["parameters"]}
+    assert params["hz25.2.first_tranche_share"]["unset"]
+    assert params["hz25.2.cap_per_firm"]["status_label"] == "二手来源（待核对原文）"
+    assert "施行日期和有效期尚未查得" in response.context["guide"]["window_note"]
+    first = html(login_as("enterprise").get(reverse("web:policy_measure", args=["hz25", 1])))
+    assert "措施（一） 加强企业梯队建设：首次认定奖励" in first
+    assert "累计培育专精特新中小企业" in first and "4,750 家" in first
+    assert "81号 第3条 首次认定和新引进奖励" in first  # the 81号 measure of the same overlap group
+
+
+def test_gaps_page_needs_sign_in_and_only_reads(client, login_as):
+    url = reverse("web:policy_gaps", args=["hz25"])
+    assert client.get(url).status_code == 302
+    assert login_as("city_staff").post(url).status_code == 405
 
 
 # ---- measure page ------------------------------------------------------------------------------------
@@ -226,6 +332,39 @@ def test_section_shows_capped_grant_unset_amount_superseded_and_missing_data(log
     for words in ("政策兑现", "10,000万元（1亿元）", "金额待公布", "从优由他项兑现", "需补充", "2025-12-31"):
         assert words in part
     assert text.index('id="section-assessment"') < start  # after the assessment
+
+
+def test_section_shows_the_successor_window_as_not_yet_published(login_as):
+    uscc = make_uscc(WEST_LAKE)
+    import_profiles(
+        [
+            {
+                "uscc": uscc,
+                "name": "杭州后续政策测试有限公司",
+                "district": WEST_LAKE,
+                "certifications": [{"tier": "innovative_sme", "recognized_on": "2025-03-01"}],
+                "events": [
+                    {"kind": "recognition", "tier": "srdi_sme", "date": "2025-12-20"},
+                    {"kind": "recognition", "tier": "little_giant", "date": "2026-06-30"},
+                ],
+            }
+        ]
+    )
+    enterprise = Enterprise.objects.get(uscc=uscc)
+    response = login_as("city_staff").get(reverse("web:enterprise_detail", args=[enterprise.pk]))
+    data = section(response).data
+    rows = {(r["label"], r["event"]): r for r in data["events"]}
+    assert rows[("第3条", "首次认定：省级专精特新中小企业")]["status"]["code"] == "granted"
+    assert rows[("措施（一）", "首次认定：省级专精特新中小企业")]["status"]["code"] == "outside_policy_window"
+    assert (
+        rows[("第3条", "首次认定：国家级专精特新“小巨人”企业")]["status"]["code"] == "outside_policy_window"
+    )
+    successor = rows[("措施（一）", "首次认定：国家级专精特新“小巨人”企业")]
+    assert successor["status"] == {"code": "window_unset", "label": "政策有效期待公布", "css": "rs-unknown"}
+    assert successor["amount"] == "—"
+    assert data["total_fen"] == 20 * WAN
+    text = html(response)
+    assert "政策有效期待公布" in text and "待公布 至 待公布" in text
 
 
 @pytest.mark.parametrize("role", ["city_admin", "city_staff", "district_staff", "enterprise", "auditor"])

@@ -5,15 +5,20 @@ Environment variables:
 - ``SECRET_KEY``: required in production (``srdi.config.settings.prod`` refuses to start without one).
 - ``SRDI_VAR_DIR``: where the SQLite file, uploads and logs live (default ``./var``).
 - ``ALLOWED_HOSTS``: comma-separated host names (production).
+- ``SRDI_DEFAULT_AS_OF``: the reference date of screening and of the pages (default: today in Asia/Shanghai).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("SRDI_VAR_DIR", "var")).resolve()
@@ -187,6 +192,27 @@ LOGGING = {
     "loggers": {"srdi": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
-# The reference date for whole-city screening and simulations: the end of the 81号 policy window. The 63号
-# rulebooks are in force until 2026-03-31; later dates need the 2026 rulebooks.
-SRDI_DEFAULT_AS_OF = os.environ.get("SRDI_DEFAULT_AS_OF", "2025-12-31")
+
+def default_as_of(environ: Mapping[str, str] = os.environ, now: datetime | None = None) -> str:
+    """The reference date (YYYY-MM-DD) of screening, assessments and entitlements on the pages.
+
+    ``SRDI_DEFAULT_AS_OF`` when it is set (a date such as 2025-12-31, checked here so that a typo stops the
+    start-up); otherwise today in Asia/Shanghai, the day the platform's users live in, whatever the server's
+    clock zone. The value is read when the process starts.
+    """
+    text = environ.get("SRDI_DEFAULT_AS_OF", "").strip()
+    if text:
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"SRDI_DEFAULT_AS_OF 应为 YYYY-MM-DD 格式的日期，实际为 {text!r}"
+            ) from None
+    moment = now if now is not None else datetime.now(UTC)
+    return moment.astimezone(ZoneInfo(TIME_ZONE)).date().isoformat()
+
+
+# The reference date pinned by the environment (checked at start-up), or None: then every request and
+# command takes today in Hangzhou when it runs (``srdi.services.screening.default_as_of``), so a server that
+# runs for weeks never judges by the day it started.
+SRDI_DEFAULT_AS_OF = default_as_of() if os.environ.get("SRDI_DEFAULT_AS_OF", "").strip() else None

@@ -7,6 +7,7 @@ parameter id raises ``DocumentError``; a malformed record becomes an ``error`` e
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from srdi.domain.assessment.contract import DocumentError, error_entry, parse_as_of, read_records
@@ -66,14 +67,16 @@ def run_entitle(document: Any, *, packs: tuple[Pack, ...] | None = None) -> dict
             {"uscc": item.uscc, "name": item.name, "entitlements": entitlements, "total_fen": total}
         )
         position += 1
-    return {
-        "results": results,
-        "policies": [
-            {
-                "id": p.id,
-                "document": p.document,
-                "window": [p.window_from.isoformat(), p.window_to.isoformat()],
-            }
-            for p in packs
-        ],
+    return {"results": results, "policies": [_policy(p, result.params.window(p)) for p in packs]}
+
+
+def _policy(pack: Pack, window: tuple[date | None, date | None]) -> dict[str, Any]:
+    """A pack as the output names it: id, document and the window of this run (null for an end not yet set)."""
+    out: dict[str, Any] = {
+        "id": pack.id,
+        "document": pack.document,
+        "window": [d.isoformat() if d else None for d in window],
     }
+    if pack.window_by_parameters:
+        out["window_parameters"] = [pid for pid in pack.window_params if pid]
+    return out

@@ -4,7 +4,18 @@ Use ``entitle(tables, packs)``. Each event becomes one row per measure that pays
 condition, the amount before and after its cap, the annual pool (贴息 10万/企业/年), the overlap resolution
 (从优、就高、不重复: the most favourable payment for the same matter is kept across packs, payments already made
 count) and the city/district split are columns. ``parts`` keeps each measure's own condition columns for the
-explanation. Statuses: granted, not_eligible, needs_data, amount_unset, outside_policy_window, superseded.
+explanation. Statuses: granted, not_eligible, needs_data, amount_unset, window_unset, outside_policy_window,
+superseded.
+
+A pack's window is two dates or two ``date`` parameters (``ParamSet.window``): while an end that decides a row
+is unset, the row is ``window_unset`` (the pack pays nothing yet; ``amount_fen`` null), which comes before every
+condition, like ``outside_policy_window``. A measure with a ``selection_quota`` (措施（二）: at most N enterprises
+selected a year) counts the eligible selections of the run in date order; selections beyond the N-th enterprise of
+a calendar year, and the later tranches of those selections, are ``not_eligible``.
+
+Before anything is judged, the title lifecycle (cancellation after missed annual updates, data-fraud bans) is
+applied to the certifications (``with_lifecycle``), so that "holds a valid title" means the same here as in the
+tier assessment.
 
 Every parameter is read on the row's own event date (the contract date for a loan): ``ParamSet`` turns it into
 a per-row column over its few dated periods, so rates, caps, lists, thresholds and fiscal shares all follow a
@@ -15,20 +26,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
 
+from srdi.domain.certifications import anniversary
+from srdi.domain.lifecycle import apply_lifecycle
 from srdi.domain.policy.model import Amount, Condition, Measure, Pack
 from srdi.domain.policy.params import I128, ParamSet
 from srdi.domain.reference import lpr_table
 from srdi.domain.rules.facts import certification_valid_on
+from srdi.domain.rules.rulebook import load_library
 from srdi.domain.tables import Tables
 
 DEC_SCALE = 10**9
-KEY_FIELDS = ("project_id", "loan_id", "scene_id")  # the exchange format's names for an event's key
-KEYED_KINDS = ("tech_renovation", "digital_transformation", "loan", "scene_award")
+# the exchange format's names for an event's key
+KEY_FIELDS = ("project_id", "loan_id", "scene_id", "selection_id")
+SELECTION = "growth_support_selection"
+GROWTH_KINDS = (SELECTION, "growth_support_evaluation")
+KEYED_KINDS = ("tech_renovation", "digital_transformation", "loan", "scene_award", *GROWTH_KINDS)
 STANDARD = [
     "erow",
     "pack",
@@ -52,6 +69,7 @@ STANDARD = [
     "matter",
     "pool_cap",
     "pool_year",
+    "window_unset",
 ]
 
 
@@ -134,8 +152,41 @@ def prepare_events(tables: Tables) -> pl.DataFrame:
             .alias("label")
         )
         ev = ev.drop("__nth")
-    # The exchange format names an event's key by kind (project_id, loan_id, scene_id); rules use those names.
+    ev = _with_selection_date(ev)
+    # The exchange format names an event's key by kind (project_id, loan_id, scene_id, selection_id); rules use
+    # those names.
     return ev.with_columns(*[pl.col("key").alias(name) for name in KEY_FIELDS])
+
+
+def _with_selection_date(ev: pl.DataFrame) -> pl.DataFrame:
+    """``selection_date``: for a 措施（二） event, the date of its selection (the selection's own date; for an
+    evaluation, the earliest selection of the same enterprise with the same ``selection_id``; null when the run
+    has none). Null for every other kind."""
+    keyed = pl.col("key").is_not_null() & (pl.col("key") != "")
+    selections = (
+        ev.filter((pl.col("kind") == SELECTION) & keyed & pl.col("event_date").is_not_null())
+        .group_by("eid", "key")
+        .agg(pl.col("event_date").min().alias("__selected"))
+    )
+    ev = ev.join(selections, on=["eid", "key"], how="left", maintain_order="left")
+    return ev.with_columns(
+        pl.when(pl.col("kind") == SELECTION)
+        .then(pl.col("event_date"))
+        .when(pl.col("kind").is_in(list(GROWTH_KINDS)))
+        .then(pl.col("__selected"))
+        .otherwise(None)
+        .alias("selection_date")
+    ).drop("__selected")
+
+
+def with_lifecycle(tables: Tables, last_year: int | None = None) -> Tables:
+    """The tables with the title lifecycle applied (``srdi.domain.lifecycle.apply_lifecycle``: cancellations after
+    missed annual updates, data-fraud bans), with the rules of the shipped rulebooks up to ``last_year`` (by
+    default the year of the latest event, or this year when there is none)."""
+    if last_year is None:
+        latest = tables.events.select(pl.coalesce(pl.col("date"), pl.col("contract_date")).max()).item()
+        last_year = latest.year if isinstance(latest, date) else date.today().year  # noqa: DTZ011 - a year only
+    return apply_lifecycle(tables, load_library().lifecycle(last_year))
 
 
 def certificate_rows(tables: Tables, events: pl.DataFrame) -> pl.DataFrame:
@@ -180,13 +231,17 @@ class _MeasureRun:
         self.params = params
         self.certs = certs
         self.lpr = lpr
+        self.window = params.window(pack)
 
     # ---- helpers -----------------------------------------------------------------------------------
-    def _cert_any(self, sub: pl.DataFrame, predicate: pl.Expr, name: str) -> pl.DataFrame:
-        """Kleene any over the enterprise's certifications of ``predicate`` (columns of event and cert)."""
-        joined = sub.select("erow", "eid", "event_date", pl.col("tier").alias("event_tier")).join(
-            self.certs, on="eid", how="inner"
-        )
+    def _cert_any(
+        self, sub: pl.DataFrame, predicate: pl.Expr, name: str, day: str = "event_date"
+    ) -> pl.DataFrame:
+        """Kleene any over the enterprise's certifications of ``predicate`` (columns of event and cert; the day
+        the condition is judged on is ``__day``: the event date, or the column ``day``)."""
+        joined = sub.select(
+            "erow", "eid", "event_date", pl.col(day).alias("__day"), pl.col("tier").alias("event_tier")
+        ).join(self.certs, on="eid", how="inner")
         agg = joined.group_by("erow").agg(predicate.any(ignore_nulls=False).alias(name))
         implied_any = joined.group_by("erow").agg(pl.col("from_erow").is_not_null().any().alias("__implied"))
         return (
@@ -217,6 +272,21 @@ class _MeasureRun:
         elif c.kind == "holds_title":
             valid = certification_valid_on(day) & (pl.col("tier") == pl.col("event_tier"))
             sub = self._cert_any(sub, valid, name)
+        elif c.kind == "holds_tier":
+            # a valid title of a tier in the list, on the event date or on the date in ``date_field``
+            column = c.date_field or "event_date"
+            on = pl.col("__day")
+            valid = certification_valid_on(on) & self.params.contains(c.param, on, pl.col("tier")).fill_null(
+                False
+            )
+            sub = self._cert_any(sub, valid, name, column).with_columns(
+                pl.when(pl.col(column).is_null()).then(None).otherwise(pl.col(name)).alias(name),
+                (pl.col(column).is_not_null() & self.params.known(c.param, pl.col(column)).not_()).alias(
+                    unset_name
+                ),
+            )
+        elif c.kind == "field_true":
+            sub = sub.with_columns(pl.col(c.field).cast(pl.Boolean).alias(name))
         elif c.kind == "first_of_tier":
             earlier = (pl.col("tier") == pl.col("event_tier")) & (pl.col("recognized_on") < day)
             sub = self._cert_any(sub, earlier, "__earlier").with_columns((~pl.col("__earlier")).alias(name))
@@ -294,6 +364,8 @@ class _MeasureRun:
             return self._finish(sub, value, unset, pl.col(a.field).is_null(), pl.lit(None, dtype=pl.Int64))
         if a.kind == "ratio_of_field":
             return self._rate_times(sub, pl.col(a.field), a.param, None, None)
+        if a.kind == "tranche":
+            return self._tranche(sub, a)
         if a.kind == "rate_of_base":
             match = (
                 self.params.contains(a.switch_param, day, pl.col(a.switch_field))
@@ -346,6 +418,18 @@ class _MeasureRun:
         out = self._finish(sub, raw, rate_unset, missing, cap)
         return out.drop([c for c in ("__match", "__switch_unset") if c in out.columns])
 
+    def _tranche(self, sub: pl.DataFrame, a: Amount) -> pl.DataFrame:
+        """First tranche = whole × share (rounded half-up) for ``first`` events; the rest for the others. Both are
+        read on the selection date (so the rest completes exactly what the first tranche left)."""
+        day = pl.coalesce(pl.col("selection_date"), pl.col("event_date"))
+        whole = self.params.expr(a.param, day, pl.Int64)
+        p, q = self.params.fraction(a.share, day)
+        first = _round_half_up(whole.cast(I128) * p, q)
+        raw = pl.when(pl.col("kind") == a.first).then(first).otherwise(whole - first)
+        sub = sub.with_columns(first.alias("first_tranche_fen"), whole.alias("whole_fen"))
+        unset = whole.is_null() | p.is_null()
+        return self._finish(sub, raw, unset, pl.lit(False), pl.lit(None, dtype=pl.Int64))
+
     def _loan(self, sub: pl.DataFrame, a: Amount) -> pl.DataFrame:
         day = pl.col("event_date")
         p, q = self.params.fraction(a.param, day)
@@ -379,14 +463,40 @@ class _MeasureRun:
         )
 
     # ---- the measure ---------------------------------------------------------------------------------
+    def _window_columns(self, m: Measure) -> list[pl.Expr]:
+        """``window_date`` (the day the window is judged on), ``in_window`` (Kleene) and ``window_unset``.
+
+        The window is judged on the event date; a measure paid in tranches of one award (措施（二）) judges every
+        tranche on the selection date. An unset end of the window that decides the row gives ``in_window``
+        null and ``window_unset`` true; a window never starts before the pack's adoption (``issued``).
+        """
+        day = pl.col("event_date")
+        if m.amount is not None and m.amount.kind == "tranche":
+            day = pl.coalesce(pl.col("selection_date"), day)
+        start, end = self.window
+        # before the start, or — while the start is unset — before the document was adopted
+        outside = day < (start if start is not None else self.pack.issued)
+        if end is not None:
+            outside = outside | (day > end)
+        known = start is not None and end is not None
+        in_window = (
+            pl.when(day.is_null())
+            .then(None)
+            .when(outside)
+            .then(False)
+            .otherwise(pl.lit(True) if known else None)
+        )
+        unset = day.is_not_null() & ~outside.fill_null(False) & pl.lit(not known)
+        return [day.alias("window_date"), in_window.alias("in_window"), unset.alias("window_unset")]
+
     def run(self, events: pl.DataFrame) -> pl.DataFrame:
         m = self.m
         sub = events.filter(pl.col("kind").is_in(list(m.events))).with_columns(
             pl.lit(self.pack.id).alias("pack"),
             pl.lit(m.article).alias("article"),
             pl.lit(m.id).alias("measure"),
-            pl.col("event_date").is_between(self.pack.window_from, self.pack.window_to).alias("in_window"),
         )
+        sub = sub.with_columns(*self._window_columns(m))
         for c in m.conditions:
             sub = self.condition(sub, c)
         cond_cols = [f"cond:{c.id}" for c in m.conditions]
@@ -447,7 +557,9 @@ def _matter_part(name: str) -> pl.Expr:
 
 def _status() -> pl.Expr:
     return (
-        pl.when(pl.col("in_window").is_null())
+        pl.when(pl.col("window_unset"))
+        .then(pl.lit("window_unset"))
+        .when(pl.col("in_window").is_null())
         .then(pl.lit("needs_data"))
         .when(~pl.col("in_window"))
         .then(pl.lit("outside_policy_window"))
@@ -720,17 +832,139 @@ def _apply_quotas(
     return out
 
 
+def _apply_selection_quotas(frame: pl.DataFrame, packs: tuple[Pack, ...], params: ParamSet) -> pl.DataFrame:
+    """Selections of a measure with a ``selection_quota`` (措施（二）), judged over the whole run.
+
+    Only the eligible selections count (``granted`` or ``amount_unset``: in the window, every condition met).
+    1. Support period (``period``, years): an enterprise already selected is not selected again before the
+       period of its earlier selection has run (a selection on 2026-07-15 covers up to 2028-07-14): the later
+       selection is refused (``selection_repeat``), so one enterprise never holds two awards in one period.
+    2. Yearly ceiling (``param``): the remaining selections are ranked by date, then enterprise and event order;
+       an enterprise counts once a year, at its first selection. An enterprise ranked beyond the ceiling in force
+       on 31 December of the year has its selections of that year refused (``selection_over``).
+    A refused selection is ``not_eligible`` with 0, and so are its later tranches (same measure, same
+    enterprise, same ``selection_id``). ``selection_rank``/``selection_quota`` keep the place and the ceiling.
+    """
+    out = frame.with_columns(
+        pl.lit(None, dtype=pl.Int64).alias("selection_rank"),
+        pl.lit(None, dtype=pl.Int64).alias("selection_quota"),
+        pl.lit(False).alias("selection_over"),
+        pl.lit(None, dtype=pl.String).alias("selection_repeat"),
+    )
+    for m in (m for pack in packs for m in pack.measures if m.selection_quota is not None):
+        sq = m.selection_quota
+        assert sq is not None
+        eligible = out.filter(
+            (pl.col("measure") == m.id)
+            & (pl.col("kind") == sq.event)
+            & pl.col("status").is_in(["granted", "amount_unset"])
+            & pl.col("event_date").is_not_null()
+        ).sort("eid", "event_date", "seq")
+        if not eligible.height:
+            continue
+        repeats = _repeats(eligible, sq.period, params) if sq.period else {}
+        repeat_rows = pl.DataFrame(
+            {"rid": list(repeats), "__repeat": list(repeats.values())},
+            schema={"rid": pl.UInt32, "__repeat": pl.String},
+        )
+        counted = (
+            eligible.filter(~pl.col("rid").is_in(list(repeats)))
+            .with_columns(pl.col("event_date").dt.year().cast(pl.Int32).alias("__year"))
+            .sort("event_date", "eid", "seq")
+        )
+        firsts = (
+            counted.group_by("__year", "eid", maintain_order=True)
+            .agg(pl.col("rid").first())
+            .with_columns(pl.int_range(1, pl.len() + 1).over("__year").cast(pl.Int64).alias("__rank"))
+        )
+        years = firsts.get_column("__year").unique().to_list()
+        ceilings = pl.DataFrame(
+            {"__year": years, "__quota": [_count(params.value(sq.param, date(y, 12, 31))) for y in years]},
+            schema={"__year": pl.Int32, "__quota": pl.Int64},
+        )
+        ranked = (
+            counted.select("rid", "eid", "label", "__year")
+            .join(firsts.select("__year", "eid", "__rank"), on=["__year", "eid"], how="left")
+            .join(ceilings, on="__year", how="left")
+            .with_columns((pl.col("__rank") > pl.col("__quota")).fill_null(False).alias("__over"))
+        )
+        refused_keys = pl.concat(
+            [
+                ranked.filter(pl.col("__over")).select(
+                    "eid", "label", pl.lit(None, dtype=pl.String).alias("__rep")
+                ),
+                eligible.join(repeat_rows, on="rid").select(
+                    "eid", "label", pl.col("__repeat").alias("__rep")
+                ),
+            ]
+        ).unique(subset=["eid", "label"], keep="first")
+        out = out.join(
+            ranked.select("rid", "__rank", "__quota"), on="rid", how="left", maintain_order="left"
+        ).join(
+            refused_keys.with_columns(pl.lit(True).alias("__linked")),
+            on=["eid", "label"],
+            how="left",
+            maintain_order="left",
+        )
+        refused = (
+            (pl.col("measure") == m.id)
+            & pl.col("__linked").fill_null(False)
+            & pl.col("status").is_in(["granted", "amount_unset", "needs_data"])
+        )
+        out = out.with_columns(
+            pl.coalesce("__rank", "selection_rank").alias("selection_rank"),
+            pl.coalesce("__quota", "selection_quota").alias("selection_quota"),
+            (pl.col("selection_over") | (refused & pl.col("__rep").is_null())).alias("selection_over"),
+            pl.when(refused)
+            .then(pl.col("__rep"))
+            .otherwise(pl.col("selection_repeat"))
+            .alias("selection_repeat"),
+            pl.when(refused).then(pl.lit("not_eligible")).otherwise(pl.col("status")).alias("status"),
+            pl.when(refused)
+            .then(pl.lit(0, dtype=pl.Int64))
+            .otherwise(pl.col("amount_fen"))
+            .alias("amount_fen"),
+        ).drop("__rank", "__quota", "__linked", "__rep")
+    return out
+
+
+def _repeats(eligible: pl.DataFrame, period: str, params: ParamSet) -> dict[int, str]:
+    """rid → the earlier selection (``<label> <date>``) whose support period the selection falls in.
+
+    ``eligible`` is sorted by enterprise, date and event order. The period (years) is read on the earlier
+    selection's date; without a value there, that selection does not block later ones. Another event of the
+    same selection (same label) is the same award, not a repeat.
+    """
+    out: dict[int, str] = {}
+    held: dict[int, tuple[str, date, date]] = {}  # eid → (label, date, last day of its period)
+    for row in eligible.select("rid", "eid", "label", "event_date").iter_rows(named=True):
+        eid, day, label = row["eid"], row["event_date"], row["label"]
+        current = held.get(eid)
+        if current is not None and label != current[0] and day <= current[2]:
+            out[row["rid"]] = f"{current[0]}（{current[1]}）"
+            continue
+        if current is not None and label == current[0]:
+            continue
+        years = params.value(period, day)
+        if years is not None:
+            held[eid] = (label, day, anniversary(day, int(years)) - timedelta(days=1))
+        else:
+            held.pop(eid, None)
+    return out
+
+
 def _count(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _split(frame: pl.DataFrame, params: ParamSet) -> pl.DataFrame:
+def _split(frame: pl.DataFrame, params: ParamSet, unshared: Sequence[str] = ()) -> pl.DataFrame:
     """City and district shares on the event date: district rounded half-up, city the remainder (they add up).
 
     ``fiscal_share.<district>`` is the city's fraction; a district without a value on the date uses 1/2, and so
     does a share whose note says it is the default — the trace says so. When the enterprise's district is
     unknown, the split is known only if every district has the same share on that date; otherwise
-    ``city_fen``/``district_fen`` stay null (unknown, never a made-up 1/2).
+    ``city_fen``/``district_fen`` stay null (unknown, never a made-up 1/2). So do they for the packs in
+    ``unshared``, whose sharing rule is not known.
     """
     day = pl.col("event_date")
     district = pl.col("district")
@@ -764,6 +998,9 @@ def _split(frame: pl.DataFrame, params: ParamSet) -> pl.DataFrame:
         p_expr, q_expr, default_used = half_p, half_q, pl.lit(True)
     amount = pl.col("amount_fen").cast(I128)
     district_fen = ((amount * (q_expr - p_expr) * 2 + q_expr) // (2 * q_expr)).cast(pl.Int64)
+    if unshared:  # a pack whose sharing rule is not known: no parts, rather than a guessed split
+        unknown = pl.col("pack").is_in(list(unshared)) & (pl.col("amount_fen") != 0)
+        district_fen = pl.when(unknown).then(None).otherwise(district_fen)
     return frame.with_columns(district_fen.alias("district_fen")).with_columns(
         (pl.col("amount_fen") - pl.col("district_fen")).alias("city_fen"),
         default_used.alias("share_default"),
@@ -781,6 +1018,7 @@ def entitle(
     """Evaluate every event-driven measure of ``packs`` for every event in ``tables``."""
     packs = tuple(packs)
     params = ParamSet.for_run(packs, overrides)
+    tables = with_lifecycle(tables)
     events = prepare_events(tables)
     certs = certificate_rows(tables, events)
     lpr = lpr_frame()
@@ -806,5 +1044,6 @@ def entitle(
     unified = _apply_pools(unified, hist)
     unified = _resolve_overlaps(unified, hist)
     unified = _apply_quotas(unified, hist, packs, params)
-    unified = _split(unified, params)
+    unified = _apply_selection_quotas(unified, packs, params)
+    unified = _split(unified, params, [p.id for p in packs if not p.cost_sharing])
     return Entitlements(unified, parts, packs, params, hist)

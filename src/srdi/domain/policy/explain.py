@@ -22,6 +22,7 @@ STATUS_ZH = {
     "not_eligible": "不符合条件",
     "needs_data": "需补充数据",
     "amount_unset": "符合条件，金额标准尚未公布",
+    "window_unset": "政策有效期尚未公布，暂不兑现",
     "outside_policy_window": "不在政策有效期内",
     "superseded": "按“从优、就高、不重复”由其他政策兑现",
 }
@@ -48,6 +49,8 @@ EVENT_FIELDS = {
     "brand_listing": ("list", "year", "date"),
     "scene_award": ("scene_id", "date"),
     "tech_transaction": ("year", "amount_fen", "date"),
+    "growth_support_selection": ("selection_id", "date"),
+    "growth_support_evaluation": ("selection_id", "date", "passed"),
 }
 
 
@@ -100,21 +103,42 @@ class _Explainer:
     def window(self) -> None:
         pack = self.r.pack(self.row["pack"])
         ok = self.row["in_window"]
-        self.basis.append(
-            {
-                "type": "window",
-                "id": "policy_window",
-                "label": "政策有效期",
-                "reference": pack.reference,
-                "from": pack.window_from.isoformat(),
-                "to": pack.window_to.isoformat(),
-                "date": _plain(self.day),
-                "result": RESULT[ok],
-            }
-        )
+        start, end = self.r.params.window(pack)
+        day = self.row.get("window_date", self.day)
+        unset = bool(self.row.get("window_unset"))
+        item: dict[str, Any] = {
+            "type": "window",
+            "id": "policy_window",
+            "label": "政策有效期",
+            "reference": pack.reference,
+            "from": _plain(start),
+            "to": _plain(end),
+            "date": _plain(day),
+            "result": "unset" if unset else RESULT[ok],
+        }
+        if pack.window_by_parameters:
+            item["parameters"] = [_param(self.r, pid, pack.issued) for pid in pack.window_params if pid]
+            item["adopted"] = pack.issued.isoformat()
+        self.basis.append(item)
+        on = "入选日期" if day != self.day else "事件日期"
         if ok is False:
+            if start is None and day is not None and day < pack.issued:
+                self.text.append(
+                    f"{on} {_plain(day)} 早于{pack.citation}印发日期 {pack.issued}，不适用本政策"
+                )
+            else:
+                name = f" {pack.document} " if pack.document_known else pack.citation
+                self.text.append(
+                    f"{on} {_plain(day)} 不在{name}有效期（{_plain(start) or '待公布'} 至 {_plain(end) or '待公布'}）内"
+                )
+        elif unset:
+            missing = [
+                pid
+                for pid, value in zip(pack.window_params, (start, end), strict=True)
+                if pid and value is None
+            ]
             self.text.append(
-                f"事件日期 {_plain(self.day)} 不在 {pack.document} 有效期（{pack.window_from} 至 {pack.window_to}）内"
+                f"{pack.citation}的有效期尚未公布（参数 {'、'.join(missing)} 未设定），公布前不兑现"
             )
 
     def conditions(self) -> None:
@@ -141,8 +165,16 @@ class _Explainer:
                     "one_year_percent": None if lpr is None else f"{Decimal(lpr) / 100:.2f}",
                 }
                 item["rate"] = _plain(self.part.get(c.field))
-            if c.kind in ("srdi_enterprise", "holds_title", "first_of_tier") and outcome is None:
+            if c.kind == "holds_tier" and c.date_field and self.part.get(c.date_field) is None:
+                if outcome is None:
+                    self.missing.append("events.growth_support_selection")
+            elif (
+                c.kind in ("srdi_enterprise", "holds_title", "first_of_tier", "holds_tier")
+                and outcome is None
+            ):
                 self.missing.append("certifications")
+            if c.kind == "holds_tier" and self.part.get(c.date_field or "event_date") is not None:
+                item["date"] = _plain(self.part.get(c.date_field or "event_date"))  # the day it is judged on
             if c.field and self.part.get(c.field) is None and outcome is None and not unset:
                 self.missing.append(f"events[{self.row['seq']}].{c.field}")
             self.basis.append(item)
@@ -155,7 +187,10 @@ class _Explainer:
         a = self.m.amount
         assert a is not None
         raw, capped = self.row["amount_raw"], self.row["amount_capped"]
-        params = [_param(self.r, pid, self.day) for pid in self._amount_params(a)]
+        day = self.day
+        if a.kind == "tranche" and self.part.get("selection_date") is not None:
+            day = self.part["selection_date"]  # both tranches are read on the selection date
+        params = [_param(self.r, pid, day) for pid in self._amount_params(a)]
         item: dict[str, Any] = {
             "type": "amount",
             "kind": a.kind,
@@ -236,6 +271,12 @@ class _Explainer:
             return ""
         if a.kind in ("fixed", "by_field"):
             return f"定额 {_fen(raw)}"
+        if a.kind == "tranche":
+            whole, first = self.part.get("whole_fen"), self.part.get("first_tranche_fen")
+            share = next((p["value"] for p in params if p.get("unit") == "ratio"), None)
+            if self.row["kind"] == a.first:
+                return f"首期：{_fen(whole)} × {_percent(share)} = {_fen(raw)}"
+            return f"余额：{_fen(whole)} − 首期 {_fen(first)} = {_fen(raw)}"
         if a.kind == "rate_of_base":
             rate = next((p["value"] for p in params if p.get("unit") == "ratio"), None)
             return f"{_fen(self.part.get(a.base))} × {_percent(rate)} = {_fen(raw)}"
@@ -282,8 +323,59 @@ class _Explainer:
                 f"本年度该企业第 {rank} 项，超过每年不超过 {ceiling} 项的上限（{self.m.reference}），不予兑现"
             )
 
+    def selection(self) -> None:
+        m = self.m
+        sq = m.selection_quota
+        if sq is None:
+            return
+        rank, ceiling = self.row.get("selection_rank"), self.row.get("selection_quota")
+        over = bool(self.row.get("selection_over"))
+        repeat = self.row.get("selection_repeat")
+        if rank is None and not over and not repeat:
+            return
+        item: dict[str, Any] = {
+            "type": "selection_quota",
+            "parameter": _param(self.r, sq.param, self.day),
+            "rank_in_year": rank,
+            "quota": ceiling,
+            "refused": over or bool(repeat),
+        }
+        if sq.period:
+            item["period"] = _param(self.r, sq.period, self.day)
+        if repeat:
+            item["repeat_of"] = repeat
+        self.basis.append(item)
+        if repeat:
+            years = item["period"].get("value")
+            when = "" if self.row["kind"] == sq.event else f"对应的入选（{self.row['label']}）："
+            self.text.append(
+                f"{when}该企业已于 {repeat} 入选，{years}年支持期内不重复入选（{m.reference}），不予兑现"
+            )
+        elif over and rank is not None:
+            self.text.append(
+                f"{_plain(self.row['event_date'])[:4]}年第 {rank} 家入选企业，超过每年不超过 {ceiling} 家的上限"
+                f"（{m.reference}），不予兑现"
+            )
+        elif over:
+            self.text.append(
+                f"对应的入选（{self.row['label']}）超过当年入选企业数上限（{m.reference}），不予兑现"
+            )
+
     def split(self) -> None:
         if self.row.get("amount_fen") is None or self.row["status"] != "granted":
+            return
+        pack = self.r.pack(self.row["pack"])
+        if not pack.cost_sharing:
+            self.basis.append(
+                {
+                    "type": "split",
+                    "state": "unknown",
+                    "city_fen": None,
+                    "district_fen": None,
+                    "reference": None,
+                }
+            )
+            self.text.append(f"{pack.citation}关于市、区县分担的规定尚未查得：市、区县各自承担金额待定")
             return
         district = self.row.get("district")
         share = self.row.get("city_share")
@@ -296,7 +388,7 @@ class _Explainer:
                 "default_used": default,
                 "city_fen": self.row["city_fen"],
                 "district_fen": self.row["district_fen"],
-                "reference": "81号 附则（按现行财政体制由市与区、县（市）分担）",
+                "reference": pack.cost_sharing,
             }
         )
         if share is None:
@@ -319,6 +411,7 @@ def entitlement_record(result: Entitlements, row: dict[str, Any], part: dict[str
         e.amount()
         e.overlap()
         e.quota()
+        e.selection()
         e.split()
     status = row["status"]
     amount = row.get("amount_fen")

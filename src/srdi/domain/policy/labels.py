@@ -18,6 +18,8 @@ EVENT_LABELS = {
     "brand_listing": "入选品牌榜单",
     "scene_award": "场景入选",
     "tech_transaction": "技术交易",
+    "growth_support_selection": "入选重点支持的优质创新型中小企业",
+    "growth_support_evaluation": "重点支持期满评价",
 }
 INPUT_LABELS = {
     "kind": "事项类型",
@@ -38,6 +40,9 @@ INPUT_LABELS = {
     "list": "榜单",
     "year": "所属年度",
     "amount_fen": "年度实际技术交易额",
+    "selection_id": "入选批次编号",
+    "passed": "评价是否通过",
+    "growth_support_selection": "对应的入选事件（同一入选批次编号）",
 }
 # What an entitlement result's status means, for people (the contract keeps the codes).
 ENTITLEMENT_STATUS_LABELS = {
@@ -45,14 +50,18 @@ ENTITLEMENT_STATUS_LABELS = {
     "not_eligible": "不符合",
     "needs_data": "需补充数据",
     "amount_unset": "金额待公布",
+    "window_unset": "政策有效期待公布",
     "outside_policy_window": "不在政策有效期",
     "superseded": "从优由他项兑现",
 }
+# Results no application can be opened for: nothing is payable now, or another measure pays instead.
+NO_APPLICATION_STATUSES = frozenset({"not_eligible", "outside_policy_window", "superseded", "window_unset"})
 TIER_LABELS = {
     "innovative_sme": "创新型中小企业",
     "srdi_sme": "省级专精特新中小企业",
     "little_giant": "国家级专精特新“小巨人”企业",
     "hidden_champion": "省隐形冠军企业",
+    "tech_sme": "科技型中小企业",
 }
 
 
@@ -60,7 +69,12 @@ def event_title(inputs: dict[str, Any]) -> str:
     """A short human name of one event from its inputs: kind, then its key or tier, then its date."""
     kind = str(inputs.get("kind", ""))
     parts = [EVENT_LABELS.get(kind, kind)]
-    key = inputs.get("project_id") or inputs.get("loan_id") or inputs.get("scene_id")
+    key = (
+        inputs.get("project_id")
+        or inputs.get("loan_id")
+        or inputs.get("scene_id")
+        or inputs.get("selection_id")
+    )
     if key:
         parts.append(str(key))
     elif inputs.get("tier"):

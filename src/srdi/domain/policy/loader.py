@@ -26,9 +26,11 @@ from srdi.domain.policy.model import (
     Measure,
     Overlap,
     Pack,
+    SelectionQuota,
     Standing,
+    Unknown,
 )
-from srdi.domain.rules.parameters import Parameter, RuleDataError, load_parameters
+from srdi.domain.rules.parameters import STATUSES, Parameter, RuleDataError, load_parameters
 from srdi.domain.rules.yaml_data import MISSING, checked_keys, read_mapping
 
 
@@ -85,10 +87,17 @@ def _condition(ctx: _Ctx, key: str, raw: Any, article_ref: str) -> Condition:
         )
     if raw.get("param"):
         ctx.param(f"{key}.param", raw["param"])
-    if kind in ("field_in", "field_compare", "below_lpr", "figure_at_least", "has_title") and not raw.get(
-        "param"
-    ):
+    if kind in (
+        "field_in",
+        "field_compare",
+        "below_lpr",
+        "figure_at_least",
+        "has_title",
+        "holds_tier",
+    ) and not raw.get("param"):
         raise RuleDataError(ctx.source, f"{key}.param", "该条件类型需要参数")
+    if kind == "field_true" and not raw.get("field"):
+        raise RuleDataError(ctx.source, f"{key}.field", "该条件类型需要事件字段")
     if kind == "field_compare" and raw.get("op") not in ("ge", "gt", "le", "lt"):
         raise RuleDataError(ctx.source, f"{key}.op", "比较运算符应为 ge/gt/le/lt")
     if raw.get("only_for") and raw["only_for"] not in EVENT_KINDS:
@@ -122,6 +131,8 @@ AMOUNT_KEYS = {
     "months",
     "max_months",
     "paid",
+    "share",
+    "first",
 }
 
 
@@ -135,6 +146,16 @@ def _amount(ctx: _Ctx, key: str, raw: Any) -> Amount:
     if kind in ("fixed", "ratio_of_field"):
         return Amount(
             kind, field=str(raw.get("field", "")), param=ctx.param(f"{key}.param", raw.get("param"))
+        )
+    if kind == "tranche":
+        first = raw.get("first")
+        if first not in EVENT_KINDS:
+            raise RuleDataError(ctx.source, f"{key}.first", f"应为领取首期的事件类型，实际为 {first!r}")
+        return Amount(
+            kind,
+            param=ctx.param(f"{key}.param", raw.get("param")),
+            share=ctx.param(f"{key}.share", raw.get("share")),
+            first=str(first),
         )
     if kind == "by_field":
         params = {str(k): ctx.param(f"{key}.params.{k}", v) for k, v in (raw.get("params") or {}).items()}
@@ -179,9 +200,11 @@ MEASURE_KEYS = {
     "annual_cap",
     "standing",
     "annual_quota",
+    "selection_quota",
     "targets",
     "guide",
     "reference",
+    "label",
 }
 
 
@@ -243,6 +266,22 @@ def _measure(ctx: _Ctx, pack: str, document_short: str, i: int, raw: Any) -> Mea
             ),
         )
     quota = ctx.param(f"{key}.annual_quota", raw["annual_quota"]) if raw.get("annual_quota") else ""
+    selection = None
+    if raw.get("selection_quota") is not None:
+        sq = _keys(
+            ctx.source,
+            f"{key}.selection_quota",
+            raw["selection_quota"],
+            {"param", "event", "period"},
+            {"param", "event"},
+        )
+        if sq["event"] not in events:
+            raise RuleDataError(ctx.source, f"{key}.selection_quota.event", "应为本措施的事件类型之一")
+        selection = SelectionQuota(
+            ctx.param(f"{key}.selection_quota.param", sq["param"]),
+            str(sq["event"]),
+            ctx.param(f"{key}.selection_quota.period", sq["period"]) if sq.get("period") else "",
+        )
     guide = raw.get("guide") or {}
     if guide:
         _keys(ctx.source, f"{key}.guide", guide, {"data", "decides", "timeline"})
@@ -265,8 +304,10 @@ def _measure(ctx: _Ctx, pack: str, document_short: str, i: int, raw: Any) -> Mea
         annual_cap=annual,
         standing=standing,
         annual_quota=quota,
+        selection_quota=selection,
         targets=str(raw.get("targets", "")),
         guide=dict(guide),
+        label=str(raw.get("label") or f"第{article}条"),
     )
 
 
@@ -282,7 +323,38 @@ PACK_KEYS = {
     "rounding",
     "predecessor",
     "successor",
+    "citation",
+    "document_known",
+    "source_status",
+    "sources",
+    "unknown",
+    "cost_sharing",
 }
+
+
+def _window_end(src: str, key: str, raw: Any, params: dict[str, Parameter]) -> tuple[date | None, str]:
+    """One end of a window: a date, or ``{param: <id>}`` naming a ``date`` parameter of the pack."""
+    if isinstance(raw, dict):
+        spec = _keys(src, key, raw, {"param"}, {"param"})
+        pid = spec["param"]
+        if pid not in params:
+            raise RuleDataError(src, f"{key}.param", f"引用了未定义的参数 {pid!r}")
+        if params[pid].unit != "date":
+            raise RuleDataError(src, f"{key}.param", f"有效期参数 {pid} 的单位应为 date")
+        return None, str(pid)
+    return _date(src, key, raw), ""
+
+
+def _unknowns(src: str, raw: Any) -> tuple[Unknown, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise RuleDataError(src, "unknown", "应为列表（每项 {item, note, reference}）")
+    out = []
+    for i, item in enumerate(raw):
+        spec = _keys(src, f"unknown[{i}]", item, {"item", "note", "reference"}, {"item", "note"})
+        out.append(Unknown(str(spec["item"]), str(spec["note"]).strip(), str(spec.get("reference", ""))))
+    return tuple(out)
 
 
 def load_pack(folder: Path | Any, common: dict[str, Parameter], label: str) -> Pack:
@@ -293,15 +365,20 @@ def load_pack(folder: Path | Any, common: dict[str, Parameter], label: str) -> P
         "(文件)",
         read_mapping(folder / "pack.yaml", src),
         PACK_KEYS,
-        {"pack", "title", "document", "issued", "window", "reference", "srdi_definition"},
+        {"pack", "title", "document", "issued", "window", "reference"},
     )
     window = _keys(src, "window", meta["window"], {"from", "to"}, {"from", "to"})
+    status = str(meta.get("source_status", "official"))
+    if status not in STATUSES:
+        raise RuleDataError(src, "source_status", f"未知状态 {status!r}，可选 {', '.join(STATUSES)}")
+    # A pack whose text does not define 专精特新企业 (or whose definition was not read) has none: its measures
+    # may not use the ``srdi_enterprise`` condition.
     srdi = _keys(
         src,
         "srdi_definition",
-        meta["srdi_definition"],
+        meta.get("srdi_definition") or {"label": "", "reference": "", "tiers": []},
         {"label", "reference", "tiers"},
-        {"label", "reference", "tiers"},
+        {"label", "reference", "tiers"} if meta.get("srdi_definition") else (),
     )
     psrc = f"{label}/parameters.yaml"
     praw = _keys(
@@ -313,8 +390,19 @@ def load_pack(folder: Path | Any, common: dict[str, Parameter], label: str) -> P
         raise RuleDataError(psrc, sorted(clash)[0], "与公共参数重名")
     msrc = f"{label}/measures.yaml"
     mraw = _keys(msrc, "(文件)", read_mapping(folder / "measures.yaml", msrc), {"measures"}, {"measures"})
+    sharing = _keys(
+        src, "cost_sharing", meta.get("cost_sharing") or {"split": True}, {"split", "reference"}, {"split"}
+    )
+    if sharing["split"] is not True and sharing["split"] is not False:
+        raise RuleDataError(src, "cost_sharing.split", "应为 true 或 false")
+    if sharing["split"] and not sharing.get("reference") and "cost_sharing" in meta:
+        raise RuleDataError(src, "cost_sharing.reference", "分担须注明出处")
+    window_from, from_param = _window_end(src, "window.from", window["from"], own)
+    window_to, to_param = _window_end(src, "window.to", window["to"], own)
+    if window_from is not None and window_to is not None and window_to < window_from:
+        raise RuleDataError(src, "window.to", "有效期截止日早于起始日")
     document = str(meta["document"])
-    short = _short(document)
+    short = str(meta.get("citation") or _short(document))
     ctx = _Ctx(msrc, {**common, **own}, short)
     measures = tuple(_measure(ctx, str(meta["pack"]), short, i, m) for i, m in enumerate(mraw["measures"]))
     articles = [m.article for m in measures]
@@ -329,6 +417,14 @@ def load_pack(folder: Path | Any, common: dict[str, Parameter], label: str) -> P
             spec = _keys(tsrc, f"targets.{tid}", spec, {"reference", "items"}, {"reference", "items"})
             targets[tid] = spec
     for m in measures:
+        uses_srdi = any(
+            c.kind == "srdi_enterprise"
+            for c in (*m.conditions, *(m.standing.conditions + m.standing.parts if m.standing else ()))
+        )
+        if uses_srdi and not srdi["tiers"]:
+            raise RuleDataError(
+                msrc, f"第{m.article}条.conditions", "本政策包未定义“专精特新企业”（srdi_definition）"
+            )
         if m.targets and m.targets not in targets:
             raise RuleDataError(msrc, f"第{m.article}条.targets", f"未定义的目标 {m.targets!r}")
     return Pack(
@@ -336,8 +432,8 @@ def load_pack(folder: Path | Any, common: dict[str, Parameter], label: str) -> P
         title=str(meta["title"]),
         document=document,
         issued=_date(src, "issued", meta["issued"]),
-        window_from=_date(src, "window.from", window["from"]),
-        window_to=_date(src, "window.to", window["to"]),
+        window_from=window_from,
+        window_to=window_to,
         reference=str(meta["reference"]),
         summary=str(meta.get("summary", "")).strip(),
         srdi_tiers=tuple(srdi["tiers"]),
@@ -348,6 +444,17 @@ def load_pack(folder: Path | Any, common: dict[str, Parameter], label: str) -> P
         targets=targets,
         source=label,
         extra={k: meta[k] for k in ("rounding", "predecessor", "successor") if k in meta},
+        window_params=(from_param, to_param),
+        citation=short,
+        document_known=bool(meta.get("document_known", True)),
+        source_status=status,
+        sources=tuple(str(x) for x in (meta.get("sources") or ())),
+        unknown=_unknowns(src, meta.get("unknown")),
+        cost_sharing=(
+            str(sharing.get("reference") or "按现行财政体制由市与区、县（市）分担")
+            if sharing["split"]
+            else ""
+        ),
     )
 
 
@@ -372,12 +479,17 @@ def load_common(root: Path | Any, label: str) -> dict[str, Parameter]:
 def load_packs_from(
     root: Path | Any, label: str = "policies", common: dict[str, Parameter] | None = None
 ) -> tuple[Pack, ...]:
-    """Every pack folder under ``root`` (folders with a pack.yaml), sharing ``root/common`` parameters."""
+    """Every pack folder under ``root`` (folders with a pack.yaml), sharing ``root/common`` parameters.
+
+    Packs come in the order they were adopted (``issued``, then id): 81号 before its successor, whatever the
+    folder names. That order breaks ties between equal payments of the same matter (§5.2 of docs/policy.md).
+    """
     shared = dict(common or {})
     shared.update(load_common(root, label))
     packs = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and (p / "pack.yaml").is_file()):
         packs.append(load_pack(folder, shared, f"{label}/{folder.name}"))
+    packs.sort(key=lambda p: (p.issued, p.id))
     ids = [p.id for p in packs]
     if len(set(ids)) != len(ids):
         raise RuleDataError(label, "pack", "政策包编号重复")
@@ -403,6 +515,8 @@ def expiry_warnings(packs: tuple[Pack, ...], today: date, days: int = 60) -> lis
     """
     out = []
     for p in packs:
+        if p.window_from is None or p.window_to is None:
+            continue  # a window set by parameters: the catalogue shows its state
         if p.window_from <= today <= p.window_to and p.window_to - today <= timedelta(days=days):
             out.append(
                 f"政策包 {p.id}（{p.document}）将于 {p.window_to} 到期，剩余 {(p.window_to - today).days} 天"

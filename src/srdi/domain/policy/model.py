@@ -14,6 +14,7 @@ CONDITION_KINDS = (
     "srdi_enterprise",
     "tier_valid",
     "holds_title",
+    "holds_tier",
     "first_of_tier",
     "field_in",
     "field_compare",
@@ -21,10 +22,11 @@ CONDITION_KINDS = (
     "below_lpr",
     "figure_at_least",
     "has_title",
+    "field_true",
     "not_applicable",
     "missing_data",
 )
-AMOUNT_KINDS = ("fixed", "by_field", "rate_of_base", "ratio_of_field", "loan_interest")
+AMOUNT_KINDS = ("fixed", "by_field", "rate_of_base", "ratio_of_field", "loan_interest", "tranche")
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,15 @@ class Amount:
     months: str = ""
     max_months: str = ""
     paid: str = ""
+    # ``tranche``: ``param`` is the whole amount; events of kind ``first`` get ``param × share`` (rounded
+    # half-up), every other event kind of the measure the rest (``param`` − the first tranche).
+    share: str = ""
+    first: str = ""
 
     def parameter_ids(self) -> list[str]:
         ids = [
             self.param,
+            self.share,
             *self.params.values(),
             self.switch_param,
             self.rate_match,
@@ -87,6 +94,20 @@ class Overlap:
 class AnnualCap:
     param: str
     date_field: str
+
+
+@dataclass(frozen=True)
+class SelectionQuota:
+    """At most ``param`` enterprises selected per calendar year (措施（二）: 每年不超过100家), counted over the run.
+
+    Events of kind ``event`` are the selections; the measure's other events (the later tranches) follow the
+    selection with the same key (``selection_id``) of the same enterprise. With ``period`` (2年内给予每家企业最高
+    50万元), an enterprise is not selected again before the support period of its earlier selection has run.
+    """
+
+    param: str
+    event: str
+    period: str = ""  # a years parameter: an enterprise is not selected again within its support period
 
 
 @dataclass(frozen=True)
@@ -129,8 +150,10 @@ class Measure:
     annual_cap: AnnualCap | None = None
     standing: Standing | None = None
     annual_quota: str = ""  # a count parameter: city-wide ceiling of grants a year (checked by simulation)
+    selection_quota: SelectionQuota | None = None
     targets: str = ""
     guide: dict[str, Any] = dc_field(default_factory=dict)
+    label: str = ""  # the measure's short name within its pack: 第9条 (81号), 措施（二） (若干措施)
 
     @property
     def id(self) -> str:
@@ -142,15 +165,29 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Unknown:
+    """Something a pack's text has that the sources at hand do not give (a later measure, a clause, a value)."""
+
+    item: str
+    note: str
+    reference: str = ""
+
+
+@dataclass(frozen=True)
 class Pack:
-    """A policy pack: its measures, parameters and the window of events it pays for."""
+    """A policy pack: its measures, parameters and the window of events it pays for.
+
+    The window is two fixed dates, or — while the text's dates are not known — two ``date`` parameters
+    (``window_params``): ``window_from``/``window_to`` are then None, and ``ParamSet.window(pack)`` gives the
+    dates of a run (None while unset, so the engine says ``window_unset``).
+    """
 
     id: str
     title: str
     document: str
     issued: date
-    window_from: date
-    window_to: date
+    window_from: date | None
+    window_to: date | None
     reference: str
     summary: str
     srdi_tiers: tuple[str, ...]
@@ -161,6 +198,15 @@ class Pack:
     targets: dict[str, Any]
     source: str
     extra: dict[str, Any] = dc_field(default_factory=dict)
+    window_params: tuple[str, str] = ("", "")
+    citation: str = ""  # how the product cites the document (``81号``, ``若干措施``)
+    document_known: bool = True  # False: the document number was not found (``document`` says so)
+    source_status: str = "official"  # how the text was read (srdi.domain.rules.parameters.STATUSES)
+    sources: tuple[str, ...] = ()
+    unknown: tuple[Unknown, ...] = ()
+    # How the city and the districts share a payment: the reference of the sharing rule, or "" when the pack's
+    # text on it was not found — its payments then have no city/district parts (null), never a guessed split.
+    cost_sharing: str = "按现行财政体制由市与区、县（市）分担"
 
     def measure(self, article: int) -> Measure:
         for m in self.measures:
@@ -168,5 +214,23 @@ class Pack:
                 return m
         raise KeyError(f"{self.id} has no article {article}")
 
-    def in_window(self, day: date) -> bool:
-        return self.window_from <= day <= self.window_to
+    def in_window(self, day: date, window: tuple[date | None, date | None] | None = None) -> bool | None:
+        """Whether ``day`` is in the window (``window`` as resolved for a run; the fixed dates by default).
+
+        None when an unset end of the window decides it. Whatever the window turns out to be, it does not start
+        before the document was adopted (``issued``): an earlier day is outside it even while ``from`` is unset.
+        """
+        start, end = window if window is not None else (self.window_from, self.window_to)
+        if start is not None and day < start:
+            return False
+        if start is None and day < self.issued:
+            return False
+        if end is not None and day > end:
+            return False
+        if start is None or end is None:
+            return None
+        return True
+
+    @property
+    def window_by_parameters(self) -> bool:
+        return bool(self.window_params[0] or self.window_params[1])

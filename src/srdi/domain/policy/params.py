@@ -153,7 +153,26 @@ class ParamSet:
             if pid not in params:
                 raise OverrideError("parameters", pid, "未知参数编号（可用 srdi policy show 查看参数）")
             converted[pid] = check_override(pid, params[pid], raw)
-        return cls(params, converted)
+        run = cls(params, converted)
+        for pack in packs:
+            start, end = run.window(pack)
+            if start is not None and end is not None and end < start:
+                raise OverrideError("parameters", pack.window_params[1] or pack.id, "有效期截止日早于起始日")
+        return run
+
+    def window(self, pack: Pack) -> tuple[date | None, date | None]:
+        """The pack's window in this run: its fixed dates, or the values of its window parameters (overrides
+        included) as on the day the document was adopted; None for an end that is not set."""
+        start_pid, end_pid = pack.window_params
+        start = self._date(start_pid, pack.issued) if start_pid else pack.window_from
+        end = self._date(end_pid, pack.issued) if end_pid else pack.window_to
+        return start, end
+
+    def _date(self, pid: str, day: date) -> date | None:
+        if pid not in self.params:
+            return None
+        value = self.value(pid, day)
+        return value if isinstance(value, date) else None
 
     def resolved(self, pid: str, day: date) -> Resolved | None:
         param = self.params[pid]

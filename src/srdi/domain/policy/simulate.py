@@ -75,6 +75,7 @@ def run_simulation(
         "district_fen": int(granted.get_column("district_fen").sum() or 0),
         "grants": granted.height,
         "amount_unset": statuses.get("amount_unset", 0),
+        "window_unset": statuses.get("window_unset", 0),
     }
     warnings = _quota_warnings(granted, packs, result.params, year)
     return Simulation(by_measure, by_district, totals, statuses, scoped.events.height, warnings)

@@ -1,11 +1,11 @@
 """Measures that apply to an enterprise without an event: qualifications, priorities and unset amounts.
 
 Use ``standing(tables, packs, as_of)``: for every enterprise and every measure with a ``standing`` section it
-says granted (a qualification or priority applies), not_eligible, needs_data, amount_unset or
+says granted (a qualification or priority applies), not_eligible, needs_data, amount_unset, window_unset or
 outside_policy_window, with the conditions behind it. Evaluated column-wise on the same facts frame as the
-tier assessment (titles valid on ``as_of``, prior-year figures). A section's ``parts`` (parts of the measure for
-a narrower group, such as the 小巨人 pre-IPO list of 第16条) are reported in the basis and in ``parts`` but do not
-decide the status.
+tier assessment (titles valid on ``as_of`` after the title lifecycle, prior-year figures). A section's ``parts``
+(parts of the measure for a narrower group, such as the 小巨人 pre-IPO list of 第16条) are reported in the basis and
+in ``parts`` but do not decide the status.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from srdi.domain.policy.engine import with_lifecycle
 from srdi.domain.policy.model import Condition, Measure, Pack
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.rules.facts import build_facts, collect
@@ -79,7 +80,7 @@ def standing(
 ) -> dict[int, list[dict[str, Any]]]:
     """eid → standing entitlement records for every measure with a standing section."""
     params = ParamSet.for_run(packs, overrides)
-    frame = build_facts(tables, as_of).frame
+    frame = build_facts(with_lifecycle(tables, as_of.year), as_of).frame
     measures: list[tuple[Pack, Measure]] = [
         (p, m) for p in packs for m in p.measures if m.standing is not None
     ]
@@ -116,7 +117,12 @@ def _condition_item(p: Pack, c: Condition, value: Any, params: ParamSet, as_of: 
     return item
 
 
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else "待公布"
+
+
 def _record(p: Pack, m: Measure, row: dict[str, Any], params: ParamSet, as_of: date) -> dict[str, Any]:
+    start, end = params.window(p)
     s = m.standing
     assert s is not None
     basis: list[dict[str, Any]] = []
@@ -132,10 +138,12 @@ def _record(p: Pack, m: Measure, row: dict[str, Any], params: ParamSet, as_of: d
         parts[c.id] = RESULT[value]
         basis.append({**_condition_item(p, c, value, params, as_of), "part": True})
         part_text.append(f"{c.label}：{RESULT_ZH[value]}")
-    in_window = p.in_window(as_of)
+    in_window = p.in_window(as_of, params.window(p))
     values = {pid: params.value(pid, as_of) for pid in s.amount_params}
     unset = [pid for pid, v in values.items() if v is None]
-    if not in_window:
+    if in_window is None:
+        status = "window_unset"
+    elif not in_window:
         status = "outside_policy_window"
     elif any(v is False for v in outcomes):
         status = "not_eligible"
@@ -166,7 +174,8 @@ def _record(p: Pack, m: Measure, row: dict[str, Any], params: ParamSet, as_of: d
         "not_eligible": "不符合：" + "；".join(failed),
         "needs_data": "需补充：" + "；".join(failed),
         "amount_unset": "符合条件，金额标准尚未公布",
-        "outside_policy_window": f"评价日 {as_of} 不在政策有效期（{p.window_from} 至 {p.window_to}）内",
+        "window_unset": f"{p.citation}的有效期尚未公布，公布前不适用",
+        "outside_policy_window": f"评价日 {as_of} 不在政策有效期（{_day(start)} 至 {_day(end)}）内",
     }[status]
     if part_text and status in ("granted", "amount_unset"):
         text += "；其中" + "；".join(part_text)

@@ -1,6 +1,8 @@
-"""The policy pages: the catalogue of measures, one measure with its claim guide, and the cost simulation.
+"""The policy pages: the catalogue of measures, one measure with its claim guide, what a pack still lacks, and the
+cost simulation.
 
-The catalogue and the measure pages describe the shipped policy packs (``load_packs``) and are open to every
+The catalogue, the measure pages and the 尚缺信息 page of a pack (unset parameters, values from secondary or
+unconfirmed sources, parts of the text not yet found) describe the shipped policy packs (``load_packs``) and are open to every
 signed-in role. The simulation costs a pack over every recorded event of the whole city
 (``services.simulation.simulate_policy``, the code of ``srdi simulate``), so only city staff and
 administrators, finance and auditors may run it; anyone else is refused through ``web.access.require``
@@ -77,7 +79,23 @@ def policy_measure(request: HttpRequest, pack: str, article: int) -> HttpRespons
         measure = p.measure(article)
     except KeyError:
         raise Http404(f"{p.document} 没有第{article}条") from None
-    return render(request, "web/policy/measure.html", pd.measure_view(p, measure, timezone.localdate()))
+    return render(
+        request, "web/policy/measure.html", pd.measure_view(p, measure, timezone.localdate(), load_packs())
+    )
+
+
+@login_required
+@require_GET
+def policy_gaps(request: HttpRequest, pack: str) -> HttpResponse:
+    """What a pack still lacks: unset parameters with their references, secondary or unconfirmed values, and the
+    parts of its text not yet found."""
+    p = _pack_or_404(pack)
+    today = timezone.localdate()
+    return render(
+        request,
+        "web/policy/gaps.html",
+        {**pd.pack_gaps(p), "state": pd.pack_state(p, today), "today": today},
+    )
 
 
 def _override_rows(request: HttpRequest) -> list[dict[str, str]]:
