@@ -15,6 +15,9 @@ from srdi.api.requests import caller, client_ip
 from srdi.api.responses import json_response
 from srdi.api.schemas import ErrorOut, contract_body
 from srdi.api.throttles import READS
+from srdi.domain.assessment.contract import parse_as_of, read_purpose
+from srdi.domain.exchange import FORMATS
+from srdi.domain.rules.model import PURPOSES
 from srdi.services import scoping
 from srdi.services.assess_batcher import DocumentError, assess_document
 from srdi.services.assessments import assess_enterprise, latest_screening
@@ -23,8 +26,11 @@ router = Router(tags=["评价"])
 
 MAX_ENTERPRISES = 1000
 ASSESS_BODY = contract_body(
-    '与 `srdi assess` 相同的输入：{"as_of": "YYYY-MM-DD", "enterprises": [交换格式 v1 企业资料, …]}',
+    '与 `srdi assess` 相同的输入：{"as_of": "YYYY-MM-DD", "format": "1.1", "purpose": "application", '
+    '"enterprises": [交换格式 v1.1 企业资料, …]}（format、purpose 可省略）',
     as_of={"type": "string", "format": "date"},
+    format={"type": "string", "enum": list(FORMATS)},
+    purpose={"type": "string", "enum": list(PURPOSES), "default": "application"},
 )
 
 
@@ -36,8 +42,10 @@ ASSESS_BODY = contract_body(
     operation_id="assess",
     summary="梯度培育评价",
     description=(
-        "按评价基准日有效的规则库（63号附件1–3、浙江省隐形冠军认定条件）评价交换格式 v1 企业资料，"
-        "返回各层级的结论（eligible / ineligible / needs_data）、得分、认定路径、逐项检查及依据、差距分析和六维画像。"
+        "按评价基准日施行的规则库（2026-03-31 前：63号附件1–3；2026-04-01 起：工信部企业〔2026〕2号，"
+        "创新型中小企业仍按63号附件1；浙江省隐形冠军按当年认定条件）评价交换格式 v1.1 企业资料，"
+        "purpose=review 时按复核条件。返回各层级的结论（eligible / ineligible / needs_data）、所用规则库、得分、"
+        "认定路径、逐项检查及依据、差距分析和六维画像。"
         "单条记录格式有误时该条返回 error，其余照常评价；文件整体格式有误时答复 422。"
         f"每次最多 {MAX_ENTERPRISES} 家企业。查询参数 gaps=false 可跳过差距分析。"
     ),
@@ -59,15 +67,24 @@ def assess(request: HttpRequest, gaps: bool = True) -> HttpResponse:
 
 @router.get(
     "/enterprises/{uscc}/assessment",
-    response={200: dict, 404: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    response={200: dict, 404: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     throttle=READS,
     operation_id="getEnterpriseAssessment",
     summary="企业的最新评价",
     description=(
         "返回该企业在最近一次全市筛查中的结论（screening），以及按当前数据即时计算、带完整依据的评价结果（result）。"
+        "查询参数 as_of（默认今天）、purpose（application / review）指定评价基准日与目的。"
         "不在调用者范围内的企业一律答复 404。"
     ),
 )
-def enterprise_assessment(request: HttpRequest, uscc: str) -> HttpResponse:
+def enterprise_assessment(
+    request: HttpRequest, uscc: str, as_of: str | None = None, purpose: str = "application"
+) -> HttpResponse:
     enterprise = scoping.get_enterprise(caller(request), uscc=uscc, ip=client_ip(request))
-    return json_response({"screening": latest_screening(enterprise), "result": assess_enterprise(enterprise)})
+    try:
+        day = parse_as_of(as_of) if as_of else None
+        read_purpose({"purpose": purpose})
+        result = assess_enterprise(enterprise, as_of=day, purpose=purpose)
+    except DocumentError as exc:
+        return json_response({"detail": str(exc)}, 422)
+    return json_response({"screening": latest_screening(enterprise), "result": result})

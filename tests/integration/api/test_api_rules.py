@@ -115,3 +115,35 @@ def test_per_enterprise_results_are_scoped(api, client):
         foreign = api("get", f"/api/v1/enterprises/{other}/{suffix}", token_value=token)
         assert foreign.status_code == 404
         assert other not in foreign.content.decode()
+
+
+def test_assess_v11_review_document_names_the_rulebooks_and_purpose(api):
+    document = {
+        "as_of": "2026-06-30",
+        "format": "1.1",
+        "purpose": "review",
+        "enterprises": [{"uscc": make_uscc()}],
+    }
+    body = api("post", "/api/v1/assess", document).json()
+    assert body["purpose"] == "review"
+    tiers = body["results"][0]["tiers"]
+    assert tiers["srdi_sme"]["rulebook"]["id"] == "miit26.srdi_sme"
+    assert tiers["little_giant"]["rulebook"]["purpose"] == "review"
+    schema = api("get", "/api/v1/openapi.json").json()
+    body_schema = schema["paths"]["/api/v1/assess"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
+    assert body_schema["properties"]["purpose"]["enum"] == ["application", "review"]
+    assert "platform_scores" in schema["components"]["schemas"]["Profile"]["properties"]
+
+
+def test_per_enterprise_assessment_takes_a_date_and_a_purpose(api):
+    uscc = make_uscc("330106")
+    assert import_file(json.dumps([{"uscc": uscc, "district": "330106"}]).encode(), "x.json").ok
+    result = api("get", f"/api/v1/enterprises/{uscc}/assessment?as_of=2026-06-30&purpose=review").json()[
+        "result"
+    ]
+    assert result["as_of"] == "2026-06-30"
+    assert result["tiers"]["srdi_sme"]["rulebook"]["id"] == "miit26.srdi_sme"
+    assert api("get", f"/api/v1/enterprises/{uscc}/assessment?as_of=2021-01-01").status_code == 422
+    assert api("get", f"/api/v1/enterprises/{uscc}/assessment?purpose=audit").status_code == 422
