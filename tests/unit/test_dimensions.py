@@ -83,3 +83,23 @@ def test_seedling_progress_counts_only_checks_known_to_pass():
     # An unknown check counts as not passed (not as "undecided, left out").
     unknown = profile_of(info_system_core_business=None)
     assert unknown["class"]["next_tier_progress"] == 0.882
+
+
+def test_after_2号_the_profile_keeps_the_63号_point_table_as_its_yardstick():
+    # The same enterprise one year on (figures moved a year): 2号 has no point table, yet every dimension is
+    # still measured, with 63号 附件2 as on its last day; only the growth-based 专 changes with the new figures.
+    later = deep_merge(
+        BASES["solid"],
+        {
+            "uscc": make_uscc(),
+            "financials": {
+                "2025": BASES["solid"]["financials"]["2024"],
+                "2024": BASES["solid"]["financials"]["2023"],
+            },
+        },
+    )
+    result = run_assess({"as_of": "2026-06-30", "enterprises": [later]}, with_gaps=False)["results"][0]
+    assert result["tiers"]["srdi_sme"]["rulebook"]["id"] == "miit26.srdi_sme"
+    values = {d: v["value"] for d, v in result["profile"]["dimensions"].items()}
+    assert values == {"zhuan": 84, "jing": 84, "te": 87, "xin": 66, "lian": 100, "pin": 85}
+    assert result["profile"]["grade"] == "A"

@@ -26,8 +26,9 @@ from typing import Any
 
 import polars as pl
 
-from srdi.domain.rules.compile import Compiled, den, num
+from srdi.domain.rules.compile import Compiled, compile_rulebook, den, num
 from srdi.domain.rules.engine import Assessment
+from srdi.domain.rules.rulebook import load_library
 
 LADDER = ("none", "innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
 NEXT_TIER = {
@@ -42,6 +43,8 @@ SEEDLING_SHARE = (3, 4)  # progress ≥ 3/4, compared exactly
 KEY_FIELDS = ["six_foundations", "manufacturing_power_key_industry", "cyber_power"]
 # Helper columns of the class stages (sub-results read more than once; not part of the profile).
 _N_KNOWN, _TOTAL, _PASSED, _CHECKS = "profile:n_known", "profile:total", "class:passed", "class:checks"
+YARDSTICK_PREFIX = "yardstick|"
+_YARDSTICKS: dict[tuple[int, str], Compiled] = {}
 
 
 I128 = pl.Int128
@@ -58,14 +61,59 @@ def scaled(units: int | None, per_one: int) -> float | None:
     return None if units is None else units / per_one
 
 
+def yardstick(compiled: dict[str, Compiled]) -> Compiled | None:
+    """The 专精特新 point table the profile is measured with.
+
+    The rulebook in force when it has one (63号 附件2 to 2026-03-31). 2号 has no point table: the profile then
+    keeps measuring with the last 专精特新 rulebook that has one, compiled as on its last day under its own
+    column prefix. This is a yardstick for the profile (81号 第2条), never an eligibility criterion.
+    """
+    current = compiled.get("srdi_sme")
+    if current is None or current.rulebook.score is not None:
+        return current
+    library = load_library()
+    scored = [
+        rb
+        for rb in library.rulebooks
+        if rb.tier == "srdi_sme"
+        and rb.score is not None
+        and rb.valid_to is not None
+        and rb.valid_to < current.as_of
+    ]
+    if not scored:
+        return None
+    rb = max(scored, key=lambda b: b.valid_from)
+    assert rb.valid_to is not None
+    key = (id(library), rb.id)
+    if key not in _YARDSTICKS:
+        _YARDSTICKS[key] = compile_rulebook(rb, rb.valid_to, library.measures, prefix=YARDSTICK_PREFIX)
+    return _YARDSTICKS[key]
+
+
+def yardstick_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
+    """The score columns of a yardstick that is not the rulebook in force (its checks are left out)."""
+    stick = yardstick(compiled)
+    if stick is None or stick is compiled.get("srdi_sme"):
+        return []
+    score_columns = ("/step:", "|pts", "|lo", "|hi")
+    return [
+        kept
+        for stage in stick.stages
+        if (kept := [e for e in stage if any(m in e.meta.output_name() for m in score_columns)])
+    ]
+
+
 def _group_index(compiled: dict[str, Compiled], group: str, maximum: int) -> tuple[pl.Expr, pl.Expr]:
-    p = "srdi_sme|"
-    rb = compiled["srdi_sme"].rulebook if "srdi_sme" in compiled else None
-    if rb is None or rb.score is None or group not in {g.id for g in rb.score.groups}:
+    stick = yardstick(compiled)
+    if (
+        stick is None
+        or stick.rulebook.score is None
+        or group not in {g.id for g in stick.rulebook.score.groups}
+    ):
         return pl.lit(None, dtype=pl.Int64), pl.lit(None, dtype=pl.Int64)
     return (
-        _half_up(pl.col(p + f"group:{group}|lo") * 100, maximum),
-        _half_up(pl.col(p + f"group:{group}|hi") * 100, maximum),
+        _half_up(pl.col(stick.col(f"group:{group}|lo")) * 100, maximum),
+        _half_up(pl.col(stick.col(f"group:{group}|hi")) * 100, maximum),
     )
 
 
@@ -164,6 +212,7 @@ def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     # Sub-results used more than once (known dimensions, next-tier progress) are columns of their own: the
     # small-batch query runs without common-subexpression elimination, so a repeated expression is evaluated
     # again wherever it appears.
+    stick = yardstick_stages(compiled)
     first = [*dimension_columns(compiled), _ladder_expr().alias("class:ladder")]
     known = [
         pl.when(pl.col(f"dim:{d}|lo") == pl.col(f"dim:{d}|hi")).then(pl.col(f"dim:{d}|lo"))
@@ -225,7 +274,7 @@ def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
         seedling.alias("class:seedling"),
     ]
     fourth = [(pl.col("class:seedling") & lg_track & key_work).alias("class:one_firm_one_policy")]
-    return [first, second, third, fourth]
+    return [*stick, first, second, third, fourth]
 
 
 PROFILE_COLUMNS = [

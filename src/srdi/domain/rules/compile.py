@@ -418,10 +418,14 @@ def compile_rulebook(
     measures: dict[str, Measure],
     overrides: dict[str, Any] | None = None,
     purpose: str = "application",
+    prefix: str | None = None,
 ) -> Compiled:
     """Compile one rulebook for ``as_of`` and a purpose (认定 or 复核: a check for the other purpose is left out;
-    measures must be computed in an earlier stage)."""
+    measures must be computed in an earlier stage). Its columns are named ``<tier>|…`` unless ``prefix`` says
+    otherwise (a second copy of a rulebook in the same query, e.g. the six-dimension yardstick)."""
     b = _Builder(rb, as_of, measures, overrides or {})
+    if prefix is not None:
+        b.prefix = prefix
     p = b.prefix
     checks: dict[str, Node] = {}
 
