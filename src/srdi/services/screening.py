@@ -23,10 +23,11 @@ from django.utils import timezone
 
 from srdi.db.models import AssessmentRun, AuditAction, Enterprise, EnterpriseAssessment, User
 from srdi.domain.assessment.dimensions import DIMENSIONS, PROFILE_COLUMNS, dimension_stages, scaled
+from srdi.domain.lifecycle import apply_lifecycle
 from srdi.domain.rules.engine import assess, route_groups, summary_columns
 from srdi.domain.rules.facts import certification_expiry
 from srdi.domain.rules.model import PURPOSE_LABELS, PURPOSES
-from srdi.domain.rules.rulebook import TIERS
+from srdi.domain.rules.rulebook import TIERS, load_library
 from srdi.domain.tables import Tables
 from srdi.services import audit
 from srdi.services.facts_loader import load_tables
@@ -253,9 +254,15 @@ def run_screen(
         return (lambda _name, n: progress(stage, n, total_n)) if progress else None
 
     tables = load_tables(progress=step("读取数据", None))
+    # Titles as the lifecycle rules leave them (cancelled after missed updates, removed for fraud): what the
+    # expiry lists and the review selection read. The assessment applies the same rules itself.
+    living = apply_lifecycle(
+        tables, load_library().lifecycle(max(request.as_of.year, timezone.localdate().year))
+    )
     if request.purpose == "review":
         assert request.review_from is not None and request.review_to is not None
-        tables = tables.take(expiring_in(tables, request.review_from, request.review_to))
+        chosen = expiring_in(living, request.review_from, request.review_to)
+        tables, living = tables.take(chosen), living.take(chosen)
         total = len(tables)
     if progress:
         progress("评价", 0, total)
@@ -266,7 +273,7 @@ def run_screen(
         progress("评价", total, total)
     uscc = tables.enterprises.select("eid", "uscc")
     changes = _changes(frame, _previous(previous_run), uscc)
-    changes["expiring_within_90_days"] = expiring(tables.certifications, uscc, as_of)[: LIST_CAP * 5]
+    changes["expiring_within_90_days"] = expiring(living.certifications, uscc, as_of)[: LIST_CAP * 5]
     counts: dict[str, Any] = {
         t: {str(k): v for k, v in frame.group_by(f"{t}|status").len().iter_rows()} for t in TIERS
     }

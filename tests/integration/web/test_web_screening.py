@@ -416,3 +416,32 @@ def test_an_earlier_run_can_be_viewed_and_its_rulebooks_are_named(login_as, seed
     assert f"筛查 #{first.pk}" in earlier
     assert "miit63.srdi_sme" in earlier
     assert f"?run={first.pk}&amp;tier=" in earlier  # the count links stay on that run
+
+
+def test_a_title_removed_for_data_fraud_is_neither_expiring_nor_up_for_review(seed):
+    today = timezone.localdate()
+    recognised = (today - timedelta(days=365 * 3 - 30)).isoformat()  # expires within 90 days
+    clean, fraud = make_uscc(71), make_uscc(72)
+    import_profiles(
+        [
+            {
+                "uscc": u,
+                "district": "330106",
+                "certifications": [{"tier": "srdi_sme", "recognized_on": recognised}],
+            }
+            | (
+                {"sanctions": [{"kind": "data_fraud", "date": (today - timedelta(days=200)).isoformat()}]}
+                if u == fraud
+                else {}
+            )
+            for u in (clean, fraud)
+        ]
+    )
+    run = run_screen(as_of=today)
+    listed = {item["uscc"] for item in run.changes["expiring_within_90_days"]}
+    assert clean in listed and fraud not in listed
+    from srdi.services.screening import screening_request
+
+    review = run_screen(request=screening_request(today, "review", today, today + timedelta(days=90)))
+    judged = set(review.results.values_list("enterprise__uscc", flat=True))
+    assert clean in judged and fraud not in judged
