@@ -13,7 +13,10 @@ from typing import Any
 
 from srdi.db.models import AssessmentRun, Enterprise, EnterpriseAssessment
 from srdi.domain.assessment.contract import run_assess
+from srdi.domain.lifecycle import apply_lifecycle
+from srdi.domain.rules.rulebook import load_library
 from srdi.services.exports import profiles_from_db
+from srdi.services.facts_loader import load_tables
 from srdi.services.screening import default_as_of
 
 
@@ -53,6 +56,21 @@ def assess_enterprise(
     )
     result: dict[str, Any] = output["results"][0]
     return result
+
+
+def lifecycle_ends(enterprise: Enterprise, day: date) -> dict[tuple[str, date | None], date]:
+    """(tier, recognised on) → the day the lifecycle rules end that title earlier than its own record says
+    (cancelled after missed annual updates, removed for data fraud; ``srdi.domain.lifecycle``)."""
+    tables = load_tables([enterprise.pk])
+    living = apply_lifecycle(tables, load_library().lifecycle(day.year)).certifications
+    recorded = {
+        (r["tier"], r["recognized_on"]): r["revoked_on"] for r in tables.certifications.iter_rows(named=True)
+    }
+    return {
+        (r["tier"], r["recognized_on"]): r["revoked_on"]
+        for r in living.iter_rows(named=True)
+        if r["revoked_on"] is not None and r["revoked_on"] != recorded.get((r["tier"], r["recognized_on"]))
+    }
 
 
 def latest_run(purpose: str = "application") -> AssessmentRun | None:

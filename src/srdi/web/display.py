@@ -7,6 +7,7 @@ are computed exactly with ``Decimal`` and shown as percentages.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -265,6 +266,9 @@ class TimelineEntry:
     status: str
     batch: str
     source_document: str
+    ended_by_rules: bool = (
+        False  # ended by the lifecycle rules (missed updates, data fraud), not a recorded act
+    )
 
     @property
     def status_label(self) -> str:
@@ -275,22 +279,43 @@ class TimelineEntry:
         return STATUS_BADGES[self.status]
 
 
-def timeline(certifications: list[Certification], titles: list[Title], day: date) -> list[TimelineEntry]:
-    """Certifications and titles, newest first (undated last), each with its status on ``day``."""
-    entries = [
-        TimelineEntry(
-            category="梯度认定",
-            label=TIERS.get(c.tier, c.tier),
-            start=c.recognized_on,
-            end=effective_expiry(c.recognized_on, c.expires_on),
-            end_is_default=c.expires_on is None and c.recognized_on is not None,
-            revoked_on=c.revoked_on,
-            status=status_on(c, day),
-            batch=c.batch or "",
-            source_document=c.source_document or "",
+@dataclass(frozen=True)
+class _Ended:
+    """A certification as the lifecycle rules leave it (``status_on`` reads these three dates)."""
+
+    recognized_on: date | None
+    expires_on: date | None
+    revoked_on: date | None
+
+
+def timeline(
+    certifications: list[Certification],
+    titles: list[Title],
+    day: date,
+    ended: Mapping[tuple[str, date | None], date] | None = None,
+) -> list[TimelineEntry]:
+    """Certifications and titles, newest first (undated last), each with its status on ``day``; ``ended``
+    gives the day the lifecycle rules end a certification (``services.assessments.lifecycle_ends``)."""
+    entries = []
+    for c in certifications:
+        by_rules = (ended or {}).get((c.tier, c.recognized_on))
+        revoked = (
+            min(d for d in (c.revoked_on, by_rules) if d is not None) if by_rules or c.revoked_on else None
         )
-        for c in certifications
-    ]
+        entries.append(
+            TimelineEntry(
+                category="梯度认定",
+                label=TIERS.get(c.tier, c.tier),
+                start=c.recognized_on,
+                end=effective_expiry(c.recognized_on, c.expires_on),
+                end_is_default=c.expires_on is None and c.recognized_on is not None,
+                revoked_on=revoked,
+                status=status_on(_Ended(c.recognized_on, c.expires_on, revoked), day),
+                batch=c.batch or "",
+                source_document=c.source_document or "",
+                ended_by_rules=by_rules is not None and by_rules == revoked,
+            )
+        )
     entries += [
         TimelineEntry(
             category="资质称号",

@@ -15,6 +15,7 @@ from typing import Any
 from srdi.db.models import Enterprise, User
 from srdi.domain.money import format_wan
 from srdi.services import scoping
+from srdi.services.assessments import lifecycle_ends
 from srdi.web import display
 from srdi.web.assessment_display import assessment_view
 
@@ -70,7 +71,7 @@ def _timeline(ctx: PageContext) -> dict[str, Any]:
     certs = list(e.certifications.all())
     titles = list(e.titles.all())
     return {
-        "entries": display.timeline(certs, titles, ctx.day),
+        "entries": display.timeline(certs, titles, ctx.day, lifecycle_ends(e, ctx.day)),
         "day": ctx.day,
         "certifications_unknown": not e.certifications_known and not certs,
         "titles_unknown": not e.titles_known and not titles,

@@ -62,3 +62,23 @@ def test_a_date_before_the_first_rulebook_is_refused_with_a_message(login_as, ac
     assert "基准日不能早于 2022-06-01" in data["judged_error"]
     assert data["as_of"] != "2021-01-01"
     assert "已按默认基准日评价" in html
+
+
+def test_the_timeline_shows_a_title_ended_by_the_lifecycle_rules(login_as, db):
+    uscc = make_uscc(612)
+    import_profiles(
+        [
+            {
+                "uscc": uscc,
+                "district": "330106",
+                "certifications": [{"tier": "srdi_sme", "recognized_on": "2024-08-01"}],
+                "sanctions": [{"kind": "data_fraud", "date": "2025-03-01"}],
+            }
+        ]
+    )
+    enterprise = Enterprise.objects.get(uscc=uscc)
+    response = login_as("city_staff").get(reverse("web:enterprise_detail", args=[enterprise.pk]))
+    timeline = next(s for s in response.context["sections"] if s.key == "timeline").data
+    entry = next(e for e in timeline["entries"] if e.category == "梯度认定")
+    assert (entry.status, entry.revoked_on.isoformat(), entry.ended_by_rules) == ("revoked", "2025-03-01", True)
+    assert "按规则终止：2025-03-01" in response.content.decode()
