@@ -122,7 +122,7 @@ def test_city_user_sees_tier_cards_radar_and_screening(browser, world):
     shot("screening")
 
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="开始全市筛查").click()
+    page.get_by_role("button", name="开始筛查").click()
     # The page polls the job with htmx and reloads itself when the run is done.
     compared = f"与筛查 #{first.pk}"  # shown once the page shows the new run
     page.get_by_text("全市筛查进行中").or_(page.get_by_text(compared)).first.wait_for()

@@ -80,5 +80,9 @@ def test_the_timeline_shows_a_title_ended_by_the_lifecycle_rules(login_as, db):
     response = login_as("city_staff").get(reverse("web:enterprise_detail", args=[enterprise.pk]))
     timeline = next(s for s in response.context["sections"] if s.key == "timeline").data
     entry = next(e for e in timeline["entries"] if e.category == "梯度认定")
-    assert (entry.status, entry.revoked_on.isoformat(), entry.ended_by_rules) == ("revoked", "2025-03-01", True)
+    assert (entry.status, entry.revoked_on.isoformat(), entry.ended_by_rules) == (
+        "revoked",
+        "2025-03-01",
+        True,
+    )
     assert "按规则终止：2025-03-01" in response.content.decode()

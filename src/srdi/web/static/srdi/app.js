@@ -11,6 +11,7 @@
  *   <a href="#id" data-open-details>  opens the <details id="id"> it points to before scrolling there
  *   <form data-confirm="…">       asks for confirmation before submitting
  *   <form data-busy-text="…">     disables the submit button and shows the text while the server works
+ *   <select data-submit-on-change>  submits its form when a choice is made (a plain button stays for no-JS)
  */
 (function () {
   "use strict";
@@ -178,6 +179,12 @@
             button.textContent = busy;
           }, 0);
         }
+      }
+    });
+    document.addEventListener("change", function (event) {
+      var select = event.target;
+      if (select instanceof HTMLSelectElement && select.hasAttribute("data-submit-on-change") && select.form) {
+        select.form.requestSubmit();
       }
     });
   }
