@@ -201,6 +201,9 @@ class _Reader:
         self.year = assessment.facts.year
         self.measures: dict[str, Measure] = assessment.library.measures
         self.missing: list[str] = []
+        # > 0 while reading under a node whose result is decided: an unknown input there would not change
+        # the result, so it is not asked for.
+        self._decided = 0
 
     def param(self, pid: str) -> Resolved:
         return self.c.params[pid]
@@ -280,7 +283,7 @@ class _Reader:
                 "parameter": p.as_trace(),
                 "inputs": inputs,
             }
-        if outcome is None and node.enabled:
+        if outcome is None and node.enabled and not self._decided:
             self.note_missing(inputs)
         out.update(
             {
@@ -292,10 +295,16 @@ class _Reader:
 
     def node(self, node: Node) -> dict[str, Any]:
         if node.test.kind in ("all", "any"):
+            decided = node.enabled and self.row.get(node.column) is not None
+            self._decided += decided
+            try:
+                parts = [self.node(c) for c in node.children]
+            finally:
+                self._decided -= decided
             return {
                 "combine": node.test.kind,
                 "result": RESULT[self.row.get(node.column)] if node.enabled else "not_applicable",
-                "parts": [self.node(c) for c in node.children],
+                "parts": parts,
             }
         return self.leaf(node)
 
