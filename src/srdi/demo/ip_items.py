@@ -16,7 +16,6 @@ import polars as pl
 
 from srdi.demo.columns import frame, labels, with_nulls
 from srdi.demo.enterprises import Latent
-from srdi.demo.facts import ordered
 from srdi.demo.rng import day, sigmoid
 from srdi.demo.vocab import INDUSTRIES, OTHER_CLASS1_IP, SOFTWARE
 from srdi.domain.tables import IP_ITEM_SCHEMA
@@ -35,9 +34,11 @@ KINDS: dict[str, int] = {
 }
 _CODE = {kind: i for i, kind in enumerate(KINDS)}
 _TERM = np.array(list(KINDS.values()), dtype=np.int64)
-# Ⅱ类 kinds and their mix per industry group (manufacturing, software, wholesale, other).
+# Ⅱ类 kinds and their mix per industry group (manufacturing, software, wholesale, other), cumulated.
 _CLASS2_CODES = np.array([_CODE["utility_model"], _CODE["design"], _CODE["software_copyright"]])
-_CLASS2_MIX = np.array([[0.70, 0.15, 0.15], [0.05, 0.02, 0.93], [0.45, 0.25, 0.30], [0.45, 0.10, 0.45]])
+_CLASS2_MIX = np.cumsum(
+    [[0.70, 0.15, 0.15], [0.05, 0.02, 0.93], [0.45, 0.25, 0.30], [0.45, 0.10, 0.45]], axis=1
+)
 _LAPSED = 0.04  # share of items that lapsed before their term (annuities not paid)
 _HISTORY_DAYS = 15 * 365  # items are granted in the last 15 years, more of them recently
 
@@ -54,8 +55,9 @@ def _other_class1(lat: Latent) -> np.ndarray:
 def _kinds(rng: np.random.Generator, lat: Latent, owner: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """Each item's kind code from its position in the enterprise's list: inventions, other Ⅰ类, then Ⅱ类."""
     ip = lat.ip
-    mix = np.cumsum(_CLASS2_MIX[lat.group[owner]], axis=1)
-    class2 = _CLASS2_CODES[(rng.random(len(owner))[:, None] > mix).sum(axis=1).clip(0, 2)]
+    class2 = _CLASS2_CODES[
+        (rng.random(len(owner))[:, None] > _CLASS2_MIX[lat.group[owner]]).sum(axis=1).clip(0, 2)
+    ]
     out: np.ndarray = np.where(
         pos < ip.invention[owner],
         _CODE["invention_patent"],
@@ -101,19 +103,22 @@ def ip_items(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_yea
     total = np.where(known, lat.ip.class1 + lat.ip.class2, 0)
     owner = np.repeat(np.arange(len(lat.eid)), total)
     pos = np.arange(len(owner)) - (np.cumsum(total) - total)[owner]  # position within the enterprise's list
-    m = len(owner)
     kind = _kinds(rng, lat, owner, pos)
     granted = _granted(rng, lat, owner, _TERM[kind], as_of_year)
+    transferred = _transferred(rng, lat, owner, pos)
+    order = np.argsort(owner * 100_000 + granted, kind="stable")  # each list by date (days < 100,000)
+    owner, kind, granted, transferred = owner[order], kind[order], granted[order], transferred[order]
+    m = len(owner)
     rank = 1 + (rng.random(m)[:, None] > np.array([0.90, 0.96, 0.985, 0.995])).sum(axis=1)
     part = {
         "eid": lat.eid[owner],
         "kind": labels(list(KINDS), kind),
         "granted_on": with_nulls(granted, rng.random(m) < 0.003),
         "expires_on": _expires(rng, _TERM[kind], granted, as_of_year),
-        "transferred_in": with_nulls(_transferred(rng, lat, owner, pos), rng.random(m) < 0.005),
+        "transferred_in": with_nulls(transferred, rng.random(m) < 0.005),
         "holder_rank": with_nulls(rank, rng.random(m) < 0.01),
         "applied_with_benefit": with_nulls(
             rng.random(m) < sigmoid(2.0 + 0.5 * lat.q[owner]), rng.random(m) < 0.02
         ),
     }
-    return ordered([frame(part, IP_ITEM_SCHEMA)], IP_ITEM_SCHEMA, "granted_on", "kind")
+    return frame(part, IP_ITEM_SCHEMA).select(list(IP_ITEM_SCHEMA))
