@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import machine, machine_markdown, python, write_section
+from benchmarks.bench_screen import _meta
 
 TARGET_SECONDS = 10.0
 
@@ -86,7 +87,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="srdi-bench-sim-") as scratch:
         folder = args.keep or Path(scratch) / "tables"
         meta = folder / "meta.json"
-        wanted = {"n": args.enterprises, "seed": args.seed}
+        wanted = _meta(args.enterprises, args.seed, args.year)  # data generated for the simulated year
         if not meta.exists() or json.loads(meta.read_text()) != wanted:
             subprocess.run(
                 [
@@ -101,6 +102,8 @@ def main(argv: list[str]) -> int:
                     str(args.enterprises),
                     "--seed",
                     str(args.seed),
+                    "--as-of",
+                    f"{args.year}-12-31",
                 ],
                 check=True,
                 capture_output=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from django.contrib.auth.password_validation import validate_password
@@ -13,11 +14,15 @@ from srdi.db.models import (
     Award,
     Certification,
     Contest,
+    DataUpdate,
     Enterprise,
     EnterpriseYear,
     EquityFinancing,
     Event,
+    IpItem,
+    PlatformScore,
     Role,
+    Sanction,
     Title,
     User,
 )
@@ -44,6 +49,11 @@ def tables():
     return generate(500, SEED)
 
 
+@pytest.fixture(scope="module")
+def tables_2026():
+    return generate(500, SEED, as_of_year=2026)
+
+
 @pytest.fixture
 def var_dir(settings, tmp_path):
     settings.VAR_DIR = tmp_path
@@ -62,6 +72,38 @@ def test_load_writes_every_table(tables):
     assert EquityFinancing.objects.count() == tables.equity.height
     assert Certification.objects.count() == tables.certifications.height
     assert Event.objects.count() == tables.events.height
+    assert IpItem.objects.count() == tables.ip_items.height
+    assert PlatformScore.objects.count() == tables.scores.height
+
+
+def test_load_writes_the_v11_tables_of_2026(tables_2026):
+    t = tables_2026
+    load_tables(t, seed=SEED)
+    assert EnterpriseYear.objects.count() == t.years.height
+    assert set(EnterpriseYear.objects.values_list("year", flat=True).distinct()) == {2022, 2023, 2024, 2025}
+    assert IpItem.objects.count() == t.ip_items.height > 0
+    assert PlatformScore.objects.count() == t.scores.height > 0
+    assert set(PlatformScore.objects.values_list("year", flat=True).distinct()) == {2025, 2026}
+    assert DataUpdate.objects.count() == t.data_updates.height > 0
+    assert Sanction.objects.count() == t.sanctions.height
+    assert (
+        Certification.objects.filter(tier="tech_sme").count()
+        == t.certifications.filter(pl.col("tier") == "tech_sme").height
+    )
+    known = dict(Enterprise.objects.values_list("uscc", "ip_items_known"))
+    assert known == dict(t.enterprises.select("uscc", "ip_items_known").iter_rows())
+
+
+def test_exported_2026_profiles_equal_the_generated_ones(tables_2026):
+    load_tables(tables_2026, seed=SEED)
+    expected = {p["uscc"]: p for p in to_profiles(tables_2026)}
+    sample = list(expected)[:200]
+    exported = {p["uscc"]: p for p, _ in profiles_from_db(Enterprise.objects.filter(uscc__in=sample))}
+    for uscc in sample:
+        assert exported[uscc] == expected[uscc], uscc
+    assert any(
+        p.get("ip_items") and p.get("platform_scores") and p.get("data_updates") for p in exported.values()
+    )
 
 
 def test_load_records_provenance_sizes_and_one_audit_event(tables):
@@ -206,6 +248,16 @@ def test_cli_if_empty_does_not_load_twice(var_dir):
     clash = _cli("--enterprises", "120", "--seed", "3", "--no-users")
     assert clash.exit_code == 1
     assert "统一社会信用代码" in clash.output
+
+
+def test_cli_generates_for_the_current_year_in_hangzhou(var_dir, monkeypatch):
+    import srdi.demo.generator
+
+    monkeypatch.setattr(srdi.demo.generator, "current_year", lambda: 2026)
+    result = _cli("--enterprises", "60", "--seed", "5", "--no-users")
+    assert result.exit_code == 0, result.output
+    assert set(EnterpriseYear.objects.values_list("year", flat=True).distinct()) == {2022, 2023, 2024, 2025}
+    assert set(PlatformScore.objects.values_list("year", flat=True).distinct()) == {2025, 2026}
 
 
 def test_cli_logins_without_a_file_fails_clearly(var_dir):

@@ -131,6 +131,33 @@ def test_export_then_import_round_trips_with_no_change(fmt):
     assert before == after
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_v11_lists_round_trip_through_spreadsheets(fmt):
+    """``platform_scores`` is written as an object keyed by year and read back as one (the other lists are lists)."""
+    records = [
+        profile(
+            platform_scores={"2025": "49.5", "2026": "61"},
+            ip_items=[{"kind": "invention_patent", "granted_on": "2021-03-02", "holder_rank": 1}],
+            data_updates=[{"year": 2026, "updated_on": "2026-05-20"}],
+            sanctions=[],
+        )
+    ]
+    import_file(json_bytes(records), "seed.json")
+    before = json.loads(export_enterprises(None, "json").content)
+    assert before[0]["platform_scores"] == {"2025": "49.5", "2026": "61"}
+    exported = export_enterprises(None, fmt)
+    result = import_file(exported.content, exported.filename)
+    assert result.status == ImportBatch.Status.NOOP, result.error_messages()
+    assert json.loads(export_enterprises(None, "json").content) == before
+
+
+def test_a_platform_scores_cell_must_be_an_object():
+    header = ["uscc", "year", "platform_scores"]
+    result = import_file(xlsx_bytes([header, [make_uscc("330106"), 2024, '[{"2026": "58.5"}]']]), "s.xlsx")
+    assert result.status == ImportBatch.Status.REJECTED
+    assert any("JSON 对象" in m for m in result.error_messages())
+
+
 def test_csv_and_xlsx_exports_escape_formulas_but_keep_numbers():
     import_file(
         json_bytes(

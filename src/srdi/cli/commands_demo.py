@@ -43,10 +43,12 @@ def _print_logins(logins: list[tuple[str, str, str, str]]) -> None:
 @click.option("--no-users", is_flag=True, help="不创建演示账号")
 @click.option("--logins", "show_logins", is_flag=True, help="只显示已保存的演示账号")
 def demo(count: int, seed: int, if_empty: bool, no_users: bool, show_logins: bool) -> None:
-    """生成确定性的演示数据（企业、年度数据、认定、政策事件）并创建各角色演示账号。"""
+    """生成确定性的演示数据（企业、近四年财务数据、认定、知识产权、平台评价得分、政策事件）并创建各角色演示账号。
+
+    数据按杭州当前年度生成（财务数据截至上一年度）。"""
     setup_django()
     from srdi.db.models import Enterprise
-    from srdi.demo.generator import generate
+    from srdi.demo.generator import current_year, generate
     from srdi.services.demo import (
         DemoLoadError,
         create_demo_users,
@@ -71,8 +73,9 @@ def demo(count: int, seed: int, if_empty: bool, no_users: bool, show_logins: boo
         return
 
     started = time.monotonic()
-    with console.status(f"正在生成 {count} 家演示企业（种子 {seed}）…"):
-        tables = generate(count, seed)
+    year = current_year()
+    with console.status(f"正在生成 {count} 家演示企业（种子 {seed}，{year} 年）…"):
+        tables = generate(count, seed, as_of_year=year)
     generated = time.monotonic()
     click.echo(f"已生成 {count} 家企业的数据，用时 {generated - started:.1f} 秒", err=True)
     try:

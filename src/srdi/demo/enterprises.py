@@ -1,8 +1,10 @@
-"""Enterprise columns and three years of figures for one block of demo enterprises (vectorised).
+"""Enterprise columns for one block of demo enterprises (vectorised); the yearly figures are in ``years``.
 
 Every enterprise has a latent quality score ``q`` (standard normal). Revenue level, growth, R&D, margins,
-IP, digital level, quality items and the tier certifications all rise with ``q``, so the enterprises that hold
-higher tiers tend to meet those tiers' criteria. A few per cent of values are left unknown (null, never 0).
+IP, digital level, quality items, platform scores and the tier certifications all rise with ``q``, so the
+enterprises that hold higher tiers tend to meet those tiers' criteria. A few per cent of values are left unknown
+(null, never 0). ``enterprise_block`` draws the v1 columns; ``v11_columns`` adds the exchange-format 1.1 ones
+from a stream of their own, so the v1 columns are the same as before 1.1 existed.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import polars as pl
 
-from srdi.demo.columns import Nullable, with_nulls
+from srdi.demo.columns import Nullable, labels, with_nulls
 from srdi.demo.rng import sigmoid, year_start
 from srdi.demo.vocab import (
     DISTRICTS,
     ECOSYSTEM_CODES,
     INDUSTRIES,
+    KEY_CHAIN_FIELDS,
     MFG,
     NON_SOFTWARE_SPLIT,
     OTHER,
@@ -30,18 +34,24 @@ DISTRICT_CODES = tuple(DISTRICTS)
 INDUSTRY_CODES = tuple(i.code for i in INDUSTRIES)
 _CHARS = tuple(dict.fromkeys(TRADE_NAME_CHARS))
 
-# Per industry group: median revenue (万元), R&D intensity, revenue per employee (万元), R&D-staff share,
-# assets per unit of revenue.
+# Median revenue (万元) of the last full year per industry group.
 _REVENUE_MEDIAN = np.array([3500.0, 1200.0, 5000.0, 600.0])
-_RD_INTENSITY = np.array([0.042, 0.090, 0.008, 0.060])
-_REVENUE_PER_EMPLOYEE = np.array([60.0, 35.0, 200.0, 30.0])
-_RD_STAFF_SHARE = np.array([0.14, 0.35, 0.05, 0.30])
-_ASSET_RATIO = np.array([1.1, 0.8, 0.6, 1.3])
+
+
+@dataclass
+class IpCounts:
+    """The v1 IP counts before unknowns were applied; the v1.1 IP inventory (``srdi.demo.ip_items``) follows them."""
+
+    class1: np.ndarray
+    self_developed: np.ndarray
+    invention: np.ndarray
+    class2: np.ndarray
+    known: np.ndarray  # the counts are stated (not left unknown)
 
 
 @dataclass
 class Latent:
-    """What later parts of the model (facts, events) need to know about a block's enterprises."""
+    """What later parts of the model (facts, events, v1.1 records) need to know about a block's enterprises."""
 
     eid: np.ndarray
     q: np.ndarray
@@ -51,6 +61,9 @@ class Latent:
     ecosystem: np.ndarray  # index into ECOSYSTEM_CODES, -1 for none
     founded_year: np.ndarray
     revenue_wan: np.ndarray  # last full year, before unknowns were applied
+    founded: np.ndarray  # day number of the founding date, before unknowns were applied
+    chain_role: np.ndarray  # main_product.chain_role, before unknowns were applied
+    ip: IpCounts
 
 
 def _pick(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
@@ -209,7 +222,19 @@ def enterprise_block(
         "_word": _industry_words(rng, industry),
         "_old_style": founded_year < 2015,
     }
-    latent = Latent(eids, q, tier_score, group, industry, ecosystem, founded_year, revenue_wan)
+    latent = Latent(
+        eids,
+        q,
+        tier_score,
+        group,
+        industry,
+        ecosystem,
+        founded_year,
+        revenue_wan,
+        founded=founded,
+        chain_role=chain_role,
+        ip=IpCounts(class1, self_dev, invention, class2, ~ip_missing),
+    )
     return cols, latent
 
 
@@ -229,86 +254,39 @@ def _industry_words(rng: np.random.Generator, industry: np.ndarray) -> np.ndarra
     return words
 
 
-YEAR_FIGURES = (
-    "operating_revenue_fen",
-    "main_business_revenue_fen",
-    "rd_expense_fen",
-    "net_profit_fen",
-    "total_assets_fen",
-    "total_liabilities_fen",
-    "employees",
-    "rd_staff",
-)
-
-
-def _fen(wan: np.ndarray) -> np.ndarray:
-    """万元 → fen, rounded to whole yuan."""
-    fen: np.ndarray = np.rint(wan * 10_000).astype(np.int64) * 100
-    return fen
-
-
-def years_block(rng: np.random.Generator, lat: Latent, as_of_year: int) -> dict[str, Any]:
-    """Three years of figures (as_of_year−3 … as_of_year−1); some rows or fields are missing."""
+def v11_columns(rng: np.random.Generator, lat: Latent, main_share_last: np.ndarray) -> dict[str, Any]:
+    """The exchange-format 1.1 enterprise columns: main products' revenue share and key-chain field, the group
+    小巨人 flag and whether the 1.1 lists are known (mostly; the IP inventory is unknown where the IP counts are)."""
     n = len(lat.eid)
-    q, g = lat.q, lat.group
-    growth = np.clip(0.06 + 0.06 * q[:, None] + 0.18 * rng.standard_normal((n, 2)), -0.6, 2.0)
-    rev = np.empty((n, 3))
-    rev[:, 2] = lat.revenue_wan  # column 2 = last full year
-    rev[:, 1] = rev[:, 2] / (1 + growth[:, 1])
-    rev[:, 0] = rev[:, 1] / (1 + growth[:, 0])
-    rev = rev.clip(10.0, None)
-
-    def around(center: np.ndarray, sd: float, lo: float, hi: float) -> np.ndarray:
-        return np.clip(center[:, None] + sd * rng.standard_normal((n, 3)), lo, hi)
-
-    main_share = around(np.clip(0.88 + 0.06 * q + 0.12 * rng.standard_normal(n), 0.45, 1.0), 0.02, 0.45, 1.0)
-    rd_int = around(
-        np.clip(_RD_INTENSITY[g] + 0.018 * q + 0.02 * rng.standard_normal(n), 0.0, 0.15), 0.004, 0.0, 0.15
-    )
-    margin = around(
-        np.clip(0.06 + 0.035 * q + 0.06 * rng.standard_normal(n), -0.10, 0.25), 0.015, -0.10, 0.25
-    )
-    asset_ratio = (
-        _ASSET_RATIO[g][:, None]
-        * np.exp(0.35 * rng.standard_normal(n))[:, None]
-        * np.exp(0.05 * rng.standard_normal((n, 3)))
-    )
-    debt = around(np.clip(0.45 - 0.06 * q + 0.15 * rng.standard_normal(n), 0.10, 0.90), 0.02, 0.10, 0.90)
-    rpe = _REVENUE_PER_EMPLOYEE[g] * np.exp(0.35 * rng.standard_normal(n))
-    employees = np.maximum(
-        3, np.rint(rev / rpe[:, None] * np.exp(0.04 * rng.standard_normal((n, 3))))
-    ).astype(np.int64)
-    staff_share = around(
-        np.clip(_RD_STAFF_SHARE[g] + 0.04 * q + 0.07 * rng.standard_normal(n), 0.02, 0.60), 0.01, 0.02, 0.60
-    )
-    rd_staff = np.clip(np.rint(employees * staff_share), np.ceil(employees * 0.02), np.floor(employees * 0.6))
-    rd_staff = rd_staff.astype(np.int64)
-
-    assets = rev * asset_ratio
-    figures = {
-        "operating_revenue_fen": _fen(rev),
-        "main_business_revenue_fen": _fen(rev * main_share),
-        "rd_expense_fen": _fen(rev * rd_int),
-        "net_profit_fen": _fen(rev * margin),
-        "total_assets_fen": _fen(assets),
-        "total_liabilities_fen": _fen(assets * debt),
-        "employees": employees,
-        "rd_staff": rd_staff,
+    return {
+        "mp_revenue_share_bp": with_nulls(_revenue_share_bp(rng, main_share_last), rng.random(n) < 0.04),
+        "mp_key_chain_field": with_nulls(_key_chain_field(rng, lat), rng.random(n) < 0.05),
+        "group_has_little_giant": with_nulls(
+            rng.random(n) < sigmoid(-5.6 + 0.5 * np.log(lat.revenue_wan / 3000)), rng.random(n) < 0.03
+        ),
+        "ip_items_known": lat.ip.known & (rng.random(n) >= 0.01),
+        "platform_scores_known": rng.random(n) >= 0.04,
+        "data_updates_known": rng.random(n) >= 0.05,
+        "sanctions_known": rng.random(n) >= 0.03,
     }
-    # unknowns: whole enterprises without figures, missing years, missing single fields
-    present = np.ones((n, 3), dtype=bool)
+
+
+def _revenue_share_bp(rng: np.random.Generator, main_share: np.ndarray) -> np.ndarray:
+    """Main products' share of revenue (basis points): part of the main business, over half where it can be."""
+    share = main_share * rng.uniform(0.78, 1.0, len(main_share))
+    share = np.where((share <= 0.5) & (main_share > 0.5), (0.5 + main_share) / 2, share)
+    bp: np.ndarray = np.rint(share * 10_000).astype(np.int64)
+    return bp
+
+
+def _key_chain_field(rng: np.random.Generator, lat: Latent) -> pl.Series:
+    """The industry's usual 2号 key-chain field when the main product has a chain role; otherwise mostly none."""
+    n = len(lat.eid)
+    fields = list(dict.fromkeys(["none", "emerging_industry", "future_industry", *KEY_CHAIN_FIELDS.values()]))
+    usual = np.array([fields.index(KEY_CHAIN_FIELDS.get(i.code, "none")) for i in INDUSTRIES])[lat.industry]
+    in_chain = np.where(lat.chain_role == "none", 0.25, 0.85) * sigmoid(1.0 + 0.5 * lat.q)
     u = rng.random(n)
-    present[u < 0.004] = False
-    present[:, 0] &= rng.random(n) >= 0.025
-    present[:, 1] &= rng.random(n) >= 0.008
-    present[:, 2] &= rng.random(n) >= 0.006
-    keep = present.ravel()
-    out: dict[str, Any] = {
-        "eid": np.repeat(lat.eid, 3)[keep],
-        "year": np.tile(np.arange(as_of_year - 3, as_of_year), n)[keep],
-    }
-    for name in YEAR_FIGURES:
-        values = figures[name].ravel()[keep]
-        missing = rng.random(len(values)) < (0.003 if name == "employees" else 0.004)
-        out[name] = with_nulls(values, missing)
-    return out
+    other = np.where(
+        u < 0.02, fields.index("future_industry"), np.where(u < 0.06, fields.index("emerging_industry"), 0)
+    )
+    return labels(fields, np.where(rng.random(n) < in_chain, usual, other))

@@ -3,8 +3,10 @@
 Tier holders are chosen by the latent tier score (correlated with the quality ``q`` behind the figures), with
 fixed thresholds so that an enterprise's tiers do not depend on how many enterprises are generated:
 about 45 % hold 创新型中小企业, 12 % 省级专精特新 (every 小巨人 among them), 2 % 小巨人 and 0.4 % 省隐形冠军.
-Recognitions come in announcement batches; a certificate runs three years less one day (sometimes the
-expiry is not recorded) and a few are revoked. Rows are ordered by enterprise, then date.
+Recognitions come in announcement batches (``vocab.CERT_BATCHES``; from as_of_year 2026 the first ones under 2号);
+a certificate runs three years less one day (sometimes the expiry is not recorded) and a few are revoked. About
+a quarter of the enterprises also hold yearly 科技型中小企业 registrations (``tech_sme``), valid to 31 December.
+Rows are ordered by enterprise, then date.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from srdi.demo.columns import frame, with_nulls
+from srdi.demo.columns import frame, labels, with_nulls
 from srdi.demo.enterprises import Latent
 from srdi.demo.rng import add_years_minus_one_day, day, shift_years, sigmoid
 from srdi.demo.vocab import (
+    CALENDAR_FIRST,
+    CALENDAR_LAST,
+    CALENDAR_SPAN_YEARS,
     CERT_BATCHES,
     CONTEST_DATES,
     HIGH_TECH_BATCHES,
@@ -25,6 +30,9 @@ from srdi.demo.vocab import (
     OTHER_TITLE_DATES,
     REFERENCE_AS_OF_YEAR,
     SOFTWARE,
+    TECH_SME_BATCHES,
+    TECH_SME_BATCHES_BY_YEAR,
+    TECH_SME_YEARS,
 )
 from srdi.domain.tables import AWARD_SCHEMA, CERT_SCHEMA, CONTEST_SCHEMA, EQUITY_SCHEMA, TITLE_SCHEMA
 
@@ -34,11 +42,19 @@ LITTLE_GIANT_THRESHOLD = 2.054  # 2 %
 INNOVATIVE_THRESHOLD = 0.0954  # with 90 % of SRDI holders also innovative: 45 % in all
 INNOVATIVE_AMONG_SRDI = 0.90
 HIDDEN_CHAMPION_LOGIT = (-6.5, 2.4)  # among enterprises of 10+ years with revenue ≥ 4000万
+TECH_SME_LOGIT = (-3.6, 0.8)  # yearly 科技型中小企业 registration: intercept, slope on q
 
 
-def _batch_days(tier: str, shift: int) -> tuple[np.ndarray, np.ndarray]:
-    dates, weights = zip(*CERT_BATCHES[tier], strict=True)
-    return np.array([day(shift_years(d, shift)) for d in dates]), np.array(weights, dtype=float)
+def batches(tier: str, as_of_year: int) -> list[tuple[str, float]]:
+    """The recognition batches (ISO date, weight) of a tier for as_of_year (see ``vocab.CERT_BATCHES``)."""
+    ref = min(max(as_of_year, CALENDAR_FIRST), CALENDAR_LAST)
+    chosen = [(d, w) for d, w in CERT_BATCHES[tier] if ref - CALENDAR_SPAN_YEARS < int(d[:4]) <= ref]
+    return [(shift_years(d, as_of_year - ref), w) for d, w in chosen]
+
+
+def _batch_days(tier: str, as_of_year: int) -> tuple[np.ndarray, np.ndarray]:
+    dates, weights = zip(*batches(tier, as_of_year), strict=True)
+    return np.array([day(d) for d in dates]), np.array(weights, dtype=float)
 
 
 def _choose(rng: np.random.Generator, options: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
@@ -62,13 +78,12 @@ def _cert_rows(
 
 def certifications(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_year: int) -> pl.DataFrame:
     """Tier certifications of the enterprises whose certifications are known."""
-    shift = as_of_year - REFERENCE_AS_OF_YEAR
     s = lat.tier_score
     earliest = (lat.founded_year + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
     parts: list[dict[str, Any]] = []
 
     def pick(tier: str, rows: np.ndarray) -> np.ndarray:
-        days, weights = _batch_days(tier, shift)
+        days, weights = _batch_days(tier, as_of_year)
         rec = _choose(rng, days, weights, len(rows))
         return np.where(rec < earliest[rows], days[-1], rec)  # not before the enterprise existed
 
@@ -76,8 +91,8 @@ def certifications(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_
     srdi_only = np.flatnonzero(known & (s > SRDI_THRESHOLD) & (s <= LITTLE_GIANT_THRESHOLD))
     giant_rec = pick("little_giant", giant)
     # a little giant's provincial SRDI title came in an earlier batch, after the enterprise was founded
-    srdi_days, _ = _batch_days("srdi_sme", shift)
-    giant_days, _ = _batch_days("little_giant", shift)
+    srdi_days, _ = _batch_days("srdi_sme", as_of_year)
+    giant_days, _ = _batch_days("little_giant", as_of_year)
     # … and was still valid then: recognised within the three years before
 
     def room(rec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,10 +123,11 @@ def certifications(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_
     )
     rows = np.flatnonzero(champion)
     parts.append(_cert_rows(rng, lat.eid[rows], "hidden_champion", pick("hidden_champion", rows), as_of_year))
-    return _ordered([frame(p, CERT_SCHEMA) for p in parts], CERT_SCHEMA, "recognized_on", "tier")
+    return ordered([frame(p, CERT_SCHEMA) for p in parts], CERT_SCHEMA, "recognized_on", "tier")
 
 
-def _ordered(frames: list[pl.DataFrame], schema: dict[str, Any], *by: str) -> pl.DataFrame:
+def ordered(frames: list[pl.DataFrame], schema: dict[str, Any], *by: str) -> pl.DataFrame:
+    """The frames as one, in ``schema``'s columns, sorted by enterprise and then ``by`` (stable)."""
     df = (
         pl.concat([f.select(list(schema)) for f in frames if f.height])
         if any(f.height for f in frames)
@@ -122,14 +138,42 @@ def _ordered(frames: list[pl.DataFrame], schema: dict[str, Any], *by: str) -> pl
     return df.sort(["eid", *by], maintain_order=True)
 
 
+def tech_sme(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_year: int) -> pl.DataFrame:
+    """科技型中小企业 registrations (tier ``tech_sme``) of the last ``TECH_SME_YEARS`` years, each valid to 31 Dec.
+
+    Only enterprises within the registration's size limit (revenue ≤ 2亿元) register; an enterprise that registers
+    once tends to register every year (a lasting propensity), more so in software and manufacturing.
+    """
+    n = len(lat.q)
+    bonus = np.where(lat.group == SOFTWARE, 0.6, np.where(lat.group == MFG, 0.2, -1.0))
+    lean = TECH_SME_LOGIT[0] + TECH_SME_LOGIT[1] * lat.q + bonus + 3.0 * rng.standard_normal(n)
+    small = lat.revenue_wan <= 20_000
+    parts: list[dict[str, Any]] = []
+    for year in range(as_of_year - TECH_SME_YEARS + 1, as_of_year + 1):
+        rows = np.flatnonzero(known & small & (lat.founded_year < year) & (rng.random(n) < sigmoid(lean)))
+        dates, weights = zip(*TECH_SME_BATCHES_BY_YEAR.get(year, TECH_SME_BATCHES), strict=True)
+        days = np.array([day(f"{year}-{md}") for md in dates])
+        m = len(rows)
+        parts.append(
+            {
+                "eid": lat.eid[rows],
+                "tier": labels(["tech_sme"], np.zeros(m, dtype=np.int64)),
+                "recognized_on": _choose(rng, days, np.array(weights), m),
+                "expires_on": np.full(m, day(f"{year}-12-31")),
+                "revoked_on": with_nulls(np.zeros(m, dtype=np.int64), np.ones(m, dtype=bool)),
+            }
+        )
+    return ordered([frame(p, CERT_SCHEMA) for p in parts], CERT_SCHEMA, "recognized_on", "tier")
+
+
 def titles(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_year: int) -> pl.DataFrame:
     """高新技术企业 for many, a few rarer titles; the oldest high-tech titles are mostly renewed."""
     shift = as_of_year - REFERENCE_AS_OF_YEAR
     q, n = lat.q, len(lat.q)
     bonus = np.where((lat.group == MFG) | (lat.group == SOFTWARE), 0.3, -1.0)
     hte = np.flatnonzero(known & (rng.random(n) < sigmoid(-1.1 + 1.3 * q + bonus)))
-    batches = np.array([day(shift_years(d, shift)) for d in HIGH_TECH_BATCHES])
-    start = _choose(rng, batches, np.array([0.2, 0.25, 0.25, 0.3]), len(hte))
+    rounds = np.array([day(shift_years(d, shift)) for d in HIGH_TECH_BATCHES])
+    start = _choose(rng, rounds, np.array([0.2, 0.25, 0.25, 0.3]), len(hte))
     parts: list[dict[str, Any]] = [
         {
             "eid": lat.eid[hte],
@@ -138,8 +182,8 @@ def titles(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_year:
             "valid_to": add_years_minus_one_day(start, 3),
         }
     ]
-    renewed = hte[(start == batches[0]) & (rng.random(len(hte)) < 0.7)]
-    again = np.full(len(renewed), batches[-1])
+    renewed = hte[(start == rounds[0]) & (rng.random(len(hte)) < 0.7)]
+    again = np.full(len(renewed), rounds[-1])
     parts.append(
         {
             "eid": lat.eid[renewed],
@@ -165,7 +209,7 @@ def titles(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_year:
                 "valid_to": with_nulls(add_years_minus_one_day(start, 3), rng.random(len(rows)) < 0.2),
             }
         )
-    return _ordered([frame(p, TITLE_SCHEMA) for p in parts], TITLE_SCHEMA, "valid_from", "kind")
+    return ordered([frame(p, TITLE_SCHEMA) for p in parts], TITLE_SCHEMA, "valid_from", "kind")
 
 
 def awards(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_year: int) -> pl.DataFrame:
@@ -190,7 +234,7 @@ def awards(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_year:
                 "date": rng.integers(lo, hi + 1, m),
             }
         )
-    return _ordered([frame(p, AWARD_SCHEMA) for p in parts], AWARD_SCHEMA, "date", "level")
+    return ordered([frame(p, AWARD_SCHEMA) for p in parts], AWARD_SCHEMA, "date", "level")
 
 
 def contests(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_year: int) -> pl.DataFrame:
@@ -205,7 +249,7 @@ def contests(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_yea
         "group": np.where(rng.random(m) < 0.12, "national_top50", "national_top500"),
         "date": dates[rng.integers(0, len(dates), m)],
     }
-    return _ordered([frame(part, CONTEST_SCHEMA)], CONTEST_SCHEMA, "date")
+    return ordered([frame(part, CONTEST_SCHEMA)], CONTEST_SCHEMA, "date")
 
 
 def equity(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_year: int) -> pl.DataFrame:
@@ -223,4 +267,4 @@ def equity(rng: np.random.Generator, lat: Latent, known: np.ndarray, as_of_year:
         "amount_fen": (wan * 1_000_000).astype(np.int64),
         "qualified_investor": with_nulls(rng.random(m) < 0.8, rng.random(m) < 0.02),
     }
-    return _ordered([frame(part, EQUITY_SCHEMA)], EQUITY_SCHEMA, "date")
+    return ordered([frame(part, EQUITY_SCHEMA)], EQUITY_SCHEMA, "date")

@@ -2,7 +2,8 @@
 
 ``to_profiles`` mirrors ``srdi.db.mapping.build_profile``: unknown values are left out, dates are ISO
 strings, decimals are normalised strings ("0.12", not "0.120000000"), a list is present when it is known
-(possibly empty), and ``events`` is present only when there are some. ``event_payloads`` gives each event
+(possibly empty; ``platform_scores`` as a mapping by year, v1.1), and ``events`` is present only when there are
+some. ``event_payloads`` gives each event
 row's exchange-format object; the database loader stores these as ``Event.payload``.
 """
 
@@ -36,6 +37,10 @@ _SKIP = {
     "contests_known",
     "equity_known",
     "certifications_known",
+    "ip_items_known",
+    "platform_scores_known",
+    "data_updates_known",
+    "sanctions_known",
 }
 LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     # profile list → (table, known flag, item fields)
@@ -48,7 +53,18 @@ LISTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "certifications_known",
         ("tier", "recognized_on", "expires_on", "revoked_on"),
     ),
+    # v1.1
+    "ip_items": (
+        "ip_items",
+        "ip_items_known",
+        ("kind", "granted_on", "expires_on", "transferred_in", "holder_rank", "applied_with_benefit"),
+    ),
+    "platform_scores": ("scores", "platform_scores_known", ("year", "score")),
+    "data_updates": ("data_updates", "data_updates_known", ("year", "updated_on")),
+    "sanctions": ("sanctions", "sanctions_known", ("kind", "date")),
 }
+# Lists the exchange format writes as a mapping by year (``"platform_scores": {"2026": "58.5"}``).
+KEYED_LISTS = {"platform_scores": ("year", "score")}
 EVENT_MODELS = (
     RecognitionEvent,
     RelocationEvent,
@@ -118,6 +134,14 @@ def _decimal_text(column: str) -> pl.Expr:
     return stripped.alias(column)
 
 
+def _list_value(name: str, fields: tuple[str, ...], rows: list[dict[str, Any]]) -> Any:
+    """A known list as the profile writes it: items with their stated fields, or a mapping by year."""
+    if name in KEYED_LISTS:
+        key, value = KEYED_LISTS[name]
+        return {str(r[key]): json_value(r[value]) for r in rows}
+    return [{f: json_value(r[f]) for f in fields if r[f] is not None} for r in rows]
+
+
 def to_profiles(tables: Tables, limit: int | None = None) -> list[dict[str, Any]]:
     """Exchange-format profiles of the first ``limit`` enterprises (all when None), in table order."""
     ents = tables.enterprises if limit is None else tables.enterprises.head(limit)
@@ -155,10 +179,7 @@ def to_profiles(tables: Tables, limit: int | None = None) -> list[dict[str, Any]
             }
         for name, (table, flag, fields) in LISTS.items():
             if ent[flag]:
-                profile[name] = [
-                    {f: json_value(r[f]) for f in fields if r[f] is not None}
-                    for r in children[table].get(eid, [])
-                ]
+                profile[name] = _list_value(name, fields, children[table].get(eid, []))
         if events.get(eid):
             profile["events"] = events[eid]
         profiles.append(profile)

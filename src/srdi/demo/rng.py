@@ -19,6 +19,12 @@ STREAM_ENTERPRISES = 1
 STREAM_YEARS = 2
 STREAM_FACTS = 3
 STREAM_EVENTS = 4
+# Exchange-format 1.1 parts draw from streams of their own, so adding them changed none of the v1 values.
+STREAM_EARLIEST_YEAR = 5
+STREAM_ENTERPRISES_V11 = 6
+STREAM_TECH_SME = 7
+STREAM_IP_ITEMS = 8
+STREAM_PLATFORM = 9
 
 _EPOCH = date(1970, 1, 1)
 

@@ -139,9 +139,12 @@ NAME_MIDDLES = (
     "钱塘",
 )
 
-# Recognition batches (announcement dates) for as_of_year 2025; other years shift by whole years.
-# Weights say how often a holder's certificate comes from that batch (recent batches are larger).
-REFERENCE_AS_OF_YEAR = 2025
+# Recognition batches (announcement dates) and how often a holder's certificate comes from each (recent batches
+# are larger). The calendar runs to CALENDAR_LAST; ``srdi.demo.facts`` uses the batches of the six years up to
+# as_of_year (2025: 2020–2025; 2026 adds the 2026 batches), and for an as_of_year outside CALENDAR_FIRST …
+# CALENDAR_LAST the nearest of those selections moved by whole years.
+CALENDAR_FIRST, CALENDAR_LAST = 2025, 2026
+CALENDAR_SPAN_YEARS = 6
 CERT_BATCHES: dict[str, tuple[tuple[str, float], ...]] = {
     "innovative_sme": (
         ("2022-07-25", 0.10),
@@ -151,6 +154,9 @@ CERT_BATCHES: dict[str, tuple[tuple[str, float], ...]] = {
         ("2024-07-25", 0.17),
         ("2025-01-16", 0.16),
         ("2025-07-24", 0.17),
+        # 63号 Annex 1 is still the tier-1 standard in 2026 (2号 第三十条)
+        ("2026-01-15", 0.16),
+        ("2026-07-23", 0.16),
     ),
     "srdi_sme": (
         ("2020-12-18", 0.0),
@@ -162,6 +168,8 @@ CERT_BATCHES: dict[str, tuple[tuple[str, float], ...]] = {
         ("2024-08-12", 0.15),
         ("2025-01-20", 0.12),
         ("2025-08-05", 0.13),
+        ("2026-01-20", 0.12),  # 2025年第二批 (浙经信企业〔2026〕4号), still under 63号
+        ("2026-07-20", 0.10),  # 2026年第一批, the first under 2号 (Hangzhou publicity 2026-06-26)
     ),
     "little_giant": (
         ("2021-07-19", 0.08),
@@ -169,14 +177,88 @@ CERT_BATCHES: dict[str, tuple[tuple[str, float], ...]] = {
         ("2023-07-21", 0.25),
         ("2024-08-20", 0.25),
         ("2025-07-30", 0.20),
+        ("2026-08-28", 0.20),  # 第八批 under 2号 (工信厅企业函〔2026〕117号; date assumed)
     ),
     "hidden_champion": (
         ("2021-12-28", 0.15),
         ("2023-01-10", 0.30),
         ("2024-01-10", 0.30),
         ("2025-01-08", 0.25),
+        ("2026-01-09", 0.25),  # 2025年度 list (Hangzhou publicity 2026-01-09)
     ),
 }
+
+# 科技型中小企业 registrations: announced in provincial batches (month-day) through the year and valid to 31 Dec of
+# the year. In 2026 the evaluation opened on 1 June (工企业函〔2026〕160号), so its batches start at the end of June
+# (the dates of the 2026 batches are assumed).
+TECH_SME_BATCHES: tuple[tuple[str, float], ...] = (
+    ("03-25", 0.15),
+    ("04-24", 0.20),
+    ("05-26", 0.20),
+    ("06-25", 0.15),
+    ("07-28", 0.12),
+    ("09-24", 0.10),
+    ("11-25", 0.08),
+)
+TECH_SME_BATCHES_BY_YEAR: dict[int, tuple[tuple[str, float], ...]] = {
+    2026: (("06-29", 0.25), ("07-28", 0.30), ("08-27", 0.25), ("09-28", 0.20)),
+}
+# Years of 科技型中小企业 registrations in the data: as_of_year − TECH_SME_YEARS + 1 … as_of_year.
+TECH_SME_YEARS = 4
+
+# The annual update on the cultivation platform is due by 31 May from 2026 (2号; 浙经信企业〔2026〕108号).
+DATA_UPDATES_FROM = 2026
+DATA_UPDATE_DUE = "05-31"
+
+# Class-Ⅰ IP other than invention patents, by industry (2号 附件3); industries not listed use the group default.
+OTHER_CLASS1_IP: dict[str, str] = {
+    "C3973": "ic_layout",
+    "C3562": "ic_layout",
+    "I6520": "ic_layout",
+    "C2710": "national_new_drug",
+    "C2761": "national_new_drug",
+    "C2720": "tcm_protected_grade1",
+}
+# 2号 小巨人 key-chain field an industry's main products usually belong to (main_product.key_chain_field).
+KEY_CHAIN_FIELDS: dict[str, str] = {
+    "C3976": "core_basic_components",
+    "C3973": "core_basic_components",
+    "C3982": "core_basic_components",
+    "C3983": "core_basic_components",
+    "C3921": "core_basic_components",
+    "C4011": "industrial_tech_base",
+    "C3562": "advanced_basic_process",
+    "C3491": "emerging_industry",
+    "C3484": "core_basic_parts",
+    "C3443": "core_basic_parts",
+    "C3670": "core_basic_parts",
+    "C3311": "traditional_upgrade",
+    "C3581": "emerging_industry",
+    "C2710": "emerging_industry",
+    "C2720": "traditional_upgrade",
+    "C2761": "future_industry",
+    "C3841": "emerging_industry",
+    "C3825": "emerging_industry",
+    "C3985": "key_basic_materials",
+    "C2651": "key_basic_materials",
+    "C2929": "traditional_upgrade",
+    "C2614": "key_basic_materials",
+    "C1713": "traditional_upgrade",
+    "C2231": "traditional_upgrade",
+    "I6511": "key_software",
+    "I6513": "key_software",
+    "I6519": "key_software",
+    "I6520": "core_basic_components",
+    "I6531": "key_software",
+    "I6550": "emerging_industry",
+    "I6440": "key_software",
+    "I6450": "emerging_industry",
+    "M7320": "industrial_tech_base",
+    "M7340": "emerging_industry",
+}
+
+# Titles and contests below are dated for REFERENCE_AS_OF_YEAR; other years shift them by whole years.
+REFERENCE_AS_OF_YEAR = 2025
 
 # 高新技术企业 recognitions are announced near each year's end.
 HIGH_TECH_BATCHES: tuple[str, ...] = ("2021-12-15", "2022-12-12", "2023-12-08", "2024-12-10")

@@ -174,7 +174,7 @@ class Tables:
     equity: pl.DataFrame
     certifications: pl.DataFrame
     events: pl.DataFrame
-    # v1.1 tables: empty unless the source has them (a v1 source, the demo generator before 2026 …)
+    # v1.1 tables: empty unless the source has them (a v1 source has none)
     ip_items: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=IP_ITEM_SCHEMA))
     scores: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SCORE_SCHEMA))
     data_updates: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DATA_UPDATE_SCHEMA))

@@ -17,7 +17,7 @@ class Column:
 
     name: str
     label: str
-    kind: str  # text | int | fen | bool | date | decimal | json | choice
+    kind: str  # text | int | fen | bool | date | decimal | json (a list) | json_map (by year) | choice
     level: str  # enterprise | year | contact
     choices: tuple[str, ...] = ()
     example: str = ""
@@ -138,7 +138,7 @@ COLUMNS: tuple[Column, ...] = (
         example='[{"tier":"srdi_sme","recognized_on":"2023-01-15"}]',
     ),
     Column("events", "政策事件（JSON）", "json", E),
-    Column("platform_scores", "平台评价得分（JSON）", "json", E, example='{"2026":"58.5"}'),
+    Column("platform_scores", "平台评价得分（JSON）", "json_map", E, example='{"2026":"58.5"}'),
     Column(
         "ip_items",
         "知识产权明细（JSON）",

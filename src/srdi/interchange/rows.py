@@ -20,6 +20,7 @@ from srdi.interchange.writers import TRIGGERS
 
 TRUE_WORDS = {"true", "是", "y", "yes", "1", "有", "√"}
 FALSE_WORDS = {"false", "否", "n", "no", "0", "无", "×"}
+JSON_KINDS = ("json", "json_map")  # cells parsed to a new (mutable) list or object
 # Each column's path and level, computed once (``Column.path`` splits the name on every call, and a 100,000-row
 # sheet asks millions of times).
 _PATHS = {c.name: c.path for c in COLUMNS}
@@ -151,16 +152,18 @@ def parse_cell(column: Column, value: Any) -> Any:
         if text not in column.choices:
             raise CellError(f"应为以下之一：{'、'.join(column.choices)}")
         return text
-    if kind == "json":
+    if kind in JSON_KINDS:
+        # a list, or for json_map (platform_scores) an object keyed by year, as the exchange format writes it
+        what, shape, opening = ("JSON 列表", list, "[") if kind == "json" else ("JSON 对象", dict, "{")
         text = _text(value)
         try:
             parsed = _json_loads(text)
         except json.JSONDecodeError as exc:
-            raise CellError(f"应为 JSON 列表（{exc.msg}）") from None
+            raise CellError(f"应为 {what}（{exc.msg}）") from None
         except (ValueError, RecursionError):
-            raise CellError("应为 JSON 列表（内容过大或嵌套过深）") from None
-        if not isinstance(parsed, list):
-            raise CellError("应为 JSON 列表（以 [ 开头）")
+            raise CellError(f"应为 {what}（内容过大或嵌套过深）") from None
+        if not isinstance(parsed, shape):
+            raise CellError(f"应为 {what}（以 {opening} 开头）")
         return parsed
     raise CellError(f"未知列类型 {kind}")
 
@@ -211,7 +214,11 @@ def parse_rows(rows: Iterable[RawRow]) -> tuple[list[SourceRecord], list[RowErro
             text = type(cell) is str
             if text:
                 seen = last.get(header)
-                if seen is not None and seen[0] == cell and (column.kind != "json" or seen[2] == owner):
+                if (
+                    seen is not None
+                    and seen[0] == cell
+                    and (column.kind not in JSON_KINDS or seen[2] == owner)
+                ):
                     values[column.name] = seen[1]
                     continue
             try:

@@ -130,6 +130,7 @@ def template_help() -> list[list[str]]:
         "date": "日期 YYYY-MM-DD",
         "decimal": "比例，如 0.12 或 12%",
         "json": "JSON 列表",
+        "json_map": "JSON 对象（键为年度）",
         "choice": "取值之一",
     }
     lines = [["字段名", "含义", "类型", "可选值/示例"]]
