@@ -625,9 +625,9 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
                 _settle(records[key], j, tier, today, wait, _route_of(j, tier), [], [], [], True)
                 continue
             if status == "needs_data":
+                # Nothing fails on that date, only data is missing: waiting (with that data) is the plan.
                 missing = tier_result(j.assessment, j.index, tier, j.row)["missing"]
-                note(key, on, f"按届时适用的规则还需补充数据：{'、'.join(missing[:8])}")
-                left.append(key)
+                _settle(records[key], j, tier, today, wait, _route_of(j, tier), [], [], missing, None)
                 continue
             plan, nearest = _Planner(j.assessment, j.index, tier, j.row, today).plan()
             if not plan.feasible:
