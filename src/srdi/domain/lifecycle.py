@@ -3,8 +3,8 @@
 Use ``apply_lifecycle(tables, rules)`` before judging whether a certification is valid on a day (the assessment
 facts, the policy engine's standing and offers all do): it returns the tables with each certification's
 ``revoked_on`` moved forward to the day a lifecycle rule ends it, so that every reader of ``revoked_on`` (and
-``srdi.domain.certifications``) agrees. ``fraud_ban_until`` gives, per enterprise, the day a data-fraud ban ends
-(the rulebooks refuse every tier while it lasts).
+``srdi.domain.certifications``) agrees. ``fraud_ban_until`` gives, per enterprise, the last day of a data-fraud
+ban in force on a day (the rulebooks refuse every tier while it lasts).
 
 The rules (``LifecycleRules``, from the dated common parameters of the rulebooks):
 - the annual data update on the cultivation platform is due on a day of each year (30 April under the 63号
@@ -41,7 +41,8 @@ class Deadline:
 
 @dataclass(frozen=True)
 class LifecycleRules:
-    """The lifecycle parameters resolved per year (deadlines) and the fraud ban."""
+    """The lifecycle parameters resolved per year and the fraud ban, for judging one day: ``deadlines`` are
+    the annual-update deadlines that have passed by then (a deadline still ahead is not yet missed)."""
 
     deadlines: tuple[Deadline, ...]
     cancellation_tiers: tuple[str, ...]
@@ -52,23 +53,30 @@ class LifecycleRules:
         return bool(self.cancellation_tiers) and any(d.misses_to_cancel for d in self.deadlines)
 
 
-def rules_from(params: dict[str, Any], years: range) -> LifecycleRules:
-    """Resolve the dated parameters for each year of ``years``.
+def update_deadline(params: dict[str, Any], year: int) -> date | None:
+    """The annual-update deadline of ``year`` (None when no rule sets one)."""
+    text = params["annual_update_deadline"].at(date(year, 1, 1))
+    if text is None:
+        return None
+    month, day = (int(x) for x in str(text.value).split("-"))
+    return date(year, month, day)
+
+
+def rules_from(params: dict[str, Any], judged_on: date, first_year: int = 2022) -> LifecycleRules:
+    """Resolve the dated parameters for judging ``judged_on``: the deadlines of ``first_year`` … that have
+    passed by then, and the cancellation and ban rules in force on it.
 
     ``params`` maps a parameter id to an object with ``at(day)`` (``srdi.domain.rules.parameters.Parameter``):
     ``annual_update_deadline`` ("MM-DD"), ``update_misses_to_cancel`` (count; 0 = none),
     ``update_cancellation_tiers`` (list), ``fraud_ban_years`` and ``title_validity_years``."""
     deadlines = []
-    for year in years:
-        jan = date(year, 1, 1)
-        text = params["annual_update_deadline"].at(jan)
-        if text is None:
+    for year in range(first_year, judged_on.year + 1):
+        due = update_deadline(params, year)
+        if due is None or due >= judged_on:
             continue
-        month, day = (int(x) for x in str(text.value).split("-"))
-        due = date(year, month, day)
         misses = params["update_misses_to_cancel"].at(due)
         deadlines.append(Deadline(year, due, int(misses.value) if misses is not None else 0))
-    latest = date(years.stop, 1, 1)
+    latest = judged_on
     tiers = params["update_cancellation_tiers"].at(latest)
     ban = params["fraud_ban_years"].at(latest)
     validity = params["title_validity_years"].at(latest)
@@ -80,20 +88,25 @@ def rules_from(params: dict[str, Any], years: range) -> LifecycleRules:
     )
 
 
-def _years_after(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
-def fraud_ban_until(tables: Tables, rules: LifecycleRules) -> pl.DataFrame:
-    """eid, ``__fraud_from`` (earliest fraud date) and ``__ban_until`` (the last day of the latest ban)."""
+def fraud_bans(tables: Tables, rules: LifecycleRules) -> pl.DataFrame:
+    """One row per data-fraud finding: eid, ``__fraud_from`` (its date) and ``__ban_until`` (the last day of
+    its ban). Each finding has its own ban: two findings years apart are two bans, not one long one."""
     frauds = tables.sanctions.filter((pl.col("kind") == "data_fraud") & pl.col("date").is_not_null())
     years = rules.fraud_ban_years
-    return frauds.group_by("eid").agg(
-        pl.col("date").min().alias("__fraud_from"),
-        (pl.col("date").max().dt.offset_by(f"{years}y") - pl.duration(days=1)).alias("__ban_until"),
+    return frauds.select(
+        "eid",
+        pl.col("date").alias("__fraud_from"),
+        (pl.col("date").dt.offset_by(f"{years}y") - pl.duration(days=1)).alias("__ban_until"),
+    ).unique()
+
+
+def fraud_ban_until(tables: Tables, rules: LifecycleRules, day: date) -> pl.DataFrame:
+    """eid → ``__ban_until``: the last day of a ban in force on ``day`` (enterprises without one absent)."""
+    return (
+        fraud_bans(tables, rules)
+        .filter((pl.col("__fraud_from") <= day) & (pl.col("__ban_until") >= day))
+        .group_by("eid")
+        .agg(pl.col("__ban_until").max())
     )
 
 
@@ -150,9 +163,10 @@ def _cancellations(tables: Tables, rules: LifecycleRules) -> pl.DataFrame:
 
 def apply_lifecycle(tables: Tables, rules: LifecycleRules) -> Tables:
     """The tables with each certification's ``revoked_on`` brought forward by the lifecycle rules."""
-    if tables.certifications.height == 0 or (
-        tables.sanctions.height == 0 and tables.data_updates.height == 0
-    ):
+    # Nothing to do without findings and without a known update history (an empty but known history — no
+    # update ever filed — is a history: its missed deadlines count).
+    knows_updates = bool(tables.enterprises.get_column("data_updates_known").fill_null(False).any())
+    if tables.certifications.height == 0 or (tables.sanctions.height == 0 and not knows_updates):
         return tables
     certs = tables.certifications.with_row_index("__row")
     cancelled = _cancellations(tables, rules)
@@ -160,17 +174,27 @@ def apply_lifecycle(tables: Tables, rules: LifecycleRules) -> Tables:
     if cancelled.height:
         certs = certs.join(cancelled, on=["eid", "tier", "recognized_on"], how="left", maintain_order="left")
         ends.append(pl.col("__cancelled"))
-    bans = fraud_ban_until(tables, rules)
+    bans = fraud_bans(tables, rules)
     if bans.height:
-        certs = certs.join(bans, on="eid", how="left", maintain_order="left")
-        # A title held when the fraud happened ends on its date; one recognised during the ban never starts.
+        # Per finding: a title held when the fraud happened ends on its date; one recognised during the ban
+        # never starts. A title's end is the earliest any finding gives it.
         ended = (
-            pl.when(pl.col("recognized_on").is_null() | (pl.col("recognized_on") <= pl.col("__fraud_from")))
-            .then(pl.col("__fraud_from"))
-            .when(pl.col("recognized_on") <= pl.col("__ban_until"))
-            .then(pl.col("recognized_on"))
+            certs.select("__row", "eid", "recognized_on")
+            .join(bans, on="eid", how="inner")
+            .with_columns(
+                pl.when(
+                    pl.col("recognized_on").is_null() | (pl.col("recognized_on") <= pl.col("__fraud_from"))
+                )
+                .then(pl.col("__fraud_from"))
+                .when(pl.col("recognized_on") <= pl.col("__ban_until"))
+                .then(pl.col("recognized_on"))
+                .alias("__fraud_end")
+            )
+            .group_by("__row")
+            .agg(pl.col("__fraud_end").min())
         )
-        ends.append(ended)
+        certs = certs.join(ended, on="__row", how="left", maintain_order="left")
+        ends.append(pl.col("__fraud_end"))
     revoked = pl.min_horizontal(ends).alias("revoked_on")
     out = certs.sort("__row").with_columns(revoked).select(tables.certifications.columns)
     return replace(tables, certifications=out)

@@ -62,7 +62,7 @@ def lifecycle_ends(enterprise: Enterprise, day: date) -> dict[tuple[str, date | 
     """(tier, recognised on) → the day the lifecycle rules end that title earlier than its own record says
     (cancelled after missed annual updates, removed for data fraud; ``srdi.domain.lifecycle``)."""
     tables = load_tables([enterprise.pk])
-    living = apply_lifecycle(tables, load_library().lifecycle(day.year)).certifications
+    living = apply_lifecycle(tables, load_library().lifecycle(day)).certifications
     recorded = {
         (r["tier"], r["recognized_on"]): r["revoked_on"] for r in tables.certifications.iter_rows(named=True)
     }

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from srdi.db.models import AssessmentRun, AuditAction, Enterprise, EnterpriseAssessment, User
 from srdi.domain.assessment.dimensions import DIMENSIONS, PROFILE_COLUMNS, dimension_stages, scaled
+from srdi.domain.dates import judged_date_error
 from srdi.domain.lifecycle import apply_lifecycle
 from srdi.domain.rules.engine import assess, route_groups, summary_columns
 from srdi.domain.rules.facts import certification_expiry
@@ -41,9 +42,6 @@ def default_as_of() -> date:
     environment pins one, otherwise today in Asia/Shanghai, read on every call."""
     pinned = getattr(settings, "SRDI_DEFAULT_AS_OF", None)
     return date.fromisoformat(pinned) if pinned else timezone.localdate()
-
-
-EARLIEST_AS_OF = date(2022, 6, 1)  # the first rulebooks (63号) in force
 
 
 @dataclass(frozen=True)
@@ -74,8 +72,9 @@ def screening_request(
     A review without a period covers titles expiring in the year after the date judged.
     """
     day = as_of or default_as_of()
-    if day < EARLIEST_AS_OF:
-        raise ValueError(f"基准日 {day} 早于最早的认定标准（{EARLIEST_AS_OF} 起施行）")
+    problem = judged_date_error(day)
+    if problem:
+        raise ValueError(problem)
     if purpose not in PURPOSES:
         raise ValueError(f"筛查目的 {purpose!r} 无效（可选：{'、'.join(PURPOSE_LABELS.values())}）")
     if purpose == "application":
@@ -84,6 +83,10 @@ def screening_request(
         return ScreeningRequest(day)
     start = review_from or day
     end = review_to or (start + timedelta(days=365))
+    for bound in (start, end):
+        problem = judged_date_error(bound, earliest=date.min)
+        if problem:
+            raise ValueError(f"到期区间：{problem}")
     if end < start:
         raise ValueError(f"到期区间的结束日 {end} 早于开始日 {start}")
     return ScreeningRequest(day, purpose, start, end)
@@ -256,9 +259,7 @@ def run_screen(
     tables = load_tables(progress=step("读取数据", None))
     # Titles as the lifecycle rules leave them (cancelled after missed updates, removed for fraud): what the
     # expiry lists and the review selection read. The assessment applies the same rules itself.
-    living = apply_lifecycle(
-        tables, load_library().lifecycle(max(request.as_of.year, timezone.localdate().year))
-    )
+    living = apply_lifecycle(tables, load_library().lifecycle(request.as_of))
     if request.purpose == "review":
         assert request.review_from is not None and request.review_to is not None
         chosen = expiring_in(living, request.review_from, request.review_to)

@@ -16,14 +16,13 @@ from typing import Any
 from srdi.db.models import Enterprise
 from srdi.db.models.enterprises import CHAIN_ROLE_CHOICES, PIN_FIELD_CHOICES, RD_LEVEL_CHOICES, TITLE_CHOICES
 from srdi.domain.assessment.contract import DocumentError
+from srdi.domain.dates import EARLIEST_AS_OF, LATEST_AS_OF, years_before
 from srdi.domain.money import format_wan
 from srdi.domain.reference import TIERS
-from srdi.domain.rules.facts import years_before
 from srdi.domain.rules.model import PURPOSE_LABELS
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.interchange.columns import BY_NAME
 from srdi.services.assessments import assess_enterprise, latest_screening
-from srdi.services.screening import EARLIEST_AS_OF
 from srdi.web.labels import TIER_BADGES
 
 logger = logging.getLogger("srdi.web")
@@ -399,6 +398,9 @@ def screening_block(enterprise: Enterprise, live: dict[str, Any] | None) -> dict
 # ---- the whole section ---------------------------------------------------------------------------------
 
 
+DATE_BOUNDS = {"earliest": EARLIEST_AS_OF, "latest": LATEST_AS_OF}  # of the date form
+
+
 def _check_labels(tier: dict[str, Any], results: tuple[str, ...]) -> list[str]:
     return [c.get("label", "") for c in tier.get("checks") or [] if c.get("result") in results]
 
@@ -463,9 +465,14 @@ def assessment_view(
         )
     except (DocumentError, RuleDataError) as exc:
         logger.warning("assessment of enterprise %s failed: %s", enterprise.pk, exc)
-        return {"error": f"暂时无法评价：{exc}", "screening": screening_block(enterprise, None)}
+        return {
+            "error": f"暂时无法评价：{exc}",
+            "screening": screening_block(enterprise, None),
+            **DATE_BOUNDS,
+        }
     if "error" in result:
         return {
+            **DATE_BOUNDS,
             "error": f"企业数据不完整，无法评价：{result['error']}",
             "screening": screening_block(enterprise, None),
         }
@@ -483,5 +490,6 @@ def assessment_view(
         "screening": screening_block(enterprise, result),
         "purpose": purpose,
         "purpose_label": PURPOSE_LABELS.get(purpose, purpose),
+        **DATE_BOUNDS,
         "comparison": comparison_block(result, earlier),
     }

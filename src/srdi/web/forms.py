@@ -14,10 +14,11 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from srdi.db.models import District, User
+from srdi.domain.dates import judged_date_error
 from srdi.domain.reference import ECOSYSTEMS, TIERS
 from srdi.domain.rules.model import PURPOSE_LABELS
 from srdi.domain.size_class import SIZE_LABELS
-from srdi.services.screening import EARLIEST_AS_OF, screening_request
+from srdi.services.screening import screening_request
 
 TIER_FILTER_CHOICES = [("", "全部层级"), ("none", "无有效梯度称号"), *TIERS.items()]
 
@@ -194,8 +195,9 @@ class AssessmentDateForm(forms.Form):
 
     def clean_as_of(self) -> date | None:
         day: date | None = self.cleaned_data.get("as_of")
-        if day is not None and day < EARLIEST_AS_OF:
-            raise forms.ValidationError(f"基准日不能早于 {EARLIEST_AS_OF}（最早的认定标准施行之日）")
+        problem = judged_date_error(day) if day is not None else None
+        if problem:
+            raise forms.ValidationError(problem)
         return day
 
 

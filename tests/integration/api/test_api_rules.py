@@ -147,3 +147,9 @@ def test_per_enterprise_assessment_takes_a_date_and_a_purpose(api):
     assert result["tiers"]["srdi_sme"]["rulebook"]["id"] == "miit26.srdi_sme"
     assert api("get", f"/api/v1/enterprises/{uscc}/assessment?as_of=2021-01-01").status_code == 422
     assert api("get", f"/api/v1/enterprises/{uscc}/assessment?purpose=audit").status_code == 422
+
+
+def test_a_date_far_in_the_future_is_a_clear_422(api):
+    body = {"as_of": "9999-06-30", "enterprises": [{"uscc": make_uscc()}]}
+    response = api("post", "/api/v1/assess", body)
+    assert response.status_code == 422 and "请检查年份" in response.json()["detail"]

@@ -59,7 +59,7 @@ def test_review_purpose_is_applied_and_shown(login_as, across_the_change):
 
 def test_a_date_before_the_first_rulebook_is_refused_with_a_message(login_as, across_the_change):
     data, html = assessment(login_as("city_staff"), across_the_change, as_of="2021-01-01")
-    assert "基准日不能早于 2022-06-01" in data["judged_error"]
+    assert "早于最早的认定标准（2022-06-01 起施行）" in data["judged_error"]
     assert data["as_of"] != "2021-01-01"
     assert "已按默认基准日评价" in html
 

@@ -445,3 +445,23 @@ def test_a_title_removed_for_data_fraud_is_neither_expiring_nor_up_for_review(se
     review = run_screen(request=screening_request(today, "review", today, today + timedelta(days=90)))
     judged = set(review.results.values_list("enterprise__uscc", flat=True))
     assert clean in judged and fraud not in judged
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1" * 40, "-1", "1e3", "9999999"])
+def test_an_odd_run_parameter_falls_back_to_the_latest_run(login_as, run, value):
+    client = login_as("city_staff")
+    page = client.get(PAGE, {"run": value})
+    assert page.status_code == 200
+    assert f"最近一次筛查（#{run.pk}）" in page.content.decode()
+    export = client.post(reverse("web:screening_export"), {"fmt": "csv", "run": value})
+    assert export.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["9999-06-30", "2100-01-01"])
+def test_a_date_far_in_the_future_is_refused_everywhere(login_as, seed, inline_jobs, value):
+    client = login_as("city_staff")
+    response = client.post(START, {"as_of": value}, follow=True)
+    assert "请检查年份" in response.content.decode()
+    assert not AssessmentRun.objects.exists()
+    page = client.get(reverse("web:enterprise_detail", args=[seed.west.pk]), {"as_of": value})
+    assert page.status_code == 200 and "请检查年份" in page.content.decode()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from srdi.domain.dates import LATEST_AS_OF, judged_date_error
 from srdi.domain.exchange import FORMATS, Profile, RecordError, parse_profile
 from srdi.domain.rules.engine import Assessment, assess, route_groups
 from srdi.domain.rules.explain import tier_result
@@ -30,9 +31,12 @@ def parse_as_of(value: Any, field: str = "as_of") -> date:
     if not isinstance(value, str):
         raise DocumentError(f"{field} 应为 YYYY-MM-DD 格式的日期字符串")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise DocumentError(f"{field} 日期格式错误：{value!r}（应为 YYYY-MM-DD）") from None
+    if day > LATEST_AS_OF:  # earlier dates are refused by the rulebooks, naming the ones there are
+        raise DocumentError(f"{field}：{judged_date_error(day)}")
+    return day
 
 
 def read_records(document: Any, allowed: set[str]) -> list[Any]:

@@ -26,6 +26,7 @@ from fractions import Fraction
 from typing import Any
 
 from srdi.domain.assessment.levers import Change, Levers, numeric_cost, threshold_fraction
+from srdi.domain.dates import years_after
 from srdi.domain.exchange import Profile, RecordError, parse_profile
 from srdi.domain.reference import TIERS as TIER_LABELS
 from srdi.domain.rules.compile import Compiled, Node
@@ -39,7 +40,6 @@ from srdi.domain.rules.explain import (
     missing_inputs,
     tier_result,
 )
-from srdi.domain.rules.facts import years_after
 from srdi.domain.rules.model import OPERATORS, Check, Indicator
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.tables import tables_from_profiles

@@ -19,9 +19,9 @@ from fractions import Fraction
 from typing import Any
 
 from srdi.domain.certifications import effective_expiry
+from srdi.domain.dates import years_after
 from srdi.domain.rules.compile import Compiled, den, num
 from srdi.domain.rules.explain import input_path
-from srdi.domain.rules.facts import years_after
 from srdi.domain.rules.model import SWITCHABLE, Measure, Test
 
 INFEASIBLE = math.inf

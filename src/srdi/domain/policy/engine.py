@@ -179,14 +179,16 @@ def _with_selection_date(ev: pl.DataFrame) -> pl.DataFrame:
     ).drop("__selected")
 
 
-def with_lifecycle(tables: Tables, last_year: int | None = None) -> Tables:
+def with_lifecycle(tables: Tables, day: date | None = None) -> Tables:
     """The tables with the title lifecycle applied (``srdi.domain.lifecycle.apply_lifecycle``: cancellations after
-    missed annual updates, data-fraud bans), with the rules of the shipped rulebooks up to ``last_year`` (by
-    default the year of the latest event, or this year when there is none)."""
-    if last_year is None:
+    missed annual updates, data-fraud bans) as it stands on ``day`` — by default the latest event's date, the
+    last day a run judges (without events there is nothing to judge and the tables are returned as they are)."""
+    if day is None:
         latest = tables.events.select(pl.coalesce(pl.col("date"), pl.col("contract_date")).max()).item()
-        last_year = latest.year if isinstance(latest, date) else date.today().year  # noqa: DTZ011 - a year only
-    return apply_lifecycle(tables, load_library().lifecycle(last_year))
+        if not isinstance(latest, date):
+            return tables
+        day = latest
+    return apply_lifecycle(tables, load_library().lifecycle(day))
 
 
 def certificate_rows(tables: Tables, events: pl.DataFrame) -> pl.DataFrame:

@@ -80,7 +80,7 @@ def standing(
 ) -> dict[int, list[dict[str, Any]]]:
     """eid → standing entitlement records for every measure with a standing section."""
     params = ParamSet.for_run(packs, overrides)
-    frame = build_facts(with_lifecycle(tables, as_of.year), as_of).frame
+    frame = build_facts(with_lifecycle(tables, as_of), as_of).frame
     measures: list[tuple[Pack, Measure]] = [
         (p, m) for p in packs for m in p.measures if m.standing is not None
     ]

@@ -86,7 +86,7 @@ def fact_options(library: Library, as_of: date, compiled: dict[str, Compiled]) -
     return FactOptions(
         validity_years=int(validity.value) if validity is not None else FactOptions.validity_years,
         columns=tuple(col for c in compiled.values() for col in c.list_facts.values()),
-        lifecycle=library.lifecycle(as_of.year),
+        lifecycle=library.lifecycle(as_of),
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from srdi.domain.certifications import default_expiry_expr
+from srdi.domain.dates import years_before
 from srdi.domain.lifecycle import LifecycleRules, apply_lifecycle, fraud_ban_until
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.size_class import standards
@@ -42,19 +43,6 @@ def score_col(offset: str) -> str:
 def year_col(figure: str, offset: str) -> str:
     """Name of a yearly-figure column, e.g. ``year_col('rd_expense_fen', 'Y-1')`` → ``rd_expense_fen[Y-1]``."""
     return f"{figure}[{offset}]"
-
-
-def years_before(day: date, years: int) -> date:
-    """The same calendar day ``years`` earlier (29 Feb → 28 Feb)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
-def years_after(day: date, years: int) -> date:
-    """The same calendar day ``years`` later (29 Feb → 28 Feb)."""
-    return years_before(day, -years)
 
 
 @dataclass(frozen=True)
@@ -433,12 +421,11 @@ def _with_fraud_ban(
     """``fraud_ban_active``: a data-fraud ban covers as_of (no sanction known: false)."""
     if rules is None or tables.sanctions.height == 0:
         return frame.with_columns(pl.lit(False).alias("fraud_ban_active"))
-    bans = fraud_ban_until(tables, rules).lazy()
-    active = (pl.col("__fraud_from") <= as_of) & (pl.col("__ban_until") >= as_of)
+    bans = fraud_ban_until(tables, rules, as_of).lazy()
     return (
         frame.join(bans, on="eid", how="left", maintain_order="left")
-        .with_columns(active.fill_null(False).alias("fraud_ban_active"))
-        .drop("__fraud_from", "__ban_until")
+        .with_columns(pl.col("__ban_until").is_not_null().alias("fraud_ban_active"))
+        .drop("__ban_until")
     )
 
 

@@ -603,9 +603,10 @@ class Library:
     def by_id(self, rulebook_id: str) -> Rulebook:
         return next(rb for rb in self.rulebooks if rb.id == rulebook_id)
 
-    def lifecycle(self, last_year: int) -> LifecycleRules:
-        """The lifecycle rules (annual-update deadlines from 2022 to ``last_year``, cancellations, fraud bans)."""
-        return _lifecycle(self, last_year)
+    def lifecycle(self, day: date) -> LifecycleRules:
+        """The lifecycle rules for judging ``day`` (the annual-update deadlines passed by then, cancellations,
+        fraud bans)."""
+        return _lifecycle(self, day)
 
     def in_force(self, day: date, purpose: str = "application") -> dict[str, Rulebook]:
         """Tier → rulebook in force on ``day`` (tiers without one are absent)."""
@@ -669,13 +670,15 @@ def load_library_from(root: Path | Any, label: str = "rulebooks") -> Library:
     return Library(tuple(books), measures, common)
 
 
-_LIFECYCLE: dict[tuple[int, int], LifecycleRules] = {}
+_LIFECYCLE: dict[tuple[int, date], LifecycleRules] = {}
 
 
-def _lifecycle(library: Library, last_year: int) -> LifecycleRules:
-    key = (id(library), last_year)
+def _lifecycle(library: Library, day: date) -> LifecycleRules:
+    key = (id(library), day)
     if key not in _LIFECYCLE:
-        _LIFECYCLE[key] = rules_from(library.common, range(2022, last_year + 1))
+        if len(_LIFECYCLE) > 512:  # one entry per day judged: bounded
+            _LIFECYCLE.clear()
+        _LIFECYCLE[key] = rules_from(library.common, day)
     return _LIFECYCLE[key]
 
 

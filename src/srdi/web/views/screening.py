@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from srdi.db.models import AssessmentRun, AuditAction, User
+from srdi.domain.dates import EARLIEST_AS_OF, LATEST_AS_OF
 from srdi.domain.reference import TIERS
 from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, scoping, screening_jobs
@@ -49,19 +50,24 @@ def _job_context(user: User) -> dict[str, Any]:
         "job": job,
         "can_run": bool(sd.can_run_screening(user)),
         "start_form": ScreeningStartForm(initial={"as_of": default_as_of(), "purpose": "application"}),
+        "earliest": EARLIEST_AS_OF,
+        "latest": LATEST_AS_OF,
     }
 
 
-def _chosen_run(source: Any) -> AssessmentRun | None:
-    """The run asked for by ``run`` (an id), else the latest application screening, else the latest of any."""
+def _asked_run(source: Any) -> AssessmentRun | None:
+    """The finished run named by the ``run`` parameter (an id), or None (absent, malformed or unknown)."""
     wanted = str(source.get("run") or "")
-    if wanted.isdigit():
-        found = finished_run(int(wanted))
-        if found is not None:
-            return found
-    latest = latest_run()
-    if latest is not None:
-        return latest
+    if wanted.isascii() and wanted.isdigit() and len(wanted) < 12:
+        return finished_run(int(wanted))
+    return None
+
+
+def _chosen_run(source: Any) -> AssessmentRun | None:
+    """The run asked for, else the latest application screening, else the latest of any purpose."""
+    found = _asked_run(source) or latest_run()
+    if found is not None:
+        return found
     runs = recent_runs(1)
     return runs[0] if runs else None
 
@@ -89,7 +95,7 @@ def screening_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "run": run,
         "runs": recent_runs(),
-        "run_q": f"run={run.pk}&" if run is not None and request.GET.get("run") else "",
+        "run_q": f"run={run.pk}&" if run is not None and _asked_run(request.GET) is not None else "",
         "rulebook_rows": _rulebook_rows(run) if run is not None else [],
         "duration": f"{run.duration_ms / 1000:.1f}" if run is not None else "",
         "city_wide": sees_all_districts(user),
