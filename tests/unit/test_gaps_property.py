@@ -209,6 +209,7 @@ def test_2026_plans_verify_on_their_own_date(batch):
         assert_eligible(plans)
 
 
+DATED_FIELDS = {"date", "granted_on", "recognized_on", "valid_from"}
 IDENTITY = {
     "uscc",
     "name",
@@ -267,6 +268,9 @@ def test_no_plan_changes_the_past_or_the_identity_of_an_enterprise(batch, today)
                         assert int(parts[1]) > year, change
                     if isinstance(_at(profile, field), list):
                         assert change["op"] == "append", change
+                    if change["op"] == "append":  # a new item is obtained from today on, never backdated
+                        dates = [v for k, v in change["to"].items() if k in DATED_FIELDS]
+                        assert all(d >= today for d in dates), change
                 projected = project(profile, gap.get("assess_on") or today, today)
                 for item in plan.get("items") or []:
                     if item.get("basis") == "after_earlier_steps":
@@ -328,3 +332,13 @@ def test_most_ineligible_tiers_get_an_actionable_plan(today, last_year, with_v11
     assert len(actionable) / len(gaps) >= share, [
         g.get("reason") for g in gaps if g.get("feasible") is False
     ][:10]
+
+
+def test_review_plans_never_wait_past_the_review():
+    profiles = _random_profiles(11, 12, 2025, True)
+    output = run_assess(
+        {"as_of": "2026-06-30", "purpose": "review", "enterprises": profiles}, with_profile=False
+    )
+    planned = [g for r in output["results"] for g in r["gaps"] if g.get("assess_on")]
+    assert planned
+    assert all(g["assess_on"] == "2026-06-30" and g["wait_years"] == 0 for g in planned)

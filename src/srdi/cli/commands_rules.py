@@ -24,13 +24,6 @@ def _day(value: str | None, option: str) -> date | None:
         raise click.BadParameter(f"{value!r} 不是 YYYY-MM-DD 格式的日期", param_hint=option) from None
 
 
-def _rulebooks_text(used: object) -> str:
-    """One rulebook id, or each id with the number of enterprises it judged (cohort routes)."""
-    if isinstance(used, dict):
-        return "；".join(f"{rb} {n} 家" for rb, n in used.items())
-    return str(used or "—")
-
-
 @cli.command()
 @click.option(
     "--as-of", "as_of", help="评价基准日 YYYY-MM-DD（默认 SRDI_DEFAULT_AS_OF；未设置时为杭州时间的今天）"
@@ -54,7 +47,7 @@ def screen(
 
     from srdi.db.models import User
     from srdi.domain.rules.engine import NoRulebook
-    from srdi.services.screening import run_screen, screening_request
+    from srdi.services.screening import rulebooks_text, run_screen, screening_request
 
     actor = User.objects.filter(username=username).first() if username else None
     try:
@@ -95,7 +88,7 @@ def screen(
         newly = run.changes.get("newly_eligible", {}).get(tier, {}).get("count", 0)
         lost = run.changes.get("no_longer_eligible", {}).get(tier, {}).get("count", 0)
         click.echo(
-            f"  {label}（{_rulebooks_text(run.rulebooks.get(tier))}）：符合 {c.get('eligible', 0)}，"
+            f"  {label}（{rulebooks_text(run.rulebooks.get(tier))}）：符合 {c.get('eligible', 0)}，"
             f"不符合 {c.get('ineligible', 0)}，需补充数据 {c.get('needs_data', 0)}；新增符合 {newly}，不再符合 {lost}"
         )
     expiring = run.changes.get("expiring_within_90_days", [])

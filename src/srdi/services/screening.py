@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from srdi.db.models import AssessmentRun, AuditAction, Enterprise, EnterpriseAssessment, User
@@ -197,15 +198,52 @@ def expiring(
     ]
 
 
-def expiring_in(tables: Tables, start: date, end: date, validity_years: int = 3) -> list[int]:
-    """Enterprises (eids) holding a title whose effective expiry falls within [start, end]."""
+def rulebooks_text(used: object, *, with_counts: bool = True) -> str:
+    """A run's rulebooks of one tier as people read them: one id, or each id (with the number of enterprises
+    it judged, for cohort routes)."""
+    if isinstance(used, dict):
+        return "；".join(f"{rb}（{n} 家）" if with_counts else str(rb) for rb, n in used.items())
+    return str(used or "—")
+
+
+def comparable_runs(request: ScreeningRequest | AssessmentRun) -> QuerySet[AssessmentRun]:
+    """Finished runs whose results can be compared with ``request``'s: the same purpose and, for a review,
+    the same expiry period (another period judges other enterprises)."""
+    return AssessmentRun.objects.filter(
+        finished_at__isnull=False,
+        purpose=request.purpose,
+        review_from=request.review_from,
+        review_to=request.review_to,
+    )
+
+
+def expiring_in(tables: Tables, start: date, end: date, validity_years: int = 3) -> pl.DataFrame:
+    """(eid, tier) of each tier title (科技型中小企业 registrations are not tier titles) whose effective expiry
+    falls within [start, end] and that is not ended before it: what a review screening judges."""
     expiry = certification_expiry(validity_years)
     found = tables.certifications.with_columns(expiry.alias("expiry")).filter(
-        (pl.col("expiry") >= start)
+        pl.col("tier").is_in(list(TIERS))
+        & (pl.col("expiry") >= start)
         & (pl.col("expiry") <= end)
         & (pl.col("revoked_on").is_null() | (pl.col("revoked_on") > pl.col("expiry")))
     )
-    return sorted(found.get_column("eid").unique().to_list())
+    return found.select("eid", "tier").unique().sort("eid", "tier")
+
+
+def _only_tiers_under_review(frame: pl.DataFrame, due: pl.DataFrame) -> pl.DataFrame:
+    """A review run's rows with each tier the enterprise holds no expiring title of marked ``not_due``."""
+    out = frame
+    for tier in TIERS:
+        held = due.filter(pl.col("tier") == tier).get_column("eid")
+        reviewed = pl.col("eid").is_in(held.implode())
+        out = out.with_columns(
+            pl.when(reviewed)
+            .then(pl.col(f"{tier}|status"))
+            .otherwise(pl.lit("not_due"))
+            .alias(f"{tier}|status"),
+            *(pl.when(reviewed).then(pl.col(f"{tier}|{k}")).alias(f"{tier}|{k}") for k in ("score", "route")),
+        )
+    return out
 
 
 def _assess_all(tables: Tables, request: ScreeningRequest) -> tuple[pl.DataFrame, dict[str, Any]]:
@@ -246,11 +284,7 @@ def run_screen(
     as_of = request.as_of
     started = datetime.now(UTC)
     clock = time.monotonic()
-    previous_run = (
-        AssessmentRun.objects.filter(finished_at__isnull=False, purpose=request.purpose)
-        .order_by("-started_at")
-        .first()
-    )
+    previous_run = comparable_runs(request).order_by("-started_at").first()
     total = Enterprise.objects.count()
 
     def step(stage: str, total_n: int | None = None) -> Callable[[str, int], None] | None:
@@ -260,9 +294,11 @@ def run_screen(
     # Titles as the lifecycle rules leave them (cancelled after missed updates, removed for fraud): what the
     # expiry lists and the review selection read. The assessment applies the same rules itself.
     living = apply_lifecycle(tables, load_library().lifecycle(request.as_of))
+    due: pl.DataFrame | None = None
     if request.purpose == "review":
         assert request.review_from is not None and request.review_to is not None
-        chosen = expiring_in(living, request.review_from, request.review_to)
+        due = expiring_in(living, request.review_from, request.review_to)
+        chosen = due.get_column("eid").unique().sort().to_list()
         tables, living = tables.take(chosen), living.take(chosen)
         total = len(tables)
     if progress:
@@ -270,6 +306,8 @@ def run_screen(
     frame, rulebooks = _assess_all(tables, request) if len(tables) else (None, {})
     if frame is None:
         return _empty_run(request, actor, started, clock)
+    if due is not None:
+        frame = _only_tiers_under_review(frame, due)
     if progress:
         progress("评价", total, total)
     uscc = tables.enterprises.select("eid", "uscc")

@@ -20,11 +20,13 @@ from srdi.db.models.assessments import TIER_FIELDS
 from srdi.domain.reference import ECOSYSTEMS, TIERS
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.services import enterprises, scoping
+from srdi.services.screening import comparable_runs
 from srdi.web.enterprise_search import sees_all_districts
 from srdi.web.forms import ScreeningFilterForm
 from srdi.web.labels import TIER_SHORT
 
 STATUSES = {"eligible": "符合", "needs_data": "需补充数据", "ineligible": "不符合"}
+NOT_DUE_LABEL = "不在本次复核范围"  # review runs: no title of the tier expiring in the period
 STATUS_COLORS = {"eligible": "#1f8a4c", "needs_data": "#e0a800", "ineligible": "#aab2c0"}
 COHORTS = {"eligible_next": "符合下一层级", "seedling": "苗子企业", "one_firm_one_policy": "一企一策"}
 GRADES = ("A", "B", "C", "D")
@@ -51,13 +53,7 @@ def can_run_screening(user: User) -> Verdict:
 
 def previous_run(run: AssessmentRun) -> AssessmentRun | None:
     """The finished run before ``run`` (the one ``run_screen`` compared against)."""
-    return (
-        AssessmentRun.objects.filter(
-            finished_at__isnull=False, started_at__lt=run.started_at, purpose=run.purpose
-        )
-        .order_by("-started_at")
-        .first()
-    )
+    return comparable_runs(run).filter(started_at__lt=run.started_at).order_by("-started_at").first()
 
 
 def _was_eligible(previous: AssessmentRun, tier: str) -> Exists:
@@ -244,8 +240,13 @@ TIER_COLUMNS = {
     "hidden_champion": "隐形冠军",
     "little_giant": "小巨人",
 }
-STATUS_CLASSES = {"eligible": "st-eligible", "ineligible": "st-ineligible", "needs_data": "st-needs-data"}
-STATUS_SHORT = {"eligible": "符合", "ineligible": "不符合", "needs_data": "待补数据"}
+STATUS_CLASSES = {
+    "eligible": "st-eligible",
+    "ineligible": "st-ineligible",
+    "needs_data": "st-needs-data",
+    "not_due": "st-not-due",
+}
+STATUS_SHORT = {"eligible": "符合", "ineligible": "不符合", "needs_data": "待补数据", "not_due": "—"}
 
 
 def table_row(row: EnterpriseAssessment) -> dict[str, Any]:
@@ -258,7 +259,7 @@ def table_row(row: EnterpriseAssessment) -> dict[str, Any]:
                 "code": t,
                 "status": status,
                 "label": STATUS_SHORT.get(status, status),
-                "title": f"{TIERS[t]}：{STATUSES.get(status, status)}",
+                "title": f"{TIERS[t]}：{NOT_DUE_LABEL if status == 'not_due' else STATUSES.get(status, status)}",
                 "class": STATUS_CLASSES.get(status, ""),
                 "score": getattr(row, f"{t}_score"),
             }

@@ -384,8 +384,12 @@ def test_a_review_screening_judges_only_holders_of_expiring_titles(login_as, see
     judged = set(run.results.values_list("enterprise__uscc", flat=True))
     assert seed.west.uscc in judged  # its 专精特新 title expires within the period
     assert seed.west_formula.uscc not in judged  # holds no title
-    page = client.get(PAGE).content.decode()
-    assert "复核（称号到期" in page
+    west = run.results.get(enterprise=seed.west)
+    # Only the tier whose title expires is reviewed; the others are outside this review.
+    assert west.srdi_sme_status != "not_due"
+    assert (west.little_giant_status, west.hidden_champion_status) == ("not_due", "not_due")
+    page = client.get(PAGE, {"run": run.pk}).content.decode()
+    assert "复核（称号到期" in page and "不在本次复核范围" in page
 
 
 def test_a_review_period_ending_before_it_starts_is_refused(login_as, seed, inline_jobs):
@@ -465,3 +469,28 @@ def test_a_date_far_in_the_future_is_refused_everywhere(login_as, seed, inline_j
     assert not AssessmentRun.objects.exists()
     page = client.get(reverse("web:enterprise_detail", args=[seed.west.pk]), {"as_of": value})
     assert page.status_code == 200 and "请检查年份" in page.content.decode()
+
+
+def test_a_review_leaves_out_科技型_registrations_and_compares_only_the_same_period(seed):
+    today = timezone.localdate()
+    tech = make_uscc(73)
+    import_profiles(
+        [
+            {
+                "uscc": tech,
+                "district": "330106",
+                "certifications": [{"tier": "tech_sme", "recognized_on": today.isoformat()}],
+            }
+        ]
+    )
+    from srdi.services.screening import screening_request
+
+    window = screening_request(today, "review", today, today + timedelta(days=365 * 3))
+    first = run_screen(request=window)
+    assert tech not in set(first.results.values_list("enterprise__uscc", flat=True))
+    other = run_screen(request=screening_request(today, "review", today, today + timedelta(days=30)))
+    again = run_screen(request=window)
+    from srdi.web.screening_data import previous_run
+
+    assert previous_run(again) == first  # not the run of another period in between
+    assert previous_run(other) is None

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -193,26 +192,21 @@ LOGGING = {
 }
 
 
-def default_as_of(environ: Mapping[str, str] = os.environ, now: datetime | None = None) -> str:
-    """The reference date (YYYY-MM-DD) of screening, assessments and entitlements on the pages.
-
-    ``SRDI_DEFAULT_AS_OF`` when it is set (a date such as 2025-12-31, checked here so that a typo stops the
-    start-up); otherwise today in Asia/Shanghai, the day the platform's users live in, whatever the server's
-    clock zone. The value is read when the process starts.
-    """
+def pinned_as_of(environ: Mapping[str, str] = os.environ) -> str | None:
+    """``SRDI_DEFAULT_AS_OF`` (YYYY-MM-DD) when the environment pins the reference date of screening,
+    assessments and entitlements on the pages — checked here, so that a typo stops the start-up — or None:
+    every request and command then takes today in Asia/Shanghai when it runs
+    (``srdi.services.screening.default_as_of``), so a server that runs for weeks never judges by the day it
+    started."""
     text = environ.get("SRDI_DEFAULT_AS_OF", "").strip()
-    if text:
-        try:
-            return date.fromisoformat(text).isoformat()
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"SRDI_DEFAULT_AS_OF 应为 YYYY-MM-DD 格式的日期，实际为 {text!r}"
-            ) from None
-    moment = now if now is not None else datetime.now(UTC)
-    return moment.astimezone(ZoneInfo(TIME_ZONE)).date().isoformat()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"SRDI_DEFAULT_AS_OF 应为 YYYY-MM-DD 格式的日期，实际为 {text!r}"
+        ) from None
 
 
-# The reference date pinned by the environment (checked at start-up), or None: then every request and
-# command takes today in Hangzhou when it runs (``srdi.services.screening.default_as_of``), so a server that
-# runs for weeks never judges by the day it started.
-SRDI_DEFAULT_AS_OF = default_as_of() if os.environ.get("SRDI_DEFAULT_AS_OF", "").strip() else None
+SRDI_DEFAULT_AS_OF = pinned_as_of()

@@ -9,7 +9,15 @@ from django.db import models
 from srdi.domain.rules.model import PURPOSE_LABELS
 
 TIER_FIELDS = ("innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
-STATUS_CHOICES = [("eligible", "符合"), ("ineligible", "不符合"), ("needs_data", "需补充数据")]
+STATUS_CHOICES = [
+    ("eligible", "符合"),
+    ("ineligible", "不符合"),
+    ("needs_data", "需补充数据"),
+    (
+        "not_due",
+        "不在本次复核范围",
+    ),  # a review screening: the enterprise holds no title of this tier expiring then
+]
 
 
 class AssessmentRun(models.Model):

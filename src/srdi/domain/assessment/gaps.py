@@ -19,15 +19,18 @@ the enterprise's own, a projection, or the result of an earlier step of the same
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 from srdi.domain.assessment.levers import Change, Levers, numeric_cost, threshold_fraction
 from srdi.domain.dates import years_after
 from srdi.domain.exchange import Profile, RecordError, parse_profile
+from srdi.domain.lifecycle import update_deadline
 from srdi.domain.reference import TIERS as TIER_LABELS
 from srdi.domain.rules.compile import Compiled, Node
 from srdi.domain.rules.engine import Assessment, assess, route_groups
@@ -114,7 +117,7 @@ def merge_changes(changes: list[Change]) -> list[Change]:
     appends: list[Change] = []
     for c in changes:
         if c.op == "append":
-            if all(a.field != c.field or a.to != c.to for a in appends):
+            if all((a.field, a.to, a.tag) != (c.field, c.to, c.tag) for a in appends):
                 appends.append(c)
             continue
         prev = out.get(c.field)
@@ -125,7 +128,7 @@ def merge_changes(changes: list[Change]) -> list[Change]:
             raising = prev.old is None or prev.to >= (prev.old or 0)
             keep = max if raising else min
             winner = c if keep(c.to, prev.to) == c.to else prev
-            out[c.field] = Change(c.field, prev.old, winner.to, c.op, max(c.cost, prev.cost), c.kind)
+            out[c.field] = Change(c.field, prev.old, winner.to, c.op, max(c.cost, prev.cost), c.kind, c.tag)
         else:
             out[c.field] = c
     return list(out.values()) + appends
@@ -472,10 +475,13 @@ def _projected(path: str, today: date) -> bool:
     return False
 
 
-def project(profile: dict[str, Any], years: int, today: date) -> dict[str, Any]:
+def project(
+    profile: dict[str, Any], years: int, today: date, deadline: Callable[[int], date | None]
+) -> dict[str, Any]:
     """The profile as it would stand ``years`` on if nothing changed: the figures of each year not yet over
-    equal the last full year's, the platform score stays where it is, and each annual update is filed on time.
-    Only years the profile does not already give are filled in."""
+    equal the last full year's, the platform score stays where it is, and each annual update whose deadline
+    (``deadline(year)``) is still ahead is filed on it. Only what the profile does not already give is filled
+    in; nothing before ``today`` is invented."""
     if years == 0:
         return profile
     out = dict(profile)
@@ -492,12 +498,13 @@ def project(profile: dict[str, Any], years: int, today: date) -> dict[str, Any]:
         out["platform_scores"] = scores
     if "data_updates" in out:
         done = {u.get("year") for u in out["data_updates"]}
+        due = {y: deadline(y) for y in range(today.year, today.year + years + 1) if y not in done}
         out["data_updates"] = [
             *out["data_updates"],
             *(
-                {"year": y, "updated_on": date(y, 5, 1).isoformat()}
-                for y in range(today.year + 1, today.year + years + 1)
-                if y not in done
+                {"year": y, "updated_on": d.isoformat()}
+                for y, d in due.items()
+                if d is not None and d >= today
             ),
         ]
     return out
@@ -591,12 +598,15 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
     if not todo:
         return out
     bases = {i: profiles[i].model_dump(mode="json", exclude_none=True) for i, _ in todo}
+    deadline = partial(update_deadline, assessment.library.common)
+    # A review is judged when the title expires: a plan that waits past it would be for a title already lost.
+    max_wait = 0 if assessment.purpose == "review" else MAX_WAIT_YEARS
     reasons: dict[tuple[int, str], list[tuple[date, str]]] = {}
 
     def note(key: tuple[int, str], on: date, reason: str) -> None:
         reasons.setdefault(key, []).append((on, reason or "未能找到可行方案"))
 
-    for wait in range(MAX_WAIT_YEARS + 1):
+    for wait in range(max_wait + 1):
         if not todo:
             break
         on = years_after(today, wait)
@@ -605,7 +615,7 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
             judged = {i: _Judged(assessment, i) for i in ids}
             projected = bases
         else:
-            projected = {i: project(bases[i], wait, today) for i in ids}
+            projected = {i: project(bases[i], wait, today, deadline) for i in ids}
             try:
                 rows = _judge(
                     [parse_profile(projected[i]) for i in ids], on, assessment, _tiers(todo, assessment)

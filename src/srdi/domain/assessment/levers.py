@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -88,6 +88,7 @@ class Change:
     op: str = "set"
     cost: float = 1.0
     kind: str = "value"  # value | time | list | remedy
+    tag: int = 0  # tells apart equal items appended more than once (three new patents of the same kind)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -261,10 +262,11 @@ class Levers:
         if col in ("years_in_niche", "years_operating"):
             return None  # time passes on its own: the planner judges a later date instead
         if col.startswith("equity_qualified_"):
-            if not raising:
+            day = self._equity_day(col)
+            if not raising or day is None:
                 return None
             amount = int(target(op, t)) - int(old or 0)
-            item = {"date": self.as_of.isoformat(), "amount_fen": max(amount, 1), "qualified_investor": True}
+            item = {"date": day.isoformat(), "amount_fen": max(amount, 1), "qualified_investor": True}
             return [
                 Change(
                     "equity_financing", None, item, op="append", cost=numeric_cost(old, t) + 0.5, kind="list"
@@ -288,6 +290,15 @@ class Levers:
             # High-value, self-developed Ⅰ类 items and invention patents are Ⅰ类 items too: keep the total ≥ them.
             changes.append(Change("ip.class1", total, count, cost=numeric_cost(total, count)))
         return changes
+
+    def _equity_day(self, col: str) -> date | None:
+        """When new equity would count: on the date judged for a rolling window; for the financial-year window
+        (2号: Y−1 and Y) the first day from today on inside it — None when those years are over."""
+        if col != "equity_qualified_fy2_fen":
+            return self.as_of
+        start, end = date(self.year - 1, 1, 1), date(self.year, 12, 31)
+        day = max(self.today, start)
+        return day if day <= end else None
 
     # ---- fact leaves -----------------------------------------------------------------------------
     def fact_is(self, t: Test) -> list[Change] | None:
@@ -352,27 +363,18 @@ class Levers:
             return changes
         if not kinds:
             return None
-        kind = "invention_patent" if "invention_patent" in kinds else kinds[0]
         need = max(minimum - int(have), 1)
-        # Distinct grant dates (one a day, up to the date judged) keep the items distinct in the plan.
-        granted = [self.as_of - timedelta(days=n) for n in range(need)]
+        item = {
+            "kind": "invention_patent" if "invention_patent" in kinds else kinds[0],
+            "granted_on": self.as_of.isoformat(),  # obtained by the date judged, never backdated
+            "expires_on": years_after(self.as_of, IP_ITEM_TERM_YEARS).isoformat(),
+            "transferred_in": False,
+            "holder_rank": 1,
+            "applied_with_benefit": True,
+        }
         return [
-            Change(
-                "ip_items",
-                None,
-                {
-                    "kind": kind,
-                    "granted_on": day.isoformat(),
-                    "expires_on": years_after(day, IP_ITEM_TERM_YEARS).isoformat(),
-                    "transferred_in": False,
-                    "holder_rank": 1,
-                    "applied_with_benefit": True,
-                },
-                op="append",
-                cost=1.2,
-                kind="list",
-            )
-            for day in granted
+            Change("ip_items", None, dict(item), op="append", cost=1.2, kind="list", tag=n)
+            for n in range(need)
         ]
 
     def _tier1_title(self) -> list[Change] | None:

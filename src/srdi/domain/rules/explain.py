@@ -51,6 +51,7 @@ COLUMN_PATHS: dict[str, str] = {
     "cert_valid_hidden_champion": "certifications",
     "cert_valid_little_giant": "certifications",
     "equity_qualified_2y_fen": "equity_financing",
+    "equity_qualified_fy2_fen": "equity_financing",
     "equity_qualified_3y_fen": "equity_financing",
     "mp_niche_market_share": "main_product.niche_market_share",
     "mp_products_count": "main_product.products_count",

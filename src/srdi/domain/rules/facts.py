@@ -241,16 +241,24 @@ def _with_years(frame: pl.LazyFrame, tables: Tables, y: int) -> pl.LazyFrame:
 
 
 def _equity_aggregations(as_of: date) -> list[pl.Expr]:
+    """Qualified equity raised: in the rolling 2 and 3 years up to as_of (63号 "近2年/近3年"), and in the two
+    financial years before the application year (2号 "近两年" = Y−1 and Y, criteria-2026 §1.4)."""
+    y = as_of.year - 1
+    windows = {
+        "equity_qualified_2y_fen": (pl.col("date") > years_before(as_of, 2)) & (pl.col("date") <= as_of),
+        "equity_qualified_3y_fen": (pl.col("date") > years_before(as_of, 3)) & (pl.col("date") <= as_of),
+        "equity_qualified_fy2_fen": (pl.col("date") >= date(y - 1, 1, 1))
+        & (pl.col("date") <= date(y, 12, 31)),
+    }
     aggs = []
-    for years in (2, 3):
-        since = years_before(as_of, years)
-        counts = pl.col("qualified_investor") & (pl.col("date") > since) & (pl.col("date") <= as_of)
+    for name, window in windows.items():
+        counts = pl.col("qualified_investor") & window
         known_amount = pl.when(counts.fill_null(False) & pl.col("amount_fen").is_not_null()).then(
             pl.col("amount_fen")
         )
         uncertain = counts.is_null() | (counts.fill_null(False) & pl.col("amount_fen").is_null())
-        aggs.append(known_amount.fill_null(0).sum().alias(f"equity_qualified_{years}y_fen"))
-        aggs.append(uncertain.any().alias(f"equity_qualified_{years}y_fen__uncertain"))
+        aggs.append(known_amount.fill_null(0).sum().alias(name))
+        aggs.append(uncertain.any().alias(f"{name}__uncertain"))
     return aggs
 
 
@@ -510,6 +518,8 @@ def _fact_plan(as_of: date, opts: FactOptions) -> _FactPlan:
         "equity_qualified_2y_fen__uncertain": False,
         "equity_qualified_3y_fen": 0,
         "equity_qualified_3y_fen__uncertain": False,
+        "equity_qualified_fy2_fen": 0,
+        "equity_qualified_fy2_fen__uncertain": False,
     }
     lists = []
     for table, columns in by_table.items():

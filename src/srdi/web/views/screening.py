@@ -26,7 +26,7 @@ from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, scoping, screening_jobs
 from srdi.services.assessments import finished_run, latest_run, recent_runs
 from srdi.services.exports import CONTENT_TYPES
-from srdi.services.screening import default_as_of
+from srdi.services.screening import default_as_of, rulebooks_text
 from srdi.web import screening_data as sd
 from srdi.web.access import require
 from srdi.web.enterprise_search import sees_all_districts
@@ -72,17 +72,13 @@ def _chosen_run(source: Any) -> AssessmentRun | None:
     return runs[0] if runs else None
 
 
-def _rulebook_rows(run: AssessmentRun) -> list[dict[str, str]]:
-    rows = []
-    for code, label in TIERS.items():
-        used = (run.rulebooks or {}).get(code)
-        text = (
-            "；".join(f"{rb}（{n} 家）" for rb, n in used.items())
-            if isinstance(used, dict)
-            else (used or "—")
-        )
-        rows.append({"label": label, "rulebooks": text})
-    return rows
+def _rulebook_rows(run: AssessmentRun, city_wide: bool) -> list[dict[str, str]]:
+    """Per tier, the rulebooks that judged the run (with how many enterprises each, for city-wide viewers
+    only: the counts are of the whole city)."""
+    return [
+        {"label": label, "rulebooks": rulebooks_text((run.rulebooks or {}).get(code), with_counts=city_wide)}
+        for code, label in TIERS.items()
+    ]
 
 
 @login_required
@@ -96,7 +92,7 @@ def screening_page(request: HttpRequest) -> HttpResponse:
         "run": run,
         "runs": recent_runs(),
         "run_q": f"run={run.pk}&" if run is not None and _asked_run(request.GET) is not None else "",
-        "rulebook_rows": _rulebook_rows(run) if run is not None else [],
+        "rulebook_rows": _rulebook_rows(run, sees_all_districts(user)) if run is not None else [],
         "duration": f"{run.duration_ms / 1000:.1f}" if run is not None else "",
         "city_wide": sees_all_districts(user),
         "can_export": run is not None,
