@@ -82,7 +82,7 @@ SKIPPED_PREFIXES = ("admin/", "static/", "media/")
 # walk's own session (making every later answer a login redirect), so it is never requested.
 ACCOUNT_ROUTES = frozenset({"web:login", "web:logout", "web:password_change"})
 # Routes that write enterprise data although no enterprise is named in their path.
-ENTERPRISE_WRITE_ROUTES = frozenset({"api:create_enterprise", "web:import"})
+ENTERPRISE_WRITE_ROUTES = frozenset({"api:create_enterprise", "web:import", "web:import_confirm"})
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 REFUSED = frozenset({403, 404, 405})
@@ -731,6 +731,14 @@ def body_write_report(world: World, role: str) -> Report:
                 report.add(f"{what} → {response.status_code}")
             if hits := leaked(response_text(response), foreign, echoed=target.uscc):
                 report.add(f"{what} discloses {', '.join(hits)}")
+            pending = response.context.get("pending") if response.context else None
+            if pending is not None:  # the preview offered to write it: confirm, as a user would
+                response = session.post("/imports/confirm/", {"token": pending.token, "confirm_flags": "on"})
+                report.requests += 1
+                if response.status_code != 200:
+                    report.add(f"{what}, confirmed → {response.status_code}")
+                if hits := leaked(response_text(response), foreign, echoed=target.uscc):
+                    report.add(f"{what}, confirmed, discloses {', '.join(hits)}")
         for problem in diff_snapshot(before, snapshot()):
             report.add(
                 f"writing {target.name}（{target.uscc}, {target.district_id}）through the body: {problem}"

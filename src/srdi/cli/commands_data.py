@@ -25,19 +25,54 @@ def _actor(username: str | None):  # type: ignore[no-untyped-def]
 @cli.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--partial", is_flag=True, help="写入有效行，报告其余行（默认：任一行有错则全部不写入）")
+@click.option(
+    "--dry-run", is_flag=True, help="只预览：识别的工作表、表头、列映射、新增/变更/不变及逐项差异，不写入"
+)
+@click.option("--confirm", is_flag=True, help="已核对疑似金额单位错误，仍然写入（否则遇到疑似错误时不写入）")
 @click.option("--as", "username", help="以该用户身份导入（应用其区县范围并记入审计）")
 @click.option("--max-errors", default=200, show_default=True, help="最多显示的错误条数")
-def import_(file: Path, partial: bool, username: str | None, max_errors: int) -> None:
-    """导入企业数据（JSON 交换格式、CSV 或 XLSX，一行一个企业年度）。"""
+def import_(
+    file: Path, partial: bool, dry_run: bool, confirm: bool, username: str | None, max_errors: int
+) -> None:
+    """导入企业数据（XLSX/ODS、CSV 或 JSON 交换格式）。
+
+    退出码：0 已写入或无变化（--dry-run：无错误）；1 有错误，未写入（或部分写入）；3 有疑似金额单位错误，
+    未写入，核对后加 --confirm 重新导入。
+    """
     setup_django()
     from django.conf import settings
 
+    data = file.read_bytes()
+    actor = _actor(username)
+    from srdi.cli.import_report import StatusSink
+
+    if dry_run:
+        from srdi.cli.import_report import print_preview
+        from srdi.services.import_preview import preview_file
+
+        with console.status(f"正在预览 {file.name} …") as status:
+            preview = preview_file(
+                data,
+                file.name,
+                actor=actor,
+                partial=partial,
+                max_bytes=settings.SRDI_IMPORT_MAX_BYTES,
+                sink=StatusSink(status, file.name),
+            )
+        print_preview(preview, max_errors)
+        sys.exit(1 if preview.refused or preview.errors else 3 if preview.flags else 0)
+
     from srdi.services.imports import import_file
 
-    data = file.read_bytes()
-    with console.status(f"正在校验并导入 {file.name} …"):
+    with console.status(f"正在校验并导入 {file.name} …") as status:
         result = import_file(
-            data, file.name, actor=_actor(username), partial=partial, max_bytes=settings.SRDI_IMPORT_MAX_BYTES
+            data,
+            file.name,
+            actor=actor,
+            partial=partial,
+            confirm=confirm,
+            max_bytes=settings.SRDI_IMPORT_MAX_BYTES,
+            sink=StatusSink(status, file.name),
         )
     messages = result.error_messages()
     for line in messages[:max_errors]:
@@ -46,11 +81,16 @@ def import_(file: Path, partial: bool, username: str | None, max_errors: int) ->
         click.echo(
             f"  … 另有 {len(messages) - max_errors} 处错误（见导入批次 #{result.batch_id} 的报告）", err=True
         )
+    for line in result.flag_messages()[:max_errors]:
+        click.echo(f"  ⚠ {line}", err=True)
     summary = (
         f"{result.message}（{result.unit}数 {result.rows_total}，错误 {len(result.errors)}，"
-        f"批次 #{result.batch_id}，状态 {result.status}）"
+        f"疑似错误 {len(result.flags)}，批次 #{result.batch_id}，状态 {result.status}）"
     )
     click.echo(summary)
+    if result.held:
+        click.echo("核对无误后，加 --confirm 重新导入同一文件即可写入。", err=True)
+        sys.exit(3)
     sys.exit(1 if result.errors else 0)
 
 

@@ -79,6 +79,7 @@ class _Write:
 
     by_uscc: dict[str, Incoming]
     provenance: dict[str, Any]
+    dry: bool = False  # compare only: every step notes what it would change and writes nothing
     ids: dict[str, int] = field(default_factory=dict)
     changes: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
 
@@ -133,6 +134,48 @@ def _insert(model: type[models.Model], objs: list[Any]) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = alias
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One stored value an import would change: the field's path, the old and the new value."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """What writing one profile would do to its enterprise."""
+
+    uscc: str
+    created: bool
+    changes: tuple[FieldChange, ...]
+
+
+def plan_profiles(incoming: list[Incoming]) -> list[PlannedChange]:
+    """What ``write_profiles`` would change, found by the same comparisons, without writing anything.
+
+    Only enterprises that would change are listed; the derived size class is not (it follows the figures).
+    """
+    w = _Write({i.profile.uscc: i for i in incoming}, {}, dry=True)
+    existing = _load_enterprises(list(w.by_uscc))
+    _write_enterprises(w, existing)
+    w.ids = {uscc: existing[uscc].pk for uscc in w.by_uscc}
+    _write_years(w)
+    _write_lists(w)
+    _write_events(w)
+    _write_contacts(w)
+    planned = []
+    for uscc in w.by_uscc:
+        changes = w.changes.get(uscc)
+        if not changes:
+            continue
+        created = bool(changes.pop("_created", False))
+        fields = tuple(FieldChange(k, v[0], v[1]) for k, v in changes.items())
+        planned.append(PlannedChange(uscc, created, fields))
+    return planned
 
 
 def write_profiles(
@@ -206,6 +249,11 @@ def _write_enterprises(
             for k, v in w.provenance.items():
                 setattr(found, k, v)
             to_update.append(found)
+    if w.dry:  # new enterprises get ids no stored row can have, so nothing stored is found for them
+        for number, ent in enumerate(to_create, start=1):
+            ent.pk = -number
+        existing.update({e.uscc: e for e in to_create})
+        return to_create, to_update
     _insert(Enterprise, to_create)
     ids: dict[str, int] = {}
     for part in _chunks([e.uscc for e in to_create]):
@@ -236,8 +284,10 @@ def _write_years(w: _Write) -> None:
             values = {f: getattr(fin, f) for f in YEAR_FIELDS if getattr(fin, f) is not None}
             found = stored.get((w.ids[uscc], year))
             if found is None:
+                w.note(uscc, f"financials.{year}", None, values if w.dry else "新增")
+                if w.dry:
+                    continue
                 create.append(EnterpriseYear(enterprise_id=w.ids[uscc], year=year, **values, **w.provenance))
-                w.note(uscc, f"financials.{year}", None, "新增")
                 if len(create) >= INSERT_BUFFER:
                     _insert(EnterpriseYear, create)
                     create = []
@@ -252,6 +302,8 @@ def _write_years(w: _Write) -> None:
                 for k, v in w.provenance.items():
                     setattr(row, k, v)
                 update.append(row)
+    if w.dry:
+        return
     _insert(EnterpriseYear, create)
     if update:
         EnterpriseYear.objects.bulk_update(update, sorted(fields | set(w.provenance)), batch_size=CHUNK)
@@ -299,9 +351,13 @@ def _write_lists(w: _Write) -> None:
                 setattr(ent, flag, True)
                 flag_updates[flag].append(ent)
                 w.changes[uscc].setdefault(name, [None, len(items)])
+        if w.dry:
+            continue
         for part in _chunks(replace):
             _manager(model).filter(enterprise_id__in=part).delete()
         _insert_items(model, fields, create, w.provenance)
+    if w.dry:
+        return
     for flag, ents in flag_updates.items():
         Enterprise.objects.bulk_update(ents, [flag], batch_size=CHUNK)
 
@@ -349,6 +405,8 @@ def _write_events(w: _Write) -> None:
         if new == current:
             continue
         w.note(uscc, "events", len(current), len(new))
+        if w.dry:
+            continue
         replace.append(eid)
         create.extend(
             Event(enterprise_id=eid, kind=k, date=d, key=key, payload=audit.jsonable(p), **w.provenance)
@@ -380,12 +438,15 @@ def _write_contacts(w: _Write) -> None:
             create.append(Contact(enterprise_id=key[0], name=key[1], **values, **w.provenance))
             w.note(uscc, "contact", None, "新增联系人")
         elif any(getattr(current, k) != v for k, v in values.items() if v):
+            w.note(uscc, "contact", "已更新", "已更新")
+            if w.dry:
+                continue
             for k, v in values.items():
                 if v:
                     setattr(current, k, v)
             current.save()
-            w.note(uscc, "contact", "已更新", "已更新")
-    _insert(Contact, create)
+    if not w.dry:
+        _insert(Contact, create)
 
 
 def size_of(industry_code: str | None, years: dict[int, dict[str, Any]]) -> tuple[str | None, int | None]:

@@ -8,7 +8,7 @@ same file again changes nothing. Hostile files are refused by ``srdi.interchange
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,8 @@ from srdi.interchange.rows import RowError, SourceRecord, parse_rows
 from srdi.interchange.safety import MAX_FILE_BYTES, UnsafeFile, check_upload
 from srdi.services import audit, scoping
 from srdi.services.enterprise_writer import Incoming, WriteStats, write_profiles
+from srdi.services.import_checks import RowFlag, plausibility_flags
+from srdi.services.import_progress import ProgressSink
 
 MAX_REPORTED_ERRORS = 1000
 
@@ -35,6 +37,7 @@ class ImportResult:
     records_total: int = 0
     errors: list[RowError] = field(default_factory=list)
     unknown_headers: list[str] = field(default_factory=list)
+    flags: list[RowFlag] = field(default_factory=list)
     stats: WriteStats = field(default_factory=WriteStats)
     batch_id: int | None = None
     message: str = ""
@@ -47,8 +50,15 @@ class ImportResult:
     def unit(self) -> str:
         return "条" if self.file_format == "json" else "行"
 
+    @property
+    def held(self) -> bool:
+        return self.status == ImportBatch.Status.HELD
+
     def error_messages(self) -> list[str]:
         return [e.message(self.unit) for e in self.errors]
+
+    def flag_messages(self) -> list[str]:
+        return [f.message(self.unit) for f in self.flags]
 
 
 def _map_problem(record: SourceRecord, path: str) -> tuple[int, str]:
@@ -73,8 +83,16 @@ def _json_records(data: bytes) -> tuple[list[SourceRecord], list[RowError]]:
     return records, errors
 
 
+ROWS_PER_PROGRESS = 1000
+
+
 def validate(
-    data: bytes, filename: str, *, actor: User | None, max_bytes: int = MAX_FILE_BYTES
+    data: bytes,
+    filename: str,
+    *,
+    actor: User | None,
+    max_bytes: int = MAX_FILE_BYTES,
+    sink: ProgressSink | None = None,
 ) -> tuple[str, list[tuple[SourceRecord, Incoming]], list[RowError], list[str], int]:
     """Read and validate a file: (format, valid records, errors, unknown headers, data rows)."""
     file_format = check_upload(data, filename, max_bytes)
@@ -102,6 +120,8 @@ def validate(
         def counting(it: Iterator[RawRow]) -> Iterator[RawRow]:
             for r in it:
                 counted.append(r.number)
+                if sink is not None and len(counted) % ROWS_PER_PROGRESS == 0:
+                    sink.rows(len(counted))
                 yield r
 
         records, errors, unknown = parse_rows(counting(rows))
@@ -182,14 +202,21 @@ def import_file(
     *,
     actor: User | None = None,
     partial: bool = False,
+    confirm: bool = False,
     max_bytes: int = MAX_FILE_BYTES,
-    progress: Callable[[int], None] | None = None,
+    sink: ProgressSink | None = None,
 ) -> ImportResult:
-    """Validate, then write (all or nothing unless ``partial``); always records an import batch."""
+    """Validate, then write (all or nothing unless ``partial``); always records an import batch.
+
+    Amounts that look like a unit mistake (``import_checks``) hold the whole file, written nowhere, until the
+    import is repeated with ``confirm=True`` by a person who checked them.
+    """
     digest = hashlib.sha256(data).hexdigest()
     try:
+        if sink is not None:
+            sink.stage("读取并校验")
         file_format, valid, errors, unknown, rows_total = validate(
-            data, filename, actor=actor, max_bytes=max_bytes
+            data, filename, actor=actor, max_bytes=max_bytes, sink=sink
         )
     except (UnsafeFile, FileFormatError) as exc:
         result = ImportResult(status=ImportBatch.Status.REJECTED, file_format="?", message=str(exc))
@@ -205,14 +232,27 @@ def import_file(
         unknown_headers=unknown,
     )
     bad_usccs = {e.uscc for e in errors if e.uscc}
+    writable = valid if partial or not errors else []
+    if sink is not None:
+        sink.stage("核对疑似单位错误")
+    result.flags = plausibility_flags(writable)
+    if result.flags and not confirm:
+        result.status = ImportBatch.Status.HELD
+        result.message = f"发现 {len(result.flags)} 处疑似金额单位错误，未写入任何数据；请核对后确认导入" + (
+            f"（另有 {len(errors)} 处错误）" if errors else ""
+        )
+        _record_batch(result, data, filename, digest, actor, partial)
+        return result
     # With --partial a record is written from its good rows (a record that failed as a whole never reached
     # ``valid``); without it, any error means nothing is written.
     to_write = [inc for _, inc in valid] if partial or not errors else []
     if to_write:
+        if sink is not None:
+            sink.stage("写入")
         with transaction.atomic():
             result.status = ImportBatch.Status.APPLIED  # provisional; settled by _finish_batch
             batch = _record_batch(result, data, filename, digest, actor, partial)
-            result.stats = write_profiles(to_write, actor=actor, batch=batch, progress=progress)
+            result.stats = write_profiles(to_write, actor=actor, batch=batch)
             changed = result.stats.created + result.stats.updated
             if errors:
                 result.status = ImportBatch.Status.PARTIAL
@@ -260,9 +300,11 @@ def _record_batch(
             rows_total=result.rows_total,
             rows_invalid=len({(e.row) for e in result.errors}),
             report=_report(result),
+            flags=[f.as_dict() for f in result.flags[:MAX_REPORTED_ERRORS]],
+            confirmed_flags=bool(result.flags) and result.status != ImportBatch.Status.HELD,
         )
         result.batch_id = batch.pk
-        if result.status in (ImportBatch.Status.REJECTED, ImportBatch.Status.NOOP):
+        if result.status in (ImportBatch.Status.REJECTED, ImportBatch.Status.NOOP, ImportBatch.Status.HELD):
             _audit(batch, result, actor)
     return batch
 
@@ -283,11 +325,12 @@ def _audit(batch: ImportBatch, result: ImportResult, actor: User | None) -> None
         object_type="import_batch",
         object_id=str(batch.pk),
         object_repr=batch.filename,
-        success=result.status != ImportBatch.Status.REJECTED,
+        success=result.status not in (ImportBatch.Status.REJECTED, ImportBatch.Status.HELD),
         new={
             "status": result.status,
             "rows": result.rows_total,
             "errors": len(result.errors),
+            "flags": len(result.flags),
             "created": result.stats.created,
             "updated": result.stats.updated,
             "sha256": batch.sha256,

@@ -116,14 +116,15 @@ class ImportForm(forms.Form):
 
     file = forms.FileField(
         label="数据文件",
-        help_text="支持 .xlsx、.csv（UTF-8 或 GB18030 编码）和 .json（交换格式 v1）",
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,.json"}),
+        help_text="支持 .xlsx、.ods、.csv（UTF-8、GB18030/GBK 或 UTF-16 编码）和 .json（交换格式 v1.1）",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.ods,.csv,.txt,.json"}),
     )
     partial = forms.BooleanField(
         label="允许部分导入",
         required=False,
         help_text="勾选后写入通过校验的企业，并列出未通过的行；不勾选时，只要有一处错误就不写入任何数据。",
     )
+    progress_token = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     @staticmethod
     def max_bytes() -> int:

@@ -23,6 +23,8 @@ urlpatterns = [
     path("screening/start/", screening.screening_start, name="screening_start"),
     path("screening/export/", screening.screening_export, name="screening_export"),
     path("imports/", imports.import_page, name="import"),
+    path("imports/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/progress/<str:token>/", imports.import_progress, name="import_progress"),
     path("imports/template/<str:fmt>/", imports.import_template_view, name="import_template"),
     path("audit/", audit_log.audit_log, name="audit_log"),
     path("", include("srdi.web.urls_policy")),

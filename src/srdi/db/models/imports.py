@@ -11,6 +11,7 @@ class ImportBatch(models.Model):
         PARTIAL = "partial", "部分导入"
         REJECTED = "rejected", "已拒绝（未写入）"
         NOOP = "noop", "无变化"
+        HELD = "held", "待确认（疑似单位错误，未写入）"
 
     created_at = models.DateTimeField("导入时间", auto_now_add=True)
     actor = models.ForeignKey(
@@ -28,6 +29,8 @@ class ImportBatch(models.Model):
     enterprises_updated = models.IntegerField("更新企业", default=0)
     facts_changed = models.IntegerField("变更事实数", default=0)
     report = models.JSONField("错误报告", default=list, blank=True)
+    flags = models.JSONField("待确认的疑似错误", default=list, blank=True)
+    confirmed_flags = models.BooleanField("已确认疑似错误", default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "导入批次"

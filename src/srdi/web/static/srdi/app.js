@@ -12,6 +12,8 @@
  *   <form data-confirm="…">       asks for confirmation before submitting
  *   <form data-busy-text="…">     disables the submit button and shows the text while the server works
  *   <select data-submit-on-change>  submits its form when a choice is made (a plain button stays for no-JS)
+ *   <form data-progress-url=".../TOKEN/">  long work: puts a random token in the form's progress_token field and
+ *     polls the URL (TOKEN replaced) every second, filling the page's .import-progress bar and its text
  */
 (function () {
   "use strict";
@@ -161,6 +163,44 @@
     });
   }
 
+  function randomToken() {
+    var bytes = new Uint8Array(18);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      })
+      .join("");
+  }
+
+  function startProgress(form) {
+    var field = form.querySelector('input[name="progress_token"]');
+    var bar = document.querySelector(".import-progress");
+    var text = document.querySelector(".import-progress-text");
+    if (!field || !bar || !text) return;
+    var token = randomToken();
+    field.value = token;
+    var url = form.getAttribute("data-progress-url").replace("TOKEN", token);
+    bar.classList.remove("d-none");
+    text.classList.remove("d-none");
+    text.textContent = "已开始处理…";
+    var inner = bar.querySelector(".progress-bar");
+    window.setInterval(function () {
+      fetch(url, { credentials: "same-origin" })
+        .then(function (response) {
+          return response.json();
+        })
+        .then(function (state) {
+          if (!state.known) return;
+          inner.style.width = state.percent + "%";
+          bar.setAttribute("aria-valuenow", String(state.percent));
+          text.textContent =
+            (state.stage || "处理中") + (state.rows ? "：已读取 " + state.rows.toLocaleString("zh-CN") + " 行" : "") + "（" + state.percent + "%）";
+        })
+        .catch(function () {});
+    }, 1000);
+  }
+
   function wireForms() {
     document.addEventListener("submit", function (event) {
       var form = event.target;
@@ -170,6 +210,7 @@
         event.preventDefault();
         return;
       }
+      if (form.hasAttribute("data-progress-url")) startProgress(form);
       var busy = form.getAttribute("data-busy-text");
       if (busy) {
         var button = form.querySelector('button[type="submit"]:not([name])');
