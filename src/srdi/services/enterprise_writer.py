@@ -11,10 +11,12 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
 from django.db import connections, models, router, transaction
+from django.utils import timezone
 
 from srdi.db.mapping import LISTS, YEAR_FIELDS, enterprise_values, event_rows, list_items
 from srdi.db.models import (
@@ -65,12 +67,42 @@ class WriteStats:
     enterprise_ids: list[int] = field(default_factory=list)
 
 
-@dataclass
-class Incoming:
-    """A validated profile plus the optional contact person from a spreadsheet row."""
+EventRow = tuple[str, date | None, str, dict[str, Any]]
 
-    profile: Profile
+
+@dataclass(frozen=True)
+class Incoming:
+    """A validated profile in the compact form the writer needs, plus the optional contact person.
+
+    Build it with ``Incoming.of(profile)``. The pydantic profile itself is not kept: across 30,000 enterprises
+    with their list items it is most of an import's memory, while these values and tuples are a third of it.
+    """
+
+    uscc: str
+    name: str | None
+    district: str | None
+    values: dict[str, Any]  # model field → stated value (``enterprise_values``)
+    years: dict[int, dict[str, Any]]  # year → its stated figures (unknown ones left out)
+    lists: dict[str, list[tuple[Any, ...]] | None]  # list name → items in model field order; None = unknown
+    events: list[EventRow] | None
     contact: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, profile: Profile, contact: dict[str, str] | None = None) -> Incoming:
+        years = {
+            int(year): {f: v for f in YEAR_FIELDS if (v := getattr(fin, f)) is not None}
+            for year, fin in (profile.financials or {}).items()
+        }
+        return cls(
+            uscc=profile.uscc,
+            name=profile.name,
+            district=profile.district,
+            values=enterprise_values(profile),
+            years=years,
+            lists={name: list_items(profile, name) for name in LIST_MODELS},
+            events=event_rows(profile),
+            contact=contact,
+        )
 
 
 @dataclass
@@ -159,7 +191,7 @@ def plan_profiles(incoming: list[Incoming]) -> list[PlannedChange]:
 
     Only enterprises that would change are listed; the derived size class is not (it follows the figures).
     """
-    w = _Write({i.profile.uscc: i for i in incoming}, {}, dry=True)
+    w = _Write({i.uscc: i for i in incoming}, {}, dry=True)
     existing = _load_enterprises(list(w.by_uscc))
     _write_enterprises(w, existing)
     w.ids = {uscc: existing[uscc].pk for uscc in w.by_uscc}
@@ -178,6 +210,86 @@ def plan_profiles(incoming: list[Incoming]) -> list[PlannedChange]:
     return planned
 
 
+# Field types whose Python values the database drivers take as they are (no conversion per value).
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.IntegerField,
+    models.BooleanField,
+    models.TextField,
+    models.ForeignKey,
+)
+
+
+def _constant(field: models.Field[Any, Any], constants: dict[str, Any], now: datetime) -> Any:
+    """The value a column gets in every inserted row: a provenance value, ``auto_now`` time or the default."""
+    for key in (field.name, field.attname):
+        if key in constants:
+            value = constants[key]
+            return value.pk if isinstance(value, models.Model) else value
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return now if isinstance(field, models.DateTimeField) else timezone.localdate(now)
+    return field.get_default() if field.has_default() else None
+
+
+def _insert_rows(
+    model: type[models.Model],
+    names: tuple[str, ...],
+    rows: Iterable[tuple[Any, ...]],
+    constants: dict[str, Any],
+) -> None:
+    """Insert rows given as plain values (``names`` are field names or attnames, e.g. ``enterprise_id``).
+
+    The columns not named get one value for all rows (``constants`` by field name, ``auto_now`` times, defaults),
+    prepared once; named values of plain types go to the driver as they are, others through the field's
+    ``get_db_prep_save``. No model instance is built: at 500,000 list items that is most of an import's time.
+    """
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.generated and not isinstance(f, models.AutoField)]
+    if not isinstance(opts.pk, models.AutoField) or any(
+        hasattr(f, "get_placeholder") or f.db_default is not models.NOT_PROVIDED for f in fields
+    ):
+        _insert(model, [model(**dict(zip(names, row, strict=True)), **constants) for row in rows])
+        return
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    position = {name: i for i, name in enumerate(names)}
+    now = timezone.now()
+    # Per column: (index in the row, field when the value needs preparing) or (-1, the prepared constant).
+    plan: list[tuple[int, Any]] = []
+    for f in fields:
+        index = position.get(f.attname, position.get(f.name))
+        if index is None:
+            plan.append((-1, f.get_db_prep_save(_constant(f, constants, now), connection)))
+        else:
+            plan.append((index, None if isinstance(f, _PLAIN_FIELDS) else f))
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - table and column names from the model
+        quote(opts.db_table), columns, ", ".join(["%s"] * len(fields))
+    )
+
+    def prepared(row: tuple[Any, ...]) -> list[Any]:
+        out = []
+        for index, how in plan:
+            if index < 0:
+                out.append(how)
+            elif how is None or row[index] is None:
+                out.append(row[index])
+            else:
+                out.append(how.get_db_prep_save(row[index], connection))
+        return out
+
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        batch: list[list[Any]] = []
+        for row in rows:
+            batch.append(prepared(row))
+            if len(batch) >= INSERT_BUFFER:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+
+
 def write_profiles(
     incoming: list[Incoming],
     *,
@@ -186,7 +298,7 @@ def write_profiles(
     progress: Callable[[int], None] | None = None,
 ) -> WriteStats:
     """Merge profiles into the database (call inside a transaction) and audit each changed enterprise."""
-    w = _Write({i.profile.uscc: i for i in incoming}, {"source_batch": batch, "recorded_by": actor})
+    w = _Write({i.uscc: i for i in incoming}, {"source_batch": batch, "recorded_by": actor})
     existing = _load_enterprises(list(w.by_uscc))
     created, _ = _write_enterprises(w, existing)
     w.ids = {uscc: existing[uscc].pk for uscc in w.by_uscc}
@@ -227,12 +339,12 @@ def _write_enterprises(
     to_update: list[Enterprise] = []
     fields: set[str] = set()
     for uscc, item in w.by_uscc.items():
-        values = enterprise_values(item.profile)
+        values = item.values
         found = existing.get(uscc)
         if found is None:
             ent = Enterprise(uscc=uscc, **values, **w.provenance)
             for name, (flag, _) in LISTS.items():
-                if getattr(item.profile, name) is not None:
+                if item.lists[name] is not None:
                     setattr(ent, flag, True)
             to_create.append(ent)
             w.changes[uscc]["_created"] = True
@@ -275,22 +387,16 @@ def _write_years(w: _Write) -> None:
             "id", "enterprise_id", "year", *YEAR_FIELDS
         ):
             stored[(row["enterprise_id"], row["year"])] = row
-    create: list[EnterpriseYear] = []
+    create: list[tuple[Any, ...]] = []
     update: list[EnterpriseYear] = []
     fields: set[str] = set()
     for uscc, item in w.by_uscc.items():
-        for key, fin in (item.profile.financials or {}).items():
-            year = int(key)
-            values = {f: getattr(fin, f) for f in YEAR_FIELDS if getattr(fin, f) is not None}
+        for year, values in item.years.items():
             found = stored.get((w.ids[uscc], year))
             if found is None:
                 w.note(uscc, f"financials.{year}", None, values if w.dry else "新增")
-                if w.dry:
-                    continue
-                create.append(EnterpriseYear(enterprise_id=w.ids[uscc], year=year, **values, **w.provenance))
-                if len(create) >= INSERT_BUFFER:
-                    _insert(EnterpriseYear, create)
-                    create = []
+                if not w.dry:
+                    create.append((w.ids[uscc], year, *(values.get(f) for f in YEAR_FIELDS)))
                 continue
             changed = {f: v for f, v in values.items() if found[f] != v}
             if changed:
@@ -304,7 +410,7 @@ def _write_years(w: _Write) -> None:
                 update.append(row)
     if w.dry:
         return
-    _insert(EnterpriseYear, create)
+    _insert_rows(EnterpriseYear, ("enterprise_id", "year", *YEAR_FIELDS), create, w.provenance)
     if update:
         EnterpriseYear.objects.bulk_update(update, sorted(fields | set(w.provenance)), batch_size=CHUNK)
 
@@ -326,7 +432,7 @@ def _write_lists(w: _Write) -> None:
         flag, fields = LISTS[name]
         wanted: dict[str, list[tuple[Any, ...]]] = {}
         for uscc, item in w.by_uscc.items():
-            items = list_items(item.profile, name)
+            items = item.lists[name]
             if items is not None:
                 wanted[uscc] = items
         if not wanted:
@@ -368,22 +474,15 @@ def _insert_items(
     items: list[tuple[int, list[tuple[Any, ...]]]],
     provenance: dict[str, Any],
 ) -> None:
-    """Insert list items in order, building at most ``INSERT_BUFFER`` model instances at a time."""
-    buffer: list[models.Model] = []
-    for eid, rows in items:
-        buffer.extend(
-            model(enterprise_id=eid, **dict(zip(fields, it, strict=True)), **provenance) for it in rows
-        )
-        if len(buffer) >= INSERT_BUFFER:
-            _insert(model, buffer)
-            buffer = []
-    _insert(model, buffer)
+    """Insert list items in order (one row per item, its enterprise first)."""
+    rows = ((eid, *item) for eid, its in items for item in its)
+    _insert_rows(model, ("enterprise_id", *fields), rows, provenance)
 
 
 def _write_events(w: _Write) -> None:
-    wanted: dict[str, list[tuple[str, Any, str, dict[str, Any]]]] = {}
+    wanted: dict[str, list[EventRow]] = {}
     for uscc, item in w.by_uscc.items():
-        rows = event_rows(item.profile)
+        rows = item.events
         if rows is not None:
             wanted[uscc] = rows
     if not wanted:
@@ -506,7 +605,7 @@ def _audit_entries(
             object_id=str(ent.pk),
             object_repr=f"{ent.name}（{uscc}）",
             old=None if created else {k: v[0] for k, v in w.changes[uscc].items()},
-            new=audit.jsonable(enterprise_values(w.by_uscc[uscc].profile))
+            new=audit.jsonable(w.by_uscc[uscc].values)
             if created
             else {k: v[1] for k, v in w.changes[uscc].items()},
             extra={"import_batch": batch.pk} if batch else None,

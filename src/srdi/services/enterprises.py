@@ -182,7 +182,7 @@ def create_enterprise(profile: Profile, actor: User, *, ip: str = "") -> Written
         with transaction.atomic():
             if Enterprise.objects.filter(uscc=profile.uscc).exists():
                 raise exists
-            write_profiles([Incoming(profile)], actor=actor, batch=None)
+            write_profiles([Incoming.of(profile)], actor=actor, batch=None)
             enterprise = Enterprise.objects.get(uscc=profile.uscc)
     except IntegrityError:
         if Enterprise.objects.filter(uscc=profile.uscc).exists():  # a concurrent create won the race
@@ -219,6 +219,6 @@ def update_enterprise(enterprise: Enterprise, profile: Profile, actor: User, *, 
         locked = Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
         if locked is None or locked.district_id != enterprise.district_id:
             raise scoping.OutOfScope  # removed or moved since it was looked up: the caller's check is stale
-        stats = write_profiles([Incoming(profile)], actor=actor, batch=None)
+        stats = write_profiles([Incoming.of(profile)], actor=actor, batch=None)
         locked.refresh_from_db()
     return Written(locked, changed=bool(stats.updated or stats.created))

@@ -56,15 +56,11 @@ def _stored_years(usccs: list[str]) -> dict[str, dict[int, dict[str, int | None]
 
 def plausibility_flags(valid: list[tuple[SourceRecord, Incoming]]) -> list[RowFlag]:
     """Flags for every validated record, in file order."""
-    with_years = [(record, inc) for record, inc in valid if inc.profile.financials]
-    stored = _stored_years([inc.profile.uscc for _, inc in with_years])
+    with_years = [(record, inc) for record, inc in valid if inc.years]
+    stored = _stored_years([inc.uscc for _, inc in with_years])
     found: list[RowFlag] = []
     for record, inc in with_years:
-        incoming = {
-            int(year): {f: getattr(fin, f) for f in YEAR_FIELDS}
-            for year, fin in (inc.profile.financials or {}).items()
-        }
-        for flag in check_figures(inc.profile.uscc, incoming, stored.get(inc.profile.uscc, {})):
+        for flag in check_figures(inc.uscc, inc.years, stored.get(inc.uscc, {})):
             row = record.row_of_year.get(str(flag.year), record.rows[0] if record.rows else 0)
             found.append(RowFlag(row, flag))
     found.sort(key=lambda f: (f.row, f.flag.field))

@@ -159,7 +159,7 @@ def preview_file(
     preview.created = sum(1 for p in planned if p.created)
     preview.changed = len(planned) - preview.created
     preview.unchanged = len(writable) - len(planned)
-    names = {inc.profile.uscc: inc.profile.name or "" for _, inc in writable}
+    names = {inc.uscc: inc.name or "" for _, inc in writable}
     stored_names = dict(
         Enterprise.objects.filter(uscc__in=[p.uscc for p in planned[:DIFFS_KEPT]]).values_list("uscc", "name")
     )

@@ -155,7 +155,8 @@ def validate(
                     RowError(record.rows[0], "district", profile.district or "", verdict.reason, record.uscc)
                 )
                 continue
-        valid.append((record, Incoming(profile, record.contact)))
+        valid.append((record, Incoming.of(profile, record.contact)))
+        record.data = {}  # the compact Incoming holds what is written; the raw cells are not needed again
     if actor is not None:
         valid = _keep_writable(actor, valid, errors)
     errors.sort(key=lambda e: (e.row, e.column))
@@ -173,14 +174,14 @@ def _keep_writable(
     if actor.role in (Role.CITY_ADMIN, Role.CITY_STAFF):
         return valid
     stored: dict[str, str | None] = {}
-    codes = [inc.profile.uscc for _, inc in valid]
+    codes = [inc.uscc for _, inc in valid]
     for start in range(0, len(codes), 2000):
         stored.update(
             Enterprise.objects.filter(uscc__in=codes[start : start + 2000]).values_list("uscc", "district_id")
         )
     kept = []
     for record, incoming in valid:
-        uscc = incoming.profile.uscc
+        uscc = incoming.uscc
         if uscc in stored and not scoping.can_edit_enterprise(actor, Enterprise(district_id=stored[uscc])):
             errors.append(
                 RowError(

@@ -61,7 +61,7 @@ def world(db) -> World:
             data["financials"]["2024"].update(employees=400, operating_revenue_fen=50_000_000_000)
         records.append(data)
     with transaction.atomic():
-        write_profiles([Incoming(parse_profile(r)) for r in records], actor=None, batch=None)
+        write_profiles([Incoming.of(parse_profile(r)) for r in records], actor=None, batch=None)
     ents = {e.uscc: e for e in Enterprise.objects.all()}
     own = [ents[r["uscc"]] for r in records[:3]]
     foreign = [ents[r["uscc"]] for r in records[3:]]
