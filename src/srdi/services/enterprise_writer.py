@@ -194,7 +194,8 @@ def plan_profiles(incoming: list[Incoming]) -> list[PlannedChange]:
     w = _Write({i.uscc: i for i in incoming}, {}, dry=True)
     existing = _load_enterprises(list(w.by_uscc))
     _write_enterprises(w, existing)
-    w.ids = {uscc: existing[uscc].pk for uscc in w.by_uscc}
+    # New enterprises get ids no stored row can have, so nothing stored is found for them.
+    w.ids = {uscc: existing[uscc].pk if uscc in existing else -n for n, uscc in enumerate(w.by_uscc, start=1)}
     _write_years(w)
     _write_lists(w)
     _write_events(w)
@@ -342,6 +343,9 @@ def _write_enterprises(
         values = item.values
         found = existing.get(uscc)
         if found is None:
+            if w.dry:  # only noted: a new enterprise's fields are all new
+                w.changes[uscc]["_created"] = True
+                continue
             ent = Enterprise(uscc=uscc, **values, **w.provenance)
             for name, (flag, _) in LISTS.items():
                 if item.lists[name] is not None:
@@ -361,10 +365,7 @@ def _write_enterprises(
             for k, v in w.provenance.items():
                 setattr(found, k, v)
             to_update.append(found)
-    if w.dry:  # new enterprises get ids no stored row can have, so nothing stored is found for them
-        for number, ent in enumerate(to_create, start=1):
-            ent.pk = -number
-        existing.update({e.uscc: e for e in to_create})
+    if w.dry:
         return to_create, to_update
     _insert(Enterprise, to_create)
     ids: dict[str, int] = {}
@@ -453,10 +454,11 @@ def _write_lists(w: _Write) -> None:
                 replace.append(eid)
                 create.append((eid, items))
             if not known.get(eid):
-                ent = Enterprise(pk=eid)
-                setattr(ent, flag, True)
-                flag_updates[flag].append(ent)
                 w.changes[uscc].setdefault(name, [None, len(items)])
+                if not w.dry:
+                    ent = Enterprise(pk=eid)
+                    setattr(ent, flag, True)
+                    flag_updates[flag].append(ent)
         if w.dry:
             continue
         for part in _chunks(replace):
