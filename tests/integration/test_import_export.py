@@ -65,10 +65,10 @@ def test_mixed_file_writes_nothing_and_names_every_bad_value(cli_runner, tmp_pat
     assert Enterprise.objects.count() == 0
     assert EnterpriseYear.objects.count() == 0
     out = result.output
-    assert "第4行「operating_revenue_fen」值 '12.5'" in out
-    assert "第5行「employees」值 'abc'" in out
-    assert "第5行「registered_in_zhejiang」值 '也许'" in out
-    assert "第6行「district」值 '999999'" in out
+    assert "第4行 F列「operating_revenue_fen」值 '12.5'" in out
+    assert "第5行 G列「employees」值 'abc'：应为整数" in out
+    assert "第5行 I列「registered_in_zhejiang」值 '也许'" in out
+    assert "第6行 C列「district」值 '999999'" in out
     assert ImportBatch.objects.get().status == ImportBatch.Status.REJECTED
 
 
