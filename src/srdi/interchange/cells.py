@@ -5,9 +5,11 @@ not per cell). Cells arrive as a spreadsheet reader gives them: text, ``float`` 
 xlsx/ods (``int`` too), ``bool``, ``date``/``datetime``. The rules:
 
 - A float is read through ``repr()`` → ``Decimal``, which is the shortest text giving the same double — what
-  was typed. A number at or above 2^53 is refused (doubles no longer hold every integer there), and so is any
-  number in a code or text column that is not an integer below 10^15 (Excel keeps 15 digits: an 18-digit
-  USCC or ID number typed as a number has already been changed). The USCC column refuses every numeric cell.
+  was typed. A number at or above 2^53 is refused (doubles no longer hold every integer there). Excel keeps 15
+  significant digits of a number, so a number cell is refused where 15 digits may not reach the value's last
+  digit: an amount of 10^15 fen or more, and in a code or text column anything but an integer below 10^15
+  (an 18-digit USCC or ID number typed as a number has already been changed). The USCC column refuses every
+  numeric cell.
 - Text numbers may use full-width digits, ``，``/``,`` thousands separators in groups of three and spaces;
   scientific notation (``1.00069E+11``) is refused everywhere: its digits are already lost.
 - Money is converted to fen by the column's unit (元 ×100, 万元 ×1,000,000) and refused when the result is not a
@@ -122,14 +124,33 @@ def _decimal_of(value: Any) -> Decimal:
     raise _not_a_number(value)
 
 
-def _integer(value: Any, factor: int, what: str) -> int:
-    if type(value) is float and factor == 1 and value.is_integer() and abs(value) < EXACT_FLOAT:
+TOO_MANY_DIGITS = (
+    "数值单元格超过15位有效数字（表格软件只保存15位，多出的位数已被改成0）："
+    "请将该列设置为文本格式后重新录入完整数字"
+)
+
+
+def shift(number: Decimal, places: int) -> Decimal:
+    """``number`` × 10^places, exactly (``Decimal`` arithmetic would round to 28 digits)."""
+    sign, digits, exponent = number.as_tuple()
+    if not isinstance(exponent, int):
+        raise CellError("应为有限数值")
+    return Decimal((sign, digits, exponent + places))
+
+
+def _integer(value: Any, places: int, what: str) -> int:
+    if type(value) is float and places == 0 and value.is_integer() and abs(value) < EXACT_DIGITS:
         return int(value)  # the common cell, without going through Decimal
     if type(value) is str and value.isascii() and value.isdigit():
-        return int(value) * factor
-    number = _decimal_of(value) * factor
+        digits: int = int(value) * 10**places
+        return digits
+    number = shift(_decimal_of(value), places)
     if number != number.to_integral_value():
         raise CellError(what)
+    # A number cell keeps 15 significant digits: an amount of 10^15 fen or more, counted down to the fen, may
+    # have lost digits that cannot be told from zeros.
+    if type(value) is not str and abs(number) >= EXACT_DIGITS:
+        raise CellError(TOO_MANY_DIGITS)
     return int(number)
 
 
@@ -139,20 +160,20 @@ def _int_parser(column: Column) -> Parser:
     def parse(value: Any) -> int:
         if year_like and isinstance(value, str):
             value = value.strip().removesuffix("年度").removesuffix("年")
-        return _integer(value, 1, "应为整数")
+        return _integer(value, 0, "应为整数")
 
     return parse
 
 
 def _fen_parser(unit: str | None) -> Parser:
-    factor = MONEY_UNITS[unit or "分"]
-    if factor == 1:
+    places = len(str(MONEY_UNITS[unit or "分"])) - 1  # 分 0, 元 2, 万元 6
+    if places == 0:
         what = "应为整数（金额单位为分，不能有小数）"
     else:
         what = f"按{unit}换算为分后不是整数（金额最小单位为分），不能四舍五入：请核对数值"
 
     def parse(value: Any) -> int:
-        return _integer(value, factor, what)
+        return _integer(value, places, what)
 
     return parse
 
@@ -164,7 +185,7 @@ def _decimal_parser(unit: str | None) -> Parser:
         if isinstance(value, str):
             t = _half_width(value)
             if t.endswith("%"):
-                return str(number_text(t[:-1]).scaleb(-2))
+                return str(shift(number_text(t[:-1]), -2))
             number = number_text(t)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             number = number_cell(value)
@@ -173,7 +194,7 @@ def _decimal_parser(unit: str | None) -> Parser:
                 raise CellError("表头为（%），但值小于 1：无法判断是百分数还是小数，请填写为文本，如“12%”")
         else:
             raise _not_a_number(value)
-        return str(number.scaleb(-2) if percent_header else number)
+        return str(shift(number, -2) if percent_header else number)
 
     return parse
 
@@ -265,10 +286,11 @@ def _date_parser(date1904: bool) -> Parser:
                 s = str(n)
                 return _ymd(s[:4], s[4:6], s[6:])
             raise CellError("数值不是日期（Excel 日期序列号应在 1–2958465 之间）")
-        text = _half_width(str(value))
+        text = unicodedata.normalize("NFKC", str(value)).strip()
         plain = _MIDNIGHT.fullmatch(text)
         if plain:
             text = plain.group(1)
+        text = "".join(text.split())
         for pattern in (_DATE_SEP, _DATE_CN):
             m = pattern.fullmatch(text)
             if m:
