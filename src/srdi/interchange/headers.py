@@ -44,7 +44,7 @@ _YEAR_PREFIX = re.compile(r"^((?:19|20|21)\d\d)(?:年度|年)(.+)$")
 _YEAR_SUFFIX = re.compile(r"^(.+?)((?:19|20|21)\d\d)(?:年度|年)$")
 _UNIT_SPEC = re.compile(r"^(?:计量)?单位[:：]?(.+)$")
 # In a group label (``2024年``, ``财务数据（万元）``): a year not followed by a month, and a ``单位：`` spec.
-_GROUP_YEAR = re.compile(r"((?:19|20|21)\d\d)(?:年度|年)?(?!\d|月)")
+_GROUP_YEAR = re.compile(r"(?<!\d)((?:19|20|21)\d\d)(?!\d)(?!年\d)(?![-/.]\d)")
 _GROUP_UNIT = re.compile(r"(?:^|[(\[【,;])单位[:：]?([^)\]】,;]+)")
 _TITLE_WORDS = ("表", "填报", "申报", "日期", "盖章", "名单", "时间")
 

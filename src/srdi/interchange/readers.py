@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from srdi.interchange.cells import unit_note
-from srdi.interchange.detect import SCAN_ROWS, Grid, HeaderFound, find_header
+from srdi.interchange.detect import SCAN_ROWS, Grid, HeaderFound, Merge, find_header
 from srdi.interchange.headers import Match
 from srdi.interchange.layout import MappedColumn, SkippedSheet, TableLayout, column_letter
 from srdi.interchange.problems import RowError, RowWarning
@@ -273,9 +273,46 @@ class _Candidate:
     rest: Iterator[list[Any]]  # the rows after the scanned ones
 
 
-def _read_workbook(data: bytes, file_format: str) -> Table:
+@dataclass
+class _Sheet:
+    head: list[list[Any]]  # the first SCAN_ROWS rows
+    rest: Iterator[list[Any]]
+    first_row: int
+    first_col: int
+    merges: list[Merge]
+
+
+def _sheets(data: bytes, file_format: str, skipped: list[SkippedSheet]) -> Iterator[tuple[str, _Sheet]]:
+    """The visible worksheets with content, their first rows read; hidden, chart and empty ones are skipped."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        metadata = workbook.sheets_metadata
+    except Exception as exc:  # calamine raises its own error types for corrupt parts
+        raise UnsafeFile(f"{file_format} 文件无法解析：{str(exc)[:200]}") from None
+    for meta in metadata:
+        if meta.visible != SheetVisibleEnum.Visible:
+            skipped.append(SkippedSheet(meta.name, "隐藏工作表"))
+            continue
+        if meta.typ != SheetTypeEnum.WorkSheet:
+            skipped.append(SkippedSheet(meta.name, "不是数据工作表（图表等）"))
+            continue
+        try:
+            sheet = workbook.get_sheet_by_name(meta.name)
+            start = sheet.start
+            rows = sheet.iter_rows()
+            head = list(itertools.islice(rows, SCAN_ROWS))
+            merges = list(sheet.merged_cell_ranges or []) if file_format == "xlsx" else []
+        except Exception as exc:
+            raise UnsafeFile(f"{file_format} 工作表「{meta.name}」无法解析：{str(exc)[:200]}") from None
+        if start is None:
+            skipped.append(SkippedSheet(meta.name, "空工作表"))
+            continue
+        yield meta.name, _Sheet(head, rows, start[0], start[1], merges)
+
+
+def _read_workbook(data: bytes, file_format: str) -> Table:
     from srdi.interchange import ods
 
     info: XlsxInfo = check_xlsx(data) if file_format == "xlsx" else check_ods(data)
@@ -284,39 +321,21 @@ def _read_workbook(data: bytes, file_format: str) -> Table:
     skipped: list[SkippedSheet] = []
     best: _Candidate | None = None
     others: list[str] = []
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        for meta in workbook.sheets_metadata:
-            if meta.visible != SheetVisibleEnum.Visible:
-                skipped.append(SkippedSheet(meta.name, "隐藏工作表"))
-                continue
-            if meta.typ != SheetTypeEnum.WorkSheet:
-                skipped.append(SkippedSheet(meta.name, "不是数据工作表（图表等）"))
-                continue
-            sheet = workbook.get_sheet_by_name(meta.name)
-            if sheet.start is None:
-                skipped.append(SkippedSheet(meta.name, "空工作表"))
-                continue
-            sheet_rows = sheet.iter_rows()
-            head = list(itertools.islice(sheet_rows, SCAN_ROWS))
-            # calamine knows the merged ranges of an xlsx only; those of an ods come from content.xml.
-            merges = ods_merges.get(meta.name, []) if content else list(sheet.merged_cell_ranges or [])
-            grid = Grid(head, sheet.start[0], sheet.start[1], merges)
-            found = find_header(grid)
-            if found is None:
-                skipped.append(SkippedSheet(meta.name, NO_HEADER))
-                continue
-            candidate = _Candidate(meta.name, found, grid, sheet_rows)
-            if best is None or found.score > best.found.score:
-                if best is not None:
-                    others.append(best.name)
-                best = candidate
-            else:
-                others.append(meta.name)
-    except UnsafeFile:
-        raise
-    except Exception as exc:  # calamine raises its own error types for corrupt parts
-        raise UnsafeFile(f"{file_format} 文件无法解析：{str(exc)[:200]}") from None
+    for name, sheet in _sheets(data, file_format, skipped):
+        # calamine knows the merged ranges of an xlsx only; those of an ods come from content.xml.
+        merges = ods_merges.get(name, []) if content else list(sheet.merges)
+        grid = Grid(sheet.head, sheet.first_row, sheet.first_col, merges)
+        found = find_header(grid)
+        if found is None:
+            skipped.append(SkippedSheet(name, NO_HEADER))
+            continue
+        candidate = _Candidate(name, found, grid, sheet.rest)
+        if best is None or found.score > best.found.score:
+            if best is not None:
+                others.append(best.name)
+            best = candidate
+        else:
+            others.append(name)
     base = TableLayout(file_format, None, None, None, skipped, 0, 0, [], [])
     base.date_system = "1904" if info.date1904 else "1900"
     if best is None:

@@ -47,6 +47,9 @@ class ParsedRows:
     rows_total: int
 
 
+ENTERPRISE, FIGURE, CONTACT, YEAR = range(4)  # where a column's values go
+
+
 @dataclass(frozen=True)
 class _Plan:
     """How one imported column is read: where its cells are, the parser, and where the values go."""
@@ -55,8 +58,29 @@ class _Plan:
     mapped: MappedColumn
     column: Column
     parse: Parser
-    path: tuple[str, ...]
     json: bool
+    role: int  # ENTERPRISE, FIGURE, CONTACT or YEAR
+    name: str
+    path: tuple[str, ...]
+    year: int | None  # a figure's year from the header (wide layout)
+
+
+def _plan(mapped: MappedColumn, first_col: int, date1904: bool) -> _Plan:
+    column = BY_NAME[str(mapped.field)]
+    role = {"year": FIGURE, "contact": CONTACT}.get(column.level, ENTERPRISE)
+    if column.name == "year":
+        role = YEAR
+    return _Plan(
+        mapped.index - first_col,
+        mapped,
+        column,
+        parser_for(column, mapped.unit, date1904=date1904),
+        column.kind in JSON_KINDS,
+        role,
+        column.name,
+        column.path[1:] if role == CONTACT else column.path,
+        mapped.year,
+    )
 
 
 def _shown(cell: Any) -> str:
@@ -72,6 +96,7 @@ class _Place:
     """Builds errors and warnings naming the sheet, the column letter and the header."""
 
     def __init__(self, layout: TableLayout):
+        self.layout = layout
         self.sheet = layout.sheet or ""
         self.by_field: dict[str, MappedColumn] = {}
         for c in layout.mapped():
@@ -92,18 +117,7 @@ def parse_rows(table: Table) -> ParsedRows:
     """Records grouped by USCC, with the cell errors and warnings of every row."""
     layout = table.layout
     place = _Place(layout)
-    plans = [
-        _Plan(
-            c.index - table.first_col,
-            c,
-            BY_NAME[c.field],
-            parser_for(BY_NAME[c.field], c.unit, date1904=table.date1904),
-            BY_NAME[c.field].path,
-            BY_NAME[c.field].kind in JSON_KINDS,
-        )
-        for c in layout.mapped()
-        if c.field is not None
-    ]
+    plans = [_plan(c, table.first_col, table.date1904) for c in layout.mapped()]
     uscc_plan = next(k for k, p in enumerate(plans) if p.column.name == "uscc")
     uscc_position, uscc_letter = plans[uscc_plan].position, plans[uscc_plan].mapped.letter
     formulas = table.formula_positions()
@@ -208,26 +222,20 @@ def _merge_row(
 ) -> bool:
     """Add one row's values to its enterprise's record; True when the row's contact was masked (dropped)."""
     row_year: int | None = None
-    figures: dict[int | None, dict[str, tuple[Any, MappedColumn]]] = {}
+    figures: dict[int | None, dict[str, Any]] = {}
     contact: dict[str, str] = {}
     masked = False
-    uscc = record.uscc
+    data = record.data
     for plan, value in parsed:
-        level = plan.column.level
-        name = plan.column.name
-        if name == "year":
-            row_year = value
-        elif level == "year":
-            by_field = figures.setdefault(plan.mapped.year, {})
-            by_field[name] = (value, plan.mapped)
-        elif level == "contact":
-            if value is MASKED:
-                masked = True
-            else:
-                contact[plan.path[1]] = value
-        else:
+        role = plan.role
+        if role == FIGURE:
+            by_field = figures.get(plan.year)
+            if by_field is None:
+                by_field = figures[plan.year] = {}
+            by_field[plan.name] = value
+        elif role == ENTERPRISE:
             path = plan.path
-            existing = record.data.get(path[0]) if len(path) == 1 else _get_path(record.data, path)
+            existing = data.get(path[0]) if len(path) == 1 else _get_path(data, path)
             if existing is value:  # the same parsed cell as the enterprise's previous row: nothing to do
                 continue
             if existing is not None and existing != value:
@@ -237,12 +245,19 @@ def _merge_row(
                         plan.mapped,
                         _shown_value(value),
                         f"与同一企业第{record.rows[0]}行的值 {_shown_value(existing)[:40]!r} 不一致",
-                        uscc,
+                        record.uscc,
                     )
                 )
                 continue
-            _set_path(record.data, path, value)
-    _merge_years(record, number, row_year, figures, place, report)
+            _set_path(data, path, value)
+        elif role == YEAR:
+            row_year = value
+        elif value is MASKED:
+            masked = True
+        else:
+            contact[plan.path[0]] = value
+    if figures:
+        _merge_years(record, number, row_year, figures, place, report)
     if masked:
         return True
     if contact:
@@ -253,7 +268,7 @@ def _merge_row(
                     place.of("contact.name"),
                     contact.get("name", ""),
                     "同一企业的联系人信息不一致",
-                    uscc,
+                    record.uscc,
                 )
             )
         else:
@@ -265,7 +280,7 @@ def _merge_years(
     record: SourceRecord,
     number: int,
     row_year: int | None,
-    figures: dict[int | None, dict[str, tuple[Any, MappedColumn]]],
+    figures: dict[int | None, dict[str, Any]],
     place: _Place,
     report: Callable[[RowError], None],
 ) -> None:
@@ -279,42 +294,29 @@ def _merge_years(
                 report(place.error(number, year_column, "", "填写了年度数据但缺少年度", uscc))
                 continue
             year = row_year
+        elif row_year is not None and row_year != header_year:
+            first = place.layout.column_for(next(iter(values)), header_year)
+            reason = f"表头年份 {header_year} 与本行年度 {row_year} 不一致：宽表请不要再填年度列"
+            report(place.error(number, first, "", reason, uscc))
+            continue
         else:
-            if row_year is not None and row_year != header_year:
-                first = next(iter(values.values()))[1]
-                report(
-                    place.error(
-                        number,
-                        first,
-                        "",
-                        f"表头年份 {header_year} 与本行年度 {row_year} 不一致：宽表请不要再填年度列",
-                        uscc,
-                    )
-                )
-                continue
             year = header_year
-        target = by_year.setdefault(year, {})
-        for name, (value, mapped) in values.items():
+        target = by_year.get(year)
+        if target is None:
+            by_year[year] = values  # the usual row: one year, nothing to combine
+            continue
+        for name, value in values.items():
             if name in target and target[name] != value:
-                report(
-                    place.error(
-                        number, mapped, _shown_value(value), f"与本行另一列 {year} 年的值不一致", uscc
-                    )
-                )
+                mapped = place.layout.column_for(name, header_year)
+                reason = f"与本行另一列 {year} 年的值不一致"
+                report(place.error(number, mapped, _shown_value(value), reason, uscc))
                 continue
             target[name] = value
     for year, values in sorted(by_year.items()):
         key = str(year)
         if key in record.row_of_year:
-            report(
-                place.error(
-                    number,
-                    year_column,
-                    key,
-                    f"同一企业的 {key} 年度已在第{record.row_of_year[key]}行出现",
-                    uscc,
-                )
-            )
+            reason = f"同一企业的 {key} 年度已在第{record.row_of_year[key]}行出现"
+            report(place.error(number, year_column, key, reason, uscc))
             continue
         record.row_of_year[key] = number
         record.data.setdefault("financials", {})[key] = values
