@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from tests.conftest import make_uscc
 from tests.integration.conftest import json_bytes, profile, xlsx_bytes
 
-from srdi.db.models import AuditEvent, Enterprise, EnterpriseYear, ImportBatch
+from srdi.db.models import AuditEvent, Contact, Enterprise, EnterpriseYear, ImportBatch
 from srdi.interchange import safety
 from srdi.services.exports import export_enterprises, import_template
 from srdi.services.imports import import_file
@@ -65,10 +65,10 @@ def test_mixed_file_writes_nothing_and_names_every_bad_value(cli_runner, tmp_pat
     assert Enterprise.objects.count() == 0
     assert EnterpriseYear.objects.count() == 0
     out = result.output
-    assert "第4行「operating_revenue_fen」值 '12.5'" in out
-    assert "第5行「employees」值 'abc'" in out
-    assert "第5行「registered_in_zhejiang」值 '也许'" in out
-    assert "第6行「district」值 '999999'" in out
+    assert "第4行 F列「operating_revenue_fen」值 '12.5'" in out
+    assert "第5行 G列「employees」值 'abc'：应为整数" in out
+    assert "第5行 I列「registered_in_zhejiang」值 '也许'" in out
+    assert "第6行 C列「district」值 '999999'" in out
     assert ImportBatch.objects.get().status == ImportBatch.Status.REJECTED
 
 
@@ -309,3 +309,42 @@ def test_district_import_cannot_take_over_a_foreign_enterprise():
     partial = import_file(json_bytes([takeover, own]), "xihu.json", actor=xihu, partial=True)
     assert partial.stats.created == 1
     assert Enterprise.objects.get(uscc=binjiang["uscc"]).district_id == "330108"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_reimporting_an_export_never_stores_its_masked_contact(fmt):
+    uscc = make_uscc()
+    header = "uscc,name,year,operating_revenue_fen,contact.name,contact.phone,contact.id_number"
+    row = f"{uscc},甲公司,2024,100,马晓明,15512343633,330106198001011234"
+    assert import_file(f"{header}\n{row}\n".encode(), "seed.csv").ok
+    exported = export_enterprises(None, fmt)
+    if fmt == "csv":
+        shown = exported.content.decode("utf-8-sig")
+    else:
+        shown = str([c.value for row in load_workbook(io.BytesIO(exported.content)).active for c in row])
+    assert "155****3633" in shown and "马**" in shown
+    result = import_file(exported.content, exported.filename)
+    assert result.status == ImportBatch.Status.NOOP, result.error_messages()
+    assert any("联系人信息已脱敏，未导入" in m for m in result.warning_messages())
+    assert list(Contact.objects.values_list("name", "phone", "id_number")) == [
+        ("马晓明", "15512343633", "330106198001011234")
+    ]
+
+
+def test_validation_exposes_the_layout_and_warnings_without_writing():
+    from srdi.services.imports import validate
+
+    data = f"填报单位：西湖区\n序号,信用代码,年份,营收（万元）,说明列\n1,{make_uscc()},2024,12.5,x\n".encode(
+        "gb18030"
+    )
+    checked = validate(data, "d.csv", actor=None)
+    assert checked.file_format == "csv" and checked.rows_total == 1 and not checked.errors
+    assert (
+        checked.layout is not None
+        and checked.layout.header_row == 2
+        and checked.layout.encoding == "GB18030/GBK"
+    )
+    assert checked.unknown_headers == ["说明列"] and checked.warnings
+    ((_record, incoming),) = checked.valid
+    assert incoming.years[2024]["operating_revenue_fen"] == 12_500_000
+    assert Enterprise.objects.count() == 0

@@ -40,6 +40,8 @@ def print_preview(preview: ImportPreview, max_errors: int) -> None:
     )
     for error in preview.errors[:max_errors]:
         click.echo(f"  ✗ {error.message(preview.unit)}")
+    for warning in preview.warnings[:max_errors]:
+        click.echo(f"  ⚠ {warning.message(preview.unit)}")
     if len(preview.errors) > max_errors:
         click.echo(f"  … 另有 {len(preview.errors) - max_errors} 处错误")
     for flag in preview.flags[:max_errors]:
@@ -56,7 +58,7 @@ def print_preview(preview: ImportPreview, max_errors: int) -> None:
 
 
 def _print_layout(preview: ImportPreview) -> None:
-    layout = getattr(preview, "layout", None)  # set once the reader reports its layout
+    layout = preview.layout
     if layout is None:
         return
     where = f"工作表「{layout.sheet}」" if layout.sheet else "文本文件"

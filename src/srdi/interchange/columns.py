@@ -3,7 +3,9 @@
 Columns are named after the exchange-format fields: top-level fields by name (``uscc``), nested ones with a
 dot (``ip.class1``), yearly figures by their field name next to a ``year`` column, and lists
 (``certifications`` …) as JSON text in one cell. ``contact.*`` columns carry one contact person (not part of
-the JSON exchange format). Chinese labels are accepted as headers too.
+the JSON exchange format). Chinese labels are accepted as headers too, and so are the aliases each column
+carries — the names districts write in their own sheets (``信用代码``, ``单位名称``, ``从业人数`` …). Headers that
+are not ours but common in district files (``序号``, ``备注`` …) are listed in ``IGNORED_HEADERS``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Column:
     level: str  # enterprise | year | contact
     choices: tuple[str, ...] = ()
     example: str = ""
+    aliases: tuple[str, ...] = ()  # other headers meaning this column (a money alias still needs its unit)
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -30,12 +33,64 @@ class Column:
 E, Y, C = "enterprise", "year", "contact"
 
 COLUMNS: tuple[Column, ...] = (
-    Column("uscc", "统一社会信用代码", "text", E, example="91330106MA2B0CDE1X"),
+    Column(
+        "uscc",
+        "统一社会信用代码",
+        "text",
+        E,
+        example="91330106MA2B0CDE1X",
+        aliases=(
+            "信用代码",
+            "社会信用代码",
+            "统一代码",
+            "企业信用代码",
+            "统一信用代码",
+            "统一社会信用代码证号",
+        ),
+    ),
     Column("uscc_override_reason", "校验位例外说明", "text", E),
-    Column("name", "企业名称", "text", E, example="杭州某某科技有限公司"),
-    Column("district", "区县代码", "text", E, example="330106"),
-    Column("industry_code", "行业代码", "text", E, example="C3976"),
-    Column("founded_on", "成立日期", "date", E, example="2012-05-01"),
+    Column(
+        "name",
+        "企业名称",
+        "text",
+        E,
+        example="杭州某某科技有限公司",
+        aliases=("单位名称", "企业名", "公司名称", "企业全称", "单位全称"),
+    ),
+    Column(
+        "district",
+        "区县代码",
+        "text",
+        E,
+        example="330106",
+        aliases=(
+            "所属区县代码",
+            "区县(代码)",
+            "行政区划代码",
+            "区县",
+            "所属区县",
+            "区县名称",
+            "所属区县(市)",
+            "区县(市)",
+            "所在区县",
+        ),
+    ),
+    Column(
+        "industry_code",
+        "行业代码",
+        "text",
+        E,
+        example="C3976",
+        aliases=("国民经济行业代码", "所属行业代码", "行业分类代码"),
+    ),
+    Column(
+        "founded_on",
+        "成立日期",
+        "date",
+        E,
+        example="2012-05-01",
+        aliases=("成立时间", "注册日期", "注册时间", "设立日期"),
+    ),
     Column("registered_in_zhejiang", "浙江省注册", "bool", E, example="是"),
     Column("niche_since_year", "进入细分市场年份", "int", E, example="2013"),
     Column(
@@ -46,20 +101,41 @@ COLUMNS: tuple[Column, ...] = (
         ("smart_iot", "biomedicine", "high_end_equipment", "new_materials", "green_energy"),
         "smart_iot",
     ),
-    Column("year", "年度", "int", Y, example="2024"),
-    Column("operating_revenue_fen", "营业收入（分）", "fen", Y, example="120000000"),
-    Column("main_business_revenue_fen", "主营业务收入（分）", "fen", Y),
-    Column("rd_expense_fen", "研发费用（分）", "fen", Y),
+    Column("year", "年度", "int", Y, example="2024", aliases=("年份", "数据年度", "统计年度")),
+    Column(
+        "operating_revenue_fen",
+        "营业收入（分）",
+        "fen",
+        Y,
+        example="120000000",
+        aliases=("营业收入总额", "营收"),
+    ),
+    Column("main_business_revenue_fen", "主营业务收入（分）", "fen", Y, aliases=("主营收入",)),
+    Column(
+        "rd_expense_fen",
+        "研发费用（分）",
+        "fen",
+        Y,
+        aliases=("研发投入", "研发经费支出", "研发经费", "研发费用总额"),
+    ),
     Column("net_profit_fen", "净利润（分）", "fen", Y),
-    Column("total_assets_fen", "资产总额（分）", "fen", Y),
-    Column("total_liabilities_fen", "负债总额（分）", "fen", Y),
-    Column("employees", "从业人员", "int", Y),
-    Column("rd_staff", "研发人员", "int", Y),
+    Column("total_assets_fen", "资产总额（分）", "fen", Y, aliases=("总资产",)),
+    Column("total_liabilities_fen", "负债总额（分）", "fen", Y, aliases=("总负债",)),
+    Column(
+        "employees",
+        "从业人员",
+        "int",
+        Y,
+        aliases=("从业人数", "职工人数", "员工人数", "从业人员数", "职工总数"),
+    ),
+    Column("rd_staff", "研发人员", "int", Y, aliases=("研发人员数", "研发人数")),
     Column("ip.class1", "Ⅰ类知识产权", "int", E),
     Column("ip.class1_self_developed", "自主研发Ⅰ类知识产权", "int", E),
     Column("ip.class1_high_value", "高价值Ⅰ类知识产权", "int", E),
     Column("ip.class2", "Ⅱ类知识产权", "int", E),
-    Column("ip.invention_patents", "发明专利", "int", E),
+    Column(
+        "ip.invention_patents", "发明专利", "int", E, aliases=("发明专利数", "有效发明专利数", "有效发明专利")
+    ),
     Column("main_product.strategic_emerging", "主导产品属战略性新兴产业", "bool", E),
     Column(
         "main_product.chain_role",
@@ -151,10 +227,22 @@ COLUMNS: tuple[Column, ...] = (
         "data_updates", "年度信息更新（JSON）", "json", E, example='[{"year":2026,"updated_on":"2026-05-20"}]'
     ),
     Column("sanctions", "处理记录（JSON）", "json", E),
-    Column("contact.name", "联系人姓名", "text", C),
-    Column("contact.position", "联系人职务", "text", C),
-    Column("contact.phone", "联系人电话", "text", C),
-    Column("contact.id_number", "联系人身份证号", "text", C),
+    Column("contact.name", "联系人姓名", "text", C, aliases=("联系人",)),
+    Column("contact.position", "联系人职务", "text", C, aliases=("职务",)),
+    Column(
+        "contact.phone",
+        "联系人电话",
+        "text",
+        C,
+        aliases=("联系电话", "联系人手机", "手机", "手机号", "手机号码"),
+    ),
+    Column(
+        "contact.id_number",
+        "联系人身份证号",
+        "text",
+        C,
+        aliases=("身份证号", "身份证号码", "联系人身份证号码"),
+    ),
 )
 
 BY_NAME = {c.name: c for c in COLUMNS}
@@ -171,4 +259,40 @@ LIST_FIELDS = (
     "ip_items",
     "data_updates",
     "sanctions",
+)
+# Headers of district files that are not data of ours: ignored without a warning (any other unknown header is
+# ignored too, but listed in a warning).
+IGNORED_HEADERS = (
+    "序号",
+    "编号",
+    "行号",
+    "备注",
+    "说明",
+    "填报人",
+    "填表人",
+    "审核人",
+    "填报日期",
+    "填报单位",
+    "负责人",
+    "法定代表人",
+    "法人代表",
+    "企业地址",
+    "注册地址",
+    "地址",
+    "邮编",
+    "所属街道",
+    "街道",
+    "乡镇(街道)",
+    "所属乡镇(街道)",
+    "所属行业",
+    "行业名称",
+    "行业",
+    "主导产品",
+    "主导产品名称",
+    "企业类型",
+    "登记注册类型",
+    "企业规模",
+    "是否规上",
+    "审核意见",
+    "推荐意见",
 )

@@ -1,42 +1,81 @@
-"""Reading uploaded files into raw rows or records, after the safety checks.
+"""Reading uploaded files, after the safety checks: spreadsheets into a located table, JSON into records.
 
-``read_table`` gives spreadsheet rows (CSV or XLSX) as ``{header: cell}`` dicts with their 1-based row
-numbers; ``read_json_records`` gives the exchange-format records of a JSON file. Formula cells in an xlsx are
-never evaluated and their cached values never trusted: each is reported as an error.
+``read_table(data, file_format)`` reads a CSV, XLSX or ODS file into a ``Table``: its ``TableLayout`` (which
+sheet, which header row, what each column means), the data rows streamed as ``RawRow`` lists of cells, the
+formula cells found in imported columns (refused: never evaluated, their cached values never trusted), and the
+header problems and warnings. ``read_json_records`` gives the exchange-format records of a JSON file.
+
+The data sheet is chosen by its header, not its position: hidden sheets are skipped, and of the visible ones
+the sheet whose header names the most of our columns (the USCC column among them) is read. CSV text may be
+UTF-8 (with or without BOM), GB18030/GBK (with or without its BOM) or UTF-16 with BOM, separated by commas,
+tabs or semicolons.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from srdi.interchange.safety import UnsafeFile, check_xlsx
+from srdi.interchange.cells import unit_note
+from srdi.interchange.detect import SCAN_ROWS, Grid, HeaderFound, Merge, find_header
+from srdi.interchange.headers import Match
+from srdi.interchange.layout import MappedColumn, SkippedSheet, TableLayout, column_letter
+from srdi.interchange.problems import RowError, RowWarning
+from srdi.interchange.safety import UnsafeFile, XlsxInfo, check_ods, check_xlsx
+
+NO_HEADER = "未找到表头（需含统一社会信用代码列）"
+FORMULA = "单元格含公式：系统不计算公式，请粘贴为数值后再导入"
+DELIMITERS = {",": "逗号", "\t": "制表符", ";": "分号"}
 
 
 class FileFormatError(ValueError):
-    """The file as a whole cannot be read (not a row-level problem)."""
+    """The file as a whole cannot be read (not a row-level problem); ``layout`` says what was found."""
+
+    def __init__(self, message: str, layout: TableLayout | None = None):
+        super().__init__(message)
+        self.layout = layout
 
 
 @dataclass
 class RawRow:
-    """One data row: its spreadsheet row number and cells keyed by header text."""
+    """One data row: its 1-based row number in the sheet and its cells from the table's first column on."""
 
     number: int
-    cells: dict[str, Any]
+    values: list[Any]
 
 
 @dataclass
 class FormulaCell:
-    """A cell that holds a formula (refused)."""
+    """A cell of an imported column that holds a formula (refused)."""
 
     row: int
-    column: str
+    column: str  # header text
     formula: str
+    letter: str = ""
+
+
+@dataclass
+class Table:
+    """A located table: layout, the data rows (streamed once), refused formula cells, header problems."""
+
+    layout: TableLayout
+    rows: Iterator[RawRow]
+    first_col: int = 0  # 0-based sheet column of ``RawRow.values[0]``
+    formulas: list[FormulaCell] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
+    date1904: bool = False
+
+    def formula_positions(self) -> set[tuple[int, int]]:
+        """(row number, 0-based sheet column) of each refused formula cell."""
+        letters = {c.letter: c.index for c in self.layout.columns}
+        return {(f.row, letters[f.letter]) for f in self.formulas if f.letter in letters}
 
 
 def read_json_records(data: bytes) -> list[Any]:
@@ -60,111 +99,314 @@ def read_json_records(data: bytes) -> list[Any]:
     raise FileFormatError("JSON 顶层应为企业档案列表，或含 enterprises 列表的对象")
 
 
-def _decode_csv(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
+def read_table(data: bytes, file_format: str) -> Table:
+    """The data table of a CSV, XLSX or ODS file."""
+    if file_format == "csv":
+        return _read_csv(data)
+    if file_format in ("xlsx", "ods"):
+        return _read_workbook(data, file_format)
+    raise FileFormatError(f"不是表格文件：{file_format}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The layout, from the header found
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _layout(
+    found: HeaderFound, grid: Grid, base: TableLayout, sheet: str | None
+) -> tuple[TableLayout, list[RowError], list[RowWarning]]:
+    """Map each header of the found row(s) to a column, with the header problems and the ignored columns."""
+    errors: list[RowError] = []
+    columns: list[MappedColumn] = []
+    unknown: list[MappedColumn] = []
+    header_row = grid.first_row + found.row + 1
+    taken: dict[tuple[str, int | None], MappedColumn] = {}
+    for j, (text, match) in enumerate(zip(found.headers, found.matches, strict=True)):
+        if match.kind is Match.EMPTY:
+            continue
+        index = grid.first_col + j
+        letter = column_letter(index)
+        if match.kind is Match.FIELD and match.column is not None and not match.problem:
+            key = (match.column.name, match.year)
+            if key in taken:
+                other = taken[key]
+                problem = f"与 {other.letter}列「{other.header}」是同一字段，表头重复"
+                errors.append(RowError(header_row, text, "", problem, sheet=sheet or "", letter=letter))
+                columns.append(MappedColumn(index, letter, text, None, match.unit, match.year, problem))
+                continue
+            notes = [unit_note(match.column, match.unit)]
+            if match.unused:
+                notes.append(f"表头中的「{'、'.join(match.unused)}」未使用")
+            column = MappedColumn(
+                index,
+                letter,
+                text,
+                match.column.name,
+                match.unit,
+                match.year,
+                "；".join(n for n in notes if n),
+            )
+            taken[key] = column
+            columns.append(column)
+        elif match.kind is Match.FIELD:
+            errors.append(RowError(header_row, text, "", match.problem, sheet=sheet or "", letter=letter))
+            columns.append(MappedColumn(index, letter, text, None, match.unit, match.year, match.problem))
+        elif match.kind is Match.KNOWN_OTHER:
+            columns.append(MappedColumn(index, letter, text, None, None, None, "不是本系统字段，已忽略"))
+        else:
+            ignored = MappedColumn(index, letter, text, None, None, None, "未知表头，已忽略", unknown=True)
+            columns.append(ignored)
+            unknown.append(ignored)
+    warnings = []
+    if unknown:
+        listed = "、".join(f"{c.letter}列「{c.header}」" for c in unknown[:20])
+        more = f" 等 {len(unknown)} 列" if len(unknown) > 20 else ""
+        warnings.append(
+            RowWarning(header_row, "", "", f"以下列不是本系统字段，未导入：{listed}{more}", sheet=sheet or "")
+        )
+    titles = [
+        " ".join(t for t in (_cell_text(v) for v in row) if t)[:60] for row in grid.rows[: found.first_row]
+    ]
+    layout = TableLayout(
+        file_format=base.file_format,
+        encoding=base.encoding,
+        delimiter=base.delimiter,
+        sheet=sheet,
+        skipped_sheets=base.skipped_sheets,
+        header_row=header_row,
+        header_rows=found.rows,
+        title_rows=[t for t in titles if t],
+        columns=columns,
+        date_system=base.date_system,
+    )
+    return layout, errors, warnings
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------------------------------------
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """The text of a CSV file and its encoding's name (as shown to the user)."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise FileFormatError("不支持 UTF-32 编码的文本，请另存为 UTF-8 CSV")
+    candidates: list[tuple[bytes, str, str]] = [
+        (b"\xef\xbb\xbf", "utf-8-sig", "UTF-8（带 BOM）"),
+        (b"\x84\x31\x95\x33", "gb18030", "GB18030（带 BOM）"),
+        (b"\xff\xfe", "utf-16", "UTF-16 LE（带 BOM）"),
+        (b"\xfe\xff", "utf-16", "UTF-16 BE（带 BOM）"),
+    ]
+    for bom, codec, label in candidates:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec).removeprefix("\ufeff"), label
+            except UnicodeDecodeError:
+                raise FileFormatError(f"文件以 {label} 的标记开头，但内容不是该编码") from None
+    if b"\x00" in data[:4096]:
+        raise FileFormatError(
+            "文件含空字符：如为 UTF-16（Unicode）文本，请保存为带 BOM 的格式，或另存为 UTF-8 CSV"
+        )
+    for codec, label in (("utf-8", "UTF-8"), ("gb18030", "GB18030/GBK")):
         try:
-            return data.decode(encoding)
+            return data.decode(codec), label
         except UnicodeDecodeError:
             continue
-    raise FileFormatError("CSV 文件编码无法识别（请使用 UTF-8 或 GB18030）")
+    raise FileFormatError("CSV 文件编码无法识别（请使用 UTF-8 或 GB18030/GBK）")
 
 
-def _headers(raw: list[Any]) -> list[str]:
-    headers = [str(h).strip() if h is not None else "" for h in raw]
-    seen: set[str] = set()
-    for h in headers:
-        if h and h in seen:
-            raise FileFormatError(f"表头重复：{h}")
-        seen.add(h)
-    if not any(headers):
-        raise FileFormatError("第1行应为表头（字段名），但为空")
-    return headers
-
-
-def read_csv_rows(data: bytes) -> Iterator[RawRow]:
-    """Rows of a CSV file (first line is the header)."""
-    reader = csv.reader(io.StringIO(_decode_csv(data), newline=""))
+def _csv_records(text: str, delimiter: str) -> Iterator[list[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        headers = _headers(next(reader))
-    except StopIteration:
-        raise FileFormatError("CSV 文件没有内容") from None
-    except csv.Error as exc:
-        raise FileFormatError(f"CSV 格式错误：{exc}") from None
-    try:
-        for number, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            yield RawRow(number, {h: v for h, v in zip(headers, values, strict=False) if h})
+        yield from reader
     except csv.Error as exc:
         raise FileFormatError(f"CSV 格式错误（第{reader.line_num}行）：{exc}") from None
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+def _read_csv(data: bytes) -> Table:
+    text, encoding = decode_csv(data)
+    if not text.strip():
+        raise FileFormatError("CSV 文件没有内容")
+    best: tuple[str, HeaderFound, Grid] | None = None
+    for delimiter in DELIMITERS:
+        head = list(itertools.islice(_csv_records(text, delimiter), SCAN_ROWS))
+        grid = Grid(head)
+        found = find_header(grid)
+        if found is not None and (best is None or found.score > best[1].score):
+            best = (delimiter, found, grid)
+    base = TableLayout("csv", encoding, None, None, [], 0, 0, [], [])
+    if best is None:
+        raise FileFormatError(f"{NO_HEADER}：前{SCAN_ROWS}行中没有可识别的表头行", base)
+    delimiter, found, grid = best
+    base.delimiter = delimiter
+    layout, errors, warnings = _layout(found, grid, base, None)
 
-
-def find_formula_cells(data: bytes, limit: int = 50) -> list[FormulaCell]:
-    """Locate formula cells with openpyxl (defusedxml active) — only called when the zip scan found one."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    found: list[FormulaCell] = []
-    try:
-        ws = wb.worksheets[0]
-        headers: list[str] = []
-        for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            if r == 1:
-                headers = [str(h) if h is not None else "" for h in row]
+    def rows() -> Iterator[RawRow]:
+        records = _csv_records(text, delimiter)
+        for number, values in enumerate(records, start=1):
+            if number <= found.row + 1 or not any(v.strip() for v in values):
                 continue
-            for c, value in enumerate(row):
-                if isinstance(value, str) and value.startswith("="):
-                    col = headers[c] if c < len(headers) and headers[c] else _column_letter(c)
-                    found.append(FormulaCell(r, col, value[:60]))
-                    if len(found) >= limit:
-                        return found
-    finally:
-        wb.close()
-    return found
+            yield RawRow(number, values)
+
+    return Table(layout, rows(), 0, [], errors, warnings)
 
 
-def read_xlsx_rows(data: bytes) -> tuple[Iterator[RawRow], list[FormulaCell]]:
-    """Rows of the first worksheet, and the formula cells found (which the caller reports as errors)."""
-    info = check_xlsx(data)
-    formulas = find_formula_cells(data) if info.has_formulas else []
-    from python_calamine import CalamineWorkbook
+# ---------------------------------------------------------------------------------------------------------
+# XLSX and ODS (calamine)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    name: str
+    found: HeaderFound
+    grid: Grid
+    rest: Iterator[list[Any]]  # the rows after the scanned ones
+
+
+@dataclass
+class _Sheet:
+    head: list[list[Any]]  # the first SCAN_ROWS rows
+    rest: Iterator[list[Any]]
+    first_row: int
+    first_col: int
+    merges: list[Merge]
+
+
+def _sheets(data: bytes, file_format: str, skipped: list[SkippedSheet]) -> Iterator[tuple[str, _Sheet]]:
+    """The visible worksheets with content, their first rows read; hidden, chart and empty ones are skipped."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_index(0)
-        row_iter = sheet.iter_rows()
-        first = next(row_iter, None)
-        header_row = (sheet.start[0] if sheet.start else 0) + 1
+        metadata = workbook.sheets_metadata
     except Exception as exc:  # calamine raises its own error types for corrupt parts
-        raise UnsafeFile(f"xlsx 文件无法解析：{str(exc)[:200]}") from None
-    if first is None:
-        raise FileFormatError("工作表没有内容")
-    headers = _headers(list(first))
-    formula_rows = {(f.row, f.column) for f in formulas}
+        raise UnsafeFile(f"{file_format} 文件无法解析：{str(exc)[:200]}") from None
+    for meta in metadata:
+        if meta.visible != SheetVisibleEnum.Visible:
+            skipped.append(SkippedSheet(meta.name, "隐藏工作表"))
+            continue
+        if meta.typ != SheetTypeEnum.WorkSheet:
+            skipped.append(SkippedSheet(meta.name, "不是数据工作表（图表等）"))
+            continue
+        try:
+            sheet = workbook.get_sheet_by_name(meta.name)
+            start = sheet.start
+            rows = sheet.iter_rows()
+            head = list(itertools.islice(rows, SCAN_ROWS))
+            merges = list(sheet.merged_cell_ranges or []) if file_format == "xlsx" else []
+        except Exception as exc:
+            raise UnsafeFile(f"{file_format} 工作表「{meta.name}」无法解析：{str(exc)[:200]}") from None
+        if start is None:
+            skipped.append(SkippedSheet(meta.name, "空工作表"))
+            continue
+        yield meta.name, _Sheet(head, rows, start[0], start[1], merges)
 
-    plain = all(headers) and not formula_rows  # the usual sheet: every column named, no formula cell
+
+def _read_workbook(data: bytes, file_format: str) -> Table:
+    from srdi.interchange import ods
+
+    info: XlsxInfo = check_xlsx(data) if file_format == "xlsx" else check_ods(data)
+    content = ods.content_xml(data) if file_format == "ods" else b""
+    ods_merges = ods.header_merges(content, SCAN_ROWS + 1) if content else {}
+    skipped: list[SkippedSheet] = []
+    best: _Candidate | None = None
+    others: list[str] = []
+    for name, sheet in _sheets(data, file_format, skipped):
+        # calamine knows the merged ranges of an xlsx only; those of an ods come from content.xml.
+        merges = ods_merges.get(name, []) if content else list(sheet.merges)
+        grid = Grid(sheet.head, sheet.first_row, sheet.first_col, merges)
+        found = find_header(grid)
+        if found is None:
+            skipped.append(SkippedSheet(name, NO_HEADER))
+            continue
+        candidate = _Candidate(name, found, grid, sheet.rest)
+        if best is None or found.score > best.found.score:
+            if best is not None:
+                others.append(best.name)
+            best = candidate
+        else:
+            others.append(name)
+    base = TableLayout(file_format, None, None, None, skipped, 0, 0, [], [])
+    base.date_system = "1904" if info.date1904 else "1900"
+    if best is None:
+        names = "、".join(s.name for s in skipped) or "（无）"
+        raise FileFormatError(f"{NO_HEADER}：已查看工作表 {names} 的前{SCAN_ROWS}行", base)
+    for name in others:
+        skipped.append(SkippedSheet(name, f"表头不如「{best.name}」完整，未导入"))
+    layout, errors, warnings = _layout(best.found, best.grid, base, best.name)
+    for name in others:
+        warnings.append(
+            RowWarning(
+                0,
+                "",
+                "",
+                f"也有含统一社会信用代码的表头，未导入（每次只导入工作表「{best.name}」）；"
+                "如需导入，请将其另存为单独文件",
+                sheet=name,
+            )
+        )
+    formulas: list[FormulaCell] = []
+    if info.has_formulas:
+        formulas = _formulas(data, content, file_format, layout, best)
+    first_row = best.grid.first_row
+    after = best.found.row + 1
 
     def rows() -> Iterator[RawRow]:
         # Rows are streamed so that a 100,000-row sheet never sits in memory as Python objects at once.
-        for number, values in enumerate(row_iter, start=header_row + 1):
-            if values.count("") + cast(list[Any], values).count(None) == len(values):  # an empty row
+        buffered = best.grid.rows[after:]
+        for number, values in enumerate(itertools.chain(buffered, best.rest), start=first_row + after + 1):
+            if values.count("") + values.count(None) == len(values):  # an empty row
                 continue
-            if plain:
-                yield RawRow(number, dict(zip(headers, values, strict=False)))
-                continue
-            cells = {}
-            for h, v in zip(headers, values, strict=False):
-                if h and (number, h) not in formula_rows:
-                    cells[h] = v
-            yield RawRow(number, cells)
+            yield RawRow(number, values)
 
-    return rows(), formulas
+    return Table(layout, rows(), best.grid.first_col, formulas, errors, warnings, info.date1904)
+
+
+def _formulas(
+    data: bytes, content: bytes, file_format: str, layout: TableLayout, best: _Candidate
+) -> list[FormulaCell]:
+    """Formula cells below the header in the imported columns (a formula in an ignored column is harmless)."""
+    from srdi.interchange import ods
+
+    imported = {c.index: c for c in layout.mapped()}
+    cells: Iterable[tuple[int, int, str]]
+    if file_format == "ods":
+        cells = (
+            (f.row + 1, f.col, f.formula.removeprefix("of:")) for f in ods.formula_cells(content, best.name)
+        )
+    else:
+        cells = find_formula_cells(data, best.name, layout.header_row)
+    found = []
+    for row, col, formula in cells:
+        column = imported.get(col)
+        if row > layout.header_row and column is not None:
+            found.append(FormulaCell(row, column.header, formula[:60], column.letter))
+    return found
+
+
+def find_formula_cells(data: bytes, sheet: str, header_row: int) -> Iterator[tuple[int, int, str]]:
+    """(row number, 0-based column, formula) of the formula cells below the header of one xlsx sheet.
+
+    Read with openpyxl (defusedxml active); called only when the zip scan found a formula.
+    """
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        ws = wb[sheet]
+        for r, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value.startswith("="):
+                    yield r, c, value
+    finally:
+        wb.close()

@@ -1,56 +1,29 @@
-"""Turning spreadsheet rows into exchange-format records, with an error for every bad cell.
+"""Turning the rows of a located table into exchange-format records, with an error for every bad cell.
 
-``parse_rows`` reads each cell by its column's kind and groups the rows of one enterprise (same ``uscc``)
-into one record. Every error names the row, the column, the offending value and the reason, in Chinese;
-enterprise-level values that differ between the rows of one enterprise are errors too.
+``parse_rows(table)`` reads each imported column with the parser chosen once for it (``cells.parser_for``,
+with the column's unit), and groups the rows of one enterprise (same ``uscc``) into one record. A row may
+carry several years (wide layout: ``2024年营业收入（万元）``, ``2023年营业收入（万元）``); it gives the same record
+as one row per year. Every error names the sheet, row, column letter and header, the value and the reason, in
+Chinese; enterprise-level values that differ between the rows of one enterprise are errors too. A contact
+with any masked field (``马*``) is dropped with a warning, never stored.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
 from typing import Any
 
-from srdi.interchange.columns import BY_HEADER, COLUMNS, Column
-from srdi.interchange.readers import RawRow
-from srdi.interchange.writers import TRIGGERS
+from srdi.interchange.cells import JSON_KINDS, MASKED, CellError, Parser, parser_for
+from srdi.interchange.columns import BY_NAME, Column
+from srdi.interchange.layout import MappedColumn, TableLayout
+from srdi.interchange.problems import RowError, RowWarning
+from srdi.interchange.readers import Table
 
-TRUE_WORDS = {"true", "是", "y", "yes", "1", "有", "√"}
-FALSE_WORDS = {"false", "否", "n", "no", "0", "无", "×"}
-JSON_KINDS = ("json", "json_map")  # cells parsed to a new (mutable) list or object
-# Each column's path and level, computed once (``Column.path`` splits the name on every call, and a 100,000-row
-# sheet asks millions of times).
-_PATHS = {c.name: c.path for c in COLUMNS}
-_LEVELS = {c.name: c.level for c in COLUMNS}
+__all__ = ["ParsedRows", "RowError", "RowWarning", "SourceRecord", "locate_problem", "parse_rows"]
 
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem in the file: row (or record) number, column (field), offending value and reason."""
-
-    row: int
-    column: str
-    value: str
-    reason: str
-    uscc: str = ""
-
-    def message(self, unit: str = "行") -> str:
-        where = f"第{self.row}{unit}" if self.row else "文件"
-        col = f"「{self.column}」" if self.column else ""
-        val = f"值 {self.value!r}：" if self.value not in ("", None) else ""
-        return f"{where}{col}{val}{self.reason}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "column": self.column,
-            "value": self.value,
-            "reason": self.reason,
-            "uscc": self.uscc,
-        }
+MASKED_CONTACT = "联系人信息已脱敏，未导入"
 
 
 @dataclass
@@ -64,108 +37,160 @@ class SourceRecord:
     row_of_year: dict[str, int] = field(default_factory=dict)
 
 
-class CellError(ValueError):
-    """A cell that cannot be read as its column's kind."""
+@dataclass
+class ParsedRows:
+    """The records of a table, the cell errors, the warnings and how many data rows were read."""
+
+    records: list[SourceRecord]
+    errors: list[RowError]
+    warnings: list[RowWarning]
+    rows_total: int
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+ENTERPRISE, FIGURE, CONTACT, YEAR = range(4)  # where a column's values go
 
 
-_JSON_DECODER = json.JSONDecoder(parse_float=Decimal)
+@dataclass(frozen=True)
+class _Plan:
+    """How one imported column is read: where its cells are, the parser, and where the values go."""
+
+    position: int  # index into RawRow.values
+    mapped: MappedColumn
+    column: Column
+    parse: Parser
+    json: bool
+    role: int  # ENTERPRISE, FIGURE, CONTACT or YEAR
+    name: str
+    path: tuple[str, ...]
+    year: int | None  # a figure's year from the header (wide layout)
 
 
-def _json_loads(text: str) -> Any:
-    """``json.loads(text, parse_float=Decimal)`` without building a new decoder for every cell."""
-    if text.startswith("\ufeff"):
-        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-    return _JSON_DECODER.decode(text)
+def _plan(mapped: MappedColumn, first_col: int, date1904: bool) -> _Plan:
+    column = BY_NAME[str(mapped.field)]
+    role = {"year": FIGURE, "contact": CONTACT}.get(column.level, ENTERPRISE)
+    if column.name == "year":
+        role = YEAR
+    return _Plan(
+        mapped.index - first_col,
+        mapped,
+        column,
+        parser_for(column, mapped.unit, date1904=date1904),
+        column.kind in JSON_KINDS,
+        role,
+        column.name,
+        column.path[1:] if role == CONTACT else column.path,
+        mapped.year,
+    )
 
 
-def parse_cell(column: Column, value: Any) -> Any:
-    """A cell's value as the exchange format expects it; ``None`` for an empty cell (unknown)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    kind = column.kind
-    if kind == "text":
-        text = _text(value)
-        # Undo the apostrophe our own exports add before formula triggers, so exports round-trip.
-        if text.startswith("'") and text[1:].lstrip(" ").startswith(TRIGGERS):
-            text = text[1:]
-        return text
-    if kind in ("int", "fen"):
-        if isinstance(value, bool):
-            raise CellError("应为整数")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise CellError("应为整数（金额单位为分，不能有小数）" if kind == "fen" else "应为整数")
-            return int(value)
-        text = str(value).strip().replace(",", "")
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise CellError("应为整数") from None
-        if not number.is_finite() or number != number.to_integral_value():
-            raise CellError("应为整数（金额单位为分，不能有小数）" if kind == "fen" else "应为整数")
-        return int(number)
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        word = _text(value).lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-        raise CellError("应为 是/否（或 true/false）")
-    if kind == "date":
-        if isinstance(value, datetime):
-            return value.date().isoformat()
-        if isinstance(value, date):
-            return value.isoformat()
-        text = _text(value).replace("/", "-")
-        try:
-            return date.fromisoformat(text).isoformat()
-        except ValueError:
-            raise CellError("日期格式应为 YYYY-MM-DD") from None
-    if kind == "decimal":
-        if isinstance(value, bool):
-            raise CellError("应为数值")
-        text = repr(value) if isinstance(value, float) else _text(value)
-        if text.endswith("%"):
-            try:
-                return str(Decimal(text[:-1]) / 100)
-            except InvalidOperation:
-                raise CellError("应为数值（如 0.12 或 12%）") from None
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise CellError("应为数值（如 0.12 或 12%）") from None
-        if not number.is_finite():
-            raise CellError("应为有限数值")
-        return str(number)
-    if kind == "choice":
-        text = _text(value)
-        if text not in column.choices:
-            raise CellError(f"应为以下之一：{'、'.join(column.choices)}")
-        return text
-    if kind in JSON_KINDS:
-        # a list, or for json_map (platform_scores) an object keyed by year, as the exchange format writes it
-        what, shape, opening = ("JSON 列表", list, "[") if kind == "json" else ("JSON 对象", dict, "{")
-        text = _text(value)
-        try:
-            parsed = _json_loads(text)
-        except json.JSONDecodeError as exc:
-            raise CellError(f"应为 {what}（{exc.msg}）") from None
-        except (ValueError, RecursionError):
-            raise CellError(f"应为 {what}（内容过大或嵌套过深）") from None
-        if not isinstance(parsed, shape):
-            raise CellError(f"应为 {what}（以 {opening} 开头）")
-        return parsed
-    raise CellError(f"未知列类型 {kind}")
+def _shown(cell: Any) -> str:
+    """A cell as the user typed or sees it, for messages."""
+    if isinstance(cell, float):
+        return str(int(cell)) if cell.is_integer() and abs(cell) < 1e15 else repr(cell)
+    if isinstance(cell, date):
+        return cell.isoformat()
+    return str(cell).strip()[:80]
+
+
+class _Place:
+    """Builds errors and warnings naming the sheet, the column letter and the header."""
+
+    def __init__(self, layout: TableLayout):
+        self.layout = layout
+        self.sheet = layout.sheet or ""
+        self.by_field: dict[str, MappedColumn] = {}
+        for c in layout.mapped():
+            if c.field is not None:
+                self.by_field.setdefault(c.field, c)
+
+    def error(
+        self, row: int, mapped: MappedColumn | None, value: str, reason: str, uscc: str = ""
+    ) -> RowError:
+        header, letter = (mapped.header, mapped.letter) if mapped else ("", "")
+        return RowError(row, header, value, reason, uscc, self.sheet, letter)
+
+    def of(self, name: str) -> MappedColumn | None:
+        return self.by_field.get(name)
+
+
+def parse_rows(table: Table) -> ParsedRows:
+    """Records grouped by USCC, with the cell errors and warnings of every row."""
+    layout = table.layout
+    place = _Place(layout)
+    plans = [_plan(c, table.first_col, table.date1904) for c in layout.mapped()]
+    uscc_plan = next(k for k, p in enumerate(plans) if p.column.name == "uscc")
+    uscc_position, uscc_letter = plans[uscc_plan].position, plans[uscc_plan].mapped.letter
+    formulas = table.formula_positions()
+    records: dict[str, SourceRecord] = {}
+    errors: list[RowError] = []
+    warnings: list[RowWarning] = []
+    masked_warned: set[str] = set()
+    rows_total = 0
+    # The enterprise-level cells repeat on every year-row of an enterprise. A parser is a pure function of the
+    # cell, so a text cell equal to the one parsed last in its column reuses that result. A JSON cell parses to
+    # a list, which is reused only within the same enterprise (same raw USCC), never shared between records.
+    last: list[tuple[Any, Any, Any] | None] = [None] * len(plans)
+    for raw in table.rows:
+        rows_total += 1
+        values = raw.values
+        width = len(values)
+        owner = values[uscc_position] if uscc_position < width else None
+        uscc = ""
+        parsed: list[tuple[_Plan, Any]] = []
+        row_errors: list[RowError] = []
+        for k, plan in enumerate(plans):
+            if plan.position >= width:
+                continue
+            cell = values[plan.position]
+            if cell is None or cell == "":
+                continue  # empty: unknown
+            if formulas and (raw.number, plan.mapped.index) in formulas:
+                continue  # reported as a formula cell
+            text = type(cell) is str
+            seen = last[k]
+            if text and seen is not None and seen[0] == cell and (not plan.json or seen[2] == owner):
+                value = seen[1]
+            elif text and cell.isspace():
+                continue
+            else:
+                try:
+                    value = plan.parse(cell)
+                except CellError as exc:
+                    row_errors.append(place.error(raw.number, plan.mapped, _shown(cell), str(exc)))
+                    continue
+                if text:
+                    last[k] = (cell, value, owner)
+            if k == uscc_plan:
+                uscc = value.upper()
+            else:
+                parsed.append((plan, value))
+        for e in row_errors:
+            errors.append(RowError(e.row, e.column, e.value, e.reason, uscc, e.sheet, e.letter))
+        if not uscc:
+            if not any(e.letter == uscc_letter for e in row_errors):
+                errors.append(place.error(raw.number, plans[uscc_plan].mapped, "", "缺少统一社会信用代码"))
+            continue
+        if row_errors:
+            continue
+        record = records.get(uscc)
+        if record is None:
+            record = records[uscc] = SourceRecord(uscc=uscc, rows=[], data={"uscc": uscc})
+        record.rows.append(raw.number)
+        masked = _merge_row(record, raw.number, parsed, place, errors.append)
+        if masked and uscc not in masked_warned:
+            masked_warned.add(uscc)
+            warnings.append(
+                RowWarning(raw.number, "", "", MASKED_CONTACT, uscc, place.sheet, _contact_letter(place))
+            )
+    return ParsedRows(list(records.values()), errors, warnings, rows_total)
+
+
+def _contact_letter(place: _Place) -> str:
+    for name in ("contact.name", "contact.phone", "contact.id_number", "contact.position"):
+        mapped = place.of(name)
+        if mapped is not None:
+            return mapped.letter
+    return ""
 
 
 def _set_path(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -184,120 +209,131 @@ def _get_path(target: dict[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-def parse_rows(rows: Iterable[RawRow]) -> tuple[list[SourceRecord], list[RowError], list[str]]:
-    """Records grouped by USCC, cell errors, and unknown headers (reported once)."""
-    records: dict[str, SourceRecord] = {}
-    errors: list[RowError] = []
-    unknown_headers: list[str] = []
-    header_checked = False
-    uscc_headers: list[str] = []
-    # The enterprise-level cells repeat on every year-row of an enterprise. ``parse_cell`` is a pure function of
-    # (column, value), so a text cell equal to the one parsed last in its column reuses that result. A JSON
-    # cell parses to a list, which is reused only within the same enterprise (same raw USCC), never shared
-    # between two records.
-    last: dict[str, tuple[str, Any, tuple[Any, ...]]] = {}
-    for raw in rows:
-        if not header_checked:
-            unknown_headers = [h for h in raw.cells if h not in BY_HEADER]
-            uscc_headers = [h for h in raw.cells if h in BY_HEADER and BY_HEADER[h].name == "uscc"]
-            header_checked = True
-        owner = tuple(raw.cells.get(h) for h in uscc_headers)
-        values: dict[str, Any] = {}
-        row_errors = []
-        for header, cell in raw.cells.items():
-            column = BY_HEADER.get(header)
-            if column is None:
-                continue
-            if cell is None or cell == "":  # empty: unknown, what parse_cell would answer
-                values[column.name] = None
-                continue
-            text = type(cell) is str
-            if text:
-                seen = last.get(header)
-                if (
-                    seen is not None
-                    and seen[0] == cell
-                    and (column.kind not in JSON_KINDS or seen[2] == owner)
-                ):
-                    values[column.name] = seen[1]
-                    continue
-            try:
-                parsed = parse_cell(column, cell)
-            except CellError as exc:
-                row_errors.append(RowError(raw.number, column.name, _text(cell)[:80], str(exc)))
-                continue
-            values[column.name] = parsed
-            if text:
-                last[header] = (cell, parsed, owner)
-        uscc = (values.get("uscc") or "").upper()
-        for e in row_errors:
-            errors.append(RowError(e.row, e.column, e.value, e.reason, uscc))
-        if not uscc:
-            errors.append(RowError(raw.number, "uscc", "", "缺少统一社会信用代码"))
-            continue
-        if row_errors:
-            continue
-        record = records.get(uscc)
-        if record is None:
-            record = records[uscc] = SourceRecord(uscc=uscc, rows=[], data={"uscc": uscc})
-        record.rows.append(raw.number)
-        _merge_row(record, raw.number, values, errors)
-    return list(records.values()), errors, unknown_headers
+def _shown_value(value: Any) -> str:
+    return str(value)[:80]
 
 
-def _merge_row(record: SourceRecord, number: int, values: dict[str, Any], errors: list[RowError]) -> None:
-    year = values.get("year")
-    figures = {}
-    contact = {}
-    for name, value in values.items():
-        if value is None or name in ("uscc", "year"):
-            continue
-        level = _LEVELS[name]
-        if level == "year":
-            figures[name] = value
-        elif level == "contact":
-            contact[name.split(".", 1)[1]] = value
-        else:
-            path = _PATHS[name]
-            existing = record.data.get(path[0]) if len(path) == 1 else _get_path(record.data, path)
+def _merge_row(
+    record: SourceRecord,
+    number: int,
+    parsed: list[tuple[_Plan, Any]],
+    place: _Place,
+    report: Callable[[RowError], None],
+) -> bool:
+    """Add one row's values to its enterprise's record; True when the row's contact was masked (dropped)."""
+    row_year: int | None = None
+    figures: dict[int | None, dict[str, Any]] = {}
+    contact: dict[str, str] = {}
+    masked = False
+    data = record.data
+    for plan, value in parsed:
+        role = plan.role
+        if role == FIGURE:
+            by_field = figures.get(plan.year)
+            if by_field is None:
+                by_field = figures[plan.year] = {}
+            by_field[plan.name] = value
+        elif role == ENTERPRISE:
+            path = plan.path
+            existing = data.get(path[0]) if len(path) == 1 else _get_path(data, path)
             if existing is value:  # the same parsed cell as the enterprise's previous row: nothing to do
                 continue
             if existing is not None and existing != value:
-                errors.append(
-                    RowError(
+                report(
+                    place.error(
                         number,
-                        name,
-                        _text(value)[:80],
-                        f"与同一企业第{record.rows[0]}行的值 {_text(existing)[:40]!r} 不一致",
+                        plan.mapped,
+                        _shown_value(value),
+                        f"与同一企业第{record.rows[0]}行的值 {_shown_value(existing)[:40]!r} 不一致",
                         record.uscc,
                     )
                 )
                 continue
-            _set_path(record.data, path, value)
-    if figures:
-        if year is None:
-            errors.append(RowError(number, "year", "", "填写了年度数据但缺少年度", record.uscc))
+            _set_path(data, path, value)
+        elif role == YEAR:
+            row_year = value
+        elif value is MASKED:
+            masked = True
         else:
-            key = str(year)
-            if key in record.row_of_year:
-                errors.append(
-                    RowError(
-                        number,
-                        "year",
-                        key,
-                        f"同一企业的 {key} 年度已在第{record.row_of_year[key]}行出现",
-                        record.uscc,
-                    )
-                )
-            else:
-                record.row_of_year[key] = number
-                record.data.setdefault("financials", {})[key] = figures
+            contact[plan.path[0]] = value
+    if figures:
+        _merge_years(record, number, row_year, figures, place, report)
+    if masked:
+        return True
     if contact:
         if record.contact and record.contact != contact:
-            errors.append(
-                RowError(
-                    number, "contact.name", contact.get("name", ""), "同一企业的联系人信息不一致", record.uscc
+            report(
+                place.error(
+                    number,
+                    place.of("contact.name"),
+                    contact.get("name", ""),
+                    "同一企业的联系人信息不一致",
+                    record.uscc,
                 )
             )
         else:
             record.contact = contact
+    return False
+
+
+def _merge_years(
+    record: SourceRecord,
+    number: int,
+    row_year: int | None,
+    figures: dict[int | None, dict[str, Any]],
+    place: _Place,
+    report: Callable[[RowError], None],
+) -> None:
+    """The row's figures by year: a plain column takes the row's 年度, a year column its header's year."""
+    uscc = record.uscc
+    year_column = place.of("year")
+    by_year: dict[int, dict[str, Any]] = {}
+    for header_year, values in figures.items():
+        if header_year is None:
+            if row_year is None:
+                report(place.error(number, year_column, "", "填写了年度数据但缺少年度", uscc))
+                continue
+            year = row_year
+        elif row_year is not None and row_year != header_year:
+            first = place.layout.column_for(next(iter(values)), header_year)
+            reason = f"表头年份 {header_year} 与本行年度 {row_year} 不一致：宽表请不要再填年度列"
+            report(place.error(number, first, "", reason, uscc))
+            continue
+        else:
+            year = header_year
+        target = by_year.get(year)
+        if target is None:
+            by_year[year] = values  # the usual row: one year, nothing to combine
+            continue
+        for name, value in values.items():
+            if name in target and target[name] != value:
+                mapped = place.layout.column_for(name, header_year)
+                reason = f"与本行另一列 {year} 年的值不一致"
+                report(place.error(number, mapped, _shown_value(value), reason, uscc))
+                continue
+            target[name] = value
+    for year, values in sorted(by_year.items()):
+        key = str(year)
+        if key in record.row_of_year:
+            reason = f"同一企业的 {key} 年度已在第{record.row_of_year[key]}行出现"
+            report(place.error(number, year_column, key, reason, uscc))
+            continue
+        record.row_of_year[key] = number
+        record.data.setdefault("financials", {})[key] = values
+
+
+def locate_problem(record: SourceRecord, path: str, layout: TableLayout) -> tuple[int, MappedColumn | None]:
+    """The row and column a problem of the parsed profile (``financials.2024.rd_expense_fen``) came from."""
+    parts = path.split(".")
+    first_row = record.rows[0] if record.rows else 0
+    if parts[0] == "financials" and len(parts) >= 2:
+        year = parts[1]
+        row = record.row_of_year.get(year, first_row)
+        if len(parts) > 2:
+            return row, layout.column_for(parts[2], int(year) if year.isdigit() else None)
+        return row, layout.column_for("year")
+    head = path.split("[", 1)[0]
+    column = layout.column_for(head)
+    if column is None and "." in head:
+        column = layout.column_for(head.split(".", 1)[0])
+    return first_row, column

@@ -20,7 +20,8 @@ from django.conf import settings
 
 from srdi.db.models import Enterprise, User
 from srdi.interchange.columns import BY_NAME
-from srdi.interchange.rows import RowError
+from srdi.interchange.layout import TableLayout
+from srdi.interchange.problems import RowError, RowWarning
 from srdi.interchange.safety import MAX_FILE_BYTES
 from srdi.services.enterprise_writer import PlannedChange, plan_profiles
 from srdi.services.import_checks import RowFlag, plausibility_flags
@@ -69,6 +70,8 @@ class ImportPreview:
     unchanged: int = 0
     diffs: list[EnterpriseDiff] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
+    layout: TableLayout | None = None  # how a spreadsheet was read (None for JSON)
     unknown_headers: list[str] = field(default_factory=list)
     flags: list[RowFlag] = field(default_factory=list)
     refused: str = ""  # the whole file cannot be read (format, safety)
@@ -141,17 +144,17 @@ def preview_file(
     step = sink.stage if sink is not None else (lambda _stage: None)
     step("读取并校验")
     try:
-        file_format, valid, errors, unknown, rows_total = validate(
-            data, filename, actor=actor, max_bytes=max_bytes, sink=sink
-        )
+        checked = validate(data, filename, actor=actor, max_bytes=max_bytes, sink=sink)
     except (UnsafeFile, FileFormatError) as exc:
         preview.refused = str(exc)
+        preview.layout = exc.layout if isinstance(exc, FileFormatError) else None
         preview.seconds = time.monotonic() - started
         return preview
-    preview.file_format, preview.rows_total, preview.errors = file_format, rows_total, errors
-    preview.unknown_headers, preview.records_total = unknown, len(valid)
+    preview.file_format, preview.rows_total = checked.file_format, checked.rows_total
+    preview.errors, preview.warnings, preview.layout = checked.errors, checked.warnings, checked.layout
+    preview.unknown_headers, preview.records_total = checked.unknown_headers, len(checked.valid)
     preview.partial = partial
-    writable = valid  # compared even when errors block the write, so the user sees both at once
+    writable = checked.valid  # compared even when errors block the write, so the user sees both at once
     step("核对疑似单位错误")
     preview.flags = plausibility_flags(writable)
     step("与库中数据比对")

@@ -1,4 +1,4 @@
-"""Importing enterprise data from JSON, CSV or XLSX: validate every row first, then write all or nothing.
+"""Importing enterprise data from JSON, CSV, XLSX or ODS: validate every row first, then write all or nothing.
 
 Use ``import_file``. Default all-or-nothing: one bad row and nothing is written (the batch is recorded as
 rejected with its report). ``partial=True`` writes the valid records and reports the others. Importing the
@@ -16,8 +16,10 @@ from django.db import transaction
 
 from srdi.db.models import AuditAction, Enterprise, ImportBatch, Role, User
 from srdi.domain.exchange import RecordError, parse_profile
-from srdi.interchange.readers import FileFormatError, RawRow, read_csv_rows, read_json_records, read_xlsx_rows
-from srdi.interchange.rows import RowError, SourceRecord, parse_rows
+from srdi.interchange.layout import TableLayout
+from srdi.interchange.problems import RowError, RowWarning
+from srdi.interchange.readers import FORMULA, FileFormatError, RawRow, read_json_records, read_table
+from srdi.interchange.rows import SourceRecord, locate_problem, parse_rows
 from srdi.interchange.safety import MAX_FILE_BYTES, UnsafeFile, check_upload
 from srdi.services import audit, scoping
 from srdi.services.enterprise_writer import Incoming, WriteStats, write_profiles
@@ -37,6 +39,8 @@ class ImportResult:
     records_total: int = 0
     errors: list[RowError] = field(default_factory=list)
     unknown_headers: list[str] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
+    layout: TableLayout | None = None  # how a spreadsheet was read (None for JSON)
     flags: list[RowFlag] = field(default_factory=list)
     stats: WriteStats = field(default_factory=WriteStats)
     batch_id: int | None = None
@@ -60,16 +64,35 @@ class ImportResult:
     def flag_messages(self) -> list[str]:
         return [f.message(self.unit) for f in self.flags]
 
+    def warning_messages(self) -> list[str]:
+        return [w.message(self.unit) for w in self.warnings]
 
-def _map_problem(record: SourceRecord, path: str) -> tuple[int, str]:
-    """The spreadsheet row and column a profile field came from."""
-    parts = path.split(".")
-    if parts[0] == "financials" and len(parts) >= 2:
-        year = parts[1]
-        row = record.row_of_year.get(year, record.rows[0] if record.rows else 0)
-        return row, parts[2] if len(parts) > 2 else "year"
-    head = path.split("[", 1)[0]
-    return (record.rows[0] if record.rows else 0), head
+
+@dataclass
+class Validation:
+    """A file read and checked, nothing written: the valid records, every error and warning, the layout."""
+
+    file_format: str
+    valid: list[tuple[SourceRecord, Incoming]]
+    errors: list[RowError]
+    warnings: list[RowWarning]
+    layout: TableLayout | None  # None for JSON
+    rows_total: int
+
+    @property
+    def unknown_headers(self) -> list[str]:
+        return [c.header for c in self.layout.ignored() if c.unknown] if self.layout else []
+
+
+def _problem_error(
+    record: SourceRecord, path: str, layout: TableLayout | None, value: str, reason: str
+) -> RowError:
+    """An error of the parsed profile, placed at the spreadsheet row and column (or JSON record) it came from."""
+    if layout is None:
+        return RowError(record.rows[0] if record.rows else 0, path, value, reason, record.uscc)
+    row, column = locate_problem(record, path, layout)
+    header, letter = (column.header, column.letter) if column else (path, "")
+    return RowError(row, header, value, reason, record.uscc, layout.sheet or "", letter)
 
 
 def _json_records(data: bytes) -> tuple[list[SourceRecord], list[RowError]]:
@@ -86,6 +109,13 @@ def _json_records(data: bytes) -> tuple[list[SourceRecord], list[RowError]]:
 ROWS_PER_PROGRESS = 1000
 
 
+def _counted(rows: Iterator[RawRow], sink: ProgressSink) -> Iterator[RawRow]:
+    for count, row in enumerate(rows, start=1):
+        if count % ROWS_PER_PROGRESS == 0:
+            sink.rows(count)
+        yield row
+
+
 def validate(
     data: bytes,
     filename: str,
@@ -93,10 +123,12 @@ def validate(
     actor: User | None,
     max_bytes: int = MAX_FILE_BYTES,
     sink: ProgressSink | None = None,
-) -> tuple[str, list[tuple[SourceRecord, Incoming]], list[RowError], list[str], int]:
-    """Read and validate a file: (format, valid records, errors, unknown headers, data rows)."""
+) -> Validation:
+    """Read and validate a file without writing anything (``sink`` hears of the rows read)."""
     file_format = check_upload(data, filename, max_bytes)
-    unknown: list[str] = []
+    layout: TableLayout | None = None
+    warnings: list[RowWarning] = []
+    header_errors: list[RowError] = []
     if file_format == "json":
         records, errors = _json_records(data)
         rows_total = len(records) + len(errors)
@@ -111,30 +143,18 @@ def validate(
             kept.append(r)
         records = kept
     else:
-        if file_format == "xlsx":
-            rows, formulas = read_xlsx_rows(data)
-        else:
-            rows, formulas = read_csv_rows(data), []
-        counted: list[int] = []
-
-        def counting(it: Iterator[RawRow]) -> Iterator[RawRow]:
-            for r in it:
-                counted.append(r.number)
-                if sink is not None and len(counted) % ROWS_PER_PROGRESS == 0:
-                    sink.rows(len(counted))
-                yield r
-
-        records, errors, unknown = parse_rows(counting(rows))
-        rows_total = len(counted)
-        for f in formulas:
+        table = read_table(data, file_format)
+        layout = table.layout
+        if sink is not None:
+            table.rows = _counted(table.rows, sink)
+        parsed = parse_rows(table)
+        records, rows_total = parsed.records, parsed.rows_total
+        header_errors = table.errors
+        errors = [*header_errors, *parsed.errors]
+        warnings = [*table.warnings, *parsed.warnings]
+        for f in table.formulas:
             errors.append(
-                RowError(f.row, f.column, f.formula, "单元格含公式：系统不计算公式，请粘贴为数值后再导入")
-            )
-        if unknown:
-            errors.append(
-                RowError(
-                    1, "、".join(unknown[:10]), "", "未知表头（不是交换格式 v1 的字段名），请对照导入模板"
-                )
+                RowError(f.row, f.column, f.formula, FORMULA, sheet=layout.sheet or "", letter=f.letter)
             )
     valid: list[tuple[SourceRecord, Incoming]] = []
     for record in records:
@@ -142,29 +162,31 @@ def validate(
             profile = parse_profile(record.data)
         except RecordError as exc:
             for problem in exc.problems:
-                row, column = _map_problem(record, problem.path)
-                if file_format == "json":
-                    column = problem.path
                 value = problem.value if isinstance(problem.value, str | int) else ""
-                errors.append(RowError(row, column, str(value)[:80], problem.reason, record.uscc))
+                errors.append(_problem_error(record, problem.path, layout, str(value)[:80], problem.reason))
             continue
         if actor is not None:
             verdict = scoping.can_import_for_district(actor, profile.district)
             if not verdict:
                 errors.append(
-                    RowError(record.rows[0], "district", profile.district or "", verdict.reason, record.uscc)
+                    _problem_error(record, "district", layout, profile.district or "", verdict.reason)
                 )
                 continue
         valid.append((record, Incoming.of(profile, record.contact)))
         record.data = {}  # the compact Incoming holds what is written; the raw cells are not needed again
     if actor is not None:
-        valid = _keep_writable(actor, valid, errors)
-    errors.sort(key=lambda e: (e.row, e.column))
-    return file_format, valid, errors, unknown, rows_total
+        valid = _keep_writable(actor, valid, errors, layout)
+    if header_errors:
+        valid = []  # a column that cannot be read would be left out of every record: write nothing
+    errors.sort(key=lambda e: (e.row, len(e.letter), e.letter, e.column))
+    return Validation(file_format, valid, errors, warnings, layout, rows_total)
 
 
 def _keep_writable(
-    actor: User, valid: list[tuple[SourceRecord, Incoming]], errors: list[RowError]
+    actor: User,
+    valid: list[tuple[SourceRecord, Incoming]],
+    errors: list[RowError],
+    layout: TableLayout | None,
 ) -> list[tuple[SourceRecord, Incoming]]:
     """Drop (with an error) records that would change an enterprise stored outside the actor's scope.
 
@@ -184,12 +206,12 @@ def _keep_writable(
         uscc = incoming.uscc
         if uscc in stored and not scoping.can_edit_enterprise(actor, Enterprise(district_id=stored[uscc])):
             errors.append(
-                RowError(
-                    record.rows[0],
+                _problem_error(
+                    record,
                     "uscc",
+                    layout,
                     uscc,
                     "该统一社会信用代码的企业已由其他区县登记，区县工作人员不能修改；企业迁入请联系市经信局",
-                    uscc,
                 )
             )
             continue
@@ -216,21 +238,23 @@ def import_file(
     try:
         if sink is not None:
             sink.stage("读取并校验")
-        file_format, valid, errors, unknown, rows_total = validate(
-            data, filename, actor=actor, max_bytes=max_bytes, sink=sink
-        )
+        checked = validate(data, filename, actor=actor, max_bytes=max_bytes, sink=sink)
     except (UnsafeFile, FileFormatError) as exc:
         result = ImportResult(status=ImportBatch.Status.REJECTED, file_format="?", message=str(exc))
         result.errors = [RowError(0, "", "", str(exc))]
+        result.layout = exc.layout if isinstance(exc, FileFormatError) else None
         _record_batch(result, data, filename, digest, actor, partial)
         return result
+    valid, errors = checked.valid, checked.errors
     result = ImportResult(
         status=ImportBatch.Status.REJECTED,
-        file_format=file_format,
-        rows_total=rows_total,
+        file_format=checked.file_format,
+        rows_total=checked.rows_total,
         records_total=len(valid),
         errors=errors,
-        unknown_headers=unknown,
+        unknown_headers=checked.unknown_headers,
+        warnings=checked.warnings,
+        layout=checked.layout,
     )
     bad_usccs = {e.uscc for e in errors if e.uscc}
     writable = valid if partial or not errors else []
