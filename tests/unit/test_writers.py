@@ -122,3 +122,15 @@ def test_the_template_help_sheet_follows_the_data_sheet():
     wb = load_workbook(io.BytesIO(write_xlsx([], help_rows=template_help())))
     assert wb.sheetnames == ["企业数据", "填写说明"]
     assert wb.worksheets[1]["A1"].value == "字段名"
+
+
+def test_columns_headed_by_their_chinese_labels_are_text_columns_too():
+    ws, cells = _sheet(
+        write_xlsx(
+            [{"统一社会信用代码": "91330106MA2B0CDE1X", "企业名称": "杭州某某"}],
+            ["统一社会信用代码", "企业名称"],
+        )
+    )
+    assert ws.column_dimensions["A"].number_format == ws.column_dimensions["B"].number_format == "@"
+    assert cells["统一社会信用代码"].number_format == "@"
+    assert ws.column_dimensions["A"].width == column_width("uscc")

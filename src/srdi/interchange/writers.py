@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from srdi.interchange.columns import BY_NAME, COLUMNS, LIST_FIELDS, YEAR_FIELDS
+from srdi.interchange.columns import COLUMNS, LIST_FIELDS, YEAR_FIELDS
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -33,6 +33,9 @@ TEXT_FORMAT = "@"
 # Column widths (in characters) for the kinds of value whose header says little about their length.
 KIND_WIDTHS = {"json": 40, "json_map": 24, "date": 12, "text": 16}
 NAMED_WIDTHS = {"uscc": 22, "name": 34, "uscc_override_reason": 30}
+# A column is known by its field name or its Chinese label (other exports head their columns with labels).
+_COLUMN_OF = {header: c for c in COLUMNS for header in (c.name, c.label)}
+_TEXT_HEADERS = frozenset(header for header, c in _COLUMN_OF.items() if c.kind == "text")
 
 
 def escape_text(value: str) -> str:
@@ -116,19 +119,19 @@ def write_csv(rows: Iterable[dict[str, Any]], columns: list[str] | None = None) 
 
 
 def text_columns(columns: Iterable[str]) -> set[str]:
-    """The columns whose values are text in the exchange format (codes, names, contact fields)."""
-    return {name for name in columns if name in BY_NAME and BY_NAME[name].kind == "text"}
+    """The columns (by field name or Chinese label) whose values are text: codes, names, contact fields."""
+    return {name for name in columns if name in _TEXT_HEADERS}
 
 
 def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def column_width(name: str) -> int:
+def column_width(header: str) -> int:
     """A readable width for a column: its header, or what its kind of value usually needs."""
-    column = BY_NAME.get(name)
-    wanted = NAMED_WIDTHS.get(name) or (KIND_WIDTHS.get(column.kind, 0) if column else 0)
-    return min(max(_display_width(name) + 2, wanted, 8), 60)
+    column = _COLUMN_OF.get(header)
+    wanted = 0 if column is None else NAMED_WIDTHS.get(column.name) or KIND_WIDTHS.get(column.kind, 0)
+    return min(max(_display_width(header) + 2, wanted, 8), 60)
 
 
 def _is_digits(value: str) -> bool:
@@ -183,20 +186,17 @@ def write_xlsx(
     *,
     sheet_title: str = "企业数据",
     help_rows: list[list[str]] | None = None,
-    text: Collection[str] | None = None,
 ) -> bytes:
     """XLSX with a data sheet (escaped text, numeric numbers) and an optional help sheet.
 
-    ``text`` names the columns formatted as text (default: the exchange format's text columns among
-    ``columns``); any other value that is a string of digits is a text-formatted cell too.
+    The text columns among ``columns`` (``text_columns``) are formatted as text, and so is any other value
+    that is a string of digits.
     """
     from openpyxl import Workbook
 
     columns = columns or header_names()
     wb = Workbook(write_only=True)
-    sheet = _SheetWriter(
-        wb.create_sheet(sheet_title), columns, text_columns(columns) if text is None else set(text)
-    )
+    sheet = _SheetWriter(wb.create_sheet(sheet_title), columns, text_columns(columns))
     sheet.header()
     for row in rows:
         sheet.row([cell_value(row.get(name)) for name in columns])
