@@ -37,7 +37,7 @@ from srdi.web.views.exports import file_response
 PAGE_SIZE = 50
 # ``run`` picks an earlier screening (default: the latest application screening).
 FILTER_FIELDS = ("run", "q", "tier", "status", "district", "ecosystem", "cohort", "grade", "change")
-EXPORT_FORMATS = ("csv", "xlsx")
+EXPORT_FORMATS = ("xlsx", "csv")
 
 
 def _filters(source: Any) -> list[tuple[str, str]]:
@@ -175,7 +175,7 @@ def screening_export(request: HttpRequest) -> HttpResponse:
     require(scoping.can_export(user), request, what="screening_export")
     fmt = request.POST.get("fmt") or "xlsx"
     if fmt not in EXPORT_FORMATS:
-        return HttpResponseBadRequest("导出格式可选 csv、xlsx")
+        return HttpResponseBadRequest("导出格式可选 xlsx、csv")
     run = _chosen_run(request.POST)
     if run is None:
         messages.error(request, "尚无筛查结果可导出")

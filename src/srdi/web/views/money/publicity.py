@@ -117,7 +117,7 @@ def publicity_export(request: HttpRequest) -> HttpResponse:
     require(scoping.can_export(user), request, what="publicity_export")
     fmt = request.POST.get("fmt") or "xlsx"
     if fmt not in ("csv", "xlsx"):
-        return HttpResponseBadRequest("导出格式可选 csv、xlsx")
+        return HttpResponseBadRequest("导出格式可选 xlsx、csv")
     qs, _form = _publicity(request, request.POST)
     names = dict(District.objects.values_list("code", "name"))
     rows = []
