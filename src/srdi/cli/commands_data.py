@@ -94,31 +94,55 @@ def import_(
     sys.exit(1 if result.errors else 0)
 
 
+FORMATS = ("xlsx", "csv", "json")
+
+
+def _export_format(file_format: str | None, output: Path | None, template: bool) -> str:
+    """The format asked for, else the output file's extension, else XLSX for a template and JSON for data."""
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    if file_format and suffix in FORMATS and suffix != file_format:
+        raise click.UsageError(f"输出文件 {output} 的扩展名与 --format {file_format} 不一致")
+    if file_format:
+        return file_format
+    if suffix in FORMATS:
+        return suffix
+    return "xlsx" if template else "json"
+
+
 @cli.command()
 @click.option(
-    "--format", "file_format", type=click.Choice(["json", "csv", "xlsx"]), default="json", show_default=True
+    "--format",
+    "file_format",
+    type=click.Choice(FORMATS),
+    help="xlsx（供人打开、编辑后再导入）、csv（机器交换格式）、json（交换格式）；"
+    "默认取 --output 的扩展名，否则模板为 xlsx、数据为 json",
 )
 @click.option("--district", help="只导出该区县（行政区划代码）")
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="输出文件（默认标准输出）"
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="输出文件（默认标准输出；xlsx 默认写入当前目录）",
 )
-@click.option("--template", is_flag=True, help="导出空白导入模板（csv 或 xlsx）")
+@click.option("--template", is_flag=True, help="导出空白导入模板（xlsx 或 csv）")
 @click.option("--as", "username", help="以该用户身份导出（应用其数据范围）")
 def export(
-    file_format: str, district: str | None, output: Path | None, template: bool, username: str | None
+    file_format: str | None, district: str | None, output: Path | None, template: bool, username: str | None
 ) -> None:
-    """导出企业数据（JSON 为交换格式，可再导入；CSV/XLSX 已防公式注入、个人信息脱敏）。"""
+    """导出企业数据（XLSX 供人打开编辑，CSV 为机器交换格式，JSON 为交换格式；表格中的个人信息已脱敏）。"""
     setup_django()
     from srdi.services.exports import ExportError, export_enterprises, import_template
 
+    chosen = _export_format(file_format, output, template)
     try:
-        if template:
-            result = import_template("xlsx" if file_format == "json" else file_format)
-        else:
-            result = export_enterprises(_actor(username), file_format, district=district)
+        result = (
+            import_template(chosen)
+            if template
+            else export_enterprises(_actor(username), chosen, district=district)
+        )
     except ExportError as exc:
         raise click.ClickException(str(exc)) from None
-    if output is None and result.filename.endswith(".xlsx"):
+    if output is None and chosen == "xlsx":
         output = Path(result.filename)
     if output is None:
         sys.stdout.buffer.write(result.content)

@@ -1,8 +1,14 @@
-"""Writing exchange-format data to JSON, CSV and XLSX, safe to open in a spreadsheet.
+"""Writing exchange-format data to CSV and XLSX, safe to open in a spreadsheet.
 
 Text cells that start with ``= + - @``, tab, CR or LF get a leading apostrophe (OWASP CSV injection;
 ASVS 1.2.10) while genuine numbers stay numeric cells. ``profile_rows`` flattens a profile to one row per
 year (the template's shape); ``write_csv``/``write_xlsx`` take rows and the column order.
+
+XLSX is the format for people: codes and every text column are text cells formatted as text (``@``, on the
+cell and on the column, so that an edited or newly typed code stays text), integers a spreadsheet cannot hold
+exactly (15 significant digits) are text, the header row is frozen. CSV is the machine format: plain values,
+no type information, so a spreadsheet that opens it turns long digit strings into rounded numbers
+(see docs/data.md, "Export").
 """
 
 from __future__ import annotations
@@ -10,13 +16,26 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+import unicodedata
+from collections.abc import Collection, Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from srdi.interchange.columns import COLUMNS, LIST_FIELDS, YEAR_FIELDS
 
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "＝", "＋", "－", "＠")
+# Spreadsheets keep 15 significant digits of a number: a larger integer is written as text to stay exact.
+EXACT_INTEGER_LIMIT = 10**15
+TEXT_FORMAT = "@"
+# Column widths (in characters) for the kinds of value whose header says little about their length.
+KIND_WIDTHS = {"json": 40, "json_map": 24, "date": 12, "text": 16}
+NAMED_WIDTHS = {"uscc": 22, "name": 34, "uscc_override_reason": 30}
+# A column is known by its field name or its Chinese label (other exports head their columns with labels).
+_COLUMN_OF = {header: c for c in COLUMNS for header in (c.name, c.label)}
+_TEXT_HEADERS = frozenset(header for header, c in _COLUMN_OF.items() if c.kind == "text")
 
 
 def escape_text(value: str) -> str:
@@ -33,7 +52,7 @@ def cell_value(value: Any) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, int):
-        return value
+        return value if abs(value) < EXACT_INTEGER_LIMIT else str(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, list | dict):
@@ -81,7 +100,11 @@ def header_names() -> list[str]:
 
 
 def write_csv(rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> bytes:
-    """CSV (UTF-8 with BOM so that Excel reads Chinese correctly), cells escaped."""
+    """CSV for machines (UTF-8 with BOM so that Excel reads Chinese correctly), cells escaped.
+
+    Values are written as they are: a spreadsheet that opens the file rounds long digit strings (codes, ID
+    numbers) unless the user imports those columns as text. People get XLSX.
+    """
     columns = columns or header_names()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -95,6 +118,68 @@ def write_csv(rows: Iterable[dict[str, Any]], columns: list[str] | None = None) 
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def text_columns(columns: Iterable[str]) -> set[str]:
+    """The columns (by field name or Chinese label) whose values are text: codes, names, contact fields."""
+    return {name for name in columns if name in _TEXT_HEADERS}
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def column_width(header: str) -> int:
+    """A readable width for a column: its header, or what its kind of value usually needs."""
+    column = _COLUMN_OF.get(header)
+    wanted = 0 if column is None else NAMED_WIDTHS.get(column.name) or KIND_WIDTHS.get(column.kind, 0)
+    return min(max(_display_width(header) + 2, wanted, 8), 60)
+
+
+def _is_digits(value: str) -> bool:
+    """A string of digits (a code, or an integer too long for a number cell): a spreadsheet edit would round it."""
+    return value.isdecimal() or (value[:1] == "-" and value[1:].isdecimal())
+
+
+class _SheetWriter:
+    """One write-only worksheet: widths, text columns formatted as text, frozen header, rows streamed."""
+
+    def __init__(self, ws: WriteOnlyWorksheet, columns: list[str], text: Collection[str]) -> None:
+        from openpyxl.utils import get_column_letter
+
+        self.ws = ws
+        self.columns = columns
+        self.text_at = [name in text for name in columns]
+        for index, name in enumerate(columns, start=1):
+            dimension = ws.column_dimensions[get_column_letter(index)]
+            dimension.width = column_width(name)
+            if name in text:
+                # The column's format applies to the cells a user adds below the data.
+                dimension.number_format = TEXT_FORMAT
+        ws.freeze_panes = "A2"
+
+    def header(self) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        bold = Font(bold=True)
+        cells = []
+        for name in self.columns:
+            cell = WriteOnlyCell(self.ws, escape_text(name))
+            cell.font = bold
+            cell.number_format = TEXT_FORMAT
+            cells.append(cell)
+        self.ws.append(cells)
+
+    def row(self, values: list[Any]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+
+        for index, value in enumerate(values):
+            if isinstance(value, str) and (self.text_at[index] or _is_digits(value)):
+                cell = WriteOnlyCell(self.ws, value)
+                cell.number_format = TEXT_FORMAT
+                values[index] = cell
+        self.ws.append(values)
+
+
 def write_xlsx(
     rows: Iterable[dict[str, Any]],
     columns: list[str] | None = None,
@@ -102,17 +187,23 @@ def write_xlsx(
     sheet_title: str = "企业数据",
     help_rows: list[list[str]] | None = None,
 ) -> bytes:
-    """XLSX with a data sheet (escaped text, numeric numbers) and an optional help sheet."""
+    """XLSX with a data sheet (escaped text, numeric numbers) and an optional help sheet.
+
+    The text columns among ``columns`` (``text_columns``) are formatted as text, and so is any other value
+    that is a string of digits.
+    """
     from openpyxl import Workbook
 
     columns = columns or header_names()
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet_title)
-    ws.append(columns)
+    sheet = _SheetWriter(wb.create_sheet(sheet_title), columns, text_columns(columns))
+    sheet.header()
     for row in rows:
-        ws.append([cell_value(row.get(name)) for name in columns])
+        sheet.row([cell_value(row.get(name)) for name in columns])
     if help_rows:
         help_sheet = wb.create_sheet("填写说明")
+        help_sheet.column_dimensions["A"].width = 34
+        help_sheet.column_dimensions["B"].width = 40
         for line in help_rows:
             help_sheet.append([escape_text(str(x)) for x in line])
     buffer = io.BytesIO()

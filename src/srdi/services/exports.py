@@ -1,7 +1,9 @@
-"""Exporting enterprises the user may see, as exchange-format JSON or as CSV/XLSX (escaped, PII masked).
+"""Exporting enterprises the user may see, as XLSX, CSV or exchange-format JSON (escaped, PII masked).
 
-Use ``export_enterprises`` from every export path (page, API, CLI): it applies the user's scope, audits the
+Use ``export_enterprises`` from every export path (page, CLI): it applies the user's scope, audits the
 export, and returns the file bytes. ``profiles_from_db`` assembles profiles in bulk for any queryset.
+XLSX is the format for people (codes stay text when the file is opened, edited and saved); CSV is the
+machine format and says so in its file name (``download_name``); JSON is the exchange format.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from srdi.interchange.writers import profile_rows, template_help, write_csv, wri
 from srdi.services import audit, scoping
 from srdi.services.enterprise_writer import LIST_MODELS
 
+# In the order offered to people: XLSX first.
 CONTENT_TYPES = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
 }
 CHUNK = 2000
+MACHINE_FORMAT = "机器交换格式"
 
 
 class ExportError(ValueError):
@@ -91,6 +95,13 @@ def profiles_from_db(
             yield profile, contacts.get(eid)
 
 
+def download_name(stem: str, file_format: str) -> str:
+    """A download's file name; a CSV's name says it is the machine format (no label line inside the file)."""
+    if file_format == "csv":
+        return f"{stem}-{MACHINE_FORMAT}.csv"
+    return f"{stem}.{file_format}"
+
+
 def _masked(contact: dict[str, Any] | None) -> dict[str, str] | None:
     if not contact:
         return None
@@ -112,7 +123,7 @@ def export_enterprises(
 ) -> ExportFile:
     """Export what the user may see (``user=None`` is the system itself, e.g. a CLI run by an operator)."""
     if file_format not in CONTENT_TYPES:
-        raise ExportError(f"不支持的导出格式 {file_format!r}（可选 json、csv、xlsx）")
+        raise ExportError(f"不支持的导出格式 {file_format!r}（可选 {'、'.join(CONTENT_TYPES)}）")
     if user is not None:
         verdict = scoping.can_export(user)
         if not verdict:
@@ -141,15 +152,16 @@ def export_enterprises(
         new={"format": file_format, "district": district, "count": count},
         ip_address=ip,
     )
-    return ExportFile(content, f"srdi-enterprises-{stamp}.{file_format}", CONTENT_TYPES[file_format], count)
+    return ExportFile(
+        content, download_name(f"srdi-enterprises-{stamp}", file_format), CONTENT_TYPES[file_format], count
+    )
 
 
 def import_template(file_format: str) -> ExportFile:
-    """The blank import template (CSV or XLSX with a help sheet)."""
-    if file_format == "csv":
-        return ExportFile(write_csv([]), "srdi-import-template.csv", CONTENT_TYPES["csv"], 0)
+    """The blank import template (XLSX with a help sheet, or CSV)."""
+    name = download_name("srdi-import-template", file_format)
     if file_format == "xlsx":
-        return ExportFile(
-            write_xlsx([], help_rows=template_help()), "srdi-import-template.xlsx", CONTENT_TYPES["xlsx"], 0
-        )
-    raise ExportError("模板格式可选 csv 或 xlsx")
+        return ExportFile(write_xlsx([], help_rows=template_help()), name, CONTENT_TYPES["xlsx"], 0)
+    if file_format == "csv":
+        return ExportFile(write_csv([]), name, CONTENT_TYPES["csv"], 0)
+    raise ExportError("模板格式可选 xlsx 或 csv")

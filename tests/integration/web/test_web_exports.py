@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
 
 from srdi.db.models import AuditAction, AuditEvent
+from srdi.services.exports import CONTENT_TYPES
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +82,22 @@ def test_provider_cannot_export(login_as):
     response = login_as("provider").post(EXPORT, {"fmt": "csv"})
     assert response.status_code == 403
     assert AuditEvent.objects.filter(action=AuditAction.ACCESS_DENIED, object_id="enterprise_export").exists()
+
+
+def test_xlsx_is_the_default_download_and_offered_first(login_as, seed):
+    client = login_as("city_staff")
+    response = client.post(EXPORT)
+    assert response.status_code == 200
+    assert response["Content-Type"] == CONTENT_TYPES["xlsx"]
+    assert response.content[:2] == b"PK"
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    page = client.get(reverse("web:enterprise_list")).content.decode()
+    assert page.index('value="xlsx"') < page.index('value="csv"') < page.index('value="json"')
+    assert "CSV（机器交换格式，用表格软件打开会损坏长数字，请优先下载 XLSX）" in page
+
+
+def test_a_csv_download_is_named_as_the_machine_format(login_as, seed):
+    response = login_as("city_staff").post(EXPORT, {"fmt": "csv"})
+    name = unquote(response["Content-Disposition"].split("filename*=utf-8''", 1)[1])
+    assert name.startswith("srdi-enterprises-") and name.endswith("-机器交换格式.csv")
+    assert response.content.decode("utf-8-sig").startswith("uscc,")  # no label line inside the file

@@ -25,7 +25,7 @@ from srdi.domain.reference import TIERS
 from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, scoping, screening_jobs
 from srdi.services.assessments import finished_run, latest_run, recent_runs
-from srdi.services.exports import CONTENT_TYPES
+from srdi.services.exports import CONTENT_TYPES, download_name
 from srdi.services.screening import default_as_of, rulebooks_text
 from srdi.web import screening_data as sd
 from srdi.web.access import require
@@ -37,7 +37,7 @@ from srdi.web.views.exports import file_response
 PAGE_SIZE = 50
 # ``run`` picks an earlier screening (default: the latest application screening).
 FILTER_FIELDS = ("run", "q", "tier", "status", "district", "ecosystem", "cohort", "grade", "change")
-EXPORT_FORMATS = ("csv", "xlsx")
+EXPORT_FORMATS = ("xlsx", "csv")
 
 
 def _filters(source: Any) -> list[tuple[str, str]]:
@@ -173,9 +173,9 @@ def screening_export(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     require(sd.can_view_screening(user), request, what="screening_export")
     require(scoping.can_export(user), request, what="screening_export")
-    fmt = request.POST.get("fmt", "")
+    fmt = request.POST.get("fmt") or "xlsx"
     if fmt not in EXPORT_FORMATS:
-        return HttpResponseBadRequest("导出格式可选 csv、xlsx")
+        return HttpResponseBadRequest("导出格式可选 xlsx、csv")
     run = _chosen_run(request.POST)
     if run is None:
         messages.error(request, "尚无筛查结果可导出")
@@ -194,4 +194,4 @@ def screening_export(request: HttpRequest) -> HttpResponse:
         ip_address=client_ip(request),
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return file_response(content, f"srdi-screening-{run.pk}-{stamp}.{fmt}", CONTENT_TYPES[fmt])
+    return file_response(content, download_name(f"srdi-screening-{run.pk}-{stamp}", fmt), CONTENT_TYPES[fmt])

@@ -21,7 +21,7 @@ from srdi.db.models import AuditAction, Case, District
 from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, budgets, matters, scoping
 from srdi.services.cases import today
-from srdi.services.exports import CONTENT_TYPES
+from srdi.services.exports import CONTENT_TYPES, download_name
 from srdi.web import money_display as md
 from srdi.web.access import require
 from srdi.web.forms_money import CaseFilterForm
@@ -115,9 +115,9 @@ def publicity_export(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
     require(md.can_view_cases(user), request, what="publicity_export")
     require(scoping.can_export(user), request, what="publicity_export")
-    fmt = request.POST.get("fmt", "")
+    fmt = request.POST.get("fmt") or "xlsx"
     if fmt not in ("csv", "xlsx"):
-        return HttpResponseBadRequest("导出格式可选 csv、xlsx")
+        return HttpResponseBadRequest("导出格式可选 xlsx、csv")
     qs, _form = _publicity(request, request.POST)
     names = dict(District.objects.values_list("code", "name"))
     rows = []
@@ -149,4 +149,4 @@ def publicity_export(request: HttpRequest) -> HttpResponse:
         ip_address=client_ip(request),
     )
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return file_response(content, f"srdi-publicity-{stamp}.{fmt}", CONTENT_TYPES[fmt])
+    return file_response(content, download_name(f"srdi-publicity-{stamp}", fmt), CONTENT_TYPES[fmt])
