@@ -93,6 +93,13 @@ def test_a_query_string_that_is_not_utf8_is_json_400(admin, query):
     assert_json_error(admin.get(f"{LIST}?{query}"), 400, contains="UTF-8")
 
 
+@pytest.mark.parametrize("query", ["q=%00", "q=a%0Ab", "q=%7F"])
+def test_control_characters_in_a_search_are_json_422(admin, query):
+    # PostgreSQL cannot hold NUL in text: refused as invalid input, never a 500 from the database
+    body = assert_json_error(admin.get(f"{LIST}?{query}"), 422)
+    assert body["errors"][0]["field"] == "q"
+
+
 def test_a_utf8_query_string_is_served(admin):
     response = admin.get(f"{LIST}?q=%E8%A5%BF%E6%B9%96")  # 西湖
     assert response.status_code == 200

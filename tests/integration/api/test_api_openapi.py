@@ -8,11 +8,12 @@ from typing import Any, get_args
 
 import pytest
 from openapi_spec_validator import validate
-from tests.integration.api.helpers import API
+from tests.integration.api.helpers import API, post_json, put_json
 
 from srdi.api.openapi import fix_schema, standard_keywords
-from srdi.api.schemas import ALWAYS, Purpose
+from srdi.api.schemas import ALWAYS, EXAMPLE_USCC, NEW_EXAMPLE_USCC, Purpose
 from srdi.domain.rules.model import PURPOSES
+from srdi.domain.uscc import check_uscc
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +89,29 @@ def test_required_fields_and_formats_are_declared(document):
     body_schema = assess_body["content"]["application/json"]["schema"]
     assert body_schema["required"] == ["enterprises"]
     assert body_schema["properties"]["as_of"]["format"] == "date"
+
+
+def test_the_documented_examples_work(document, world, bearer):
+    assert check_uscc(EXAMPLE_USCC).ok and check_uscc(NEW_EXAMPLE_USCC).ok
+    paths = document["paths"]
+
+    def example(path: str, method: str) -> Any:
+        return paths[f"{API}{path}"][method]["requestBody"]["content"]["application/json"]["example"]
+
+    client = bearer(world.users["city_admin"])
+    created = post_json(client, f"{API}/enterprises", example("/enterprises", "post"))
+    assert created.status_code == 201
+    assert created.json()["uscc"] == NEW_EXAMPLE_USCC
+    put = example("/enterprises/{uscc}", "put")
+    assert put["uscc"] == EXAMPLE_USCC
+    assert post_json(client, f"{API}/enterprises", put).status_code == 201
+    assert put_json(client, f"{API}/enterprises/{EXAMPLE_USCC}", put).status_code == 200
+    assessed = post_json(client, f"{API}/assess", example("/assess", "post"))
+    assert assessed.status_code == 200 and "error" not in assessed.json()["results"][0]
+    entitled = post_json(client, f"{API}/entitle", example("/entitle", "post"))
+    assert entitled.status_code == 200
+    as_of = paths[f"{API}/enterprises/{{uscc}}/assessment"]["get"]["parameters"][1]["example"]
+    assert client.get(f"{API}/enterprises/{EXAMPLE_USCC}/assessment", {"as_of": as_of}).status_code == 200
 
 
 def test_the_purposes_of_the_api_are_the_rulebooks(document):
