@@ -44,6 +44,6 @@ def test_integer_keys_become_strings() -> None:
 def test_response_is_json_and_never_cached() -> None:
     response = json_response({"detail": "无"}, 422)
     assert response.status_code == 422
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/json; charset=utf-8"  # as ninja's renderer
     assert response["Cache-Control"] == "no-store, private"
     assert json.loads(response.content) == {"detail": "无"}

@@ -7,15 +7,18 @@ stored screening and a live, fully explained result, within the caller's scope.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
+from ninja.params import functions as params
 
 from srdi.api.bodies import BadBody, read_json
 from srdi.api.requests import caller, client_ip
 from srdi.api.responses import json_response
-from srdi.api.schemas import ErrorOut, contract_body
+from srdi.api.schemas import EXAMPLE_USCC, Purpose, contract_body, errors, example_profile, uscc_path
 from srdi.api.throttles import READS
-from srdi.domain.assessment.contract import parse_as_of, read_purpose
+from srdi.domain.assessment.contract import parse_as_of
 from srdi.domain.exchange import FORMATS
 from srdi.domain.rules.model import PURPOSES
 from srdi.services import scoping
@@ -25,9 +28,13 @@ from srdi.services.assessments import assess_enterprise, latest_screening
 router = Router(tags=["评价"])
 
 MAX_ENTERPRISES = 1000
+AS_OF = params.Query(None, description="评价基准日（YYYY-MM-DD），默认今天", example="2025-12-31")
+PURPOSE = params.Query("application", description="评价目的：application 认定申报，review 复核")
 ASSESS_BODY = contract_body(
     '与 `srdi assess` 相同的输入：{"as_of": "YYYY-MM-DD", "format": "1.1", "purpose": "application", '
     '"enterprises": [交换格式 v1.1 企业资料, …]}（format、purpose 可省略）',
+    {"as_of": "2025-12-31", "enterprises": [example_profile(EXAMPLE_USCC, "杭州示例智能科技有限公司")]},
+    MAX_ENTERPRISES,
     as_of={"type": "string", "format": "date"},
     format={"type": "string", "enum": list(FORMATS)},
     purpose={"type": "string", "enum": list(PURPOSES), "default": "application"},
@@ -36,7 +43,7 @@ ASSESS_BODY = contract_body(
 
 @router.post(
     "/assess",
-    response={200: dict, 400: ErrorOut, 413: ErrorOut, 422: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    response={200: dict, **errors(403, 413, 415, 422)},
     throttle=READS,
     openapi_extra=ASSESS_BODY,
     operation_id="assess",
@@ -50,7 +57,10 @@ ASSESS_BODY = contract_body(
         f"每次最多 {MAX_ENTERPRISES} 家企业。查询参数 gaps=false 可跳过差距分析。"
     ),
 )
-def assess(request: HttpRequest, gaps: bool = True) -> HttpResponse:
+def assess(
+    request: HttpRequest,
+    gaps: bool = params.Query(True, description="是否做差距分析；false 时跳过，评价更快"),
+) -> HttpResponse:
     caller(request)
     try:
         document = read_json(request)
@@ -67,23 +77,25 @@ def assess(request: HttpRequest, gaps: bool = True) -> HttpResponse:
 
 @router.get(
     "/enterprises/{uscc}/assessment",
-    response={200: dict, 404: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={200: dict, **errors(404, 422)},
     throttle=READS,
     operation_id="getEnterpriseAssessment",
     summary="企业的最新评价",
     description=(
         "返回该企业在最近一次全市筛查中的结论（screening），以及按当前数据即时计算、带完整依据的评价结果（result）。"
-        "查询参数 as_of（默认今天）、purpose（application / review）指定评价基准日与目的。"
+        "查询参数 as_of（默认今天）、purpose（application / review）指定评价基准日与目的，格式有误时答复 422。"
         "不在调用者范围内的企业一律答复 404。"
     ),
 )
 def enterprise_assessment(
-    request: HttpRequest, uscc: str, as_of: str | None = None, purpose: str = "application"
+    request: HttpRequest,
+    uscc: str = uscc_path(),
+    as_of: date | None = AS_OF,
+    purpose: Purpose = PURPOSE,
 ) -> HttpResponse:
     enterprise = scoping.get_enterprise(caller(request), uscc=uscc, ip=client_ip(request))
     try:
-        day = parse_as_of(as_of) if as_of else None
-        read_purpose({"purpose": purpose})
+        day = parse_as_of(as_of.isoformat()) if as_of else None  # the rulebooks' date bounds
         result = assess_enterprise(enterprise, as_of=day, purpose=purpose)
     except DocumentError as exc:
         return json_response({"detail": str(exc)}, 422)

@@ -16,9 +16,12 @@ from django.http import HttpRequest
 
 from srdi.domain.exchange import Profile, parse_profile
 
+NOT_JSON = "请求体应为 JSON：请使用 Content-Type: application/json（UTF-8 编码）"
+UTF8_NAMES = frozenset({"utf-8", "utf8"})
+
 
 class BadBody(Exception):
-    """The body is not usable JSON at all (answer 400, or 413 when too large)."""
+    """The body is not usable JSON at all (answer 400; 413 when too large, 415 when not declared JSON)."""
 
     def __init__(self, message: str, status: int = 400):
         self.message = message
@@ -39,6 +42,16 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
+def declares_json(request: HttpRequest) -> bool:
+    """Whether the request says its body is UTF-8 JSON (``application/json``, no other charset)."""
+    media_type = (request.content_type or "").lower()
+    charset = (request.content_params or {}).get("charset", "utf-8").strip().lower()
+    json_type = media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+    return json_type and charset in UTF8_NAMES
+
+
 def read_json(request: HttpRequest) -> Any:
     """The body as JSON data with exact decimals; ``BadBody`` when it cannot be read."""
     try:
@@ -47,6 +60,8 @@ def read_json(request: HttpRequest) -> Any:
         raise BadBody("请求体过大", status=413) from None
     if not raw.strip():
         raise BadBody("请求体为空：应为一个 JSON 对象（交换格式 v1 企业资料）")
+    if not declares_json(request):
+        raise BadBody(NOT_JSON, status=415)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

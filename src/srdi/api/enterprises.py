@@ -2,7 +2,7 @@
 
 Thin views: scope and edit rules live in ``srdi.services.scoping``, writes in ``srdi.services.enterprises``.
 Bodies are read with ``srdi.api.bodies.read_profile`` (exact decimals, strict fields), so the request body is
-declared in the OpenAPI document by hand (``PROFILE_BODY``) rather than as a ninja body parameter.
+declared in the OpenAPI document by hand (``profile_body``) rather than as a ninja body parameter.
 """
 
 from __future__ import annotations
@@ -15,7 +15,16 @@ from ninja import Query, Router
 from srdi.api.bodies import read_profile
 from srdi.api.requests import caller, client_ip
 from srdi.api.responses import json_response
-from srdi.api.schemas import EnterpriseFilters, EnterprisePage, ErrorOut, ValidationErrorOut
+from srdi.api.schemas import (
+    EXAMPLE_USCC,
+    NEW_EXAMPLE_USCC,
+    EnterpriseFilters,
+    EnterprisePage,
+    ValidationErrorOut,
+    errors,
+    example_profile,
+    uscc_path,
+)
 from srdi.api.throttles import READS, WRITES
 from srdi.db.models import Enterprise
 from srdi.domain.exchange import Profile
@@ -23,17 +32,25 @@ from srdi.services import enterprises, scoping
 
 router = Router(tags=["企业"])
 
-PROFILE_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": (
-            "一条交换格式 v1 企业资料（JSON）。未知字段视为错误；金额为整数“分”；比例用字符串或数值。"
-        ),
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Profile"}}},
-    }
-}
-COMMON = {401: ErrorOut, 429: ErrorOut}
 USCC_PATH = "/{uscc}"
+
+
+def profile_body(example: dict[str, Any]) -> dict[str, Any]:
+    """The ``openapi_extra`` of a write: one exchange-format profile, read by ``read_profile``."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": (
+                "一条交换格式 v1 企业资料（JSON）。未知字段视为错误；金额为整数“分”；比例用字符串或数值。"
+            ),
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/Profile"},
+                    "example": example,
+                }
+            },
+        }
+    }
 
 
 def _profile_response(enterprise: Enterprise, status: int) -> HttpResponse:
@@ -44,7 +61,7 @@ def _profile_response(enterprise: Enterprise, status: int) -> HttpResponse:
 
 @router.get(
     "",
-    response={200: EnterprisePage, 422: ValidationErrorOut, **COMMON},
+    response={200: EnterprisePage, **errors(422, invalid=ValidationErrorOut)},
     throttle=READS,
     operation_id="listEnterprises",
     summary="企业列表",
@@ -72,7 +89,7 @@ def list_enterprises(request: HttpRequest, filters: Query[EnterpriseFilters]) ->
 
 @router.get(
     USCC_PATH,
-    response={200: Profile, 404: ErrorOut, **COMMON},
+    response={200: Profile, **errors(404)},
     throttle=READS,
     operation_id="getEnterprise",
     summary="企业资料",
@@ -81,24 +98,16 @@ def list_enterprises(request: HttpRequest, filters: Query[EnterpriseFilters]) ->
         "不在调用者范围内的企业一律答复 404。"
     ),
 )
-def get_enterprise(request: HttpRequest, uscc: str) -> HttpResponse:
+def get_enterprise(request: HttpRequest, uscc: str = uscc_path()) -> HttpResponse:
     enterprise = scoping.get_enterprise(caller(request), uscc=uscc, ip=client_ip(request))
     return _profile_response(enterprise, 200)
 
 
 @router.post(
     "",
-    response={
-        201: Profile,
-        400: ErrorOut,
-        403: ErrorOut,
-        409: ErrorOut,
-        413: ErrorOut,
-        422: ValidationErrorOut,
-        **COMMON,
-    },
+    response={201: Profile, **errors(403, 409, 413, 415, 422, invalid=ValidationErrorOut)},
     throttle=WRITES,
-    openapi_extra=PROFILE_BODY,
+    openapi_extra=profile_body(example_profile(NEW_EXAMPLE_USCC, "杭州新示例材料有限公司")),
     operation_id="createEnterprise",
     summary="新增企业",
     description=(
@@ -116,17 +125,9 @@ def create_enterprise(request: HttpRequest) -> HttpResponse:
 
 @router.put(
     USCC_PATH,
-    response={
-        200: Profile,
-        400: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        413: ErrorOut,
-        422: ValidationErrorOut,
-        **COMMON,
-    },
+    response={200: Profile, **errors(403, 404, 413, 415, 422, invalid=ValidationErrorOut)},
     throttle=WRITES,
-    openapi_extra=PROFILE_BODY,
+    openapi_extra=profile_body(example_profile(EXAMPLE_USCC, "杭州示例智能科技有限公司")),
     operation_id="updateEnterprise",
     summary="更新企业资料",
     description=(
@@ -135,7 +136,7 @@ def create_enterprise(request: HttpRequest) -> HttpResponse:
         "不在调用者范围内的企业答复 404；只读角色答复 403。"
     ),
 )
-def update_enterprise(request: HttpRequest, uscc: str) -> HttpResponse:
+def update_enterprise(request: HttpRequest, uscc: str = uscc_path()) -> HttpResponse:
     user, ip = caller(request), client_ip(request)
     enterprises.ensure_may_write(user, ip=ip)
     enterprise = scoping.get_enterprise(user, uscc=uscc, ip=ip)

@@ -12,7 +12,7 @@ from ninja import Router
 from srdi.api.bodies import BadBody, read_json
 from srdi.api.requests import caller, client_ip
 from srdi.api.responses import json_response
-from srdi.api.schemas import ErrorOut, contract_body
+from srdi.api.schemas import EXAMPLE_USCC, contract_body, errors, example_profile, uscc_path
 from srdi.api.throttles import READS
 from srdi.domain.assessment.contract import DocumentError
 from srdi.domain.policy.contract import run_entitle
@@ -23,13 +23,15 @@ router = Router(tags=["政策兑现"])
 MAX_ENTERPRISES = 1000
 ENTITLE_BODY = contract_body(
     '与 `srdi entitle` 相同的输入：{"parameters": {参数编号: 取值}, "enterprises": [带 events 的企业资料]}',
+    {"enterprises": [example_profile(EXAMPLE_USCC, "杭州示例智能科技有限公司")]},
+    MAX_ENTERPRISES,
     parameters={"type": "object", "additionalProperties": True},
 )
 
 
 @router.post(
     "/entitle",
-    response={200: dict, 400: ErrorOut, 413: ErrorOut, 422: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    response={200: dict, **errors(403, 413, 415, 422)},
     throttle=READS,
     openapi_extra=ENTITLE_BODY,
     operation_id="entitle",
@@ -59,12 +61,12 @@ def entitle(request: HttpRequest) -> HttpResponse:
 
 @router.get(
     "/enterprises/{uscc}/entitlements",
-    response={200: dict, 404: ErrorOut, 401: ErrorOut, 429: ErrorOut},
+    response={200: dict, **errors(404)},
     throttle=READS,
     operation_id="getEnterpriseEntitlements",
     summary="企业可享受的政策",
     description="该企业已登记事件的兑现结果，以及无需事件的资格类措施；不在调用者范围内的企业一律答复 404。",
 )
-def enterprise(request: HttpRequest, uscc: str) -> HttpResponse:
+def enterprise(request: HttpRequest, uscc: str = uscc_path()) -> HttpResponse:
     found = scoping.get_enterprise(caller(request), uscc=uscc, ip=client_ip(request))
     return json_response(enterprise_entitlements(found))

@@ -2,7 +2,10 @@
 
 Use ``install(api)`` once on the NinjaAPI. Out-of-scope lookups answer 404 with a message that names nothing
 (never 403, so existence is not disclosed); invalid records answer 422 with one entry per field; refusals by
-the edit rules answer 403; duplicates 409; bad JSON 400; missing or bad credentials 401; rate limits 429.
+the edit rules answer 403; duplicates 409; bad JSON 400 (413 when too large, 415 when not JSON); missing or
+bad credentials 401; rate limits 429; any other exception 500 with a request id and no traceback
+(``srdi.api.fallback.server_error``). Answers made outside the operations are the middleware's
+(``srdi.api.middleware``).
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from srdi.api.auth import UNAUTHENTICATED
 from srdi.api.bodies import BadBody
+from srdi.api.fallback import FORBIDDEN, GENERIC, server_error
 from srdi.domain.exchange import FieldProblem, RecordError
 from srdi.services.enterprises import EnterpriseExists, EnterpriseForbidden
 from srdi.services.scoping import OutOfScope
@@ -57,6 +62,11 @@ def _param_reason(err: dict[str, Any]) -> str:
         "string_too_long": f"不能超过 {ctx.get('max_length')} 个字符",
         "string_pattern_mismatch": "格式不正确",
         "json_invalid": "不是有效的 JSON",
+        "date_parsing": "应为 YYYY-MM-DD 格式的日期",
+        "date_from_datetime_parsing": "应为 YYYY-MM-DD 格式的日期",
+        "date_from_datetime_inexact": "应为 YYYY-MM-DD 格式的日期",
+        "date_type": "应为 YYYY-MM-DD 格式的日期",
+        "bool_parsing": "应为 true 或 false",
     }
     return reasons.get(kind, str(err.get("msg", kind)))
 
@@ -127,3 +137,19 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return answer(request, {"detail": str(exc)}, exc.status_code)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return answer(request, {"detail": GENERIC[413]}, 413)
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        return answer(request, {"detail": GENERIC[400]}, 400)
+
+    @api.exception_handler(PermissionDenied)
+    def denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return answer(request, {"detail": FORBIDDEN}, 403)
+
+    @api.exception_handler(Exception)
+    def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return server_error(request, exc)

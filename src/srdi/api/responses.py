@@ -16,6 +16,7 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
 NO_STORE = "no-store, private"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"  # what ninja's renderer sets: one type for every answer
 # Dates and times go through Django's encoder like everywhere else (``…Z``, milliseconds); orjson encodes the
 # rest natively, several times faster than ``json`` on the assessment's large traced answers.
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
@@ -38,6 +39,6 @@ def encode_json(data: Any) -> bytes:
 
 def json_response(data: Any, status: int = 200) -> HttpResponse:
     """``data`` as a JSON answer with ``status``."""
-    response = HttpResponse(encode_json(data), status=status, content_type="application/json")
+    response = HttpResponse(encode_json(data), status=status, content_type=JSON_CONTENT_TYPE)
     response["Cache-Control"] = NO_STORE
     return response

@@ -1,11 +1,13 @@
-"""Helpers for the /api/v1 tests: valid USCCs, small profiles, JSON requests."""
+"""Helpers for the /api/v1 tests: valid USCCs, small profiles, JSON requests, the WSGI application."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.test import Client
+from django.test.client import ClientHandler
 
 from srdi.domain.uscc import CHARSET, uscc_check_char
 
@@ -54,3 +56,15 @@ def put_json(client: Client, url: str, data: Any, **kwargs: Any):
 
 def post_json(client: Client, url: str, data: Any, **kwargs: Any):
     return client.post(url, data=data, content_type="application/json", **kwargs)
+
+
+_HANDLER = ClientHandler(enforce_csrf_checks=True)
+
+
+def wsgi_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """The project as a WSGI application, for in-process callers that need the raw answer (schemathesis, the
+    header list of an answer). Like Django's test client, it keeps the test's database connection open."""
+    response = _HANDLER(environ)
+    headers = [*response.items(), *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())]
+    start_response(f"{response.status_code} {response.reason_phrase}", headers)
+    return response.streaming_content if response.streaming else [response.content]
