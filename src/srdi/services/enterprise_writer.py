@@ -18,7 +18,7 @@ from typing import Any
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
-from srdi.db.mapping import LISTS, YEAR_FIELDS, enterprise_values, event_rows, list_items
+from srdi.db.mapping import LISTS, MODEL_FIELDS, YEAR_FIELDS, enterprise_values, event_rows, list_items
 from srdi.db.models import (
     AuditAction,
     Award,
@@ -53,6 +53,7 @@ LIST_MODELS: dict[str, type[models.Model]] = {
     "sanctions": Sanction,
 }
 CHUNK = 500
+LOOKUP_CHUNK = 2000  # ids per ``IN (…)`` read: fewer queries, well under SQLite's variable limit
 AUDIT_CHUNK = 2000
 INSERT_BUFFER = 4 * CHUNK  # model instances built before they are inserted (bounds memory on big imports)
 
@@ -114,9 +115,18 @@ class _Write:
     dry: bool = False  # compare only: every step notes what it would change and writes nothing
     ids: dict[str, int] = field(default_factory=dict)
     changes: dict[str, dict[str, Any]] = field(default_factory=lambda: defaultdict(dict))
+    created: set[int] = field(default_factory=set)  # ids of enterprises new in this write: nothing stored yet
 
     def note(self, uscc: str, key: str, old: Any, new: Any) -> None:
         self.changes[uscc][key] = [old, new]
+
+    def settle_ids(self, ids: dict[str, int]) -> None:
+        self.ids = ids
+        self.created = {ids[u] for u in self.by_uscc if self.changes[u].get("_created")}
+
+    def stored_ids(self, ids: Iterable[int]) -> list[int]:
+        """The ids that may have stored rows (an enterprise created in this write has none to read)."""
+        return [i for i in ids if i not in self.created]
 
 
 def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -194,8 +204,8 @@ def plan_profiles(incoming: list[Incoming]) -> list[PlannedChange]:
     w = _Write({i.uscc: i for i in incoming}, {}, dry=True)
     existing = _load_enterprises(list(w.by_uscc))
     _write_enterprises(w, existing)
-    # New enterprises get ids no stored row can have, so nothing stored is found for them.
-    w.ids = {uscc: existing[uscc].pk if uscc in existing else -n for n, uscc in enumerate(w.by_uscc, start=1)}
+    # New enterprises get ids no stored row can have.
+    w.settle_ids({u: existing[u].pk if u in existing else -n for n, u in enumerate(w.by_uscc, start=1)})
     _write_years(w)
     _write_lists(w)
     _write_events(w)
@@ -302,7 +312,7 @@ def write_profiles(
     w = _Write({i.uscc: i for i in incoming}, {"source_batch": batch, "recorded_by": actor})
     existing = _load_enterprises(list(w.by_uscc))
     created, _ = _write_enterprises(w, existing)
-    w.ids = {uscc: existing[uscc].pk for uscc in w.by_uscc}
+    w.settle_ids({uscc: existing[uscc].pk for uscc in w.by_uscc})
     _write_years(w)
     _write_lists(w)
     _write_events(w)
@@ -333,12 +343,20 @@ def _load_enterprises(usccs: list[str]) -> dict[str, Enterprise]:
     return out
 
 
+def _default(model: type[models.Model], name: str) -> Any:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field.get_default()
+
+
 def _write_enterprises(
     w: _Write, existing: dict[str, Enterprise]
 ) -> tuple[list[Enterprise], list[Enterprise]]:
     to_create: list[Enterprise] = []
+    rows: list[tuple[Any, ...]] = []
     to_update: list[Enterprise] = []
     fields: set[str] = set()
+    defaults = {f: _default(Enterprise, f) for f in MODEL_FIELDS}
     for uscc, item in w.by_uscc.items():
         values = item.values
         found = existing.get(uscc)
@@ -346,11 +364,14 @@ def _write_enterprises(
             if w.dry:  # only noted: a new enterprise's fields are all new
                 w.changes[uscc]["_created"] = True
                 continue
-            ent = Enterprise(uscc=uscc, **values, **w.provenance)
-            for name, (flag, _) in LISTS.items():
-                if item.lists[name] is not None:
-                    setattr(ent, flag, True)
-            to_create.append(ent)
+            to_create.append(Enterprise(uscc=uscc, **values))
+            rows.append(
+                (
+                    uscc,
+                    *(values.get(f, defaults[f]) for f in MODEL_FIELDS),
+                    *(item.lists[name] is not None for name in LISTS),
+                )
+            )
             w.changes[uscc]["_created"] = True
             continue
         dirty = False
@@ -367,9 +388,10 @@ def _write_enterprises(
             to_update.append(found)
     if w.dry:
         return to_create, to_update
-    _insert(Enterprise, to_create)
+    flags = tuple(flag for flag, _ in LISTS.values())
+    _insert_rows(Enterprise, ("uscc", *MODEL_FIELDS, *flags), rows, w.provenance)
     ids: dict[str, int] = {}
-    for part in _chunks([e.uscc for e in to_create]):
+    for part in _chunks([e.uscc for e in to_create], LOOKUP_CHUNK):
         ids.update(Enterprise.objects.filter(uscc__in=part).values_list("uscc", "pk"))
     for ent in to_create:
         ent.pk = ids[ent.uscc]
@@ -383,7 +405,7 @@ def _write_years(w: _Write) -> None:
     # Stored rows are read as plain values (no model instances: a no-op re-import of 100,000 rows compares
     # them only); a row that changes becomes a partial instance for ``bulk_update`` of the changed fields.
     stored: dict[tuple[int, int], dict[str, Any]] = {}
-    for part in _chunks(list(w.ids.values())):
+    for part in _chunks(w.stored_ids(w.ids.values()), LOOKUP_CHUNK):
         for row in EnterpriseYear.objects.filter(enterprise_id__in=part).values(
             "id", "enterprise_id", "year", *YEAR_FIELDS
         ):
@@ -422,7 +444,7 @@ def _sort_key(item: tuple[Any, ...]) -> tuple[str, ...]:
 
 def _known_flags(ids: list[int], flag: str) -> dict[int, bool]:
     out: dict[int, bool] = {}
-    for part in _chunks(ids):
+    for part in _chunks(ids, LOOKUP_CHUNK):
         out.update(dict(Enterprise.objects.filter(pk__in=part).values_list("pk", flag)))
     return out
 
@@ -438,12 +460,14 @@ def _write_lists(w: _Write) -> None:
                 wanted[uscc] = items
         if not wanted:
             continue
-        wanted_ids = [w.ids[u] for u in wanted]
+        wanted_ids = w.stored_ids(w.ids[u] for u in wanted)
         stored: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-        for part in _chunks(wanted_ids):
+        for part in _chunks(wanted_ids, LOOKUP_CHUNK):
             for row in _manager(model).filter(enterprise_id__in=part).values("enterprise_id", *fields):
                 stored[row["enterprise_id"]].append(tuple(row[f] for f in fields))
         known = _known_flags(wanted_ids, flag)
+        if not w.dry:  # created with the flag set for every list it states
+            known.update(dict.fromkeys(w.created, True))
         replace: list[int] = []
         create: list[tuple[int, list[tuple[Any, ...]]]] = []
         for uscc, items in wanted.items():
@@ -490,7 +514,7 @@ def _write_events(w: _Write) -> None:
     if not wanted:
         return
     stored: dict[int, list[tuple[str, str, str, str]]] = defaultdict(list)
-    for part in _chunks([w.ids[u] for u in wanted]):
+    for part in _chunks(w.stored_ids(w.ids[u] for u in wanted), LOOKUP_CHUNK):
         for row in Event.objects.filter(enterprise_id__in=part).values(
             "enterprise_id", "kind", "date", "key", "payload"
         ):
@@ -527,7 +551,7 @@ def _write_contacts(w: _Write) -> None:
     if not wanted:
         return
     stored: dict[tuple[int, str], Contact] = {}
-    for part in _chunks([w.ids[u] for u in wanted]):
+    for part in _chunks(w.stored_ids(w.ids[u] for u in wanted), LOOKUP_CHUNK):
         for c in Contact.objects.filter(enterprise_id__in=part):
             stored[(c.enterprise_id, c.name)] = c
     create: list[Contact] = []
