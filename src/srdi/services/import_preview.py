@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 
 from srdi.db.models import Enterprise, User
+from srdi.domain.money import format_yuan
 from srdi.interchange.columns import BY_NAME
 from srdi.interchange.layout import TableLayout
 from srdi.interchange.problems import RowError, RowWarning
@@ -106,22 +107,38 @@ def field_label(path: str) -> str:
     return FIELD_LABELS.get(path, path)
 
 
-def _shown(value: Any) -> str:
+def _money(name: str, value: Any) -> str | None:
+    column = BY_NAME.get(name)
+    if column is not None and column.kind == "fen" and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value} 分（{format_yuan(value)}）"
+    return None
+
+
+def _shown(value: Any, name: str = "") -> str:
     if value is None:
         return "（空）"
+    if (money := _money(name, value)) is not None:
+        return money
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, dict) and all(k in BY_NAME for k in value):  # a new year's figures
-        return "；".join(f"{BY_NAME[k].label} {_shown(v)}" for k, v in value.items())[:300]
+        return "；".join(f"{BY_NAME[k].label} {_shown(v, k)}" for k, v in value.items())[:400]
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, default=str)[:200]
     return str(value)[:200]
 
 
+def _leaf(path: str) -> str:
+    return path.rsplit(".", 1)[-1] if path.startswith("financials.") else path
+
+
 def _diffs(planned: list[PlannedChange], names: dict[str, str]) -> list[EnterpriseDiff]:
     out = []
     for change in planned[:DIFFS_KEPT]:
-        lines = tuple(DiffLine(field_label(c.field), _shown(c.old), _shown(c.new)) for c in change.changes)
+        lines = tuple(
+            DiffLine(field_label(c.field), _shown(c.old, _leaf(c.field)), _shown(c.new, _leaf(c.field)))
+            for c in change.changes
+        )
         out.append(EnterpriseDiff(change.uscc, names.get(change.uscc, ""), change.created, lines))
     return out
 

@@ -45,7 +45,7 @@ def api_token(db) -> str:
     user = create_user(username="api_schemathesis", password="x", check_password=False, role="city_admin")
     profile = parse_profile(example_profile(EXAMPLE_USCC, "杭州示例智能科技有限公司"))
     with transaction.atomic():
-        write_profiles([Incoming(profile)], actor=None, batch=None)
+        write_profiles([Incoming.of(profile)], actor=None, batch=None)
     return create_token(user, "schemathesis")
 
 
