@@ -13,9 +13,9 @@ import io
 
 import pytest
 from browser_helpers import Shots
-from conftest import WEST_LAKE, uscc
 from openpyxl import Workbook
 
+from conftest import WEST_LAKE, uscc
 from srdi.db.models import Enterprise, EnterpriseYear
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -27,7 +27,9 @@ def district_workbook(code: str, revenue_wan: str) -> bytes:
     ws.title = "西湖区优质中小企业"
     ws.append(["西湖区2025年度优质中小企业数据报送表"])
     ws.merge_cells("A1:G1")
-    ws.append(["序号", "统一社会信用代码", "企业名称", "区县代码", "年度", "营业收入\n（万元）", "从业人员（人）"])
+    ws.append(
+        ["序号", "统一社会信用代码", "企业名称", "区县代码", "年度", "营业收入\n（万元）", "从业人员（人）"]
+    )
     ws.append([1, code, "杭州西湖报送样例科技有限公司", WEST_LAKE, 2025, revenue_wan, 86])
     for row in ws.iter_rows(min_row=3, min_col=2, max_col=2):
         for cell in row:
