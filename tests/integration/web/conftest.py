@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from tests.signin import sign_in
 from web_helpers import BINJIANG, PASSWORD, WEST_LAKE, import_profiles, make_uscc
 
 from srdi.db.models import Contact, Enterprise, User
@@ -122,8 +123,6 @@ def login_as(seed):
     """``login_as("district_staff")`` → a test client signed in as that seed user."""
 
     def _login(role: str) -> Client:
-        client = Client()
-        client.force_login(seed.users[role])
-        return client
+        return sign_in(Client(), seed.users[role])
 
     return _login
