@@ -18,15 +18,17 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.signin import authenticator, next_code
 
 from srdi.db.models import Enterprise, User
 from srdi.domain.uscc import uscc_check_char
+from srdi.services import second_factor
 from srdi.services.accounts import create_user
 from srdi.services.imports import import_file
 
 REPO = Path(__file__).resolve().parents[2]
 BASES = REPO / "src/srdi/rulebooks/cases/_bases.yaml"
-PASSWORD = "Br0wser!Journey-Test"
+PASSWORD = "Kt9!Lantern-Quay"
 WEST_LAKE, BINJIANG = "330106", "330108"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -91,11 +93,20 @@ class Browser:
     console_errors: list[str]
 
     def login(self, username: str, password: str = PASSWORD) -> None:
+        """Sign in through the pages; a staff user types a real TOTP code computed from their authenticator's
+        secret (given one beforehand if they have none)."""
+        user = User.objects.get(username=username)
+        device = authenticator(user) if second_factor.required_for(user) else None
         self.page.goto(f"{self.base_url}/accounts/login/")
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", password)
         self.page.click("button[type=submit]")
         self.page.wait_for_load_state("networkidle")
+        if device is not None:
+            assert "/accounts/otp/" in self.page.url, self.page.url
+            self.page.fill("input[name=code]", next_code(device))
+            self.page.click("button[type=submit]")
+            self.page.wait_for_load_state("networkidle")
 
 
 @pytest.fixture

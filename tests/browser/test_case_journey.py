@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 WEST_LAKE = "330106"
 ACCOUNT = "6222020200001234"
-PASSWORD = "Br0wser!Journey-Test"  # passes the password policy (create_user checks it)
+PASSWORD = "Kt9!Lantern-Quay"  # passes the password policy (create_user checks it)
 
 
 @dataclass

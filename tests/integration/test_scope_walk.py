@@ -50,6 +50,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 from django.utils.regex_helper import normalize
 from tests.conftest import make_uscc
+from tests.signin import sign_in
 
 from srdi.db.models import Contact, Enterprise, User
 from srdi.services import scoping
@@ -286,7 +287,7 @@ class World:
         """A signed-in browser; CSRF is not enforced so that only the scope rules can refuse."""
         if role not in self._sessions:
             client = Client()
-            client.force_login(self.users[role])
+            sign_in(client, self.users[role])
             self._sessions[role] = client
         return self._sessions[role]
 

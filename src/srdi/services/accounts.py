@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from srdi.db.models import AuditAction, District, Enterprise, Role, User
-from srdi.services import audit
+from srdi.services import access, audit
 
 
 class AccountError(ValueError):
@@ -26,8 +26,12 @@ def create_user(
     organisation: str = "",
     actor: User | None = None,
     check_password: bool = True,
+    must_change_password: bool = False,
 ) -> User:
-    """Create a user with a role and, where the role needs one, its district or enterprise."""
+    """Create a user with a role and, where the role needs one, its district or enterprise.
+
+    ``must_change_password``: the password was chosen by someone else (an operator, ``srdi createuser``), so
+    the user must replace it at the first sign-in."""
     if role not in Role.values:
         raise AccountError(f"未知角色 {role!r}，可选：{', '.join(Role.values)}")
     if User.objects.filter(username=username).exists():
@@ -51,6 +55,7 @@ def create_user(
         is_staff=role == Role.CITY_ADMIN,
         is_superuser=role == Role.CITY_ADMIN,
         password_changed_at=timezone.now(),
+        must_change_password=must_change_password,
     )
     if check_password:
         try:
@@ -65,7 +70,13 @@ def create_user(
         object_type="user",
         object_id=str(user.pk),
         object_repr=username,
-        new={"username": username, "role": role, "district": district_code, "enterprise": enterprise_uscc},
+        new={
+            "username": username,
+            "role": role,
+            "district": district_code,
+            "enterprise": enterprise_uscc,
+            "must_change_password": must_change_password,
+        },
     )
     return user
 
@@ -79,17 +90,67 @@ def change_password(user: User, new_password: str, *, ip: str = "") -> None:
     if user.check_password(new_password):
         raise AccountError("新密码不能与当前密码相同")
     with transaction.atomic():
-        user.set_password(new_password)
-        user.password_changed_at = timezone.now()
-        user.save(update_fields=["password", "password_changed_at"])
+        user.set_password(new_password)  # also restarts password_changed_at
+        user.must_change_password = False
+        user.save(update_fields=["password", "password_changed_at", "must_change_password"])
         audit.record(
             AuditAction.PASSWORD_CHANGE, user, object_type="user", object_id=str(user.pk), ip_address=ip
         )
 
 
-def record_login(user: User, *, ip: str = "") -> None:
-    """Audit a successful sign-in."""
-    audit.record(AuditAction.LOGIN, user, object_type="user", object_id=str(user.pk), ip_address=ip)
+@transaction.atomic
+def set_password_by_operator(
+    user: User, new_password: str, *, actor: User | None = None, ip: str = ""
+) -> None:
+    """An operator sets (resets) someone's password: validated, and the user must change it at the next
+    sign-in; their sessions end. Audited."""
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise AccountError("；".join(exc.messages)) from None
+    user.set_password(new_password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    audit.record(
+        AuditAction.PASSWORD_CHANGE,
+        actor,
+        object_type="user",
+        object_id=str(user.pk),
+        object_repr=user.username,
+        extra={"operation": "reset", "must_change_password": True},
+        ip_address=ip,
+    )
+    access.end_sessions(user, reason="password_reset", actor=actor, ip=ip)
+
+
+@transaction.atomic
+def deactivate_user(user: User, *, actor: User | None = None, ip: str = "") -> None:
+    """Disable an account: it can no longer sign in, and its sessions and API tokens end at once. Audited."""
+    was_active = user.is_active
+    user.is_active = False
+    user.save(update_fields=["is_active"])  # the access hook ends sessions and tokens
+    audit.record(
+        AuditAction.UPDATE,
+        actor,
+        object_type="user",
+        object_id=str(user.pk),
+        object_repr=user.username,
+        old={"is_active": was_active},
+        new={"is_active": False},
+        ip_address=ip,
+    )
+
+
+def record_login(user: User, *, ip: str = "", second_factor: str = "") -> None:
+    """Audit a successful sign-in (``second_factor``: how the second factor was proven, if one was asked)."""
+    audit.record(
+        AuditAction.LOGIN,
+        user,
+        object_type="user",
+        object_id=str(user.pk),
+        ip_address=ip,
+        extra={"second_factor": second_factor} if second_factor else None,
+    )
 
 
 def record_login_failure(username: str, *, ip: str = "") -> None:
@@ -100,6 +161,13 @@ def record_login_failure(username: str, *, ip: str = "") -> None:
     )
 
 
-def record_logout(user: User, *, ip: str = "") -> None:
-    """Audit a sign-out."""
-    audit.record(AuditAction.LOGOUT, user, object_type="user", object_id=str(user.pk), ip_address=ip)
+def record_logout(user: User, *, ip: str = "", reason: str = "") -> None:
+    """Audit a sign-out (``reason``: why the system ended the session, e.g. ``session_lifetime``)."""
+    audit.record(
+        AuditAction.LOGOUT,
+        user,
+        object_type="user",
+        object_id=str(user.pk),
+        ip_address=ip,
+        extra={"reason": reason} if reason else None,
+    )

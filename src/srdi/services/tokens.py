@@ -3,8 +3,9 @@
 Use ``create_token`` to issue a token for a user (the raw token is returned once and never stored; only its
 SHA-256 digest is kept), ``revoke_token`` to end one by its prefix, and ``authenticate_token`` from the API's
 bearer authentication. Every token expires (``SRDI_API_TOKEN_DAYS`` by default, at most
-``SRDI_API_TOKEN_MAX_DAYS``); an expired token authenticates nobody. Issuing and revoking are audited; neither
-the raw token nor its digest is logged.
+``SRDI_API_TOKEN_MAX_DAYS``); an expired token authenticates nobody, and neither does the token of a user whose
+password has passed ``SRDI_PASSWORD_MAX_AGE_DAYS`` (an expired account loses its tokens with its sessions).
+Issuing and revoking are audited; neither the raw token nor its digest is logged.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from srdi.db.models import ApiToken, AuditAction, User
 from srdi.services import audit
+from srdi.services.password_age import password_expired
 
 TOKEN_PREFIX = "srdi_"  # noqa: S105 - the public marker in front of every token
 PREFIX_LENGTH = 8  # characters of the random part kept in clear to name the token (ApiToken.prefix)
@@ -114,8 +116,8 @@ def revoke_token(prefix: str, *, actor: User | None = None, ip: str = "") -> Api
 
 
 def authenticate_token(raw: str) -> User | None:
-    """The active user a live (not revoked, not expired) token belongs to, or None; records the use at most
-    once a minute."""
+    """The active user (password not expired) a live (not revoked, not expired) token belongs to, or None;
+    records the use at most once a minute."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > MAX_RAW_LENGTH:
         return None
     token = (
@@ -128,6 +130,7 @@ def authenticate_token(raw: str) -> User | None:
         token is None
         or not token.user.is_active
         or (token.expires_at is not None and token.expires_at <= now)
+        or password_expired(token.user)
     ):
         return None
     if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:

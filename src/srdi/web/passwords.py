@@ -1,8 +1,12 @@
-"""Password rules beyond Django's: character classes (等保 complexity) and a maximum length."""
+"""Password rules beyond Django's: character classes (等保 complexity), a maximum length, and no guessable
+password (a common word or keyboard walk with digits/symbols around it, leetspeak, the username inside —
+``srdi.domain.passwords``)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+
+from srdi.domain.passwords import guessable
 
 
 class CharacterClassValidator:
@@ -42,3 +46,20 @@ class MaximumLengthValidator:
 
     def get_help_text(self) -> str:
         return f"不超过{self.max_length}个字符。"
+
+
+class GuessablePasswordValidator:
+    """Refuse a password built on a common word, name, place or keyboard walk, or containing the username or
+    organisation (see ``srdi.domain.passwords``)."""
+
+    def validate(self, password: str, user: object = None) -> None:
+        personal = [str(getattr(user, "username", "") or ""), str(getattr(user, "organisation", "") or "")]
+        reason = guessable(password, personal)
+        if reason is not None:
+            raise ValidationError(reason.message, code=f"password_{reason.value}")
+
+    def get_help_text(self) -> str:
+        return (
+            "不能以常见单词、人名、地名、常用密码或键盘上相邻的按键为主体（前后加数字、符号或做字母替换也不行），"
+            "不能包含用户名或单位名称。"
+        )

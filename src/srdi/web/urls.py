@@ -1,12 +1,14 @@
 """Routes of the web pages (namespace ``web``).
 
 Sign-in pages live under ``/accounts/`` because ``PasswordExpiryMiddleware`` exempts that prefix: a user with
-an expired password must still reach ``web:password_change`` and ``web:logout``.
+an expired password must still reach ``web:password_change`` and ``web:logout``. The second-factor pages
+(``web:otp_verify``, ``web:otp_enrol``) are the only pages ``SecondFactorMiddleware`` lets an unverified staff
+session reach, with sign-in and sign-out.
 """
 
 from django.urls import include, path
 
-from srdi.web.views import audit_log, auth, enterprises, exports, home, imports, screening
+from srdi.web.views import audit_log, auth, enterprises, exports, home, imports, screening, second_factor
 
 app_name = "web"
 urlpatterns = [
@@ -14,6 +16,8 @@ urlpatterns = [
     path("accounts/login/", auth.login_view, name="login"),
     path("accounts/logout/", auth.logout_view, name="logout"),
     path("accounts/password/", auth.password_change_view, name="password_change"),
+    path("accounts/otp/", second_factor.verify_view, name="otp_verify"),
+    path("accounts/otp/enrol/", second_factor.enrol_view, name="otp_enrol"),
     path("enterprises/", enterprises.enterprise_list, name="enterprise_list"),
     path("enterprises/export/", exports.enterprise_export, name="enterprise_export"),
     path("enterprises/<int:pk>/", enterprises.enterprise_detail, name="enterprise_detail"),

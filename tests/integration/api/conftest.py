@@ -15,6 +15,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils.crypto import get_random_string
 from tests.integration.api.helpers import FOREIGN, OWN, profile_data
+from tests.signin import sign_in
 
 from srdi.db.models import Enterprise, User
 from srdi.domain.exchange import parse_profile
@@ -97,7 +98,7 @@ def session(db):
 
     def make(user: User) -> Client:
         client = Client(enforce_csrf_checks=True)
-        client.force_login(user)
+        sign_in(client, user)
         token = get_random_string(32)
         client.cookies["csrftoken"] = token
         client.csrf = token  # type: ignore[attr-defined]

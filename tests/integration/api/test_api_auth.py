@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 from tests.integration.api.helpers import API, OWN, post_json, profile_data
+from tests.signin import sign_in
 
 from srdi.api import throttles
 from srdi.db.models import ApiToken
@@ -47,7 +48,7 @@ def test_bearer_token_reads(world, bearer):
 
 def test_bad_bearer_is_not_rescued_by_a_session(world):
     client = Client(headers={"Authorization": "Bearer srdi_wrong"})
-    client.force_login(world.users["city_admin"])
+    sign_in(client, world.users["city_admin"])
     assert_401(client.get(LIST))
 
 

@@ -11,15 +11,26 @@ from django.utils import timezone
 from web_helpers import PASSWORD
 
 from srdi.db.models import AuditAction, AuditEvent, User
+from tests.signin import authenticator, next_code
 from srdi.web.views.auth import LOGIN_FAILED
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = reverse("web:login")
+OTP = reverse("web:otp_verify")
 
 
 def post_login(client: Client, username: str, password: str, **extra):
     return client.post(LOGIN, {"username": username, "password": password, **extra})
+
+
+def password_then_code(client: Client, username: str, password: str, **extra):
+    """The whole sign-in of a staff user: the password, then a code from their authenticator."""
+    device = authenticator(User.objects.get(username=username))
+    response = post_login(client, username, password, **extra)
+    assert response.status_code == 302 and response["Location"] == OTP, response
+    assert "_auth_user_id" not in client.session  # not signed in before the second factor
+    return client.post(OTP, {"code": next_code(device)})
 
 
 def test_login_page_renders_in_chinese(client):
@@ -35,21 +46,29 @@ def test_login_success_starts_a_new_session_and_is_audited(seed):
     client = Client()
     client.get(LOGIN)
     before = client.session.session_key
-    response = post_login(client, "city_staff", PASSWORD)
+    response = password_then_code(client, "city_staff", PASSWORD)
     assert response.status_code == 302
     assert response["Location"] == reverse("web:home")
     assert client.session["_auth_user_id"] == str(seed.users["city_staff"].pk)
     assert client.session.session_key != before
-    assert AuditEvent.objects.filter(action=AuditAction.LOGIN, actor=seed.users["city_staff"]).exists()
+    event = AuditEvent.objects.get(action=AuditAction.LOGIN, actor=seed.users["city_staff"])
+    assert event.extra == {"second_factor": "totp"}
 
 
 def test_login_follows_a_local_next_but_not_an_external_one(seed):
     client = Client()
-    response = post_login(client, "city_staff", PASSWORD, next="/enterprises/")
+    response = password_then_code(client, "city_staff", PASSWORD, next="/enterprises/")
     assert response["Location"] == "/enterprises/"
     client = Client()
-    response = post_login(client, "city_staff", PASSWORD, next="https://evil.example/")
+    response = password_then_code(client, "city_staff", PASSWORD, next="https://evil.example/")
     assert response["Location"] == reverse("web:home")
+
+
+def test_an_enterprise_user_signs_in_with_the_password_alone(seed):
+    client = Client()
+    response = post_login(client, "west_ent", PASSWORD)
+    assert response.status_code == 302 and response["Location"] == reverse("web:home")
+    assert client.session["_auth_user_id"] == str(seed.users["enterprise"].pk)
 
 
 def test_unknown_user_and_wrong_password_get_the_same_answer(seed):

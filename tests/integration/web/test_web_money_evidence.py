@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from test_web_money_world import ACCOUNT, client_for, messages_of, text_of
 from tests.integration.conftest import xlsx_bytes
+from tests.signin import sign_in
 
 from srdi.db.models import AuditEvent, Case, Evidence
 from srdi.domain.workflow.guards import check
@@ -371,7 +372,7 @@ def test_out_of_scope_users_get_404_and_staff_in_scope_download(mworld, media):
 def test_upload_needs_the_csrf_token(mworld, media):
     case = mworld.case(0)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(mworld.users["enterprise"])
+    sign_in(client, mworld.users["enterprise"])
     r = upload(client, case, "a.pdf", PDF, label="其他材料")
     assert r.status_code == 403 and not Evidence.objects.exists()
 

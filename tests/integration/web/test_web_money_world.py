@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from tests.integration.money.conftest import World, build_world
+from tests.signin import sign_in
 
 from srdi.db.models import Case, Programme, ServiceProvider, User
 from srdi.services.accounts import create_user
@@ -87,7 +88,7 @@ def ledger_verifies(request):
 
 def client_for(user: User) -> Client:
     client = Client()
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from tests.conftest import make_uscc
+from tests.signin import sign_in
 from web_helpers import WEST_LAKE, import_profiles
 
 from srdi.db.models import AuditAction, AuditEvent, Enterprise
@@ -428,7 +429,7 @@ def test_simulation_runs_for_city_roles(login_as, renovator, role):
 
 def test_simulation_works_for_finance(renovator, client):
     user = create_user(username="finance", password="Str0ng!Passw0rd-Test", role="finance")
-    client.force_login(user)
+    sign_in(client, user)
     assert client.get(reverse("web:policy_simulation"), {"year": "2024"}).status_code == 200
 
 

@@ -7,6 +7,7 @@ import hashlib
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -49,6 +50,9 @@ class User(AbstractUser):
     )
     organisation = models.CharField("单位", max_length=200, blank=True)
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
+    # Set when someone else chose the password (admin, ``srdi createuser``, a reset): the user must replace it
+    # at the next sign-in; pages send them to the change form and the API refuses their session.
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "用户"
@@ -62,6 +66,18 @@ class User(AbstractUser):
                 name="enterprise_user_has_enterprise",
             ),
         ]
+
+    def set_password(self, raw_password: str | None) -> None:
+        """Set the password and restart the rotation clock, wherever it is set (pages, admin, CLI)."""
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def check_password(self, raw_password: str) -> bool:
+        # A hasher upgrade re-hashes the same password through ``set_password``: that is not a change.
+        changed_at = self.password_changed_at
+        ok = super().check_password(raw_password)
+        self.password_changed_at = changed_at
+        return ok
 
     @property
     def role_label(self) -> str:

@@ -2,30 +2,30 @@
 
 Sign-in goes through ``django.contrib.auth.authenticate(request=...)`` so that django-axes counts failures
 and locks the account+address after five (the lockout page is ``web/locked_out.html``). Unknown users and
-wrong passwords get the same message. Each outcome is audited through ``srdi.services.accounts``.
+wrong passwords get the same message. Each outcome is audited through ``srdi.services.accounts``. A staff
+user's correct password only starts the second step (``web.views.second_factor``): the session is signed in
+after the code.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from srdi.services import accounts
+from srdi.services import accounts, second_factor
+from srdi.services.password_age import max_age_days, password_expired
 from srdi.web.forms import LoginForm, PasswordChangeForm
 from srdi.web.http import client_ip
+from srdi.web.views import second_factor as second_factor_views
 
 LOGIN_FAILED = "用户名或密码不正确，或账号已停用。连续失败 5 次将锁定 30 分钟。"
 
@@ -57,6 +57,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             username = form.cleaned_data["username"]
             user = authenticate(request=request, username=username, password=form.cleaned_data["password"])
+            if user is not None and second_factor.required_for(user):
+                return second_factor_views.begin(request, user, _next_url(request))  # type: ignore[arg-type]
             if user is not None:
                 login(request, user)
                 accounts.record_login(user, ip=client_ip(request))
@@ -79,13 +81,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.info(request, "您已安全退出。")
     return redirect("web:login")
-
-
-def password_expired(user: object) -> bool:
-    """Whether the user's password is older than the rotation period (the middleware sends them here)."""
-    max_age = int(getattr(settings, "SRDI_PASSWORD_MAX_AGE_DAYS", 0) or 0)
-    changed = getattr(user, "password_changed_at", None)
-    return bool(max_age and changed is not None and timezone.now() - changed > timedelta(days=max_age))
 
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
@@ -111,7 +106,8 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "expired": password_expired(user),
-            "max_age_days": getattr(settings, "SRDI_PASSWORD_MAX_AGE_DAYS", 0),
+            "must_change": getattr(user, "must_change_password", False),
+            "max_age_days": max_age_days(),
             "help_texts": password_validators_help_texts(),
         },
     )
