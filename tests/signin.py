@@ -57,3 +57,10 @@ def sign_in(client: Client, user: User) -> Client:
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
+
+
+def sign_in_without_second_factor(client: Client, user: User) -> Client:
+    """A session signed in by the password alone (as before two-factor existed) — only for the tests that
+    check what such a session may not do."""
+    client.force_login(user)
+    return client

@@ -103,7 +103,8 @@ def createuser(
             district_code=district_code,
             enterprise_uscc=enterprise_uscc,
             organisation=organisation,
+            must_change_password=True,  # the operator chose it: the user replaces it at the first sign-in
         )
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"已创建用户 {user.username}（{user.role_label}）")
+    click.echo(f"已创建用户 {user.username}（{user.role_label}），首次登录时必须修改密码。")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -46,12 +46,14 @@ if TYPE_CHECKING:  # the admin classes are generic only for the type checker
     UserAdminBase = UserAdmin[User]
     UserCreationFormBase = UserCreationForm[User]
     UserChangeFormBase = UserChangeForm[User]
+    AdminPasswordChangeFormBase = AdminPasswordChangeForm[User]
 else:
     ModelAdminBase = admin.ModelAdmin
     TabularInlineBase = admin.TabularInline
     UserAdminBase = UserAdmin
     UserCreationFormBase = UserCreationForm
     UserChangeFormBase = UserChangeForm
+    AdminPasswordChangeFormBase = AdminPasswordChangeForm
 
 # ---- change listeners (the audit hook) ----------------------------------------------------------------
 
@@ -127,21 +129,30 @@ class SrdiUserChangeForm(UserChangeFormBase):
         fields = "__all__"
 
 
+class SrdiAdminPasswordChangeForm(AdminPasswordChangeFormBase):
+    """An administrator sets someone's password: the user must change it at the next sign-in."""
+
+    def save(self, commit: bool = True) -> User:
+        self.user.must_change_password = True  # set_password (in super) restarts password_changed_at
+        return super().save(commit=commit)
+
+
 @admin.register(User)
 class SrdiUserAdmin(NotifyingAdmin, UserAdminBase):
     form = SrdiUserChangeForm
     add_form = SrdiUserCreationForm
+    change_password_form = SrdiAdminPasswordChangeForm
     list_display = ("username", "role", "district", "enterprise", "organisation", "is_active", "last_login")
     list_filter = ("role", "district", "is_active", "is_staff")
     search_fields = ("username", "organisation", "enterprise__name", "enterprise__uscc")
     raw_id_fields = ("enterprise",)
-    readonly_fields = ("last_login", "date_joined", "password_changed_at")
+    readonly_fields = ("last_login", "date_joined", "password_changed_at", "must_change_password")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("角色与范围", {"fields": ("role", "district", "enterprise", "organisation")}),
         ("个人信息", {"fields": ("first_name", "last_name", "email")}),
         ("状态与权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("时间", {"fields": ("last_login", "date_joined", "password_changed_at")}),
+        ("时间", {"fields": ("last_login", "date_joined", "password_changed_at", "must_change_password")}),
     )
     add_fieldsets = (
         (
@@ -162,8 +173,9 @@ class SrdiUserAdmin(NotifyingAdmin, UserAdminBase):
     )
 
     def save_model(self, request: HttpRequest, obj: User, form: forms.Form, change: bool) -> None:
-        if not change:
+        if not change:  # the administrator chose the first password: the user replaces it at the first sign-in
             obj.password_changed_at = timezone.now()
+            obj.must_change_password = True
         super().save_model(request, obj, form, change)
 
 

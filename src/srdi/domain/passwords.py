@@ -7,7 +7,8 @@ catches what passes them and still falls to the first guesses of a cracking tool
 
 The rules, applied to the lower-cased password:
 
-1. the *core* — what is left after removing the digits and symbols at both ends — read with leetspeak undone
+1. the *core* — what is left after removing digits and symbols at either end (each cut tried, so that a leading
+   ``$`` may still be an s) — read with leetspeak undone
    (``@``/``4`` → a, ``0`` → o, ``1`` → i or l, ``3`` → e, ``5``/``$`` → s, ``7``/``+`` → t, ``!``/``|`` → i or
    l …) is a bundled word of at least four letters: zxcvbn's lists (30,000 common passwords, 30,000 English
    words, names, surnames, film and TV words — about 90,000) plus ``reference_data/password_words_zh.txt``
@@ -52,6 +53,8 @@ LEET: dict[str, str] = {
     "+": "t",
 }
 _ENDS = re.compile(r"^[^a-z]+|[^a-z]+$")
+_NOT_LETTERS = "".join(chr(c) for c in range(33, 127) if not chr(c).isalpha()) + " "
+MAX_CUT = 12  # digits/symbols cut off each end at most, when looking for the word inside
 _PARTS = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
 _MAX_VARIANTS = 64
 
@@ -116,6 +119,20 @@ def core(text: str) -> str:
     return _ENDS.sub("", text)
 
 
+def cores(text: str) -> set[str]:
+    """Every middle part of ``text`` (at least ``MIN_WORD`` long) left after cutting digits and symbols off
+    either end — also those that could be leet letters (``$uper…``, ``…m@n``) — up to ``MAX_CUT`` each side."""
+    lead = len(text) - len(text.lstrip(_NOT_LETTERS))
+    trail = len(text) - len(text.rstrip(_NOT_LETTERS))
+    found = set()
+    for i in range(min(lead, MAX_CUT) + 1):
+        for j in range(min(trail, MAX_CUT) + 1):
+            middle = text[i : len(text) - j]
+            if len(middle) >= MIN_WORD:
+                found.add(middle)
+    return found
+
+
 def _step(a: str, b: str) -> bool:
     """Whether ``b`` may follow ``a`` inside a walk: a neighbouring key, the same character, or the next one."""
     if a == b or b in _neighbours().get(a, frozenset()):
@@ -153,11 +170,10 @@ def guessable(password: str, personal: Iterable[str] = ()) -> Guessable | None:
     """Why ``password`` is guessable (see the module docstring), or None when no rule applies."""
     lower = password.lower()
     middle = core(lower)
-    if len(middle) >= MIN_WORD:
-        bank = words()
-        for reading in unleet(middle):
-            if reading in bank or core(reading) in bank:
-                return Guessable.COMMON_WORD
+    bank = words()
+    for candidate in cores(lower):
+        if any(reading in bank for reading in unleet(candidate)):
+            return Guessable.COMMON_WORD
     if only_walks(lower) or (len(middle) >= MIN_WORD and only_walks(middle)):
         return Guessable.KEYBOARD_WALK
     readings = {lower, *unleet(lower)}

@@ -8,10 +8,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from tests.signin import authenticator, next_code
 from web_helpers import PASSWORD
 
 from srdi.db.models import AuditAction, AuditEvent, User
-from tests.signin import authenticator, next_code
 from srdi.web.views.auth import LOGIN_FAILED
 
 pytestmark = pytest.mark.django_db
