@@ -1,7 +1,7 @@
 """Request middleware: security headers, the absolute session lifetime, the second factor for staff, and the
 password change required by 等保 (periodic, or after an administrator set the password).
 
-Order in ``MIDDLEWARE``: ``SessionLifetimeMiddleware`` and ``SecondFactorMiddleware`` right after django-otp's
+Order in ``MIDDLEWARE``: ``SessionLifetimeMiddleware`` and ``SecondFactorMiddleware`` after django-otp's
 ``OTPMiddleware``; ``PasswordExpiryMiddleware`` later. Under ``/api/`` they never redirect: the API's session
 authentication (``srdi.api.auth``) refuses such sessions with a JSON 401 instead.
 """

@@ -54,11 +54,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed the second factor
-    "srdi.web.middleware.SessionLifetimeMiddleware",
-    "srdi.web.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "srdi.web.middleware.SecurityHeadersMiddleware",
+    "srdi.web.middleware.SessionLifetimeMiddleware",
+    "srdi.web.middleware.SecondFactorMiddleware",
     "srdi.web.middleware.PasswordExpiryMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
