@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "Kt9!Lantern-Quay"  # the browser users' password: passes the policy for every test user name
 
 
 class Shots:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from browser_helpers import PASSWORD
 from tests.signin import authenticator, next_code
 
 from srdi.db.models import Enterprise, User
@@ -28,7 +29,6 @@ from srdi.services.imports import import_file
 
 REPO = Path(__file__).resolve().parents[2]
 BASES = REPO / "src/srdi/rulebooks/cases/_bases.yaml"
-PASSWORD = "Kt9!Lantern-Quay"
 WEST_LAKE, BINJIANG = "330106", "330108"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -173,7 +173,9 @@ class SrdiUserAdmin(NotifyingAdmin, UserAdminBase):
     )
 
     def save_model(self, request: HttpRequest, obj: User, form: forms.Form, change: bool) -> None:
-        if not change:  # the administrator chose the first password: the user replaces it at the first sign-in
+        if (
+            not change
+        ):  # the administrator chose the first password: the user replaces it at the first sign-in
             obj.password_changed_at = timezone.now()
             obj.must_change_password = True
         super().save_model(request, obj, form, change)

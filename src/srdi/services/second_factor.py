@@ -88,7 +88,7 @@ def pending_for(user: object) -> bool:
 
 def has_device(user: User) -> bool:
     """Whether the user has a confirmed authenticator (else sign-in goes to enrolment)."""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def _grouped(secret: str) -> str:
@@ -195,7 +195,7 @@ def verify(user: User, code: str, *, ip: str = "") -> Verified | None:
 
 def recovery_left(user: User) -> int:
     """How many unused recovery codes the user has."""
-    return StaticToken.objects.filter(device__user=user).count()
+    return int(StaticToken.objects.filter(device__user=user).count())
 
 
 def reset(user: User, *, actor: User | None = None, ip: str = "") -> int:
@@ -214,4 +214,4 @@ def reset(user: User, *, actor: User | None = None, ip: str = "") -> int:
             ip_address=ip,
         )
         access.end_sessions(user, reason="otp_reset", actor=actor, ip=ip)
-    return totp + static
+    return int(totp) + int(static)

@@ -72,7 +72,7 @@ class User(AbstractUser):
         super().set_password(raw_password)
         self.password_changed_at = timezone.now()
 
-    def check_password(self, raw_password: str) -> bool:
+    def check_password(self, raw_password: str | None) -> bool:
         # A hasher upgrade re-hashes the same password through ``set_password``: that is not a change.
         changed_at = self.password_changed_at
         ok = super().check_password(raw_password)

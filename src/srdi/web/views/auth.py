@@ -58,7 +58,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             username = form.cleaned_data["username"]
             user = authenticate(request=request, username=username, password=form.cleaned_data["password"])
             if user is not None and second_factor.required_for(user):
-                return second_factor_views.begin(request, user, _next_url(request))  # type: ignore[arg-type]
+                return second_factor_views.begin(request, user, _next_url(request))
             if user is not None:
                 login(request, user)
                 accounts.record_login(user, ip=client_ip(request))

@@ -76,7 +76,7 @@ def proving(request: HttpRequest) -> Proving | None:
     user = request.user
     if user.is_authenticated:
         if second_factor.pending_for(user):
-            return Proving(user, pending=False)  # type: ignore[arg-type]
+            return Proving(user, pending=False)
         return None
     pending = _pending_user(request)
     return Proving(pending, pending=True) if pending is not None else None
