@@ -110,3 +110,13 @@ def test_keyboard_walks():
 def test_a_word_with_digits_and_symbols_around_it_is_always_guessable(word, before, after, capital):
     password = before + (word.capitalize() if capital else word) + after
     assert guessable(password) is Guessable.COMMON_WORD
+
+
+@pytest.mark.parametrize("password", ["!1|" * 42 + "ab", "!" * 12 + "Abcdefgh" + "#" * 12, "@4$5" * 32])
+def test_the_check_stays_fast_on_hostile_input(password):
+    import time
+
+    guessable("Warm-up!1qaz", PERSONAL)  # the lists and the keyboard graph load once per process
+    started = time.perf_counter()
+    guessable(password, PERSONAL)
+    assert time.perf_counter() - started < 0.25  # measured ≤ 6 ms on an idle machine

@@ -85,6 +85,12 @@ def words() -> frozenset[str]:
 
 
 @cache
+def longest_word() -> int:
+    """The length of the longest bundled word: longer middle parts cannot be one."""
+    return max(map(len, words()))
+
+
+@cache
 def _neighbours() -> dict[str, frozenset[str]]:
     """For each character, the characters on the same key or a neighbouring key (QWERTY, shifted or not)."""
     graph = ADJACENCY_GRAPHS["qwerty"]
@@ -105,18 +111,20 @@ def _neighbours() -> dict[str, frozenset[str]]:
 
 def unleet(text: str) -> set[str]:
     """Every reading of ``text`` with leet characters replaced by the letters they stand for (bounded)."""
-    readings = {""}
+    readings = [""]
     for ch in text:
         options = LEET.get(ch, ch)
-        readings = {r + o for r in readings for o in options}
-        if len(readings) > _MAX_VARIANTS:
-            readings = set(sorted(readings)[:_MAX_VARIANTS])
-    return readings
+        readings = [r + o for r in readings for o in options][:_MAX_VARIANTS]
+    return set(readings)
 
 
 def core(text: str) -> str:
     """``text`` (lower case) without the digits and symbols at both ends."""
     return _ENDS.sub("", text)
+
+
+def _may_be_letter(ch: str) -> bool:
+    return ch.isalpha() or ch in LEET
 
 
 def cores(text: str) -> set[str]:
@@ -128,7 +136,11 @@ def cores(text: str) -> set[str]:
     for i in range(min(lead, MAX_CUT) + 1):
         for j in range(min(trail, MAX_CUT) + 1):
             middle = text[i : len(text) - j]
-            if len(middle) >= MIN_WORD:
+            if (
+                MIN_WORD <= len(middle) <= longest_word()
+                and _may_be_letter(middle[0])
+                and _may_be_letter(middle[-1])
+            ):
                 found.add(middle)
     return found
 
