@@ -395,3 +395,22 @@ class AuditEventAdmin(ReadOnlyAdmin):
 @admin.register(AuditChainHead)
 class AuditChainHeadAdmin(ReadOnlyAdmin):
     list_display = ("id", "last_event_id", "last_hash")
+
+
+# ---- second-factor devices: not in the admin ----------------------------------------------------------------
+# django-otp registers its devices here, with the TOTP secret and the recovery codes readable and editable. An
+# administrator must not be able to read another user's second factor: devices are only enrolled by their user
+# and removed by the system operator (``srdi otp reset``).
+def _hide_otp_devices() -> None:
+    from django.contrib.admin.exceptions import NotRegistered
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for model in (TOTPDevice, StaticDevice):
+        try:
+            admin.site.unregister(model)
+        except NotRegistered:
+            pass
+
+
+_hide_otp_devices()

@@ -219,3 +219,11 @@ def test_users_of_other_roles_keep_their_sessions_unverified(seed):
     user = User.objects.get(username="west_ent")
     client = sign_in_without_second_factor(Client(), user)
     assert client.get("/").status_code == 200
+
+
+def test_the_admin_does_not_show_second_factor_secrets(login_as, seed):
+    authenticator(seed.users["city_staff"])
+    client = login_as("city_admin")
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
+    assert client.get("/admin/otp_static/staticdevice/").status_code == 404
+    assert "otp_totp" not in client.get("/admin/").content.decode()
