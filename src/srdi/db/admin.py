@@ -10,6 +10,7 @@ that writes the audit log), so this module stays below the services layer.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -407,10 +408,8 @@ def _hide_otp_devices() -> None:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     for model in (TOTPDevice, StaticDevice):
-        try:
+        with contextlib.suppress(NotRegistered):
             admin.site.unregister(model)
-        except NotRegistered:
-            pass
 
 
 _hide_otp_devices()
