@@ -42,7 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "srdi.api.middleware.ApiJsonMiddleware",  # first: every answer under /api/ passes through it
+    "srdi.web.middleware.SecurityHeadersMiddleware",  # outermost: every answer gets CSP and the other headers
+    "srdi.api.middleware.ApiJsonMiddleware",  # next: every answer under /api/ passes through it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -52,7 +53,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "srdi.web.middleware.SecurityHeadersMiddleware",
     "srdi.web.middleware.PasswordExpiryMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
