@@ -99,7 +99,12 @@ def test_backup_then_restore_into_a_fresh_database_verifies_clean(world, tmp_pat
 
     result = backups.restore(made.path, target)
     assert result.ok, result.problems
-    assert [f.check for f in result.findings] == ["数据库完整性", "各表行数与摘要", "审计日志哈希链", "总账不变量 I1–I7"]
+    assert [f.check for f in result.findings] == [
+        "数据库完整性",
+        "各表行数与摘要",
+        "审计日志哈希链",
+        "总账不变量 I1–I7",
+    ]
     assert result.restore_seconds > 0 and result.verify_seconds > 0
     # The restore is recorded in the restored database, whose chain still verifies with it.
     engine = engine_for(connection.settings_dict)
@@ -196,7 +201,9 @@ def test_the_drill_backs_up_restores_verifies_and_lands_in_the_audit_log(world, 
     assert record.success
     figures = record.extra
     assert figures["result"] == "ok" and figures["rows"] > 0
-    assert figures["rto_seconds"] == pytest.approx(figures["restore_seconds"] + figures["verify_seconds"], abs=0.01)
+    assert figures["rto_seconds"] == pytest.approx(
+        figures["restore_seconds"] + figures["verify_seconds"], abs=0.01
+    )
     assert set(figures["checks"]) == {"数据库完整性", "各表行数与摘要", "审计日志哈希链", "总账不变量 I1–I7"}
     assert AuditEvent.objects.filter(action=AuditAction.BACKUP).count() == 1
     assert audit.verify_chain().ok
@@ -263,3 +270,35 @@ def test_postgres_backup_restores_into_a_fresh_database_and_a_drill_is_recorded(
     drill = backups.drill(tmp_path / "drill.tar")
     assert drill.ok, drill.restore.problems
     assert AuditEvent.objects.filter(action=AuditAction.DRILL, success=True).count() == 1
+
+
+@pytest.mark.postgres
+def test_postgres_dump_with_a_row_removed_fails_verification(world, tmp_path, target):
+    """A forged dump: the backup restored, one row deleted, dumped again and packed with the original
+    manifest (outer digests recomputed) — the per-table figures catch it, and the restore is dropped."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    import subprocess
+
+    from srdi.services.backup_engines import pg_tool
+
+    engine = engine_for(connection.settings_dict)
+    made = backups.backup(tmp_path / "pg.tar")
+    middle = target + "_m"
+    try:
+        assert backups.restore(made.path, middle, record=False).ok
+        with engine._connect(middle, autocommit=True) as conn:
+            conn.execute("DELETE FROM srdi_notification WHERE id = (SELECT max(id) FROM srdi_notification)")
+        payload = tmp_path / "forged.pgdump"
+        subprocess.run(
+            [pg_tool("pg_dump"), "-Fc", f"--file={payload}", f"--dbname={engine._conninfo(middle)}"],
+            check=True,
+        )
+    finally:
+        engine.drop(middle)
+    forged = tmp_path / "forged.tar"
+    _repack(made.path, made.manifest, payload, forged)
+    result = backups.restore(forged, target)
+    assert not result.ok
+    assert "表 srdi_notification 行数" in " ".join(result.problems)
+    assert not engine.exists(target)

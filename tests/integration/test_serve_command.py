@@ -41,6 +41,7 @@ from django.test import override_settings  # noqa: E402
 from srdi.cli import commands_server  # noqa: E402
 from srdi.cli.serve_guard import ServeSettings, is_loopback, refusal  # noqa: E402
 
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - the address under test
 PROD_KEY = "k" * 20 + "-production-secret-key-0123456789"
 
 import srdi  # noqa: E402
@@ -53,7 +54,7 @@ def test_loopback_addresses(host: str) -> None:
     assert is_loopback(host)
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "example.gov.cn", ""])  # noqa: S104
+@pytest.mark.parametrize("host", [ALL_INTERFACES, "::", "10.0.0.5", "192.168.1.2", "example.gov.cn", ""])
 def test_other_addresses_are_not_loopback(host: str) -> None:
     assert not is_loopback(host)
 
@@ -72,7 +73,7 @@ def _dev(host: str, **changes: object) -> ServeSettings:
 def test_dev_settings_are_allowed_on_loopback_only() -> None:
     assert refusal(_dev("127.0.0.1")) is None
     assert refusal(_dev("::1")) is None
-    message = refusal(_dev("0.0.0.0"))  # noqa: S104
+    message = refusal(_dev(ALL_INTERFACES))
     assert message is not None
     assert "拒绝" in message and "Refusing" in message
     assert "DJANGO_SETTINGS_MODULE=srdi.config.settings.prod" in message
@@ -105,7 +106,7 @@ def no_exec(monkeypatch):
 
 
 def test_serve_command_refuses_test_settings_on_all_interfaces(no_exec) -> None:
-    result = CliRunner().invoke(serve, ["--host", "0.0.0.0"])  # noqa: S104
+    result = CliRunner().invoke(serve, ["--host", ALL_INTERFACES])
     assert result.exit_code == 1
     assert "Refusing to serve development settings" in result.output
     assert no_exec == []
@@ -121,7 +122,7 @@ def test_serve_command_starts_on_loopback_with_development_settings(no_exec) -> 
 def test_serve_command_starts_anywhere_with_production_settings(no_exec, monkeypatch) -> None:
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "srdi.config.settings.prod")
     with override_settings(DEBUG=False, SECRET_KEY=PROD_KEY):
-        result = CliRunner().invoke(serve, ["--host", "0.0.0.0"])  # noqa: S104
+        result = CliRunner().invoke(serve, ["--host", ALL_INTERFACES])
     assert result.exit_code == 0, result.output
     assert no_exec and "0.0.0.0:8000" in no_exec[0]
 
@@ -132,7 +133,16 @@ def test_a_real_srdi_serve_with_default_settings_refuses_a_public_address(tmp_pa
     env["SRDI_VAR_DIR"] = str(tmp_path)
     env["PYTHONPATH"] = SRC
     done = subprocess.run(
-        [sys.executable, "-c", "from srdi.cli.main import main; main()", "serve", "--host", "0.0.0.0", "--port", "1"],  # noqa: S104
+        [
+            sys.executable,
+            "-c",
+            "from srdi.cli.main import main; main()",
+            "serve",
+            "--host",
+            ALL_INTERFACES,
+            "--port",
+            "1",
+        ],
         env=env,
         capture_output=True,
         text=True,

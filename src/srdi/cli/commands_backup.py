@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from srdi.cli.main import cli, setup_django
+
+if TYPE_CHECKING:
+    from srdi.services.backups import BackupResult, RestoreResult
 
 
 def _size(n: int) -> str:
@@ -52,7 +56,7 @@ def backup(output: Path | None, drill: bool) -> None:
     sys.exit(0 if result.ok else 1)
 
 
-def _print_backup(made) -> None:  # type: ignore[no-untyped-def]
+def _print_backup(made: BackupResult) -> None:
     m = made.manifest
     click.echo(
         f"已备份到 {made.path}（{_size(made.bytes)}，{len(m.tables)} 张表 {m.total_rows} 行，"
@@ -61,7 +65,7 @@ def _print_backup(made) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"  数据 SHA-256 {m.payload_sha256}")
 
 
-def _print_restore(result) -> None:  # type: ignore[no-untyped-def]
+def _print_restore(result: RestoreResult) -> None:
     click.echo(
         f"恢复到 {result.target}：{result.restore_seconds:.1f} 秒；核验 {result.verify_seconds:.1f} 秒"
     )

@@ -51,7 +51,11 @@ def write_archive(output: Path, manifest: Manifest, payload: Path) -> int:
                 info.size, info.mode, info.mtime = len(data), FILE_MODE, int(payload.stat().st_mtime)
                 tar.addfile(info, io.BytesIO(data))
                 info = tarfile.TarInfo(manifest.payload_name)
-                info.size, info.mode, info.mtime = payload.stat().st_size, FILE_MODE, int(payload.stat().st_mtime)
+                info.size, info.mode, info.mtime = (
+                    payload.stat().st_size,
+                    FILE_MODE,
+                    int(payload.stat().st_mtime),
+                )
                 with payload.open("rb") as f:
                     tar.addfile(info, f)
             raw.flush()

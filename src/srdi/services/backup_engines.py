@@ -70,7 +70,9 @@ def _now() -> str:
 def sqlite_integrity(conn: sqlite3.Connection) -> list[str]:
     """``PRAGMA integrity_check`` and ``foreign_key_check``: what is wrong, or nothing."""
     problems = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
-    problems += [f"外键不一致：表 {r[0]} 行 {r[1]} → {r[2]}" for r in conn.execute("PRAGMA foreign_key_check")]
+    problems += [
+        f"外键不一致：表 {r[0]} 行 {r[1]} → {r[2]}" for r in conn.execute("PRAGMA foreign_key_check")
+    ]
     return problems[:20]
 
 
@@ -165,7 +167,9 @@ def pg_tool(name: str) -> str:
     raise BackupError(f"找不到 {name}：请安装 PostgreSQL 客户端程序并把它放在 PATH 上")
 
 
-_DJANGO_OPTIONS = frozenset({"isolation_level", "server_side_binding", "pool", "assume_role", "cursor_factory"})
+_DJANGO_OPTIONS = frozenset(
+    {"isolation_level", "server_side_binding", "pool", "assume_role", "cursor_factory"}
+)
 
 
 class PostgresEngine:
@@ -218,7 +222,7 @@ class PostgresEngine:
             snapshot_id, created, version = conn.execute(
                 "SELECT pg_export_snapshot(), now(), current_setting('server_version')"
             ).fetchone()
-            done = subprocess.run(  # noqa: S603 - fixed program, arguments from settings
+            done = subprocess.run(
                 [
                     pg_tool("pg_dump"),
                     "--format=custom",
@@ -243,7 +247,9 @@ class PostgresEngine:
         return Snapshot(
             payload=payload,
             created_at=created.astimezone(UTC).isoformat(timespec="seconds"),
-            source=Source("postgresql", str(s["NAME"]), str(self._params().get("host", "localhost")), str(version)),
+            source=Source(
+                "postgresql", str(s["NAME"]), str(self._params().get("host", "localhost")), str(version)
+            ),
             migrations=migrations,
             tables=tables,
         )
@@ -269,7 +275,9 @@ class PostgresEngine:
 
     def exists(self, target: str) -> bool:
         with self._admin() as conn:
-            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [target]).fetchone() is not None
+            return (
+                conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [target]).fetchone() is not None
+            )
 
     def load(self, archive: Path, manifest: Manifest, target: str, workdir: Path) -> list[str]:
         from psycopg import sql
@@ -278,7 +286,7 @@ class PostgresEngine:
         extract_payload(archive, manifest, payload)
         with self._admin() as conn:
             conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(target)))
-        done = subprocess.run(  # noqa: S603 - fixed program, arguments from settings
+        done = subprocess.run(
             [
                 pg_tool("pg_restore"),
                 "--exit-on-error",

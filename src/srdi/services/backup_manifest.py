@@ -93,7 +93,9 @@ class Manifest:
             )
             recorded = outer["digest"]
         except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-            raise BackupError(f"备份清单无法读取（{type(exc).__name__}）：文件已损坏或不是 srdi 备份") from None
+            raise BackupError(
+                f"备份清单无法读取（{type(exc).__name__}）：文件已损坏或不是 srdi 备份"
+            ) from None
         if manifest.format != FORMAT:
             raise BackupError(f"备份清单格式 {manifest.format} 不受支持（本版本为 {FORMAT}）")
         if manifest.digest != recorded:
@@ -204,11 +206,7 @@ def postgres_figures(conn: Any) -> list[TableFigure]:
             ).fetchall()
         ]
         ident = sql.Identifier(table)
-        order = (
-            sql.SQL(", ").join(sql.Identifier(c) for c in key)
-            if key
-            else sql.SQL('t::text COLLATE "C"')
-        )
+        order = sql.SQL(", ").join(sql.Identifier(c) for c in key) if key else sql.SQL('t::text COLLATE "C"')
         query = sql.SQL("SELECT t::text FROM {} AS t ORDER BY {}").format(ident, order)
         digest = hashlib.sha256()
         rows = 0

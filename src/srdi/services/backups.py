@@ -28,11 +28,20 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from srdi.db.models import AuditAction
 from srdi.services import audit
-from srdi.services.backup_archive import open_archive, write_archive
+from srdi.services.backup_archive import file_sha256, open_archive, write_archive
 from srdi.services.backup_engines import Engine, engine_for
 from srdi.services.backup_manifest import BackupError, Manifest, compare_tables
 
-__all__ = ["BackupError", "BackupResult", "DrillResult", "Finding", "RestoreResult", "backup", "drill", "restore"]
+__all__ = [
+    "BackupError",
+    "BackupResult",
+    "DrillResult",
+    "Finding",
+    "RestoreResult",
+    "backup",
+    "drill",
+    "restore",
+]
 
 
 def srdi_version() -> str:
@@ -150,8 +159,6 @@ def backup(output: Path | None = None, *, record: bool = True) -> BackupResult:
     started = time.monotonic()
     with _workdir(output.parent) as work:
         snap = engine.snapshot(work)
-        from srdi.services.backup_archive import file_sha256
-
         manifest = Manifest(
             srdi_version=srdi_version(),
             created_at=snap.created_at,
@@ -194,7 +201,7 @@ def _check(findings: list[Finding], name: str, run: Callable[[], list[str]]) -> 
     """Run one verification step; an exception is a failed step, not a crash."""
     try:
         problems = run()
-    except Exception as exc:  # noqa: BLE001 - a restored database may be broken in any way
+    except Exception as exc:
         problems = [f"核验时出错：{type(exc).__name__}: {exc}"]
     findings.append(Finding(name, not problems, "；".join(problems[:10]) if problems else "通过"))
 
@@ -234,7 +241,9 @@ def restore(archive: Path, into: str | None = None, *, record: bool = True) -> R
         )
     target = into or engine.default_target()
     if engine.exists(target):
-        raise BackupError(f"恢复目标 {engine.describe(target)} 已存在：只恢复到新的数据库，请用 --into 指定新目标")
+        raise BackupError(
+            f"恢复目标 {engine.describe(target)} 已存在：只恢复到新的数据库，请用 --into 指定新目标"
+        )
     result = RestoreResult(target=engine.describe(target), manifest=manifest)
     missing = sorted(_known_migrations() - set(manifest.migrations))
     if missing:
