@@ -307,6 +307,14 @@ def drill(output: Path | None = None) -> DrillResult:
         scratch = engine.scratch_target(work)
         try:
             restored = restore(made.path, scratch, record=False)
+        except BackupError as exc:
+            _record(
+                AuditAction.DRILL,
+                f"恢复演练 {made.path.name}",
+                {**_backup_figures(made), "result": "failed", "error": str(exc)},
+                success=False,
+            )
+            raise
         finally:
             engine.drop(scratch)
     result = DrillResult(made, restored)
