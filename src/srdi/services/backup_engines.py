@@ -1,8 +1,8 @@
 """How each database engine takes a consistent snapshot and loads one into a fresh database.
 
 ``engine_for(settings_dict)`` gives the engine of a Django database: ``SqliteEngine`` (the online backup API:
-one read transaction copies every page while writers go on in the WAL; ``PRAGMA integrity_check`` and
-``foreign_key_check`` on both copies) or ``PostgresEngine`` (``pg_dump -Fc`` of a snapshot exported by a
+one read transaction copies every page while writers go on in the WAL; the copy is then VACUUMed so that no
+deleted data lingers in free pages; ``PRAGMA integrity_check`` and ``foreign_key_check`` on both copies) or ``PostgresEngine`` (``pg_dump -Fc`` of a snapshot exported by a
 repeatable-read transaction, so that the per-table figures describe exactly what was dumped; ``pg_restore``
 into a database created for it). Targets are always new: an existing file or database is never overwritten.
 The orchestration — manifest, verification, audit — is in ``srdi.services.backups``.
@@ -93,6 +93,9 @@ class SqliteEngine:
         try:
             created_at = _now()
             source.backup(copy)  # all pages in one step, under one read transaction: a consistent copy
+            # Rebuild the copy: free pages and fragments of deleted or rewritten rows (plaintext from before
+            # encryption at rest, say) are not carried into the backup.
+            copy.execute("VACUUM")
             problems = sqlite_integrity(copy)
             if problems:
                 raise BackupError("源数据库完整性检查未通过，未生成备份：" + "；".join(problems))
