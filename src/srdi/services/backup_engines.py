@@ -1,11 +1,15 @@
 """How each database engine takes a consistent snapshot and loads one into a fresh database.
 
-``engine_for(settings_dict)`` gives the engine of a Django database: ``SqliteEngine`` (the online backup API:
-one read transaction copies every page while writers go on in the WAL; the copy is then VACUUMed so that no
-deleted data lingers in free pages; ``PRAGMA integrity_check`` and ``foreign_key_check`` on both copies) or ``PostgresEngine`` (``pg_dump -Fc`` of a snapshot exported by a
-repeatable-read transaction, so that the per-table figures describe exactly what was dumped; ``pg_restore``
-into a database created for it). Targets are always new: an existing file or database is never overwritten.
-The orchestration — manifest, verification, audit — is in ``srdi.services.backups``.
+``engine_for(settings_dict)`` gives the engine of a Django database:
+
+- ``SqliteEngine``: the online backup API, where one read transaction copies every page while writers go on
+  in the WAL; the copy is then VACUUMed so that no deleted data lingers in free pages; ``PRAGMA
+  integrity_check`` and ``foreign_key_check`` on the copy and on a restored database;
+- ``PostgresEngine``: ``pg_dump -Fc`` of a snapshot exported by a repeatable-read transaction, so that the
+  per-table figures describe exactly what was dumped; ``pg_restore`` into a database created for it.
+
+Targets are always new: an existing file or database is never overwritten. The orchestration — manifest,
+verification, audit — is in ``srdi.services.backups``.
 """
 
 from __future__ import annotations
