@@ -195,18 +195,23 @@ def postgres_figures(conn: Any) -> list[TableFigure]:
     ).fetchall()
     figures = []
     for oid, table in tables:
-        key = [
-            r[0]
-            for r in conn.execute(
-                "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
-                "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-                "WHERE i.indrelid = %s AND i.indisprimary "
-                "ORDER BY array_position(i.indkey::int2[], a.attnum)",
-                [oid],
-            ).fetchall()
-        ]
+        key = conn.execute(
+            "SELECT a.attname, a.attcollation <> 0 FROM pg_index i JOIN pg_attribute a "
+            "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indrelid = %s AND i.indisprimary "
+            "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            [oid],
+        ).fetchall()
         ident = sql.Identifier(table)
-        order = sql.SQL(", ").join(sql.Identifier(c) for c in key) if key else sql.SQL('t::text COLLATE "C"')
+        # Text keys sort bytewise (COLLATE "C"): the restored database may have another default collation.
+        order = (
+            sql.SQL(", ").join(
+                sql.SQL('{} COLLATE "C"' if collatable else "{}").format(sql.Identifier(c))
+                for c, collatable in key
+            )
+            if key
+            else sql.SQL('t::text COLLATE "C"')
+        )
         query = sql.SQL("SELECT t::text FROM {} AS t ORDER BY {}").format(ident, order)
         digest = hashlib.sha256()
         rows = 0
