@@ -104,6 +104,7 @@ def test_backup_then_restore_into_a_fresh_database_verifies_clean(world, tmp_pat
         "各表行数与摘要",
         "审计日志哈希链",
         "总账不变量 I1–I7",
+        "证明材料文件",
     ]
     assert result.restore_seconds > 0 and result.verify_seconds > 0
     # The restore is recorded in the restored database, whose chain still verifies with it.
@@ -204,7 +205,13 @@ def test_the_drill_backs_up_restores_verifies_and_lands_in_the_audit_log(world, 
     assert figures["rto_seconds"] == pytest.approx(
         figures["restore_seconds"] + figures["verify_seconds"], abs=0.01
     )
-    assert set(figures["checks"]) == {"数据库完整性", "各表行数与摘要", "审计日志哈希链", "总账不变量 I1–I7"}
+    assert set(figures["checks"]) == {
+        "数据库完整性",
+        "各表行数与摘要",
+        "审计日志哈希链",
+        "总账不变量 I1–I7",
+        "证明材料文件",
+    }
     assert AuditEvent.objects.filter(action=AuditAction.BACKUP).count() == 1
     assert audit.verify_chain().ok
     # The scratch database is gone; the backup file stays.
@@ -324,3 +331,37 @@ def test_deleted_data_does_not_linger_in_the_backup(world, tmp_path):
     with tarfile.open(made.path) as tar:
         payload = tar.extractfile(made.manifest.payload_name).read()  # type: ignore[union-attr]
     assert marker.encode() not in payload
+
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+def _attach(world) -> str:
+    from srdi.services import evidence
+
+    case = world.case(world.enterprises[0])
+    row = evidence.attach_evidence(
+        case.pk, world.users["enterprise"], label="其他材料", filename="证书.pdf", data=PDF
+    )
+    return row.sha256
+
+
+def test_evidence_files_travel_with_the_backup(world, tmp_path, target, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    sha = _attach(world)
+    made = backups.backup(tmp_path / "b.tar")
+    assert made.manifest.evidence_files == 1 and made.manifest.evidence_bytes == len(PDF)
+    restored_media = tmp_path / "restored-media"
+    result = backups.restore(made.path, target, media_into=restored_media)
+    assert result.ok, result.problems
+    assert (restored_media / "evidence" / sha[:2] / sha).read_bytes() == PDF
+
+
+def test_a_database_whose_evidence_files_are_lost_fails_verification(world, tmp_path, target, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    sha = _attach(world)
+    (tmp_path / "media" / "evidence" / sha[:2] / sha).unlink()  # lost before the backup
+    made = backups.backup(tmp_path / "b.tar")
+    result = backups.restore(made.path, target, media_into=tmp_path / "restored-media")
+    assert not result.ok
+    assert "的文件不存在" in " ".join(result.problems)

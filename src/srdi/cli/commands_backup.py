@@ -60,6 +60,7 @@ def _print_backup(made: BackupResult) -> None:
     m = made.manifest
     click.echo(
         f"已备份到 {made.path}（{_size(made.bytes)}，{len(m.tables)} 张表 {m.total_rows} 行，"
+        f"证明材料 {m.evidence_files} 个，"
         f"{made.seconds:.1f} 秒；数据截至 {m.created_at}）"
     )
     click.echo(f"  数据 SHA-256 {m.payload_sha256}")
@@ -82,13 +83,19 @@ def _print_restore(result: RestoreResult) -> None:
     default=None,
     help="恢复目标：SQLite 为新文件路径，PostgreSQL 为同一服务器上的新数据库名（默认：当前配置的数据库，须尚不存在）",
 )
-def restore(file: Path, into: str | None) -> None:
-    """从备份恢复到一个新的数据库并核验（完整性、审计链、总账不变量、各表行数与摘要）；核验失败时删除恢复结果，退出码为1。"""
+@click.option(
+    "--media-into",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="证明材料文件恢复到的目录（默认 $SRDI_VAR_DIR/media；文件以内容校验值命名，不会覆盖不同内容）",
+)
+def restore(file: Path, into: str | None, media_into: Path | None) -> None:
+    """从备份恢复到一个新的数据库并核验（完整性、各表行数与摘要、审计链、总账不变量、证明材料文件）；核验失败时删除恢复结果，退出码为1。"""
     setup_django()
     from srdi.services import backups
 
     try:
-        result = backups.restore(file, into)
+        result = backups.restore(file, into, media_into=media_into)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     _print_restore(result)

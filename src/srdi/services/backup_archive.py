@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import tarfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from srdi.services.backup_manifest import BackupError, Manifest
@@ -36,8 +37,14 @@ def private_file(path: Path) -> int:
     return fd
 
 
-def write_archive(output: Path, manifest: Manifest, payload: Path) -> int:
-    """Pack ``manifest`` and ``payload`` into ``output`` (which must not exist); returns its size in bytes."""
+def write_archive(
+    output: Path,
+    manifest: Manifest,
+    payload: Path,
+    extra_files: Sequence[tuple[str, Path]] = (),
+) -> int:
+    """Pack ``manifest``, ``payload`` and ``extra_files`` (member name, file) into ``output`` (which must not
+    exist); returns its size in bytes."""
     if output.exists():
         raise BackupError(f"{output} 已存在：不覆盖已有备份，请换一个文件名")
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +65,15 @@ def write_archive(output: Path, manifest: Manifest, payload: Path) -> int:
                 )
                 with payload.open("rb") as f:
                     tar.addfile(info, f)
+                for name, path in extra_files:
+                    info = tarfile.TarInfo(name)
+                    info.size, info.mode, info.mtime = (
+                        path.stat().st_size,
+                        FILE_MODE,
+                        int(path.stat().st_mtime),
+                    )
+                    with path.open("rb") as f:
+                        tar.addfile(info, f)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(partial, output)

@@ -55,6 +55,9 @@ class Manifest:
     payload_bytes: int
     payload_sha256: str
     format: int = FORMAT
+    evidence_files: int = 0  # evidence files packed beside the database (srdi.services.backup_evidence)
+    evidence_bytes: int = 0
+    evidence_digest: str = ""  # SHA-256 over their sorted names (each name is its content's SHA-256)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -89,6 +92,9 @@ class Manifest:
                 payload_bytes=int(body["payload_bytes"]),
                 payload_sha256=body["payload_sha256"],
                 format=int(body["format"]),
+                evidence_files=int(body.get("evidence_files", 0)),
+                evidence_bytes=int(body.get("evidence_bytes", 0)),
+                evidence_digest=str(body.get("evidence_digest", "")),
                 extra=dict(body.get("extra") or {}),
             )
             recorded = outer["digest"]

@@ -30,6 +30,8 @@ from srdi.db.models import AuditAction
 from srdi.services import audit
 from srdi.services.backup_archive import file_sha256, open_archive, write_archive
 from srdi.services.backup_engines import Engine, engine_for
+from srdi.services.backup_evidence import PREFIX as EVIDENCE_PREFIX
+from srdi.services.backup_evidence import evidence_files, listing_digest, missing_evidence, restore_evidence
 from srdi.services.backup_manifest import BackupError, Manifest, compare_tables
 
 __all__ = [
@@ -159,6 +161,7 @@ def backup(output: Path | None = None, *, record: bool = True) -> BackupResult:
     started = time.monotonic()
     with _workdir(output.parent) as work:
         snap = engine.snapshot(work)
+        evidence = evidence_files(Path(settings.MEDIA_ROOT))  # after the snapshot: a superset of its files
         manifest = Manifest(
             srdi_version=srdi_version(),
             created_at=snap.created_at,
@@ -168,8 +171,12 @@ def backup(output: Path | None = None, *, record: bool = True) -> BackupResult:
             payload_name=engine.payload_name,
             payload_bytes=snap.payload.stat().st_size,
             payload_sha256=file_sha256(snap.payload),
+            evidence_files=len(evidence),
+            evidence_bytes=sum(f.size for f in evidence),
+            evidence_digest=listing_digest([f.sha256 for f in evidence]),
         )
-        size = write_archive(output, manifest, snap.payload)
+        members = [(f"{EVIDENCE_PREFIX}{f.sha256[:2]}/{f.sha256}", f.path) for f in evidence]
+        size = write_archive(output, manifest, snap.payload, members)
     result = BackupResult(output, manifest, size, time.monotonic() - started)
     if record:
         _record(AuditAction.BACKUP, f"备份 {output.name}", _backup_figures(result))
@@ -182,6 +189,7 @@ def _backup_figures(result: BackupResult) -> dict[str, Any]:
         "bytes": result.bytes,
         "tables": len(result.manifest.tables),
         "rows": result.manifest.total_rows,
+        "evidence_files": result.manifest.evidence_files,
         "seconds": round(result.seconds, 3),
         "snapshot_at": result.manifest.created_at,
         "payload_sha256": result.manifest.payload_sha256,
@@ -221,9 +229,13 @@ def _verify_in_database(findings: list[Finding]) -> None:
     _check(findings, "总账不变量 I1–I7", ledger)
 
 
-def restore(archive: Path, into: str | None = None, *, record: bool = True) -> RestoreResult:
+def restore(
+    archive: Path, into: str | None = None, *, media_into: Path | None = None, record: bool = True
+) -> RestoreResult:
     """Load ``archive`` into a new database ``into`` (an SQLite file path, or a PostgreSQL database name on
-    the configured server; default the configured database, which must then not exist) and verify it. A
+    the configured server; default the configured database, which must then not exist), its evidence files
+    into ``media_into`` (default ``MEDIA_ROOT``; files are named by content, so nothing is overwritten with
+    anything else), and verify it. A
     backup whose manifest or payload does not match is refused before anything is created; a restore that
     fails verification is removed again. Raises ``BackupError`` for a refusal; returns the verification."""
     archive = Path(archive).resolve()
@@ -260,8 +272,19 @@ def restore(archive: Path, into: str | None = None, *, record: bool = True) -> R
     # Every check runs even when an earlier one failed, so that the report says all that is wrong.
     result.findings.append(Finding("数据库完整性", not problems, "；".join(problems) if problems else "通过"))
     _check(result.findings, "各表行数与摘要", lambda: compare_tables(manifest.tables, engine.figures(target)))
+    media = Path(media_into or settings.MEDIA_ROOT)
+    restored_files: list[str] = []
+
+    def files_unpacked() -> list[str]:
+        names, problems = restore_evidence(archive, media)
+        restored_files.extend(names)
+        if len(names) != manifest.evidence_files or listing_digest(names) != manifest.evidence_digest:
+            problems.append(f"备份中的材料文件 {len(names)} 个，与清单 {manifest.evidence_files} 个不符")
+        return problems
+
     with connected_to(engine.target_settings(target)):
         _verify_in_database(result.findings)
+        _check(result.findings, "证明材料文件", lambda: files_unpacked() + missing_evidence(media))
         result.verify_seconds = time.monotonic() - started
         if result.ok and record:
             _record(AuditAction.RESTORE, f"从备份 {archive.name} 恢复", _restore_figures(result, archive))
@@ -306,7 +329,7 @@ def drill(output: Path | None = None) -> DrillResult:
     with _workdir(made.path.parent) as work:
         scratch = engine.scratch_target(work)
         try:
-            restored = restore(made.path, scratch, record=False)
+            restored = restore(made.path, scratch, media_into=work / "media", record=False)
         except BackupError as exc:
             _record(
                 AuditAction.DRILL,
