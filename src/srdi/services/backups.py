@@ -235,9 +235,9 @@ def restore(
     """Load ``archive`` into a new database ``into`` (an SQLite file path, or a PostgreSQL database name on
     the configured server; default the configured database, which must then not exist), its evidence files
     into ``media_into`` (default ``MEDIA_ROOT``; files are named by content, so nothing is overwritten with
-    anything else), and verify it. A
-    backup whose manifest or payload does not match is refused before anything is created; a restore that
-    fails verification is removed again. Raises ``BackupError`` for a refusal; returns the verification."""
+    anything else), and verify it. A backup whose manifest or payload does not match is refused before
+    anything is created; a restore that fails verification is removed again. Raises ``BackupError`` for a
+    refusal; returns the verification."""
     archive = Path(archive).resolve()
     manifest = open_archive(archive)
     engine = engine_for(default_database())
@@ -273,11 +273,9 @@ def restore(
     result.findings.append(Finding("数据库完整性", not problems, "；".join(problems) if problems else "通过"))
     _check(result.findings, "各表行数与摘要", lambda: compare_tables(manifest.tables, engine.figures(target)))
     media = Path(media_into or settings.MEDIA_ROOT)
-    restored_files: list[str] = []
 
     def files_unpacked() -> list[str]:
         names, problems = restore_evidence(archive, media)
-        restored_files.extend(names)
         if len(names) != manifest.evidence_files or listing_digest(names) != manifest.evidence_digest:
             problems.append(f"备份中的材料文件 {len(names)} 个，与清单 {manifest.evidence_files} 个不符")
         return problems
@@ -304,6 +302,7 @@ def _restore_figures(result: RestoreResult, archive: Path) -> dict[str, Any]:
         "manifest_digest": result.manifest.digest,
         "tables": len(result.manifest.tables),
         "rows": result.manifest.total_rows,
+        "evidence_files": result.manifest.evidence_files,
         "restore_seconds": round(result.restore_seconds, 3),
         "verify_seconds": round(result.verify_seconds, 3),
         "checks": {f.check: f.detail for f in result.findings},
