@@ -1,6 +1,7 @@
 """``ApiJsonMiddleware``: every error answer under /api/ is JSON, whoever produced it.
 
-Install it first in ``MIDDLEWARE`` so that it sees every answer, including those of the other middleware.
+Install it first in ``MIDDLEWARE`` (after only ``SecurityHeadersMiddleware``, which adds headers and answers
+nothing itself) so that it sees every answer, including those of the other middleware.
 For /api/ paths it refuses a query string that is not UTF-8 (400, where Django would silently turn the bytes
 into U+FFFD and search for them), answers an exception that escaped a view with a JSON 500 naming a request
 id, and replaces any error answer that is not JSON — Django's HTML 404/403/400/500 pages, the plain-text 405

@@ -8,6 +8,7 @@ import sys
 import click
 
 from srdi.cli.main import cli, setup_django
+from srdi.cli.serve_guard import ServeSettings, refusal
 
 
 @cli.command()
@@ -29,10 +30,20 @@ def migrate() -> None:
 )
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="每个进程的线程数")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """启动网站（gunicorn）。"""
+    """启动网站（gunicorn）。开发配置只能在本机地址（127.0.0.1、::1、localhost）上启动。"""
     setup_django()
     from django.conf import settings
 
+    problem = refusal(
+        ServeSettings(
+            host=host,
+            settings_module=os.environ.get("DJANGO_SETTINGS_MODULE", ""),
+            debug=bool(settings.DEBUG),
+            secret_key=str(settings.SECRET_KEY),
+        )
+    )
+    if problem:
+        raise click.ClickException(problem)
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     click.echo(f"srdi 已启动：http://{host}:{port}  （Ctrl+C 退出）", err=True)
     os.execv(sys.executable, gunicorn_args(host, port, workers, threads))  # noqa: S606 - becomes the server

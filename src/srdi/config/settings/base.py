@@ -45,7 +45,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "srdi.api.middleware.ApiJsonMiddleware",  # first: every answer under /api/ passes through it
+    "srdi.web.middleware.SecurityHeadersMiddleware",  # outermost: every answer gets CSP and the other headers
+    "srdi.api.middleware.ApiJsonMiddleware",  # next: every answer under /api/ passes through it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -56,7 +57,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "srdi.web.middleware.SecurityHeadersMiddleware",
     "srdi.web.middleware.SessionLifetimeMiddleware",
     "srdi.web.middleware.SecondFactorMiddleware",
     "srdi.web.middleware.PasswordExpiryMiddleware",

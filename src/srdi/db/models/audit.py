@@ -23,6 +23,9 @@ class AuditAction(models.TextChoices):
     SCREEN = "screen", "全市筛查"
     TRANSITION = "transition", "流程流转"
     LEDGER = "ledger", "资金记账"
+    BACKUP = "backup", "数据库备份"
+    RESTORE = "restore", "数据库恢复"
+    DRILL = "drill", "恢复演练"
 
 
 class AuditEvent(models.Model):
