@@ -23,6 +23,7 @@ class AuditAction(models.TextChoices):
     SCREEN = "screen", "全市筛查"
     TRANSITION = "transition", "流程流转"
     LEDGER = "ledger", "资金记账"
+    RATE_LIMITED = "rate_limited", "请求过于频繁被限制"
 
 
 class AuditEvent(models.Model):
