@@ -410,9 +410,10 @@ def leaked(text: str, foreign: Iterable[Enterprise], *, echoed: str = "") -> lis
 
 
 # Tables a refused request may legitimately touch: sign-in bookkeeping, the audit trail (refusals are audited),
-# import batches (a refused upload is recorded) and notifications (reading the inbox marks them read).
+# import batches (a refused upload is recorded), notifications (reading the inbox marks them read) and the
+# rate-limit counters (every request is counted).
 VOLATILE_MODELS = frozenset(
-    {"User", "ApiToken", "AuditEvent", "AuditChainHead", "ImportBatch", "Notification"}
+    {"User", "ApiToken", "AuditEvent", "AuditChainHead", "ImportBatch", "Notification", "RateCounter"}
 )
 
 

@@ -127,17 +127,16 @@ def admits(rate: Rate, previous: int, current: int, elapsed: float) -> bool:
 
 
 def retry_after(rate: Rate, now: float, previous: int, current: int) -> int:
-    """Whole seconds (≥ 1, ≤ the period) until a request would be admitted, if nothing else arrives."""
+    """Whole seconds (≥ 1, ≤ the period + 1) after which a request is admitted, if nothing else arrives."""
     window = window_at(rate, now)
     room = rate.limit - current
     if room > 0 and previous > 0:
         # admitted once previous × (1 − f) < room, i.e. f > 1 − room / previous
         opens = 1.0 - room / previous
-        if opens < 1.0:
-            wait = max(opens - window.elapsed, 0.0) * rate.period
-            return min(max(math.floor(wait) + 1, 1), rate.period)
+        wait = max(opens - window.elapsed, 0.0) * rate.period
+        return min(math.floor(wait) + 1, rate.period + 1)
     if room > 0:
         return 1
-    # not in this window: in the next one the current count becomes the previous one, which is ≤ the limit,
-    # so the next window admits as soon as it has started
-    return min(max(math.floor(window.end - now) + 1, 1), rate.period)
+    # Not in this window. In the next one this window's count is the previous one, weighing less as soon as
+    # the window has begun, so the next window admits a moment after its start: one second of margin.
+    return min(math.floor(window.end - now) + 2, rate.period + 1)
