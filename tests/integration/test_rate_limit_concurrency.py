@@ -53,7 +53,7 @@ def database_url() -> str:
         return f"sqlite:///{s['NAME']}"
     password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
     port = f":{s['PORT']}" if s.get("PORT") else ""
-    host = s.get("HOST") or ""
+    host = s.get("HOST") or s.get("OPTIONS", {}).get("host") or ""
     if host.startswith("/"):
         return f"postgres://{s['USER']}{password}@{port}/{s['NAME']}?host={host}"
     return f"postgres://{s['USER']}{password}@{host}{port}/{s['NAME']}"
