@@ -97,7 +97,7 @@ def test_16_processes_never_take_more_than_the_limit():
     user = _user("processes")
     env = _env(SRDI_EXPORT_RATE=f"{LIMIT}/hour")
     workers = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        subprocess.Popen(
             [sys.executable, "-m", "tests.integration.rate_limit_worker", str(user.pk), str(PER_CLIENT)],
             cwd=ROOT,
             env=env,
@@ -150,7 +150,7 @@ def test_16_http_clients_with_one_token_get_the_limit_from_two_gunicorn_processe
     port = _free_port()
     env = _env(SRDI_API_READ_RATE=f"{LIMIT}/hour", SRDI_VAR_DIR=str(tmp_path))
     log = (tmp_path / "gunicorn.log").open("w")
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -179,7 +179,7 @@ def test_16_http_clients_with_one_token_get_the_limit_from_two_gunicorn_processe
             barrier.wait()
             out = []
             for _ in range(PER_CLIENT):
-                request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+                request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
                 try:
                     with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
                         out.append((response.status, None))
@@ -231,3 +231,22 @@ def test_a_full_window_keeps_the_next_closed_at_its_start_then_opens_it_graduall
     refused = halfway[-1]
     assert not refused.allowed and 1 <= refused.retry_after <= 31
     assert refused.first_refusal is False  # the window's first refusal was the one before the loop
+
+
+@pytest.mark.django_db(transaction=True)
+def test_counting_leaves_the_sqlite_durability_of_everything_else_as_it_was():
+    """Counters commit with ``synchronous=NORMAL``; the connection must be back to ``FULL`` for the money."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    caller = Caller(user=_user("durability"), ip="")
+
+    def synchronous() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            return int(cursor.fetchone()[0])
+
+    assert synchronous() == 2  # FULL, from the settings
+    with override_settings(SRDI_PROBE_RATE="1/min"):
+        assert hit(Bucket.PROBE, caller).allowed
+        assert not hit(Bucket.PROBE, caller).allowed
+    assert synchronous() == 2

@@ -337,7 +337,8 @@ def world(db) -> World:
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """API throttle counts live in the cache: the walk must never be cut short by a 429."""
+    """A clean cache. The walk is never cut short by a 429: rate limits count in the database, and the test
+    settings make them generous."""
     cache.clear()
     yield
     cache.clear()

@@ -24,7 +24,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -142,6 +143,26 @@ def _maybe_purge(now: float) -> None:
         _purge_lock.release()
 
 
+@contextmanager
+def _counter_durability() -> Iterator[None]:
+    """On SQLite, commit the counters without waiting for the disk (``synchronous=NORMAL`` in WAL mode: still
+    atomic, durable at the next checkpoint), then restore the connection's setting (money needs ``FULL``).
+    A power cut may forget the last few counts, nothing else; measured 4.1 → 1.6 ms a count. On PostgreSQL
+    each count is an ordinary autocommit statement."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        before = int(cursor.fetchone()[0])
+        cursor.execute("PRAGMA synchronous = 1")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous = {before:d}")
+
+
 def hit(bucket: Bucket, caller: Caller, *, path: str = "", now: float | None = None) -> Verdict:
     """Count one request of ``caller`` in ``bucket``: admitted, or refused with a wait and (the first time in
     the window) an audit event."""
@@ -152,7 +173,7 @@ def hit(bucket: Bucket, caller: Caller, *, path: str = "", now: float | None = N
     window = window_at(rate, moment)
     ident = caller.ident
     expires = window.end + rate.period  # the next window still reads this one as its "previous"
-    with connection.cursor() as cursor:
+    with _counter_durability(), connection.cursor() as cursor:
         cursor.execute(_previous_sql(), [bucket.value, ident, window.previous])
         row = cursor.fetchone()
         previous = int(row[0]) if row else 0
