@@ -338,7 +338,8 @@ def world(db) -> World:
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
-    """API throttle counts live in the cache: the walk must never be cut short by a 429."""
+    """A clean cache. The walk is never cut short by a 429: rate limits count in the database, and the test
+    settings make them generous."""
     cache.clear()
     yield
     cache.clear()
@@ -411,9 +412,10 @@ def leaked(text: str, foreign: Iterable[Enterprise], *, echoed: str = "") -> lis
 
 
 # Tables a refused request may legitimately touch: sign-in bookkeeping, the audit trail (refusals are audited),
-# import batches (a refused upload is recorded) and notifications (reading the inbox marks them read).
+# import batches (a refused upload is recorded), notifications (reading the inbox marks them read) and the
+# rate-limit counters (every request is counted).
 VOLATILE_MODELS = frozenset(
-    {"User", "ApiToken", "AuditEvent", "AuditChainHead", "ImportBatch", "Notification"}
+    {"User", "ApiToken", "AuditEvent", "AuditChainHead", "ImportBatch", "Notification", "RateCounter"}
 )
 
 

@@ -17,7 +17,7 @@ from srdi.api.bodies import BadBody, read_json
 from srdi.api.requests import caller, client_ip
 from srdi.api.responses import json_response
 from srdi.api.schemas import EXAMPLE_USCC, Purpose, contract_body, errors, example_profile, uscc_path
-from srdi.api.throttles import READS
+from srdi.api.throttles import PROBES, READS
 from srdi.domain.assessment.contract import parse_as_of
 from srdi.domain.exchange import FORMATS
 from srdi.domain.rules.model import PURPOSES
@@ -78,7 +78,7 @@ def assess(
 @router.get(
     "/enterprises/{uscc}/assessment",
     response={200: dict, **errors(404, 422)},
-    throttle=READS,
+    throttle=PROBES,
     operation_id="getEnterpriseAssessment",
     summary="企业的最新评价",
     description=(

@@ -25,7 +25,7 @@ from srdi.api.schemas import (
     example_profile,
     uscc_path,
 )
-from srdi.api.throttles import READS, WRITES
+from srdi.api.throttles import PROBES, SEARCHES, WRITES
 from srdi.db.models import Enterprise
 from srdi.domain.exchange import Profile
 from srdi.services import enterprises, scoping
@@ -62,7 +62,7 @@ def _profile_response(enterprise: Enterprise, status: int) -> HttpResponse:
 @router.get(
     "",
     response={200: EnterprisePage, **errors(422, invalid=ValidationErrorOut)},
-    throttle=READS,
+    throttle=SEARCHES,
     operation_id="listEnterprises",
     summary="企业列表",
     description=(
@@ -90,7 +90,7 @@ def list_enterprises(request: HttpRequest, filters: Query[EnterpriseFilters]) ->
 @router.get(
     USCC_PATH,
     response={200: Profile, **errors(404)},
-    throttle=READS,
+    throttle=PROBES,
     operation_id="getEnterprise",
     summary="企业资料",
     description=(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.utils.crypto import get_random_string
@@ -33,14 +32,6 @@ class World:
     @property
     def all(self) -> list[Enterprise]:
         return self.own + self.foreign
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """Throttle counts live in the cache; each test starts from zero."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from tests.integration.api.helpers import API, OWN, post_json, profile_data
 from tests.signin import sign_in
 
-from srdi.api import throttles
 from srdi.db.models import ApiToken
 from srdi.services.tokens import create_token, revoke_token
 
@@ -112,8 +111,8 @@ def test_session_of_inactive_user_is_401(world, session):
     assert client.get(LIST).status_code == 401
 
 
-def test_reads_are_throttled_per_user(world, bearer, monkeypatch):
-    monkeypatch.setattr(throttles.READS, "num_requests", 3)
+@override_settings(SRDI_API_READ_RATE="3/min")
+def test_reads_are_throttled_per_user(world, bearer):
     client = bearer(world.users["district"])
     for _ in range(3):
         assert client.get(LIST).status_code == 200

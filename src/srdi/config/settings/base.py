@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "srdi.web.rate_limits.RateLimitMiddleware",  # after authentication: counts per user, else per address
     "srdi.web.middleware.SessionLifetimeMiddleware",
     "srdi.web.middleware.SecondFactorMiddleware",
     "srdi.web.middleware.PasswordExpiryMiddleware",
@@ -185,8 +186,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 NINJA_PAGINATION_PER_PAGE = 50
-# The cache holds the API rate-limit counters. A file cache in SRDI_VAR_DIR is shared by every worker process
-# on the machine, so a limit is per user, not per process; several machines need a shared cache (Redis …).
+# Django's cache: a file cache in SRDI_VAR_DIR (the rate limits no longer use it; they count in the database).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -194,9 +194,18 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 20000},
     }
 }
-# API rate limits per user (ASVS 2.4.1); raise them for trusted system-to-system clients or load tests.
+# Rate limits (ASVS 2.4.1; srdi.services.rate_limits): "N/min", "N/hour", "N/day" (or "0"/"off"), counted per
+# signed-in user (else per client address) in the database, so they hold across worker processes and
+# machines. The page limits are far above what a person clicking through cases needs (a busy reviewer makes
+# well under 60 requests a minute, htmx polling included); a script hits them. Raise the API rates for
+# trusted system-to-system clients or load tests.
 SRDI_API_READ_RATE = os.environ.get("SRDI_API_READ_RATE", "600/min")
 SRDI_API_WRITE_RATE = os.environ.get("SRDI_API_WRITE_RATE", "120/min")
+SRDI_PAGE_RATE = os.environ.get("SRDI_PAGE_RATE", "300/min")  # every page, per signed-in user
+SRDI_ANONYMOUS_PAGE_RATE = os.environ.get("SRDI_ANONYMOUS_PAGE_RATE", "120/min")  # sign-in page etc., per IP
+SRDI_SEARCH_RATE = os.environ.get("SRDI_SEARCH_RATE", "120/min")  # any ?q= search, web and API list
+SRDI_EXPORT_RATE = os.environ.get("SRDI_EXPORT_RATE", "30/hour")  # XLSX/CSV/JSON/payment-file downloads
+SRDI_PROBE_RATE = os.environ.get("SRDI_PROBE_RATE", "120/min")  # pages and API lookups of one object by id
 # API tokens expire (ASVS 3.3): the default and the longest lifetime a token may be issued for, in days.
 SRDI_API_TOKEN_DAYS = int(os.environ.get("SRDI_API_TOKEN_DAYS", "90"))
 SRDI_API_TOKEN_MAX_DAYS = int(os.environ.get("SRDI_API_TOKEN_MAX_DAYS", "365"))

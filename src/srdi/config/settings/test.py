@@ -20,6 +20,16 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir()
 MEDIA_ROOT = VAR_DIR / "media"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Generous rate limits: the suite makes thousands of requests as one user. The rate-limit tests set small
+# limits with override_settings (or the environment, for a server they start).
+_GENEROUS = "1000000/min"
+SRDI_API_READ_RATE = os.environ.get("SRDI_API_READ_RATE", _GENEROUS)
+SRDI_API_WRITE_RATE = os.environ.get("SRDI_API_WRITE_RATE", _GENEROUS)
+SRDI_PAGE_RATE = os.environ.get("SRDI_PAGE_RATE", _GENEROUS)
+SRDI_ANONYMOUS_PAGE_RATE = os.environ.get("SRDI_ANONYMOUS_PAGE_RATE", _GENEROUS)
+SRDI_SEARCH_RATE = os.environ.get("SRDI_SEARCH_RATE", _GENEROUS)
+SRDI_EXPORT_RATE = os.environ.get("SRDI_EXPORT_RATE", _GENEROUS)
+SRDI_PROBE_RATE = os.environ.get("SRDI_PROBE_RATE", _GENEROUS)
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}

@@ -31,6 +31,7 @@ from srdi.db.models.ledger import (
     PaymentRun,
 )
 from srdi.db.models.programmes import BudgetAccount, BudgetAdjustment, Programme
+from srdi.db.models.rate_limits import RateCounter
 from srdi.db.models.reference import District
 from srdi.db.models.vouchers import ServiceProvider, Voucher, VoucherRedemption
 
@@ -70,6 +71,7 @@ __all__ = [
     "PaymentRun",
     "PlatformScore",
     "Programme",
+    "RateCounter",
     "Role",
     "Sanction",
     "ServiceProvider",

@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     BACKUP = "backup", "数据库备份"
     RESTORE = "restore", "数据库恢复"
     DRILL = "drill", "恢复演练"
+    RATE_LIMITED = "rate_limited", "请求过于频繁被限制"
 
 
 class AuditEvent(models.Model):
