@@ -54,11 +54,14 @@ def append_only_lifted(connection: BaseDatabaseWrapper, table: str) -> Iterator[
     """Inside the caller's transaction: the table's UPDATE guards are off, and back on when the block ends."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # ALTER TABLE refuses while deferred foreign-key checks of this transaction are pending: run them now
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             try:
                 yield
             finally:
                 cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             return
         cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND sql LIKE %s",

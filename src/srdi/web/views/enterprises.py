@@ -23,7 +23,7 @@ from srdi.services import scoping
 from srdi.web.enterprise_search import search_enterprises
 from srdi.web.forms import AssessmentDateForm
 from srdi.web.http import client_ip, no_store
-from srdi.web.pii import reveal_contacts
+from srdi.services.personal_data import reveal_contacts
 from srdi.web.sections import PageContext, render_sections
 
 PAGE_SIZE = 50
