@@ -29,7 +29,9 @@ def status() -> None:
         st = key_status()
     except PiiCryptoError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"当前密钥：{st.active}（{st.cipher}）；已配置密钥：{'、'.join(st.key_ids)}；来源：{st.source}")
+    click.echo(
+        f"当前密钥：{st.active}（{st.cipher}）；已配置密钥：{'、'.join(st.key_ids)}；来源：{st.source}"
+    )
     for c in st.columns:
         click.echo(f"  {c.column}：待轮换 {c.stale} 条，明文 {c.plaintext} 条")
     click.echo("全部记录已使用当前密钥" if st.current else "有记录需要轮换：运行 srdi pii rotate")
@@ -37,7 +39,9 @@ def status() -> None:
 
 @pii.command(name="keygen")
 @click.option("--id", "key_id", default="", help="密钥标识（与 --activate 一起使用）")
-@click.option("--activate", is_flag=True, help="加入内置密钥文件（$SRDI_VAR_DIR/pii-keys.json）并设为当前密钥")
+@click.option(
+    "--activate", is_flag=True, help="加入内置密钥文件（$SRDI_VAR_DIR/pii-keys.json）并设为当前密钥"
+)
 def keygen(key_id: str, activate: bool) -> None:
     """生成一个新的32字节密钥（base64），用于 SRDI_PII_KEYS 或 SRDI_PII_HASH_KEY。"""
     from srdi.domain.field_cipher import KeyConfigError, new_key
@@ -54,7 +58,9 @@ def keygen(key_id: str, activate: bool) -> None:
 
     path = getattr(settings, "SRDI_PII_KEY_FILE", None)
     if settings.SRDI_PII_KEYS or path is None:
-        raise click.ClickException("密钥来自环境变量 SRDI_PII_KEYS：请在环境中加入新密钥并设置 SRDI_PII_ACTIVE_KEY")
+        raise click.ClickException(
+            "密钥来自环境变量 SRDI_PII_KEYS：请在环境中加入新密钥并设置 SRDI_PII_ACTIVE_KEY"
+        )
     if not key_id:
         raise click.ClickException("请用 --id 指定新密钥的标识")
     try:

@@ -131,6 +131,24 @@ def _sm4_decrypt(key: bytes, nonce: bytes, data: bytes, aad: bytes) -> bytes:
     return dec.update(data[:-TAG_BYTES]) + dec.finalize()
 
 
+@dataclass(frozen=True)
+class _Aead:
+    """One derived cipher key: encrypt/decrypt with associated data (ciphertext ‖ 16-byte tag)."""
+
+    scheme: Scheme
+    key: bytes
+
+    def encrypt(self, nonce: bytes, data: bytes, aad: bytes) -> bytes:
+        if self.scheme is Scheme.AES_GCM:
+            return AESGCM(self.key).encrypt(nonce, data, aad)
+        return _sm4_encrypt(self.key, nonce, data, aad)
+
+    def decrypt(self, nonce: bytes, data: bytes, aad: bytes) -> bytes:
+        if self.scheme is Scheme.AES_GCM:
+            return AESGCM(self.key).decrypt(nonce, data, aad)
+        return _sm4_decrypt(self.key, nonce, data, aad)
+
+
 def check_sm4_gcm() -> None:
     """Refuse SM4-GCM clearly where the installed OpenSSL lacks it (cryptography ≥ 44 with its own OpenSSL has it)."""
     try:
@@ -158,7 +176,7 @@ class Keyring:
     hash_key: bytes
     scheme: Scheme = Scheme.AES_GCM
     source: str = "environment"
-    _derived: dict[tuple[str, Scheme], object] = field(default_factory=dict, repr=False)
+    _derived: dict[tuple[str, Scheme], _Aead] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -177,7 +195,7 @@ class Keyring:
         if self.scheme is Scheme.SM4_GCM:
             check_sm4_gcm()
 
-    def _cipher_key(self, key_id: str, scheme: Scheme) -> object:
+    def _cipher_key(self, key_id: str, scheme: Scheme) -> _Aead:
         found = self._derived.get((key_id, scheme))
         if found is None:
             master = self.keys.get(key_id)
@@ -185,9 +203,7 @@ class Keyring:
                 raise UnknownKey(
                     f"个人信息密文使用的密钥 {key_id!r} 未配置（SRDI_PII_KEYS 中没有）：密钥错误或已被移除"
                 )
-            derived = _derive(master, scheme)
-            found = AESGCM(derived) if scheme is Scheme.AES_GCM else derived
-            self._derived[(key_id, scheme)] = found
+            found = self._derived[(key_id, scheme)] = _Aead(scheme, _derive(master, scheme))
         return found
 
     @staticmethod
@@ -202,11 +218,7 @@ class Keyring:
         key = self._cipher_key(key_id, scheme)
         nonce = os.urandom(NONCE_BYTES)
         aad = self._aad(scheme, key_id, context)
-        data = text.encode()
-        if scheme is Scheme.AES_GCM:
-            body = key.encrypt(nonce, data, aad)  # type: ignore[attr-defined]
-        else:
-            body = _sm4_encrypt(key, nonce, data, aad)  # type: ignore[arg-type]
+        body = key.encrypt(nonce, text.encode(), aad)
         return (
             f"{PREFIX}{scheme.value}.{key_id}.{base64.urlsafe_b64encode(nonce + body).decode().rstrip('=')}"
         )
@@ -220,10 +232,7 @@ class Keyring:
         nonce, body = parsed.blob[:NONCE_BYTES], parsed.blob[NONCE_BYTES:]
         aad = self._aad(parsed.scheme, parsed.key_id, context)
         try:
-            if parsed.scheme is Scheme.AES_GCM:
-                data = key.decrypt(nonce, body, aad)  # type: ignore[attr-defined]
-            else:
-                data = _sm4_decrypt(key, nonce, body, aad)  # type: ignore[arg-type]
+            data = key.decrypt(nonce, body, aad)
         except InvalidTag:
             raise TamperedValue(
                 f"个人信息密文校验失败（{context}，密钥 {parsed.key_id}）：密文被改动、属于其他字段，或密钥内容不对"

@@ -62,7 +62,8 @@ def id_number_problem(text: str, *, today: date | None = None) -> str | None:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return f"身份证号中的出生日期 {value[6:14]} 不存在"
-    if born < EARLIEST_BIRTH or born > (today or date.today()):
+    latest = today or date.today()  # noqa: DTZ011 - a birth date is a calendar day: no time zone to apply
+    if born < EARLIEST_BIRTH or born > latest:
         return f"身份证号中的出生日期 {born.isoformat()} 不合理"
     expected = check_char(value[:17])
     if value[17] != expected:

@@ -18,8 +18,8 @@ from typing import Any
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
-from srdi.db.mapping import LISTS, MODEL_FIELDS, YEAR_FIELDS, enterprise_values, event_rows, list_items
 from srdi.db.fields import keyed_hash
+from srdi.db.mapping import LISTS, MODEL_FIELDS, YEAR_FIELDS, enterprise_values, event_rows, list_items
 from srdi.db.models import (
     AuditAction,
     Award,
@@ -258,7 +258,9 @@ def _insert_rows(
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.generated and not isinstance(f, models.AutoField)]
     if not isinstance(opts.pk, models.AutoField) or any(
-        hasattr(f, "get_placeholder") or f.db_default is not models.NOT_PROVIDED or getattr(f, "derived", False)
+        hasattr(f, "get_placeholder")
+        or f.db_default is not models.NOT_PROVIDED
+        or getattr(f, "derived", False)
         for f in fields
     ):
         _insert(model, [model(**dict(zip(names, row, strict=True)), **constants) for row in rows])
@@ -560,7 +562,7 @@ def _write_contacts(w: _Write) -> None:
         for c in Contact.objects.filter(enterprise_id__in=part).values(
             "id", "enterprise_id", "name", "position", "phone_hash", "id_number_hash"
         ):
-            stored[(c["enterprise_id"], c["name"])] = c
+            stored[(c["enterprise_id"], c["name"])] = dict(c)
     create: list[Contact] = []
     changed: dict[int, dict[str, str]] = {}
     for uscc, contact in wanted.items():
