@@ -23,7 +23,7 @@ from srdi.domain.field_cipher import KeyConfigError, TamperedValue, UnknownKey, 
 from srdi.domain.id_number import check_char
 from srdi.services.bank_accounts import request_change
 from srdi.services.imports import import_file
-from srdi.services.payments import record_bank_return
+from srdi.services.payments import PaymentConflict, payment_file, record_bank_return
 from srdi.services.personal_data import key_status, rotate
 
 pytestmark = pytest.mark.django_db
@@ -299,3 +299,15 @@ def test_every_encrypted_column_is_listed_for_rotation():
         if isinstance(f, EncryptedTextField)
     }
     assert fields == {c.context for c in PII_COLUMNS}
+
+
+def test_the_treasury_file_has_full_accounts_for_finance_only_and_the_audit_says_whose(own_keys):
+    world = build_world(n=1)
+    case = _paid(world)
+    run = Payment.objects.get(case=case).run
+    content = payment_file(run, "csv", world.users["finance"]).decode("utf-8-sig")
+    assert "6222020200001234" in content
+    event = AuditEvent.objects.filter(object_type="payment_run", action="export").latest("id")
+    assert event.success and event.extra == {"full_fields": ["bank_account_number"], "cases": [case.pk]}
+    with pytest.raises(PaymentConflict):
+        payment_file(run, "csv", world.users["city_staff"])
