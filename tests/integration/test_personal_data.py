@@ -311,3 +311,12 @@ def test_the_treasury_file_has_full_accounts_for_finance_only_and_the_audit_says
     assert event.success and event.extra == {"full_fields": ["bank_account_number"], "cases": [case.pk]}
     with pytest.raises(PaymentConflict):
         payment_file(run, "csv", world.users["city_staff"])
+
+
+def test_check_deploy_refuses_missing_keys(own_keys, settings):
+    from srdi.db.checks import personal_data_keys
+
+    assert personal_data_keys() == []
+    settings.SRDI_PII_KEYS = ""
+    settings.SRDI_PII_KEY_FILE = None  # as in the production settings
+    assert [e.id for e in personal_data_keys()] == ["srdi.E101"]
