@@ -320,3 +320,33 @@ def test_check_deploy_refuses_missing_keys(own_keys, settings):
     settings.SRDI_PII_KEYS = ""
     settings.SRDI_PII_KEY_FILE = None  # as in the production settings
     assert [e.id for e in personal_data_keys()] == ["srdi.E101"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0013_encrypts_existing_plaintext_rows_and_going_back_decrypts_them(own_keys):
+    from django.db.migrations.executor import MigrationExecutor
+
+    rows = people(5)
+    assert import_file(contacts_csv(rows), "contacts.csv").ok
+    accounts, case = seed_money()
+    executor = MigrationExecutor(connection)
+    executor.migrate([("srdi", "0012_import_held_flags")])
+    phones = set(_raw_column("srdi_contact", "phone"))
+    assert phones == {phone for _, _, phone, _ in rows}  # plaintext again, as before 0013
+    assert set(_raw_column("srdi_payment", "bank_account_number")) == {accounts[0]}
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([("srdi", "0013_pii")])
+    for target in PII_COLUMNS:
+        assert all(v == "" or v.startswith("pii1.A.k1.") for v in _raw_column(target.table, target.column))
+    assert {c.name: (c.phone, c.id_number) for c in Contact.objects.all()} == {
+        name: (phone, idn) for _, name, phone, idn in rows
+    }
+    ring = pii_keys.keyring()
+    assert sorted(_raw_column("srdi_contact", "phone_hash")) == sorted(
+        ring.keyed_hash("phone", phone) for _, _, phone, _ in rows
+    )
+    assert Payment.objects.get(case=case).bank_account_number == accounts[0]
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _set_raw("srdi_payment", "amount_fen", Payment.objects.get().pk, "1")
