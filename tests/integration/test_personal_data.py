@@ -350,3 +350,20 @@ def test_migration_0013_encrypts_existing_plaintext_rows_and_going_back_decrypts
     assert Payment.objects.get(case=case).bank_account_number == accounts[0]
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         _set_raw("srdi_payment", "amount_fen", Payment.objects.get().pk, "1")
+
+
+def test_an_upload_kept_for_confirmation_is_encrypted_on_disk(own_keys, settings):
+    from srdi.services.accounts import create_user
+    from srdi.services.import_preview import keep_upload, take_upload
+
+    user = create_user(username="uploader", password="x", role="city_staff", check_password=False)
+    rows = people(3)
+    data = contacts_csv(rows)
+    pending = keep_upload(data, "c.csv", user, partial=False)
+    kept = (Path(settings.VAR_DIR) / "import-previews" / f"{pending.token}.bin").read_bytes()
+    assert (
+        kept.startswith(b"pii1.A.k1.") and rows[0][2].encode() not in kept and rows[0][3].encode() not in kept
+    )
+    other = create_user(username="other", password="x", role="city_staff", check_password=False)
+    assert take_upload(pending.token, other) is None
+    assert take_upload(pending.token, user) == (pending, data)

@@ -239,6 +239,29 @@ class Keyring:
             ) from None
         return data.decode()
 
+    def seal_bytes(self, data: bytes, context: str) -> bytes:
+        """A file's bytes sealed like a value: ``pii1.<scheme>.<key id>.`` then nonce ‖ ciphertext ‖ tag (binary)."""
+        scheme, key_id = self.scheme, self.active
+        nonce = os.urandom(NONCE_BYTES)
+        body = self._cipher_key(key_id, scheme).encrypt(nonce, data, self._aad(scheme, key_id, context))
+        return f"{PREFIX}{scheme.value}.{key_id}.".encode() + nonce + body
+
+    def open_bytes(self, sealed: bytes, context: str) -> bytes:
+        """The bytes of ``seal_bytes``; ``TamperedValue``/``UnknownKey`` when they cannot be opened."""
+        parts = sealed.split(b".", 3)
+        if len(parts) != 4 or parts[0] + b"." != PREFIX.encode():
+            raise TamperedValue("加密文件格式不对（可能未加密或已被改动）")
+        try:
+            scheme, key_id = Scheme(parts[1].decode()), parts[2].decode()
+        except (ValueError, UnicodeDecodeError):
+            raise TamperedValue("加密文件已损坏（算法标识无效）") from None
+        blob = parts[3]
+        key = self._cipher_key(key_id, scheme)
+        try:
+            return key.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], self._aad(scheme, key_id, context))
+        except InvalidTag:
+            raise TamperedValue(f"加密文件校验失败（{context}，密钥 {key_id}）") from None
+
     def is_current(self, token: str) -> bool:
         """Whether a token is under the active key and cipher (nothing for ``rotate`` to do)."""
         if token == "":
