@@ -92,7 +92,7 @@ def plaintexts(rows: list[tuple[str, str, str, str]], accounts: list[str]) -> li
     return [v.encode() for v in values]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_raw_sqlite_file_holds_no_plaintext(own_keys):
     if connection.vendor != "sqlite":
         pytest.skip("SQLite file test")
@@ -112,7 +112,7 @@ def test_the_raw_sqlite_file_holds_no_plaintext(own_keys):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_pg_dump_and_the_raw_tables_hold_no_plaintext(own_keys):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://…)")
@@ -322,7 +322,7 @@ def test_check_deploy_refuses_missing_keys(own_keys, settings):
     assert [e.id for e in personal_data_keys()] == ["srdi.E101"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_migration_0013_encrypts_existing_plaintext_rows_and_going_back_decrypts_them(own_keys):
     from django.db.migrations.executor import MigrationExecutor
 
