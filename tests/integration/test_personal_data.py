@@ -367,3 +367,17 @@ def test_an_upload_kept_for_confirmation_is_encrypted_on_disk(own_keys, settings
     other = create_user(username="other", password="x", role="city_staff", check_password=False)
     assert take_upload(pending.token, other) is None
     assert take_upload(pending.token, user) == (pending, data)
+
+
+def test_cli_status_and_rotate(own_keys, settings, cli_runner):
+    from srdi.cli import commands_pii  # noqa: F401 - registers ``srdi pii``
+
+    rows = people(3)
+    assert import_file(contacts_csv(rows), "contacts.csv").ok
+    use_keys(settings, {**own_keys, "k2": new_key()}, active="k2")
+    status = cli_runner("pii", "status")
+    assert status.exit_code == 0 and "srdi_contact.phone：待轮换 3 条" in status.output
+    done = cli_runner("pii", "rotate", "--batch", "2")
+    assert done.exit_code == 0 and "完成：共 6 条，当前密钥 k2" in done.output
+    assert "全部记录已使用当前密钥" in cli_runner("pii", "status").output
+    assert rows[0][2] not in status.output + done.output
