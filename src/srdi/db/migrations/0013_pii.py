@@ -36,12 +36,22 @@ def narrow(apps, schema_editor):
 
 
 def encrypt_rows(apps, schema_editor):
+    """Encrypt what is there; an empty database (a new installation) needs no keys to migrate."""
     from srdi.db.pii_keys import keyring
     from srdi.db.pii_rows import PII_COLUMNS, reseal_column
 
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        filled = []
+        for target in PII_COLUMNS:
+            cursor.execute(f"SELECT 1 FROM {target.table} WHERE {target.column} <> '' LIMIT 1")  # noqa: S608
+            if cursor.fetchone():
+                filled.append(target)
+    if not filled:
+        return
     ring = keyring()
-    for target in PII_COLUMNS:
-        reseal_column(schema_editor.connection, target, ring, plaintext=True)
+    for target in filled:
+        reseal_column(connection, target, ring, plaintext=True)
 
 
 def decrypt_rows(apps, schema_editor):
@@ -49,14 +59,15 @@ def decrypt_rows(apps, schema_editor):
     from srdi.db.pii_keys import keyring
     from srdi.db.pii_rows import PII_COLUMNS, append_only_lifted
 
-    ring = keyring()
     connection = schema_editor.connection
     for target in PII_COLUMNS:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id, {target.column} FROM {target.table} WHERE {target.column} <> ''")  # noqa: S608
-            rows = [(ring.open(value, target.context), pk) for pk, value in cursor.fetchall()]
-        if not rows:
+            stored = cursor.fetchall()
+        if not stored:
             continue
+        ring = keyring()
+        rows = [(ring.open(value, target.context), pk) for pk, value in stored]
         update = f"UPDATE {target.table} SET {target.column} = %s WHERE id = %s"  # noqa: S608
         if target.append_only:
             with append_only_lifted(connection, target.table), connection.cursor() as cursor:
