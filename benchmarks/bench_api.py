@@ -14,6 +14,7 @@ Options: ``--clients`` (16), ``--seconds`` per scenario (20), ``--warmup`` (3), 
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -167,6 +168,9 @@ def main(argv: list[str]) -> int:
             "SECRET_KEY": secrets.token_urlsafe(48),
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
             "SRDI_API_READ_RATE": "1000000/min",  # one client account sends every request of the load test
+            # production settings take the personal-data keys from the environment only
+            "SRDI_PII_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+            "SRDI_PII_HASH_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         }
         env.pop("DATABASE_URL", None)
         _srdi(env, "migrate")

@@ -8,6 +8,7 @@ setting SRDI_HSTS_PRELOAD=1 turns preload on and the check stays clean.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -26,6 +27,8 @@ def deploy_check(tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[st
     env.update(
         DJANGO_SETTINGS_MODULE="srdi.config.settings.prod",
         SECRET_KEY=secrets.token_urlsafe(50),
+        SRDI_PII_KEYS=f"k1:{base64.b64encode(secrets.token_bytes(32)).decode()}",
+        SRDI_PII_HASH_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="srdi.example.gov.cn",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         SRDI_VAR_DIR=str(tmp_path),

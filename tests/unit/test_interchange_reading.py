@@ -225,7 +225,7 @@ def test_serial_numbers_in_a_1904_workbook():
         ("district", "杭州市余杭区", "330110"),
         ("district", "余杭", "330110"),
         ("contact.phone", 13912345678.0, "13912345678"),
-        ("contact.id_number", "330106198001011234", "330106198001011234"),
+        ("contact.id_number", "330106198001011235", "330106198001011235"),
         ("name", "'=HYPERLINK(1)", "=HYPERLINK(1)"),
         ("contact.name", "马*", MASKED),
         ("contact.phone", "155****3633", MASKED),

@@ -45,6 +45,7 @@ def main() -> None:
         commands_data,
         commands_demo,
         commands_money,
+        commands_pii,
         commands_policy,
         commands_rules,
         commands_server,

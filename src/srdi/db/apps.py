@@ -13,6 +13,7 @@ class SrdiConfig(AppConfig):
         # An LPR table updated with ``srdi lpr set`` lives in the var directory and wins over the shipped one.
         from django.conf import settings
 
+        from srdi.db import checks  # noqa: F401 - registers the system checks
         from srdi.domain.reference import use_lpr_file
 
         local = settings.VAR_DIR / "lpr_1y.csv"

@@ -16,6 +16,8 @@ xlsx/ods (``int`` too), ``bool``, ``date``/``datetime``. The rules:
   whole number of fen: never rounded.
 - A ``*``/``＊`` in a text cell means masked data (an export of ours): refused, except in a contact column,
   whose parser answers ``MASKED`` so that the row's contact is dropped with a warning.
+- A contact's ID number must pass GB 11643 (``srdi.domain.id_number``: 18 characters, region, birth date, check
+  character); the reason names what is wrong, and the row error names the record and the column.
 - Dates: ``2006-07-20``, ``2006/7/20``, ``2006.7.20``, ``2024年3月5日``, ``20240305``, date cells, and Excel serial
   day numbers in numeric cells (1900 date system unless the workbook says 1904). ``2024年3月`` is refused.
 """
@@ -32,6 +34,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from srdi.domain.id_number import id_number_problem, normalise_id_number
 from srdi.domain.reference import districts
 from srdi.interchange.columns import Column
 from srdi.interchange.headers import MONEY_UNITS, PERCENT_UNITS
@@ -218,6 +221,7 @@ def _text_parser(column: Column) -> Parser:
     district = name == "district"
     names = _district_names() if district else {}
     uscc = name == "uscc"
+    id_number = name == "contact.id_number"
 
     def parse(value: Any) -> Any:
         if isinstance(value, float | int) and not isinstance(value, bool):
@@ -242,6 +246,11 @@ def _text_parser(column: Column) -> Parser:
             text = _half_width(text)
         if ("e" in text or "E" in text) and _E_NOTATION.fullmatch(_half_width(text)):
             raise CellError(E_NOTATION)
+        if id_number and text:
+            problem = id_number_problem(text)
+            if problem:
+                raise CellError(problem)
+            return normalise_id_number(text)
         if district and text and not text.isdigit():
             found = names.get(text.removeprefix("杭州市").removeprefix("浙江省杭州市"))
             if found is not None:

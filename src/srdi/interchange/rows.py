@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from srdi.domain.masking import mask_id_number, mask_name, mask_phone
 from srdi.interchange.cells import JSON_KINDS, MASKED, CellError, Parser, parser_for
 from srdi.interchange.columns import BY_NAME, Column
 from srdi.interchange.layout import MappedColumn, TableLayout
@@ -156,7 +157,8 @@ def parse_rows(table: Table) -> ParsedRows:
                 try:
                     value = plan.parse(cell)
                 except CellError as exc:
-                    row_errors.append(place.error(raw.number, plan.mapped, _shown(cell), str(exc)))
+                    shown = _shown_personal(plan.name, cell) if plan.role == CONTACT else _shown(cell)
+                    row_errors.append(place.error(raw.number, plan.mapped, shown, str(exc)))
                     continue
                 if text:
                     last[k] = (cell, value, owner)
@@ -207,6 +209,13 @@ def _get_path(target: dict[str, Any], path: tuple[str, ...]) -> Any:
             return None
         node = node[key]
     return node
+
+
+def _shown_personal(name: str, cell: Any) -> str:
+    """A refused contact cell as the error shows it: masked (errors are stored with the import batch)."""
+    mask = {"contact.phone": mask_phone, "contact.id_number": mask_id_number, "contact.name": mask_name}
+    how = mask.get(name)
+    return how(str(cell)) if how else _shown(cell)
 
 
 def _shown_value(value: Any) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from srdi.db.fields import keyed_hash
 from srdi.db.mapping import LISTS, MODEL_FIELDS, YEAR_FIELDS, enterprise_values, event_rows, list_items
 from srdi.db.models import (
     AuditAction,
@@ -257,7 +258,10 @@ def _insert_rows(
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not f.generated and not isinstance(f, models.AutoField)]
     if not isinstance(opts.pk, models.AutoField) or any(
-        hasattr(f, "get_placeholder") or f.db_default is not models.NOT_PROVIDED for f in fields
+        hasattr(f, "get_placeholder")
+        or f.db_default is not models.NOT_PROVIDED
+        or getattr(f, "derived", False)
+        for f in fields
     ):
         _insert(model, [model(**dict(zip(names, row, strict=True)), **constants) for row in rows])
         return
@@ -272,7 +276,8 @@ def _insert_rows(
         if index is None:
             plan.append((-1, f.get_db_prep_save(_constant(f, constants, now), connection)))
         else:
-            plan.append((index, None if isinstance(f, _PLAIN_FIELDS) else f))
+            plain = isinstance(f, _PLAIN_FIELDS) and not getattr(f, "sealed", False)
+            plan.append((index, None if plain else f))
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - table and column names from the model
@@ -547,14 +552,19 @@ def _event_key(kind: str, day: Any, key: str, payload: Any) -> tuple[str, str, s
 
 
 def _write_contacts(w: _Write) -> None:
+    """One contact per enterprise, matched by name; phone and ID number compared by their keyed hashes (the
+    stored ciphertexts are never compared, nor decrypted). An unchanged contact is not written."""
     wanted = {u: i.contact for u, i in w.by_uscc.items() if i.contact and i.contact.get("name")}
     if not wanted:
         return
-    stored: dict[tuple[int, str], Contact] = {}
+    stored: dict[tuple[int, str], dict[str, Any]] = {}
     for part in _chunks(w.stored_ids(w.ids[u] for u in wanted), LOOKUP_CHUNK):
-        for c in Contact.objects.filter(enterprise_id__in=part):
-            stored[(c.enterprise_id, c.name)] = c
+        for c in Contact.objects.filter(enterprise_id__in=part).values(
+            "id", "enterprise_id", "name", "position", "phone_hash", "id_number_hash"
+        ):
+            stored[(c["enterprise_id"], c["name"])] = dict(c)
     create: list[Contact] = []
+    changed: dict[int, dict[str, str]] = {}
     for uscc, contact in wanted.items():
         key = (w.ids[uscc], contact["name"])
         values = {k: contact.get(k, "") or "" for k in ("position", "phone", "id_number")}
@@ -562,16 +572,27 @@ def _write_contacts(w: _Write) -> None:
         if current is None:
             create.append(Contact(enterprise_id=key[0], name=key[1], **values, **w.provenance))
             w.note(uscc, "contact", None, "新增联系人")
-        elif any(getattr(current, k) != v for k, v in values.items() if v):
+            continue
+        new = {k: v for k, v in values.items() if v and not _same_contact_value(current, k, v)}
+        if new:
             w.note(uscc, "contact", "已更新", "已更新")
-            if w.dry:
-                continue
-            for k, v in values.items():
-                if v:
-                    setattr(current, k, v)
-            current.save()
-    if not w.dry:
-        _insert(Contact, create)
+            changed[current["id"]] = new
+    if w.dry:
+        return
+    for part in _chunks(list(changed), LOOKUP_CHUNK):
+        for obj in Contact.objects.filter(pk__in=part):
+            for k, v in changed[obj.pk].items():
+                setattr(obj, k, v)
+            for k, v in w.provenance.items():
+                setattr(obj, k, v)
+            obj.save()
+    _insert(Contact, create)
+
+
+def _same_contact_value(stored: dict[str, Any], name: str, value: str) -> bool:
+    if name == "position":
+        return bool(stored["position"] == value)
+    return bool(stored[f"{name}_hash"] == keyed_hash(name, value))
 
 
 def size_of(industry_code: str | None, years: dict[int, dict[str, Any]]) -> tuple[str | None, int | None]:

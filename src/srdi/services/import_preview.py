@@ -18,7 +18,9 @@ from typing import Any
 
 from django.conf import settings
 
+from srdi.db import pii_keys
 from srdi.db.models import Enterprise, User
+from srdi.domain.field_cipher import PiiCryptoError
 from srdi.domain.money import format_yuan
 from srdi.interchange.columns import BY_NAME
 from srdi.interchange.layout import TableLayout
@@ -214,7 +216,8 @@ def keep_upload(data: bytes, filename: str, user: User, *, partial: bool) -> Pen
             old.unlink(missing_ok=True)
     token = secrets.token_urlsafe(24)
     pending = PendingUpload(token, user.pk, filename, hashlib.sha256(data).hexdigest(), partial)
-    (directory / f"{token}.bin").write_bytes(data)
+    # the workbook holds contacts' phones and ID numbers: kept encrypted, like the database columns
+    (directory / f"{token}.bin").write_bytes(pii_keys.keyring().seal_bytes(data, f"import-preview.{token}"))
     (directory / f"{token}.json").write_text(json.dumps(pending.__dict__, ensure_ascii=False))
     return pending
 
@@ -227,8 +230,8 @@ def take_upload(token: str, user: User) -> tuple[PendingUpload, bytes] | None:
     meta_path, data_path = directory / f"{token}.json", directory / f"{token}.bin"
     try:
         meta = json.loads(meta_path.read_text())
-        data = data_path.read_bytes()
-    except (OSError, ValueError):
+        data = pii_keys.keyring().open_bytes(data_path.read_bytes(), f"import-preview.{token}")
+    except (OSError, ValueError, PiiCryptoError):
         return None
     pending = PendingUpload(**meta)
     if pending.user_id != user.pk or hashlib.sha256(data).hexdigest() != pending.sha256:

@@ -400,6 +400,8 @@ def payment_file(run: PaymentRun, file_format: str, actor: User) -> bytes:
         object_id=str(run.pk),
         object_repr=f"拨付文件（{file_format}）",
         new={"lines": len(rows)},
+        # the file holds full account numbers (the treasury needs them): say whose, as a reveal does
+        extra={"full_fields": ["bank_account_number"], "cases": [r["case"] for r in rows]},
     )
     if file_format == "csv":
         return write_csv(rows, PAYMENT_COLUMNS)

@@ -37,6 +37,9 @@ def _env() -> dict[str, str]:
         env["DATABASE_URL"] = f"postgres://{db.get('USER') or 'srdi'}@/{db['NAME']}?host={host}"
     env["DJANGO_SETTINGS_MODULE"] = "srdi.config.settings.dev"
     env["SRDI_VAR_DIR"] = str(settings.VAR_DIR)
+    # the same personal-data keys as this process (the child would otherwise use the var dir's key file)
+    env["SRDI_PII_KEYS"] = settings.SRDI_PII_KEYS
+    env["SRDI_PII_HASH_KEY"] = settings.SRDI_PII_HASH_KEY
     return env
 
 

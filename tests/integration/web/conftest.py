@@ -93,7 +93,7 @@ def seed(db) -> Seed:
     )
     west = Enterprise.objects.get(uscc=west_uscc)
     Contact.objects.create(
-        enterprise=west, name="张三丰", position="总经理", phone="13912345678", id_number="33010619800101123X"
+        enterprise=west, name="张三丰", position="总经理", phone="13912345678", id_number="33010619800101003X"
     )
     users = {
         "city_admin": create_user(username="city_admin", password=PASSWORD, role="city_admin"),

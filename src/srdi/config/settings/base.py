@@ -6,6 +6,10 @@ Environment variables:
 - ``SRDI_VAR_DIR``: where the SQLite file, uploads and logs live (default ``./var``).
 - ``ALLOWED_HOSTS``: comma-separated host names (production).
 - ``SRDI_DEFAULT_AS_OF``: the reference date of screening and of the pages (default: today in Asia/Shanghai).
+- ``SRDI_PII_KEYS`` (``id:base64,id:base64``), ``SRDI_PII_ACTIVE_KEY``, ``SRDI_PII_HASH_KEY`` (base64),
+  ``SRDI_PII_CIPHER`` (``aes-gcm`` | ``sm4-gcm``): encryption of personal data at rest (``srdi.db.pii_keys``).
+  Without ``SRDI_PII_KEYS`` the embedded default keeps its keys in ``$SRDI_VAR_DIR/pii-keys.json`` (mode 0600);
+  production settings refuse that file.
 """
 
 from __future__ import annotations
@@ -209,6 +213,13 @@ SRDI_PROBE_RATE = os.environ.get("SRDI_PROBE_RATE", "120/min")  # pages and API 
 # API tokens expire (ASVS 3.3): the default and the longest lifetime a token may be issued for, in days.
 SRDI_API_TOKEN_DAYS = int(os.environ.get("SRDI_API_TOKEN_DAYS", "90"))
 SRDI_API_TOKEN_MAX_DAYS = int(os.environ.get("SRDI_API_TOKEN_MAX_DAYS", "365"))
+# Personal data at rest (ID numbers, phones, bank accounts): keys from the environment (srdi.db.pii_keys); the
+# key file is the embedded default's only (None in production: the environment must hold the keys).
+SRDI_PII_CIPHER = os.environ.get("SRDI_PII_CIPHER", "aes-gcm")
+SRDI_PII_KEYS = os.environ.get("SRDI_PII_KEYS", "")
+SRDI_PII_ACTIVE_KEY = os.environ.get("SRDI_PII_ACTIVE_KEY", "")
+SRDI_PII_HASH_KEY = os.environ.get("SRDI_PII_HASH_KEY", "")
+SRDI_PII_KEY_FILE: Path | None = VAR_DIR / "pii-keys.json"
 
 LOGGING = {
     "version": 1,

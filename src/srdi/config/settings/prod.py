@@ -34,3 +34,6 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # it. Set SRDI_HSTS_PRELOAD=1 once the domain's owner has decided to; until then security.W021 is silenced.
 SECURE_HSTS_PRELOAD = os.environ.get("SRDI_HSTS_PRELOAD", "") == "1"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Personal-data keys come from the environment only (SRDI_PII_KEYS, SRDI_PII_HASH_KEY); no key file.
+SRDI_PII_KEY_FILE = None

@@ -37,3 +37,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # A fixed reference date (the last day of the 81号 window), so that results do not move with the calendar; the
 # default outside the tests is today in Asia/Shanghai (base.default_as_of).
 SRDI_DEFAULT_AS_OF = os.environ.get("SRDI_DEFAULT_AS_OF") or "2025-12-31"
+
+# Fixed test-only keys for personal data (not a key file), so that subprocesses read what the tests wrote.
+SRDI_PII_KEYS = os.environ.get("SRDI_PII_KEYS") or ("test1:" + "dGVzdC1vbmx5LXBpaS1rZXktbnVtYmVyLW9uZS0wMDE=")
+SRDI_PII_HASH_KEY = os.environ.get("SRDI_PII_HASH_KEY") or "dGVzdC1vbmx5LXBpaS1oYXNoLWtleS0wMDAwMDAwMDA="
+SRDI_PII_KEY_FILE = VAR_DIR / "pii-keys.json"

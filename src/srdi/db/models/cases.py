@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from srdi.db.fields import EncryptedTextField
 from srdi.domain.workflow.definition import OPEN, STATES
 
 STATE_CHOICES = list(STATES.items())
@@ -40,7 +41,7 @@ class Case(models.Model):
     district_fen = models.BigIntegerField("区县承担（分）", null=True, blank=True)
     bank_account_name = models.CharField("开户名", max_length=200, blank=True, default="")
     bank_name = models.CharField("开户行", max_length=200, blank=True, default="")
-    bank_account_number = models.CharField("银行账号", max_length=40, blank=True, default="")
+    bank_account_number = EncryptedTextField("银行账号", max_length=40, blank=True, default="")
     # Set when a payment failed or came back from the bank; cleared when a second person confirms the account.
     # A case waiting for its account is left out of new payment runs.
     awaiting_account = models.BooleanField("待更正收款账户", default=False)
@@ -170,7 +171,7 @@ class BankAccountChange(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="account_changes")
     account_name = models.CharField("开户名", max_length=200)
     bank_name = models.CharField("开户行", max_length=200)
-    account_number = models.CharField("银行账号", max_length=40)
+    account_number = EncryptedTextField("银行账号", max_length=40)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey("srdi.User", on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField("提出时间")

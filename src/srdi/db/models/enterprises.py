@@ -6,9 +6,13 @@ Every fact records where it came from: the import batch (or none for a manual ed
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 
+from srdi.db.fields import EncryptedTextField, KeyedHashField
+from srdi.db.validators import validate_id_number
 from srdi.domain.exchange import EVENT_KINDS
 from srdi.domain.reference import CERT_TIERS, ECOSYSTEMS
 
@@ -274,17 +278,29 @@ class Certification(Sourced):
 
 
 class Contact(Sourced):
-    """A contact person. Phone and ID number are personal information: shown masked except to city admins."""
+    """A contact person. Phone and ID number are personal information: encrypted at rest (``EncryptedTextField``),
+    found by their keyed hashes, shown masked except to those allowed to reveal them."""
 
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="contacts")
     name = models.CharField("姓名", max_length=50)
     position = models.CharField("职务", max_length=50, blank=True, default="")
-    phone = models.CharField("电话", max_length=30, blank=True, default="")
-    id_number = models.CharField("身份证号", max_length=18, blank=True, default="")
+    phone = EncryptedTextField("电话", max_length=30, blank=True, default="")
+    id_number = EncryptedTextField(
+        "身份证号", max_length=18, blank=True, default="", validators=[validate_id_number]
+    )
+    phone_hash = KeyedHashField("电话检索哈希", source="phone", kind="phone", db_index=True)
+    id_number_hash = KeyedHashField("身份证号检索哈希", source="id_number", kind="id_number", db_index=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "联系人"
         ordering = ["enterprise", "id"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        fields = kwargs.get("update_fields")
+        if fields is not None:  # a saved phone or ID number takes its hash along
+            extra = {f"{name}_hash" for name in ("phone", "id_number") if name in fields}
+            kwargs["update_fields"] = {*fields, *extra}
+        super().save(*args, **kwargs)
 
 
 class Event(Sourced):

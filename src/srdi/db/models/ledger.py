@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from srdi.db.fields import EncryptedTextField
+
 
 class LedgerAccount(models.Model):
     """An account: a budget's available / committed / paid, or the appropriation it came from."""
@@ -122,7 +124,7 @@ class Payment(models.Model):
     )
     entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="payment")
     paid_at = models.DateTimeField()
-    bank_account_number = models.CharField(max_length=40)
+    bank_account_number = EncryptedTextField(max_length=40)
 
     class Meta:
         verbose_name = verbose_name_plural = "拨付记录"

@@ -20,10 +20,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from srdi.db.models import Enterprise, User
 from srdi.services import scoping
+from srdi.services.personal_data import reveal_contacts
 from srdi.web.enterprise_search import search_enterprises
 from srdi.web.forms import AssessmentDateForm
 from srdi.web.http import client_ip, no_store
-from srdi.web.pii import reveal_contacts
 from srdi.web.sections import PageContext, render_sections
 
 PAGE_SIZE = 50
