@@ -39,6 +39,7 @@ def main() -> None:
     """Console-script entry point."""
     use_local_reference_data()
     from srdi.cli import (  # noqa: F401 - importing registers the commands
+        commands_audit,
         commands_contract,
         commands_data,
         commands_demo,

@@ -6,6 +6,10 @@ Environment variables:
 - ``SRDI_VAR_DIR``: where the SQLite file, uploads and logs live (default ``./var``).
 - ``ALLOWED_HOSTS``: comma-separated host names (production).
 - ``SRDI_DEFAULT_AS_OF``: the reference date of screening and of the pages (default: today in Asia/Shanghai).
+- ``SRDI_CHAIN_KEY`` / ``SRDI_CHAIN_KEYS_OLD``: the key of the audit and ledger chains and earlier keys (read by
+  ``srdi.services.chain_keys``, never stored in settings or the database; production must set the key).
+- ``SRDI_CHECKPOINT_DIR``: where signed checkpoints of the chains are appended (default ``$SRDI_VAR_DIR/checkpoints``).
+- ``SRDI_CHECKPOINT_SINK``: dotted path of the checkpoint sink class (default the file sink).
 """
 
 from __future__ import annotations
@@ -180,6 +184,11 @@ CACHES = {
 SRDI_API_READ_RATE = os.environ.get("SRDI_API_READ_RATE", "600/min")
 SRDI_API_WRITE_RATE = os.environ.get("SRDI_API_WRITE_RATE", "120/min")
 # API tokens expire (ASVS 3.3): the default and the longest lifetime a token may be issued for, in days.
+# Signed checkpoints of the audit and ledger chains go outside the database (services.checkpoint_sink); None =
+# $SRDI_VAR_DIR/checkpoints, resolved when used.
+SRDI_CHECKPOINT_DIR = os.environ.get("SRDI_CHECKPOINT_DIR") or None
+SRDI_CHECKPOINT_SINK = os.environ.get("SRDI_CHECKPOINT_SINK", "srdi.services.checkpoint_sink.FileSink")
+
 SRDI_API_TOKEN_DAYS = int(os.environ.get("SRDI_API_TOKEN_DAYS", "90"))
 SRDI_API_TOKEN_MAX_DAYS = int(os.environ.get("SRDI_API_TOKEN_MAX_DAYS", "365"))
 
