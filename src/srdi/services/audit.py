@@ -23,6 +23,7 @@ from srdi.db.models import AuditChainHead, AuditEvent, User
 from srdi.domain.chain import GENESIS, Break, Link, link_mac
 from srdi.services.chain_keys import current_key
 from srdi.services.chain_verify import ChainResult, verify_links
+from srdi.services.checkpoints import checkpoint_on_new_segment
 
 CHAIN = "audit"
 __all__ = ["GENESIS", "ChainReport", "Entry", "jsonable", "record", "record_many", "verify_chain"]
@@ -121,7 +122,11 @@ def record_many(entries: Iterable[Entry]) -> list[AuditEvent]:
             rows.append(row)
         created = AuditEvent.objects.bulk_create(rows, batch_size=2000)
         last_id = AuditEvent.objects.filter(seq=seq).values_list("id", flat=True).get()
-        AuditChainHead.objects.filter(id=1).update(last_hash=prev, last_event_id=last_id, last_seq=seq)
+        AuditChainHead.objects.filter(id=1).update(
+            last_hash=prev, last_event_id=last_id, last_seq=seq, last_key_id=kid
+        )
+        if head.last_key_id != kid:
+            checkpoint_on_new_segment()
     return created
 
 

@@ -58,6 +58,12 @@ def _take_logged() -> None:
         log.exception("检查点写入失败")
 
 
+def checkpoint_on_new_segment() -> None:
+    """The first row under a key (the first keyed row after the legacy rows, a fresh chain, a rotated key) is
+    checkpointed once it commits: from then on, rewriting the chain as unkeyed rows no longer verifies."""
+    checkpoint_after_commit()
+
+
 def checkpoint_after_commit() -> None:
     """Take checkpoints once the current transaction commits (at once outside a transaction); a failure is
     logged, never raised into the caller's already committed work."""

@@ -30,6 +30,7 @@ from srdi.db.models import (
 from srdi.domain.chain import link_mac
 from srdi.domain.ledger.rules import Line, entry_text, transfer, validate_lines
 from srdi.services.chain_keys import current_key
+from srdi.services.checkpoints import checkpoint_on_new_segment
 
 CHAIN = "ledger"
 
@@ -116,7 +117,11 @@ def post(
             for line in lines
         ]
     )
-    LedgerChainHead.objects.filter(id=1).update(last_hash=entry.hash, last_entry_id=entry.pk, last_seq=seq)
+    LedgerChainHead.objects.filter(id=1).update(
+        last_hash=entry.hash, last_entry_id=entry.pk, last_seq=seq, last_key_id=kid
+    )
+    if head.last_key_id != kid:
+        checkpoint_on_new_segment()
     return entry
 
 

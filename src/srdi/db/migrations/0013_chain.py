@@ -120,6 +120,16 @@ class Migration(migrations.Migration):
             name="last_seq",
             field=models.BigIntegerField(default=0),
         ),
+        migrations.AddField(
+            model_name="auditchainhead",
+            name="last_key_id",
+            field=models.CharField(blank=True, default="", max_length=32),
+        ),
+        migrations.AddField(
+            model_name="ledgerchainhead",
+            name="last_key_id",
+            field=models.CharField(blank=True, default="", max_length=32),
+        ),
         migrations.RunPython(number_rows, migrations.RunPython.noop),
         migrations.AddField(
             model_name="auditevent",

@@ -60,4 +60,5 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_event_id = models.BigIntegerField(default=0)
     last_seq = models.BigIntegerField(default=0)
+    last_key_id = models.CharField(max_length=32, blank=True, default="")
     last_hash = models.CharField(max_length=64, default="0" * 64)
