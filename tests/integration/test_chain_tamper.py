@@ -173,7 +173,7 @@ def test_legacy_rows_verify_and_the_first_keyed_row_chains_onto_them():
     with owner_bypass("srdi_auditevent"):
         for seq in (1, 2, 3):
             row = AuditEvent(
-                occurred_at="2026-01-0%dT00:00:00+00:00" % seq,
+                occurred_at=f"2026-01-0{seq}T00:00:00+00:00",
                 actor=None,
                 actor_label="system",
                 action="login",
