@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from srdi.db.models import AuditChainHead, AuditEvent, User
 from srdi.domain.chain import GENESIS, Break, Link, link_mac
@@ -157,13 +157,52 @@ class ChainReport:
         return self.result.message() if self.result is not None else self.reason
 
 
+def _utc_iso(value: Any) -> str:
+    """``occurred_at`` as read by a raw cursor → the UTC ISO text the link covers: SQLite gives a naive datetime
+    in UTC (or its text, ``str(datetime)``), PostgreSQL an aware one."""
+    if isinstance(value, str):
+        return value.replace(" ", "T", 1) + "+00:00"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return str(value.astimezone(UTC).isoformat())
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def chain_links(chunk_size: int = 5000) -> Iterator[Link]:
-    """Every audit row as a chain link, in seq order, streamed in chunks."""
-    rows = AuditEvent.objects.order_by("seq").values_list(
-        "id", "seq", "key_id", "prev_hash", "hash", *PAYLOAD_FIELDS
-    )
-    for row in rows.iterator(chunk_size=chunk_size):
-        yield Link(seq=row[1], key_id=row[2], prev=row[3], mac=row[4], text=_text(row[5:]), row_id=row[0])
+    """Every audit row as a chain link, in seq order, in chunks of ``chunk_size`` (keyset pages, so memory stays
+    bounded on both databases). Raw SQL: Django's per-field converters would double the time of a verification."""
+    table = AuditEvent._meta.db_table
+    columns = ", ".join(("id", "seq", "key_id", "prev_hash", "hash", *PAYLOAD_FIELDS))
+    sql = f"SELECT {columns} FROM {table} WHERE seq > %s ORDER BY seq LIMIT %s"  # noqa: S608 - fixed names
+    last = -(2**62)
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [last, chunk_size])
+            rows = cursor.fetchall()
+        for row in rows:
+            occurred, actor_id, label, action, otype, oid, orepr, success, ip, old, new, extra = row[5:]
+            payload = {
+                "occurred_at": _utc_iso(occurred),
+                "actor_id": actor_id,
+                "actor_label": label,
+                "action": action,
+                "object_type": otype,
+                "object_id": oid,
+                "object_repr": orepr,
+                "success": bool(success),
+                "ip_address": ip,
+                "old": _json(old),
+                "new": _json(new),
+                "extra": _json(extra),
+            }
+            text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            yield Link(seq=row[1], key_id=row[2], prev=row[3], mac=row[4], text=text, row_id=row[0])
+        if len(rows) < chunk_size:
+            return
+        last = rows[-1][1]
 
 
 def head_state() -> tuple[int, str]:

@@ -6,7 +6,7 @@ cut off after a checkpoint, and the checkpoint a payment run writes."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from tests.integration.money.conftest import AFTER_PUBLICITY, build_world
 from tests.integration.money.test_workflow import _to_publicity
 from tests.integration.owner_bypass import owner_bypass
@@ -131,7 +131,8 @@ def test_a_ledger_tail_cut_after_a_checkpoint_is_caught():
     world = build_world(n=1)
     budget = BudgetAccount.objects.filter(programme=world.programme).order_by("id").first()
     for _ in range(3):
-        ledger.allocate(budget, 1000, memo="追加")
+        with transaction.atomic():  # the ledger is written inside the caller's transaction
+            ledger.allocate(budget, 1000, memo="追加")
     take_checkpoints()
     total = LedgerEntry.objects.count()
     last_three = list(LedgerEntry.objects.order_by("-seq").values_list("id", flat=True)[:3])
