@@ -6,6 +6,7 @@ cut off after a checkpoint, and the checkpoint a payment run writes."""
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 from django.db import connection, transaction
 from tests.integration.money.conftest import AFTER_PUBLICITY, build_world
 from tests.integration.money.test_workflow import _to_publicity
@@ -32,6 +33,13 @@ from srdi.services.payments import create_payment_run, execute_payment_run
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 TABLES = ("srdi_auditevent", "srdi_ledgerentry", "srdi_ledgerline", "srdi_casetransition")
+
+
+def _cli(*args: str):
+    from srdi.cli import commands_money  # noqa: F401 - registers ``srdi ledger``
+    from srdi.cli.main import cli
+
+    return CliRunner().invoke(cli, list(args))
 
 
 def _heads() -> tuple[int, int]:
@@ -146,6 +154,9 @@ def test_a_ledger_tail_cut_after_a_checkpoint_is_caught():
     assert [code for code, c in checks.items() if not c.ok] == ["I4"]
     assert checks["I4"].violations[0].startswith(f"总账第 {total - 2} 条"), checks["I4"].violations
     assert f"检查点记录到第 {total} 条" in checks["I4"].violations[0]
+    result = _cli("ledger", "verify")
+    assert result.exit_code == 1
+    assert f"总账第 {total - 2} 条" in result.output
 
 
 def test_a_payment_run_writes_a_checkpoint_of_both_chains():
