@@ -48,7 +48,7 @@ def test_rows_are_numbered_keyed_and_verify():
     assert report.ok and report.checked == 5
     result = _cli("audit", "verify")
     assert result.exit_code == 0, result.output
-    assert "audit 链完整：已核验 5 条" in result.output
+    assert "审计日志链完整：已核验 5 条" in result.output
 
 
 def test_the_first_keyed_row_is_checkpointed_on_commit():
@@ -70,7 +70,7 @@ def test_tail_deletion_with_a_rewound_head_is_caught_by_the_checkpoint():
     assert audit.verify_chain(use_checkpoints=False).ok  # what the unkeyed chain alone would have said
     result = _cli("audit", "verify")
     assert result.exit_code == 1
-    assert "audit 链在第 8 条处有问题" in result.output
+    assert "审计日志链在第 8 条处有问题" in result.output
 
 
 def test_emptying_the_log_and_resetting_the_head_is_caught():

@@ -15,6 +15,9 @@ from srdi.services.chain_keys import ChainKeyError, key_ring
 from srdi.services.checkpoint_sink import BadCheckpoint, read_checkpoints
 
 
+LABELS = {"audit": "审计日志", "ledger": "总账"}
+
+
 @dataclass(frozen=True)
 class ChainResult:
     """What verifying one chain found."""
@@ -38,8 +41,12 @@ class ChainResult:
                 if self.checkpoint
                 else "，尚无检查点（请定期运行 srdi audit checkpoint）"
             )
-            return f"{self.chain} 链完整：已核验 {self.checked} 条（其中旧式无密钥 {self.legacy_rows} 条）{against}"
-        return f"{self.chain} 链在第 {self.broken.seq} 条处有问题：{self.broken.reason}"
+            return f"{self.label}链完整：已核验 {self.checked} 条（其中旧式无密钥 {self.legacy_rows} 条）{against}"
+        return f"{self.label}链在第 {self.broken.seq} 条处有问题：{self.broken.reason}"
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.chain, self.chain)
 
 
 def verify_links(
