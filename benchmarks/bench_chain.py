@@ -57,17 +57,20 @@ def run(rows: int, runs: int) -> dict[str, float | int]:
         )
     write_seconds = time.perf_counter() - started
     take_checkpoints()
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         report = audit.verify_chain()
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
         assert report.ok and report.checked == rows, report.reason
     return {
         "rows": rows,
         "write": write_seconds,
         "median": statistics.median(times),
         "best": min(times),
+        "cpu": statistics.median(cpu),
+        "load": os.getloadavg()[0],
         "peak_mib": _peak_mib(),
     }
 

@@ -14,7 +14,6 @@ from srdi.domain.chain import Break, BreakKind, ChainVerifier, Checkpoint, Link
 from srdi.services.chain_keys import ChainKeyError, key_ring
 from srdi.services.checkpoint_sink import BadCheckpoint, read_checkpoints
 
-
 LABELS = {"audit": "审计日志", "ledger": "总账"}
 
 
