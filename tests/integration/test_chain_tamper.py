@@ -201,3 +201,48 @@ def test_audit_checkpoint_prints_both_heads():
     result = _cli("audit", "checkpoint")
     assert result.exit_code == 0, result.output
     assert "audit: 第 2 条，2 行" in result.output and "ledger: 第 0 条，0 行" in result.output
+
+
+def test_migration_0013_numbers_legacy_rows_and_keeps_their_sha256_chain():
+    """A database from before 0013: its unkeyed rows get seq 1..N in id order, verify as the legacy segment, and
+    the first keyed row chains onto the last legacy hash."""
+    from datetime import UTC, datetime
+
+    from django.db.migrations.executor import MigrationExecutor
+
+    from srdi.domain.chain import legacy_digest
+
+    MigrationExecutor(connection).migrate([("srdi", "0012_import_held_flags")])
+    try:
+        prev = GENESIS
+        with connection.cursor() as cursor:
+            for i in range(3):
+                at = datetime(2026, 1, 1 + i, 8, 0, tzinfo=UTC)
+                text = audit._text(
+                    (at, None, "system", "login", "user", str(i), "", True, "", None, None, None)
+                )
+                mac = legacy_digest(prev, text)
+                cursor.execute(
+                    "INSERT INTO srdi_auditevent (occurred_at, actor_id, actor_label, action, object_type, "
+                    "object_id, object_repr, success, ip_address, old, new, extra, prev_hash, hash) "
+                    "VALUES (%s, NULL, 'system', 'login', 'user', %s, '', %s, '', NULL, NULL, NULL, %s, %s)",
+                    [
+                        at if connection.vendor == "postgresql" else at.strftime("%Y-%m-%d %H:%M:%S"),
+                        str(i),
+                        True,
+                        prev,
+                        mac,
+                    ],
+                )
+                prev = mac
+            cursor.execute("UPDATE srdi_auditchainhead SET last_hash = %s", [prev])
+    finally:
+        MigrationExecutor(connection).migrate([("srdi", "0013_chain")])
+    assert list(AuditEvent.objects.order_by("id").values_list("seq", "key_id")) == [(1, ""), (2, ""), (3, "")]
+    assert AuditChainHead.objects.get(id=1).last_seq == 3
+    new = audit.record(AuditAction.LOGOUT, None)
+    assert new.seq == 4 and new.prev_hash == prev and new.key_id
+    report = audit.verify_chain()
+    assert report.ok and report.checked == 4 and report.result.legacy_rows == 3
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
+        c.execute("DELETE FROM srdi_auditevent WHERE seq = 1")  # the rebuilt table got its triggers back
