@@ -1,6 +1,7 @@
 """Tamper evidence that survives a database owner (issue #13, item 3): the audit chain is keyed, gapless and
 checkpointed outside the database, so tail deletion with a rewound head, emptying and TRUNCATE are caught by
-``srdi audit verify`` (exit 1, naming the first bad seq), and a missing or wrong key is a clear error."""
+``srdi audit verify`` (exit 1, naming the first bad seq), and a missing or wrong key is a clear error. Also the
+upgrade: migration 0013 on a database with unkeyed rows."""
 
 from __future__ import annotations
 
