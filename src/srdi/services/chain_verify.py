@@ -6,7 +6,7 @@ Use ``verify_links`` with the chain's rows streamed in seq order; ``services.aud
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,14 +50,18 @@ class ChainResult:
 
 def verify_links(
     chain: str,
-    links: Iterable[Link],
-    head_seq: int,
-    head_mac: str,
+    links: Callable[[int], Iterable[Link]],
+    head: Callable[[], tuple[int, str]],
     *,
     as_of: datetime | None = None,
     use_checkpoints: bool = True,
 ) -> ChainResult:
-    """Stream ``links`` (seq order) through a verifier with the configured keys and checkpoints."""
+    """Verify a chain with the configured keys and checkpoints: ``head()`` gives (seq, MAC) of its head and
+    ``links(upto)`` its rows with seq ≤ ``upto``, in seq order.
+
+    Order matters on a live system: checkpoints are read first, then the head, then the rows up to that head —
+    so a checkpoint or a row committed while verifying can never look like a missing tail."""
+    head_seq = 0
     try:
         keys = key_ring(create=False).by_id()
     except ChainKeyError as exc:
@@ -66,8 +70,9 @@ def verify_links(
         checkpoints = read_checkpoints(chain, as_of=as_of) if use_checkpoints else []
     except BadCheckpoint as exc:
         return ChainResult(chain, 0, 0, Break(0, str(exc), BreakKind.CHECKPOINT), None, head_seq)
+    head_seq, head_mac = head()
     verifier = ChainVerifier(chain, keys, checkpoints)
-    for link in links:
+    for link in links(head_seq):
         if not verifier.feed(link):
             break
     broken = verifier.finish(head_seq, head_mac)
