@@ -33,11 +33,13 @@ def _flush_past_append_only_guards():
     """Let the test runner empty the database between transactional tests on SQLite.
 
     SQLite has no TRUNCATE: Django's flush runs ``DELETE FROM`` on every table, which the append-only DELETE
-    triggers (migration 0006) refuse. PostgreSQL's flush is a TRUNCATE, which row triggers don't see. So on
-    SQLite the flush drops those triggers, empties the tables and puts the triggers back, in one transaction.
-    Only the test harness flushes; the application never does."""
+    triggers (migration 0006) refuse. PostgreSQL's flush is a TRUNCATE, which the ``BEFORE TRUNCATE`` triggers
+    (migration 0017) refuse. So the flush lifts those triggers (SQLite: drops them; PostgreSQL: disables them, as
+    the table owner), empties the tables and puts the triggers back, in one transaction. Only the test harness
+    flushes; the application never does."""
     import importlib
 
+    from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
     from django.db.backends.sqlite3.base import DatabaseWrapper
 
     DatabaseOperations = DatabaseWrapper.ops_class
@@ -57,9 +59,37 @@ def _flush_past_append_only_guards():
             *(guards.create_sql(t) for t in guarded),
         ]
 
+    chain = importlib.import_module("srdi.db.migrations.0017_chain")
+    pg_original = PostgresOperations.sql_flush
+
+    def pg_sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        sql = pg_original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if not sql:
+            return sql
+        guarded = [t for t in chain.APPEND_ONLY if t in set(tables)]
+        return [
+            *(f"ALTER TABLE {t} DISABLE TRIGGER {t}_no_truncate;" for t in guarded),
+            *sql,
+            *(f"ALTER TABLE {t} ENABLE TRIGGER {t}_no_truncate;" for t in guarded),
+        ]
+
     DatabaseOperations.sql_flush = sql_flush
+    PostgresOperations.sql_flush = pg_sql_flush
     yield
     DatabaseOperations.sql_flush = original
+    PostgresOperations.sql_flush = pg_original
+
+
+@pytest.fixture(autouse=True)
+def _own_checkpoint_dir(tmp_path_factory, monkeypatch):
+    """Each test gets its own checkpoint directory (the database is emptied between tests, the files would not
+    be): set in the settings and in the environment, so child ``srdi`` processes use it too."""
+    from django.conf import settings
+
+    directory = tmp_path_factory.mktemp("checkpoints")
+    monkeypatch.setenv("SRDI_CHECKPOINT_DIR", str(directory))
+    monkeypatch.setattr(settings, "SRDI_CHECKPOINT_DIR", str(directory), raising=False)
+    return directory
 
 
 def chromium_path() -> str | None:

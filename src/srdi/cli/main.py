@@ -40,6 +40,7 @@ def main() -> None:
     use_local_reference_data()
     from srdi.cli import (  # noqa: F401 - importing registers the commands
         commands_accounts,
+        commands_audit,
         commands_backup,
         commands_contract,
         commands_data,

@@ -379,6 +379,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     list_display = (
         "id",
+        "seq",
         "occurred_at",
         "actor_label",
         "action",
@@ -395,7 +396,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditChainHead)
 class AuditChainHeadAdmin(ReadOnlyAdmin):
-    list_display = ("id", "last_event_id", "last_hash")
+    list_display = ("id", "last_seq", "last_event_id", "last_hash", "last_key_id")
 
 
 # ---- second-factor devices: not in the admin ----------------------------------------------------------------

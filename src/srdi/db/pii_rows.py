@@ -1,4 +1,4 @@
-"""Rewriting the stored personal-data columns in batches: encrypt plaintext (migration 0013) or re-encrypt under
+"""Rewriting the stored personal-data columns in batches: encrypt plaintext (migration 0016) or re-encrypt under
 the active key (``srdi pii rotate``).
 
 Use ``reseal_column`` with one of ``PII_COLUMNS``. It walks the table by primary key in batches, each batch in

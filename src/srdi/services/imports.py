@@ -22,6 +22,7 @@ from srdi.interchange.readers import FORMULA, FileFormatError, RawRow, read_json
 from srdi.interchange.rows import SourceRecord, locate_problem, parse_rows
 from srdi.interchange.safety import MAX_FILE_BYTES, UnsafeFile, check_upload
 from srdi.services import audit, scoping
+from srdi.services.checkpoints import checkpoint_after_commit
 from srdi.services.enterprise_writer import Incoming, WriteStats, write_profiles
 from srdi.services.import_checks import RowFlag, plausibility_flags
 from srdi.services.import_progress import ProgressSink
@@ -284,6 +285,7 @@ def import_file(
             else:
                 result.status = ImportBatch.Status.APPLIED if changed else ImportBatch.Status.NOOP
             _finish_batch(batch, result)
+            checkpoint_after_commit()  # sign the chain heads outside the database once this import commits
     else:
         if not errors:
             result.status = ImportBatch.Status.NOOP

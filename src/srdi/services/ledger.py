@@ -3,8 +3,9 @@
 Each operation runs inside the caller's transaction and does two things that must agree: it moves the budget's
 running totals with a single conditional UPDATE (``used_fen + x <= cap_fen`` in the WHERE clause, backed by a
 CHECK constraint — correct on SQLite and PostgreSQL alike, never a read-then-write in Python), and it appends a
-balanced, hash-chained journal entry. Locks are taken in one order: budget rows (by id), then the ledger chain
-head, then the audit chain head.
+balanced journal entry, numbered (``seq``, 1..N without gaps) and linked to the previous one by an HMAC with the
+key kept outside the database (``services.chain_keys``; entries from before migration 0017 keep their SHA-256
+link). Locks are taken in one order: budget rows (by id), then the ledger chain head, then the audit chain head.
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from srdi.db.models import (
     User,
     Voucher,
 )
-from srdi.domain.ledger.rules import Line, entry_digest, transfer, validate_lines
+from srdi.domain.chain import link_mac
+from srdi.domain.ledger.rules import Line, entry_text, transfer, validate_lines
+from srdi.services.chain_keys import current_key
+from srdi.services.checkpoints import checkpoint_on_new_segment
+
+CHAIN = "ledger"
 
 
 class BudgetExceeded(Exception):
@@ -82,6 +88,8 @@ def post(
         id=1
     )
     created = datetime.now(UTC)
+    kid, key = current_key()
+    seq = head.last_seq + 1
     entry = LedgerEntry(
         created_at=created,
         kind=kind,
@@ -92,9 +100,11 @@ def post(
         memo=memo[:255],
         amount_fen=amount,
         actor_label=_actor_label(actor),
+        seq=seq,
+        key_id=kid,
         prev_hash=head.last_hash,
     )
-    entry.hash = entry_digest(head.last_hash, entry_payload(entry), lines)
+    entry.hash = link_mac(key, CHAIN, seq, kid, head.last_hash, entry_text(entry_payload(entry), lines))
     entry.save()
     LedgerLine.objects.bulk_create(
         [
@@ -107,7 +117,11 @@ def post(
             for line in lines
         ]
     )
-    LedgerChainHead.objects.filter(id=1).update(last_hash=entry.hash, last_entry_id=entry.pk)
+    LedgerChainHead.objects.filter(id=1).update(
+        last_hash=entry.hash, last_entry_id=entry.pk, last_seq=seq, last_key_id=kid
+    )
+    if head.last_key_id != kid:
+        checkpoint_on_new_segment()
     return entry
 
 

@@ -2,18 +2,21 @@
 
 I1 every entry balances and the whole ledger balances; I2 no budget above its cap, and each budget's running
 totals equal the sums of its ledger postings; I3 at most one standing payment per award, each payment matching
-its ledger entry and each bank return its reversing entry; I4 the hash chain verifies (entries untouched) —
-and the audit chain too; I5 every case's state matches its ledger, and every scheduled case (待拨付) belongs to
-a payment run (outside one it would never be paid or cancelled); I6 every voucher's status matches its
-ledger; I7 for every matter (enterprise + 从优、就高、不重复 key), the standing payments never exceed the highest
-entitlement ever approved for it, and at most one case holds it open. Use ``verify_all()``; each result says
-what was checked and lists violations.
+its ledger entry and each bank return its reversing entry; I4 the keyed chain verifies with gapless seq and
+matches the last signed checkpoint (entries untouched, none removed, tail not cut) — and the audit chain too;
+I5 every case's state matches its ledger, and every scheduled case (待拨付) belongs to a payment run (outside
+one it would never be paid or cancelled); I6 every voucher's status matches its ledger; I7 for every matter
+(enterprise + 从优、就高、不重复 key), the standing payments never exceed the highest entitlement ever approved
+for it, and at most one case holds it open. Use ``verify_all()``; each result says what was checked and lists
+violations.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Sum
 
@@ -29,10 +32,13 @@ from srdi.db.models import (
     PaymentReturn,
     Voucher,
 )
-from srdi.domain.ledger.rules import GENESIS, Line, entry_digest
+from srdi.domain.chain import GENESIS, Link
+from srdi.domain.ledger.rules import Line, entry_text
 from srdi.domain.money import format_yuan
 from srdi.domain.workflow.definition import COMMITTED, OPEN
 from srdi.services import audit
+from srdi.services.chain_verify import ChainResult, verify_links
+from srdi.services.ledger import CHAIN as LEDGER_CHAIN
 from srdi.services.ledger import entry_payload
 
 
@@ -155,33 +161,56 @@ def check_payments() -> Check:
     return c
 
 
-def check_chain() -> Check:
-    c = Check("I4", "分录未被篡改（哈希链校验），审计日志哈希链完整")
-    prev = GENESIS
-    last_id = 0
-    lines: dict[int, list[Line]] = defaultdict(list)
+def ledger_links(chunk_size: int = 2000, upto: int | None = None) -> Iterator[Link]:
+    """Every ledger entry with its lines as a chain link, in seq order, in chunks (lines loaded per chunk)."""
     codes = dict(LedgerAccount.objects.values_list("id", "code"))
-    for ln in LedgerLine.objects.values("entry_id", "account_id", "debit_fen", "credit_fen").iterator(
-        chunk_size=5000
-    ):
-        lines[ln["entry_id"]].append(Line(codes[ln["account_id"]], ln["debit_fen"], ln["credit_fen"]))
-    for e in LedgerEntry.objects.order_by("id").iterator(chunk_size=2000):
-        c.checked += 1
-        if e.prev_hash != prev:
-            c.violations.append(f"分录 #{e.pk} 前序哈希不连续（有分录被删除或插入）")
-            break
-        if entry_digest(prev, entry_payload(e), lines.get(e.pk, [])) != e.hash:
-            c.violations.append(f"分录 #{e.pk} 内容与哈希不符（被修改）")
-            break
-        prev = e.hash
-        last_id = e.pk
-    head = LedgerChainHead.objects.filter(id=1).first()
-    if not c.violations and head is not None and (head.last_hash != prev or head.last_entry_id != last_id):
-        c.violations.append("链头与最后一笔分录不符（末尾分录被删除）")
-    report = audit.verify_chain()
+    last = 0
+    while True:
+        rows = LedgerEntry.objects.filter(seq__gt=last)
+        if upto is not None:
+            rows = rows.filter(seq__lte=upto)
+        batch = list(rows.order_by("seq")[:chunk_size])
+        if not batch:
+            return
+        lines: dict[int, list[Line]] = defaultdict(list)
+        for entry_id, account_id, debit, credit in LedgerLine.objects.filter(
+            entry__seq__gt=last, entry__seq__lte=batch[-1].seq
+        ).values_list("entry_id", "account_id", "debit_fen", "credit_fen"):
+            lines[entry_id].append(Line(codes[account_id], debit, credit))
+        for e in batch:
+            text = entry_text(entry_payload(e), lines.get(e.pk, []))
+            yield Link(seq=e.seq, key_id=e.key_id, prev=e.prev_hash, mac=e.hash, text=text, row_id=e.pk)
+        last = batch[-1].seq
+
+
+def verify_ledger_chain(*, as_of: datetime | None = None, use_checkpoints: bool = True) -> ChainResult:
+    """The ledger chain alone: keyed links, gapless seq, head and the last checkpoint."""
+
+    def head() -> tuple[int, str]:
+        found = LedgerChainHead.objects.filter(id=1).values_list("last_seq", "last_hash").first()
+        return found if found is not None else (0, GENESIS)
+
+    return verify_links(
+        LEDGER_CHAIN,
+        lambda upto: ledger_links(upto=upto),
+        head,
+        as_of=as_of,
+        use_checkpoints=use_checkpoints,
+    )
+
+
+def check_chain(*, as_of: datetime | None = None, use_checkpoints: bool = True) -> Check:
+    """I4: the ledger chain and the audit chain verify, each against its last signed checkpoint."""
+    c = Check("I4", "分录与审计日志未被篡改、删除或截断（密钥链、连续序号、检查点）")
+    ledger_result = verify_ledger_chain(as_of=as_of, use_checkpoints=use_checkpoints)
+    c.checked += ledger_result.checked
+    if ledger_result.broken is not None:
+        row = f"（分录 #{ledger_result.broken.row_id}）" if ledger_result.broken.row_id else ""
+        c.violations.append(f"总账第 {ledger_result.broken.seq} 条{row}：{ledger_result.broken.reason}")
+    report = audit.verify_chain(as_of=as_of, use_checkpoints=use_checkpoints)
     c.checked += report.checked
     if not report.ok:
-        c.violations.append(f"审计日志 #{report.broken_at}：{report.reason}")
+        c.violations.append(f"审计日志第 {report.broken_seq} 条（#{report.broken_at}）：{report.reason}")
     return c
 
 
@@ -285,13 +314,13 @@ def check_matters() -> Check:
     return c
 
 
-def verify_all() -> list[Check]:
-    """Every invariant, in order."""
+def verify_all(*, as_of: datetime | None = None, use_checkpoints: bool = True) -> list[Check]:
+    """Every invariant, in order (``as_of`` / ``use_checkpoints``: see ``audit.verify_chain``)."""
     return [
         check_balanced(),
         check_budgets(),
         check_payments(),
-        check_chain(),
+        check_chain(as_of=as_of, use_checkpoints=use_checkpoints),
         check_cases(),
         check_vouchers(),
         check_matters(),

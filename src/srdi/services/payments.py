@@ -40,6 +40,7 @@ from srdi.domain.workflow.definition import FINANCE
 from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, ledger, matters
 from srdi.services.cases import TransitionRefused, budgets_for, snapshot, transition
+from srdi.services.checkpoints import checkpoint_after_commit
 from srdi.services.notify import Message, notify
 
 # Cases a new payment run takes: approved, or failed at the bank and to be retried.
@@ -349,6 +350,7 @@ def execute_payment_run(run: PaymentRun, actor: User, ip: str = "") -> RunResult
         if delay:
             time.sleep(delay)
     PaymentRun.objects.filter(pk=run.pk).update(executed_at=timezone.now())
+    checkpoint_after_commit()  # sign the audit and ledger heads outside the database (after commit)
     return result
 
 

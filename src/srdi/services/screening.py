@@ -32,6 +32,7 @@ from srdi.domain.rules.model import PURPOSE_LABELS, PURPOSES
 from srdi.domain.rules.rulebook import TIERS, load_library
 from srdi.domain.tables import Tables
 from srdi.services import audit
+from srdi.services.checkpoints import checkpoint_after_commit
 from srdi.services.facts_loader import load_tables
 
 EXPIRY_WINDOW_DAYS = 90
@@ -349,6 +350,7 @@ def run_screen(
                 "newly_eligible": {t: v["count"] for t, v in changes["newly_eligible"].items()},
             },
         )
+        checkpoint_after_commit()  # sign the chain heads outside the database once the run commits
     return run
 
 

@@ -81,4 +81,4 @@ def test_chain_check_reports_a_tampered_event(login_as, seed):
     finally:
         _restore_guards()
     text = client.get(reverse("web:audit_log"), {"verify": "1"}).content.decode()
-    assert f"第 {event.pk} 号记录处断开" in text
+    assert f"哈希链在第 {event.seq} 条（记录 #{event.pk}）处有问题" in text

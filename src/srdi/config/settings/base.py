@@ -10,6 +10,10 @@ Environment variables:
   ``SRDI_PII_CIPHER`` (``aes-gcm`` | ``sm4-gcm``): encryption of personal data at rest (``srdi.db.pii_keys``).
   Without ``SRDI_PII_KEYS`` the embedded default keeps its keys in ``$SRDI_VAR_DIR/pii-keys.json`` (mode 0600);
   production settings refuse that file.
+- ``SRDI_CHAIN_KEY`` / ``SRDI_CHAIN_KEYS_OLD``: the key of the audit and ledger chains and earlier keys (read by
+  ``srdi.services.chain_keys``, never stored in settings or the database; production must set the key).
+- ``SRDI_CHECKPOINT_DIR``: where signed checkpoints of the chains are appended (default ``$SRDI_VAR_DIR/checkpoints``).
+- ``SRDI_CHECKPOINT_SINK``: dotted path of the checkpoint sink class (default the file sink).
 """
 
 from __future__ import annotations
@@ -210,6 +214,11 @@ SRDI_ANONYMOUS_PAGE_RATE = os.environ.get("SRDI_ANONYMOUS_PAGE_RATE", "120/min")
 SRDI_SEARCH_RATE = os.environ.get("SRDI_SEARCH_RATE", "120/min")  # any ?q= search, web and API list
 SRDI_EXPORT_RATE = os.environ.get("SRDI_EXPORT_RATE", "30/hour")  # XLSX/CSV/JSON/payment-file downloads
 SRDI_PROBE_RATE = os.environ.get("SRDI_PROBE_RATE", "120/min")  # pages and API lookups of one object by id
+# Signed checkpoints of the audit and ledger chains go outside the database (services.checkpoint_sink); None =
+# $SRDI_VAR_DIR/checkpoints, resolved when used.
+SRDI_CHECKPOINT_DIR = os.environ.get("SRDI_CHECKPOINT_DIR") or None
+SRDI_CHECKPOINT_SINK = os.environ.get("SRDI_CHECKPOINT_SINK", "srdi.services.checkpoint_sink.FileSink")
+
 # API tokens expire (ASVS 3.3): the default and the longest lifetime a token may be issued for, in days.
 SRDI_API_TOKEN_DAYS = int(os.environ.get("SRDI_API_TOKEN_DAYS", "90"))
 SRDI_API_TOKEN_MAX_DAYS = int(os.environ.get("SRDI_API_TOKEN_MAX_DAYS", "365"))

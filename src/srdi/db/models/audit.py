@@ -1,7 +1,8 @@
 """The append-only, hash-chained audit log (等保 8.1.4.3; ASVS 16.x).
 
-Rows are written only by ``srdi.services.audit.record``; database triggers refuse UPDATE (and DELETE on
-PostgreSQL), and each row's hash covers the previous row's hash, so any edit breaks the chain.
+Rows are written only by ``srdi.services.audit.record``; database triggers refuse UPDATE, DELETE and (on
+PostgreSQL) TRUNCATE. Rows are numbered 1..N without gaps (``seq``); each row's ``hash`` covers the previous one —
+an HMAC with a key kept outside the database since migration 0017 (``key_id`` names it), plain SHA-256 before.
 """
 
 from django.db import models
@@ -46,6 +47,8 @@ class AuditEvent(models.Model):
     old = models.JSONField("原值", null=True, blank=True)
     new = models.JSONField("新值", null=True, blank=True)
     extra = models.JSONField("附加信息", null=True, blank=True)
+    seq = models.BigIntegerField("序号", unique=True)
+    key_id = models.CharField("密钥标识", max_length=32, blank=True, default="")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -56,8 +59,10 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The last hash of the audit chain; one row, locked while a new event is appended."""
+    """The last hash and seq of the audit chain; one row, locked while a new event is appended."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_event_id = models.BigIntegerField(default=0)
+    last_seq = models.BigIntegerField(default=0)
+    last_key_id = models.CharField(max_length=32, blank=True, default="")
     last_hash = models.CharField(max_length=64, default="0" * 64)

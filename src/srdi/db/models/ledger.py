@@ -1,7 +1,8 @@
 """The ledger: double-entry, integer fen, append-only and hash-chained; payments and payment runs.
 
-Rows are written only by ``srdi.services.ledger``. Database triggers refuse UPDATE and DELETE on entries,
-lines and payments; corrections are reversing entries. ``srdi ledger verify`` checks every invariant.
+Rows are written only by ``srdi.services.ledger``. Database triggers refuse UPDATE and DELETE (and TRUNCATE on
+PostgreSQL) on entries, lines and payments; corrections are reversing entries. Entries are numbered 1..N without
+gaps and keyed-MAC chained (``srdi.domain.chain``). ``srdi ledger verify`` checks every invariant.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class LedgerEntry(models.Model):
     memo = models.CharField(max_length=255, blank=True, default="")
     amount_fen = models.BigIntegerField()
     actor_label = models.CharField(max_length=150, default="system")
+    seq = models.BigIntegerField("序号", unique=True)  # 1..N without gaps
+    key_id = models.CharField(max_length=32, blank=True, default="")  # "" = SHA-256 entry from before 0017
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -83,10 +86,12 @@ class LedgerLine(models.Model):
 
 
 class LedgerChainHead(models.Model):
-    """The last hash of the ledger chain; one row, locked while an entry is appended."""
+    """The last hash and seq of the ledger chain; one row, locked while an entry is appended."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_entry_id = models.BigIntegerField(default=0)
+    last_seq = models.BigIntegerField(default=0)
+    last_key_id = models.CharField(max_length=32, blank=True, default="")
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
 

@@ -2,7 +2,8 @@
 
 Every entry has lines whose debits equal their credits (integer fen, never negative on a line); entries are
 never edited — a correction is a new reversing entry — and each entry's hash covers the previous hash and a
-canonical serialisation of the entry and its lines, so any change to a stored entry breaks the chain.
+canonical serialisation of the entry and its lines, so any change to a stored entry breaks the chain. Entries
+written since migration 0017 are linked with a keyed MAC instead (``srdi.domain.chain``).
 Account kinds: ``appropriation`` (where a budget comes from), ``available`` (budget not yet committed),
 ``committed`` (approved, not yet paid) and ``paid`` (disbursed).
 """
@@ -56,11 +57,15 @@ def transfer(debit_account: str, credit_account: str, amount_fen: int) -> list[L
     return [Line(debit_account, debit_fen=amount_fen), Line(credit_account, credit_fen=amount_fen)]
 
 
-def entry_digest(prev_hash: str, entry: dict[str, object], lines: Iterable[Line]) -> str:
-    """SHA-256 over the previous hash and the canonical entry with its lines."""
+def entry_text(entry: dict[str, object], lines: Iterable[Line]) -> str:
+    """The canonical serialisation of an entry with its lines (what its hash or MAC covers)."""
     payload = {
         **entry,
         "lines": sorted([line.account, line.debit_fen, line.credit_fen] for line in lines),
     }
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def entry_digest(prev_hash: str, entry: dict[str, object], lines: Iterable[Line]) -> str:
+    """SHA-256 over the previous hash and the canonical entry with its lines (entries before keyed chains)."""
+    return hashlib.sha256((prev_hash + entry_text(entry, lines)).encode("utf-8")).hexdigest()
