@@ -190,7 +190,7 @@ def test_a_removed_audit_record_fails_the_chain_even_with_a_rewritten_manifest(w
     assert not result.ok
     by_check = {f.check: f for f in result.findings}
     assert by_check["各表行数与摘要"].ok
-    assert not by_check["审计日志哈希链"].ok and "链尾" in by_check["审计日志哈希链"].detail
+    assert not by_check["审计日志哈希链"].ok and "末尾记录被删除" in by_check["审计日志哈希链"].detail
 
 
 def test_the_drill_backs_up_restores_verifies_and_lands_in_the_audit_log(world, tmp_path):

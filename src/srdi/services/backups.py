@@ -214,16 +214,17 @@ def _check(findings: list[Finding], name: str, run: Callable[[], list[str]]) -> 
     findings.append(Finding(name, not problems, "；".join(problems[:10]) if problems else "通过"))
 
 
-def _verify_in_database(findings: list[Finding]) -> None:
-    """The audit chain and every ledger invariant, on the database Django is connected to."""
+def _verify_in_database(findings: list[Finding], as_of: datetime) -> None:
+    """The audit chain and every ledger invariant, on the database Django is connected to, compared with the
+    checkpoints taken up to the snapshot (later ones name rows the backup cannot hold)."""
     from srdi.services.ledger_verify import verify_all
 
     def chain() -> list[str]:
-        report = audit.verify_chain()
+        report = audit.verify_chain(as_of=as_of)
         return [] if report.ok else [f"第 {report.broken_at} 条：{report.reason}（已核 {report.checked} 条）"]
 
     def ledger() -> list[str]:
-        return [f"{c.code} {c.label}：{'；'.join(c.violations[:3])}" for c in verify_all() if not c.ok]
+        return [f"{c.code} {c.label}：{'；'.join(c.violations[:3])}" for c in verify_all(as_of=as_of) if not c.ok]
 
     _check(findings, "审计日志哈希链", chain)
     _check(findings, "总账不变量 I1–I7", ledger)
@@ -281,7 +282,7 @@ def restore(
         return problems
 
     with connected_to(engine.target_settings(target)):
-        _verify_in_database(result.findings)
+        _verify_in_database(result.findings, datetime.fromisoformat(manifest.created_at))
         _check(result.findings, "证明材料文件", lambda: files_unpacked() + missing_evidence(media))
         result.verify_seconds = time.monotonic() - started
         if result.ok and record:
