@@ -25,9 +25,8 @@ class AuditSettingsError(ValueError):
 
 
 def current() -> AuditSettings:
-    """The settings row (created with its defaults on first use)."""
-    settings, _ = AuditSettings.objects.get_or_create(id=1)
-    return settings
+    """The settings row, or the defaults (unsaved) while nobody has changed them: reading never writes."""
+    return AuditSettings.objects.filter(id=1).first() or AuditSettings(id=1)
 
 
 def _values(s: AuditSettings) -> dict[str, int]:
@@ -56,7 +55,7 @@ def change(
     if checkpoint_minutes is not None and not 1 <= checkpoint_minutes <= 24 * 60:
         raise AuditSettingsError("检查点间隔应在 1–1440 分钟之间")
     with transaction.atomic():
-        current()
+        AuditSettings.objects.get_or_create(id=1)
         settings = AuditSettings.objects.select_for_update().get(id=1)
         old = _values(settings)
         if retention_days is not None:

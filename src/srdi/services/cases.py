@@ -441,11 +441,11 @@ def update_claim(
 @transaction.atomic
 def raise_objection(case_id: int, user: User, *, name: str, text: str, ip: str = "") -> Objection:
     """Record an objection received during publicity."""
+    if not user.can(Permission.OBJECTION_RECORD):
+        raise TransitionRefused(Verdict(False, "当前角色不能登记异议", "role"))
     case = Case.objects.select_for_update().get(pk=case_id)
     if case.state != "publicity":
         raise TransitionRefused(Verdict(False, "只有公示期内的事项可以登记异议", "wrong_state"))
-    if not user.can(Permission.OBJECTION_RECORD):
-        raise TransitionRefused(Verdict(False, "当前角色不能登记异议", "role"))
     if not text.strip():
         raise TransitionRefused(Verdict(False, "请填写异议内容", "reason_required"))
     objection = Objection.objects.create(
@@ -471,10 +471,10 @@ def resolve_objection(
     objection_id: int, user: User, *, upheld: bool, resolution: str, ip: str = ""
 ) -> Objection:
     """Resolve an objection; an upheld objection rejects the case."""
+    if not user.can(Permission.OBJECTION_RESOLVE):
+        raise TransitionRefused(Verdict(False, "公示异议由市级人员处理", "role"))
     with transaction.atomic():
         objection = Objection.objects.select_for_update().select_related("case").get(pk=objection_id)
-        if not user.can(Permission.OBJECTION_RESOLVE):
-            raise TransitionRefused(Verdict(False, "公示异议由市级人员处理", "role"))
         if objection.status != Objection.Status.OPEN:
             raise TransitionRefused(Verdict(False, "该异议已处理", "wrong_state"))
         if not resolution.strip():
