@@ -8,6 +8,7 @@ import sys
 import click
 
 from srdi.cli.main import cli, setup_django
+from srdi.domain import permissions
 from srdi.domain.permissions import Role
 
 
@@ -103,7 +104,7 @@ def createuser(
         raise click.ClickException(
             f"已有安全管理员：{role} 须由安全管理员授予并经第二人审批；应急时请加 --bootstrap（将写入审计日志）"
         )
-    if organisation == "" and role == Role.RESPONSIBLE_UNIT:
+    if not organisation and permissions.spec_of(role).binds == "organisation":
         raise click.ClickException("责任单位须填写 --organisation（与政策条款的责任单位一致）")
     if password is None:
         password = click.prompt("密码", hide_input=True, confirmation_prompt=True)

@@ -266,7 +266,7 @@ def pending() -> list[RoleGrant]:
     """Grant requests waiting for a second security administrator, oldest first."""
     return list(
         RoleGrant.objects.filter(status=RoleGrant.Status.PENDING)
-        .select_related("user", "requested_by", "district", "enterprise")
+        .select_related("user", "requested_by", "district")
         .order_by("requested_at", "id")
     )
 

@@ -43,7 +43,8 @@ def _allowed(request: HttpRequest, what: str) -> User:
 def role_grants_page(request: HttpRequest) -> HttpResponse:
     """Accounts with their roles, the requests waiting for a second person, and the grant form."""
     user = _allowed(request, "role_grants")
-    accounts = User.objects.select_related("district", "enterprise").order_by("username")[:500]
+    # The security administrator's scope holds no business data: an enterprise binding shows as its id only.
+    accounts = User.objects.select_related("district").order_by("username")[:500]
     pending = [
         {"grant": g, "label": permissions.spec_of(g.role).label, "mine": g.requested_by_id == user.pk}
         for g in role_grants.pending()
