@@ -404,3 +404,24 @@ def test_a_responsible_unit_sees_the_cases_of_its_measures_only(role_users):
     unit.organisation = "市发改委以外的单位"
     unit.save()
     assert not scoping.cases_for(unit).exists()
+
+
+# ---- migration 0013: no business user stays a superuser -----------------------------------------------------
+
+
+def test_the_migration_removes_superuser_and_keeps_staff_only_where_the_admin_is_used(role_users):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("srdi.db.migrations.0013_perms")
+    User.objects.update(is_superuser=True, is_staff=True)  # as old create_user / createsuperuser left them
+    migration.drop_superusers(apps, None)
+    assert not User.objects.filter(is_superuser=True).exists()
+    assert set(User.objects.filter(is_staff=True).values_list("role", flat=True)) == {
+        "city_admin",
+        "system_admin",
+    }
+    assert set(migration.ADMIN_SITE_ROLES) == {
+        r for r in (u.role for u in role_users.values()) if accounts.admin_site_role(r)
+    }
