@@ -58,3 +58,43 @@ def cli_runner():
         return runner.invoke(cli, list(args), catch_exceptions=False)
 
     return invoke
+
+
+# One seed user per role of ``srdi.domain.permissions.ROLES`` (district staff in 西湖区; the enterprise user needs
+# an enterprise, so ``role_users`` imports one). Two security administrators, for two-person grants.
+ROLE_USER_SPECS: dict[str, dict[str, Any]] = {
+    "city_admin": {"role": "city_admin"},
+    "city_staff": {"role": "city_staff"},
+    "district_staff": {"role": "district_staff", "district_code": "330106"},
+    "enterprise": {"role": "enterprise"},
+    "provider": {"role": "provider"},
+    "auditor": {"role": "auditor"},
+    "finance": {"role": "finance"},
+    "responsible_unit": {"role": "responsible_unit", "organisation": "市科技局"},
+    "leader": {"role": "leader"},
+    "system_admin": {"role": "system_admin"},
+    "security_admin": {"role": "security_admin"},
+    "security_admin_2": {"role": "security_admin"},
+    "audit_admin": {"role": "audit_admin"},
+}
+
+
+@pytest.fixture
+def role_users(db) -> dict[str, Any]:
+    """``{key: User}`` for every key of ``ROLE_USER_SPECS`` (password ``ROLE_PASSWORD``)."""
+    from srdi.services.accounts import create_user
+    from srdi.services.imports import import_file
+
+    uscc = make_uscc("330106")
+    result = import_file(json_bytes([profile(uscc)]), "role_users.json")
+    assert not result.errors
+    users = {}
+    for key, spec in ROLE_USER_SPECS.items():
+        extra = {"enterprise_uscc": uscc} if spec["role"] == "enterprise" else {}
+        users[key] = create_user(
+            username=f"ru_{key}", password=ROLE_PASSWORD, check_password=False, **spec, **extra
+        )
+    return users
+
+
+ROLE_PASSWORD = "Rolle-Passwort-2026!"

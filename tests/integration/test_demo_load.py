@@ -188,10 +188,19 @@ def test_demo_users_get_their_roles_and_scopes(tables, var_dir):
         "auditor_demo",
         "finance_demo",
         "city_reviewer",
+        "kejiju_demo",
+        "leader_demo",
+        "sysadmin_demo",
+        "secadmin_demo",
+        "secadmin2_demo",
+        "auditadmin_demo",
     ]
     users = {u.username: u for u in User.objects.select_related("enterprise")}
     assert users["city_admin"].role == Role.CITY_ADMIN
-    assert users["city_admin"].is_superuser
+    assert not any(u.is_superuser for u in users.values())  # 三权分立: no superuser, not even the city admin
+    assert {u.username for u in users.values() if u.is_staff} == {"city_admin", "sysadmin_demo"}
+    assert {u.role for u in users.values()} == set(Role.values)  # one user (at least) per role
+    assert users["kejiju_demo"].organisation == "市科技局"
     assert users["city_staff"].role == Role.CITY_STAFF
     assert users["district_xihu"].district_id == "330106"
     assert users["district_binjiang"].district_id == "330108"
@@ -215,7 +224,7 @@ def test_demo_users_get_their_roles_and_scopes(tables, var_dir):
     assert read_logins() == logins
     # a second run keeps the accounts and shows the stored passwords again
     assert create_demo_users() == logins
-    assert User.objects.count() == 9
+    assert User.objects.count() == 15
 
 
 def _cli(*args: str):

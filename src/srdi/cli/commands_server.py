@@ -9,6 +9,8 @@ import click
 
 from srdi.cli.main import cli, setup_django
 from srdi.cli.serve_guard import ServeSettings, refusal
+from srdi.domain import permissions
+from srdi.domain.permissions import Role
 
 
 @cli.command()
@@ -81,17 +83,16 @@ def gunicorn_args(host: str, port: int, workers: int, threads: int) -> list[str]
 
 @cli.command()
 @click.argument("username")
-@click.option(
-    "--role",
-    required=True,
-    type=click.Choice(
-        ["city_admin", "city_staff", "district_staff", "enterprise", "provider", "auditor", "finance"]
-    ),
-)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--district", "district_code", help="区县代码（区县工作人员必填）")
 @click.option("--enterprise", "enterprise_uscc", help="统一社会信用代码（企业用户必填）")
-@click.option("--organisation", default="")
+@click.option("--organisation", default="", help="单位（责任单位必填，须与政策条款的责任单位一致）")
 @click.option("--password", help="不填则提示输入", default=None)
+@click.option(
+    "--bootstrap",
+    is_flag=True,
+    help="应急/初始化：在已有安全管理员时仍直接授予资金类或管理员角色（写入审计日志）",
+)
 def createuser(
     username: str,
     role: str,
@@ -99,11 +100,23 @@ def createuser(
     enterprise_uscc: str | None,
     organisation: str,
     password: str | None,
+    bootstrap: bool,
 ) -> None:
-    """创建用户。"""
+    """创建用户（运维初始化与应急通道）。
+
+    日常的账号由系统管理员创建、角色由安全管理员授予。资金类和管理员角色（市经信局管理员、资金管理、
+    系统/安全/审计管理员）在尚无安全管理员时可直接创建（安装初始化）；此后须加 --bootstrap（应急），
+    每次都写入审计日志。"""
     setup_django()
+    from srdi.services import role_grants
     from srdi.services.accounts import AccountError, create_user
 
+    if not role_grants.bootstrap_allowed(role, bootstrap=bootstrap):
+        raise click.ClickException(
+            f"已有安全管理员：{role} 须由安全管理员授予并经第二人审批；应急时请加 --bootstrap（将写入审计日志）"
+        )
+    if not organisation and permissions.spec_of(role).binds == "organisation":
+        raise click.ClickException("责任单位须填写 --organisation（与政策条款的责任单位一致）")
     if password is None:
         password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
     try:
@@ -115,6 +128,7 @@ def createuser(
             enterprise_uscc=enterprise_uscc,
             organisation=organisation,
             must_change_password=True,  # the operator chose it: the user replaces it at the first sign-in
+            via="cli --bootstrap" if bootstrap else "cli",
         )
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None

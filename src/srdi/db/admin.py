@@ -1,11 +1,16 @@
-"""The back-office admin (``/admin/``) for city administrators: browse and correct the stored data.
+"""The back-office admin (``/admin/``): the city administrator browses and corrects the stored data, the system
+administrator manages accounts (三权分立).
 
 Django finds this module because ``srdi.db`` is an installed app. The admin has no row-level scope: only
-``is_staff`` users reach it, and ``services.accounts.create_user`` gives that flag to city administrators
-only. Audit data, import batches and API-token secrets are read-only here; contacts' phone and ID numbers are
-shown masked and cannot be edited (they come in through audited imports). Every add, change and delete made
-through the admin is passed to the listeners registered with ``on_admin_change`` (the web app registers one
-that writes the audit log), so this module stays below the services layer.
+``is_staff`` users reach it (``services.accounts`` gives that flag by role), nobody is a superuser, and each
+model's pages are gated by a permission of ``srdi.domain.permissions`` (``GatedAdmin.permission``): business
+tables by ``DATA_CORRECT``, users and API tokens by ``ACCOUNT_MANAGE``. A user's role and its district,
+enterprise, provider and unit cannot be edited here (roles come from ``services.role_grants``); accounts
+cannot be deleted (disable them). Audit data, import batches and API-token secrets are read-only here;
+contacts' phone and ID numbers are shown masked and cannot be edited (they come in through audited imports).
+Every add, change and delete made through the admin is passed to the listeners registered with
+``on_admin_change`` (the web app registers one that writes the audit log), so this module stays below the
+services layer.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from srdi.db.models import (
     User,
 )
 from srdi.domain.masking import mask_id_number, mask_phone
+from srdi.domain.permissions import Permission
 
 if TYPE_CHECKING:  # the admin classes are generic only for the type checker
     ModelAdminBase = admin.ModelAdmin[Any]
@@ -75,7 +81,32 @@ def _notify(request: HttpRequest, action: str, obj: Model, message: Any) -> None
         listener(request, action, obj, text)
 
 
-class NotifyingAdmin(ModelAdminBase):
+class GatedAdmin(ModelAdminBase):
+    """Pages open to active staff whose role holds ``permission`` (no superuser, no Django model permissions)."""
+
+    permission: ClassVar[Permission] = Permission.DATA_CORRECT
+
+    def _may(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_authenticated and user.is_active and user.can(self.permission))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._may(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+
+class NotifyingAdmin(GatedAdmin):
     """A ModelAdmin that reports every add, change and delete (including inline changes) to the listeners."""
 
     def log_addition(self, request, obj, message):  # type: ignore[no-untyped-def]
@@ -96,7 +127,7 @@ class NotifyingAdmin(ModelAdminBase):
         return entries
 
 
-class ReadOnlyAdmin(ModelAdminBase):
+class ReadOnlyAdmin(GatedAdmin):
     """View-only: records that must not be added, changed or deleted through the admin."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -119,15 +150,21 @@ class DistrictAdmin(ReadOnlyAdmin):
 
 
 class SrdiUserCreationForm(UserCreationFormBase):
+    """A new account has no role: a security administrator grants one (``services.role_grants``)."""
+
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ("username", "role", "district", "enterprise", "organisation")
+        fields = ("username", "organisation")
 
 
 class SrdiUserChangeForm(UserChangeFormBase):
     class Meta(UserChangeForm.Meta):
         model = User
-        fields = "__all__"
+        fields = ("username", "first_name", "last_name", "email", "is_active")  # type: ignore[assignment]
+
+
+# Role, scope binding and Django's own privilege fields: never editable here.
+ROLE_FIELDS = ("role", "district", "enterprise", "provider", "organisation")
 
 
 class SrdiAdminPasswordChangeForm(AdminPasswordChangeFormBase):
@@ -140,51 +177,62 @@ class SrdiAdminPasswordChangeForm(AdminPasswordChangeFormBase):
 
 @admin.register(User)
 class SrdiUserAdmin(NotifyingAdmin, UserAdminBase):
+    """Accounts: the system administrator creates (without a role), disables and resets passwords."""
+
+    permission = Permission.ACCOUNT_MANAGE
     form = SrdiUserChangeForm
     add_form = SrdiUserCreationForm
     change_password_form = SrdiAdminPasswordChangeForm
     list_display = ("username", "role", "district", "enterprise", "organisation", "is_active", "last_login")
     list_filter = ("role", "district", "is_active", "is_staff")
     search_fields = ("username", "organisation", "enterprise__name", "enterprise__uscc")
-    raw_id_fields = ("enterprise",)
-    readonly_fields = ("last_login", "date_joined", "password_changed_at", "must_change_password")
+    readonly_fields = (
+        *ROLE_FIELDS,
+        "is_staff",
+        "is_superuser",
+        "last_login",
+        "date_joined",
+        "password_changed_at",
+        "must_change_password",
+    )
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("角色与范围", {"fields": ("role", "district", "enterprise", "organisation")}),
+        ("角色与范围（由安全管理员授予，此处只读）", {"fields": ROLE_FIELDS}),
         ("个人信息", {"fields": ("first_name", "last_name", "email")}),
-        ("状态与权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("状态", {"fields": ("is_active", "is_staff", "is_superuser")}),
         ("时间", {"fields": ("last_login", "date_joined", "password_changed_at", "must_change_password")}),
     )
     add_fieldsets = (
         (
             None,
-            {
-                "classes": ("wide",),
-                "fields": (
-                    "username",
-                    "role",
-                    "district",
-                    "enterprise",
-                    "organisation",
-                    "password1",
-                    "password2",
-                ),
-            },
+            {"classes": ("wide",), "fields": ("username", "organisation", "password1", "password2")},
         ),
     )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is None:  # the add form: organisation may be typed once, the role stays empty
+            return ()
+        return self.readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # accounts are disabled (is_active), never deleted: the audit log points at them
+
     def save_model(self, request: HttpRequest, obj: User, form: forms.Form, change: bool) -> None:
-        if (
-            not change
-        ):  # the administrator chose the first password: the user replaces it at the first sign-in
+        stored = User.objects.filter(pk=obj.pk).first() if change else None
+        obj._audit_old = stored.account_values() if stored is not None else None  # type: ignore[attr-defined]
+        if not change:  # the administrator chose the first password: the user replaces it at the first sign-in
             obj.password_changed_at = timezone.now()
             obj.must_change_password = True
+            obj.role = ""
+        obj.is_superuser = False
         super().save_model(request, obj, form, change)
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(NotifyingAdmin):
     """Tokens are issued by the CLI; here they can only be looked at and revoked (``revoked_at``)."""
+
+    permission = Permission.ACCOUNT_MANAGE
 
     list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)
@@ -201,7 +249,29 @@ class ApiTokenAdmin(NotifyingAdmin):
 PROVENANCE: tuple[str, ...] = ("source_batch", "recorded_by", "recorded_at")
 
 
-class ProvenanceInline(TabularInlineBase):
+class GatedInline(TabularInlineBase):
+    """Inline rows follow the same permission as their page (``DATA_CORRECT``)."""
+
+    permission: ClassVar[Permission] = Permission.DATA_CORRECT
+
+    def _may(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_authenticated and user.is_active and user.can(self.permission))
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+
+class ProvenanceInline(GatedInline):
     extra = 0
     readonly_fields = PROVENANCE
     show_change_link = False
@@ -238,7 +308,7 @@ class EquityInline(ProvenanceInline):
     fields = ("date", "amount_fen", "qualified_investor")
 
 
-class ContactInline(TabularInlineBase):
+class ContactInline(GatedInline):
     model = Contact
     extra = 0
     fields = ("name", "position", "masked_phone", "masked_id_number")

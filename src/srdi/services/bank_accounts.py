@@ -16,11 +16,11 @@ from django.utils import timezone
 from srdi.db.models import AuditAction, BankAccountChange, Case, User
 from srdi.domain.digits import is_digits
 from srdi.domain.masking import mask_account
+from srdi.domain.permissions import Permission
 from srdi.services import audit, scoping
 from srdi.services.notify import Message, notify
 
 CHANGEABLE = ("approved", "payment_failed")
-CONFIRMERS = ("district_staff", "city_staff", "city_admin", "finance")
 
 
 class AccountChangeError(ValueError):
@@ -50,7 +50,7 @@ def request_change(
     ip: str = "",
 ) -> BankAccountChange:
     """Propose a corrected account for a case that is approved or whose payment failed or came back."""
-    if user.role not in ("enterprise", "district_staff"):
+    if not user.can(Permission.BANK_ACCOUNT_PROPOSE):
         raise AccountChangeError("收款账户更正由企业或其所在区县工作人员提出")
     name, bank = account_name.strip(), bank_name.strip()
     if not name or not bank:
@@ -101,7 +101,7 @@ def decide_change(
     change_id: int, user: User, *, confirm: bool, reason: str = "", ip: str = ""
 ) -> BankAccountChange:
     """Confirm (the case takes the account and may be paid again) or refuse a proposed account."""
-    if user.role not in CONFIRMERS:
+    if not user.can(Permission.BANK_ACCOUNT_CONFIRM):
         raise AccountChangeError("收款账户更正由区县、市级或资金管理人员确认")
     with transaction.atomic():
         change = BankAccountChange.objects.select_for_update().filter(pk=change_id).first()

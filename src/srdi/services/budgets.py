@@ -33,14 +33,13 @@ from srdi.db.models import (
     User,
 )
 from srdi.domain.money import split_city_district
+from srdi.domain.permissions import Permission
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes, district_name
 from srdi.services import audit, ledger
 
 CITY = "city"
-PROPOSERS = ("city_staff", "city_admin")
-APPROVERS = ("city_admin",)
 DEFAULT_CITY_SHARE = Decimal("0.5")
 
 
@@ -176,7 +175,7 @@ def propose_adjustment(
     document: str = "",
 ) -> BudgetAdjustment:
     """Propose an increase (``target``), a release (``source``) or a transfer (both); nothing moves yet."""
-    if actor.role not in PROPOSERS:
+    if not actor.can(Permission.BUDGET_PROPOSE):
         raise BudgetError("预算调整由市经信局工作人员提出")
     if kind not in BudgetAdjustment.Kind.values:
         raise BudgetError(f"未知调整类型 {kind!r}")
@@ -255,7 +254,7 @@ def decide_adjustment(
     adjustment_id: int, actor: User, *, approve: bool, reason: str = ""
 ) -> BudgetAdjustment:
     """Approve (post to the ledger) or refuse a proposed adjustment; never by the person who proposed it."""
-    if actor.role not in APPROVERS:
+    if not actor.can(Permission.BUDGET_APPROVE):
         raise BudgetError("预算调整由市级管理员审批")
     with transaction.atomic():
         adjustment = (

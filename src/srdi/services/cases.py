@@ -38,6 +38,7 @@ from srdi.domain.calendar import add_working_days
 from srdi.domain.digits import is_digits
 from srdi.domain.masking import mask_account
 from srdi.domain.money import split_city_district
+from srdi.domain.permissions import Permission
 from srdi.domain.verdict import Verdict
 from srdi.domain.workflow.definition import AWARDED, STATES, TRANSITIONS
 from srdi.domain.workflow.guards import Actor, CaseView, available, check
@@ -66,7 +67,8 @@ def today() -> date:
 
 
 def actor_of(user: User) -> Actor:
-    return Actor(user_id=user.pk, role=user.role, district=user.district_id, enterprise_id=user.enterprise_id)
+    role = user.role if user.is_active else ""  # a disabled account holds no permission
+    return Actor(user_id=user.pk, role=role, district=user.district_id, enterprise_id=user.enterprise_id)
 
 
 # Steps that make their actor a reviewer of the case; the district-stage ones bar the actor from the city review.
@@ -408,7 +410,7 @@ def update_claim(
 ) -> Case:
     """The enterprise fills in its bank account (意愿确认); evidence is uploaded with ``services.evidence``."""
     case = Case.objects.select_for_update().get(pk=case_id)
-    if user.role != "enterprise" or user.enterprise_id != case.enterprise_id:
+    if not user.can(Permission.CASE_APPLY) or user.enterprise_id != case.enterprise_id:
         raise TransitionRefused(Verdict(False, "只有本企业用户可以填写收款信息", "out_of_scope"))
     if case.state not in ("offered", "draft", "returned"):
         raise TransitionRefused(Verdict(False, "当前状态不能修改收款信息", "wrong_state"))
@@ -439,11 +441,11 @@ def update_claim(
 @transaction.atomic
 def raise_objection(case_id: int, user: User, *, name: str, text: str, ip: str = "") -> Objection:
     """Record an objection received during publicity."""
+    if not user.can(Permission.OBJECTION_RECORD):
+        raise TransitionRefused(Verdict(False, "当前角色不能登记异议", "role"))
     case = Case.objects.select_for_update().get(pk=case_id)
     if case.state != "publicity":
         raise TransitionRefused(Verdict(False, "只有公示期内的事项可以登记异议", "wrong_state"))
-    if user.role not in ("city_staff", "city_admin", "district_staff"):
-        raise TransitionRefused(Verdict(False, "当前角色不能登记异议", "role"))
     if not text.strip():
         raise TransitionRefused(Verdict(False, "请填写异议内容", "reason_required"))
     objection = Objection.objects.create(
@@ -469,10 +471,10 @@ def resolve_objection(
     objection_id: int, user: User, *, upheld: bool, resolution: str, ip: str = ""
 ) -> Objection:
     """Resolve an objection; an upheld objection rejects the case."""
+    if not user.can(Permission.OBJECTION_RESOLVE):
+        raise TransitionRefused(Verdict(False, "公示异议由市级人员处理", "role"))
     with transaction.atomic():
         objection = Objection.objects.select_for_update().select_related("case").get(pk=objection_id)
-        if user.role not in ("city_staff", "city_admin"):
-            raise TransitionRefused(Verdict(False, "公示异议由市级人员处理", "role"))
         if objection.status != Objection.Status.OPEN:
             raise TransitionRefused(Verdict(False, "该异议已处理", "wrong_state"))
         if not resolution.strip():

@@ -43,6 +43,8 @@ from srdi.db.models import (
 )
 from srdi.demo.profiles import event_payloads
 from srdi.demo.sizes import size_classes
+from srdi.domain import permissions
+from srdi.domain.permissions import Scope
 from srdi.domain.tables import Tables
 from srdi.services import audit
 from srdi.services.accounts import AccountError, create_user
@@ -242,6 +244,13 @@ DEMO_USERS: tuple[tuple[str, str, str | None, str], ...] = (
     ("auditor_demo", Role.AUDITOR, None, "审计部门"),
     ("finance_demo", Role.FINANCE, None, "杭州市财政局（资金拨付）"),
     ("city_reviewer", Role.CITY_STAFF, None, "杭州市经济和信息化局（审核）"),
+    # The roles of the permission model beyond the business ones (三权分立; a responsible unit; a leader).
+    ("kejiju_demo", Role.RESPONSIBLE_UNIT, None, "市科技局"),
+    ("leader_demo", Role.LEADER, None, "杭州市经济和信息化局（领导）"),
+    ("sysadmin_demo", Role.SYSTEM_ADMIN, None, "信息中心（系统管理员）"),
+    ("secadmin_demo", Role.SECURITY_ADMIN, None, "信息中心（安全管理员）"),
+    ("secadmin2_demo", Role.SECURITY_ADMIN, None, "信息中心（安全管理员，第二审批人）"),
+    ("auditadmin_demo", Role.AUDIT_ADMIN, None, "审计部门（审计管理员）"),
 )
 _CLASSES = ("ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "!#%*+-=?@_")
 
@@ -290,15 +299,19 @@ def _write_logins(logins: list[Login]) -> None:
 
 
 def _scope(user: User) -> str:
-    if user.role == Role.DISTRICT_STAFF and user.district is not None:
+    """The account's scope in words, from its role's scope rule (``srdi.domain.permissions``)."""
+    scope = permissions.scope_of(user.role)
+    if scope is Scope.DISTRICT and user.district is not None:
         return f"{user.district.name}（{user.district.code}）"
-    if user.role == Role.ENTERPRISE and user.enterprise is not None:
+    if scope is Scope.ENTERPRISE and user.enterprise is not None:
         return f"{user.enterprise.name}（{user.enterprise.uscc}）"
-    if user.role == Role.AUDITOR:
-        return "全市（只读）"
-    if user.role == Role.PROVIDER:
+    if scope is Scope.RESPONSIBLE_UNIT:
+        return f"{user.organisation}负责的政策条款的事项（只读）"
+    if scope is Scope.PROVIDER:
         return "服务机构（不含企业数据）"
-    return "全市"
+    if scope is Scope.NONE:
+        return "无业务数据（" + permissions.spec_of(user.role).label + "）"
+    return "全市（只读）" if permissions.is_read_only(user.role) else "全市"
 
 
 def _demo_enterprise(district: str) -> Enterprise | None:
@@ -326,12 +339,12 @@ def create_demo_users(stdout_lines: list[str] | None = None) -> list[Login]:
             result.append(login)
             continue
         kwargs: dict[str, Any] = {"username": username, "role": role, "organisation": organisation}
-        if role == Role.DISTRICT_STAFF:
+        if permissions.spec_of(role).binds == "district":
             if not District.objects.filter(code=district).exists():
                 say(f"区县 {district} 不在数据库中，跳过 {username}（请先运行 srdi migrate）")
                 continue
             kwargs["district_code"] = district
-        if role == Role.ENTERPRISE:
+        if permissions.spec_of(role).binds == "enterprise":
             ent = _demo_enterprise(district or "")
             if ent is None:
                 say(f"区县 {district} 没有企业，跳过 {username}")

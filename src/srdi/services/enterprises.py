@@ -17,8 +17,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, Q, QuerySet
 
 from srdi.db.mapping import ENTERPRISE_FIELDS, EVENT_KEYS, LISTS
-from srdi.db.models import AuditAction, Enterprise, Event, Role, User
+from srdi.db.models import AuditAction, Enterprise, Event, User
 from srdi.domain.exchange import FieldProblem, Profile, RecordError
+from srdi.domain.permissions import Scope
 from srdi.domain.verdict import Verdict
 from srdi.services import audit, scoping
 from srdi.services.enterprise_writer import LIST_MODELS, Incoming, write_profiles
@@ -117,7 +118,7 @@ def ensure_may_write(actor: User, *, ip: str = "") -> None:
 
 def _district_verdict(actor: User, district: str | None) -> Verdict:
     """May the actor keep an enterprise in ``district`` (district staff: only their own district)?"""
-    if actor.role == Role.DISTRICT_STAFF and district is None:
+    if actor.scope is Scope.DISTRICT and district is None:
         return Verdict(False, "区县工作人员新增企业须填写本区县代码（district）", "district_required")
     return scoping.can_edit_enterprise(actor, Enterprise(district_id=district))
 

@@ -31,7 +31,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from srdi.db.models import AuditAction, Case, Evidence, Role, User
+from srdi.db.models import AuditAction, Case, Evidence, User
+from srdi.domain.permissions import Permission
 from srdi.interchange import safety
 from srdi.services import audit, scoping
 
@@ -326,7 +327,7 @@ def _store(data: bytes, sha256: str) -> Path:
 
 
 def _may_attach(user: User, case: Case) -> None:
-    if user.role != Role.ENTERPRISE or user.enterprise_id != case.enterprise_id:
+    if not user.can(Permission.CASE_APPLY) or user.enterprise_id != case.enterprise_id:
         raise EvidenceError("只有本企业用户可以上传证明材料", "out_of_scope")
     if case.state not in EDITABLE_STATES:
         raise EvidenceError("当前状态不能上传证明材料（仅待确认、草稿和退回修改时可以上传）", "wrong_state")

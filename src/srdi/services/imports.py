@@ -14,8 +14,9 @@ from typing import Any
 
 from django.db import transaction
 
-from srdi.db.models import AuditAction, Enterprise, ImportBatch, Role, User
+from srdi.db.models import AuditAction, Enterprise, ImportBatch, User
 from srdi.domain.exchange import RecordError, parse_profile
+from srdi.domain.permissions import Scope
 from srdi.interchange.layout import TableLayout
 from srdi.interchange.problems import RowError, RowWarning
 from srdi.interchange.readers import FORMULA, FileFormatError, RawRow, read_json_records, read_table
@@ -194,7 +195,7 @@ def _keep_writable(
     The incoming district is checked above; this checks the stored one, so that a district cannot take over
     another district's enterprise by importing its code with its own district.
     """
-    if actor.role in (Role.CITY_ADMIN, Role.CITY_STAFF):
+    if actor.scope is Scope.ALL:
         return valid
     stored: dict[str, str | None] = {}
     codes = [inc.uscc for _, inc in valid]

@@ -14,7 +14,8 @@ from typing import Protocol
 from django.conf import settings
 from django.db import transaction
 
-from srdi.db.models import Notification, Role, User
+from srdi.db.models import Notification, User
+from srdi.domain.permissions import Permission, Scope, roles_with, scope_of
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,13 @@ class InboxChannel:
                 url=message.url,
             )
             return
+        # Who hears of a case's step: the roles that take the next step (from the permissions table).
         roles = {
-            "district_staff": [Role.DISTRICT_STAFF],
-            "city_staff": [Role.CITY_STAFF, Role.CITY_ADMIN],
-            "finance": [Role.FINANCE, Role.CITY_ADMIN],
+            "district_staff": [
+                r for r in roles_with(Permission.CASE_DISTRICT_REVIEW) if scope_of(r) is Scope.DISTRICT
+            ],
+            "city_staff": list(roles_with(Permission.CASE_CITY_REVIEW)),
+            "finance": list(roles_with(Permission.PAYMENT_RUN)),
         }.get(message.audience, [])
         users = User.objects.filter(role__in=roles, is_active=True)
         if message.audience == "district_staff":
@@ -93,6 +97,6 @@ def notify(message: Message) -> None:
 def unread_count(user: User) -> int:
     """Unread messages for a user (their own and their enterprise's)."""
     qs = Notification.objects.filter(read_at__isnull=True)
-    if user.role == Role.ENTERPRISE and user.enterprise_id:
+    if user.scope is Scope.ENTERPRISE and user.enterprise_id:
         return qs.filter(enterprise_id=user.enterprise_id).count() + qs.filter(user=user).count()
     return qs.filter(user=user).count()

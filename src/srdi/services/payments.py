@@ -9,7 +9,7 @@ idempotency key never pays twice; the same key with a different amount is refuse
 standing payment per award, and never more for the matter than its highest approved entitlement) and
 ``record_bank_return`` (the bank sent a payment back: the posting is reversed first, then the case waits for a
 corrected account and a new run, under a new key). These and ``payment_file`` refuse anyone but the finance
-roles (``FINANCE``) before writing anything; the refusal is audited and raised as ``PaymentConflict``.
+permission (``Permission.PAYMENT_RUN``) before writing anything; the refusal is audited and raised as ``PaymentConflict``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from srdi.db.models import (
 )
 from srdi.domain.digits import is_digits
 from srdi.domain.money import format_yuan
-from srdi.domain.workflow.definition import FINANCE
+from srdi.domain.permissions import Permission
 from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, ledger, matters
 from srdi.services.cases import TransitionRefused, budgets_for, snapshot, transition
@@ -59,8 +59,8 @@ class PaymentConflict(Exception):
 def _require_finance(
     actor: User | None, *, action: str, what: str, object_type: str, object_id: str = "", ip: str = ""
 ) -> None:
-    """Refuse, audit and raise unless ``actor`` holds a finance role (``FINANCE``); called before any write."""
-    if actor is not None and actor.is_active and actor.role in FINANCE:
+    """Refuse, audit and raise unless ``actor`` holds ``Permission.PAYMENT_RUN``; called before any write."""
+    if actor is not None and actor.can(Permission.PAYMENT_RUN):
         return
     reason = "只有资金管理人员或市级管理员可以办理拨付"
     audit.record(

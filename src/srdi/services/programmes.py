@@ -22,6 +22,7 @@ from django.db import transaction
 from srdi.db.models import AuditAction, Case, Enterprise, Event, Programme, User
 from srdi.domain.digits import is_digits
 from srdi.domain.money import format_yuan
+from srdi.domain.permissions import Permission
 from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, NO_APPLICATION_STATUSES, event_title
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.policy.params import ParamSet
@@ -181,7 +182,7 @@ def close_programme(programme: Programme, actor: User, reason: str = "", ip: str
     """Close a programme: no new offers or applications; offers, drafts and returned cases nobody (re)submitted
     lapse (freeing their matters for a later programme). Cases under review go on to review and payment.
     Returns the number of lapsed cases."""
-    if actor.role not in ("city_staff", "city_admin"):
+    if not actor.can(Permission.PROGRAMME_MANAGE):
         raise ProgrammeError("申报批次由市经信局关闭")
     why = reason.strip() or f"批次“{programme.name}”已结束，未提交的事项失效"
     with transaction.atomic():
@@ -383,7 +384,7 @@ def start_application(programme: Programme, user: User, event: Event) -> Case:
     Only while the programme is 受理中: inside its window ``opens_on``..``closes_on`` (Hangzhou business date,
     both days included) and not closed; staff still generate 免申即享 offers until it is closed. A matter
     another case holds is refused with that case named."""
-    if user.role != "enterprise" or user.enterprise_id != event.enterprise_id:
+    if not user.can(Permission.CASE_APPLY) or user.enterprise_id != event.enterprise_id:
         raise ProgrammeError("只能为本企业申报")
     if programme.mode == Programme.Mode.OFFER:
         raise ProgrammeError("该批次为免申即享，无需申报")

@@ -23,14 +23,10 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from srdi.db.models import AuditAction, Role, User
+from srdi.db.models import AuditAction, User
+from srdi.domain import permissions
 from srdi.services import access, audit
 
-# Staff roles — everyone except enterprise users and service providers. The integrator may point
-# ``required_for`` at the permission table (``srdi.domain.permissions.needs_second_factor``).
-SECOND_FACTOR_ROLES = frozenset(
-    {Role.CITY_ADMIN, Role.CITY_STAFF, Role.DISTRICT_STAFF, Role.AUDITOR, Role.FINANCE}
-)
 RECOVERY_CODES = 10
 TOTP_NAME = "身份验证器"
 RECOVERY_NAME = "恢复码"
@@ -73,8 +69,9 @@ class Enrolled:
 
 def required_for(user: object) -> bool:
     """Whether this user must pass a second factor to use a session (the one place that decides)."""
+    # Staff roles (the ``staff`` flag of the permission table): everyone but enterprise users and providers.
     role = getattr(user, "role", None)
-    return bool(getattr(user, "is_authenticated", False)) and role in SECOND_FACTOR_ROLES
+    return bool(getattr(user, "is_authenticated", False)) and permissions.needs_second_factor(role)
 
 
 def pending_for(user: object) -> bool:

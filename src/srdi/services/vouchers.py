@@ -29,13 +29,13 @@ from srdi.db.models import (
     BudgetAccount,
     Enterprise,
     Programme,
-    Role,
     ServiceProvider,
     User,
     Voucher,
     VoucherRedemption,
 )
 from srdi.domain.money import format_wan
+from srdi.domain.permissions import Permission
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.rules.facts import certification_valid_on
@@ -116,7 +116,7 @@ def issue_voucher(
     """Issue one voucher; refuses non-SRDI enterprises and anything the annual fund cannot cover."""
     if programme.article != 25:
         raise VoucherError("服务券须在第25条的批次下发放")
-    if actor.role not in (Role.CITY_ADMIN, Role.CITY_STAFF):
+    if not actor.can(Permission.VOUCHER_ISSUE):
         raise VoucherError("服务券由市经信局发放")
     today = timezone.localdate()
     if not is_srdi(enterprise, today if programme.year >= today.year else date(programme.year, 12, 31)):
@@ -179,7 +179,7 @@ class Redeemed:
 
 def redeem(code: str, user: User, *, service: str, delivered_on: date, amount_fen: int) -> Redeemed:
     """A provider redeems a voucher once, for at most its face value and only in its own categories."""
-    if user.role != Role.PROVIDER or user.provider_id is None:
+    if not user.can(Permission.VOUCHER_REDEEM) or user.provider_id is None:
         raise VoucherError("只有服务机构用户可以核销服务券")
     provider = ServiceProvider.objects.get(pk=user.provider_id)
     if not provider.active:
@@ -285,7 +285,7 @@ def _void(voucher: Voucher, actor: User | None, reason: str, operation: str) -> 
 
 def cancel_voucher(code: str, actor: User, *, reason: str) -> Voucher:
     """The city voids an unused voucher (wrong enterprise, withdrawn title …); its face value returns to the fund."""
-    if actor.role not in (Role.CITY_ADMIN, Role.CITY_STAFF):
+    if not actor.can(Permission.VOUCHER_ISSUE):
         raise VoucherError("服务券由市经信局作废")
     reason = (reason or "").strip()
     if not reason:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from srdi.db.models import ImportBatch, Role, User
+from srdi.db.models import ImportBatch, User
 from srdi.services import scoping
 
 
@@ -17,6 +17,6 @@ def visible_batches(user: User) -> QuerySet[ImportBatch]:
     if not scoping.can_import(user):
         return ImportBatch.objects.none()
     qs = ImportBatch.objects.select_related("actor").order_by("-created_at", "-pk")
-    if user.role not in (Role.CITY_ADMIN, Role.CITY_STAFF):
+    if not user.is_city:
         qs = qs.filter(actor=user)
     return qs

@@ -1,6 +1,7 @@
 """Template context shared by every page: the navigation the current role may use.
 
-Add a page to the menu here (with the rule that decides who sees it, taken from ``srdi.services.scoping``);
+Add a page to the menu here (with the permission that decides who sees it, from ``srdi.domain.permissions``
+through ``srdi.services.scoping``);
 ``base.html`` renders ``nav`` and marks the entry of the current page as active.
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from srdi.domain.permissions import Permission
 from srdi.services import scoping
 from srdi.web.screening_data import can_view_screening
 
@@ -23,14 +25,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     context: dict[str, Any] = {"product_name": PRODUCT_NAME, "nav": []}
     if user is None or not user.is_authenticated:
         return context
-    entries: list[tuple[str, str, tuple[str, ...]]] = [
-        ("web:home", "首页", ("web:home",)),
-        (
-            "web:enterprise_list",
-            "企业库",
-            ("web:enterprise_list", "web:enterprise_detail", "web:enterprise_reveal"),
-        ),
-    ]
+    entries: list[tuple[str, str, tuple[str, ...]]] = [("web:home", "首页", ("web:home",))]
+    if scoping.can(user, Permission.ENTERPRISE_READ):
+        entries.append(
+            (
+                "web:enterprise_list",
+                "企业库",
+                ("web:enterprise_list", "web:enterprise_detail", "web:enterprise_reveal"),
+            )
+        )
     if can_view_screening(user):
         entries.append(
             (
@@ -47,6 +50,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         entries.append(("web:import", "数据导入", ("web:import",)))
     if scoping.can_view_audit_log(user):
         entries.append(("web:audit_log", "审计日志", ("web:audit_log",)))
+    if scoping.can(user, Permission.ROLE_GRANT):
+        entries.append(("web:role_grants", "角色授权", ("web:role_grants",)))
     match = getattr(request, "resolver_match", None)
     current = match.view_name if match is not None else ""
     context["nav"] = _grouped(

@@ -15,17 +15,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from srdi.db.models import Enterprise, Role, User
-from srdi.services import enterprises
+from srdi.db.models import Enterprise, User
+from srdi.services import enterprises, scoping
 from srdi.web.forms import EnterpriseFilterForm
 from srdi.web.queries import with_highest_tier
-
-CITY_WIDE_ROLES = frozenset({Role.CITY_ADMIN, Role.CITY_STAFF, Role.AUDITOR})
-
-
-def sees_all_districts(user: User) -> bool:
-    """Whether the scope spans districts (city staff, auditors): they get the district filter and chart."""
-    return user.role in CITY_WIDE_ROLES
 
 
 @dataclass
@@ -44,7 +37,7 @@ class Search:
 def search_enterprises(user: User, params: Mapping[str, Any], *, day: date | None = None) -> Search:
     """Enterprises in scope matching ``params``; an invalid filter value is ignored (the form shows why)."""
     day = day or timezone.localdate()
-    form = EnterpriseFilterForm(params or None, show_district=sees_all_districts(user))
+    form = EnterpriseFilterForm(params or None, show_district=scoping.sees_all_districts(user))
     data: dict[str, Any] = {}
     if form.is_bound:
         form.is_valid()  # fields that fail validation drop out of cleaned_data; the others still apply

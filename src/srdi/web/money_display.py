@@ -20,104 +20,102 @@ from srdi.db.models import Case, Role, User
 from srdi.domain import masking
 from srdi.domain.digits import id_from
 from srdi.domain.money import FEN_PER_YUAN, MoneyError, format_wan, format_yuan, to_decimal
+from srdi.domain.permissions import Permission, Scope
 from srdi.domain.policy.labels import EVENT_LABELS, INPUT_LABELS, event_title
 from srdi.domain.reference import TIERS
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.domain.workflow.definition import STATES, TRANSITIONS
+from srdi.services import scoping
 
-# ---- who may do what ------------------------------------------------------------------------------------
-
-CASE_ROLES = frozenset(
-    {Role.CITY_ADMIN, Role.CITY_STAFF, Role.DISTRICT_STAFF, Role.ENTERPRISE, Role.AUDITOR, Role.FINANCE}
-)
-CITY = frozenset({Role.CITY_ADMIN, Role.CITY_STAFF})
-PAYMENT_VIEWERS = frozenset({Role.FINANCE, Role.CITY_ADMIN, Role.AUDITOR})
-PAYMENT_RUNNERS = frozenset({Role.FINANCE, Role.CITY_ADMIN})
-LEDGER_VIEWERS = frozenset({Role.AUDITOR, Role.CITY_ADMIN})
-CITY_WIDE = frozenset({Role.CITY_ADMIN, Role.CITY_STAFF, Role.AUDITOR, Role.FINANCE})
+# ---- who may do what (the table is ``srdi.domain.permissions``; these name the page-level questions) ------
 
 
-def _active(user: User) -> bool:
-    return bool(user.is_authenticated and user.is_active)
+def _can(user: User, permission: Permission) -> Verdict:
+    return scoping.can(user, permission)
 
 
 def can_view_programmes(user: User) -> Verdict:
-    """Programmes (and their budgets) are for every role that handles cases."""
-    if _active(user) and user.role in CASE_ROLES:
-        return ALLOW
-    return deny("当前角色不能查看申报批次", "role")
+    """Programmes (and their budgets) are for every role that handles or reads cases."""
+    return _can(user, Permission.PROGRAMME_VIEW)
 
 
 def can_manage_programmes(user: User) -> Verdict:
     """Creating programmes and generating offers is the city's job."""
-    if _active(user) and user.role in CITY:
-        return ALLOW
-    return deny("申报批次由市经信局创建和管理", "role")
+    return _can(user, Permission.PROGRAMME_MANAGE)
 
 
 def can_view_cases(user: User) -> Verdict:
-    if _active(user) and user.role in CASE_ROLES:
-        if user.role == Role.DISTRICT_STAFF and not user.district_id:
-            return deny("区县账号未绑定区县", "scope")
-        return ALLOW
-    return deny("当前角色不能查看兑现事项", "role")
+    verdict = _can(user, Permission.CASE_VIEW)
+    if verdict and user.scope is Scope.DISTRICT and not user.district_id:
+        return deny("区县账号未绑定区县", "scope")
+    return verdict
+
+
+# Permissions that act on a case (the guards then decide each action).
+CASE_ACTIONS = frozenset(
+    {
+        Permission.CASE_APPLY,
+        Permission.CASE_ACCEPT,
+        Permission.CASE_DISTRICT_REVIEW,
+        Permission.CASE_CITY_REVIEW,
+        Permission.CASE_APPROVE,
+        Permission.CASE_CANCEL,
+        Permission.CASE_RETURN,
+        Permission.CASE_REJECT,
+        Permission.OBJECTION_RECORD,
+        Permission.BANK_ACCOUNT_PROPOSE,
+        Permission.BANK_ACCOUNT_CONFIRM,
+    }
+)
 
 
 def can_act_on_cases(user: User) -> Verdict:
-    """Anyone who may see cases except the read-only auditor (the guards decide each action)."""
+    """Anyone who may see cases and holds a case action (the guards decide each action); read-only roles not."""
     verdict = can_view_cases(user)
     if not verdict:
         return verdict
-    if user.role == Role.AUDITOR:
-        return deny("审计人员只读，不能办理事项", "read_only")
+    if not user.spec.permissions & CASE_ACTIONS:
+        return deny("当前角色只读，不能办理事项", "read_only")
     return ALLOW
 
 
 def can_view_payments(user: User) -> Verdict:
-    if _active(user) and user.role in PAYMENT_VIEWERS:
-        return ALLOW
-    return deny("拨付批次仅限资金管理人员、市级管理员和审计人员查看", "role")
+    return _can(user, Permission.PAYMENT_VIEW)
 
 
 def can_run_payments(user: User) -> Verdict:
-    if _active(user) and user.role in PAYMENT_RUNNERS:
-        return ALLOW
-    return deny("只有资金管理人员或市级管理员可以办理拨付", "role")
+    return _can(user, Permission.PAYMENT_RUN)
+
+
+def can_download_treasury_file(user: User) -> Verdict:
+    return _can(user, Permission.TREASURY_FILE)
 
 
 def can_view_vouchers(user: User) -> Verdict:
-    if _active(user) and (user.role in CASE_ROLES or (user.role == Role.PROVIDER and user.provider_id)):
-        return ALLOW
-    return deny("当前角色不能查看服务券", "role")
+    verdict = _can(user, Permission.VOUCHER_VIEW)
+    if verdict and user.scope is Scope.PROVIDER and not user.provider_id:
+        return deny("服务机构账号未绑定机构", "scope")
+    return verdict
 
 
 def can_issue_vouchers(user: User) -> Verdict:
-    if _active(user) and user.role in CITY:
-        return ALLOW
-    return deny("服务券由市经信局发放", "role")
+    return _can(user, Permission.VOUCHER_ISSUE)
 
 
 def can_redeem_vouchers(user: User) -> Verdict:
-    if _active(user) and user.role == Role.PROVIDER and user.provider_id:
-        return ALLOW
-    return deny("只有服务机构用户可以核销服务券", "role")
+    verdict = _can(user, Permission.VOUCHER_REDEEM)
+    if verdict and not user.provider_id:
+        return deny("服务机构账号未绑定机构", "scope")
+    return verdict
 
 
 def can_verify_ledger(user: User) -> Verdict:
-    if _active(user) and user.role in LEDGER_VIEWERS:
-        return ALLOW
-    return deny("总账核验仅限审计人员和市级管理员", "role")
-
-
-def sees_all_districts(user: User) -> bool:
-    return user.role in CITY_WIDE
+    return _can(user, Permission.LEDGER_VERIFY)
 
 
 def sees_bank_account(user: User, case: Case) -> bool:
     """The full account number is for the enterprise itself and for finance (who pays it); masked otherwise."""
-    if user.role == Role.ENTERPRISE:
-        return user.enterprise_id == case.enterprise_id
-    return user.role == Role.FINANCE
+    return user.can(Permission.BANK_ACCOUNT_FULL) and scoping.case_in_scope(user, case)
 
 
 mask_account = masking.mask_account  # ``6222020200001234`` → ``**** **** 1234`` (one rule for pages and logs)
@@ -263,7 +261,7 @@ def queues_for(user: User) -> list[Queue]:
 
 def bulk_actions_for(user: User) -> list[tuple[str, str]]:
     return [
-        (name, TRANSITIONS[name].label) for name in BULK_TRANSITIONS if user.role in TRANSITIONS[name].roles
+        (name, TRANSITIONS[name].label) for name in BULK_TRANSITIONS if user.can(TRANSITIONS[name].permission)
     ]
 
 

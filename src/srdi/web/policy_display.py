@@ -17,11 +17,12 @@ from typing import Any
 
 from django.urls import reverse
 
-from srdi.db.models import Enterprise, Role, User
+from srdi.db.models import Enterprise, User
 from srdi.domain.assessment.contract import DocumentError
 from srdi.domain.digits import is_digits
 from srdi.domain.exchange import RecordError
 from srdi.domain.money import FEN_PER_WAN, FEN_PER_YI, decimal_from_text, fen_from_text, format_wan
+from srdi.domain.permissions import Permission
 from srdi.domain.policy.explain import EVENT_FIELDS, STATUS_ZH
 from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, EVENT_LABELS
 from srdi.domain.policy.loader import expiry_warnings
@@ -30,7 +31,8 @@ from srdi.domain.policy.params import ParamSet
 from srdi.domain.policy.simulate import Simulation
 from srdi.domain.reference import TIERS, district_name, districts
 from srdi.domain.rules.parameters import STATUSES, UNITS, Parameter, RuleDataError
-from srdi.domain.verdict import ALLOW, Verdict, deny
+from srdi.domain.verdict import Verdict
+from srdi.services import scoping
 from srdi.services.entitlements import enterprise_entitlements
 
 logger = logging.getLogger("srdi.web")
@@ -896,15 +898,12 @@ def entitlements_view(enterprise: Enterprise, packs: tuple[Pack, ...], today: da
 
 # ---- cost simulation -----------------------------------------------------------------------------------
 
-SIMULATION_ROLES = frozenset({Role.CITY_ADMIN, Role.CITY_STAFF, Role.FINANCE, Role.AUDITOR})
 SIMULATION_YEARS = (2024, 2025)
 
 
 def can_simulate(user: User) -> Verdict:
-    """City staff and administrators, finance and auditors cost the policy over the whole city."""
-    if user.is_authenticated and user.is_active and user.role in SIMULATION_ROLES:
-        return ALLOW
-    return deny("只有市经信局、资金管理和审计人员可以进行政策成本测算", "no_simulation")
+    """City staff and administrators, finance, auditors and leaders cost the policy over the whole city."""
+    return scoping.can(user, Permission.SIMULATE)
 
 
 @dataclass(frozen=True)

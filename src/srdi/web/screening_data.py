@@ -15,13 +15,14 @@ from typing import Any
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 
-from srdi.db.models import AssessmentRun, Enterprise, EnterpriseAssessment, Role, User
+from srdi.db.models import AssessmentRun, Enterprise, EnterpriseAssessment, User
 from srdi.db.models.assessments import TIER_FIELDS
+from srdi.domain.permissions import Permission, Scope
 from srdi.domain.reference import ECOSYSTEMS, TIERS
-from srdi.domain.verdict import ALLOW, Verdict, deny
+from srdi.domain.verdict import Verdict, deny
 from srdi.services import enterprises, scoping
+from srdi.services.scoping import sees_all_districts
 from srdi.services.screening import comparable_runs
-from srdi.web.enterprise_search import sees_all_districts
 from srdi.web.forms import ScreeningFilterForm
 from srdi.web.labels import TIER_SHORT
 
@@ -30,25 +31,20 @@ NOT_DUE_LABEL = "不在本次复核范围"  # review runs: no title of the tier 
 STATUS_COLORS = {"eligible": "#1f8a4c", "needs_data": "#e0a800", "ineligible": "#aab2c0"}
 COHORTS = {"eligible_next": "符合下一层级", "seedling": "苗子企业", "one_firm_one_policy": "一企一策"}
 GRADES = ("A", "B", "C", "D")
-VIEW_ROLES = frozenset({Role.CITY_ADMIN, Role.CITY_STAFF, Role.AUDITOR, Role.DISTRICT_STAFF})
-RUN_ROLES = frozenset({Role.CITY_ADMIN, Role.CITY_STAFF})
 EXPIRING_SHOWN = 100
 
 
 def can_view_screening(user: User) -> Verdict:
     """City staff and auditors (whole city) and district staff (their district) use the screening page."""
-    if user.is_authenticated and user.is_active and user.role in VIEW_ROLES:
-        if user.role == Role.DISTRICT_STAFF and not user.district_id:
-            return deny("账号未设置所属区县", "no_district")
-        return ALLOW
-    return deny("当前角色不能查看梯度筛查结果", "no_screening")
+    verdict = scoping.can(user, Permission.SCREENING_VIEW)
+    if verdict and user.scope is Scope.DISTRICT and not user.district_id:
+        return deny("账号未设置所属区县", "no_district")
+    return verdict
 
 
 def can_run_screening(user: User) -> Verdict:
     """Only city staff and administrators start a whole-city screening."""
-    if user.is_authenticated and user.is_active and user.role in RUN_ROLES:
-        return ALLOW
-    return deny("只有市经信局工作人员可以发起全市筛查", "no_screen_run")
+    return scoping.can(user, Permission.SCREENING_RUN)
 
 
 def previous_run(run: AssessmentRun) -> AssessmentRun | None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Sum
 
 from srdi.db.models import Payment
+from srdi.domain.permissions import Scope
 from srdi.services import scoping
 from srdi.web import money_display as md
 from srdi.web.sections import Section
@@ -57,7 +58,7 @@ def _cases(ctx: PageContext) -> dict[str, Any]:
         "payments": payments,
         "paid_total": md.yuan(paid_total or 0),
         "vouchers": vouchers,
-        "is_owner": ctx.user.role == "enterprise" and ctx.user.enterprise_id == ctx.enterprise.pk,
+        "is_owner": ctx.user.scope is Scope.ENTERPRISE and ctx.user.enterprise_id == ctx.enterprise.pk,
     }
 
 

@@ -8,7 +8,7 @@ session reach, with sign-in and sign-out.
 
 from django.urls import include, path
 
-from srdi.web.views import audit_log, auth, enterprises, exports, home, imports, screening, second_factor
+from srdi.web.views import audit_log, auth, enterprises, exports, home, imports, role_grants, screening, second_factor
 
 app_name = "web"
 urlpatterns = [
@@ -31,6 +31,11 @@ urlpatterns = [
     path("imports/progress/<str:token>/", imports.import_progress, name="import_progress"),
     path("imports/template/<str:fmt>/", imports.import_template_view, name="import_template"),
     path("audit/", audit_log.audit_log, name="audit_log"),
+    path("audit/settings/", audit_log.audit_settings_view, name="audit_settings"),
+    path("security/roles/", role_grants.role_grants_page, name="role_grants"),
+    path("security/roles/grant/", role_grants.grant_view, name="role_grant"),
+    path("security/roles/<int:pk>/decide/", role_grants.decide_view, name="role_grant_decide"),
+    path("security/roles/revoke/", role_grants.revoke_view, name="role_revoke"),
     path("", include("srdi.web.urls_policy")),
     path("", include("srdi.web.urls_money")),
 ]

@@ -1,4 +1,5 @@
-"""Fixtures for the web-page tests: two districts' enterprises, one user per role, logged-in clients.
+"""Fixtures for the web-page tests: two districts' enterprises, one user per role (every role of
+``srdi.domain.permissions.ROLES``; two security administrators), logged-in clients.
 
 Enterprises are created through the real import service (JSON exchange format) and users through
 ``services.accounts.create_user``, so the pages are tested on data shaped exactly as production data.
@@ -109,6 +110,15 @@ def seed(db) -> Seed:
         ),
         "auditor": create_user(username="auditor", password=PASSWORD, role="auditor"),
         "provider": create_user(username="provider", password=PASSWORD, role="provider"),
+        # The new roles of the permission model (one user each; two security administrators for two-person grants).
+        "responsible_unit": create_user(
+            username="kejiju", password=PASSWORD, role="responsible_unit", organisation="市科技局"
+        ),
+        "leader": create_user(username="leader", password=PASSWORD, role="leader"),
+        "system_admin": create_user(username="sysadmin", password=PASSWORD, role="system_admin"),
+        "security_admin": create_user(username="secadmin", password=PASSWORD, role="security_admin"),
+        "security_admin_2": create_user(username="secadmin2", password=PASSWORD, role="security_admin"),
+        "audit_admin": create_user(username="auditadmin", password=PASSWORD, role="audit_admin"),
     }
     return Seed(
         west=west,

@@ -1,8 +1,8 @@
 """All models of the ``srdi`` app, one module per concept."""
 
-from srdi.db.models.accounts import ApiToken, Role, User
+from srdi.db.models.accounts import ApiToken, Role, RoleGrant, User
 from srdi.db.models.assessments import AssessmentRun, EnterpriseAssessment
-from srdi.db.models.audit import AuditAction, AuditChainHead, AuditEvent
+from srdi.db.models.audit import AuditAction, AuditChainHead, AuditEvent, AuditSettings
 from srdi.db.models.cases import BankAccountChange, Case, CaseTransition, Evidence, Objection
 from srdi.db.models.enterprises import (
     Award,
@@ -41,6 +41,7 @@ __all__ = [
     "AuditAction",
     "AuditChainHead",
     "AuditEvent",
+    "AuditSettings",
     "Award",
     "BankAccountChange",
     "BudgetAccount",
@@ -73,6 +74,7 @@ __all__ = [
     "Programme",
     "RateCounter",
     "Role",
+    "RoleGrant",
     "Sanction",
     "ServiceProvider",
     "Title",

@@ -28,6 +28,8 @@ class AuditAction(models.TextChoices):
     RESTORE = "restore", "数据库恢复"
     DRILL = "drill", "恢复演练"
     RATE_LIMITED = "rate_limited", "请求过于频繁被限制"
+    ROLE_GRANT = "role_grant", "角色授权"
+    SETTINGS = "settings", "修改设置"
 
 
 class AuditEvent(models.Model):
@@ -66,3 +68,24 @@ class AuditChainHead(models.Model):
     last_seq = models.BigIntegerField(default=0)
     last_key_id = models.CharField(max_length=32, blank=True, default="")
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class AuditSettings(models.Model):
+    """The audit log's settings (one row): how long events are kept and how often the chain heads are
+    checkpointed. Only the audit administrator changes them (``services.audit_settings``)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    retention_days = models.PositiveIntegerField("保存期限（天）", default=365 * 3)
+    checkpoint_minutes = models.PositiveIntegerField("检查点间隔（分钟）", default=60)
+    updated_at = models.DateTimeField("修改时间", null=True, blank=True)
+    updated_by = models.ForeignKey(
+        "srdi.User", verbose_name="修改人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计设置"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="audit_settings_single_row"),
+            # 等保 requires audit records to be kept at least six months.
+            models.CheckConstraint(condition=models.Q(retention_days__gte=180), name="audit_retention_180d"),
+        ]

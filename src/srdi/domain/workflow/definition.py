@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from srdi.domain.permissions import Permission, roles_with
+
 STATES: dict[str, str] = {
     "offered": "待企业确认（免申即享）",
     "draft": "草稿",
@@ -42,29 +44,29 @@ COMMITTED = frozenset({"approved", "payment_scheduled", "payment_failed"})
 # States that hold an award: they count against a programme's quota (a cancelled award frees its place).
 AWARDED = COMMITTED | {"paid"}
 
-ENTERPRISE = "enterprise"
-DISTRICT = "district_staff"
-CITY = ("city_staff", "city_admin")
-APPROVERS = ("city_admin",)
-FINANCE = ("finance", "city_admin")
-STAFF = (DISTRICT, *CITY)
+P = Permission
 
 
 @dataclass(frozen=True)
 class Transition:
-    """A named move between states, the roles that may make it, and the guards it must pass."""
+    """A named move between states, the permission it needs (``srdi.domain.permissions``) and its guards."""
 
     name: str
     label: str
     sources: tuple[str, ...]
     target: str
-    roles: tuple[str, ...]
+    permission: Permission
     guards: tuple[str, ...] = ()
     needs_reason: bool = False
     # Made only by a service, never from a page or the API: payment moves inside a payment run (taken alone
     # they would leave a case scheduled outside any run, or "paid" without a ledger payment), a bank return
     # (which first reverses the payment's posting) and the lapse of unsubmitted cases when a programme closes.
     service_only: bool = False
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles whose permissions include this transition's (read from the table, never listed here)."""
+        return tuple(role.value for role in roles_with(self.permission))
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -75,28 +77,28 @@ TRANSITIONS: dict[str, Transition] = {
             "确认意愿并提交（免申即享）",
             ("offered",),
             "district_review",
-            (ENTERPRISE,),
+            P.CASE_APPLY,
             ("in_scope", "programme_accepts", "bank_account", "offer_complete"),
         ),
-        Transition("decline", "放弃", ("offered",), "declined", (ENTERPRISE,), ("in_scope",)),
+        Transition("decline", "放弃", ("offered",), "declined", P.CASE_APPLY, ("in_scope",)),
         # An application the enterprise no longer pursues (a draft, or one returned for changes) is withdrawn,
         # which frees its matter for another programme.
-        Transition("withdraw", "撤回申请", ("draft", "returned"), "declined", (ENTERPRISE,), ("in_scope",)),
+        Transition("withdraw", "撤回申请", ("draft", "returned"), "declined", P.CASE_APPLY, ("in_scope",)),
         Transition(
             "submit",
             "提交申请",
             ("draft", "returned"),
             "submitted",
-            (ENTERPRISE,),
+            P.CASE_APPLY,
             ("in_scope", "programme_accepts", "bank_account", "evidence_complete"),
         ),
-        Transition("accept", "受理", ("submitted",), "district_review", STAFF, ("in_scope",)),
+        Transition("accept", "受理", ("submitted",), "district_review", P.CASE_ACCEPT, ("in_scope",)),
         Transition(
             "district_pass",
             "区县审核通过",
             ("district_review",),
             "city_review",
-            (DISTRICT, *CITY),
+            P.CASE_DISTRICT_REVIEW,
             ("in_scope", "not_submitter"),
         ),
         Transition(
@@ -104,7 +106,7 @@ TRANSITIONS: dict[str, Transition] = {
             "市级审核通过，进入公示",
             ("city_review",),
             "publicity",
-            CITY,
+            P.CASE_CITY_REVIEW,
             ("in_scope", "not_district_reviewer", "amount_within_entitlement"),
         ),
         Transition(
@@ -112,7 +114,7 @@ TRANSITIONS: dict[str, Transition] = {
             "批准（公示期满）",
             ("publicity",),
             "approved",
-            APPROVERS,
+            P.CASE_APPROVE,
             (
                 "in_scope",
                 "not_a_reviewer",
@@ -128,7 +130,7 @@ TRANSITIONS: dict[str, Transition] = {
             "列入拨付批次",
             ("approved", "payment_failed"),
             "payment_scheduled",
-            FINANCE,
+            P.PAYMENT_RUN,
             ("in_scope",),
             service_only=True,
         ),
@@ -137,7 +139,7 @@ TRANSITIONS: dict[str, Transition] = {
             "确认拨付成功",
             ("payment_scheduled",),
             "paid",
-            FINANCE,
+            P.PAYMENT_RUN,
             ("in_scope",),
             service_only=True,
         ),
@@ -146,7 +148,7 @@ TRANSITIONS: dict[str, Transition] = {
             "拨付失败",
             ("payment_scheduled",),
             "payment_failed",
-            FINANCE,
+            P.PAYMENT_RUN,
             ("in_scope",),
             needs_reason=True,
             service_only=True,
@@ -156,7 +158,7 @@ TRANSITIONS: dict[str, Transition] = {
             "银行退回（冲销拨付）",
             ("paid",),
             "payment_failed",
-            FINANCE,
+            P.PAYMENT_RUN,
             ("in_scope",),
             needs_reason=True,
             service_only=True,
@@ -166,7 +168,7 @@ TRANSITIONS: dict[str, Transition] = {
             "批次结束，未提交的事项失效",
             ("offered", "draft", "returned"),
             "lapsed",
-            CITY,
+            P.PROGRAMME_MANAGE,
             (),
             needs_reason=True,
             service_only=True,
@@ -176,7 +178,7 @@ TRANSITIONS: dict[str, Transition] = {
             "退回修改",
             ("district_review", "city_review"),
             "returned",
-            STAFF,
+            P.CASE_RETURN,
             ("in_scope",),
             needs_reason=True,
         ),
@@ -185,7 +187,7 @@ TRANSITIONS: dict[str, Transition] = {
             "不予支持",
             ("submitted", "district_review", "city_review", "publicity"),
             "rejected",
-            STAFF,
+            P.CASE_REJECT,
             ("in_scope",),
             needs_reason=True,
         ),
@@ -194,7 +196,7 @@ TRANSITIONS: dict[str, Transition] = {
             "撤销批准（释放预算）",
             ("approved", "payment_failed"),
             "cancelled",
-            APPROVERS,
+            P.CASE_CANCEL,
             ("in_scope",),
             needs_reason=True,
         ),

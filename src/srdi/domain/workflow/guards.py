@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from srdi.domain.permissions import Scope, allows, scope_of
 from srdi.domain.policy.labels import missing_label
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.domain.workflow.definition import STATES, TRANSITIONS, Transition
@@ -66,11 +67,18 @@ class CaseView:
 
 
 def _in_scope(actor: Actor, case: CaseView) -> Verdict:
-    if actor.role == "enterprise" and actor.enterprise_id != case.enterprise_id:
-        return deny("只能办理本企业的事项", "out_of_scope")
-    if actor.role == "district_staff" and actor.district != case.district:
-        return deny("只能办理本区县企业的事项", "out_of_scope")
-    return ALLOW
+    scope = scope_of(actor.role)
+    if scope is Scope.ALL:
+        return ALLOW
+    if scope is Scope.ENTERPRISE:
+        if actor.enterprise_id != case.enterprise_id:
+            return deny("只能办理本企业的事项", "out_of_scope")
+        return ALLOW
+    if scope is Scope.DISTRICT:
+        if actor.district != case.district:
+            return deny("只能办理本区县企业的事项", "out_of_scope")
+        return ALLOW
+    return deny("当前角色不能办理事项", "out_of_scope")
 
 
 def _bank_account(actor: Actor, case: CaseView) -> Verdict:
@@ -185,7 +193,7 @@ def check(name: str, actor: Actor, case: CaseView, reason: str = "") -> Verdict:
         return deny(f"未知操作 {name}", "unknown_transition")
     if case.state not in t.sources:
         return deny(f"当前状态“{STATES.get(case.state, case.state)}”不能执行“{t.label}”", "wrong_state")
-    if actor.role not in t.roles:
+    if not allows(actor.role, t.permission):
         return deny(f"当前角色不能执行“{t.label}”", "role")
     if t.needs_reason and not reason.strip():
         return deny(f"“{t.label}”须填写理由", "reason_required")
@@ -202,6 +210,6 @@ def available(actor: Actor, case: CaseView) -> list[tuple[Transition, Verdict]]:
     Service-only moves (``service_only``: payments, bank returns, lapses) are left out: services make them."""
     out = []
     for t in TRANSITIONS.values():
-        if case.state in t.sources and actor.role in t.roles and not t.service_only:
+        if case.state in t.sources and allows(actor.role, t.permission) and not t.service_only:
             out.append((t, check(t.name, actor, case, reason="—" if t.needs_reason else "")))
     return out

@@ -14,11 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from srdi.db.models import District, Role, User
+from srdi.db.models import District, User
+from srdi.domain.permissions import Scope
 from srdi.domain.reference import TIERS
 from srdi.services import scoping
+from srdi.services.scoping import sees_all_districts
 from srdi.web.batches import visible_batches
-from srdi.web.enterprise_search import sees_all_districts
 from srdi.web.labels import TIER_SHORT
 from srdi.web.queries import with_highest_tier
 
@@ -65,7 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "show_districts": sees_all_districts(user),
         "batches": list(visible_batches(user)[:RECENT_BATCHES]),
         "can_import": bool(scoping.can_import(user)),
-        "own_enterprise_id": user.enterprise_id if user.role == Role.ENTERPRISE else None,
+        "own_enterprise_id": user.enterprise_id if user.scope is Scope.ENTERPRISE else None,
         "today": timezone.localdate(),
     }
     if context["show_districts"]:

@@ -26,10 +26,10 @@ from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, scoping, screening_jobs
 from srdi.services.assessments import finished_run, latest_run, recent_runs
 from srdi.services.exports import CONTENT_TYPES, download_name
+from srdi.services.scoping import sees_all_districts
 from srdi.services.screening import default_as_of, rulebooks_text
 from srdi.web import screening_data as sd
 from srdi.web.access import require
-from srdi.web.enterprise_search import sees_all_districts
 from srdi.web.forms import ScreeningStartForm
 from srdi.web.http import client_ip, no_store
 from srdi.web.views.exports import file_response

@@ -21,8 +21,9 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from srdi.db.models import BankAccountChange, Case, District, Evidence, Objection, Role
+from srdi.db.models import BankAccountChange, Case, District, Evidence, Objection
 from srdi.domain.calendar import calendar_known
+from srdi.domain.permissions import Permission, Scope
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.verdict import deny
 from srdi.domain.workflow.definition import COMMITTED, TRANSITIONS
@@ -66,7 +67,7 @@ MAX_BULK = 200
 
 def _filtered(request: HttpRequest) -> tuple[Any, CaseFilterForm]:
     user = user_of(request)
-    form = CaseFilterForm(request.GET or None, show_district=md.sees_all_districts(user))
+    form = CaseFilterForm(request.GET or None, show_district=scoping.sees_all_districts(user))
     qs = (
         scoping.cases_for(user)
         .select_related("programme", "enterprise")
@@ -134,8 +135,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "bulk_actions": bulk,
             "bulk_default": fitting[0] if fitting else "",
-            "is_enterprise": user.role == Role.ENTERPRISE,
-            "heading": "我的兑现事项" if user.role == Role.ENTERPRISE else "兑现事项",
+            "is_enterprise": user.scope is Scope.ENTERPRISE,
+            "heading": "我的兑现事项" if user.scope is Scope.ENTERPRISE else "兑现事项",
             "read_only": not md.can_act_on_cases(user),
             "back": request.get_full_path(),
         },
@@ -193,7 +194,7 @@ def case_bulk(request: HttpRequest) -> HttpResponse:
 def _actions(user: Any, case: Case) -> list[dict[str, Any]]:
     out = []
     for name, label, verdict in case_service.actions_for(user, case):
-        if user.role == Role.ENTERPRISE and name in ("confirm", "submit"):
+        if user.scope is Scope.ENTERPRISE and name in ("confirm", "submit"):
             continue  # part of the claim form (意愿确认)
         if name in RUN_ONLY:
             continue  # the payment-runs page
@@ -226,7 +227,7 @@ def _render_case(
 ) -> HttpResponse:
     user = user_of(request)
     trace = case.entitlement_trace or {}
-    owner = user.role == Role.ENTERPRISE and user.enterprise_id == case.enterprise_id
+    owner = user.scope is Scope.ENTERPRISE and user.enterprise_id == case.enterprise_id
     can_claim = owner and case.state in CLAIM_STATES
     can_upload = owner and case.state in evidence_service.EDITABLE_STATES
     if can_claim and claim_form is None:
@@ -279,8 +280,8 @@ def _render_case(
         "objections": list(case.objections.select_related("recorded_by", "resolved_by")),
         "can_record_objection": can_act
         and case.state == "publicity"
-        and user.role in (Role.CITY_ADMIN, Role.CITY_STAFF, Role.DISTRICT_STAFF),
-        "can_resolve": can_act and user.role in (Role.CITY_ADMIN, Role.CITY_STAFF),
+        and user.can(Permission.OBJECTION_RECORD),
+        "can_resolve": can_act and user.can(Permission.OBJECTION_RESOLVE),
         "objection_form": ObjectionForm(),
         "resolve_form": ResolveForm(),
         "timeline": [
@@ -353,8 +354,8 @@ def _account_context(user: Any, case: Case) -> dict[str, Any]:
         case.account_changes.select_related("requested_by", "decided_by").order_by("-requested_at")
     )
     pending = any(c.status == BankAccountChange.Status.PENDING for c in changes)
-    owner = user.role == Role.ENTERPRISE and user.enterprise_id == case.enterprise_id
-    district = user.role == Role.DISTRICT_STAFF and user.district_id == case.district_code
+    owner = user.scope is Scope.ENTERPRISE and user.enterprise_id == case.enterprise_id
+    district = user.scope is Scope.DISTRICT and user.district_id == case.district_code
     changeable = case.state in bank_accounts.CHANGEABLE
     show_full = md.sees_bank_account(user, case)
     return {
@@ -362,14 +363,14 @@ def _account_context(user: Any, case: Case) -> dict[str, Any]:
         "can_request_account": changeable
         and not pending
         and (owner or district)
-        and md.can_act_on_cases(user),
+        and user.can(Permission.BANK_ACCOUNT_PROPOSE),
         "account_changes": [
             {
                 "change": c,
                 "number": c.account_number if show_full else md.mask_account(c.account_number),
                 "can_decide": c.status == BankAccountChange.Status.PENDING
-                and user.role in bank_accounts.CONFIRMERS
-                and (user.role != Role.DISTRICT_STAFF or district)
+                and user.can(Permission.BANK_ACCOUNT_CONFIRM)
+                and (user.scope is not Scope.DISTRICT or district)
                 and c.requested_by_id != user.pk,
             }
             for c in changes
@@ -431,7 +432,7 @@ def case_claim(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
     require(md.can_act_on_cases(user), request, what="case_claim")
     case = case_or_404(request, pk)
-    if user.role != Role.ENTERPRISE:
+    if user.scope is not Scope.ENTERPRISE:
         require(deny("只有本企业用户可以填写收款信息", "role"), request, what="case_claim")
     form = ClaimForm(request.POST)
     if not form.is_valid():

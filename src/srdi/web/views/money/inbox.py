@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from srdi.db.models import Notification, Role, User
+from srdi.db.models import Notification, User
 from srdi.domain.digits import id_from
+from srdi.domain.permissions import Scope
 from srdi.services.notify import unread_count
 from srdi.web.views.money.common import user_of
 
@@ -22,7 +23,7 @@ PAGE_SIZE = 50
 def notifications_for(user: User) -> QuerySet[Notification]:
     """The user's messages: addressed to the user, or (enterprise users) to the user's enterprise."""
     condition = Q(user=user)
-    if user.role == Role.ENTERPRISE and user.enterprise_id:
+    if user.scope is Scope.ENTERPRISE and user.enterprise_id:
         condition |= Q(enterprise_id=user.enterprise_id)
     return Notification.objects.filter(condition)
 

@@ -234,7 +234,7 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
 def payment_run_file(request: HttpRequest, pk: int) -> HttpResponse:
     """The treasury file of the run (full account numbers; step-up; every download audited)."""
     user = user_of(request)
-    require(md.can_run_payments(user), request, what="payment_run_file")
+    require(md.can_download_treasury_file(user), request, what="payment_run_file")
     run = _run_or_404(pk)
     fmt = request.POST.get("fmt", "")
     if fmt not in ("csv", "xlsx"):

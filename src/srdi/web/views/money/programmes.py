@@ -15,9 +15,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from srdi.db.models import BudgetAccount, BudgetAdjustment, District, Event, Programme, Role
+from srdi.db.models import BudgetAccount, BudgetAdjustment, District, Event, Programme
 from srdi.domain.digits import id_from
 from srdi.domain.money import fen_to_wan
+from srdi.domain.permissions import Permission, Scope
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.reference import district_name
 from srdi.domain.verdict import deny
@@ -95,7 +96,7 @@ def programme_list(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "can_manage": bool(md.can_manage_programmes(user)),
-            "show_budgets": user.role != Role.ENTERPRISE,
+            "show_budgets": user.scope is not Scope.ENTERPRISE,
         },
     )
 
@@ -182,7 +183,7 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     phase = programme_service.phase(programme)
     budgets_qs = _visible_budgets(user, programme)
     budget_rows = (
-        [_budget_row(b, _district_names()) for b in budgets_qs] if user.role != Role.ENTERPRISE else []
+        [_budget_row(b, _district_names()) for b in budgets_qs] if user.scope is not Scope.ENTERPRISE else []
     )
     totals = budgets_qs.filter(side="district").aggregate(
         cap=Sum("cap_fen"), used=Sum("used_fen"), paid=Sum("paid_fen")
@@ -205,7 +206,7 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "takes_new_cases": phase.takes_new_cases,
         "events": None,
     }
-    if user.role == Role.ENTERPRISE and user.enterprise_id:
+    if user.scope is Scope.ENTERPRISE and user.enterprise_id:
         kinds = list(measure.events) if measure is not None else []
         mine = {c.event_id: c for c in scoped if c.event_id}
         context["events"] = [
@@ -224,7 +225,7 @@ def _district_names() -> dict[str, str]:
 
 def _visible_budgets(user: Any, programme: Programme) -> Any:
     budgets_qs = programme.budgets.all()
-    if user.role == Role.DISTRICT_STAFF:
+    if user.scope is Scope.DISTRICT:
         budgets_qs = budgets_qs.filter(Q(side="city") | Q(district_code=user.district_id))
     return budgets_qs
 
@@ -257,7 +258,7 @@ def programme_budgets(request: HttpRequest, pk: int) -> HttpResponse:
     """Each budget of the programme, its history, and (POST) a proposed adjustment (city staff)."""
     user = user_of(request)
     require(md.can_view_programmes(user), request, what="programme_budgets")
-    if user.role == Role.ENTERPRISE:
+    if user.scope is Scope.ENTERPRISE:
         require(deny("企业用户不能查看预算", "role"), request, what="programme_budgets")
     programme = _programme_or_404(pk)
     form = BudgetAdjustmentForm(request.POST or None)
@@ -284,7 +285,7 @@ def programme_budgets(request: HttpRequest, pk: int) -> HttpResponse:
     names = _district_names()
     rows = [_budget_row(b, names) for b in _visible_budgets(user, programme)]
     history = budgets.history(programme)
-    if user.role == Role.DISTRICT_STAFF:
+    if user.scope is Scope.DISTRICT:
         history = [h for h in history if h.codes & {"city", user.district_id or ""}]
     return render(
         request,
@@ -311,7 +312,7 @@ def programme_budgets(request: HttpRequest, pk: int) -> HttpResponse:
             "city_pays_all": [district_name(c) for c in programme.city_pays_all or []],
             "history": history,
             "form": form if md.can_manage_programmes(user) else None,
-            "can_decide": user.role == Role.CITY_ADMIN,
+            "can_decide": user.can(Permission.BUDGET_APPROVE),
         },
     )
 
@@ -365,7 +366,7 @@ def programme_apply(request: HttpRequest, pk: int) -> HttpResponse:
     """An enterprise applies for one of its recorded events under the programme (a draft case)."""
     user = user_of(request)
     require(
-        md.can_act_on_cases(user) if user.role == Role.ENTERPRISE else deny("只有企业用户可以申报", "role"),
+        scoping.can(user, Permission.CASE_APPLY),
         request,
         what="programme_apply",
     )

@@ -47,7 +47,7 @@ EXPORT_COLUMNS = [
 
 def _publicity(request: HttpRequest, source: Any) -> tuple[QuerySet[Case], CaseFilterForm]:
     user = user_of(request)
-    form = CaseFilterForm(source or None, show_district=md.sees_all_districts(user))
+    form = CaseFilterForm(source or None, show_district=scoping.sees_all_districts(user))
     qs: QuerySet[Case] = (
         scoping.cases_for(user)
         .filter(state="publicity")

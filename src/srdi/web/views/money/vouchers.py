@@ -14,8 +14,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from srdi.db.models import BudgetAccount, Programme, Role, User, Voucher, VoucherRedemption
+from srdi.db.models import BudgetAccount, Programme, User, Voucher, VoucherRedemption
 from srdi.db.models.vouchers import VOUCHER_CATEGORIES
+from srdi.domain.permissions import Permission, Scope
 from srdi.services import scoping
 from srdi.services import vouchers as voucher_service
 from srdi.web import money_display as md
@@ -30,13 +31,16 @@ def vouchers_for(user: User) -> QuerySet[Voucher]:
     """Vouchers the user may read: the city, finance and auditors all; a district its enterprises'; an
     enterprise its own; a provider those it redeemed."""
     qs = Voucher.objects.select_related("enterprise", "programme")
-    if user.role in (Role.CITY_ADMIN, Role.CITY_STAFF, Role.AUDITOR, Role.FINANCE):
+    if not md.can_view_vouchers(user):
+        return qs.none()
+    scope = user.scope
+    if scope is Scope.ALL:
         return qs
-    if user.role == Role.DISTRICT_STAFF and user.district_id:
+    if scope is Scope.DISTRICT and user.district_id:
         return qs.filter(enterprise__district_id=user.district_id)
-    if user.role == Role.ENTERPRISE and user.enterprise_id:
+    if scope is Scope.ENTERPRISE and user.enterprise_id:
         return qs.filter(enterprise_id=user.enterprise_id)
-    if user.role == Role.PROVIDER and user.provider_id:
+    if scope is Scope.PROVIDER and user.provider_id:
         return qs.filter(redemption__provider_id=user.provider_id)
     return qs.none()
 
@@ -113,9 +117,9 @@ def vouchers(request: HttpRequest) -> HttpResponse:
         "report": category_report(qs),
         "can_issue": bool(md.can_issue_vouchers(user)),
         "can_redeem": bool(md.can_redeem_vouchers(user)),
-        "is_enterprise": user.role == Role.ENTERPRISE,
+        "is_enterprise": user.scope is Scope.ENTERPRISE,
     }
-    if context["can_issue"] or user.role in (Role.AUDITOR, Role.FINANCE):
+    if context["can_issue"] or user.can(Permission.PAYMENT_VIEW):
         context["funds"] = [
             {
                 "budget": b,
