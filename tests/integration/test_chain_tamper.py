@@ -205,8 +205,8 @@ def test_audit_checkpoint_prints_both_heads():
 
 
 def test_the_chain_migration_numbers_legacy_rows_and_keeps_their_sha256_chain():
-    """A database from before the chain migration (0017): its unkeyed rows get seq 1..N in id order, verify as the legacy segment, and
-    the first keyed row chains onto the last legacy hash."""
+    """A database from before the chain migration (0017): its unkeyed rows get seq 1..N in id order, verify as
+    the legacy segment, and the first keyed row chains onto the last legacy hash."""
     from datetime import UTC, datetime
 
     from django.db.migrations.executor import MigrationExecutor

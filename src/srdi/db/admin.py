@@ -220,7 +220,9 @@ class SrdiUserAdmin(NotifyingAdmin, UserAdminBase):
     def save_model(self, request: HttpRequest, obj: User, form: forms.Form, change: bool) -> None:
         stored = User.objects.filter(pk=obj.pk).first() if change else None
         obj._audit_old = stored.account_values() if stored is not None else None  # type: ignore[attr-defined]
-        if not change:  # the administrator chose the first password: the user replaces it at the first sign-in
+        if (
+            not change
+        ):  # the administrator chose the first password: the user replaces it at the first sign-in
             obj.password_changed_at = timezone.now()
             obj.must_change_password = True
             obj.role = ""

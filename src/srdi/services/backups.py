@@ -224,7 +224,9 @@ def _verify_in_database(findings: list[Finding], as_of: datetime) -> None:
         return [] if report.ok else [f"第 {report.broken_at} 条：{report.reason}（已核 {report.checked} 条）"]
 
     def ledger() -> list[str]:
-        return [f"{c.code} {c.label}：{'；'.join(c.violations[:3])}" for c in verify_all(as_of=as_of) if not c.ok]
+        return [
+            f"{c.code} {c.label}：{'；'.join(c.violations[:3])}" for c in verify_all(as_of=as_of) if not c.ok
+        ]
 
     _check(findings, "审计日志哈希链", chain)
     _check(findings, "总账不变量 I1–I7", ledger)

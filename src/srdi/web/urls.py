@@ -8,7 +8,17 @@ session reach, with sign-in and sign-out.
 
 from django.urls import include, path
 
-from srdi.web.views import audit_log, auth, enterprises, exports, home, imports, role_grants, screening, second_factor
+from srdi.web.views import (
+    audit_log,
+    auth,
+    enterprises,
+    exports,
+    home,
+    imports,
+    role_grants,
+    screening,
+    second_factor,
+)
 
 app_name = "web"
 urlpatterns = [
