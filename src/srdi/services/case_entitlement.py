@@ -59,7 +59,9 @@ def payment_history(eids: dict[int, int], exclude_case: int | None = None) -> pl
                 "eid": eids[p.case.enterprise_id],
                 "group": p.case.matter.split("|", 1)[0],
                 "matter": p.case.matter,
-                "year": event.date.year if event is not None and event.date else timezone.localtime(p.paid_at).year,
+                "year": event.date.year
+                if event is not None and event.date
+                else timezone.localtime(p.paid_at).year,
                 "paid_fen": p.amount_fen,
                 "reference": f"事项#{p.case_id}",
             }

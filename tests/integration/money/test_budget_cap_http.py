@@ -45,7 +45,7 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
 CASES = 120
 CLIENTS = 16
 AWARD = 200_000_000  # 1,000万元 eligible investment × 20% (the world's renovation events)
-PASSWORD = "Str0ng!Approver-Pass"  # noqa: S105
+PASSWORD = "Str0ng!Approver-Pass"
 
 
 @dataclass
@@ -79,7 +79,9 @@ def _ready_for_approval(world) -> list[Case]:
 
 def _approver_session(n: int) -> str:
     """The session cookie of a new city admin who signed in, passed the TOTP second factor and the step-up."""
-    user = create_user(username=f"http_approver{n}", password=PASSWORD, role="city_admin", check_password=False)
+    user = create_user(
+        username=f"http_approver{n}", password=PASSWORD, role="city_admin", check_password=False
+    )
     client = sign_in(Client(), user)
     session = client.session
     session[STEPUP_KEY] = time.time()
@@ -180,6 +182,8 @@ def test_concurrent_http_approvals_never_overspend_the_budget(tmp_path):
     assert city.used_fen + district.used_fen == committed
     assert 0.35 * CASES < len(approved) < 0.65 * CASES
     smallest_share = min(amounts) // 2
-    assert min(city.cap_fen - city.used_fen, district.cap_fen - district.used_fen) < smallest_share  # no lost update
+    assert (
+        min(city.cap_fen - city.used_fen, district.cap_fen - district.used_fen) < smallest_share
+    )  # no lost update
     failures = [f"{c.code}: {c.violations[:3]}" for c in verify_all() if not c.ok]
     assert not failures, failures

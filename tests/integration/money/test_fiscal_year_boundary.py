@@ -58,7 +58,7 @@ def fixed_entitlement(monkeypatch):
 
 
 def test_the_two_moments_are_one_utc_year_and_two_hangzhou_years():
-    assert FIRST_MOMENT_2027 == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
+    assert datetime(2026, 12, 31, 16, 0, tzinfo=UTC) == FIRST_MOMENT_2027
     assert LAST_MOMENT_2026.year == FIRST_MOMENT_2027.year == 2026  # the server's (UTC) year
     assert timezone.localtime(LAST_MOMENT_2026).year == 2026
     assert timezone.localtime(FIRST_MOMENT_2027).year == 2027
