@@ -42,7 +42,8 @@ def payment_history(eids: dict[int, int], exclude_case: int | None = None) -> pl
 
     ``year`` is the pool year of the matter (the year of the case's event date; for a loan its contract date),
     so that a 贴息 paid in January for a loan signed in December counts against the year of the contract. The
-    payment date's year is used only when the case has no dated event.
+    payment date's year is used only when the case has no dated event — its year in Hangzhou (Asia/Shanghai),
+    not the stored UTC one: a payment at 00:00–07:59 on 1 January belongs to the new year.
     """
     rows = []
     payments = Payment.objects.filter(
@@ -58,7 +59,9 @@ def payment_history(eids: dict[int, int], exclude_case: int | None = None) -> pl
                 "eid": eids[p.case.enterprise_id],
                 "group": p.case.matter.split("|", 1)[0],
                 "matter": p.case.matter,
-                "year": event.date.year if event is not None and event.date else p.paid_at.year,
+                "year": event.date.year
+                if event is not None and event.date
+                else timezone.localtime(p.paid_at).year,
                 "paid_fen": p.amount_fen,
                 "reference": f"事项#{p.case_id}",
             }
