@@ -32,6 +32,7 @@ from srdi.domain.digits import is_digits
 from srdi.domain.money import MAX_COUNT, MAX_FEN
 from srdi.domain.reference import district_codes
 from srdi.domain.size_class import INDUSTRY_CODE
+from srdi.domain.text import text_problem
 from srdi.domain.uscc import check_uscc
 
 FORMAT_VERSION = "1.1"
@@ -129,8 +130,21 @@ RenovationIndustry = Literal[
 ]
 
 
+MULTILINE_FIELDS = frozenset({"uscc_override_reason"})  # free text that may take several lines
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, v: Any, info: Any) -> Any:
+        """No NUL, C0 control, DEL or bidi override in any text field (``domain.text``)."""
+        if isinstance(v, str):
+            problem = text_problem(v, multiline=info.field_name in MULTILINE_FIELDS)
+            if problem:
+                raise ValueError(problem)
+        return v
 
 
 class Financials(_Strict):

@@ -33,6 +33,7 @@ from enum import Enum
 from typing import Any
 
 from srdi.domain.reference import districts
+from srdi.domain.text import text_problem
 from srdi.interchange.columns import Column
 from srdi.interchange.headers import MONEY_UNITS, PERCENT_UNITS
 from srdi.interchange.writers import TRIGGERS
@@ -234,6 +235,9 @@ def _text_parser(column: Column) -> Parser:
             raise CellError("应为文本，不是 是/否")
         else:
             raise CellError("应为文本，不是日期或时间")
+        problem = text_problem(text)
+        if problem:
+            raise CellError(problem)
         if is_masked(text):
             if contact:
                 return MASKED
