@@ -97,6 +97,8 @@ def test_control_characters_in_a_name_are_refused_naming_row_and_column(fmt, bad
     result = import_file(data, f"names.{fmt}")
     assert result.status == ImportBatch.Status.REJECTED, result.message
     assert Enterprise.objects.count() == 0
+    report = json.dumps(ImportBatch.objects.get(pk=result.batch_id).report)
+    assert f"\\\\u{ord(bad):04x}" in report  # stored as a visible escape: PostgreSQL refuses a NUL in JSON
     messages = result.error_messages()
     assert len(messages) == 1, messages
     assert f"U+{ord(bad):04X}" in messages[0]

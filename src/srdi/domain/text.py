@@ -32,3 +32,15 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     else:
         kind = "不可见的控制字符"
     return f"含{kind} U+{ord(ch):04X}（第{found.start() + 1}个字符），请删除后重新填写"
+
+
+_ANY_FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{BIDI}]")
+
+
+def visible(value: str) -> str:
+    """``value`` with every refused character written as ``\\uXXXX`` (for reports, logs and the database).
+
+    A refused value is still shown to the user, and stored in an import report; this keeps NUL out of
+    PostgreSQL text and JSON, and keeps a bidi override from reordering the report around it.
+    """
+    return _ANY_FORBIDDEN.sub(lambda m: f"\\u{ord(m.group(0)):04x}", value)

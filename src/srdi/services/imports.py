@@ -21,6 +21,7 @@ from django.db import DatabaseError, transaction
 
 from srdi.db.models import AuditAction, Enterprise, ImportBatch, Role, User
 from srdi.domain.exchange import RecordError, parse_profile
+from srdi.domain.text import visible
 from srdi.interchange.layout import TableLayout
 from srdi.interchange.limits import Deadline, ReadLimits
 from srdi.interchange.problems import RowError, RowWarning
@@ -374,7 +375,7 @@ def _record_batch(
     with transaction.atomic():
         batch = ImportBatch.objects.create(
             actor=actor,
-            filename=filename[:255],
+            filename=visible(filename)[:255],
             sha256=digest,
             size_bytes=len(data),
             file_format=result.file_format,

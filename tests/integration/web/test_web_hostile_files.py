@@ -67,3 +67,22 @@ def test_forms_that_save_free_text_refuse_control_characters(form, data, ok):
     assert bound.is_valid() is ok, bound.errors
     if not ok:
         assert "U+" in str(bound.errors)
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\u202e"])
+def test_the_api_refuses_a_control_character_in_a_profile_by_field(seed, bad):
+    import json
+
+    from django.test import Client
+    from tests.conftest import make_uscc
+
+    from srdi.db.models import Enterprise
+    from srdi.services.tokens import create_token
+
+    client = Client(headers={"Authorization": f"Bearer {create_token(seed.users['city_staff'], 'files')}"})
+    uscc = make_uscc("330106")
+    profile = {"uscc": uscc, "name": f"杭州{bad}测试有限公司", "district": "330106"}
+    response = client.post("/api/v1/enterprises", json.dumps(profile), content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert f"U+{ord(bad):04X}" in response.content.decode()
+    assert not Enterprise.objects.filter(uscc=uscc).exists()
