@@ -46,15 +46,20 @@ def seed_xlsx() -> bytes:
 
 
 def _ods_cell(value: object) -> str:
+    end = "</table:table-cell>"
     if isinstance(value, int | float):
-        return f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p></table:table-cell>'
+        return f'<table:table-cell office:value-type="float" office:value="{value}"><text:p>{value}</text:p>{end}'
     if isinstance(value, str) and value.startswith("="):
-        return f'<table:table-cell table:formula="of:{value}" office:value-type="float" office:value="2"><text:p>2</text:p></table:table-cell>'
-    return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+        return (
+            f'<table:table-cell table:formula="of:{value}" office:value-type="float"><text:p>2</text:p>{end}'
+        )
+    return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p>{end}'
 
 
 def ods_content(rows: list[list[object]], extra: str = "") -> str:
-    body = "".join("<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>" for row in rows)
+    body = "".join(
+        "<table:table-row>" + "".join(_ods_cell(v) for v in row) + "</table:table-row>" for row in rows
+    )
     return (
         '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -94,9 +99,17 @@ def seed_csv() -> str:
 
 def seed_json() -> bytes:
     records = [
-        {"uscc": USCCS[0], "name": "杭州甲科技有限公司", "district": "330106",
-         "financials": {"2024": {"operating_revenue_fen": 500_000_000, "employees": 120}}},
-        {"uscc": USCCS[1], "name": "乙", "certifications": [{"tier": "srdi_sme", "recognized_on": "2024-01-01"}]},
+        {
+            "uscc": USCCS[0],
+            "name": "杭州甲科技有限公司",
+            "district": "330106",
+            "financials": {"2024": {"operating_revenue_fen": 500_000_000, "employees": 120}},
+        },
+        {
+            "uscc": USCCS[1],
+            "name": "乙",
+            "certifications": [{"tier": "srdi_sme", "recognized_on": "2024-01-01"}],
+        },
     ]
     return json.dumps({"enterprises": records}, ensure_ascii=False).encode()
 
@@ -126,11 +139,25 @@ def splice(rng: random.Random, data: bytes) -> bytes:
 
 
 JUNK = [
-    b"<row/>", b"<c/>", b'<c r="XFD1048576"><v>1</v></c>', b'<row r="0">', b'<c r="A1" t="s"><v>99999</v></c>',
-    b'<c r="A1" t="n"><v>NaN</v></c>', b'<c t="inlineStr"><is><t>\x00</t></is></c>', b"</sheetData>", b"<f>1/0</f>",
-    b'<dimension ref="A1:XFD1048576"/>', b'<c r="A-1"/>', b'<row r="99999999999999">', b"&#0;", b"&amp;&lt;",
-    b'<table:table-cell table:number-columns-repeated="x"/>', b'<table:table-row table:number-rows-repeated="-5">',
-    b'<table:table-cell table:number-columns-spanned="99999999"/>', b"\xff\xfe", b'<sheet name="x" r:id="rId9"/>',
+    b"<row/>",
+    b"<c/>",
+    b'<c r="XFD1048576"><v>1</v></c>',
+    b'<row r="0">',
+    b'<c r="A1" t="s"><v>99999</v></c>',
+    b'<c r="A1" t="n"><v>NaN</v></c>',
+    b'<c t="inlineStr"><is><t>\x00</t></is></c>',
+    b"</sheetData>",
+    b"<f>1/0</f>",
+    b'<dimension ref="A1:XFD1048576"/>',
+    b'<c r="A-1"/>',
+    b'<row r="99999999999999">',
+    b"&#0;",
+    b"&amp;&lt;",
+    b'<table:table-cell table:number-columns-repeated="x"/>',
+    b'<table:table-row table:number-rows-repeated="-5">',
+    b'<table:table-cell table:number-columns-spanned="99999999"/>',
+    b"\xff\xfe",
+    b'<sheet name="x" r:id="rId9"/>',
 ]
 
 
@@ -196,9 +223,15 @@ def far_cells(rng: random.Random, data: bytes) -> bytes:
         cell = f'<c r="{letters}2"><f>1+1</f><v>2</v></c>'.encode()
         sheet = sheet.replace(b"</row>", cell + b"</row>", 1)
     elif what == 3:  # cells without r: a row as wide as its cell count
-        sheet = sheet.replace(b"</sheetData>", b"<row>" + b"<c><v>1</v></c>" * rng.choice([300, 20]) + b"</row></sheetData>")
+        sheet = sheet.replace(
+            b"</sheetData>", b"<row>" + b"<c><v>1</v></c>" * rng.choice([300, 20]) + b"</row></sheetData>"
+        )
     else:  # namespace prefixes: the general path
-        sheet = sheet.replace(b"<worksheet ", b"<x:worksheet xmlns:x=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" ", 1)
+        sheet = sheet.replace(
+            b"<worksheet ",
+            b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ',
+            1,
+        )
     parts["xl/worksheets/sheet1.xml"] = sheet
     return zip_parts(parts)
 
@@ -223,7 +256,15 @@ def zip_bomb(rng: random.Random, _data: bytes) -> bytes:
 
 def macro_or_slip(rng: random.Random, data: bytes) -> bytes:
     parts = _parts(data)
-    name = rng.choice(["xl/vbaProject.bin", "../../etc/cron.d/x", "/abs/path.xml", "Basic/Standard/Module1.xml", "xl\\..\\..\\x"])
+    name = rng.choice(
+        [
+            "xl/vbaProject.bin",
+            "../../etc/cron.d/x",
+            "/abs/path.xml",
+            "Basic/Standard/Module1.xml",
+            "xl\\..\\..\\x",
+        ]
+    )
     parts[name] = b"\xd0\xcf\x11\xe0" + rng.randbytes(64)
     return zip_parts(parts)
 
@@ -236,7 +277,9 @@ def ole(rng: random.Random, _data: bytes) -> bytes:
 
 
 def random_csv(rng: random.Random, _data: bytes) -> bytes:
-    alphabet = "统一社会信用代码企业名称年度营业收入,;\t\"'\n\r =+-@0123456789.eE%万元\x00\x01\u202e\u2066\x7f\ufeff"
+    alphabet = (
+        "统一社会信用代码企业名称年度营业收入,;\t\"'\n\r =+-@0123456789.eE%万元\x00\x01\u202e\u2066\x7f\ufeff"
+    )
     text = seed_csv() if rng.random() < 0.5 else ""
     chars = list(text)
     for _ in range(rng.randint(1, 200)):
@@ -244,15 +287,36 @@ def random_csv(rng: random.Random, _data: bytes) -> bytes:
     encoding = rng.choice(["utf-8", "utf-8-sig", "gb18030", "utf-16", "utf-16-le", "latin-1", "raw"])
     if encoding == "raw":
         return rng.randbytes(rng.randint(1, 600))
-    return "".join(chars).encode(encoding, "replace") if encoding != "latin-1" else "".join(chars).encode("latin-1", "ignore")
+    return (
+        "".join(chars).encode(encoding, "replace")
+        if encoding != "latin-1"
+        else "".join(chars).encode("latin-1", "ignore")
+    )
 
 
 def json_mutation(rng: random.Random, data: bytes) -> bytes:
     doc = json.loads(data)
     record = doc["enterprises"][0]
-    key = rng.choice(["name", "uscc", "district", "financials", "certifications", "events", "extra", "enterprises"])
+    key = rng.choice(
+        ["name", "uscc", "district", "financials", "certifications", "events", "extra", "enterprises"]
+    )
     value = rng.choice(
-        [None, 1e309, -1, 2**70, "x" * 10, "\x00", "\u202e", [], {}, [[[[[]]]]], True, "2024-13-45", {"2024": []}, 1.5]
+        [
+            None,
+            1e309,
+            -1,
+            2**70,
+            "x" * 10,
+            "\x00",
+            "\u202e",
+            [],
+            {},
+            [[[[[]]]]],
+            True,
+            "2024-13-45",
+            {"2024": []},
+            1.5,
+        ]
     )
     if key == "enterprises":
         doc = rng.choice([[], [1, 2], {"enterprises": 5}, "x", [value]])
@@ -327,7 +391,13 @@ def _text(ref: str, text: str) -> bytes:
 
 
 def header_row() -> bytes:
-    return b'<row r="1">' + _text("A1", "统一社会信用代码") + _text("B1", "企业名称") + _text("C1", "年度") + b"</row>"
+    return (
+        b'<row r="1">'
+        + _text("A1", "统一社会信用代码")
+        + _text("B1", "企业名称")
+        + _text("C1", "年度")
+        + b"</row>"
+    )
 
 
 def million_row_xlsx(rows: int = 1_000_000) -> bytes:
@@ -352,9 +422,13 @@ def declared_wide_xlsx(rows: int) -> bytes:
         for r in range(2, rows + 2):
             year = b"<f>2000+24</f><v>2024</v>" if r == 3 else b"<v>2024</v>"
             yield (
-                f'<row r="{r}" spans="1:16384"><c r="A{r}" t="inlineStr"><is><t>{USCCS[r % 3]}</t></is></c>'
-                f'<c r="B{r}" t="inlineStr"><is><t>企业{r % 3}</t></is></c><c r="C{r}">'
-            ).encode() + year + b"</c></row>"
+                (
+                    f'<row r="{r}" spans="1:16384"><c r="A{r}" t="inlineStr"><is><t>{USCCS[r % 3]}</t></is></c>'
+                    f'<c r="B{r}" t="inlineStr"><is><t>企业{r % 3}</t></is></c><c r="C{r}">'
+                ).encode()
+                + year
+                + b"</c></row>"
+            )
 
     return sheet_xlsx(_sheet(body(), "A1:XFD1048576"))
 
@@ -363,5 +437,10 @@ def named_xlsx(name: str) -> bytes:
     """One data row whose 企业名称 cell (B2) is ``name``, written as an inline string (XML-escaped)."""
     from xml.sax.saxutils import escape
 
-    row = b'<row r="2">' + _text("A2", USCCS[0]) + _text("B2", escape(name)) + b'<c r="C2"><v>2024</v></c></row>'
+    row = (
+        b'<row r="2">'
+        + _text("A2", USCCS[0])
+        + _text("B2", escape(name))
+        + b'<c r="C2"><v>2024</v></c></row>'
+    )
     return sheet_xlsx(_sheet(iter([header_row(), row]), "A1:C2"))

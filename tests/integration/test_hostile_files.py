@@ -56,7 +56,11 @@ def test_a_sheet_declaring_the_whole_grid_with_one_formula_is_read_in_bounded_ti
     ("rows", "cells", "code"),
     [
         ('<row r="2"><c r="A2"><v>1</v></c><c r="IW2"><v>1</v></c></row>', "", Reason.TOO_MANY_COLUMNS),
-        ('<row r="150000"><c r="A150000"><v>1</v></c><c r="DZ150000"><v>1</v></c></row>', "", Reason.TOO_MANY_CELLS),
+        (
+            '<row r="150000"><c r="A150000"><v>1</v></c><c r="DZ150000"><v>1</v></c></row>',
+            "",
+            Reason.TOO_MANY_CELLS,
+        ),
         ('<row r="1048576"><c r="A1048576"><v>1</v></c></row>', "", Reason.TOO_MANY_ROWS),
         ("<row>" + "<c><v>1</v></c>" * 300 + "</row>", "", Reason.TOO_MANY_COLUMNS),
     ],
@@ -65,9 +69,14 @@ def test_two_far_apart_cells_are_refused_before_the_reader_allocates_the_block(r
     from tests.hostile_files import header_row, sheet_xlsx
 
     sheet = (
-        '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        "<sheetData>"
-    ).encode() + header_row() + rows.encode() + b"</sheetData></worksheet>"
+        (
+            b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b"<sheetData>"
+        )
+        + header_row()
+        + rows.encode()
+        + b"</sheetData></worksheet>"
+    )
     started = time.perf_counter()
     with pytest.raises(FileRefused) as refused:
         validate(sheet_xlsx(sheet), "far.xlsx", actor=None)
@@ -105,7 +114,9 @@ def test_control_characters_in_a_name_are_refused_naming_row_and_column(fmt, bad
     if fmt == "json":
         assert messages[0].startswith("第1条「name」")
     else:
-        assert "第2行" in messages[0] and ("B列" in messages[0] if fmt == "xlsx" else "「企业名称」" in messages[0])
+        assert "第2行" in messages[0] and (
+            "B列" in messages[0] if fmt == "xlsx" else "「企业名称」" in messages[0]
+        )
 
 
 def test_tab_and_newline_are_allowed_only_in_a_multi_line_field():

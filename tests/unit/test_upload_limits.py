@@ -49,15 +49,24 @@ def test_a_worksheet_over_the_limits_is_refused_by_its_extent(body, code):
 
 
 def test_a_worksheet_within_the_limits_is_measured():
-    scan = check_worksheet(_sheet('<row r="1"><c r="A1"/><c r="C1"><f>1+1</f></c></row><row r="7"/>'), ReadLimits(), "")
+    scan = check_worksheet(
+        _sheet('<row r="1"><c r="A1"/><c r="C1"><f>1+1</f></c></row><row r="7"/>'), ReadLimits(), ""
+    )
     assert scan.rows == 7 and scan.has_formula
-    assert list(formula_cells(_sheet('<row r="2"><c r="C2" t="n"><f>A1&amp;1</f></c></row>'))) == [(2, 2, "=A1&1")]
+    assert list(formula_cells(_sheet('<row r="2"><c r="C2" t="n"><f>A1&amp;1</f></c></row>'))) == [
+        (2, 2, "=A1&1")
+    ]
     assert formula_cells(_sheet("<row><c><f>1</f></c></row>")) is None  # cannot be placed: openpyxl reads it
 
 
 def test_the_row_counter_refuses_a_long_sheet_while_it_is_still_being_read():
     rows = b"".join(b'<row r="%d"><c r="A%d"><v>1</v></c></row>' % (i, i) for i in range(1, 2_000))
-    data = zip_parts({"[Content_Types].xml": b"<Types/>", "xl/worksheets/sheet1.xml": _sheet("").replace(b"</sheetData>", rows + b"</sheetData>")})
+    data = zip_parts(
+        {
+            "[Content_Types].xml": b"<Types/>",
+            "xl/worksheets/sheet1.xml": _sheet("").replace(b"</sheetData>", rows + b"</sheetData>"),
+        }
+    )
     with pytest.raises(FileRefused) as refused:
         safety.check_xlsx(data, ReadLimits(max_rows=1_000))
     assert refused.value.code == Reason.TOO_MANY_ROWS
@@ -65,22 +74,39 @@ def test_the_row_counter_refuses_a_long_sheet_while_it_is_still_being_read():
 
 @pytest.mark.parametrize(
     ("rows", "cols", "code"),
-    [(1_048_576, 1, Reason.TOO_MANY_ROWS), (1, 16_384, Reason.TOO_MANY_COLUMNS), (1000, 200, Reason.TOO_MANY_CELLS)],
+    [
+        (1_048_576, 1, Reason.TOO_MANY_ROWS),
+        (1, 16_384, Reason.TOO_MANY_COLUMNS),
+        (1000, 200, Reason.TOO_MANY_CELLS),
+    ],
 )
 def test_ods_repeated_cells_with_content_count_as_often_as_they_repeat(rows, cols, code):
     extra = (
         f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell office:value-type="float" '
         f'office:value="1" table:number-columns-repeated="{cols}"/></table:table-row>'
     )
-    data = zip_parts({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": ods_content([["uscc"]], extra).encode()})
+    data = zip_parts(
+        {
+            "mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+            "content.xml": ods_content([["uscc"]], extra).encode(),
+        }
+    )
     with pytest.raises(FileRefused) as refused:
         safety.check_ods(data, ReadLimits(max_cells=100_000))
     assert refused.value.code == code
 
 
 def test_empty_repeated_ods_rows_are_free():
-    extra = '<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="16000"/></table:table-row>'
-    data = zip_parts({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": ods_content([["uscc"]], extra).encode()})
+    extra = (
+        '<table:table-row table:number-rows-repeated="1048000">'
+        '<table:table-cell table:number-columns-repeated="16000"/></table:table-row>'
+    )
+    data = zip_parts(
+        {
+            "mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
+            "content.xml": ods_content([["uscc"]], extra).encode(),
+        }
+    )
     safety.check_ods(data)
     safety.check_ods(seed_ods())
 

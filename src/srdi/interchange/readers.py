@@ -25,10 +25,10 @@ import json
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
-from xml.etree.ElementTree import ParseError
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from srdi.interchange.cells import unit_note
 from srdi.interchange.detect import SCAN_ROWS, Grid, HeaderFound, Merge, find_header
@@ -112,7 +112,8 @@ def _streamed(
         raise
     except _calamine_errors() as exc:
         raise FileFormatError(
-            f"{file_format} {where}第{count + 1}行附近无法解析：{str(exc)[:160]}", code=Reason.CORRUPT_WORKBOOK
+            f"{file_format} {where}第{count + 1}行附近无法解析：{str(exc)[:160]}",
+            code=Reason.CORRUPT_WORKBOOK,
         ) from None
     except BaseException as exc:
         if _is_panic(exc):
@@ -199,7 +200,11 @@ def read_table(
     sheet = table.layout.sheet
     if table.layout.column_for("uscc") is None:  # found as the header, but its USCC column cannot be read
         problems = "；".join(e.message() for e in table.errors[:5])
-        raise FileFormatError(f"{NO_HEADER}：统一社会信用代码列无法使用（{problems or '表头有误'}）", table.layout, Reason.NO_HEADER)
+        raise FileFormatError(
+            f"{NO_HEADER}：统一社会信用代码列无法使用（{problems or '表头有误'}）",
+            table.layout,
+            Reason.NO_HEADER,
+        )
     table.rows = _streamed(table.rows, limits, deadline, f"工作表「{sheet}」" if sheet else "", file_format)
     return table
 
@@ -307,7 +312,9 @@ def decode_csv(data: bytes) -> tuple[str, str]:
             try:
                 return data.decode(codec).removeprefix("\ufeff"), label
             except UnicodeDecodeError:
-                raise FileFormatError(f"文件以 {label} 的标记开头，但内容不是该编码", code=Reason.ENCODING) from None
+                raise FileFormatError(
+                    f"文件以 {label} 的标记开头，但内容不是该编码", code=Reason.ENCODING
+                ) from None
     head = data[:4096]
     # UTF-16 without its BOM: many NULs, or NULs in text that is not UTF-8. A stray NUL in UTF-8 text is left
     # to the cell check, which names its row and column.
@@ -337,7 +344,9 @@ def _csv_records(text: str, delimiter: str) -> Iterator[list[str]]:
     try:
         yield from reader
     except csv.Error as exc:
-        raise FileFormatError(f"CSV 格式错误（第{reader.line_num}行）：{exc}", code=Reason.CSV_SYNTAX) from None
+        raise FileFormatError(
+            f"CSV 格式错误（第{reader.line_num}行）：{exc}", code=Reason.CSV_SYNTAX
+        ) from None
 
 
 def _read_csv(data: bytes) -> Table:
@@ -401,7 +410,9 @@ def _sheets(data: bytes, file_format: str, skipped: list[SkippedSheet]) -> Itera
         raise UnsafeFile(f"{file_format} 文件无法解析：{str(exc)[:200]}", Reason.CORRUPT_WORKBOOK) from None
     except BaseException as exc:
         if _is_panic(exc):
-            raise UnsafeFile(f"{file_format} 文件无法解析（解析器内部错误）", Reason.CORRUPT_WORKBOOK) from None
+            raise UnsafeFile(
+                f"{file_format} 文件无法解析（解析器内部错误）", Reason.CORRUPT_WORKBOOK
+            ) from None
         raise
     for meta in metadata:
         if meta.visible != SheetVisibleEnum.Visible:

@@ -85,8 +85,13 @@ def detect_format(data: bytes, filename: str) -> str:
             )
         return "xlsx"
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        if name.endswith((".xlsx", ".xlsm", ".ods")) or b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00" in data[:65536]:
-            raise UnsafeFile("工作簿已加密（设置了打开密码）：请取消密码后另存为 .xlsx 再导入", Reason.ENCRYPTED)
+        if (
+            name.endswith((".xlsx", ".xlsm", ".ods"))
+            or b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00" in data[:65536]
+        ):
+            raise UnsafeFile(
+                "工作簿已加密（设置了打开密码）：请取消密码后另存为 .xlsx 再导入", Reason.ENCRYPTED
+            )
         raise UnsafeFile(
             "不支持旧版 .xls 文件：请在 Excel 或 WPS 中另存为 .xlsx（或 .ods、.csv）后导入", Reason.LEGACY_XLS
         )
@@ -96,7 +101,9 @@ def detect_format(data: bytes, filename: str) -> str:
     if name.endswith((".csv", ".txt", ".tsv")):
         return "csv"
     if name.endswith((".xlsx", ".xlsm", ".ods", ".xls")):
-        raise UnsafeFile(f"文件内容不是 {name.rsplit('.', 1)[-1]} 工作簿（文件头不符）", Reason.NOT_A_WORKBOOK)
+        raise UnsafeFile(
+            f"文件内容不是 {name.rsplit('.', 1)[-1]} 工作簿（文件头不符）", Reason.NOT_A_WORKBOOK
+        )
     raise UnsafeFile("无法识别的文件格式：请上传 .json、.csv、.xlsx 或 .ods 文件", Reason.UNKNOWN_FORMAT)
 
 

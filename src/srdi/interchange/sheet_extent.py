@@ -168,5 +168,7 @@ def _formula_cells(part: bytes) -> Iterator[tuple[int, int, str]]:
             text = "（共享公式）"
         else:
             end = part.find(b"</f>", close)
-            text = html.unescape(part[close + 1 : end if end >= 0 else close + 200][:200].decode("utf-8", "replace"))
+            text = html.unescape(
+                part[close + 1 : end if end >= 0 else close + 200][:200].decode("utf-8", "replace")
+            )
         yield int(ref.group(2)), column_number(ref.group(1)) - 1, "=" + text

@@ -226,7 +226,9 @@ def read_checked(
     lets a hostile file become an HTTP 500 or a CLI traceback. Database errors are not caught here.
     """
     try:
-        return validate(data, filename, actor=actor, max_bytes=max_bytes, sink=sink, limits=limits or read_limits())
+        return validate(
+            data, filename, actor=actor, max_bytes=max_bytes, sink=sink, limits=limits or read_limits()
+        )
     except FileRefused as exc:
         return exc
     except RecursionError:
@@ -236,7 +238,9 @@ def read_checked(
     except DatabaseError:
         raise
     except Exception:
-        log.exception("import of %r: a reader raised an exception it should have turned into a refusal", filename)
+        log.exception(
+            "import of %r: a reader raised an exception it should have turned into a refusal", filename
+        )
         return FileRefused(UNREADABLE, Reason.UNREADABLE)
 
 

@@ -20,8 +20,8 @@ from srdi.domain.policy.loader import load_packs
 from srdi.domain.reference import districts
 from srdi.domain.workflow.definition import STATES
 from srdi.services import evidence as evidence_service
-from srdi.web.text_checks import TextCheckedForm
 from srdi.web.money_display import fen_from_yuan
+from srdi.web.text_checks import TextCheckedForm
 
 MAX_EVIDENCE = 20
 MAX_WAN = Decimal("100000000")  # 1万亿元: far above any budget, keeps fen inside a 64-bit integer

@@ -16,7 +16,9 @@ IMPORT = reverse("web:import")
 
 
 def post(client, data: bytes, name: str):
-    return client.post(IMPORT, {"file": SimpleUploadedFile(name, data, content_type="application/octet-stream")})
+    return client.post(
+        IMPORT, {"file": SimpleUploadedFile(name, data, content_type="application/octet-stream")}
+    )
 
 
 def test_corrupt_uploads_get_the_refusal_on_the_page_never_a_500(login_as):
