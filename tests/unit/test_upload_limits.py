@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.hostile_files import ods_content, seed_ods, zip_parts
 
 from srdi.domain.text import BIDI, text_problem, visible
 from srdi.interchange import safety
+from srdi.interchange.cells import CellError, parser_for
+from srdi.interchange.columns import BY_NAME
+from srdi.interchange.headers import MONEY_UNITS, PERCENT_UNITS
 from srdi.interchange.layout import column_letter
 from srdi.interchange.limits import Deadline, ReadLimits
 from srdi.interchange.refusals import FileRefused, Reason
@@ -133,3 +137,33 @@ def test_tab_and_newline_only_in_multi_line_text():
 def test_ordinary_text_is_never_refused(text):
     assert text_problem(text) is None
     assert visible(text) == text
+
+
+# Any cell a reader can hand over: text (with controls, bidi, full-width digits, JSON-ish), numbers of every
+# size, NaN and infinity, booleans, dates, times and durations.
+_cells = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet='0123456789０１２３.,-+eE%万元分年月日/[]{}":tT \u202e\x00', max_size=30),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+    st.times(),
+    st.timedeltas(),
+)
+
+
+_COLUMN_NAMES = sorted(BY_NAME)
+
+
+@settings(max_examples=400)
+@given(cell=_cells, name=st.sampled_from(_COLUMN_NAMES), date1904=st.booleans())
+def test_every_cell_parser_returns_or_refuses_never_crashes(cell, name, date1904):
+
+    column = BY_NAME[name]
+    units = {"fen": list(MONEY_UNITS), "decimal": [None, *PERCENT_UNITS]}.get(column.kind, [None])
+    for unit in units:
+        parse = parser_for(column, unit, date1904=date1904)
+        with contextlib.suppress(CellError):  # a refusal is fine; any other exception fails
+            parse(cell)
