@@ -18,7 +18,7 @@ from srdi.interchange.headers import MONEY_UNITS, PERCENT_UNITS
 from srdi.interchange.layout import column_letter
 from srdi.interchange.limits import Deadline, ReadLimits
 from srdi.interchange.refusals import FileRefused, Reason
-from srdi.interchange.sheet_extent import _beyond, check_worksheet, column_number, formula_cells
+from srdi.interchange.sheet_extent import _beyond, _row_beyond, check_worksheet, column_number, formula_cells
 
 
 @pytest.mark.parametrize("limit", [1, 25, 26, 27, 52, 100, 256, 702, 703, 1000, 16_383])
@@ -28,6 +28,14 @@ def test_the_beyond_pattern_matches_exactly_the_columns_after_the_limit(limit):
         letters = column_letter(col - 1).encode()
         assert bool(pattern.match(letters)) is (col > limit), (limit, letters)
         assert column_number(letters) == col
+
+
+@pytest.mark.parametrize("limit", [1, 9, 10, 99, 100, 199_999, 200_000, 1_048_576])
+def test_the_row_beyond_pattern_matches_exactly_the_rows_after_the_limit(limit):
+    pattern = re.compile(b"(?:" + _row_beyond(limit) + b")$")
+    for row in [*range(1, 2_001), *range(limit - 50, limit + 50), 10**11, 999_999_999_999]:
+        if row > 0:
+            assert bool(pattern.match(str(row).encode())) is (row > limit), (limit, row)
 
 
 def _sheet(body: str) -> bytes:
@@ -43,6 +51,8 @@ def _sheet(body: str) -> bytes:
         ('<x:row r="1"><x:c r="XFD1"/></x:row>', Reason.TOO_MANY_COLUMNS),  # prefixed: general path
         ('<row r="100000"><c r="A100000"/><c r="EA100000"/></row>', Reason.TOO_MANY_CELLS),
         ("<row>" + "<c/>" * 257 + "</row>", Reason.TOO_MANY_COLUMNS),  # cells without r
+        ('<row r="1"><c r="A1"/><c r="IV199999"/></row>', Reason.TOO_MANY_CELLS),  # a cell's own row counts
+        ('<row r="1"><c r="A1"/><c r="A1048576"/></row>', Reason.TOO_MANY_ROWS),
     ],
 )
 def test_a_worksheet_over_the_limits_is_refused_by_its_extent(body, code):
@@ -54,7 +64,7 @@ def test_a_worksheet_over_the_limits_is_refused_by_its_extent(body, code):
 
 def test_a_worksheet_within_the_limits_is_measured():
     scan = check_worksheet(
-        _sheet('<row r="1"><c r="A1"/><c r="C1"><f>1+1</f></c></row><row r="7"/>'), ReadLimits(), ""
+        _sheet('<row r="1"><c r="A1"/><c r="C1"><f>1+1</f></c></row><row r="7"><c r="A7"/></row>'), ReadLimits(), ""
     )
     assert scan.rows == 7 and scan.has_formula
     assert list(formula_cells(_sheet('<row r="2"><c r="C2" t="n"><f>A1&amp;1</f></c></row>'))) == [

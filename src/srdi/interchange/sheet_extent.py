@@ -20,15 +20,13 @@ from srdi.interchange.layout import column_letter
 from srdi.interchange.limits import ReadLimits
 from srdi.interchange.refusals import FileRefused, Reason
 
-_ROW_R = re.compile(rb'<row\s[^>]*?\br="(\d{1,12})"')
-_ROW_R_FIRST = re.compile(rb'<row r="(\d{1,12})"')
 # Any element of ours written with a namespace prefix (``<x:row>``): such a part takes the slower general path.
 _PREFIXED = re.compile(rb":(?:row|c|f|is|v)[\s/>]")
 _ANY_ROW_R = re.compile(rb'<(?:[\w.-]+:)?row\s[^>]*?\br="(\d{1,12})"')
 _ANY_ROW_TAG = re.compile(rb"<(?:[\w.-]+:)?row[\s>/]")
 _ANY_ROW_END = re.compile(rb"</(?:[\w.-]+:)?row\s*>")
 _ANY_CELL_TAG = re.compile(rb"<(?:[\w.-]+:)?c[\s>/]")
-_ANY_CELL_R = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\br="')
+_ANY_CELL_ROW = re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\br="[A-Za-z]{1,3}(\d{1,12})"')
 _ANY_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f[\s>/]")
 _FORMULA = re.compile(rb"<f[\s>/]")
 
@@ -63,27 +61,48 @@ def column_number(letters: bytes) -> int:
     return n
 
 
+def _greater(text: bytes, low: int, high: int, longest: int) -> list[bytes]:
+    """Regex alternatives for the strings of characters ``low``–``high`` that rank after ``text``.
+
+    Longer strings (up to ``longest``) rank after shorter ones, as column letters and row numbers do.
+    """
+    k = len(text)
+    options = [b"[%c-%c]{%d,%d}" % (low, high, k + 1, longest)] if k < longest else []
+    for i in range(k):
+        ch = text[i]
+        if ch == high:
+            continue
+        rest = b"[%c-%c]{%d}" % (low, high, k - i - 1) if k - i - 1 else b""
+        options.append(re.escape(text[:i]) + b"[" + bytes([ch + 1]) + b"-" + bytes([high]) + b"]" + rest)
+    return options
+
+
 @cache
 def _beyond(limit: int) -> bytes:
     """A regex alternation matching the column letters of every column after ``limit`` (1-based), up to XFD."""
-    letters = column_letter(limit - 1).encode()
-    k = len(letters)
-    options = [rb"[A-Z]{%d,3}" % (k + 1)] if k < 3 else []
-    for i in range(k):
-        ch = letters[i]
-        if ch == ord("Z"):
-            continue
-        rest = rb"[A-Z]{%d}" % (k - i - 1) if k - i - 1 else b""
-        options.append(letters[:i] + b"[" + bytes([ch + 1]) + b"-Z]" + rest)
+    return b"(?:" + b"|".join(_greater(column_letter(limit - 1).encode(), ord("A"), ord("Z"), 3)) + b")"
+
+
+@cache
+def _row_beyond(limit: int) -> bytes:
+    """A regex alternation matching the row numbers (no leading zero) after ``limit``."""
+    text = str(max(limit, 1)).encode()
+    options = [o for o in _greater(text, ord("0"), ord("9"), 12) if not o.startswith(b"[0-9]")]
+    options.append(b"[1-9][0-9]{%d,11}" % len(text))
     return b"(?:" + b"|".join(options) + b")"
 
 
 @cache
-def _cell_beyond(limit: int, general: bool) -> re.Pattern[bytes]:
-    """A cell beyond column ``limit``; on the fast path also any cell not written ``<c r="…`` (group 1 empty)."""
+def _cell_beyond(limit: int, rows: int, general: bool) -> re.Pattern[bytes]:
+    """A cell beyond column ``limit`` (group 1: its letters) or below row ``rows`` (group 2: its number).
+
+    On the fast path it also finds any cell not written ``<c r="…`` (both groups empty).
+    """
+    far = b"(?:(" + _beyond(limit) + rb")\d|[A-Z]{1,3}+(" + _row_beyond(rows) + rb')")'
+
     if general:
-        return re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\br="(' + _beyond(limit) + rb")\d")
-    return re.compile(rb'<c(?:[>/]|\s(?!r=")|\sr="(' + _beyond(limit) + rb")\d)")
+        return re.compile(rb'<(?:[\w.-]+:)?c\s[^>]*?\br="' + far)
+    return re.compile(rb'<c(?:[>/]|\s(?!r=")|\sr="' + far + b")")
 
 
 @dataclass(frozen=True)
@@ -101,38 +120,36 @@ def check_worksheet(part: bytes, limits: ReadLimits, where: str, row_tags: int |
     ``row_tags`` is the ``RowCounter`` count of the part, if it was counted while read. The column is exact
     when the sheet is wider than the limits allow (it is then refused) and otherwise a lower bound; only what
     the limits need is measured. On the usual path (no namespace prefixes, every row and cell written
-    ``<row r="…`` / ``<c r="…``) it takes four scans with literal-prefix patterns; other parts take the slower
-    general patterns.
+    ``<c r="…``, each cell within the rows counted) it takes three scans with literal-prefix patterns; other
+    parts take the slower general patterns, which read every row's and every cell's own row number.
     """
     if row_tags is None:
         row_tags = part.count(b"<row")
     general = bool(_PREFIXED.search(part))
-    numbered: list[int] = []
-    if not general:
-        numbered = [int(r) for r in _ROW_R_FIRST.findall(part)]
-        general = len(numbered) != row_tags - part.count(b"<rowBreaks")
+    # The reader's block spans the cells, not the row tags: on the fast path the rows are taken as counted, and
+    # any cell whose own ``r`` lies below them (sparse rows), any cell not written ``<c r="…``, or any cell
+    # beyond the widest column the limits allow is found by one scan. The first two take the exact path.
+    rows = row_tags
+    limits.check_extent(rows, 1, where)
     columns = 0
-    threshold = min(limits.max_columns, limits.max_cells // max(row_tags, 1), 16_384)
     found = None
     if not general:
-        found = _cell_beyond(threshold, False).search(part)
-        general = found is not None and found.group(1) is None  # a cell not written <c r="…
+        threshold = min(limits.max_columns, limits.max_cells // max(rows, 1), 16_384)
+        found = _cell_beyond(threshold, rows, False).search(part)
+        general = found is not None and found.group(1) is None
     if general:
         row_tags = len(_ANY_ROW_TAG.findall(part))
         numbered = [int(r) for r in _ANY_ROW_R.findall(part)]
-    # A row without ``r`` follows the one before it: at most one more row each.
-    rows = max(numbered, default=0) + max(row_tags - len(numbered), 0)
-    limits.check_extent(rows, 1, where)
-    threshold = min(limits.max_columns, limits.max_cells // max(rows, 1), 16_384)
-    if general:
+        cell_rows = [int(r) for r in _ANY_CELL_ROW.findall(part)]
+        # A row without ``r`` follows the one before it: at most one more row each.
+        rows = max(max(numbered, default=0) + max(row_tags - len(numbered), 0), max(cell_rows, default=0))
+        limits.check_extent(rows, 1, where)
+        threshold = min(limits.max_columns, limits.max_cells // max(rows, 1), 16_384)
         cells = len(_ANY_CELL_TAG.findall(part))
-        if len(_ANY_CELL_R.findall(part)) < cells:
+        if len(cell_rows) < cells:
             # Some cells have no ``r``: each takes the next column, so a row is as wide as its cell count.
             columns = max(len(_ANY_CELL_TAG.findall(seg)) for seg in _ANY_ROW_END.split(part))
-        found = _cell_beyond(threshold, True).search(part)
-    elif found is None and rows > row_tags:
-        # Rows are sparse (``r`` jumps ahead): the block is taller than the count, so the column limit is lower.
-        found = _cell_beyond(threshold, False).search(part)
+        found = _cell_beyond(threshold, rows, True).search(part)
     if found is not None and found.group(1) is not None:
         columns = max(columns, column_number(found.group(1)))
     limits.check_extent(rows, max(columns, 1), where)

@@ -7,6 +7,7 @@ same rule as the exchange format; a ``Textarea`` field may hold tabs and line br
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -15,7 +16,7 @@ from django.core.exceptions import ValidationError
 from srdi.domain.text import text_problem
 
 
-def _validator(multiline: bool):  # type: ignore[no-untyped-def]
+def _validator(multiline: bool) -> Callable[[Any], None]:
     def check(value: Any) -> None:
         if isinstance(value, str):
             problem = text_problem(value, multiline=multiline)
