@@ -177,3 +177,12 @@ def test_every_cell_parser_returns_or_refuses_never_crashes(cell, name, date1904
         parse = parser_for(column, unit, date1904=date1904)
         with contextlib.suppress(CellError):  # a refusal is fine; any other exception fails
             parse(cell)
+
+
+def test_a_json_file_with_too_many_records_is_refused_by_count():
+    from srdi.interchange.readers import read_json_records
+
+    assert len(read_json_records(b"[{}, {}]", ReadLimits(max_rows=2))) == 2
+    with pytest.raises(FileRefused) as refused:
+        read_json_records(b'{"enterprises": [{}, {}, {}]}', ReadLimits(max_rows=2))
+    assert refused.value.code == Reason.TOO_MANY_ROWS and "3 条记录" in str(refused.value)

@@ -181,7 +181,12 @@ def read_json_records(data: bytes, limits: ReadLimits | None = None) -> list[Any
         raise FileFormatError(
             "JSON 顶层应为企业档案列表，或含 enterprises 列表的对象", code=Reason.JSON_SHAPE
         )
-    (limits or ReadLimits()).check_extent(len(doc), 1, "JSON 文件")
+    limit = (limits or ReadLimits()).max_rows
+    if len(doc) > limit:
+        raise FileFormatError(
+            f"JSON 文件有 {len(doc):,} 条记录，超过上限 {limit:,} 条：请拆分为多个文件导入",
+            code=Reason.TOO_MANY_ROWS,
+        )
     return list(doc)
 
 
