@@ -64,7 +64,9 @@ def test_a_worksheet_over_the_limits_is_refused_by_its_extent(body, code):
 
 def test_a_worksheet_within_the_limits_is_measured():
     scan = check_worksheet(
-        _sheet('<row r="1"><c r="A1"/><c r="C1"><f>1+1</f></c></row><row r="7"><c r="A7"/></row>'), ReadLimits(), ""
+        _sheet('<row r="1"><c r="A1"/><c r="C1"><f>1+1</f></c></row><row r="7"><c r="A7"/></row>'),
+        ReadLimits(),
+        "",
     )
     assert scan.rows == 7 and scan.has_formula
     assert list(formula_cells(_sheet('<row r="2"><c r="C2" t="n"><f>A1&amp;1</f></c></row>'))) == [
@@ -186,3 +188,13 @@ def test_a_json_file_with_too_many_records_is_refused_by_count():
     with pytest.raises(FileRefused) as refused:
         read_json_records(b'{"enterprises": [{}, {}, {}]}', ReadLimits(max_rows=2))
     assert refused.value.code == Reason.TOO_MANY_ROWS and "3 条记录" in str(refused.value)
+
+
+def test_an_ods_whose_xml_is_not_well_formed_is_refused_before_calamine_loops_on_it():
+    from tests.hostile_files import _parts
+
+    parts = _parts(seed_ods())
+    parts["content.xml"] = parts["content.xml"].replace(b"</table:table>", b"</table&amp;&lt;:table>")
+    with pytest.raises(FileRefused) as refused:
+        safety.check_ods(zip_parts(parts))
+    assert refused.value.code == Reason.CORRUPT_WORKBOOK and "格式正确的 XML" in str(refused.value)

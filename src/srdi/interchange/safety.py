@@ -21,6 +21,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from xml.parsers import expat
 from dataclasses import dataclass, field
 
 from srdi.interchange.limits import Deadline, ReadLimits
@@ -275,6 +276,7 @@ def check_ods(data: bytes, limits: ReadLimits | None = None, deadline: Deadline 
             has_formulas = False
             for filename, part in _xml_parts(archive, "ods"):
                 if filename == "content.xml":
+                    _well_formed(part, "ods 的 content.xml")
                     has_formulas = bool(_ODS_FORMULA.search(part))
                     ods.check_extent(part, limits, deadline)
         except FileRefused:
@@ -282,6 +284,23 @@ def check_ods(data: bytes, limits: ReadLimits | None = None, deadline: Deadline 
         except ZIP_ERRORS as exc:
             raise UnsafeFile(f"ods 文件已损坏（{_short(exc)}）") from None
         return XlsxInfo(("content.xml",), has_formulas)
+
+
+def _well_formed(part: bytes, what: str) -> None:
+    """Refuse XML that is not well formed (expat, in C; the DTD scan above already refused entities).
+
+    calamine's ods reader loops forever on a damaged end tag such as ``</table&amp;:table>`` (found by the
+    fuzz corpus), so the ods content is checked before calamine sees it.
+    """
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(part, True)
+    except expat.ExpatError as exc:
+        raise UnsafeFile(
+            f"{what} 不是格式正确的 XML（第{exc.lineno}行第{exc.offset}列：{expat.ErrorString(exc.code)}）",
+            Reason.CORRUPT_WORKBOOK,
+        ) from None
 
 
 def _read_bounded(
