@@ -21,8 +21,8 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from xml.parsers import expat
 from dataclasses import dataclass, field
+from xml.parsers import expat
 
 from srdi.interchange.limits import Deadline, ReadLimits
 from srdi.interchange.refusals import FileRefused, Reason
