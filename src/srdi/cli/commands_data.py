@@ -83,8 +83,9 @@ def import_(
         )
     for line in result.flag_messages()[:max_errors]:
         click.echo(f"  ⚠ {line}", err=True)
+    refusal = f"原因代码 {result.refusal}，" if result.refusal else ""
     summary = (
-        f"{result.message}（{result.unit}数 {result.rows_total}，错误 {len(result.errors)}，"
+        f"{result.message}（{refusal}{result.unit}数 {result.rows_total}，错误 {len(result.errors)}，"
         f"疑似错误 {len(result.flags)}，批次 #{result.batch_id}，状态 {result.status}）"
     )
     click.echo(summary)

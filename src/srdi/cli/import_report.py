@@ -29,7 +29,7 @@ class StatusSink:
 def print_preview(preview: ImportPreview, max_errors: int) -> None:
     """The preview on standard output: layout, counts, errors, flags, and the first diffs."""
     if preview.refused:
-        click.echo(f"文件无法导入：{preview.refused}")
+        click.echo(f"文件无法导入：{preview.refused}（原因代码 {preview.refusal}）")
         return
     click.echo(f"文件：{preview.filename}（{preview.file_format}，SHA-256 {preview.sha256[:16]}…）")
     _print_layout(preview)

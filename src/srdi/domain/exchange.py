@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,6 +33,7 @@ from srdi.domain.digits import is_digits
 from srdi.domain.money import MAX_COUNT, MAX_FEN
 from srdi.domain.reference import district_codes
 from srdi.domain.size_class import INDUSTRY_CODE
+from srdi.domain.text import text_problem
 from srdi.domain.uscc import check_uscc
 
 FORMAT_VERSION = "1.1"
@@ -129,6 +131,26 @@ RenovationIndustry = Literal[
 ]
 
 
+def _one_line(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _multi_line(value: str) -> str:
+    problem = text_problem(value, multiline=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# Every text field refuses NUL, C0 controls, DEL and bidi overrides (``domain.text``); only MultiLineText may
+# hold tabs and line breaks. (A typed validator, not a model-wide one: it runs for text fields only.)
+Text = Annotated[str, AfterValidator(_one_line)]
+MultiLineText = Annotated[str, AfterValidator(_multi_line)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -203,8 +225,8 @@ class Title(_Strict):
 class Award(_Strict):
     """A science & technology (or other) award."""
 
-    level: str | None = None
-    kind: str | None = None
+    level: Text | None = None
+    kind: Text | None = None
     rank: Annotated[Int, Field(ge=1)] | None = None
     date: Day | None = None
 
@@ -212,8 +234,8 @@ class Award(_Strict):
 class Contest(_Strict):
     """A contest result such as 创客中国 national top 500."""
 
-    kind: str | None = None
-    group: str | None = None
+    kind: Text | None = None
+    group: Text | None = None
     date: Day | None = None
 
 
@@ -242,8 +264,8 @@ class Certification(_Strict):
     recognized_on: Day | None = None
     expires_on: Day | None = None
     revoked_on: Day | None = None
-    batch: str | None = None
-    source_document: str | None = None
+    batch: Text | None = None
+    source_document: Text | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Certification:
@@ -301,7 +323,7 @@ class RelocationEvent(_Strict):
 
 class TechRenovationEvent(_Strict):
     kind: Literal["tech_renovation"]
-    project_id: str | None = None
+    project_id: Text | None = None
     date: Day | None = None
     industry: RenovationIndustry | None = None
     total_investment_fen: NonNegFen | None = None
@@ -310,14 +332,14 @@ class TechRenovationEvent(_Strict):
 
 class DigitalTransformationEvent(_Strict):
     kind: Literal["digital_transformation"]
-    project_id: str | None = None
+    project_id: Text | None = None
     date: Day | None = None
     eligible_investment_fen: NonNegFen | None = None
 
 
 class LoanEvent(_Strict):
     kind: Literal["loan"]
-    loan_id: str | None = None
+    loan_id: Text | None = None
     contract_date: Day | None = None
     principal_fen: NonNegFen | None = None
     annual_rate: Ratio | None = None
@@ -328,14 +350,14 @@ class LoanEvent(_Strict):
 
 class BrandListingEvent(_Strict):
     kind: Literal["brand_listing"]
-    list: str | None = None
+    list: Text | None = None
     year: Annotated[Int, Field(ge=1900, le=2200)] | None = None
     date: Day | None = None
 
 
 class SceneAwardEvent(_Strict):
     kind: Literal["scene_award"]
-    scene_id: str | None = None
+    scene_id: Text | None = None
     date: Day | None = None
 
 
@@ -350,7 +372,7 @@ class GrowthSupportSelectionEvent(_Strict):
     """Selected for the successor policy's 措施（二） growth support (v1.1)."""
 
     kind: Literal["growth_support_selection"]
-    selection_id: str | None = None
+    selection_id: Text | None = None
     date: Day | None = None
 
 
@@ -358,7 +380,7 @@ class GrowthSupportEvaluationEvent(_Strict):
     """The evaluation at the end of a 措施（二） support period (v1.1)."""
 
     kind: Literal["growth_support_evaluation"]
-    selection_id: str | None = None
+    selection_id: Text | None = None
     date: Day | None = None
     passed: Flag | None = None
 
@@ -394,11 +416,11 @@ EVENT_KINDS = (
 class Profile(_Strict):
     """One enterprise in the exchange format v1."""
 
-    uscc: str
-    uscc_override_reason: str | None = None
-    name: str | None = None
-    district: str | None = None
-    industry_code: str | None = None
+    uscc: Text
+    uscc_override_reason: MultiLineText | None = None
+    name: Text | None = None
+    district: Text | None = None
+    industry_code: Text | None = None
     founded_on: Day | None = None
     registered_in_zhejiang: Flag | None = None
     niche_since_year: Annotated[Int, Field(ge=1800, le=2200)] | None = None

@@ -36,6 +36,7 @@ from typing import Any
 
 from srdi.domain.id_number import id_number_problem, normalise_id_number
 from srdi.domain.reference import districts
+from srdi.domain.text import text_problem
 from srdi.interchange.columns import Column
 from srdi.interchange.headers import MONEY_UNITS, PERCENT_UNITS
 from srdi.interchange.writers import TRIGGERS
@@ -238,6 +239,9 @@ def _text_parser(column: Column) -> Parser:
             raise CellError("应为文本，不是 是/否")
         else:
             raise CellError("应为文本，不是日期或时间")
+        problem = text_problem(text)
+        if problem:
+            raise CellError(problem)
         if is_masked(text):
             if contact:
                 return MASKED

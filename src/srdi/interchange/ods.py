@@ -2,7 +2,9 @@
 
 ``content.xml`` (already checked by ``safety.check_ods``: no DTD, bounded size) is scanned with a tokenizer
 for the table, row and cell tags only — no XML tree is built. ``header_merges`` reads only the first rows of
-each table; ``formula_cells`` walks one table and is called only when the file holds a formula.
+each table; ``formula_cells`` walks one table and is called only when the file holds a formula;
+``check_extent`` measures every table's used block (repeated rows and cells with content count as often as
+they repeat: a single cell repeated 16,384 × 1,048,576 times is refused, not expanded by the reader).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import zipfile
 from dataclasses import dataclass
 
 from srdi.interchange.detect import Merge
+from srdi.interchange.limits import Deadline, ReadLimits
 
 _TAG = re.compile(
     rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>",
@@ -35,6 +38,13 @@ def content_xml(data: bytes) -> bytes:
     """The ``content.xml`` part of an .ods file."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return archive.read("content.xml")
+
+
+def _int(value: bytes | None) -> int:
+    """A repeat or span count; anything that is not a small positive number counts as 1."""
+    if value is None or not value.isdigit():
+        return 1
+    return 1_000_000_000 if len(value) > 9 else max(int(value), 1)
 
 
 def _attrs(raw: bytes) -> dict[bytes, bytes]:
@@ -74,21 +84,21 @@ def _walk(
             attrs = _attrs(raw)
             row += 1
             col = 0
-            repeat_rows = int(attrs.get(b"table:number-rows-repeated", b"1"))
+            repeat_rows = _int(attrs.get(b"table:number-rows-repeated"))
             if raw.endswith(b"/"):
                 row += repeat_rows - 1
             continue
         if closing:
             continue
         attrs = _attrs(raw)
-        span_c = int(attrs.get(b"table:number-columns-spanned", b"1"))
-        span_r = int(attrs.get(b"table:number-rows-spanned", b"1"))
+        span_c = _int(attrs.get(b"table:number-columns-spanned"))
+        span_r = _int(attrs.get(b"table:number-rows-spanned"))
         if span_c > 1 or span_r > 1:
             merges.append(((row, col), (row + span_r - 1, col + span_c - 1)))
         formula = attrs.get(b"table:formula")
         if formula is not None:
             formulas.append(OdsFormula(row, col, html.unescape(formula.decode("utf-8", "replace"))))
-        col += int(attrs.get(b"table:number-columns-repeated", b"1"))
+        col += _int(attrs.get(b"table:number-columns-repeated"))
 
 
 def header_merges(content: bytes, max_rows: int) -> dict[str, list[Merge]]:
@@ -109,3 +119,50 @@ def formula_cells(content: bytes, sheet: str) -> list[OdsFormula]:
             _walk(content, m.end(), None, [], formulas)
             return formulas
     return []
+
+
+_REPEAT_ROWS = re.compile(rb'table:number-rows-repeated="([^"]*)"')
+_REPEAT_COLS = re.compile(rb'table:number-columns-repeated="([^"]*)"')
+
+
+def check_extent(content: bytes, limits: ReadLimits, deadline: Deadline | None = None) -> None:
+    """Refuse a table whose used block (rows and columns with content, repeats counted) is over the limits."""
+    row = max_row = max_col = 0
+    repeat = 1
+    col = content_col = 0
+    name = ""
+    depth = 0
+    for n, m in enumerate(_TAG.finditer(content)):
+        if deadline is not None and n % 65_536 == 0:
+            deadline.check("检查 ods 表格大小")
+        closing, tag, raw = m.group(1), m.group(2), m.group(3)
+        if tag == b"table":
+            if closing:
+                depth = max(depth - 1, 0)
+            elif not raw.endswith(b"/"):
+                depth += 1
+                if depth == 1:
+                    name, row, max_row, max_col = _name(m.group(0)), 0, 0, 0
+            continue
+        if depth != 1:
+            continue
+        if tag == b"table-row":
+            if closing:
+                if content_col:
+                    max_row, max_col = row + repeat, max(max_col, content_col)
+                    limits.check_extent(max_row, max_col, f"工作表「{name}」")
+                row += repeat
+                continue
+            found = _REPEAT_ROWS.search(raw)
+            repeat = _int(found.group(1)) if found else 1
+            col = content_col = 0
+            if raw.endswith(b"/"):
+                row += repeat
+            continue
+        if closing:
+            continue
+        found = _REPEAT_COLS.search(raw)
+        span = _int(found.group(1)) if found else 1
+        if b"value-type" in raw or not raw.endswith(b"/"):
+            content_col = col + span
+        col += span

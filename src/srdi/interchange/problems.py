@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from srdi.domain.text import visible
+
 
 @dataclass(frozen=True)
 class _Problem:
@@ -30,13 +32,14 @@ class _Problem:
         return f"{sheet}{where}{letter}{col}{val}{self.reason}"
 
     def as_dict(self) -> dict[str, Any]:
+        """For the import report (JSON in the database): refused characters written as visible escapes."""
         return {
             "row": self.row,
-            "column": self.column,
-            "value": self.value,
-            "reason": self.reason,
-            "uscc": self.uscc,
-            "sheet": self.sheet,
+            "column": visible(str(self.column)),
+            "value": visible(str(self.value)),
+            "reason": visible(self.reason),
+            "uscc": visible(self.uscc),
+            "sheet": visible(self.sheet),
             "letter": self.letter,
         }
 

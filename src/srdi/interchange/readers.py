@@ -9,6 +9,11 @@ The data sheet is chosen by its header, not its position: hidden sheets are skip
 the sheet whose header names the most of our columns (the USCC column among them) is read. CSV text may be
 UTF-8 (with or without BOM), GB18030/GBK (with or without its BOM) or UTF-16 with BOM, separated by commas,
 tabs or semicolons.
+
+This is the boundary where the parsers' own exceptions (calamine, openpyxl, zipfile, csv, codecs, json) become a
+``FileRefused`` with a reason code (``corrupt_workbook``, ``csv_syntax``, ``encoding``, ``json_syntax`` …). The
+``ReadLimits`` (rows, columns, cells) and the ``Deadline`` are enforced while rows stream, and for workbooks
+before the parser is called (``safety``).
 """
 
 from __future__ import annotations
@@ -17,16 +22,21 @@ import csv
 import io
 import itertools
 import json
+import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from srdi.interchange.cells import unit_note
 from srdi.interchange.detect import SCAN_ROWS, Grid, HeaderFound, Merge, find_header
 from srdi.interchange.headers import Match
 from srdi.interchange.layout import MappedColumn, SkippedSheet, TableLayout, column_letter
+from srdi.interchange.limits import Deadline, ReadLimits
 from srdi.interchange.problems import RowError, RowWarning
+from srdi.interchange.refusals import FileRefused, Reason
 from srdi.interchange.safety import UnsafeFile, XlsxInfo, check_ods, check_xlsx
 
 NO_HEADER = "未找到表头（需含统一社会信用代码列）"
@@ -34,12 +44,83 @@ FORMULA = "单元格含公式：系统不计算公式，请粘贴为数值后再
 DELIMITERS = {",": "逗号", "\t": "制表符", ";": "分号"}
 
 
-class FileFormatError(ValueError):
+ROWS_PER_CHECK = 1_000  # rows read between two looks at the clock
+
+# What openpyxl raises for a damaged workbook part (it is pure Python and lets the parser's errors through).
+OPENPYXL_ERRORS: tuple[type[BaseException], ...] = (
+    KeyError,
+    ValueError,
+    TypeError,
+    IndexError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    ParseError,
+)
+
+
+class FileFormatError(FileRefused):
     """The file as a whole cannot be read (not a row-level problem); ``layout`` says what was found."""
 
-    def __init__(self, message: str, layout: TableLayout | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, layout: TableLayout | None = None, code: Reason = Reason.UNREADABLE):
+        super().__init__(message, code)
         self.layout = layout
+
+
+def _calamine_errors() -> tuple[type[BaseException], ...]:
+    """calamine's own errors, and what its bindings raise for values they cannot convert."""
+    from python_calamine import CalamineError
+
+    return (CalamineError, ValueError, OverflowError, UnicodeDecodeError, TypeError)
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """A Rust panic inside calamine reaches Python as pyo3's PanicException (a BaseException)."""
+    return type(exc).__name__ == "PanicException"
+
+
+def _streamed(
+    rows: Iterator[RawRow], limits: ReadLimits, deadline: Deadline, where: str, file_format: str
+) -> Iterator[RawRow]:
+    """The rows, within the row, column, cell and time limits; a parser error on the way is a refusal."""
+    cells = 0
+    count = 0
+    try:
+        for row in rows:
+            count += 1
+            width = len(row.values)
+            cells += width
+            if count % ROWS_PER_CHECK == 0:
+                deadline.check(f"已读 {count:,} 行")
+            if row.number > limits.max_rows:
+                limits.check_extent(row.number, 1, where)
+            if width > limits.max_columns:
+                raise FileRefused(
+                    f"{where}第{row.number}行有 {width:,} 列，超过上限 {limits.max_columns:,} 列",
+                    Reason.TOO_MANY_COLUMNS,
+                    row=row.number,
+                )
+            if cells > limits.max_cells:
+                raise FileRefused(
+                    f"{where}读到第{row.number}行时单元格已超过上限 {limits.max_cells:,}",
+                    Reason.TOO_MANY_CELLS,
+                    row=row.number,
+                )
+            yield row
+    except FileRefused:
+        raise
+    except _calamine_errors() as exc:
+        raise FileFormatError(
+            f"{file_format} {where}第{count + 1}行附近无法解析：{str(exc)[:160]}",
+            code=Reason.CORRUPT_WORKBOOK,
+        ) from None
+    except BaseException as exc:
+        if _is_panic(exc):
+            raise FileFormatError(
+                f"{file_format} {where}无法解析（解析器内部错误）", code=Reason.CORRUPT_WORKBOOK
+            ) from None
+        raise
 
 
 @dataclass
@@ -78,34 +159,59 @@ class Table:
         return {(f.row, letters[f.letter]) for f in self.formulas if f.letter in letters}
 
 
-def read_json_records(data: bytes) -> list[Any]:
+def read_json_records(data: bytes, limits: ReadLimits | None = None) -> list[Any]:
     """Records of a JSON import: a list of profiles, or an object with an ``enterprises`` list."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FileFormatError("JSON 文件必须使用 UTF-8 编码") from None
+        raise FileFormatError("JSON 文件必须使用 UTF-8 编码", code=Reason.ENCODING) from None
     try:
         doc = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        raise FileFormatError(f"JSON 格式错误：第{exc.lineno}行第{exc.colno}列 {exc.msg}") from None
+        raise FileFormatError(
+            f"JSON 格式错误：第{exc.lineno}行第{exc.colno}列 {exc.msg}", code=Reason.JSON_SYNTAX
+        ) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        raise FileFormatError(f"JSON 内容无法读取：{exc}") from None
+        raise FileFormatError(f"JSON 内容无法读取：{str(exc)[:160]}", code=Reason.JSON_SYNTAX) from None
     except RecursionError:
-        raise FileFormatError("JSON 嵌套层次过深") from None
-    if isinstance(doc, list):
-        return doc
+        raise FileFormatError("JSON 嵌套层次过深", code=Reason.JSON_SYNTAX) from None
     if isinstance(doc, dict) and isinstance(doc.get("enterprises"), list):
-        return list(doc["enterprises"])
-    raise FileFormatError("JSON 顶层应为企业档案列表，或含 enterprises 列表的对象")
+        doc = doc["enterprises"]
+    if not isinstance(doc, list):
+        raise FileFormatError(
+            "JSON 顶层应为企业档案列表，或含 enterprises 列表的对象", code=Reason.JSON_SHAPE
+        )
+    limit = (limits or ReadLimits()).max_rows
+    if len(doc) > limit:
+        raise FileFormatError(
+            f"JSON 文件有 {len(doc):,} 条记录，超过上限 {limit:,} 条：请拆分为多个文件导入",
+            code=Reason.TOO_MANY_ROWS,
+        )
+    return list(doc)
 
 
-def read_table(data: bytes, file_format: str) -> Table:
-    """The data table of a CSV, XLSX or ODS file."""
+def read_table(
+    data: bytes, file_format: str, limits: ReadLimits | None = None, deadline: Deadline | None = None
+) -> Table:
+    """The data table of a CSV, XLSX or ODS file, its rows streamed within ``limits`` and ``deadline``."""
+    limits = limits or ReadLimits()
+    deadline = deadline or Deadline(limits.seconds)
     if file_format == "csv":
-        return _read_csv(data)
-    if file_format in ("xlsx", "ods"):
-        return _read_workbook(data, file_format)
-    raise FileFormatError(f"不是表格文件：{file_format}")
+        table = _read_csv(data)
+    elif file_format in ("xlsx", "ods"):
+        table = _read_workbook(data, file_format, limits, deadline)
+    else:
+        raise FileFormatError(f"不是表格文件：{file_format}", code=Reason.UNKNOWN_FORMAT)
+    sheet = table.layout.sheet
+    if table.layout.column_for("uscc") is None:  # found as the header, but its USCC column cannot be read
+        problems = "；".join(e.message() for e in table.errors[:5])
+        raise FileFormatError(
+            f"{NO_HEADER}：统一社会信用代码列无法使用（{problems or '表头有误'}）",
+            table.layout,
+            Reason.NO_HEADER,
+        )
+    table.rows = _streamed(table.rows, limits, deadline, f"工作表「{sheet}」" if sheet else "", file_format)
+    return table
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -199,7 +305,7 @@ def _cell_text(value: Any) -> str:
 def decode_csv(data: bytes) -> tuple[str, str]:
     """The text of a CSV file and its encoding's name (as shown to the user)."""
     if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        raise FileFormatError("不支持 UTF-32 编码的文本，请另存为 UTF-8 CSV")
+        raise FileFormatError("不支持 UTF-32 编码的文本，请另存为 UTF-8 CSV", code=Reason.ENCODING)
     candidates: list[tuple[bytes, str, str]] = [
         (b"\xef\xbb\xbf", "utf-8-sig", "UTF-8（带 BOM）"),
         (b"\x84\x31\x95\x33", "gb18030", "GB18030（带 BOM）"),
@@ -211,17 +317,31 @@ def decode_csv(data: bytes) -> tuple[str, str]:
             try:
                 return data.decode(codec).removeprefix("\ufeff"), label
             except UnicodeDecodeError:
-                raise FileFormatError(f"文件以 {label} 的标记开头，但内容不是该编码") from None
-    if b"\x00" in data[:4096]:
+                raise FileFormatError(
+                    f"文件以 {label} 的标记开头，但内容不是该编码", code=Reason.ENCODING
+                ) from None
+    head = data[:4096]
+    # UTF-16 without its BOM: many NULs, or NULs in text that is not UTF-8. A stray NUL in UTF-8 text is left
+    # to the cell check, which names its row and column.
+    if b"\x00" in head and (head.count(b"\x00") * 4 > len(head) or not _is_utf8(data)):
         raise FileFormatError(
-            "文件含空字符：如为 UTF-16（Unicode）文本，请保存为带 BOM 的格式，或另存为 UTF-8 CSV"
+            "文件含空字符：如为 UTF-16（Unicode）文本，请保存为带 BOM 的格式，或另存为 UTF-8 CSV",
+            code=Reason.ENCODING,
         )
     for codec, label in (("utf-8", "UTF-8"), ("gb18030", "GB18030/GBK")):
         try:
             return data.decode(codec), label
         except UnicodeDecodeError:
             continue
-    raise FileFormatError("CSV 文件编码无法识别（请使用 UTF-8 或 GB18030/GBK）")
+    raise FileFormatError("CSV 文件编码无法识别（请使用 UTF-8 或 GB18030/GBK）", code=Reason.ENCODING)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _csv_records(text: str, delimiter: str) -> Iterator[list[str]]:
@@ -229,13 +349,15 @@ def _csv_records(text: str, delimiter: str) -> Iterator[list[str]]:
     try:
         yield from reader
     except csv.Error as exc:
-        raise FileFormatError(f"CSV 格式错误（第{reader.line_num}行）：{exc}") from None
+        raise FileFormatError(
+            f"CSV 格式错误（第{reader.line_num}行）：{exc}", code=Reason.CSV_SYNTAX
+        ) from None
 
 
 def _read_csv(data: bytes) -> Table:
     text, encoding = decode_csv(data)
     if not text.strip():
-        raise FileFormatError("CSV 文件没有内容")
+        raise FileFormatError("CSV 文件没有内容", code=Reason.EMPTY)
     best: tuple[str, HeaderFound, Grid] | None = None
     for delimiter in DELIMITERS:
         head = list(itertools.islice(_csv_records(text, delimiter), SCAN_ROWS))
@@ -245,7 +367,7 @@ def _read_csv(data: bytes) -> Table:
             best = (delimiter, found, grid)
     base = TableLayout("csv", encoding, None, None, [], 0, 0, [], [])
     if best is None:
-        raise FileFormatError(f"{NO_HEADER}：前{SCAN_ROWS}行中没有可识别的表头行", base)
+        raise FileFormatError(f"{NO_HEADER}：前{SCAN_ROWS}行中没有可识别的表头行", base, Reason.NO_HEADER)
     delimiter, found, grid = best
     base.delimiter = delimiter
     layout, errors, warnings = _layout(found, grid, base, None)
@@ -289,8 +411,14 @@ def _sheets(data: bytes, file_format: str, skipped: list[SkippedSheet]) -> Itera
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         metadata = workbook.sheets_metadata
-    except Exception as exc:  # calamine raises its own error types for corrupt parts
-        raise UnsafeFile(f"{file_format} 文件无法解析：{str(exc)[:200]}") from None
+    except _calamine_errors() as exc:
+        raise UnsafeFile(f"{file_format} 文件无法解析：{str(exc)[:200]}", Reason.CORRUPT_WORKBOOK) from None
+    except BaseException as exc:
+        if _is_panic(exc):
+            raise UnsafeFile(
+                f"{file_format} 文件无法解析（解析器内部错误）", Reason.CORRUPT_WORKBOOK
+            ) from None
+        raise
     for meta in metadata:
         if meta.visible != SheetVisibleEnum.Visible:
             skipped.append(SkippedSheet(meta.name, "隐藏工作表"))
@@ -304,18 +432,33 @@ def _sheets(data: bytes, file_format: str, skipped: list[SkippedSheet]) -> Itera
             rows = sheet.iter_rows()
             head = list(itertools.islice(rows, SCAN_ROWS))
             merges = list(sheet.merged_cell_ranges or []) if file_format == "xlsx" else []
-        except Exception as exc:
-            raise UnsafeFile(f"{file_format} 工作表「{meta.name}」无法解析：{str(exc)[:200]}") from None
+        except _calamine_errors() as exc:
+            raise UnsafeFile(
+                f"{file_format} 工作表「{meta.name}」无法解析：{str(exc)[:200]}",
+                Reason.CORRUPT_WORKBOOK,
+                sheet=meta.name,
+            ) from None
+        except BaseException as exc:
+            if _is_panic(exc):
+                raise UnsafeFile(
+                    f"{file_format} 工作表「{meta.name}」无法解析（解析器内部错误）",
+                    Reason.CORRUPT_WORKBOOK,
+                    sheet=meta.name,
+                ) from None
+            raise
         if start is None:
             skipped.append(SkippedSheet(meta.name, "空工作表"))
             continue
         yield meta.name, _Sheet(head, rows, start[0], start[1], merges)
 
 
-def _read_workbook(data: bytes, file_format: str) -> Table:
+def _read_workbook(data: bytes, file_format: str, limits: ReadLimits, deadline: Deadline) -> Table:
     from srdi.interchange import ods
 
-    info: XlsxInfo = check_xlsx(data) if file_format == "xlsx" else check_ods(data)
+    if file_format == "xlsx":
+        info: XlsxInfo = check_xlsx(data, limits, deadline)
+    else:
+        info = check_ods(data, limits, deadline)
     content = ods.content_xml(data) if file_format == "ods" else b""
     ods_merges = ods.header_merges(content, SCAN_ROWS + 1) if content else {}
     skipped: list[SkippedSheet] = []
@@ -340,7 +483,7 @@ def _read_workbook(data: bytes, file_format: str) -> Table:
     base.date_system = "1904" if info.date1904 else "1900"
     if best is None:
         names = "、".join(s.name for s in skipped) or "（无）"
-        raise FileFormatError(f"{NO_HEADER}：已查看工作表 {names} 的前{SCAN_ROWS}行", base)
+        raise FileFormatError(f"{NO_HEADER}：已查看工作表 {names} 的前{SCAN_ROWS}行", base, Reason.NO_HEADER)
     for name in others:
         skipped.append(SkippedSheet(name, f"表头不如「{best.name}」完整，未导入"))
     layout, errors, warnings = _layout(best.found, best.grid, base, best.name)
@@ -357,7 +500,15 @@ def _read_workbook(data: bytes, file_format: str) -> Table:
         )
     formulas: list[FormulaCell] = []
     if info.has_formulas:
-        formulas = _formulas(data, content, file_format, layout, best)
+        deadline.check("查找公式单元格")
+        try:
+            formulas = _formulas(data, content, file_format, layout, best, deadline)
+        except OPENPYXL_ERRORS as exc:
+            raise FileFormatError(
+                f"{file_format} 工作表「{best.name}」无法读取公式单元格：{type(exc).__name__} {str(exc)[:120]}",
+                layout,
+                Reason.CORRUPT_WORKBOOK,
+            ) from None
     first_row = best.grid.first_row
     after = best.found.row + 1
 
@@ -373,7 +524,7 @@ def _read_workbook(data: bytes, file_format: str) -> Table:
 
 
 def _formulas(
-    data: bytes, content: bytes, file_format: str, layout: TableLayout, best: _Candidate
+    data: bytes, content: bytes, file_format: str, layout: TableLayout, best: _Candidate, deadline: Deadline
 ) -> list[FormulaCell]:
     """Formula cells below the header in the imported columns (a formula in an ignored column is harmless)."""
     from srdi.interchange import ods
@@ -385,26 +536,48 @@ def _formulas(
             (f.row + 1, f.col, f.formula.removeprefix("of:")) for f in ods.formula_cells(content, best.name)
         )
     else:
-        cells = find_formula_cells(data, best.name, layout.header_row)
+        width = max(imported, default=0) + 1
+        cells = find_formula_cells(data, best.name, layout.header_row, width)
     found = []
-    for row, col, formula in cells:
+    for n, (row, col, formula) in enumerate(cells):
+        if n % ROWS_PER_CHECK == 0:
+            deadline.check("查找公式单元格")
         column = imported.get(col)
         if row > layout.header_row and column is not None:
             found.append(FormulaCell(row, column.header, formula[:60], column.letter))
     return found
 
 
-def find_formula_cells(data: bytes, sheet: str, header_row: int) -> Iterator[tuple[int, int, str]]:
+def find_formula_cells(
+    data: bytes, sheet: str, header_row: int, width: int | None = None
+) -> Iterator[tuple[int, int, str]]:
     """(row number, 0-based column, formula) of the formula cells below the header of one xlsx sheet.
 
-    Read with openpyxl (defusedxml active); called only when the zip scan found a formula.
+    Called only when the zip scan found a formula. The formulas are found in the sheet's XML by the cells that
+    hold them (``sheet_extent.formula_cells``: the cost is that of the formulas, not of the rows); a part that
+    cannot be read that way is read with openpyxl (defusedxml active), its declared dimension ignored
+    (``reset_dimensions``) and its rows cut at ``width`` columns (the last imported one), so a sheet declaring
+    A1:XFD1048576 costs what its real rows cost, not 16,384 cells for each of a million.
     """
     import openpyxl
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+    from srdi.interchange.safety import sheet_names
+    from srdi.interchange.sheet_extent import formula_cells
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        part = next((p for p, n in sheet_names(archive).items() if n == sheet), None)
+        found = formula_cells(archive.read(part)) if part in archive.namelist() else None
+    if found is not None:
+        yield from ((r, c, f) for r, c, f in found if r > header_row and (width is None or c < width))
+        return
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
         ws = wb[sheet]
-        for r, row in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
+        if isinstance(ws, ReadOnlyWorksheet):
+            ws.reset_dimensions()
+        rows = ws.iter_rows(min_row=header_row + 1, max_col=width, values_only=True)
+        for r, row in enumerate(rows, start=header_row + 1):
             for c, value in enumerate(row):
                 if isinstance(value, str) and value.startswith("="):
                     yield r, c, value

@@ -29,7 +29,7 @@ from srdi.interchange.safety import MAX_FILE_BYTES
 from srdi.services.enterprise_writer import PlannedChange, plan_profiles
 from srdi.services.import_checks import RowFlag, plausibility_flags
 from srdi.services.import_progress import ProgressSink
-from srdi.services.imports import validate
+from srdi.services.imports import read_checked
 
 DIFFS_KEPT = 500  # changed enterprises listed field by field; the counts cover all of them
 PENDING_HOURS = 24
@@ -77,7 +77,8 @@ class ImportPreview:
     layout: TableLayout | None = None  # how a spreadsheet was read (None for JSON)
     unknown_headers: list[str] = field(default_factory=list)
     flags: list[RowFlag] = field(default_factory=list)
-    refused: str = ""  # the whole file cannot be read (format, safety)
+    refused: str = ""  # the whole file cannot be read (format, safety, limits)
+    refusal: str = ""  # its reason code (``refusals.Reason``)
     partial: bool = False
     seconds: float = 0.0
 
@@ -156,17 +157,16 @@ def preview_file(
 ) -> ImportPreview:
     """Validate and compare with the database; write nothing."""
     from srdi.interchange.readers import FileFormatError
-    from srdi.interchange.safety import UnsafeFile
+    from srdi.interchange.refusals import FileRefused
 
     started = time.monotonic()
     preview = ImportPreview(filename=filename, sha256=hashlib.sha256(data).hexdigest())
     step = sink.stage if sink is not None else (lambda _stage: None)
     step("读取并校验")
-    try:
-        checked = validate(data, filename, actor=actor, max_bytes=max_bytes, sink=sink)
-    except (UnsafeFile, FileFormatError) as exc:
-        preview.refused = str(exc)
-        preview.layout = exc.layout if isinstance(exc, FileFormatError) else None
+    checked = read_checked(data, filename, actor=actor, max_bytes=max_bytes, sink=sink)
+    if isinstance(checked, FileRefused):
+        preview.refused, preview.refusal = str(checked), str(checked.code)
+        preview.layout = checked.layout if isinstance(checked, FileFormatError) else None
         preview.seconds = time.monotonic() - started
         return preview
     preview.file_format, preview.rows_total = checked.file_format, checked.rows_total

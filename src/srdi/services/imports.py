@@ -2,26 +2,34 @@
 
 Use ``import_file``. Default all-or-nothing: one bad row and nothing is written (the batch is recorded as
 rejected with its report). ``partial=True`` writes the valid records and reports the others. Importing the
-same file again changes nothing. Hostile files are refused by ``srdi.interchange.safety`` before parsing.
+same file again changes nothing. Hostile files are refused by ``srdi.interchange.safety`` before parsing, and
+the readers refuse anything they cannot read with a reason code (``refusals.Reason``), within the limits of the
+``SRDI_IMPORT_MAX_*`` settings (``read_limits``). ``read_checked`` is the last-resort guard: an exception no
+reader turned into a refusal is logged with its traceback and the file is refused as ``unreadable``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import DatabaseError, transaction
 
 from srdi.db.models import AuditAction, Enterprise, ImportBatch, User
 from srdi.domain.exchange import RecordError, parse_profile
 from srdi.domain.permissions import Scope
+from srdi.domain.text import visible
 from srdi.interchange.layout import TableLayout
+from srdi.interchange.limits import Deadline, ReadLimits
 from srdi.interchange.problems import RowError, RowWarning
 from srdi.interchange.readers import FORMULA, FileFormatError, RawRow, read_json_records, read_table
+from srdi.interchange.refusals import FileRefused, Reason
 from srdi.interchange.rows import SourceRecord, locate_problem, parse_rows
-from srdi.interchange.safety import MAX_FILE_BYTES, UnsafeFile, check_upload
+from srdi.interchange.safety import MAX_FILE_BYTES, check_upload
 from srdi.services import audit, scoping
 from srdi.services.checkpoints import checkpoint_after_commit
 from srdi.services.enterprise_writer import Incoming, WriteStats, write_profiles
@@ -29,6 +37,18 @@ from srdi.services.import_checks import RowFlag, plausibility_flags
 from srdi.services.import_progress import ProgressSink
 
 MAX_REPORTED_ERRORS = 1000
+log = logging.getLogger(__name__)
+UNREADABLE = "文件无法读取（内容损坏或格式异常），已拒绝；如确认文件无误，请另存为 .xlsx 或 UTF-8 CSV 后重试"
+
+
+def read_limits() -> ReadLimits:
+    """The limits of one import, from the ``SRDI_IMPORT_MAX_*`` settings."""
+    return ReadLimits(
+        max_rows=int(settings.SRDI_IMPORT_MAX_ROWS),
+        max_columns=int(settings.SRDI_IMPORT_MAX_COLUMNS),
+        max_cells=int(settings.SRDI_IMPORT_MAX_CELLS),
+        seconds=float(settings.SRDI_IMPORT_MAX_SECONDS),
+    )
 
 
 @dataclass
@@ -47,6 +67,7 @@ class ImportResult:
     stats: WriteStats = field(default_factory=WriteStats)
     batch_id: int | None = None
     message: str = ""
+    refusal: Reason | None = None  # why the whole file was refused, if it was
 
     @property
     def ok(self) -> bool:
@@ -97,9 +118,9 @@ def _problem_error(
     return RowError(row, header, value, reason, record.uscc, layout.sheet or "", letter)
 
 
-def _json_records(data: bytes) -> tuple[list[SourceRecord], list[RowError]]:
+def _json_records(data: bytes, limits: ReadLimits) -> tuple[list[SourceRecord], list[RowError]]:
     records, errors = [], []
-    for index, raw in enumerate(read_json_records(data), start=1):
+    for index, raw in enumerate(read_json_records(data, limits), start=1):
         uscc = str(raw.get("uscc") or "").upper() if isinstance(raw, dict) else ""
         if not isinstance(raw, dict):
             errors.append(RowError(index, "", "", "记录应为 JSON 对象"))
@@ -125,14 +146,20 @@ def validate(
     actor: User | None,
     max_bytes: int = MAX_FILE_BYTES,
     sink: ProgressSink | None = None,
+    limits: ReadLimits | None = None,
 ) -> Validation:
-    """Read and validate a file without writing anything (``sink`` hears of the rows read)."""
+    """Read and validate a file without writing anything (``sink`` hears of the rows read).
+
+    Raises ``FileRefused`` (with a reason code) when the file as a whole cannot be read or is over ``limits``.
+    """
+    limits = limits or ReadLimits()
+    deadline = Deadline(limits.seconds)
     file_format = check_upload(data, filename, max_bytes)
     layout: TableLayout | None = None
     warnings: list[RowWarning] = []
     header_errors: list[RowError] = []
     if file_format == "json":
-        records, errors = _json_records(data)
+        records, errors = _json_records(data, limits)
         rows_total = len(records) + len(errors)
         # The same USCC twice in one JSON file is ambiguous: refuse the later one.
         seen: dict[str, int] = {}
@@ -145,7 +172,7 @@ def validate(
             kept.append(r)
         records = kept
     else:
-        table = read_table(data, file_format)
+        table = read_table(data, file_format, limits, deadline)
         layout = table.layout
         if sink is not None:
             table.rows = _counted(table.rows, sink)
@@ -159,7 +186,9 @@ def validate(
                 RowError(f.row, f.column, f.formula, FORMULA, sheet=layout.sheet or "", letter=f.letter)
             )
     valid: list[tuple[SourceRecord, Incoming]] = []
-    for record in records:
+    for n, record in enumerate(records):
+        if n % 1000 == 0:
+            deadline.check("校验记录")
         try:
             profile = parse_profile(record.data)
         except RecordError as exc:
@@ -182,6 +211,39 @@ def validate(
         valid = []  # a column that cannot be read would be left out of every record: write nothing
     errors.sort(key=lambda e: (e.row, len(e.letter), e.letter, e.column))
     return Validation(file_format, valid, errors, warnings, layout, rows_total)
+
+
+def read_checked(
+    data: bytes,
+    filename: str,
+    *,
+    actor: User | None,
+    max_bytes: int = MAX_FILE_BYTES,
+    sink: ProgressSink | None = None,
+    limits: ReadLimits | None = None,
+) -> Validation | FileRefused:
+    """``validate``, or the refusal: a reader's ``FileRefused``, or ``unreadable`` for anything unforeseen.
+
+    The last resort logs the traceback (a bug to fix: the reader should have named the problem) and never
+    lets a hostile file become an HTTP 500 or a CLI traceback. Database errors are not caught here.
+    """
+    try:
+        return validate(
+            data, filename, actor=actor, max_bytes=max_bytes, sink=sink, limits=limits or read_limits()
+        )
+    except FileRefused as exc:
+        return exc
+    except RecursionError:
+        return FileRefused("文件嵌套层次过深，无法读取", Reason.UNREADABLE)
+    except MemoryError:
+        return FileRefused("文件过大，读取时内存不足；请拆分后导入", Reason.UNREADABLE)
+    except DatabaseError:
+        raise
+    except Exception:
+        log.exception(
+            "import of %r: a reader raised an exception it should have turned into a refusal", filename
+        )
+        return FileRefused(UNREADABLE, Reason.UNREADABLE)
 
 
 def _keep_writable(
@@ -237,13 +299,14 @@ def import_file(
     import is repeated with ``confirm=True`` by a person who checked them.
     """
     digest = hashlib.sha256(data).hexdigest()
-    try:
-        if sink is not None:
-            sink.stage("读取并校验")
-        checked = validate(data, filename, actor=actor, max_bytes=max_bytes, sink=sink)
-    except (UnsafeFile, FileFormatError) as exc:
+    if sink is not None:
+        sink.stage("读取并校验")
+    checked = read_checked(data, filename, actor=actor, max_bytes=max_bytes, sink=sink)
+    if isinstance(checked, FileRefused):
+        exc = checked
         result = ImportResult(status=ImportBatch.Status.REJECTED, file_format="?", message=str(exc))
-        result.errors = [RowError(0, "", "", str(exc))]
+        result.refusal = exc.code
+        result.errors = [RowError(0, "", "", str(exc))]  # the message names the sheet and row itself
         result.layout = exc.layout if isinstance(exc, FileFormatError) else None
         _record_batch(result, data, filename, digest, actor, partial)
         return result
@@ -319,7 +382,7 @@ def _record_batch(
     with transaction.atomic():
         batch = ImportBatch.objects.create(
             actor=actor,
-            filename=filename[:255],
+            filename=visible(filename)[:255],
             sha256=digest,
             size_bytes=len(data),
             file_format=result.file_format,
@@ -362,5 +425,6 @@ def _audit(batch: ImportBatch, result: ImportResult, actor: User | None) -> None
             "created": result.stats.created,
             "updated": result.stats.updated,
             "sha256": batch.sha256,
+            **({"refusal": str(result.refusal)} if result.refusal else {}),
         },
     )

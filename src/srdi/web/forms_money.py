@@ -21,6 +21,7 @@ from srdi.domain.reference import districts
 from srdi.domain.workflow.definition import STATES
 from srdi.services import evidence as evidence_service
 from srdi.web.money_display import fen_from_yuan
+from srdi.web.text_checks import TextCheckedForm
 
 MAX_EVIDENCE = 20
 MAX_WAN = Decimal("100000000")  # 1万亿元: far above any budget, keeps fen inside a 64-bit integer
@@ -50,7 +51,7 @@ def _wan_field(label: str, **kwargs: Any) -> forms.DecimalField:
     )
 
 
-class ProgrammeForm(forms.Form):
+class ProgrammeForm(TextCheckedForm):
     """A new programme (申报批次) with its city budget and each district's own budget in 万元."""
 
     article = forms.TypedChoiceField(label="政策措施（81号资金类条款）", coerce=int)
@@ -143,7 +144,7 @@ class ProgrammeForm(forms.Form):
             return 0
 
 
-class BudgetAdjustmentForm(forms.Form):
+class BudgetAdjustmentForm(TextCheckedForm):
     """A proposed change to a programme's budgets (increase, transfer or release) with its reason."""
 
     kind = forms.ChoiceField(label="调整类型", choices=BudgetAdjustment.Kind.choices)
@@ -196,7 +197,7 @@ class CaseFilterForm(forms.Form):
             del self.fields["district"]
 
 
-class ClaimForm(forms.Form):
+class ClaimForm(TextCheckedForm):
     """意愿确认 / application data: the bank account to pay into (evidence is uploaded separately)."""
 
     bank_account_name = forms.CharField(label="开户名", max_length=200)
@@ -209,7 +210,7 @@ class ClaimForm(forms.Form):
     )
 
 
-class EvidenceUploadForm(forms.Form):
+class EvidenceUploadForm(TextCheckedForm):
     """One evidence file: which required material it is (or 其他材料 with a short note) and the file itself.
 
     The size is checked here before the file is read; the type (by magic bytes), the label and the state of
@@ -258,8 +259,10 @@ class EvidenceUploadForm(forms.Form):
         return data
 
 
-class ActionForm(forms.Form):
+class ActionForm(TextCheckedForm):
     """A transition's reason and, for approval, the amount in 元 (default: the entitlement)."""
+
+    multiline_fields = frozenset({"reason"})  # typed in a <textarea> (case_detail.html)
 
     name = forms.CharField(max_length=30)
     reason = forms.CharField(label="意见", required=False, max_length=1000)
@@ -275,12 +278,12 @@ class ActionForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
 
-class ObjectionForm(forms.Form):
+class ObjectionForm(TextCheckedForm):
     name = forms.CharField(label="异议人", required=False, max_length=100)
     text = forms.CharField(label="异议内容", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(TextCheckedForm):
     upheld = forms.TypedChoiceField(
         label="处理结论",
         choices=[("0", "异议不成立（继续公示）"), ("1", "异议成立（不予支持）")],
@@ -289,7 +292,7 @@ class ResolveForm(forms.Form):
     resolution = forms.CharField(label="处理意见", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class PaymentRunForm(forms.Form):
+class PaymentRunForm(TextCheckedForm):
     programme = forms.TypedChoiceField(label="批次", required=False, coerce=int, empty_value=None)
     note = forms.CharField(label="备注", required=False, max_length=255)
 
@@ -300,7 +303,7 @@ class PaymentRunForm(forms.Form):
         programme.choices = [("", "全部批次"), *Programme.objects.values_list("pk", "name")]
 
 
-class VoucherIssueForm(forms.Form):
+class VoucherIssueForm(TextCheckedForm):
     programme = forms.TypedChoiceField(label="服务券批次（第25条）", coerce=int)
     uscc = forms.RegexField(
         label="企业统一社会信用代码",
@@ -336,12 +339,12 @@ def _voucher_code() -> forms.RegexField:
     )
 
 
-class VoucherCancelForm(forms.Form):
+class VoucherCancelForm(TextCheckedForm):
     code = _voucher_code()
     reason = forms.CharField(label="作废原因", max_length=200)
 
 
-class RedeemForm(forms.Form):
+class RedeemForm(TextCheckedForm):
     code = _voucher_code()
     service = forms.CharField(label="服务内容", max_length=255)
     delivered_on = forms.DateField(label="服务完成日期", widget=forms.DateInput(attrs={"type": "date"}))

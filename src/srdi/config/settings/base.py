@@ -184,6 +184,11 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # Upload limits (ASVS 5.2.1): the import page takes spreadsheets up to SRDI_IMPORT_MAX_BYTES.
 SRDI_IMPORT_MAX_BYTES = int(os.environ.get("SRDI_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+# What one import may read (srdi.interchange.limits): rows, columns, cells of the used block, seconds.
+SRDI_IMPORT_MAX_ROWS = int(os.environ.get("SRDI_IMPORT_MAX_ROWS", "200000"))
+SRDI_IMPORT_MAX_COLUMNS = int(os.environ.get("SRDI_IMPORT_MAX_COLUMNS", "256"))
+SRDI_IMPORT_MAX_CELLS = int(os.environ.get("SRDI_IMPORT_MAX_CELLS", "12000000"))
+SRDI_IMPORT_MAX_SECONDS = float(os.environ.get("SRDI_IMPORT_MAX_SECONDS", "300"))
 SRDI_EVIDENCE_MAX_BYTES = int(os.environ.get("SRDI_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
