@@ -4,7 +4,6 @@ the browser reports no CSP violation (an inline script, an eval or a foreign ori
 from __future__ import annotations
 
 import pytest
-
 from browser_helpers import PASSWORD
 
 from srdi.services.accounts import create_user
@@ -26,6 +25,7 @@ def test_admin_and_api_docs_run_under_the_csp_without_violations(browser, world)
         f"/admin/srdi/enterprise/{world.west.pk}/change/",
         "/admin/srdi/auditevent/",
     ]
+
     def visit(path: str) -> None:
         response = page.goto(f"{browser.base_url}{path}")
         assert response is not None and response.status == 200, path
