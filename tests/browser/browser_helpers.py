@@ -5,8 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from srdi.domain.uscc import uscc_check_char
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "Kt9!Lantern-Quay"  # the browser users' password: passes the policy for every test user name
+WEST_LAKE, BINJIANG = "330106", "330108"
+
+
+def uscc(n: int, region: str = WEST_LAKE) -> str:
+    """A valid USCC for test enterprise ``n`` in ``region``."""
+    first17 = f"91{region}MB{n:07d}"
+    return first17 + uscc_check_char(first17)
 
 
 class Shots:

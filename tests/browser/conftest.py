@@ -18,18 +18,16 @@ from typing import Any
 
 import pytest
 import yaml
-from browser_helpers import PASSWORD
+from browser_helpers import BINJIANG, PASSWORD, WEST_LAKE, uscc
 from tests.signin import authenticator, next_code
 
 from srdi.db.models import Enterprise, User
-from srdi.domain.uscc import uscc_check_char
 from srdi.services import second_factor
 from srdi.services.accounts import create_user
 from srdi.services.imports import import_file
 
 REPO = Path(__file__).resolve().parents[2]
 BASES = REPO / "src/srdi/rulebooks/cases/_bases.yaml"
-WEST_LAKE, BINJIANG = "330106", "330108"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -38,11 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def uscc(n: int, region: str = WEST_LAKE) -> str:
-    first17 = f"91{region}MB{n:07d}"
-    return first17 + uscc_check_char(first17)
 
 
 def base(name: str) -> dict[str, Any]:

@@ -12,10 +12,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from browser_helpers import Shots
+from browser_helpers import WEST_LAKE, Shots, uscc
 from openpyxl import Workbook
 
-from conftest import WEST_LAKE, uscc
 from srdi.db.models import Enterprise, EnterpriseYear
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
