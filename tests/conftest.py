@@ -97,6 +97,12 @@ def chromium_path() -> str | None:
 
 
 def pytest_collection_modifyitems(config, items):
+    # A transactional test without serialized_rollback empties the reference data (districts) for the tests
+    # after it and lets Django recreate content types that the next serialized test then loads again.
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            raise pytest.UsageError(f"{item.nodeid}: use django_db(transaction=True, serialized_rollback=True)")
     if chromium_path():
         return
     skip = pytest.mark.skip(reason="Chromium not installed: browser tests skipped")

@@ -8,7 +8,7 @@ from browser_helpers import PASSWORD
 
 from srdi.services.accounts import create_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_admin_and_api_docs_run_under_the_csp_without_violations(browser, world):

@@ -70,7 +70,7 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_16_threads_never_take_more_than_the_limit():
     user = _user("threads")
     caller = Caller(user=user, ip="127.0.0.1")
@@ -92,7 +92,7 @@ def test_16_threads_never_take_more_than_the_limit():
     assert AuditEvent.objects.filter(action=AuditAction.RATE_LIMITED, actor=user).count() == len(counters)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_16_processes_never_take_more_than_the_limit():
     user = _user("processes")
     env = _env(SRDI_EXPORT_RATE=f"{LIMIT}/hour")
@@ -143,7 +143,7 @@ def _wait_until_up(port: int, server: subprocess.Popen, timeout: float = 120) ->
     raise AssertionError("gunicorn did not start")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_16_http_clients_with_one_token_get_the_limit_from_two_gunicorn_processes(tmp_path):
     user = _user("api_client")
     token = create_token(user, "并发限流测试")
@@ -233,7 +233,7 @@ def test_a_full_window_keeps_the_next_closed_at_its_start_then_opens_it_graduall
     assert refused.first_refusal is False  # the window's first refusal was the one before the loop
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_counting_leaves_the_sqlite_durability_of_everything_else_as_it_was():
     """Counters commit with ``synchronous=NORMAL``; the connection must be back to ``FULL`` for the money."""
     if connection.vendor != "sqlite":
