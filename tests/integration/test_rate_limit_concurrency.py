@@ -11,7 +11,6 @@ Before this, the cache-based throttle served 871 requests in 56 s against 600/mi
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test import override_settings
+from tests.integration.gunicorn_server import database_url, serving
 
 from srdi.db.models import AuditAction, AuditEvent, RateCounter, User
 from srdi.domain.rate_limits import Bucket
@@ -44,19 +44,6 @@ def _within_five_percent(served: int) -> bool:
 
 def _user(name: str) -> User:
     return create_user(username=name, password="Str0ng!Passw0rd-Test", role="city_staff")
-
-
-def database_url() -> str:
-    """The URL of the database the tests run on, for a process started by the test."""
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    port = f":{s['PORT']}" if s.get("PORT") else ""
-    host = s.get("HOST") or s.get("OPTIONS", {}).get("host") or ""
-    if host.startswith("/"):
-        return f"postgres://{s['USER']}{password}@{port}/{s['NAME']}?host={host}"
-    return f"postgres://{s['USER']}{password}@{host}{port}/{s['NAME']}"
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -124,54 +111,11 @@ def test_16_processes_never_take_more_than_the_limit():
     assert _within_five_percent(served)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(port: int, server: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {server.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("gunicorn did not start")
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_16_http_clients_with_one_token_get_the_limit_from_two_gunicorn_processes(tmp_path):
     user = _user("api_client")
     token = create_token(user, "并发限流测试")
-    port = _free_port()
-    env = _env(SRDI_API_READ_RATE=f"{LIMIT}/hour", SRDI_VAR_DIR=str(tmp_path))
-    log = (tmp_path / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--keep-alive",
-            "0",
-            "srdi.config.wsgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_until_up(port, server)
+    with serving(tmp_path, workers=2, threads=4, SRDI_API_READ_RATE=f"{LIMIT}/hour") as port:
         url = f"http://127.0.0.1:{port}/api/v1/enterprises"
         barrier = threading.Barrier(CLIENTS)
 
@@ -191,10 +135,6 @@ def test_16_http_clients_with_one_token_get_the_limit_from_two_gunicorn_processe
         with ThreadPoolExecutor(CLIENTS) as pool:
             answers = [a for batch in pool.map(lambda _: client(), range(CLIENTS)) for a in batch]
         elapsed = time.monotonic() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
     statuses = Counter(status for status, _ in answers)
     served = sum(n for status, n in statuses.items() if 200 <= status < 300)
     print(f"{connection.vendor}: served {served} of {len(answers)} against {LIMIT}/hour in {elapsed:.1f} s")
