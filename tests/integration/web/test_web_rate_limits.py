@@ -27,7 +27,7 @@ def _rate_limited_events(user=None):
 def test_enterprise_user_probing_1000_ids_is_refused_after_n_with_no_data(login_as, seed):
     client = login_as("enterprise")
     own = seed.west.pk
-    ids = [pk for pk in range(1, 1001) if pk != own]
+    ids = [pk for pk in range(1, 1001) if pk != own][:999]  # on PostgreSQL ids need not start at 1
     ids.insert(500, own)  # its own enterprise, far past the threshold: refused like the rest
     statuses = []
     for pk in ids:
