@@ -20,32 +20,17 @@ import json
 import os
 import secrets
 import signal
-import socket
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-from benchmarks import machine, machine_markdown, python, write_section
+from benchmarks import machine, machine_markdown, write_section
+from benchmarks.live_server import free_port, serve, srdi, wait_until_up
 
 TARGET_P95_MS = 50.0
 AS_OF = "2025-12-31"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _srdi(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(Path(python()).parent / "srdi"), *args], env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout
 
 
 def _profiles(count: int) -> list[bytes]:
@@ -55,16 +40,6 @@ def _profiles(count: int) -> list[bytes]:
         json.dumps({"as_of": AS_OF, "enterprises": [p]}, ensure_ascii=False).encode()
         for p in to_profiles(generate(count, 7))
     ]
-
-
-def _wait_until_up(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not start")
 
 
 class Client(threading.Thread):
@@ -160,7 +135,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     bodies = _profiles(500)
     with tempfile.TemporaryDirectory(prefix="srdi-bench-api-") as scratch:
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "SRDI_VAR_DIR": scratch,
@@ -173,8 +148,8 @@ def main(argv: list[str]) -> int:
             "SRDI_PII_HASH_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
         }
         env.pop("DATABASE_URL", None)
-        _srdi(env, "migrate")
-        _srdi(
+        srdi(env, "migrate")
+        srdi(
             env,
             "createuser",
             "bench",
@@ -183,25 +158,10 @@ def main(argv: list[str]) -> int:
             "--password",
             secrets.token_urlsafe(16) + "aA1!",
         )
-        token = _srdi(env, "token", "create", "bench", "--name", "benchmark").strip().splitlines()[0]
-        server = subprocess.Popen(
-            [
-                str(Path(python()).parent / "srdi"),
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        token = srdi(env, "token", "create", "bench", "--name", "benchmark").strip().splitlines()[0]
+        server = serve(env, port, args.workers, args.threads)
         try:
-            _wait_until_up(port, time.monotonic() + 60)
+            wait_until_up(port, time.monotonic() + 60)
             results = [
                 _scenario(port, token, bodies, "/api/v1/assess", args),
                 _scenario(port, token, bodies, "/api/v1/assess?gaps=false", args),

@@ -30,9 +30,7 @@ import random
 import re
 import secrets
 import signal
-import socket
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -40,7 +38,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks import machine, machine_markdown, python, write_section
+from benchmarks import machine, machine_markdown, write_section
+from benchmarks.live_server import free_port, serve, srdi, wait_until_up
 
 TARGET_P95_MS = 2000.0
 TARGET_RSS_GROWTH_MIB = 100.0
@@ -54,29 +53,6 @@ WEIGHTS = {
     "import preview+confirm": 6,
 }
 _TOKEN = re.compile(r'name="token" value="([^"]+)"')
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _srdi(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(Path(python()).parent / "srdi"), *args], env=env, check=True, capture_output=True, text=True
-    )
-    return done.stdout
-
-
-def _wait_until_up(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not start")
 
 
 @dataclass
@@ -303,7 +279,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     info = machine()
     with tempfile.TemporaryDirectory(prefix="srdi-bench-soak-") as scratch:
-        port = _free_port()
+        port = free_port()
         env = {
             "SRDI_VAR_DIR": scratch,
             "DJANGO_SETTINGS_MODULE": "srdi.config.settings.prod",
@@ -322,29 +298,14 @@ def main(argv: list[str]) -> int:
         full_env.pop("DATABASE_URL", None)
         os.environ.pop("DATABASE_URL", None)
         started = time.monotonic()
-        _srdi(full_env, "migrate")
-        _srdi(full_env, "demo", "--enterprises", str(args.enterprises), "--no-users")
+        srdi(full_env, "migrate")
+        srdi(full_env, "demo", "--enterprises", str(args.enterprises), "--no-users")
         loaded_s = time.monotonic() - started
         world = _prepare(env, args.clients)
-        server = subprocess.Popen(
-            [
-                str(Path(python()).parent / "srdi"),
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--threads",
-                str(args.threads),
-            ],
-            env=full_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        server = serve(full_env, port, args.workers, args.threads)
         rss: list[tuple[float, dict[int, float]]] = []
         try:
-            _wait_until_up(port, time.monotonic() + 60)
+            wait_until_up(port, time.monotonic() + 60)
             began = time.monotonic()
             stop_at = began + args.warmup + args.minutes * 60
             clients = [SoakClient(port, me, world, stop_at, seed=n) for n, me in enumerate(world.identities)]

@@ -81,17 +81,15 @@ def _notify(request: HttpRequest, action: str, obj: Model, message: Any) -> None
         listener(request, action, obj, text)
 
 
-class GatedAdmin(ModelAdminBase):
-    """Pages open to active staff whose role holds ``permission`` (no superuser, no Django model permissions)."""
+class PermissionGate:
+    """The view/add/change/delete answers of an admin page or inline: active staff whose role holds
+    ``permission`` (no superuser, no Django model permissions)."""
 
     permission: ClassVar[Permission] = Permission.DATA_CORRECT
 
     def _may(self, request: HttpRequest) -> bool:
         user = request.user
         return bool(user.is_authenticated and user.is_active and user.can(self.permission))
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._may(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._may(request)
@@ -103,6 +101,13 @@ class GatedAdmin(ModelAdminBase):
         return self._may(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request)
+
+
+class GatedAdmin(PermissionGate, ModelAdminBase):
+    """Pages open to active staff whose role holds ``permission``."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
         return self._may(request)
 
 
@@ -251,26 +256,8 @@ class ApiTokenAdmin(NotifyingAdmin):
 PROVENANCE: tuple[str, ...] = ("source_batch", "recorded_by", "recorded_at")
 
 
-class GatedInline(TabularInlineBase):
+class GatedInline(PermissionGate, TabularInlineBase):
     """Inline rows follow the same permission as their page (``DATA_CORRECT``)."""
-
-    permission: ClassVar[Permission] = Permission.DATA_CORRECT
-
-    def _may(self, request: HttpRequest) -> bool:
-        user = request.user
-        return bool(user.is_authenticated and user.is_active and user.can(self.permission))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._may(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._may(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._may(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._may(request)
 
 
 class ProvenanceInline(GatedInline):
