@@ -111,6 +111,11 @@ def test_srdi_entitle_exits_non_zero_on_a_bad_override(tmp_path):
         ("hz81.17.max_term_months", "6", 6),
         ("hz81.9.key_industries", "new_energy, new_materials", ["new_energy", "new_materials"]),
         ("hz81.9.key_industries", "new_energy、biomedicine", ["new_energy", "biomedicine"]),
+        (
+            "hz81.4.bands",
+            '[{min: "5000000000", points: 3}, {min: "1000000000", points: 1}]',
+            [{"min": Decimal(5_000_000_000), "points": 3}, {"min": Decimal(1_000_000_000), "points": 1}],
+        ),
     ],
 )
 def test_text_values_are_read_by_unit(pid, text, value):
@@ -125,7 +130,9 @@ def test_text_values_are_read_by_unit(pid, text, value):
         ("hz81.7.scene_amount", "四十万", "金额应为整数分"),
         ("hz81.9.rate.key", "150%", "比例应在 0 与 1 之间"),
         ("hz81.7.scenes_per_year", "2.5", "应为整数"),
-        ("hz81.4.bands", "1", "不能以文本修改"),
+        ("hz81.4.bands", "1", "分档表应为非空列表"),
+        ("hz81.4.bands", "[{min: 1.5, points: 3}]", "带引号的小数"),
+        ("hz81.4.bands", "[{min: '1', points: 3", "YAML 或 JSON"),
     ],
 )
 def test_bad_text_values_are_refused(pid, text, reason):

@@ -50,6 +50,8 @@ class Permission(StrEnum):
     SCREENING_VIEW = "screening.view"
     SCREENING_RUN = "screening.run"
     SIMULATE = "policy.simulate"
+    PARAMETER_PROPOSE = "parameter.propose"  # propose a parameter value; approve another's non-money change
+    PARAMETER_APPROVE = "parameter.approve"  # approve a change that moves money (amounts, rates, caps, LPR …)
     PROGRAMME_VIEW = "programme.view"
     PROGRAMME_MANAGE = "programme.manage"  # create and close programmes, generate offers
     BUDGET_PROPOSE = "budget.propose"
@@ -133,6 +135,7 @@ _CITY_WORK = frozenset(
         P.SCREENING_VIEW,
         P.SCREENING_RUN,
         P.SIMULATE,
+        P.PARAMETER_PROPOSE,
         P.PROGRAMME_MANAGE,
         P.BUDGET_PROPOSE,
         P.CASE_ACCEPT,
@@ -156,6 +159,7 @@ ROLES: dict[Role, RoleSpec] = {
             P.DATA_CORRECT,
             P.PERSONAL_DATA_REVEAL,
             P.BUDGET_APPROVE,
+            P.PARAMETER_APPROVE,
             P.CASE_APPROVE,
             P.CASE_CANCEL,
             P.PAYMENT_VIEW,
@@ -266,6 +270,8 @@ REFUSALS: dict[Permission, tuple[str, str]] = {
     P.SCREENING_VIEW: ("当前角色不能查看梯度筛查结果", "no_screening"),
     P.SCREENING_RUN: ("只有市经信局工作人员可以发起全市筛查", "no_screen_run"),
     P.SIMULATE: ("只有市经信局、资金管理、审计人员和领导可以进行政策成本测算", "no_simulation"),
+    P.PARAMETER_PROPOSE: ("政策参数的调整由市经信局工作人员提出", "role"),
+    P.PARAMETER_APPROVE: ("涉及资金的政策参数调整由市经信局管理员审批", "role"),
     P.PROGRAMME_VIEW: ("当前角色不能查看申报批次", "role"),
     P.PROGRAMME_MANAGE: ("申报批次由市经信局创建和管理", "role"),
     P.BUDGET_PROPOSE: ("预算调整由市经信局工作人员提出", "role"),
@@ -358,6 +364,8 @@ WRITES = frozenset(
         P.DATA_IMPORT,
         P.DATA_CORRECT,
         P.SCREENING_RUN,
+        P.PARAMETER_PROPOSE,
+        P.PARAMETER_APPROVE,
         P.PROGRAMME_MANAGE,
         P.BUDGET_PROPOSE,
         P.BUDGET_APPROVE,

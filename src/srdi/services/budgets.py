@@ -34,7 +34,7 @@ from srdi.db.models import (
 )
 from srdi.domain.money import split_city_district
 from srdi.domain.permissions import Permission
-from srdi.domain.policy.loader import load_packs
+from srdi.services.parameters import packs_in_force
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes, district_name
 from srdi.services import audit, ledger
@@ -48,7 +48,7 @@ class BudgetError(ValueError):
 
 
 def _params(pack: str) -> ParamSet:
-    return ParamSet.for_run(tuple(p for p in load_packs() if p.id == pack))
+    return ParamSet.for_run(tuple(p for p in packs_in_force() if p.id == pack))
 
 
 def city_share(programme: Programme, district: str, day: date) -> Decimal:
@@ -58,7 +58,7 @@ def city_share(programme: Programme, district: str, day: date) -> Decimal:
     share — the programme must name the districts the city pays for in full, or wait for the rule."""
     if district in (programme.city_pays_all or []):
         return Decimal(1)
-    pack = next((p for p in load_packs() if p.id == programme.pack), None)
+    pack = next((p for p in packs_in_force() if p.id == programme.pack), None)
     if pack is not None and not pack.cost_sharing:
         raise BudgetError(
             f"{pack.title}的市、区（县、市）分担办法尚未公布，不能拆分 {district_name(district)} 的金额；"
@@ -117,7 +117,7 @@ def suggest(pack: str, article: int, year: int, city_pays_all: list[str] | None 
     """Sum the engine's granted awards of the measure for events of ``year``, split city/district."""
     from srdi.services.case_entitlement import records_for
 
-    measure = next(p for p in load_packs() if p.id == pack).measure(article)
+    measure = next(p for p in packs_in_force() if p.id == pack).measure(article)
     out = Suggestion(districts={code: 0 for code in sorted(district_codes())})
     enterprises = Enterprise.objects.filter(
         pk__in=Event.objects.filter(kind__in=list(measure.events)).values("enterprise_id")

@@ -20,7 +20,7 @@ from srdi.db.models import Case, Enterprise, Payment
 from srdi.domain.exchange import parse_profile
 from srdi.domain.policy.contract import records_by_enterprise
 from srdi.domain.policy.engine import HISTORY_SCHEMA, entitle
-from srdi.domain.policy.loader import load_packs
+from srdi.services.parameters import packs_in_force
 from srdi.domain.tables import tables_from_profiles
 from srdi.services.exports import CHUNK, profiles_from_db
 
@@ -76,7 +76,7 @@ def records_for(
 
     The engine is vectorised, so screening a whole programme this way costs about what one enterprise costs.
     """
-    packs = load_packs()
+    packs = packs_in_force()
     pks = dict(enterprises.values_list("uscc", "pk"))
     chunk: list[tuple[int, Any]] = []
 

@@ -13,7 +13,7 @@ from typing import Any
 from srdi.db.models import Enterprise
 from srdi.domain.exchange import parse_profile
 from srdi.domain.policy.contract import run_entitle
-from srdi.domain.policy.loader import load_packs
+from srdi.services.parameters import packs_in_force
 from srdi.domain.policy.standing import standing
 from srdi.domain.tables import tables_from_profiles
 from srdi.services.exports import profiles_from_db
@@ -29,7 +29,7 @@ def enterprise_entitlements(
     output = run_entitle({"parameters": overrides or {}, "enterprises": [profile]})
     result = output["results"][0]
     parsed = parse_profile(profile)
-    standing_records = standing(tables_from_profiles([parsed]), load_packs(), as_of, overrides)[0]
+    standing_records = standing(tables_from_profiles([parsed]), packs_in_force(), as_of, overrides)[0]
     return {
         "as_of": as_of.isoformat(),
         "events": result.get("entitlements", []),

@@ -393,6 +393,14 @@ def _check_and_store(data: bytes, name: str) -> tuple[str, str]:
     return kind, sha256
 
 
+def store_document(data: bytes, name: str) -> tuple[str, str, int]:
+    """Check and store a document that is not a case's evidence (a parameter change's 文件): (clean file name,
+    SHA-256, size). Same checks and storage as evidence."""
+    clean = clean_filename(name)
+    _check_and_store(data, clean)
+    return clean, hashlib.sha256(data).hexdigest(), len(data)
+
+
 def _filed(evidence: Evidence, kind: str) -> dict[str, Any]:
     """What the audit event of a filed document records."""
     return {

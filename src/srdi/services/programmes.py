@@ -24,7 +24,7 @@ from srdi.domain.digits import is_digits
 from srdi.domain.money import format_yuan
 from srdi.domain.permissions import Permission
 from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, NO_APPLICATION_STATUSES, event_title
-from srdi.domain.policy.loader import load_packs
+from srdi.services.parameters import packs_in_force
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes
 from srdi.domain.workflow.definition import OPEN
@@ -73,7 +73,7 @@ def phase(programme: Programme, day: date | None = None) -> Phase:
 
 def minimum_publicity(pack: str, day: date) -> int:
     """The procedure's minimum 公示 period in working days on ``day`` (a parameter, cited as srdi's decision)."""
-    params = ParamSet.for_run(tuple(p for p in load_packs() if p.id == pack))
+    params = ParamSet.for_run(tuple(p for p in packs_in_force() if p.id == pack))
     value = params.value(MIN_PUBLICITY, day) if MIN_PUBLICITY in params.params else None
     return int(value) if value is not None else 0
 
@@ -109,7 +109,7 @@ def create_programme(
     can be approved only where the city pays all); ``district_budget_fen`` is the shorthand "the same amount
     for every district". ``publicity_days`` counts working days and may not be below the procedure's minimum
     (default: that minimum)."""
-    packs = {p.id: p for p in load_packs()}
+    packs = {p.id: p for p in packs_in_force()}
     if pack not in packs:
         raise ProgrammeError(f"未知政策包 {pack}")
     try:
@@ -359,7 +359,7 @@ def _held_by_payment(enterprise_id: int, record: dict[str, Any]) -> str:
 
 
 def _event_kinds(programme: Programme) -> list[str]:
-    pack = next(p for p in load_packs() if p.id == programme.pack)
+    pack = next(p for p in packs_in_force() if p.id == programme.pack)
     return list(pack.measure(programme.article).events)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from srdi.domain.policy.loader import load_packs
+from srdi.services.parameters import packs_in_force
 from srdi.domain.policy.simulate import Simulation, difference, run_simulation
 from srdi.services.facts_loader import load_tables
 
@@ -17,9 +17,9 @@ def simulate_policy(
     progress: Callable[[str, int], None] | None = None,
 ) -> tuple[Simulation, Simulation | None, dict[str, Any] | None]:
     """(baseline, changed run or None, difference or None) for the pack ``policy`` over ``year``'s events."""
-    packs = tuple(p for p in load_packs() if p.id == policy)
+    packs = tuple(p for p in packs_in_force() if p.id == policy)
     if not packs:
-        raise ValueError(f"未知政策包 {policy!r}（可用：{', '.join(p.id for p in load_packs())}）")
+        raise ValueError(f"未知政策包 {policy!r}（可用：{', '.join(p.id for p in packs_in_force())}）")
     tables = load_tables(with_events=True, progress=progress)
     base = run_simulation(tables, packs, year)
     if not overrides:

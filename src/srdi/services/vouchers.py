@@ -36,7 +36,7 @@ from srdi.db.models import (
 )
 from srdi.domain.money import format_wan
 from srdi.domain.permissions import Permission
-from srdi.domain.policy.loader import load_packs
+from srdi.services.parameters import packs_in_force
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.rules.facts import certification_valid_on
 from srdi.services import audit, ledger
@@ -57,7 +57,7 @@ def _fund(programme: Programme) -> BudgetAccount:
 def _policy_limit(programme: Programme, name: str, day: date) -> tuple[str, Any]:
     """(parameter id, value on ``day``) of the programme's pack, e.g. ``hz81.25.annual_budget``; value None if absent."""
     pid = f"{programme.pack}.{programme.article}.{name}"
-    packs = tuple(p for p in load_packs() if p.id == programme.pack)
+    packs = tuple(p for p in packs_in_force() if p.id == programme.pack)
     params = ParamSet.for_run(packs)
     return pid, (params.value(pid, day) if pid in params.params else None)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from srdi.domain.policy.loader import load_packs
+from srdi.services.parameters import packs_in_force
 from srdi.web.policy_display import entitlements_view
 from srdi.web.sections import PageContext, Section
 
 
 def _entitlements(ctx: PageContext) -> dict[str, Any]:
-    return entitlements_view(ctx.enterprise, load_packs(), ctx.day)
+    return entitlements_view(ctx.enterprise, packs_in_force(), ctx.day)
 
 
 SECTIONS: list[Section] = [

@@ -30,6 +30,7 @@ from srdi.db.models.ledger import (
     PaymentReturn,
     PaymentRun,
 )
+from srdi.db.models.parameters import ParameterChange
 from srdi.db.models.programmes import BudgetAccount, BudgetAdjustment, Programme
 from srdi.db.models.rate_limits import RateCounter
 from srdi.db.models.reference import District
@@ -66,6 +67,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerLine",
     "Notification",
+    "ParameterChange",
     "Objection",
     "Payment",
     "PaymentReturn",

@@ -30,6 +30,7 @@ class AuditAction(models.TextChoices):
     RATE_LIMITED = "rate_limited", "请求过于频繁被限制"
     ROLE_GRANT = "role_grant", "角色授权"
     SETTINGS = "settings", "修改设置"
+    PARAMETER = "parameter", "政策参数调整"
 
 
 class AuditEvent(models.Model):

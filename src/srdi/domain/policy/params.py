@@ -8,7 +8,8 @@ count, ratios within 0…1, lists as lists) and refuses a bad one with ``Overrid
 by each event's date. An override is one open-ended period: it applies to all dates.
 
 ``parse_text(param, text)`` reads a value typed by a person (``srdi simulate --set``): fen as an integer or
-with 万/亿, ratios as a decimal or a percentage, counts as integers, lists separated by commas.
+with 万/亿, ratios as a decimal or a percentage, counts as integers, lists separated by commas, tables (bands,
+mappings) as YAML or JSON.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import polars as pl
+import yaml
 
 from srdi.domain.money import MAX_COUNT, MAX_FEN, OutOfRange, decimal_from_text, fen_from_text, in_range
 from srdi.domain.policy.model import Pack
@@ -115,9 +117,21 @@ def parse_text(pid: str, param: Parameter, text: str) -> Any:
         value = lowered in ("是", "true", "1")
     elif unit in ("date", "text"):
         value = raw
+    elif unit in ("bands", "mapping"):
+        value = _structured(pid, raw)
     else:
         raise OverrideError("parameters", pid, f"单位为 {unit} 的参数不能以文本修改")
     return check_override(pid, param, value)
+
+
+def _structured(pid: str, text: str) -> Any:
+    """A table typed as YAML or JSON (``[{min: "1000", points: 5}, ...]``); numbers with a fraction must be quoted."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"（第{mark.line + 1}行第{mark.column + 1}列）" if mark is not None else ""
+        raise OverrideError("parameters", pid, f"表格应写成 YAML 或 JSON{where}") from None
 
 
 def _decimal(pid: str, text: str, reason: str, read: Callable[[str], Decimal] = decimal_from_text) -> Decimal:

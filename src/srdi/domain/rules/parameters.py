@@ -59,6 +59,9 @@ class Period:
     start: date
     end: date | None
     value: Any
+    # "" for a value of the shipped YAML; the label of the approved change that set it otherwise (``PV12``)
+    version: str = ""
+    status: str = ""  # the period's own source status when it differs from the parameter's ("" = the same)
 
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -78,6 +81,7 @@ class Resolved:
     note: str = ""
     default_used: bool = False
     status: str = "official"
+    version: str = ""  # the approved change the value comes from ("" for the shipped baseline)
 
     _trace: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False, hash=False)
 
@@ -100,6 +104,7 @@ class Resolved:
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
             **({"note": self.note} if self.note else {}),
             **({"status": self.status} if self.status != "official" else {}),
+            **({"version": self.version} if self.version else {}),
         }
 
 
@@ -142,7 +147,8 @@ class Parameter:
                     period.start,
                     period.end,
                     self.note,
-                    status=self.status,
+                    status=period.status or self.status,
+                    version=period.version,
                 )
         return None
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from srdi.db.models import BankAccountChange, Case, District, Evidence, Objection
 from srdi.domain.calendar import calendar_known
 from srdi.domain.permissions import Permission, Scope
-from srdi.domain.policy.loader import load_packs
+from srdi.services.parameters import packs_in_force
 from srdi.domain.verdict import deny
 from srdi.domain.workflow.definition import COMMITTED, TRANSITIONS
 from srdi.services import bank_accounts, budgets, matters, scoping
@@ -648,7 +648,7 @@ def approval_document(request: HttpRequest, pk: int) -> HttpResponse:
     if approved is None:
         return HttpResponseBadRequest("缺少批准记录")
     trace = case.entitlement_trace or {}
-    pack = next((p for p in load_packs() if p.id == case.programme.pack), None)
+    pack = next((p for p in packs_in_force() if p.id == case.programme.pack), None)
     context = {
         "case": case,
         "pack": pack,

@@ -19,7 +19,7 @@ from srdi.db.models import BudgetAccount, BudgetAdjustment, District, Event, Pro
 from srdi.domain.digits import id_from
 from srdi.domain.money import fen_to_wan
 from srdi.domain.permissions import Permission, Scope
-from srdi.domain.policy.loader import load_packs
+from srdi.services.parameters import packs_in_force
 from srdi.domain.reference import district_name
 from srdi.domain.verdict import deny
 from srdi.services import budgets, scoping
@@ -33,7 +33,7 @@ from srdi.web.views.money.common import user_of
 
 
 def _measure(programme: Programme) -> Any:
-    pack = next((p for p in load_packs() if p.id == programme.pack), None)
+    pack = next((p for p in packs_in_force() if p.id == programme.pack), None)
     if pack is None:
         return None
     try:

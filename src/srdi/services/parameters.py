@@ -1,0 +1,299 @@
+"""Parameter governance: propose a dated value, approve or reject it (maker–checker), and the packs in force.
+
+Use ``packs_in_force()`` wherever the product evaluates a pack against the database (offers, cases, budgets,
+simulation, the catalogue): the shipped YAML with every approved change laid over it
+(``srdi.domain.policy.layering``). ``propose`` checks the value against the parameter's unit and stores it as
+``proposed``; ``decide`` approves or rejects it — never by the person who proposed it, and a change that moves
+money (amounts, rates, caps, shares, windows, tables) only by a holder of ``parameter.approve``. An approved
+change is never edited; a later change is a new entry on top. Every step is an audit event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from srdi.db.models import AuditAction, ParameterChange, User
+from srdi.domain.permissions import Permission
+from srdi.domain.policy.layering import ParameterEntry, apply_entries
+from srdi.domain.policy.loader import load_packs
+from srdi.domain.policy.model import Pack
+from srdi.domain.policy.params import OverrideError, check_override, parse_text
+from srdi.domain.rules.parameters import Parameter, RuleDataError, convert_value, to_json
+from srdi.domain.text import text_problem
+from srdi.services import audit
+
+# Units whose values decide an amount, a rate, a cap, a share, a date window or a table: a second person with
+# ``parameter.approve`` decides on them. Lists, counts and texts decide who qualifies, not how much.
+MONEY_UNITS = frozenset({"fen", "ratio", "date", "bands", "mapping"})
+
+
+class ParameterChangeError(Exception):
+    """A proposal or decision refused; the message says why (in Chinese), ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """The document a change is based on, as uploaded (checked like case evidence, stored by its SHA-256)."""
+
+    name: str
+    data: bytes
+
+
+def baseline_parameters() -> dict[str, tuple[Pack, Parameter]]:
+    """Every parameter of the shipped packs with the (first) pack that declares it."""
+    out: dict[str, tuple[Pack, Parameter]] = {}
+    for pack in load_packs():
+        for pid, param in pack.parameters.items():
+            out.setdefault(pid, (pack, param))
+    return out
+
+
+def moves_money(pack: Pack, pid: str, param: Parameter) -> bool:
+    """Whether a change to the parameter decides how much is paid (then only ``parameter.approve`` approves)."""
+    return param.unit in MONEY_UNITS or pid in pack.window_params or pid.startswith("fiscal_share.")
+
+
+def stored_value(param: Parameter, value: Any) -> Any:
+    """A checked value as the baseline YAML would write it (JSON: fen integers, ratios as strings …)."""
+    return to_json(value)
+
+
+def entry_value(param: Parameter, stored: Any) -> Any:
+    """A stored value converted back for the engine (ratios to Decimal, dates to ``date``, bands checked)."""
+    return convert_value("参数调整", param.id, param.unit, stored)
+
+
+def check_value(pid: str, param: Parameter, value: Any, *, as_text: bool) -> Any:
+    """The value checked for the parameter's unit; ``ParameterChangeError`` naming the field when refused."""
+    try:
+        if as_text:
+            checked = parse_text(pid, param, str(value))
+        elif param.unit in ("bands", "mapping", "date"):
+            checked = convert_value("参数调整", pid, param.unit, value)
+        else:
+            checked = check_override(pid, param, value)
+    except (OverrideError, RuleDataError) as exc:
+        raise ParameterChangeError(f"{pid}：{exc.reason}", "value") from None
+    if checked is None:
+        raise ParameterChangeError(f"{pid}：请填写取值（参数调整不能把已有取值改回未设定）", "value")
+    return checked
+
+
+def _clean(label: str, text: str, field: str, *, required: bool, limit: int) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise ParameterChangeError(f"请填写{label}", field)
+    if len(text) > limit:
+        raise ParameterChangeError(f"{label}不能超过 {limit} 个字", field)
+    problem = text_problem(text, multiline=limit > 200)
+    if problem:
+        raise ParameterChangeError(f"{label}：{problem}", field)
+    return text
+
+
+def propose(
+    actor: User,
+    *,
+    pid: str,
+    value: Any,
+    effective_from: date,
+    effective_to: date | None = None,
+    document: str,
+    article: str = "",
+    reason: str,
+    as_text: bool = False,
+    attachment: Attachment | None = None,
+    ip: str = "",
+) -> ParameterChange:
+    """Store a proposed change after checking everything a reviewer would: the parameter exists, the value fits
+    its unit, the period is in order, the document and the reason are given. It has no effect until approved."""
+    if not actor.can(Permission.PARAMETER_PROPOSE):
+        raise ParameterChangeError("政策参数的调整由市经信局工作人员提出")
+    known = baseline_parameters()
+    if pid not in known:
+        raise ParameterChangeError(f"未知参数编号 {pid!r}（可在政策目录中查看参数）", "parameter")
+    pack, param = known[pid]
+    checked = check_value(pid, param, value, as_text=as_text)
+    if effective_to is not None and effective_to < effective_from:
+        raise ParameterChangeError("失效日期早于生效日期", "effective_to")
+    document = _clean("依据文件（文号）", document, "document", required=True, limit=200)
+    article = _clean("条款", article, "article", required=False, limit=100)
+    reason = _clean("调整理由", reason, "reason", required=True, limit=2000)
+    stored_name = stored_sha = ""
+    size: int | None = None
+    if attachment is not None:
+        from srdi.services.evidence import EvidenceError, store_document
+
+        try:
+            stored_name, stored_sha, size = store_document(attachment.data, attachment.name)
+        except EvidenceError as exc:
+            raise ParameterChangeError(f"附件：{exc}", "attachment") from None
+    with transaction.atomic():
+        change = ParameterChange.objects.create(
+            pack=pack.id,
+            parameter=pid,
+            value=stored_value(param, checked),
+            effective_from=effective_from,
+            effective_to=effective_to,
+            document=document,
+            article=article,
+            reason=reason,
+            moves_money=moves_money(pack, pid, param),
+            attachment_name=stored_name,
+            attachment_sha256=stored_sha,
+            attachment_bytes=size,
+            proposed_by=actor,
+            proposed_at=timezone.now(),
+        )
+        audit.record(
+            AuditAction.PARAMETER,
+            actor,
+            object_type="parameter_change",
+            object_id=str(change.pk),
+            object_repr=f"提出参数调整 {change.version}：{pid}",
+            new=describe(change),
+            ip_address=ip,
+        )
+    return change
+
+
+def describe(change: ParameterChange) -> dict[str, Any]:
+    """What the audit log keeps of a change."""
+    return {
+        "version": change.version,
+        "parameter": change.parameter,
+        "value": change.value,
+        "effective_from": change.effective_from.isoformat(),
+        "effective_to": change.effective_to.isoformat() if change.effective_to else None,
+        "document": change.document,
+        "article": change.article,
+        "status": change.status,
+        "moves_money": change.moves_money,
+        "attachment_sha256": change.attachment_sha256 or None,
+    }
+
+
+def may_decide(actor: User, change: ParameterChange) -> str:
+    """Why ``actor`` may not decide on ``change`` ("" when they may)."""
+    if change.proposed_by_id == actor.pk:
+        return "提出人不能审批自己提出的参数调整（双人复核）"
+    if change.moves_money and not actor.can(Permission.PARAMETER_APPROVE):
+        return "涉及资金的政策参数调整由市经信局管理员审批"
+    if not actor.can(Permission.PARAMETER_PROPOSE) and not actor.can(Permission.PARAMETER_APPROVE):
+        return "当前角色不能审批政策参数调整"
+    return ""
+
+
+def decide(change_id: int, actor: User, *, approve: bool, reason: str = "", ip: str = "") -> ParameterChange:
+    """Approve (the value takes effect on its dates) or reject a proposed change, with a reason when rejected."""
+    with transaction.atomic():
+        change = ParameterChange.objects.select_for_update().filter(pk=change_id).first()
+        if change is None:
+            raise ParameterChangeError("参数调整不存在")
+        refusal = may_decide(actor, change)
+        if refusal:
+            audit.record(
+                AuditAction.ACCESS_DENIED,
+                actor,
+                object_type="parameter_change",
+                object_id=str(change.pk),
+                object_repr=f"审批参数调整 {change.version} 被拒绝：{refusal}",
+                success=False,
+                ip_address=ip,
+            )
+            raise ParameterChangeError(refusal)
+        if change.status != ParameterChange.Status.PROPOSED:
+            raise ParameterChangeError(f"该调整已{change.get_status_display()}")
+        reason = _clean("审批意见", reason, "reason", required=not approve, limit=2000)
+        before = describe(change)
+        change.status = ParameterChange.Status.APPROVED if approve else ParameterChange.Status.REJECTED
+        change.decided_by, change.decided_at = actor, timezone.now()
+        change.decision_reason = reason
+        change.save()
+        audit.record(
+            AuditAction.PARAMETER,
+            actor,
+            object_type="parameter_change",
+            object_id=str(change.pk),
+            object_repr=f"{'批准' if approve else '不予批准'}参数调整 {change.version}：{change.parameter}",
+            old=before,
+            new={**describe(change), "decision": reason},
+            ip_address=ip,
+        )
+    return change
+
+
+def withdraw(change_id: int, actor: User, *, ip: str = "") -> ParameterChange:
+    """The proposer takes back a change nobody has decided on yet."""
+    with transaction.atomic():
+        change = ParameterChange.objects.select_for_update().filter(pk=change_id).first()
+        if change is None:
+            raise ParameterChangeError("参数调整不存在")
+        if change.proposed_by_id != actor.pk:
+            raise ParameterChangeError("只有提出人可以撤回参数调整")
+        if change.status != ParameterChange.Status.PROPOSED:
+            raise ParameterChangeError(f"该调整已{change.get_status_display()}，不能撤回")
+        before = describe(change)
+        change.status = ParameterChange.Status.WITHDRAWN
+        change.save(update_fields=["status"])
+        audit.record(
+            AuditAction.PARAMETER,
+            actor,
+            object_type="parameter_change",
+            object_id=str(change.pk),
+            object_repr=f"撤回参数调整 {change.version}：{change.parameter}",
+            old=before,
+            new=describe(change),
+            ip_address=ip,
+        )
+    return change
+
+
+def entry_of(change: ParameterChange, param: Parameter) -> ParameterEntry:
+    return ParameterEntry(
+        change.parameter,
+        change.effective_from,
+        change.effective_to,
+        entry_value(param, change.value),
+        change.version,
+        " ".join(x for x in (change.document, change.article) if x),
+    )
+
+
+def approved_entries() -> list[ParameterEntry]:
+    """Every approved change, in the order it was approved (a later decision wins where two overlap)."""
+    known = baseline_parameters()
+    changes = ParameterChange.objects.filter(status=ParameterChange.Status.APPROVED).order_by(
+        "decided_at", "id"
+    )
+    return [entry_of(c, known[c.parameter][1]) for c in changes if c.parameter in known]
+
+
+def packs_in_force() -> tuple[Pack, ...]:
+    """The shipped packs with every approved change laid over their parameters."""
+    return apply_entries(load_packs(), approved_entries())
+
+
+def pack_in_force(pack_id: str) -> Pack | None:
+    return next((p for p in packs_in_force() if p.id == pack_id), None)
+
+
+def with_proposal(change: ParameterChange) -> tuple[Pack, ...]:
+    """The packs in force as they would be if ``change`` were approved now (for its simulated effect)."""
+    param = baseline_parameters()[change.parameter][1]
+    return apply_entries(load_packs(), [*approved_entries(), entry_of(change, param)])
+
+
+def parameter_set_label() -> str:
+    """How a run names the parameter values it used: the baseline and the approved changes on top."""
+    versions = [e.version for e in approved_entries()]
+    return "基线" + (f" + {', '.join(versions)}" if versions else "")
