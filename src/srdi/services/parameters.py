@@ -194,23 +194,16 @@ def may_decide(actor: User, change: ParameterChange) -> str:
 
 
 def decide(change_id: int, actor: User, *, approve: bool, reason: str = "", ip: str = "") -> ParameterChange:
-    """Approve (the value takes effect on its dates) or reject a proposed change, with a reason when rejected."""
+    """Approve (the value takes effect on its dates) or reject a proposed change, with a reason when rejected.
+
+    A refused attempt (the proposer, or a role that may not decide) is itself an audit event, kept although
+    nothing changes."""
+    found = ParameterChange.objects.filter(pk=change_id).first()
+    if found is None:
+        raise ParameterChangeError("参数调整不存在")
+    _refuse_unless_may_decide(actor, found, ip)
     with transaction.atomic():
-        change = ParameterChange.objects.select_for_update().filter(pk=change_id).first()
-        if change is None:
-            raise ParameterChangeError("参数调整不存在")
-        refusal = may_decide(actor, change)
-        if refusal:
-            audit.record(
-                AuditAction.ACCESS_DENIED,
-                actor,
-                object_type="parameter_change",
-                object_id=str(change.pk),
-                object_repr=f"审批参数调整 {change.version} 被拒绝：{refusal}",
-                success=False,
-                ip_address=ip,
-            )
-            raise ParameterChangeError(refusal)
+        change = ParameterChange.objects.select_for_update().get(pk=change_id)
         if change.status != ParameterChange.Status.PROPOSED:
             raise ParameterChangeError(f"该调整已{change.get_status_display()}")
         reason = _clean("审批意见", reason, "reason", required=not approve, limit=2000)
@@ -230,6 +223,22 @@ def decide(change_id: int, actor: User, *, approve: bool, reason: str = "", ip: 
             ip_address=ip,
         )
     return change
+
+
+def _refuse_unless_may_decide(actor: User, change: ParameterChange, ip: str) -> None:
+    refusal = may_decide(actor, change)
+    if not refusal:
+        return
+    audit.record(
+        AuditAction.ACCESS_DENIED,
+        actor,
+        object_type="parameter_change",
+        object_id=str(change.pk),
+        object_repr=f"审批参数调整 {change.version} 被拒绝：{refusal}"[:255],
+        success=False,
+        ip_address=ip,
+    )
+    raise ParameterChangeError(refusal)
 
 
 def withdraw(change_id: int, actor: User, *, ip: str = "") -> ParameterChange:

@@ -1,0 +1,121 @@
+"""Maker–checker for parameter values (``srdi.services.parameters``): propose, approve by another person, in force
+on its date; the proposer can never approve their own change, and money changes need ``parameter.approve``."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from srdi.db.models import AuditEvent, ParameterChange
+from srdi.services import parameters as svc
+
+RATE = "hz81.9.rate.key"
+
+
+def _propose(user, pid=RATE, value="15%", start=date(2025, 7, 1), **extra):
+    return svc.propose(
+        user,
+        pid=pid,
+        value=value,
+        as_text=True,
+        effective_from=start,
+        document=extra.pop("document", "杭经信〔2025〕99号"),
+        article=extra.pop("article", "第二条"),
+        reason=extra.pop("reason", "技改补助比例下调"),
+        **extra,
+    )
+
+
+def _rate_on(day: date):
+    return svc.pack_in_force("hz81").parameters[RATE].at(day)
+
+
+@pytest.mark.django_db
+def test_a_change_approved_by_another_person_is_in_force_from_its_date(role_users):
+    change = _propose(role_users["city_staff"])
+    assert change.status == ParameterChange.Status.PROPOSED and change.moves_money
+    assert change.value == "0.15"
+    assert _rate_on(date(2025, 8, 1)).value == Decimal("0.20")  # a proposal has no effect
+    svc.decide(change.pk, role_users["city_admin"], approve=True)
+    before, after = _rate_on(date(2025, 6, 30)), _rate_on(date(2025, 7, 1))
+    assert (before.value, before.version) == (Decimal("0.20"), "")
+    assert (after.value, after.version) == (Decimal("0.15"), change.version)
+    assert svc.parameter_set_label() == f"基线 + {change.version}"
+    actions = list(
+        AuditEvent.objects.filter(object_type="parameter_change", object_id=str(change.pk)).values_list(
+            "object_repr", flat=True
+        )
+    )
+    assert any("提出参数调整" in a for a in actions) and any("批准参数调整" in a for a in actions)
+
+
+@pytest.mark.django_db
+def test_the_proposer_can_never_approve_their_own_change(role_users):
+    admin = role_users["city_admin"]
+    change = _propose(admin)
+    with pytest.raises(svc.ParameterChangeError, match="提出人不能审批"):
+        svc.decide(change.pk, admin, approve=True)
+    change.refresh_from_db()
+    assert change.status == ParameterChange.Status.PROPOSED
+    assert AuditEvent.objects.filter(
+        object_type="parameter_change", object_id=str(change.pk), success=False
+    ).exists()
+    # Not even by writing the row directly: the database refuses the same person as decider.
+    change.status, change.decided_by = ParameterChange.Status.APPROVED, admin
+    with pytest.raises(IntegrityError), transaction.atomic():
+        change.save()
+
+
+@pytest.mark.django_db
+def test_money_changes_need_the_approve_permission_and_list_changes_do_not(role_users):
+    staff, other = role_users["city_staff"], role_users["city_admin"]
+    money = _propose(other)
+    with pytest.raises(svc.ParameterChangeError, match="市经信局管理员审批"):
+        svc.decide(money.pk, staff, approve=True)
+    listing = _propose(other, pid="hz81.9.key_industries", value="new_energy, new_materials")
+    assert not listing.moves_money
+    svc.decide(listing.pk, staff, approve=True)
+    assert svc.pack_in_force("hz81").parameters["hz81.9.key_industries"].at(date(2025, 8, 1)).value == [
+        "new_energy",
+        "new_materials",
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kwargs", "field", "message"),
+    [
+        ({"pid": "hz81.99.nothing"}, "parameter", "未知参数编号"),
+        ({"value": "150%"}, "value", "比例应在 0 与 1 之间"),
+        ({"document": "  "}, "document", "请填写依据文件"),
+        ({"reason": ""}, "reason", "请填写调整理由"),
+        ({"effective_to": date(2025, 1, 1)}, "effective_to", "失效日期早于生效日期"),
+        ({"reason": "比例\u202e下调"}, "reason", "双向文本控制符"),
+    ],
+)
+def test_bad_proposals_are_refused_naming_the_field_and_nothing_is_stored(role_users, kwargs, field, message):
+    with pytest.raises(svc.ParameterChangeError, match=message) as refused:
+        _propose(role_users["city_staff"], **kwargs)
+    assert refused.value.field == field
+    assert not ParameterChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_read_only_and_district_roles_cannot_propose(role_users):
+    for key in ("district_staff", "auditor", "leader", "enterprise"):
+        with pytest.raises(svc.ParameterChangeError, match="市经信局工作人员提出"):
+            _propose(role_users[key])
+
+
+@pytest.mark.django_db
+def test_a_rejection_needs_a_reason_and_a_withdrawn_change_cannot_be_decided(role_users):
+    change = _propose(role_users["city_staff"])
+    with pytest.raises(svc.ParameterChangeError, match="请填写审批意见"):
+        svc.decide(change.pk, role_users["city_admin"], approve=False)
+    svc.withdraw(change.pk, role_users["city_staff"])
+    with pytest.raises(svc.ParameterChangeError, match="已撤回"):
+        svc.decide(change.pk, role_users["city_admin"], approve=True)
+    assert _rate_on(date(2025, 8, 1)).value == Decimal("0.20")
