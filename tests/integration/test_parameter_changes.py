@@ -119,3 +119,51 @@ def test_a_rejection_needs_a_reason_and_a_withdrawn_change_cannot_be_decided(rol
     with pytest.raises(svc.ParameterChangeError, match="已撤回"):
         svc.decide(change.pk, role_users["city_admin"], approve=True)
     assert _rate_on(date(2025, 8, 1)).value == Decimal("0.20")
+
+
+@pytest.mark.django_db
+def test_entitle_in_force_uses_approved_values_and_plain_entitle_keeps_the_baseline(
+    role_users, cli_runner, tmp_path
+):
+    import json
+
+    from tests.conftest import make_uscc
+
+    from srdi.cli import commands_contract  # noqa: F401 - registers the command
+
+    change = _propose(role_users["city_staff"], start=date(2025, 1, 1))
+    svc.decide(change.pk, role_users["city_admin"], approve=True)
+    project = {
+        "kind": "tech_renovation",
+        "project_id": "P1",
+        "date": "2025-03-01",
+        "industry": "new_energy",
+        "total_investment_fen": 1_000_000_000,
+        "eligible_investment_since_2023_fen": 1_000_000_000,
+    }
+    srdi = [{"tier": "srdi_sme", "recognized_on": "2023-01-15", "expires_on": "2026-01-14"}]
+    path = tmp_path / "in.json"
+    path.write_text(
+        json.dumps(
+            {
+                "enterprises": [
+                    {
+                        "uscc": make_uscc("330106"),
+                        "district": "330106",
+                        "certifications": srdi,
+                        "events": [project],
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+
+    def amount(*flags: str) -> int:
+        result = cli_runner("entitle", str(path), "--compact", *flags)
+        assert result.exit_code == 0, result.output
+        records = json.loads(result.output)["results"][0]["entitlements"]
+        return next(r["amount_fen"] for r in records if r["event"] == "P1")
+
+    assert amount() == 200_000_000  # the contract's baseline: 20 %
+    assert amount("--in-force") == 150_000_000  # the approved change: 15 %

@@ -2,7 +2,9 @@
 
 Both read a JSON file and write JSON to standard output. A malformed file exits with status 2 and a message
 on standard error; a malformed record becomes an ``error`` entry and the other records are still evaluated
-(exit 0, with a note on standard error). They run on the pure domain: no database is needed.
+(exit 0, with a note on standard error). They run on the pure domain: no database is needed. ``entitle --in-force``
+reads the parameter changes approved in this installation (``srdi.services.parameters``) and so needs the database;
+without it the packs' cited baseline is used, as the contract's other systems expect.
 """
 
 from __future__ import annotations
@@ -82,14 +84,27 @@ def assess(file: Path, compact: bool, no_gaps: bool) -> None:
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--compact", is_flag=True, help="紧凑输出（不缩进）")
-def entitle(file: Path, compact: bool) -> None:
+@click.option(
+    "--in-force",
+    is_flag=True,
+    help="使用本系统已批准的参数调整（需数据库）；默认只用政策包的基线参数",
+)
+def entitle(file: Path, compact: bool, in_force: bool) -> None:
     """按有效的政策包计算企业可享受的政策兑现（输入 {"parameters", "enterprises"}，输出 {"results"}）。"""
     from srdi.domain.assessment.contract import DocumentError
     from srdi.domain.policy.contract import run_entitle
 
     document = read_document(file)
+    packs = None
+    if in_force:
+        from srdi.cli.main import setup_django
+
+        setup_django()
+        from srdi.services.parameters import packs_in_force
+
+        packs = packs_in_force()
     try:
-        output = run_entitle(document)
+        output = run_entitle(document, packs=packs)
     except DocumentError as exc:
         _fail(f"{file}: {exc}")
     write_output(output, compact)
