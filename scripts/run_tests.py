@@ -3,6 +3,10 @@
 PostgreSQL runs when its server binaries (initdb, pg_ctl) are found: a throwaway cluster is created in a
 temporary directory, listening only on a unix socket, and removed afterwards. Browser tests run when
 Chromium is found (they skip themselves otherwise). Exit status is non-zero if any stage fails.
+
+The SQLite and PostgreSQL stages run at the same time (each test process has its own temporary var directory,
+free ports and LibreOffice profile), which on two cores takes about the time of the longer stage instead of both;
+the PostgreSQL stage's output is printed when it ends. ``SRDI_TESTS_SERIAL=1`` runs them one after the other.
 """
 
 from __future__ import annotations
@@ -23,10 +27,39 @@ def run(title: str, args: list[str], env: dict[str, str] | None = None) -> bool:
     print(f"\n=== {title} ===", flush=True)
     started = time.monotonic()
     code = subprocess.call(args, cwd=ROOT, env={**os.environ, **(env or {})})
-    print(
-        f"=== {title}: {'ok' if code == 0 else f'FAILED (exit {code})'} in {time.monotonic() - started:.0f}s ==="
-    )
+    _ended(title, code, started)
     return code == 0
+
+
+def _ended(title: str, code: int, started: float) -> None:
+    print(
+        f"=== {title}: {'ok' if code == 0 else f'FAILED (exit {code})'} in {time.monotonic() - started:.0f}s ===",
+        flush=True,
+    )
+
+
+class Background:
+    """A stage run beside the foreground one, its output kept in a file and printed when it ends."""
+
+    def __init__(self, title: str, args: list[str], env: dict[str, str]) -> None:
+        self.title = title
+        self.log = tempfile.NamedTemporaryFile(prefix="srdi-stage-", suffix=".log", delete=False)  # noqa: SIM115
+        self.started = time.monotonic()
+        print(f"\n=== {title}: started beside the next stage (output follows when it ends) ===", flush=True)
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def wait(self) -> bool:
+        code = self.process.wait()
+        self.log.close()
+        print(f"\n=== {self.title} ===", flush=True)
+        with open(self.log.name, encoding="utf-8", errors="replace") as fh:
+            shutil.copyfileobj(fh, sys.stdout)
+        sys.stdout.flush()
+        os.unlink(self.log.name)
+        _ended(self.title, code, self.started)
+        return code == 0
 
 
 def find_pg_bin() -> Path | None:
@@ -128,21 +161,33 @@ def main() -> int:
         ok &= run("mypy", [str(BIN / "mypy"), "src/srdi"])
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
-    ok &= run("pytest on SQLite", [str(BIN / "pytest"), *args], env={"DATABASE_URL": ""})
+    report = ["--durations=15"]
+    sqlite_stage = ("pytest on SQLite", [str(BIN / "pytest"), *report, *args], {"DATABASE_URL": ""})
     bindir = find_pg_bin()
     if bindir is None:
         print("\nPostgreSQL server binaries not found: PostgreSQL stage skipped.")
-    else:
-        pg = ThrowawayPostgres(bindir)
-        try:
-            url = pg.start()
-            ok &= run(
-                "pytest on PostgreSQL (database tests)",
-                [str(BIN / "pytest"), "-m", "not browser", "tests/integration", *args],
-                env={"DATABASE_URL": url},
-            )
-        finally:
-            pg.stop()
+        return 0 if ok & run(*sqlite_stage) else 1
+    pg = ThrowawayPostgres(bindir)
+    try:
+        url = pg.start()
+        pg_stage = (
+            "pytest on PostgreSQL (database tests)",
+            [str(BIN / "pytest"), *report, "-m", "not browser", "tests/integration", *args],
+            {"DATABASE_URL": url},
+        )
+        if os.environ.get("SRDI_TESTS_SERIAL"):
+            ok &= run(*sqlite_stage)
+            ok &= run(*pg_stage)
+        else:
+            beside = Background(*pg_stage)
+            try:
+                ok &= run(*sqlite_stage)
+            except BaseException:
+                beside.process.kill()
+                raise
+            ok &= beside.wait()
+    finally:
+        pg.stop()
     print("\nALL STAGES PASSED" if ok else "\nSOME STAGES FAILED")
     return 0 if ok else 1
 
