@@ -68,7 +68,10 @@ def test_an_approved_release_changes_a_loan_subsidy_after_it_and_a_proposed_one_
 ):
     staff, admin = role_users["city_staff"], role_users["city_admin"]
     # The shipped table: 3.00% from 2025-12-22 → the limit is 2.70%, and a 2.9% loan does not qualify.
-    assert {k: r["status"] for k, r in _loans().items()} == {"BEFORE": "not_eligible", "AFTER": "not_eligible"}
+    assert {k: r["status"] for k, r in _loans().items()} == {
+        "BEFORE": "not_eligible",
+        "AFTER": "not_eligible",
+    }
 
     proposed = _run(
         "lpr", "propose", "2025-12-22", "3.50", "--document", "全国银行间同业拆借中心公告（更正）",
@@ -77,7 +80,10 @@ def test_an_approved_release_changes_a_loan_subsidy_after_it_and_a_proposed_one_
     assert proposed.exit_code == 0, proposed.output
     change = ParameterChange.objects.get(parameter=lpr.LPR_PID)
     assert (change.value, change.effective_from, change.moves_money) == ("0.035", date(2025, 12, 22), True)
-    assert {k: r["status"] for k, r in _loans().items()} == {"BEFORE": "not_eligible", "AFTER": "not_eligible"}
+    assert {k: r["status"] for k, r in _loans().items()} == {
+        "BEFORE": "not_eligible",
+        "AFTER": "not_eligible",
+    }
 
     own = _run("policy", "approve", str(change.pk), "--user", staff.username)
     assert own.exit_code != 0 and "提出人不能审批自己提出的参数调整" in own.output

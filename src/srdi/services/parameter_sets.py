@@ -105,9 +105,10 @@ def in_force_periods(changes: list[ParameterChange], param: Parameter) -> tuple[
     for entry in _entries(changes, param):
         periods = overlay(periods, entry)
     if param.id == lpr.LPR_PID:  # a release holds until the next one: close each period at the next release
+        ends = [after.start - timedelta(days=1) for after in periods[1:]]
         periods = tuple(
-            Period(p.start, (after.start - timedelta(days=1)) if after else None, p.value, version=p.version)
-            for p, after in zip(periods, (*periods[1:], None), strict=True)
+            Period(p.start, end, p.value, version=p.version)
+            for p, end in zip(periods, [*ends, None][: len(periods)], strict=True)
         )
     return periods
 
