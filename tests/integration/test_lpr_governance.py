@@ -14,6 +14,7 @@ from srdi.cli import commands_parameters  # noqa: F401 - registers srdi policy a
 from srdi.cli.main import cli
 from srdi.db.models import ParameterChange
 from srdi.domain.policy.contract import run_entitle
+from srdi.domain.policy.layering import versions_used
 from srdi.domain.reference import lpr_on, use_lpr_releases
 from srdi.services import lpr
 from srdi.services.parameters import ParameterChangeError, decide, packs_in_force, propose
@@ -96,7 +97,9 @@ def test_an_approved_release_changes_a_loan_subsidy_after_it_and_a_proposed_one_
     assert records["BEFORE"]["status"] == "not_eligible"  # contract before the release: 3.00% still
     assert records["AFTER"]["status"] == "granted" and records["AFTER"]["amount_fen"] == 10_000_000
     cited = next(b for b in records["AFTER"]["basis"] if b.get("id") == "below_lpr")["lpr"]
-    assert cited == {"released_on": "2025-12-22", "one_year_percent": "3.50"}
+    assert cited == {"released_on": "2025-12-22", "one_year_percent": "3.50", "version": change.version}
+    assert change.version in versions_used(records["AFTER"]["basis"])
+    assert "version" not in next(b for b in records["BEFORE"]["basis"] if b.get("id") == "below_lpr")["lpr"]
 
     shown = _run("lpr", "show")
     assert f"2025-12-22  3.50%  （{change.version}）" in shown.output

@@ -7,11 +7,13 @@ Also the command line of parameter governance (propose, approve, reject, withdra
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from srdi.cli import commands_parameters  # noqa: F401 - registers the commands
 from srdi.cli.main import cli
@@ -279,3 +281,47 @@ def test_policy_show_gives_the_value_on_a_date_and_the_history(role_users):
     assert "基线   2024-01-27 起  50000000 分（50万元）" in after.output
     bad = _cli("policy", "show", "7", "--on", "tomorrow")
     assert bad.exit_code != 0 and "日期格式应为 YYYY-MM-DD" in bad.output
+
+
+change_specs = st.lists(
+    st.tuples(
+        st.integers(0, 90),  # start: days after 2026-01-01
+        st.one_of(st.none(), st.integers(0, 40)),  # length in days (None: open-ended)
+        st.sampled_from([10_000_000, 20_000_000, 30_000_000]),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(specs=change_specs)
+def test_any_approved_changes_survive_the_round_trip_day_by_day(role_users, specs):
+    """Whatever approved changes overlap how, the export moves exactly the values in force on every day, and the
+    export of the receiving installation is the same text."""
+    staff, admin = role_users["city_staff"], role_users["city_admin"]
+    ParameterChange.objects.all().delete()
+    first_day = date(2026, 1, 1)
+    for start, length, fen in specs:
+        begin = first_day + timedelta(days=start)
+        end = None if length is None else begin + timedelta(days=length)
+        change = propose(
+            staff,
+            pid="hz81.7.scene_amount",
+            value=fen,
+            effective_from=begin,
+            effective_to=end,
+            document="杭经信〔2026〕1号",
+            reason="测试",
+        )
+        decide(change.pk, admin, approve=True)
+    days = [first_day + timedelta(days=n) for n in range(-1, 140, 3)]
+    before = [(value_in_force("hz81.7.scene_amount", d).value) for d in days]
+    text = export_parameter_set()
+    ParameterChange.objects.all().delete()
+    imported = import_parameter_set(text, staff)
+    assert not imported.already_approved
+    _approve_all(admin)
+    assert export_parameter_set() == text
+    assert [(value_in_force("hz81.7.scene_amount", d).value) for d in days] == before
