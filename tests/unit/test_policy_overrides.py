@@ -159,6 +159,7 @@ def test_simulate_set_parses_money_counts_and_lists():
     assert _parse_sets(("hz81.99.nope=1",), "hz81") == {"hz81.99.nope": "1"}  # the engine names it unknown
 
 
+@pytest.mark.django_db
 def test_policy_show_accepts_a_bare_article_number():
     bare = CliRunner().invoke(cli, ["policy", "show", "9"])
     full = CliRunner().invoke(cli, ["policy", "show", "hz81.9"])

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -68,12 +66,18 @@ DEFAULT_PACK = "hz81"
 @click.option(
     "--pack", "pack_id_option", default=DEFAULT_PACK, show_default=True, help="只写条款号时所属的政策包"
 )
-def policy_show(measure_id: str, pack_id_option: str) -> None:
-    """显示一条措施（如 hz81.9、hz25.2，或只写条款号 9）：条件、金额、上限、参数及出处、申兑指南。"""
+@click.option("--on", "on_text", default=None, help="显示该日（YYYY-MM-DD）适用的参数取值，默认今天")
+def policy_show(measure_id: str, pack_id_option: str, on_text: str | None) -> None:
+    """显示一条措施（如 hz81.9、hz25.2，或只写条款号 9）：条件、金额、上限、参数（某日适用的取值、出处与调整历史）、
+    申兑指南。"""
     from srdi.domain.digits import is_digits
     from srdi.domain.policy.loader import load_packs
     from srdi.domain.rules.parameters import STATUSES
 
+    try:
+        on = date.fromisoformat(on_text.strip()) if on_text else date.today()  # noqa: DTZ011 - operator's date
+    except ValueError:
+        raise click.BadParameter(f"{on_text!r}：日期格式应为 YYYY-MM-DD", param_hint="--on") from None
     text = measure_id.strip()
     if is_digits(text):
         pack_id, article = pack_id_option, text
@@ -120,14 +124,11 @@ def policy_show(measure_id: str, pack_id_option: str) -> None:
     if m.selection_quota:
         ids.add(m.selection_quota.param)
     ids.update(pid for pid in pack.parameters if pid.startswith(f"{m.id}."))
+    if ids:
+        setup_django()
+        click.echo(f"参数（{on} 适用的取值及调整历史）：")
     for pid in sorted(ids):
-        param = pack.parameters[pid]
-        for period in param.periods:
-            status = "" if param.status == "official" else f"；{STATUSES.get(param.status, param.status)}"
-            click.echo(
-                f"  参数 {pid} = {_fmt_value(period.value, param.unit)}  "
-                f"[{param.reference}；{period.start} 起{status}]  {param.label}"
-            )
+        _show_parameter(pid, pack.parameters[pid], on)
     if m.overlap:
         click.echo(
             f"从优就高不重复：同一事项组 {m.overlap.group}（按 {', '.join(m.overlap.matter) or '企业'} 识别）"
@@ -137,58 +138,70 @@ def policy_show(measure_id: str, pack_id_option: str) -> None:
         click.echo(f"审核：{m.guide.get('decides', '')}；时间：{m.guide.get('timeline', '')}")
 
 
+def _period_text(start: date, end: date | None) -> str:
+    return f"{start} 起" + (f"至 {end}" if end else "")
+
+
+def _show_parameter(pid: str, param: Any, on: date) -> None:
+    """One parameter of ``srdi policy show``: the value in force on ``on``, then the YAML periods and every change."""
+    from srdi.domain.rules.parameters import STATUSES, to_json
+    from srdi.services.parameter_history import parameter_history, value_in_force
+
+    resolved = value_in_force(pid, on)
+    history = parameter_history(pid)
+    status = "" if param.status == "official" else f"；{STATUSES.get(param.status, param.status)}"
+    if resolved is None:
+        shown, source = "该日无取值（未设定）", ""
+    else:
+        shown = _fmt_value(to_json(resolved.value), param.unit)
+        period = _period_text(resolved.effective_from, resolved.effective_to)
+        source = f"；{resolved.version}（已批准的参数调整）" if resolved.version else f"；基线{status}"
+        source = f"  [{param.reference}；{period}{source}]"
+    click.echo(f"  参数 {pid} = {shown}{source}  {param.label}")
+    if history is None:
+        return
+    for row in history.baseline:
+        click.echo(f"      基线   {_period_text(row.start, row.end)}  {_fmt_value(row.value, param.unit)}")
+    for row in history.changes:
+        decided = ""
+        if row.decided_by and row.decided_at is not None:
+            verb = "批准" if row.status == "approved" else "决定"
+            decided = f"；{row.decided_by} {row.decided_at:%Y-%m-%d %H:%M} {verb}"
+            if row.decision_reason:
+                decided += f"（{row.decision_reason}）"
+        origin = f"（来源 {row.source_version}）" if row.source_version else ""
+        proposed = f"{row.proposed_by} {row.proposed_at:%Y-%m-%d %H:%M} 提出" if row.proposed_at else ""
+        click.echo(
+            f"      {row.version}{origin} [{row.status_label}] {_period_text(row.start, row.end)}  "
+            f"{_fmt_value(row.value, param.unit)}  依据 {' '.join(x for x in (row.document, row.article) if x)}；"
+            f"{proposed}{decided}"
+        )
+
+
 @cli.group()
 def lpr() -> None:
     """1年期贷款市场报价利率（LPR）参考表。"""
 
 
-def _lpr_override_path() -> Path:
-    import os
-
-    return Path(os.environ.get("SRDI_VAR_DIR", "var")) / "lpr_1y.csv"
-
-
 @lpr.command(name="show")
 def lpr_show() -> None:
-    """显示当前使用的LPR表。"""
-    from srdi.domain.reference import lpr_table
+    """显示当前使用的LPR表（文件中的各期，加上经批准的各期及其版本）。"""
+    setup_django()
+    from srdi.services.lpr import refresh
 
-    for r in lpr_table():
-        click.echo(f"{r.released_on}  {r.one_year_percent}%")
+    for r in refresh():
+        click.echo(
+            f"{r.released_on}  {r.one_year_percent:.2f}%" + (f"  （{r.version}）" if r.version else "")
+        )
 
 
-@lpr.command(name="set")
-@click.argument("release_date")
-@click.argument("percent")
-def lpr_set(release_date: str, percent: str) -> None:
-    """新增或更正一期LPR（如 srdi lpr set 2026-01-20 3.00），写入 $SRDI_VAR_DIR/lpr_1y.csv。"""
-    from srdi.domain.reference import lpr_table, read_reference_csv
-
-    try:
-        day = date.fromisoformat(release_date)
-        value = Decimal(percent)
-    except (ValueError, InvalidOperation):
-        raise click.ClickException("用法：srdi lpr set YYYY-MM-DD 百分比（如 3.00）") from None
-    if not Decimal("0") < value < Decimal("20"):
-        raise click.ClickException("利率应在 0 与 20 之间（单位：%）")
-    path = _lpr_override_path()
-    rows = (
-        list(csv.DictReader(path.open(encoding="utf-8")))
-        if path.exists()
-        else read_reference_csv("lpr_1y.csv")
-    )
-    rows = [r for r in rows if r["release_date"] != day.isoformat()]
-    rows.append(
-        {"release_date": day.isoformat(), "lpr_1y_percent": format(value, "f"), "lpr_5y_plus_percent": ""}
-    )
-    rows.sort(key=lambda r: r["release_date"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["release_date", "lpr_1y_percent", "lpr_5y_plus_percent"])
-        writer.writeheader()
-        writer.writerows(rows)
-    click.echo(
-        f"已写入 {path}（{len(rows)} 期）；此后的计算使用该表。当前共 {len(lpr_table()) + 0} 期基础数据。"
+@lpr.command(name="set", hidden=True)
+@click.argument("args", nargs=-1)
+def lpr_set(args: tuple[str, ...]) -> None:
+    """已停用：新一期LPR须经双人复核，请用 srdi lpr propose。"""
+    raise click.ClickException(
+        "srdi lpr set 已停用：新一期LPR须由一人提出、另一名市经信局管理员批准后生效。请用 "
+        "srdi lpr propose 日期 百分比 --document 依据 --user 用户名，再由另一人 srdi policy approve 编号 --user 用户名"
     )
 
 

@@ -25,7 +25,8 @@ def cli() -> None:
 
 
 def use_local_reference_data() -> None:
-    """Prefer an LPR table updated with ``srdi lpr set`` ($SRDI_VAR_DIR/lpr_1y.csv) over the shipped one."""
+    """Prefer a local LPR file ($SRDI_VAR_DIR/lpr_1y.csv, written by the old ``srdi lpr set``) over the shipped one;
+    approved releases (``srdi lpr propose``) are laid over either by ``srdi.services.lpr``."""
     from pathlib import Path
 
     from srdi.domain.reference import use_lpr_file
@@ -46,6 +47,7 @@ def main() -> None:
         commands_data,
         commands_demo,
         commands_money,
+        commands_parameters,
         commands_pii,
         commands_policy,
         commands_rules,

@@ -10,7 +10,8 @@ class SrdiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # An LPR table updated with ``srdi lpr set`` lives in the var directory and wins over the shipped one.
+        # A local LPR file (written by the old ``srdi lpr set``) in the var directory wins over the shipped one;
+        # releases approved in the product are laid over it by ``srdi.services.lpr.refresh`` (no query here).
         from django.conf import settings
 
         from srdi.db import checks  # noqa: F401 - registers the system checks

@@ -122,6 +122,7 @@ class LprRelease:
 
     released_on: date
     one_year_percent: Decimal
+    version: str = ""  # the approved parameter change that added it (``PV12``); "" for the CSV file
 
 
 @cache
@@ -156,9 +157,30 @@ def use_lpr_file(path: Path | None) -> None:
         _lpr_override = parse_lpr_rows(list(csv.DictReader(fh)))
 
 
-def lpr_table() -> tuple[LprRelease, ...]:
-    """The LPR releases in use, oldest first."""
+# Releases approved in the product (``srdi lpr propose`` → a second person approves), laid over the table above;
+# set by ``srdi.services.lpr`` from the database before the product evaluates anything.
+_lpr_approved: tuple[LprRelease, ...] = ()
+
+
+def use_lpr_releases(releases: tuple[LprRelease, ...]) -> None:
+    """Lay approved releases over the file table: a release on a date the file has replaces the file's row."""
+    global _lpr_approved
+    _lpr_approved = tuple(releases)
+
+
+def lpr_file_table() -> tuple[LprRelease, ...]:
+    """The releases of the CSV file in use (the shipped one, or a local one from ``use_lpr_file``)."""
     return _lpr_override if _lpr_override is not None else _lpr_table_default()
+
+
+def lpr_table() -> tuple[LprRelease, ...]:
+    """The LPR releases in use, oldest first: the file table with the approved releases laid over it."""
+    base = lpr_file_table()
+    if not _lpr_approved:
+        return base
+    merged = {r.released_on: r for r in base}
+    merged.update((r.released_on, r) for r in _lpr_approved)
+    return tuple(merged[day] for day in sorted(merged))
 
 
 def lpr_on(day: date) -> LprRelease | None:

@@ -25,7 +25,7 @@ from srdi.domain.policy.model import Pack
 from srdi.domain.policy.params import OverrideError, check_override, parse_text
 from srdi.domain.rules.parameters import Parameter, RuleDataError, convert_value, to_json
 from srdi.domain.text import text_problem
-from srdi.services import audit
+from srdi.services import audit, lpr
 
 # Units whose values decide an amount, a rate, a cap, a share, a date window or a table: a second person with
 # ``parameter.approve`` decides on them. Lists, counts and texts decide who qualifies, not how much.
@@ -55,6 +55,18 @@ def baseline_parameters() -> dict[str, tuple[Pack, Parameter]]:
         for pid, param in pack.parameters.items():
             out.setdefault(pid, (pack, param))
     return out
+
+
+def known_parameter(pid: str) -> tuple[str, Parameter, bool] | None:
+    """The pack id, the parameter and whether it moves money, for a parameter a change may name (the packs'
+    parameters and the LPR pseudo-parameter ``reference.lpr_1y``); None when unknown."""
+    if pid == lpr.LPR_PID:
+        return lpr.LPR_PACK, lpr.lpr_parameter(), True
+    found = baseline_parameters().get(pid)
+    if found is None:
+        return None
+    pack, param = found
+    return pack.id, param, moves_money(pack, pid, param)
 
 
 def moves_money(pack: Pack, pid: str, param: Parameter) -> bool:
@@ -113,18 +125,23 @@ def propose(
     as_text: bool = False,
     attachment: Attachment | None = None,
     ip: str = "",
+    source_version: str = "",
 ) -> ParameterChange:
     """Store a proposed change after checking everything a reviewer would: the parameter exists, the value fits
-    its unit, the period is in order, the document and the reason are given. It has no effect until approved."""
+    its unit, the period is in order, the document and the reason are given. It has no effect until approved.
+    ``source_version`` is the version the value had in the installation it was exported from (``import-params``)."""
     if not actor.can(Permission.PARAMETER_PROPOSE):
         raise ParameterChangeError("政策参数的调整由市经信局工作人员提出")
-    known = baseline_parameters()
-    if pid not in known:
+    known = known_parameter(pid)
+    if known is None:
         raise ParameterChangeError(f"未知参数编号 {pid!r}（可在政策目录中查看参数）", "parameter")
-    pack, param = known[pid]
+    pack_id, param, money = known
     checked = check_value(pid, param, value, as_text=as_text)
     if effective_to is not None and effective_to < effective_from:
         raise ParameterChangeError("失效日期早于生效日期", "effective_to")
+    if pid == lpr.LPR_PID and (problem := lpr.release_problem(checked, effective_to)):
+        raise ParameterChangeError(f"{pid}：{problem}", "value")
+    source_version = _clean("来源版本", source_version, "source_version", required=False, limit=40)
     document = _clean("依据文件（文号）", document, "document", required=True, limit=200)
     article = _clean("条款", article, "article", required=False, limit=100)
     reason = _clean("调整理由", reason, "reason", required=True, limit=2000)
@@ -139,7 +156,7 @@ def propose(
             raise ParameterChangeError(f"附件：{exc}", "attachment") from None
     with transaction.atomic():
         change = ParameterChange.objects.create(
-            pack=pack.id,
+            pack=pack_id,
             parameter=pid,
             value=stored_value(param, checked),
             effective_from=effective_from,
@@ -147,7 +164,8 @@ def propose(
             document=document,
             article=article,
             reason=reason,
-            moves_money=moves_money(pack, pid, param),
+            moves_money=money,
+            source_version=source_version,
             attachment_name=stored_name,
             attachment_sha256=stored_sha,
             attachment_bytes=size,
@@ -179,6 +197,7 @@ def describe(change: ParameterChange) -> dict[str, Any]:
         "status": change.status,
         "moves_money": change.moves_money,
         "attachment_sha256": change.attachment_sha256 or None,
+        **({"source_version": change.source_version} if change.source_version else {}),
     }
 
 
@@ -222,6 +241,8 @@ def decide(change_id: int, actor: User, *, approve: bool, reason: str = "", ip: 
             new={**describe(change), "decision": reason},
             ip_address=ip,
         )
+        if approve and change.parameter == lpr.LPR_PID:
+            transaction.on_commit(lpr.refresh)  # the engine of this process uses the release at once
     return change
 
 
@@ -288,7 +309,9 @@ def approved_entries() -> list[ParameterEntry]:
 
 
 def packs_in_force() -> tuple[Pack, ...]:
-    """The shipped packs with every approved change laid over their parameters."""
+    """The shipped packs with every approved change laid over their parameters (and, for the engine's LPR
+    lookups, the approved LPR releases laid over the LPR table: ``lpr.refresh``)."""
+    lpr.refresh()
     return apply_entries(load_packs(), approved_entries())
 
 
@@ -297,7 +320,11 @@ def pack_in_force(pack_id: str) -> Pack | None:
 
 
 def with_proposal(change: ParameterChange) -> tuple[Pack, ...]:
-    """The packs in force as they would be if ``change`` were approved now (for its simulated effect)."""
+    """The packs in force as they would be if ``change`` were approved now (for its simulated effect).
+
+    An LPR release changes the LPR table, not a pack: for it the packs in force are returned unchanged."""
+    if change.parameter == lpr.LPR_PID:
+        return packs_in_force()
     param = baseline_parameters()[change.parameter][1]
     return apply_entries(load_packs(), [*approved_entries(), entry_of(change, param)])
 

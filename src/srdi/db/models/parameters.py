@@ -43,6 +43,9 @@ class ParameterChange(models.Model):
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     decision_reason = models.TextField("审批意见", blank=True, default="")
+    # The version the value had where it was first approved, when it came in with ``srdi policy import-params``
+    # ("" for a change proposed here); an export cites it so the same value keeps one label across installations.
+    source_version = models.CharField("来源版本", max_length=40, blank=True, default="")
     # The simulated effect shown to the approver (``srdi.services.parameter_effect``), kept as it was shown.
     effect = models.JSONField("测算影响", default=dict, blank=True)
     effect_computed_at = models.DateTimeField("测算时间", null=True, blank=True)
@@ -74,3 +77,8 @@ class ParameterChange(models.Model):
     def version(self) -> str:
         """The label results cite for a value this change set."""
         return f"PV{self.pk}"
+
+    @property
+    def origin_version(self) -> str:
+        """The label an exported parameter set cites: where the value was first approved."""
+        return self.source_version or self.version

@@ -215,11 +215,11 @@ def certificate_rows(tables: Tables, events: pl.DataFrame) -> pl.DataFrame:
 
 
 def lpr_frame() -> pl.DataFrame:
-    """The 1-year LPR table in basis points, for as-of joins on contract dates."""
-    rows = [(r.released_on, int(r.one_year_percent * 100)) for r in lpr_table()]
-    return pl.DataFrame(rows, schema={"released_on": pl.Date, "lpr_bp": pl.Int64}, orient="row").sort(
-        "released_on"
-    )
+    """The 1-year LPR table in basis points, for as-of joins on contract dates (with the version of a release
+    approved in the product, "" for the CSV file)."""
+    rows = [(r.released_on, int(r.one_year_percent * 100), r.version) for r in lpr_table()]
+    schema = {"released_on": pl.Date, "lpr_bp": pl.Int64, "lpr_version": pl.Utf8}
+    return pl.DataFrame(rows, schema=schema, orient="row").sort("released_on")
 
 
 class _MeasureRun:
@@ -332,7 +332,7 @@ class _MeasureRun:
             .sort("__d")
         )
         found = keyed.join_asof(self.lpr, left_on="__d", right_on="released_on", strategy="backward")
-        sub = sub.join(found.select("erow", "lpr_bp", "released_on"), on="erow", how="left")
+        sub = sub.join(found.select("erow", "lpr_bp", "released_on", "lpr_version"), on="erow", how="left")
         rate = (pl.col(c.field).cast(pl.Decimal(38, 9)) * DEC_SCALE).cast(I128)  # rate × 1e9
         lpr = pl.col("lpr_bp").cast(I128)  # percent × 100
         # The discount d in force on the contract date. "低于" is strict: the rate must be below the LPR, and

@@ -164,6 +164,8 @@ class _Explainer:
                     "released_on": _plain(self.part.get("released_on")),
                     "one_year_percent": None if lpr is None else f"{Decimal(lpr) / 100:.2f}",
                 }
+                if self.part.get("lpr_version"):  # a release approved in the product (``PV12``)
+                    item["lpr"]["version"] = self.part["lpr_version"]
                 item["rate"] = _plain(self.part.get(c.field))
             if c.kind == "holds_tier" and c.date_field and self.part.get(c.date_field) is None:
                 if outcome is None:

@@ -77,13 +77,16 @@ def apply_entries(packs: tuple[Pack, ...], entries: Iterable[ParameterEntry]) ->
 
 
 def versions_used(trace: Any) -> list[str]:
-    """Every parameter version a result's trace cites (baseline values as ``baseline``), sorted, once each."""
+    """Every parameter version a result's trace cites (baseline values as ``baseline``; an approved LPR release by
+    its version), sorted, once each."""
     found: set[str] = set()
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             if "id" in node and "effective_from" in node and "value" in node:
                 found.add(str(node.get("version") or BASELINE))
+            elif "released_on" in node and "one_year_percent" in node and node.get("version"):
+                found.add(str(node["version"]))  # an LPR release approved in the product
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
