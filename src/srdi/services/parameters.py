@@ -194,42 +194,50 @@ def may_decide(actor: User, change: ParameterChange) -> str:
 
 
 def decide(change_id: int, actor: User, *, approve: bool, reason: str = "", ip: str = "") -> ParameterChange:
-    """Approve (the value takes effect on its dates) or reject a proposed change, with a reason when rejected."""
+    """Approve (the value takes effect on its dates) or reject a proposed change, with a reason when rejected.
+
+    A refused decision (the proposer, or a role that may not decide) is recorded as ``access_denied`` after the
+    decision's transaction, so the record stays when the refusal is raised."""
     with transaction.atomic():
         change = ParameterChange.objects.select_for_update().filter(pk=change_id).first()
         if change is None:
             raise ParameterChangeError("参数调整不存在")
         refusal = may_decide(actor, change)
-        if refusal:
-            audit.record(
-                AuditAction.ACCESS_DENIED,
-                actor,
-                object_type="parameter_change",
-                object_id=str(change.pk),
-                object_repr=f"审批参数调整 {change.version} 被拒绝：{refusal}",
-                success=False,
-                ip_address=ip,
-            )
-            raise ParameterChangeError(refusal)
-        if change.status != ParameterChange.Status.PROPOSED:
-            raise ParameterChangeError(f"该调整已{change.get_status_display()}")
-        reason = _clean("审批意见", reason, "reason", required=not approve, limit=2000)
-        before = describe(change)
-        change.status = ParameterChange.Status.APPROVED if approve else ParameterChange.Status.REJECTED
-        change.decided_by, change.decided_at = actor, timezone.now()
-        change.decision_reason = reason
-        change.save()
+        if not refusal:
+            _decide(change, actor, approve=approve, reason=reason, ip=ip)
+    if refusal:
         audit.record(
-            AuditAction.PARAMETER,
+            AuditAction.ACCESS_DENIED,
             actor,
             object_type="parameter_change",
             object_id=str(change.pk),
-            object_repr=f"{'批准' if approve else '不予批准'}参数调整 {change.version}：{change.parameter}",
-            old=before,
-            new={**describe(change), "decision": reason},
+            object_repr=f"审批参数调整 {change.version} 被拒绝：{refusal}",
+            success=False,
             ip_address=ip,
         )
+        raise ParameterChangeError(refusal)
     return change
+
+
+def _decide(change: ParameterChange, actor: User, *, approve: bool, reason: str, ip: str) -> None:
+    if change.status != ParameterChange.Status.PROPOSED:
+        raise ParameterChangeError(f"该调整已{change.get_status_display()}")
+    reason = _clean("审批意见", reason, "reason", required=not approve, limit=2000)
+    before = describe(change)
+    change.status = ParameterChange.Status.APPROVED if approve else ParameterChange.Status.REJECTED
+    change.decided_by, change.decided_at = actor, timezone.now()
+    change.decision_reason = reason
+    change.save()
+    audit.record(
+        AuditAction.PARAMETER,
+        actor,
+        object_type="parameter_change",
+        object_id=str(change.pk),
+        object_repr=f"{'批准' if approve else '不予批准'}参数调整 {change.version}：{change.parameter}",
+        old=before,
+        new={**describe(change), "decision": reason},
+        ip_address=ip,
+    )
 
 
 def withdraw(change_id: int, actor: User, *, ip: str = "") -> ParameterChange:
