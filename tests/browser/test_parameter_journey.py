@@ -97,7 +97,9 @@ def test_propose_see_the_effect_approve_as_another_user_see_the_history(browser,
     text = row.inner_text()
     assert "已批准" in text and ADMIN_USER in text and "city_browser" in text and "杭经信〔2025〕88号" in text
     assert "40万元" in text
-    assert "50万元" in page.locator("[data-in-force]").inner_text()  # today is outside 2025: the baseline holds
+    assert (
+        "50万元" in page.locator("[data-in-force]").inner_text()
+    )  # today is outside 2025: the baseline holds
     shot("history")
     change.refresh_from_db()
     assert change.status == "approved" and change.decided_by is not None

@@ -196,7 +196,9 @@ def years_touched(change: ParameterChange, with_events: list[int]) -> list[int]:
     return [y for y in with_events if first <= y <= last]
 
 
-def _lines(base: pl.DataFrame, changed: pl.DataFrame, on: list[str]) -> list[tuple[dict[str, Any], Money, Money]]:
+def _lines(
+    base: pl.DataFrame, changed: pl.DataFrame, on: list[str]
+) -> list[tuple[dict[str, Any], Money, Money]]:
     before = {tuple(r[c] for c in on): r for r in base.iter_rows(named=True)}
     after = {tuple(r[c] for c in on): r for r in changed.iter_rows(named=True)}
     out = []
@@ -246,7 +248,8 @@ def compute_effect(change: ParameterChange, tables: Tables | None = None) -> Eff
     years = years_touched(change, event_years(tables))
     shown, left_out = years[:MAX_YEARS], years[MAX_YEARS:]
     results = tuple(
-        year_effect(y, run_simulation(tables, baseline, y), run_simulation(tables, proposed, y)) for y in shown
+        year_effect(y, run_simulation(tables, baseline, y), run_simulation(tables, proposed, y))
+        for y in shown
     )
     return Effect(
         version=change.version,

@@ -95,7 +95,11 @@ def grouped_choices(packs: tuple[Pack, ...], day: date) -> list[tuple[str, list[
             if pid in seen:
                 continue
             seen.add(pid)
-            rows.append(Choice(pid, param.label, UNIT_LABELS.get(param.unit, param.unit), in_force_text(packs, pid, day)))
+            rows.append(
+                Choice(
+                    pid, param.label, UNIT_LABELS.get(param.unit, param.unit), in_force_text(packs, pid, day)
+                )
+            )
         if rows:
             out.append((f"{pack.document or pack.id}（{pack.id}）", rows))
     return out
@@ -176,7 +180,11 @@ def year_view(pack: Pack | None, y: YearEffect) -> dict[str, Any]:
                 title = ""
         measures.append({"article": m.article, "title": title, **_money(m.before, m.after)})
     districts = [
-        {"code": d.district, "name": district_name(d.district) if d.district else "未填区县", **_money(d.before, d.after)}
+        {
+            "code": d.district,
+            "name": district_name(d.district) if d.district else "未填区县",
+            **_money(d.before, d.after),
+        }
         for d in y.by_district
     ]
     return {
@@ -232,7 +240,9 @@ def effect_view(effect: Effect | None, pack: Pack | None) -> dict[str, Any] | No
         "years_left_out": list(effect.years_left_out),
         "seconds": effect.seconds,
         "total_delta_fen": total.amount_fen,
-        "total_delta": format_wan(total.amount_fen) if total.amount_fen <= 0 else "+" + format_wan(total.amount_fen),
+        "total_delta": format_wan(total.amount_fen)
+        if total.amount_fen <= 0
+        else "+" + format_wan(total.amount_fen),
         "total_delta_city": _signed(total.city_fen),
         "total_delta_district": _signed(total.district_fen),
     }

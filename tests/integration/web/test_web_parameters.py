@@ -39,7 +39,9 @@ def _propose(client, **changes) -> tuple[object, ParameterChange | None]:
     return response, ParameterChange.objects.order_by("-id").first()
 
 
-@pytest.mark.parametrize("role", ["district_staff", "other_district_staff", "enterprise", "provider", "auditor"])
+@pytest.mark.parametrize(
+    "role", ["district_staff", "other_district_staff", "enterprise", "provider", "auditor"]
+)
 def test_other_roles_are_refused_and_the_refusal_is_audited(login_as, seed, role):
     client = login_as(role)
     for name, args in [
@@ -62,7 +64,10 @@ def test_city_staff_and_admin_see_the_menu_entry(login_as):
 def test_the_propose_form_groups_parameters_by_pack_with_the_value_in_force(login_as):
     page = html(login_as("city_staff").get(reverse("web:parameter_propose") + f"?parameter={PID}"))
     assert '<optgroup label="杭政办函〔2023〕81号（hz81）">' in page
-    assert "hz81.7.scene_amount 优秀创新突破类场景和应用类首创场景每个奖励（不超过）（金额，现值 50万元）" in page
+    assert (
+        "hz81.7.scene_amount 优秀创新突破类场景和应用类首创场景每个奖励（不超过）（金额，现值 50万元）"
+        in page
+    )
     assert "金额以万元填写" in page  # the hint of the chosen parameter's unit
 
 
@@ -117,7 +122,10 @@ def test_the_proposer_cannot_approve_their_own_change_refused_and_audited(seed):
     change.refresh_from_db()
     assert change.status == "proposed"
     assert AuditEvent.objects.filter(
-        action=AuditAction.ACCESS_DENIED, actor=admin_a, object_type="parameter_change", object_id=str(change.pk)
+        action=AuditAction.ACCESS_DENIED,
+        actor=admin_a,
+        object_type="parameter_change",
+        object_id=str(change.pk),
     ).exists()
 
 

@@ -108,7 +108,12 @@ def run_simulation(
         pl.col("measure").cast(pl.String),
         pl.col("eid").cast(pl.Int64),
         pl.col("status").cast(pl.String),
-        pl.when(is_granted).then(pl.col("amount_fen")).otherwise(0).fill_null(0).cast(pl.Int64).alias("amount_fen"),
+        pl.when(is_granted)
+        .then(pl.col("amount_fen"))
+        .otherwise(0)
+        .fill_null(0)
+        .cast(pl.Int64)
+        .alias("amount_fen"),
     )
     names = scoped.enterprises.select(pl.col("eid").cast(pl.Int64), pl.col("name").cast(pl.String))
     by_enterprise = (

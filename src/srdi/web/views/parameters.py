@@ -38,6 +38,7 @@ from srdi.web import parameter_display as pdisp
 from srdi.web.access import require
 from srdi.web.forms_parameters import STATUS_FILTER, DecideForm, ProposeForm
 from srdi.web.http import client_ip
+from srdi.web.policy_display import UNIT_LABELS
 
 PAGE_SIZE = 25
 MAX_QUERY = 100
@@ -75,7 +76,9 @@ def parameter_changes(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(Q(parameter__icontains=q) | Q(document__icontains=q) | Q(parameter__in=by_label))
     qs = qs.annotate(
         pending=Case(
-            When(status=ParameterChange.Status.PROPOSED, then=Value(0)), default=Value(1), output_field=IntegerField()
+            When(status=ParameterChange.Status.PROPOSED, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
         )
     ).order_by("pending", "-proposed_at", "-id")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -99,7 +102,8 @@ def parameter_changes(request: HttpRequest) -> HttpResponse:
 
 def _choices(groups: list[tuple[str, list[pdisp.Choice]]]) -> list[tuple[str, list[tuple[str, str]]]]:
     return [
-        (group, [(c.pid, f"{c.pid} {c.label}（{c.unit}，现值 {c.current}）") for c in rows]) for group, rows in groups
+        (group, [(c.pid, f"{c.pid} {c.label}（{c.unit}，现值 {c.current}）") for c in rows])
+        for group, rows in groups
     ]
 
 
@@ -139,7 +143,7 @@ def parameter_propose(request: HttpRequest) -> HttpResponse:
                 refresh_effect(change, user, ip=client_ip(request))
                 return HttpResponseRedirect(reverse("web:parameter_change", args=[change.pk]))
     else:
-        initial = {"effective_from": today}
+        initial: dict[str, Any] = {"effective_from": today}
         if request.GET.get("parameter") in known:
             initial["parameter"] = request.GET["parameter"]
         form = ProposeForm(initial=initial, choices=_choices(groups))
@@ -177,7 +181,13 @@ def parameter_change(request: HttpRequest, pk: int) -> HttpResponse:
                 if form.is_valid():
                     refused = may_decide(user, change)
                     try:
-                        decide(change.pk, user, approve=action == "approve", reason=form.cleaned_data["reason"], ip=ip)
+                        decide(
+                            change.pk,
+                            user,
+                            approve=action == "approve",
+                            reason=form.cleaned_data["reason"],
+                            ip=ip,
+                        )
                     except ParameterChangeError as exc:
                         form.add_error("reason" if exc.field == "reason" else None, str(exc))
                         status = 403 if refused else 200
@@ -206,7 +216,7 @@ def parameter_change(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "change": change,
         "label": labels.get(change.parameter, ""),
-        "unit": pdisp.UNIT_LABELS.get(param.unit, param.unit) if param else "",
+        "unit": UNIT_LABELS.get(param.unit, param.unit) if param else "",
         "value": pdisp.stored_text(change),
         "in_force": pdisp.in_force_text(packs, change.parameter, today),
         "today": today,
@@ -243,7 +253,7 @@ def parameter_history(request: HttpRequest, pid: str) -> HttpResponse:
             "pid": pid,
             "pack": pack,
             "param": param,
-            "unit": pdisp.UNIT_LABELS.get(param.unit, param.unit),
+            "unit": UNIT_LABELS.get(param.unit, param.unit),
             "in_force": pdisp.in_force_text(packs_in_force(), pid, today),
             "today": today,
             "baseline": pdisp.baseline_periods(param),
