@@ -13,14 +13,14 @@ start to its end (to the last year with recorded events when open-ended), only y
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import polars as pl
 from django.db import transaction
 from django.utils import timezone
 
-from srdi.db.models import AuditAction, ParameterChange, User
+from srdi.db.models import AuditAction, Event, ParameterChange, User
 from srdi.domain.policy.simulate import (
     MONEY_KEYS,
     Simulation,
@@ -35,6 +35,7 @@ from srdi.services.parameters import ParameterChangeError, packs_in_force, with_
 
 MAX_YEARS = 5  # years simulated for one change (two engine runs each); later years are named, not computed
 MOST_AFFECTED = 20
+CHUNK = 2000  # enterprises read per query (an IN list well under every database's limit of bound parameters)
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,26 @@ def _year_from_json(y: dict[str, Any]) -> YearEffect:
     )
 
 
+def load_event_tables() -> Tables:
+    """The facts of the enterprises with at least one recorded event, read in chunks.
+
+    An enterprise without an event has no row in a simulation, so leaving it out changes no figure (the
+    acceptance test compares with ``srdi simulate``, which reads every enterprise) and, with 100,000 enterprises
+    of which a fifth have events, cuts the reading time several-fold."""
+    ids = sorted(set(Event.objects.values_list("enterprise_id", flat=True)))
+    parts = [load_tables(ids[i : i + CHUNK], with_events=True) for i in range(0, len(ids), CHUNK)]
+    if not parts:
+        return Tables.empty()
+    if len(parts) == 1:
+        return parts[0]
+    return Tables(
+        **{
+            f.name: pl.concat([getattr(p, f.name) for p in parts], how="vertical_relaxed")
+            for f in fields(Tables)
+        }
+    )
+
+
 def event_years(tables: Tables) -> list[int]:
     """The calendar years with at least one recorded event (by its date, a loan by its contract date)."""
     if not tables.events.height:
@@ -244,7 +265,7 @@ def compute_effect(change: ParameterChange, tables: Tables | None = None) -> Eff
     baseline = tuple(p for p in packs_in_force() if p.id == change.pack)
     proposed = tuple(p for p in with_proposal(change) if p.id == change.pack)
     if tables is None:
-        tables = load_tables(with_events=True)
+        tables = load_event_tables()
     years = years_touched(change, event_years(tables))
     shown, left_out = years[:MAX_YEARS], years[MAX_YEARS:]
     results = tuple(
