@@ -32,3 +32,8 @@ class Shots:
         path = ARTIFACTS / f"{self.journey}-{self.n:02d}-{step}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path
+
+
+# The parameter-management journey: the parameter changed, the value typed and its dates (a full year).
+SCENE_AMOUNT = "hz81.7.scene_amount"
+ADMIN_USER = "admin_browser"

@@ -18,9 +18,19 @@ from tests.integration.conftest import ROLE_PASSWORD
 from tests.signin import sign_in
 
 from srdi.db.admin import EnterpriseAdmin, SrdiUserAdmin
-from srdi.db.models import AuditAction, AuditEvent, AuditSettings, Case, Enterprise, Event, Programme, User
+from srdi.db.models import (
+    AuditAction,
+    AuditEvent,
+    AuditSettings,
+    Case,
+    Enterprise,
+    Event,
+    ParameterChange,
+    Programme,
+    User,
+)
 from srdi.domain.permissions import Permission, allows, spec_of
-from srdi.services import accounts, audit_settings, bank_accounts, budgets, role_grants, scoping
+from srdi.services import accounts, audit_settings, bank_accounts, budgets, parameters, role_grants, scoping
 from srdi.services.cases import TransitionRefused, raise_objection, resolve_objection
 from srdi.services.programmes import ProgrammeError, close_programme, start_application
 from srdi.services.vouchers import VoucherError, cancel_voucher, redeem
@@ -139,6 +149,16 @@ PROBES: dict[Permission, Callable[[User], bool]] = {
         role_grants.GrantError,
         lambda: role_grants.request_grant(u, User.objects.get(username="ru_leader"), "leader"),
         "角色只能由安全管理员授予",
+    ),
+    Permission.PARAMETER_PROPOSE: lambda u: _raises(
+        parameters.ParameterChangeError,
+        lambda: parameters.propose(
+            u, pid="hz81.99.nope", value=1, effective_from=date(2025, 1, 1), document="d", reason="r"
+        ),
+        "政策参数的调整由市经信局工作人员提出",
+    ),
+    Permission.PARAMETER_APPROVE: lambda u: (
+        not parameters.may_decide(u, ParameterChange(moves_money=True, proposed_by_id=-1))
     ),
 }
 # Case transitions (CASE_ACCEPT … CASE_CANCEL) are enforced by ``guards.check`` from ``Transition.permission``:

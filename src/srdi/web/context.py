@@ -67,6 +67,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 GROUPS = {
     "web:policy_catalogue": "政策",
     "web:policy_simulation": "政策",
+    "web:parameter_changes": "政策",
     "web:programme_list": "政策兑现",
     "web:case_list": "政策兑现",
     "web:publicity_list": "政策兑现",

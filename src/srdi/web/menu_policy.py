@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from srdi.db.models import User
+from srdi.web.parameter_display import can_manage_parameters
 from srdi.web.policy_display import can_simulate
 
 
@@ -16,4 +17,17 @@ def entries(user: User) -> list[tuple[str, str, tuple[str, ...]]]:
     ]
     if can_simulate(user):
         out.append(("web:policy_simulation", "成本测算", ("web:policy_simulation",)))
+    if can_manage_parameters(user):
+        out.append(
+            (
+                "web:parameter_changes",
+                "参数管理",
+                (
+                    "web:parameter_changes",
+                    "web:parameter_propose",
+                    "web:parameter_change",
+                    "web:parameter_history",
+                ),
+            )
+        )
     return out

@@ -2,7 +2,10 @@
 
 Use ``simulate(tables, packs, year, overrides)``: the same column-wise engine as ``srdi entitle``, restricted to
 events dated in ``year``, summed by measure and by district with the city/district split, and — when
-``overrides`` change parameters — the difference against the baseline run. A measure with an ``annual_quota``
+``overrides`` change parameters — the difference against the baseline run. ``Simulation.outcomes`` keeps one row
+per (event, measure) with its status and granted amount, and ``by_enterprise`` each enterprise's granted total, so
+two runs (before and after a parameter change) can be compared row by row: ``enterprise_changes`` (who gains and
+who loses) and ``status_moves`` (e.g. ``amount_unset`` → ``granted``). A measure with an ``annual_quota``
 (第7条: at most ``hz81.7.scenes_per_year`` scenes a year, city-wide) is checked against the year's grants and a
 warning says when the recorded events exceed it; the engine itself cannot, since it sees only part of the city.
 """
@@ -31,6 +34,27 @@ class Simulation:
     statuses: dict[str, int]
     events: int
     warnings: list[str] = field(default_factory=list)
+    # One row per (event, measure): erow, measure, eid, status, amount_fen (granted rows only, else 0).
+    outcomes: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=OUTCOME_SCHEMA))
+    # One row per enterprise with a granted row: eid, uscc, name, district, amount_fen, grants.
+    by_enterprise: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ENTERPRISE_SCHEMA))
+
+
+OUTCOME_SCHEMA: dict[str, Any] = {
+    "erow": pl.Int64,
+    "measure": pl.String,
+    "eid": pl.Int64,
+    "status": pl.String,
+    "amount_fen": pl.Int64,
+}
+ENTERPRISE_SCHEMA: dict[str, Any] = {
+    "eid": pl.Int64,
+    "uscc": pl.String,
+    "name": pl.String,
+    "district": pl.String,
+    "amount_fen": pl.Int64,
+    "grants": pl.UInt32,
+}
 
 
 def _year_only(tables: Tables, year: int) -> Tables:
@@ -78,7 +102,43 @@ def run_simulation(
         "window_unset": statuses.get("window_unset", 0),
     }
     warnings = _quota_warnings(granted, packs, result.params, year)
-    return Simulation(by_measure, by_district, totals, statuses, scoped.events.height, warnings)
+    is_granted = pl.col("status") == "granted"
+    outcomes = frame.select(
+        pl.col("erow").cast(pl.Int64),
+        pl.col("measure").cast(pl.String),
+        pl.col("eid").cast(pl.Int64),
+        pl.col("status").cast(pl.String),
+        pl.when(is_granted)
+        .then(pl.col("amount_fen"))
+        .otherwise(0)
+        .fill_null(0)
+        .cast(pl.Int64)
+        .alias("amount_fen"),
+    )
+    names = scoped.enterprises.select(pl.col("eid").cast(pl.Int64), pl.col("name").cast(pl.String))
+    by_enterprise = (
+        granted.group_by("eid")
+        .agg(
+            pl.col("uscc").first().cast(pl.String),
+            pl.col("district").first().cast(pl.String),
+            pl.col("amount_fen").fill_null(0).sum().cast(pl.Int64),
+            pl.len().alias("grants"),
+        )
+        .with_columns(pl.col("eid").cast(pl.Int64))
+        .join(names, on="eid", how="left")
+        .select(list(ENTERPRISE_SCHEMA))
+        .sort("eid")
+    )
+    return Simulation(
+        by_measure,
+        by_district,
+        totals,
+        statuses,
+        scoped.events.height,
+        warnings,
+        outcomes if outcomes.height else pl.DataFrame(schema=OUTCOME_SCHEMA),
+        by_enterprise if by_enterprise.height else pl.DataFrame(schema=ENTERPRISE_SCHEMA),
+    )
 
 
 def _quota_warnings(granted: pl.DataFrame, packs: tuple[Pack, ...], params: ParamSet, year: int) -> list[str]:
@@ -98,16 +158,67 @@ def _quota_warnings(granted: pl.DataFrame, packs: tuple[Pack, ...], params: Para
     return out
 
 
-def difference(base: Simulation, changed: Simulation) -> dict[str, Any]:
-    """What a parameter change does: changed − baseline, overall and by measure."""
-    keys = ("amount_fen", "city_fen", "district_fen", "grants")
-    overall = {k: changed.totals[k] - base.totals[k] for k in keys}
-    joined = base.by_measure.join(
-        changed.by_measure, on=["measure", "article"], how="full", suffix="_new", coalesce=True
-    ).fill_null(0)
-    by_measure = [
-        {"measure": r["measure"], "article": r["article"], **{k: r[f"{k}_new"] - r[k] for k in keys}}
-        for r in joined.sort("article").iter_rows(named=True)
-        if any(r[f"{k}_new"] != r[k] for k in keys)
+MONEY_KEYS = ("amount_fen", "city_fen", "district_fen", "grants")
+
+
+def _changed_rows(
+    before: pl.DataFrame, after: pl.DataFrame, on: list[str], order: str
+) -> list[dict[str, Any]]:
+    """Rows of ``after`` − ``before`` joined on ``on`` (sorted by ``order``), only those where something changed."""
+    value_cols = [pl.col(k).fill_null(0) for k in MONEY_KEYS]
+    joined = (
+        before.join(after, on=on, how="full", suffix="_new", coalesce=True, nulls_equal=True)
+        .with_columns(value_cols + [pl.col(f"{k}_new").fill_null(0) for k in MONEY_KEYS])
+        .sort(order, nulls_last=True)
+    )
+    return [
+        {**{c: r[c] for c in on}, **{k: int(r[f"{k}_new"]) - int(r[k]) for k in MONEY_KEYS}}
+        for r in joined.iter_rows(named=True)
+        if any(r[f"{k}_new"] != r[k] for k in MONEY_KEYS)
     ]
-    return {"overall": overall, "by_measure": by_measure}
+
+
+def difference(base: Simulation, changed: Simulation) -> dict[str, Any]:
+    """What a parameter change does: changed − baseline, overall, by measure and by district."""
+    overall = {k: changed.totals[k] - base.totals[k] for k in MONEY_KEYS}
+    return {
+        "overall": overall,
+        "by_measure": _changed_rows(base.by_measure, changed.by_measure, ["measure", "article"], "article"),
+        "by_district": _changed_rows(base.by_district, changed.by_district, ["district"], "district"),
+    }
+
+
+def enterprise_changes(base: Simulation, changed: Simulation) -> pl.DataFrame:
+    """Each enterprise whose granted total differs between the runs: eid, uscc, name, district, before_fen,
+    after_fen, difference_fen (after − before), largest change first (then by uscc)."""
+    keys = ["eid", "uscc", "name", "district"]
+    before = base.by_enterprise.select(*keys, pl.col("amount_fen").alias("before_fen"))
+    after = changed.by_enterprise.select(*keys, pl.col("amount_fen").alias("after_fen"))
+    return (
+        before.join(after, on="eid", how="full", coalesce=True, suffix="_after")
+        .with_columns(
+            *(pl.coalesce(pl.col(k), pl.col(f"{k}_after")).alias(k) for k in keys[1:]),
+            pl.col("before_fen").fill_null(0),
+            pl.col("after_fen").fill_null(0),
+        )
+        .with_columns((pl.col("after_fen") - pl.col("before_fen")).alias("difference_fen"))
+        .filter(pl.col("difference_fen") != 0)
+        .select(*keys, "before_fen", "after_fen", "difference_fen")
+        .sort([pl.col("difference_fen").abs(), pl.col("uscc")], descending=[True, False])
+    )
+
+
+def status_moves(base: Simulation, changed: Simulation) -> list[tuple[str, str, int]]:
+    """How many (event, measure) results moved from one status to another: (before, after, count), most first."""
+    joined = base.outcomes.select("erow", "measure", pl.col("status").alias("before")).join(
+        changed.outcomes.select("erow", "measure", pl.col("status").alias("after")),
+        on=["erow", "measure"],
+        how="inner",
+    )
+    moved = (
+        joined.filter(pl.col("before") != pl.col("after"))
+        .group_by("before", "after")
+        .len()
+        .sort(["len", "before", "after"], descending=[True, False, False])
+    )
+    return [(str(b), str(a), int(n)) for b, a, n in moved.iter_rows()]
