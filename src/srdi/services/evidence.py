@@ -437,6 +437,19 @@ def file_received_evidence(cases: list[Case], *, label: str, filename: str, data
     return len(rows)
 
 
+def read_verified(sha256: str, size: int | None) -> bytes:
+    """A stored document's bytes, refused (``EvidenceError``) when missing or when they no longer match."""
+    try:
+        data = path_for(sha256).read_bytes()
+    except OSError:
+        raise EvidenceError("材料文件缺失，请联系系统管理员", "missing") from None
+    if len(data) != size or hashlib.sha256(data).hexdigest() != sha256:
+        raise EvidenceError(
+            "材料文件校验失败（SHA-256 不符），可能已被篡改，已拒绝下载；请联系系统管理员", "tampered"
+        )
+    return data
+
+
 def open_evidence(evidence_id: int, user: User, ip: str = "") -> tuple[Evidence, bytes]:
     """The evidence row and its verified bytes for a user who may see the case; the download is audited."""
     evidence = Evidence.objects.select_related("case", "uploaded_by").filter(pk=evidence_id).first()
@@ -444,15 +457,7 @@ def open_evidence(evidence_id: int, user: User, ip: str = "") -> tuple[Evidence,
         raise scoping.OutOfScope
     scoping.get_case(user, evidence.case_id, ip=ip)  # out of scope: OutOfScope, audited there
     try:
-        path = path_for(evidence.sha256)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            raise EvidenceError("材料文件缺失，请联系系统管理员", "missing") from None
-        if len(data) != evidence.size_bytes or hashlib.sha256(data).hexdigest() != evidence.sha256:
-            raise EvidenceError(
-                "材料文件校验失败（SHA-256 不符），可能已被篡改，已拒绝下载；请联系系统管理员", "tampered"
-            )
+        data = read_verified(evidence.sha256, evidence.size_bytes)
     except EvidenceError as refused:
         audit.record(
             AuditAction.EXPORT,

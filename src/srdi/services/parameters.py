@@ -288,6 +288,40 @@ def withdraw(change_id: int, actor: User, *, ip: str = "") -> ParameterChange:
     return change
 
 
+def open_attachment(change_id: int, actor: User, ip: str = "") -> tuple[ParameterChange, bytes]:
+    """The document attached to a change, verified against its SHA-256, for a user who may see the changes; the
+    download (or its refusal) is an audit event."""
+    from srdi.services.evidence import EvidenceError, read_verified
+
+    change = ParameterChange.objects.filter(pk=change_id).exclude(attachment_sha256="").first()
+    if change is None:
+        raise ParameterChangeError("该参数调整没有附件")
+    try:
+        data = read_verified(change.attachment_sha256, change.attachment_bytes)
+    except EvidenceError as refused:
+        audit.record(
+            AuditAction.EXPORT,
+            actor,
+            object_type="parameter_change",
+            object_id=str(change.pk),
+            object_repr=f"下载参数调整附件失败：{change.attachment_name}"[:255],
+            success=False,
+            extra={"reason": str(refused)},
+            ip_address=ip,
+        )
+        raise ParameterChangeError(str(refused)) from None
+    audit.record(
+        AuditAction.EXPORT,
+        actor,
+        object_type="parameter_change",
+        object_id=str(change.pk),
+        object_repr=f"下载参数调整附件：{change.attachment_name}"[:255],
+        extra={"sha256": change.attachment_sha256},
+        ip_address=ip,
+    )
+    return change, data
+
+
 def entry_of(change: ParameterChange, param: Parameter) -> ParameterEntry:
     return ParameterEntry(
         change.parameter,

@@ -13,5 +13,10 @@ urlpatterns: list[URLPattern] = [
     path("policy/parameters/", parameters.parameter_changes, name="parameter_changes"),
     path("policy/parameters/propose/", parameters.parameter_propose, name="parameter_propose"),
     path("policy/parameters/change/<int:pk>/", parameters.parameter_change, name="parameter_change"),
+    path(
+        "policy/parameters/change/<int:pk>/attachment/",
+        parameters.parameter_attachment,
+        name="parameter_attachment",
+    ),
     path("policy/parameters/history/<str:pid>/", parameters.parameter_history, name="parameter_history"),
 ]

@@ -25,7 +25,7 @@ from srdi.services import audit
 from srdi.services import evidence as ev
 from srdi.services.cases import actor_of, transition, update_claim, view_of
 from srdi.services.programmes import create_programme, start_application
-from srdi.web.views.money.cases import attachment_disposition
+from srdi.web.http import attachment_disposition
 
 pytestmark = pytest.mark.django_db  # before the autouse ledger check, so the database outlives it
 

@@ -193,3 +193,30 @@ def test_the_list_puts_pending_first_and_filters(login_as):
     assert second.version in by_label and f">{first.version}<" not in by_label
     by_document = html(staff.get(reverse("web:parameter_changes") + "?q=〔2031〕7号"))
     assert f">{first.version}<" in by_document and f">{second.version}<" not in by_document
+
+
+def test_the_attached_document_downloads_verified_and_a_changed_file_is_refused(login_as, seed, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from srdi.services.evidence import path_for
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    staff = login_as("city_staff")
+    upload = SimpleUploadedFile("实施细则.pdf", pdf, content_type="application/pdf")
+    _response, change = _propose(staff, attachment=upload)
+    assert change is not None and change.attachment_name == "实施细则.pdf"
+    url = reverse("web:parameter_attachment", args=[change.pk])
+    assert url in html(staff.get(reverse("web:parameter_change", args=[change.pk])))
+    response = staff.get(url)
+    assert response.status_code == 200 and response.content == pdf
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Cache-Control"] == "no-store, private"
+    assert AuditEvent.objects.filter(
+        object_type="parameter_change", object_repr__contains="下载参数调整附件"
+    ).exists()
+    path_for(change.attachment_sha256).write_bytes(pdf + b"x")
+    assert staff.get(url).status_code == 404
+    assert AuditEvent.objects.filter(
+        object_type="parameter_change", success=False, object_repr__contains="下载参数调整附件失败"
+    ).exists()
+    assert login_as("enterprise").get(url).status_code == 403

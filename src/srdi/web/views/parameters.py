@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from srdi.db.models import ParameterChange, User
 from srdi.domain.permissions import Permission
 from srdi.services import scoping
+from srdi.services.evidence import content_type_of
 from srdi.services.parameter_effect import MAX_YEARS, Effect, refresh_effect
 from srdi.services.parameters import (
     Attachment,
@@ -30,6 +31,7 @@ from srdi.services.parameters import (
     baseline_parameters,
     decide,
     may_decide,
+    open_attachment,
     packs_in_force,
     propose,
     withdraw,
@@ -37,7 +39,7 @@ from srdi.services.parameters import (
 from srdi.web import parameter_display as pdisp
 from srdi.web.access import require
 from srdi.web.forms_parameters import STATUS_FILTER, DecideForm, ProposeForm
-from srdi.web.http import client_ip
+from srdi.web.http import client_ip, download
 from srdi.web.policy_display import UNIT_LABELS
 
 PAGE_SIZE = 25
@@ -232,6 +234,19 @@ def parameter_change(request: HttpRequest, pk: int) -> HttpResponse:
         "max_years": MAX_YEARS,
     }
     return render(request, "web/policy/parameters/change.html", context, status=status)
+
+
+@login_required
+@require_GET
+def parameter_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """The document a change is based on, as an attachment (verified against its SHA-256, audited)."""
+    user = _user(request)
+    require(pdisp.can_manage_parameters(user), request, what="parameter_attachment")
+    try:
+        change, data = open_attachment(pk, user, ip=client_ip(request))
+    except ParameterChangeError as exc:
+        raise Http404(str(exc)) from None
+    return download(data, change.attachment_name, content_type_of(data))
 
 
 @login_required

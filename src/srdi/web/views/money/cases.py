@@ -10,7 +10,6 @@ service). Approval and cancellation need a fresh step-up (the password again).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -41,7 +40,7 @@ from srdi.web.forms_money import (
     ObjectionForm,
     ResolveForm,
 )
-from srdi.web.http import client_ip, no_store
+from srdi.web.http import client_ip, download, no_store
 from srdi.web.views.money.common import STEPUP_FIELD, case_or_404, form_errors, step_up, stepup_fresh, user_of
 
 PAGE_SIZE = 50
@@ -544,14 +543,6 @@ def case_evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
-def attachment_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the exact UTF-8 name as RFC 5987 ``filename*``."""
-    fallback = (
-        "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\%' else "_" for ch in filename) or "download"
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @login_required
 @require_GET
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
@@ -566,11 +557,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
         case_id = Evidence.objects.filter(pk=pk).values_list("case_id", flat=True).first()
         messages.error(request, f"未能下载：{exc}")
         return redirect(reverse("web:case_detail", args=[case_id]) + "#section-evidence")
-    response = HttpResponse(data, content_type=evidence_service.content_type_of(data))
-    response["Content-Disposition"] = attachment_disposition(evidence.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return no_store(response)
+    return download(data, evidence.filename, evidence_service.content_type_of(data))
 
 
 @login_required
