@@ -34,10 +34,10 @@ from srdi.db.models import (
 )
 from srdi.domain.money import split_city_district
 from srdi.domain.permissions import Permission
-from srdi.services.parameters import packs_in_force
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes, district_name
 from srdi.services import audit, ledger
+from srdi.services.parameters import packs_in_force
 
 CITY = "city"
 DEFAULT_CITY_SHARE = Decimal("0.5")

@@ -24,7 +24,6 @@ from srdi.domain.digits import is_digits
 from srdi.domain.money import format_yuan
 from srdi.domain.permissions import Permission
 from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, NO_APPLICATION_STATUSES, event_title
-from srdi.services.parameters import packs_in_force
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes
 from srdi.domain.workflow.definition import OPEN
@@ -32,6 +31,7 @@ from srdi.services import audit, budgets, matters
 from srdi.services import cases as case_service
 from srdi.services.case_entitlement import enterprise_records, records_for
 from srdi.services.notify import Message, notify
+from srdi.services.parameters import packs_in_force
 
 OFFERABLE = ("granted", "needs_data")
 MIN_PUBLICITY = "procedure.publicity_min_working_days"
