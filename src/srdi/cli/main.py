@@ -48,6 +48,7 @@ def main() -> None:
         commands_money,
         commands_pii,
         commands_policy,
+        commands_policy_check,
         commands_rules,
         commands_server,
         commands_tokens,

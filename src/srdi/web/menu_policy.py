@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from srdi.db.models import User
 from srdi.web.policy_display import can_simulate
+from srdi.web.views.policy_hygiene import can_view_hygiene
 
 
 def entries(user: User) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -16,4 +17,6 @@ def entries(user: User) -> list[tuple[str, str, tuple[str, ...]]]:
     ]
     if can_simulate(user):
         out.append(("web:policy_simulation", "成本测算", ("web:policy_simulation",)))
+    if can_view_hygiene(user):
+        out.append(("web:policy_hygiene", "政策包体检", ("web:policy_hygiene", "web:policy_compare")))
     return out
