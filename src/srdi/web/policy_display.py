@@ -239,13 +239,16 @@ def pack_state(pack: Pack, today: date) -> dict[str, Any]:
 STATUS_TEXT = {status: label for status, label in STATUSES.items()}
 
 
-def pack_gaps(pack: Pack) -> dict[str, Any]:
-    """What a pack still lacks: unset parameters, values from secondary or unconfirmed sources, unknown items."""
+def pack_gaps(pack: Pack, today: date) -> dict[str, Any]:
+    """What a pack still lacks on ``today`` (within its window): unset parameters, values from secondary or
+    unconfirmed sources (judged by ``domain.policy.hygiene``, as ``srdi policy check`` does), unknown items."""
     unset = []
     doubtful = []
     for pid, param in pack.parameters.items():
         if pid.startswith("fiscal_share."):
             continue  # shared by every pack; shown with the split
+        on = hygiene.parameter_day(pack, pid, today)
+        resolved = param.at(on)
         row = {
             "id": pid,
             "label": param.label,
@@ -253,12 +256,12 @@ def pack_gaps(pack: Pack) -> dict[str, Any]:
             "note": param.note,
             "status": param.status,
             "status_label": STATUS_TEXT.get(param.status, param.status),
-            "value": format_value(latest_value(param), param.unit),
+            "value": format_value(resolved.value if resolved else None, param.unit),
             "measure": _measure_of(pack, pid),
         }
-        if latest_value(param) is None:
+        if hygiene.unset_on(param, on):
             unset.append(row)
-        elif param.status in ("secondary", "unconfirmed"):
+        elif hygiene.doubt(param, on) is not None:
             doubtful.append(row)
     unknown = [{"item": u.item, "note": u.note, "reference": u.reference} for u in pack.unknown]
     return {
@@ -351,7 +354,7 @@ def catalogue(packs: tuple[Pack, ...], today: date, *, kind: str = "", q: str = 
         cards = [measure_card(p, m) for m in p.measures]
         for c in cards:
             c["shown"] = matches(c, kind, q)
-        gaps = pack_gaps(p)
+        gaps = pack_gaps(p, today)
         out.append(
             {
                 "pack": p,

@@ -25,7 +25,7 @@ Nothing here reads the database: the service passes in the packs in force and th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
@@ -258,6 +258,17 @@ def rulebook_window_state(rb: Rulebook, day: date) -> WindowState:
     return WindowState(day, rb.valid_from, end, status)
 
 
+def pack_judged_on(pack: Pack, day: date) -> date:
+    """The day a pack's parameters are judged for ``day``: the day itself, within the pack's window."""
+    return _judged_on(pack_window_state(pack, day), pack.issued)
+
+
+def parameter_day(pack: Pack, pid: str, day: date) -> date:
+    """The day a pack's parameter is judged: a window end as on the adoption (``ParamSet.window`` reads it
+    there), any other parameter on ``pack_judged_on``."""
+    return pack.issued if pid in pack.window_params else pack_judged_on(pack, day)
+
+
 def _judged_on(state: WindowState, fallback_start: date) -> date:
     """The day a source's values are judged: the day asked, within the window (its first or last day)."""
     day = state.day
@@ -333,7 +344,11 @@ def case_cites(tests: str, m: Measure) -> bool:
 # ---- the check ----------------------------------------------------------------------------------------------
 
 
-def _doubt(param: Parameter, resolved_status: str) -> Kind | None:
+def doubt(param: Parameter, day: date) -> Kind | None:
+    """UNCONFIRMED (status ``unconfirmed``, or its label, reference or note says UNCONFIRMED) or SECONDARY, for
+    the value in force on ``day`` (a value the bureau approved is official); None when neither."""
+    resolved = param.at(day)
+    resolved_status = resolved.status if resolved is not None else param.status
     text = f"{param.label} {param.reference} {param.note}"
     if resolved_status == "unconfirmed" or UNCONFIRMED_MARK in text:
         return Kind.UNCONFIRMED
@@ -353,13 +368,16 @@ def _ends_soon(param: Parameter, day: date, horizon: int) -> date | None:
     return end
 
 
+UnsetSeverity = Callable[[str, Parameter], tuple[Severity, tuple[str, ...]]]
+
+
 def _parameter_findings(
     source: str,
     params: Iterable[tuple[str, Parameter]],
     on: date,
     state: WindowState,
     horizon: int,
-    unset_severity: Any,
+    unset_severity: UnsetSeverity,
     measure_of: Mapping[str, str],
 ) -> list[Finding]:
     """Unset, doubtful and expiring parameters; ``unset_severity(pid, param)`` gives an unset one's severity
@@ -384,13 +402,12 @@ def _parameter_findings(
                 )
             )
             continue
-        resolved = param.at(on)
-        doubt = _doubt(param, resolved.status if resolved else param.status)
-        if doubt is Kind.UNCONFIRMED:
+        kind = doubt(param, on)
+        if kind is Kind.UNCONFIRMED:
             out.append(
                 Finding(
                     source,
-                    doubt,
+                    kind,
                     Severity.WARNING if live else Severity.INFO,
                     f"{pid}（{param.label}）的取值或出处尚待确认：{param.reference}"
                     + (f"；{param.note}" if param.note else ""),
@@ -398,11 +415,11 @@ def _parameter_findings(
                     measure=measure,
                 )
             )
-        elif doubt is Kind.SECONDARY:
+        elif kind is Kind.SECONDARY:
             out.append(
                 Finding(
                     source,
-                    doubt,
+                    kind,
                     Severity.INFO,
                     f"{pid}（{param.label}）取自二手来源，待核对原文：{param.reference}",
                     parameter=pid,
@@ -455,7 +472,7 @@ def pack_report(
     """One pack's window, status and findings (``cases``: the ``tests`` texts of its YAML cases; None skips the
     case check, e.g. for a pack without a case folder of its own)."""
     state = pack_window_state(pack, day)
-    on = _judged_on(state, pack.issued)
+    on = pack_judged_on(pack, day)
     name = f"{pack.document}《{pack.title}》" if pack.document_known else f"《{pack.title}》"
     programmes = [p for p in programmes if p.pack == pack.id]
     money_of: dict[str, list[Measure]] = {}
@@ -489,7 +506,7 @@ def pack_report(
     findings += _parameter_findings(
         pack.id,
         [(pid, p) for pid, p in params if pid in window_pids],
-        pack.issued,
+        parameter_day(pack, next(iter(window_pids), ""), day),
         state,
         horizon,
         unset_severity,

@@ -95,7 +95,7 @@ def policy_gaps(request: HttpRequest, pack: str) -> HttpResponse:
     return render(
         request,
         "web/policy/gaps.html",
-        {**pd.pack_gaps(p), "state": pd.pack_state(p, today), "today": today},
+        {**pd.pack_gaps(p, today), "state": pd.pack_state(p, today), "today": today},
     )
 
 
