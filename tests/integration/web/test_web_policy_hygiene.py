@@ -167,7 +167,9 @@ def test_policy_diff_exit_codes_and_json(seed):
     (pair,) = data["changed"]
     assert (pair["a"], pair["b"], pair["matched_by"]) == ("hz81.3", "hz25.1", "overlap")
     assert pair["events"] == {"added": [], "removed": ["relocation_in"]}
-    assert pair["amounts"] == []
+    amounts = {v["role"]: (v["a_text"], v["b_text"], v["changed"]) for v in pair["amounts"]}
+    assert amounts["params.little_giant"] == ("100万元", "100万元", False)
+    assert not any(v["changed"] for v in pair["amounts"]) and pair["caps"] == []
     assert {c["id"]: c["change"] for c in pair["conditions"]}["relocation_tier"] == "removed"
     text = runner.invoke(cli, ["policy", "diff", "hz81", "hz25"])
     assert text.exit_code == 1
@@ -185,6 +187,7 @@ def test_the_compare_page(seed, login_as):
     assert 'data-condition="relocation_tier" data-change="removed"' in pair
     assert "从市外迁入" in pair  # the event kind no longer rewarded
     assert "金额与上限：无变化" in pair
+    assert 'data-value="params.srdi_sme" data-changed="no"' in pair and "20万元" in pair
     same = client.get("/policy/compare/", {"a": "hz25", "b": "hz25"}).content.decode()
     assert "data-compare-identical" in same
     wrong = client.get("/policy/compare/", {"a": "hz81", "b": "x<y"}).content.decode()

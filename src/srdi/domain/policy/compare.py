@@ -118,6 +118,7 @@ class ValueChange:
             "b": to_json(self.b_value),
             "a_text": self.a_text,
             "b_text": self.b_text,
+            "changed": self.changed,
         }
 
 
@@ -188,8 +189,8 @@ class MeasurePair:
             "kinds": {"added": list(self.kinds_added), "removed": list(self.kinds_removed)},
             "events": {"added": list(self.events_added), "removed": list(self.events_removed)},
             "amount_kind": pair(self.amount_kind),
-            "amounts": [v.as_json() for v in self.amounts if v.changed],
-            "caps": [v.as_json() for v in self.caps if v.changed],
+            "amounts": [v.as_json() for v in self.amounts],
+            "caps": [v.as_json() for v in self.caps],
             "cap_text": pair(self.cap_text),
             "conditions": [c.as_json() for c in self.conditions],
         }

@@ -458,7 +458,8 @@ def _window_ends(source: str, name: str, state: WindowState, horizon: int) -> li
 
 
 def _sorted(findings: list[Finding]) -> tuple[Finding, ...]:
-    return tuple(sorted(findings, key=lambda f: (f.severity.rank, list(Kind).index(f.kind), f.parameter)))
+    # stable: within a severity and kind, the order the pack or rulebook declares its parameters and measures
+    return tuple(sorted(findings, key=lambda f: (f.severity.rank, list(Kind).index(f.kind))))
 
 
 def pack_report(

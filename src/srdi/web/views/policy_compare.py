@@ -48,8 +48,8 @@ def policy_compare(request: HttpRequest) -> HttpResponse:
             "values": [
                 {"v": v, "a": pd.format_value(v.a_value, v.unit), "b": pd.format_value(v.b_value, v.unit)}
                 for v in (*p.amounts, *p.caps)
-                if v.changed
             ],
+            "values_changed": any(v.changed for v in (*p.amounts, *p.caps)),
             "conditions": [{"c": c, "label": CHANGE_LABELS[c.change]} for c in p.conditions],
         }
         for p in diff.changed
