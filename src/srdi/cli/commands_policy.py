@@ -26,7 +26,8 @@ def policy() -> None:
 @click.option("--pack", default=None, help="只列出该政策包（默认全部）")
 def policy_list(pack: str | None) -> None:
     """列出各政策包的全部措施。"""
-    from srdi.domain.policy.loader import expiry_warnings, load_packs
+    from srdi.domain.policy.hygiene import expiry_warnings
+    from srdi.domain.policy.loader import load_packs
     from srdi.domain.policy.params import ParamSet
 
     packs = load_packs()

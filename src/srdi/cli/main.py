@@ -50,6 +50,7 @@ def main() -> None:
         commands_parameters,
         commands_pii,
         commands_policy,
+        commands_policy_check,
         commands_rules,
         commands_server,
         commands_tokens,

@@ -19,17 +19,14 @@ from django.utils import timezone
 
 from srdi.db.models import AuditAction, ParameterChange, User
 from srdi.domain.permissions import Permission
-from srdi.domain.policy.layering import ParameterEntry, apply_entries
+from srdi.domain.policy.layering import MONEY_UNITS as MONEY_UNITS  # re-exported: defined in the domain
+from srdi.domain.policy.layering import ParameterEntry, apply_entries, moves_money
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.policy.model import Pack
 from srdi.domain.policy.params import OverrideError, check_override, parse_text
 from srdi.domain.rules.parameters import Parameter, RuleDataError, convert_value, to_json
 from srdi.domain.text import text_problem
 from srdi.services import audit, lpr
-
-# Units whose values decide an amount, a rate, a cap, a share, a date window or a table: a second person with
-# ``parameter.approve`` decides on them. Lists, counts and texts decide who qualifies, not how much.
-MONEY_UNITS = frozenset({"fen", "ratio", "date", "bands", "mapping"})
 
 
 class ParameterChangeError(Exception):
@@ -67,11 +64,6 @@ def known_parameter(pid: str) -> tuple[str, Parameter, bool] | None:
         return None
     pack, param = found
     return pack.id, param, moves_money(pack, pid, param)
-
-
-def moves_money(pack: Pack, pid: str, param: Parameter) -> bool:
-    """Whether a change to the parameter decides how much is paid (then only ``parameter.approve`` approves)."""
-    return param.unit in MONEY_UNITS or pid in pack.window_params or pid.startswith("fiscal_share.")
 
 
 def stored_value(param: Parameter, value: Any) -> Any:

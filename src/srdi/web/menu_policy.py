@@ -8,6 +8,7 @@ from __future__ import annotations
 from srdi.db.models import User
 from srdi.web.parameter_display import can_manage_parameters
 from srdi.web.policy_display import can_simulate
+from srdi.web.views.policy_hygiene import can_view_hygiene
 
 
 def entries(user: User) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -30,4 +31,6 @@ def entries(user: User) -> list[tuple[str, str, tuple[str, ...]]]:
                 ),
             )
         )
+    if can_view_hygiene(user):
+        out.append(("web:policy_hygiene", "政策包体检", ("web:policy_hygiene", "web:policy_compare")))
     return out

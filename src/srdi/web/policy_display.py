@@ -23,11 +23,11 @@ from srdi.domain.digits import is_digits
 from srdi.domain.exchange import RecordError
 from srdi.domain.money import FEN_PER_WAN, FEN_PER_YI, decimal_from_text, fen_from_text, format_wan
 from srdi.domain.permissions import Permission
+from srdi.domain.policy import hygiene
 from srdi.domain.policy.explain import EVENT_FIELDS, STATUS_ZH
+from srdi.domain.policy.hygiene import expiry_warnings
 from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, EVENT_LABELS
-from srdi.domain.policy.loader import expiry_warnings
 from srdi.domain.policy.model import Condition, Measure, Pack
-from srdi.domain.policy.params import ParamSet
 from srdi.domain.policy.simulate import Simulation
 from srdi.domain.reference import TIERS, district_name, districts
 from srdi.domain.rules.parameters import STATUSES, UNITS, Parameter, RuleDataError
@@ -186,8 +186,8 @@ def param_text(pack: Pack, pid: str) -> str:
 
 
 def pack_window(pack: Pack) -> tuple[date | None, date | None]:
-    """The pack's window as shipped (its dates, or its window parameters' values; None while unset)."""
-    return ParamSet.for_run((pack,)).window(pack)
+    """The pack's window as it stands (its dates, or its window parameters' values; None while unset)."""
+    return hygiene.pack_window(pack)
 
 
 def window_text(pack: Pack) -> str:
@@ -204,19 +204,14 @@ def pack_name(pack: Pack) -> str:
 
 
 def pack_state(pack: Pack, today: date) -> dict[str, Any]:
-    """有效 / 已到期 / 未生效 / 有效期待公布, with the days left or past, and the successor when one is named."""
-    start, end = pack_window(pack)
-    window_unset = False
-    if start is None and today < pack.issued:
-        label, css, note = "未生效", "text-bg-secondary", f"{pack.issued} 印发"
-    elif start is not None and today < start:
-        label, css, note = "未生效", "text-bg-secondary", f"自 {start} 起施行"
-    elif end is not None and today > end:
-        days = (today - end).days
+    """有效 / 已到期 / 未生效 / 有效期待公布 (the status ``domain.policy.hygiene`` decides), with the days left or
+    past."""
+    state = hygiene.pack_window_state(pack, today)
+    start, end = state.start, state.end
+    if state.status is hygiene.Status.EXPIRED:
         label, css = "已到期", "text-bg-danger"
-        note = f"有效期已于 {end} 届满（已过 {days} 天）"
-    elif start is None or end is None:
-        window_unset = True
+        note = f"有效期已于 {end} 届满（已过 {state.days_past} 天）"
+    elif state.window_unset:
         label, css = "有效期待公布", "text-bg-warning"
         missing = (
             "施行日期和有效期"
@@ -224,17 +219,19 @@ def pack_state(pack: Pack, today: date) -> dict[str, Any]:
             else ("施行日期" if start is None else "有效期截止日")
         )
         note = f"已于 {pack.issued} 印发，{missing}尚未查得；公布前平台对其事项不兑现"
+    elif state.status is hygiene.Status.DRAFT:
+        label, css = "未生效", "text-bg-secondary"
+        note = f"自 {start} 起施行" if start is not None else f"{pack.issued} 印发"
     else:
-        days = (end - today).days
-        label, css, note = "有效", "text-bg-success", f"有效期至 {end}（剩余 {days} 天）"
-    in_force = pack.in_window(today, (start, end))
+        label, css = "有效", "text-bg-success"
+        note = f"有效期至 {end}（剩余 {state.days_left} 天）" if end is not None else "长期有效"
     return {
         "label": label,
         "css": css,
         "note": note,
-        "expired": end is not None and today > end,
-        "in_force": bool(in_force),
-        "window_unset": window_unset,
+        "expired": state.status is hygiene.Status.EXPIRED,
+        "in_force": state.status is hygiene.Status.IN_FORCE,
+        "window_unset": state.window_unset,
         "window": window_text(pack),
     }
 
@@ -242,13 +239,16 @@ def pack_state(pack: Pack, today: date) -> dict[str, Any]:
 STATUS_TEXT = {status: label for status, label in STATUSES.items()}
 
 
-def pack_gaps(pack: Pack) -> dict[str, Any]:
-    """What a pack still lacks: unset parameters, values from secondary or unconfirmed sources, unknown items."""
+def pack_gaps(pack: Pack, today: date) -> dict[str, Any]:
+    """What a pack still lacks on ``today`` (within its window): unset parameters, values from secondary or
+    unconfirmed sources (judged by ``domain.policy.hygiene``, as ``srdi policy check`` does), unknown items."""
     unset = []
     doubtful = []
     for pid, param in pack.parameters.items():
         if pid.startswith("fiscal_share."):
             continue  # shared by every pack; shown with the split
+        on = hygiene.parameter_day(pack, pid, today)
+        resolved = param.at(on)
         row = {
             "id": pid,
             "label": param.label,
@@ -256,12 +256,12 @@ def pack_gaps(pack: Pack) -> dict[str, Any]:
             "note": param.note,
             "status": param.status,
             "status_label": STATUS_TEXT.get(param.status, param.status),
-            "value": format_value(latest_value(param), param.unit),
+            "value": format_value(resolved.value if resolved else None, param.unit),
             "measure": _measure_of(pack, pid),
         }
-        if latest_value(param) is None:
+        if hygiene.unset_on(param, on):
             unset.append(row)
-        elif param.status in ("secondary", "unconfirmed"):
+        elif hygiene.doubt(param, on) is not None:
             doubtful.append(row)
     unknown = [{"item": u.item, "note": u.note, "reference": u.reference} for u in pack.unknown]
     return {
@@ -287,21 +287,8 @@ def _measure_of(pack: Pack, pid: str) -> dict[str, str] | None:
 
 
 def measure_param_ids(pack: Pack, m: Measure) -> list[str]:
-    """Every parameter a measure uses (amount, conditions, standing, annual cap, and its own ``<id>.*``)."""
-    ids: set[str] = set()
-    if m.amount:
-        ids.update(m.amount.parameter_ids())
-    ids.update(c.param for c in m.conditions if c.param)
-    if m.selection_quota:
-        ids.update(p for p in (m.selection_quota.param, m.selection_quota.period) if p)
-    if m.standing:
-        ids.update(c.param for c in m.standing.conditions if c.param)
-        ids.update(m.standing.amount_params)
-        ids.update(c.param for c in m.standing.parts if c.param)
-    if m.annual_cap:
-        ids.add(m.annual_cap.param)
-    ids.update(pid for pid in pack.parameters if pid.startswith(f"{m.id}."))
-    return [pid for pid in pack.parameters if pid in ids]
+    """Every parameter a measure uses (``domain.policy.hygiene.measure_parameter_ids``)."""
+    return hygiene.measure_parameter_ids(pack, m)
 
 
 def amount_state(pack: Pack, m: Measure) -> dict[str, Any]:
@@ -367,7 +354,7 @@ def catalogue(packs: tuple[Pack, ...], today: date, *, kind: str = "", q: str = 
         cards = [measure_card(p, m) for m in p.measures]
         for c in cards:
             c["shown"] = matches(c, kind, q)
-        gaps = pack_gaps(p)
+        gaps = pack_gaps(p, today)
         out.append(
             {
                 "pack": p,

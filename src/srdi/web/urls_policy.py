@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from srdi.web.views import parameters, policy
+from srdi.web.views import parameters, policy, policy_compare, policy_hygiene
 
 urlpatterns: list[URLPattern] = [
     path("policy/", policy.policy_catalogue, name="policy_catalogue"),
@@ -19,4 +19,8 @@ urlpatterns: list[URLPattern] = [
         name="parameter_attachment",
     ),
     path("policy/parameters/history/<str:pid>/", parameters.parameter_history, name="parameter_history"),
+]
+urlpatterns += [
+    path("policy/hygiene/", policy_hygiene.policy_hygiene, name="policy_hygiene"),
+    path("policy/compare/", policy_compare.policy_compare, name="policy_compare"),
 ]

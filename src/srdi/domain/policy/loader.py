@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -505,20 +505,3 @@ def load_packs() -> tuple[Pack, ...]:
 def shipped_common() -> dict[str, Parameter]:
     """The shared parameters (fiscal shares) of the shipped packs."""
     return load_common(resources.files("srdi.policies"), "policies")
-
-
-def expiry_warnings(packs: tuple[Pack, ...], today: date, days: int = 60) -> list[str]:
-    """Warnings for packs in force that expire within ``days`` of ``today`` (expiry day included).
-
-    A pack that has already expired, or is not yet in force, gets no warning here: the catalogue and the
-    measure pages show its state (已到期 / 未生效) through ``web.policy_display.pack_state``.
-    """
-    out = []
-    for p in packs:
-        if p.window_from is None or p.window_to is None:
-            continue  # a window set by parameters: the catalogue shows its state
-        if p.window_from <= today <= p.window_to and p.window_to - today <= timedelta(days=days):
-            out.append(
-                f"政策包 {p.id}（{p.document}）将于 {p.window_to} 到期，剩余 {(p.window_to - today).days} 天"
-            )
-    return out

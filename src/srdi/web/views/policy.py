@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET
 
 from srdi.db.models import User
 from srdi.domain.digits import is_digits
-from srdi.domain.policy.loader import expiry_warnings, load_packs
+from srdi.domain.policy.hygiene import expiry_warnings
+from srdi.domain.policy.loader import load_packs
 from srdi.domain.policy.model import Pack
 from srdi.domain.policy.params import OverrideError, ParamSet
 from srdi.services.simulation import simulate_policy
@@ -94,7 +95,7 @@ def policy_gaps(request: HttpRequest, pack: str) -> HttpResponse:
     return render(
         request,
         "web/policy/gaps.html",
-        {**pd.pack_gaps(p), "state": pd.pack_state(p, today), "today": today},
+        {**pd.pack_gaps(p, today), "state": pd.pack_state(p, today), "today": today},
     )
 
 
