@@ -20,9 +20,9 @@ from srdi.db.models import Case, Enterprise, Payment
 from srdi.domain.exchange import parse_profile
 from srdi.domain.policy.contract import records_by_enterprise
 from srdi.domain.policy.engine import HISTORY_SCHEMA, entitle
-from srdi.services.parameters import packs_in_force
 from srdi.domain.tables import tables_from_profiles
 from srdi.services.exports import CHUNK, profiles_from_db
+from srdi.services.parameters import packs_in_force
 
 
 @dataclass

@@ -13,10 +13,10 @@ from typing import Any
 from srdi.db.models import Enterprise
 from srdi.domain.exchange import parse_profile
 from srdi.domain.policy.contract import run_entitle
-from srdi.services.parameters import packs_in_force
 from srdi.domain.policy.standing import standing
 from srdi.domain.tables import tables_from_profiles
 from srdi.services.exports import profiles_from_db
+from srdi.services.parameters import packs_in_force
 from srdi.services.screening import default_as_of
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from srdi.services.parameters import packs_in_force
 from srdi.domain.policy.simulate import Simulation, difference, run_simulation
 from srdi.services.facts_loader import load_tables
+from srdi.services.parameters import packs_in_force
 
 
 def simulate_policy(

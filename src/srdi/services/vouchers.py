@@ -36,11 +36,11 @@ from srdi.db.models import (
 )
 from srdi.domain.money import format_wan
 from srdi.domain.permissions import Permission
-from srdi.services.parameters import packs_in_force
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.rules.facts import certification_valid_on
 from srdi.services import audit, ledger
 from srdi.services.notify import Message, notify
+from srdi.services.parameters import packs_in_force
 
 
 class VoucherError(ValueError):

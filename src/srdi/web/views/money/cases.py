@@ -24,12 +24,12 @@ from django.views.decorators.http import require_GET, require_POST
 from srdi.db.models import BankAccountChange, Case, District, Evidence, Objection
 from srdi.domain.calendar import calendar_known
 from srdi.domain.permissions import Permission, Scope
-from srdi.services.parameters import packs_in_force
 from srdi.domain.verdict import deny
 from srdi.domain.workflow.definition import COMMITTED, TRANSITIONS
 from srdi.services import bank_accounts, budgets, matters, scoping
 from srdi.services import cases as case_service
 from srdi.services import evidence as evidence_service
+from srdi.services.parameters import packs_in_force
 from srdi.services.payments import standing_payment, standing_payments
 from srdi.web import money_display as md
 from srdi.web.access import require

@@ -19,12 +19,12 @@ from srdi.db.models import BudgetAccount, BudgetAdjustment, District, Event, Pro
 from srdi.domain.digits import id_from
 from srdi.domain.money import fen_to_wan
 from srdi.domain.permissions import Permission, Scope
-from srdi.services.parameters import packs_in_force
 from srdi.domain.reference import district_name
 from srdi.domain.verdict import deny
 from srdi.services import budgets, scoping
 from srdi.services import cases as case_service
 from srdi.services import programmes as programme_service
+from srdi.services.parameters import packs_in_force
 from srdi.web import money_display as md
 from srdi.web.access import require
 from srdi.web.forms_money import BudgetAdjustmentForm, ProgrammeForm, money_measures
