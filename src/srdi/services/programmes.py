@@ -6,8 +6,9 @@ period is checked against the procedure's minimum), ``phase(programme, day)`` fo
 (screening finds the enterprises whose recorded events qualify and creates an offer for each — with exactly
 what is missing when data is incomplete — unless the matter is already held by another case, which the
 summary names; it also recomputes the programme's cases not yet approved whose amount was still unset, so a
-value the bureau has since set reaches them — they then go through the usual review), ``start_application`` (an enterprise applies for one of its events inside the window) and
-``close_programme`` (no new cases; offers and drafts nobody submitted lapse and free their matters).
+value the bureau has since set reaches them — they then go through the usual review), ``start_application``
+(an enterprise applies for one of its events inside the window) and ``close_programme`` (no new cases; offers
+and drafts nobody submitted lapse and free their matters).
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from srdi.domain.digits import is_digits
 from srdi.domain.money import format_yuan
 from srdi.domain.permissions import Permission
 from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, NO_APPLICATION_STATUSES, event_title
+from srdi.domain.policy.layering import versions_used
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes
-from srdi.domain.policy.layering import versions_used
 from srdi.domain.workflow.definition import COMMITTED, OPEN
 from srdi.services import audit, budgets, matters
 from srdi.services import cases as case_service
-from srdi.services.case_entitlement import entitlement_from_records, enterprise_records, records_for
+from srdi.services.case_entitlement import enterprise_records, entitlement_from_records, records_for
 from srdi.services.notify import Message, notify
 from srdi.services.parameters import packs_in_force, parameter_set_label
 

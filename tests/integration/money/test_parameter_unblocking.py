@@ -11,14 +11,16 @@ import json
 from datetime import date
 
 import pytest
+from django.test import Client
 from tests.conftest import make_uscc
 from tests.integration.money.conftest import AFTER_PUBLICITY, SRDI_CERT
 from tests.integration.money.test_workflow import _to_publicity
+from tests.signin import sign_in
 
 from srdi.db.models import AuditEvent, Case, Enterprise, Event, LedgerEntry, Payment
 from srdi.domain.policy.layering import versions_used
+from srdi.services import budgets, parameters
 from srdi.services import cases as case_service
-from srdi.services import parameters
 from srdi.services.accounts import create_user
 from srdi.services.cases import TransitionRefused, transition, update_claim
 from srdi.services.imports import import_file
@@ -41,7 +43,9 @@ def _profile(i: int) -> dict:
         "industry_code": "C3976",
         "certifications": SRDI_CERT,
         "compliance": {"dishonest": False},
-        "events": [{"kind": "tech_transaction", "year": 2025, "amount_fen": TRADED, "date": EVENT_DAY.isoformat()}],
+        "events": [
+            {"kind": "tech_transaction", "year": 2025, "amount_fen": TRADED, "date": EVENT_DAY.isoformat()}
+        ],
     }
 
 
@@ -57,7 +61,11 @@ def tech(db, monkeypatch):
         "staff": create_user(username="t_staff", password="x", role="city_staff", check_password=False),
         "admin": create_user(username="t_admin", password="x", role="city_admin", check_password=False),
         "district": create_user(
-            username="t_district", password="x", role="district_staff", district_code="330106", check_password=False
+            username="t_district",
+            password="x",
+            role="district_staff",
+            district_code="330106",
+            check_password=False,
         ),
         "enterprise": create_user(
             username="t_ent", password="x", role="enterprise", enterprise_uscc=a.uscc, check_password=False
@@ -79,7 +87,11 @@ def tech(db, monkeypatch):
     case = start_application(programme, users["enterprise"], Event.objects.get(enterprise=a))
     assert (case.entitlement_status, case.entitlement_fen) == ("amount_unset", None)
     update_claim(
-        case.pk, users["enterprise"], bank_account_name="甲", bank_name="杭州银行", bank_account_number="62220202000012"
+        case.pk,
+        users["enterprise"],
+        bank_account_name="甲",
+        bank_name="杭州银行",
+        bank_account_number="62220202000012",
     )
     transition(case.pk, users["enterprise"], "submit")
     transition(case.pk, users["district"], "accept")
@@ -104,7 +116,7 @@ def _set_ratio(users, value: str, effective_from: date) -> parameters.ParameterC
 
 
 def test_setting_the_unset_ratio_unblocks_the_case_in_the_next_offers_run(tech):
-    programme, users, case, a, b = tech
+    programme, users, case, _, b = tech
     change = _set_ratio(users, "0.05", date(2025, 1, 1))
     summary = generate_offers(programme, actor=users["staff"])
     assert summary.updated == 1 and summary.existing == 0
@@ -121,12 +133,18 @@ def test_setting_the_unset_ratio_unblocks_the_case_in_the_next_offers_run(tech):
     assert audited.old == {"entitlement_status": "amount_unset", "entitlement_fen": None}
     assert audited.new == {"entitlement_status": "granted", "entitlement_fen": 25_000_000}
     assert audited.extra["parameter_versions"] == [change.version]
-    run = AuditEvent.objects.filter(object_type="programme", object_id=str(programme.pk)).order_by("id").last()
+    run = (
+        AuditEvent.objects.filter(object_type="programme", object_id=str(programme.pk)).order_by("id").last()
+    )
     assert run.new["updated"] == 1 and run.extra["parameter_versions"] == [change.version]
 
     # Enterprise B never applied: its event now gets a 免申即享 offer with the computed amount.
     offer = Case.objects.get(programme=programme, enterprise=b)
-    assert (offer.state, offer.entitlement_status, offer.entitlement_fen) == ("offered", "granted", 25_000_000)
+    assert (offer.state, offer.entitlement_status, offer.entitlement_fen) == (
+        "offered",
+        "granted",
+        25_000_000,
+    )
     assert versions_used(offer.entitlement_trace) == [change.version]
 
     # A second run changes nothing: the case is no longer amount_unset.
@@ -141,7 +159,7 @@ def test_setting_the_unset_ratio_unblocks_the_case_in_the_next_offers_run(tech):
 
 
 def test_a_value_effective_only_after_the_event_leaves_the_case_unset(tech):
-    programme, users, case, a, b = tech
+    programme, users, case, _, b = tech
     change = _set_ratio(users, "0.05", date(2025, 4, 1))  # after the 2025-03-10 transaction
     summary = generate_offers(programme, actor=users["staff"])
     assert (summary.updated, summary.created) == (0, 0)
@@ -149,11 +167,13 @@ def test_a_value_effective_only_after_the_event_leaves_the_case_unset(tech):
     assert (case.entitlement_status, case.entitlement_fen) == ("amount_unset", None)
     assert change.version not in versions_used(case.entitlement_trace)
     assert not Case.objects.filter(programme=programme, enterprise=b).exists()
-    assert not AuditEvent.objects.filter(object_type="case", object_id=str(case.pk), extra__reason="amount_set")
+    assert not AuditEvent.objects.filter(
+        object_type="case", object_id=str(case.pk), extra__reason="amount_set"
+    )
 
 
 def test_a_proposal_not_yet_approved_changes_nothing(tech):
-    programme, users, case, a, b = tech
+    programme, users, case, _, _ = tech
     parameters.propose(
         users["staff"],
         pid=RATIO,
@@ -189,7 +209,9 @@ def test_an_approved_change_never_alters_a_case_decided_before_it(world):
     paid = world.case(world.enterprises[0])
     _to_publicity(world, paid)
     transition(paid.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY)
-    assert execute_payment_run(create_payment_run(u["finance"], world.programme), u["finance"]).paid == [paid.pk]
+    assert execute_payment_run(create_payment_run(u["finance"], world.programme), u["finance"]).paid == [
+        paid.pk
+    ]
     paid.refresh_from_db()
     assert paid.approved_fen == 200_000_000 and versions_used(paid.entitlement_trace) == ["baseline"]
     before_trace = paid.entitlement_trace
@@ -209,11 +231,18 @@ def test_an_approved_change_never_alters_a_case_decided_before_it(world):
     later = world.case(world.enterprises[1])
     assert later.entitlement_fen == 200_000_000  # offered at 20% before the change …
     u_enterprise = create_user(
-        username="w_ent1", password="x", role="enterprise", enterprise_uscc=world.enterprises[1].uscc,
+        username="w_ent1",
+        password="x",
+        role="enterprise",
+        enterprise_uscc=world.enterprises[1].uscc,
         check_password=False,
     )
     update_claim(
-        later.pk, u_enterprise, bank_account_name="乙", bank_name="杭州银行", bank_account_number="62220202000099"
+        later.pk,
+        u_enterprise,
+        bank_account_name="乙",
+        bank_name="杭州银行",
+        bank_account_number="62220202000099",
     )
     transition(later.pk, u_enterprise, "confirm")
     transition(later.pk, u["district"], "district_pass")
@@ -222,3 +251,17 @@ def test_an_approved_change_never_alters_a_case_decided_before_it(world):
     later.refresh_from_db()
     assert later.approved_fen == 250_000_000  # … approved after it at 25%: 1000万 × 25%
     assert versions_used(later.entitlement_trace) == sorted(["baseline", change.version])
+
+
+def test_the_case_page_and_the_budget_suggestion_name_the_version(tech):
+    programme, users, case, _, _ = tech
+    before = budgets.suggest("hz81", 6, 2025)
+    assert (before.awards, before.parameters, before.versions) == (0, "基线", [])
+    change = _set_ratio(users, "0.05", date(2025, 1, 1))
+    after = budgets.suggest("hz81", 6, 2025)
+    assert after.awards == 2 and after.city_fen == 25_000_000  # two awards of 25万, split half and half
+    assert after.parameters == f"基线 + {change.version}" and after.versions == [change.version]
+    generate_offers(programme, actor=users["staff"])
+    page = sign_in(Client(), users["staff"]).get(f"/cases/{case.pk}/")
+    assert page.status_code == 200
+    assert f"年度累计实际技术交易额的奖励比例：5%（参数版本 {change.version}）" in page.content.decode()
