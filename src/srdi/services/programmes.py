@@ -23,7 +23,7 @@ from django.db import transaction
 
 from srdi.db.models import AuditAction, Case, Enterprise, Event, Programme, User
 from srdi.domain.digits import is_digits
-from srdi.domain.money import format_yuan
+from srdi.domain.money import format_wan, format_yuan
 from srdi.domain.permissions import Permission
 from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, NO_APPLICATION_STATUSES, event_title
 from srdi.domain.policy.layering import versions_used
@@ -424,7 +424,7 @@ def _recompute_unset(case: Case, records: list[dict[str, Any]], actor: User | No
             extra={"parameter_versions": versions, "reason": "amount_set"},
         )
         amount = (
-            f"测算金额 {format_yuan(locked.entitlement_fen)}"
+            f"测算金额 {format_wan(locked.entitlement_fen)}"
             if locked.entitlement_fen is not None
             else ENTITLEMENT_STATUS_LABELS.get(locked.entitlement_status, locked.entitlement_status)
         )

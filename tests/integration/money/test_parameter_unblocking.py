@@ -17,7 +17,7 @@ from tests.integration.money.conftest import AFTER_PUBLICITY, SRDI_CERT
 from tests.integration.money.test_workflow import _to_publicity
 from tests.signin import sign_in
 
-from srdi.db.models import AuditEvent, Case, Enterprise, Event, LedgerEntry, Payment
+from srdi.db.models import AuditEvent, Case, Enterprise, Event, LedgerEntry, Notification, Payment
 from srdi.domain.policy.layering import versions_used
 from srdi.services import budgets, parameters
 from srdi.services import cases as case_service
@@ -115,10 +115,13 @@ def _set_ratio(users, value: str, effective_from: date) -> parameters.ParameterC
     return parameters.decide(change.pk, users["admin"], approve=True)
 
 
-def test_setting_the_unset_ratio_unblocks_the_case_in_the_next_offers_run(tech):
-    programme, users, case, _, b = tech
+def test_setting_the_unset_ratio_unblocks_the_case_in_the_next_offers_run(
+    tech, django_capture_on_commit_callbacks
+):
+    programme, users, case, a, b = tech
     change = _set_ratio(users, "0.05", date(2025, 1, 1))
-    summary = generate_offers(programme, actor=users["staff"])
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = generate_offers(programme, actor=users["staff"])
     assert summary.updated == 1 and summary.existing == 0
     assert "1 个金额待定的事项已按现行标准重新测算" in summary.message
     assert change.version in summary.versions and change.version in summary.parameters
@@ -129,6 +132,9 @@ def test_setting_the_unset_ratio_unblocks_the_case_in_the_next_offers_run(tech):
     assert versions_used(case.entitlement_trace) == [change.version]
     amount = next(b for b in case.entitlement_trace["basis"] if b["type"] == "amount")
     assert amount["parameters"][0] == {**amount["parameters"][0], "id": RATIO, "version": change.version}
+    notice = Notification.objects.get(enterprise=a, title__startswith="金额标准已公布")
+    assert "测算金额 25万元" in notice.body, notice.body
+    assert "仍须按程序审核" in notice.body and notice.url == f"/cases/{case.pk}/"
     audited = AuditEvent.objects.get(object_type="case", object_id=str(case.pk), extra__reason="amount_set")
     assert audited.old == {"entitlement_status": "amount_unset", "entitlement_fen": None}
     assert audited.new == {"entitlement_status": "granted", "entitlement_fen": 25_000_000}
