@@ -67,7 +67,7 @@ def _record(packs):  # type: ignore[no-untyped-def]
 @given(entries())
 def test_the_last_approved_change_covering_the_event_decides(changes: list[ParameterEntry]) -> None:
     record = _record(apply_entries(PACKS, changes))
-    covering = [e for e in changes if e.start <= EVENT_DAY and (e.end is None or EVENT_DAY <= e.end)]
+    covering = [e for e in changes if e.start <= EVENT_DAY and (e.end is None or e.end >= EVENT_DAY)]
     if not covering:
         assert record["status"] == "amount_unset" and record["amount_fen"] is None
         assert versions_used(record) == [BASELINE]
