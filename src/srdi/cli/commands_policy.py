@@ -25,12 +25,16 @@ def policy() -> None:
 @policy.command(name="list")
 @click.option("--pack", default=None, help="只列出该政策包（默认全部）")
 def policy_list(pack: str | None) -> None:
-    """列出各政策包的全部措施。"""
+    """列出各政策包的全部措施（现行取值：含经批准的参数调整及其版本、依据文件）。"""
+    setup_django()
     from srdi.domain.policy.hygiene import expiry_warnings
-    from srdi.domain.policy.loader import load_packs
     from srdi.domain.policy.params import ParamSet
+    from srdi.domain.rules.parameters import to_json
+    from srdi.services.parameters import approved_entries, packs_in_force, parameter_set_label
 
-    packs = load_packs()
+    packs = packs_in_force()
+    entries = approved_entries()
+    click.echo(f"参数：{parameter_set_label()}")
     for p in packs:
         if pack and p.id != pack:
             continue
@@ -39,6 +43,14 @@ def policy_list(pack: str | None) -> None:
         click.echo(f"{p.id}  {p.document}《{p.title}》（{p.issued} 印发）  {window}")
         if p.unknown:
             click.echo(f"  尚未查得：{'；'.join(u.item for u in p.unknown)}")
+        for e in entries:
+            if e.pid in p.parameters:
+                param = p.parameters[e.pid]
+                period = f"{e.start} 起" + (f"至 {e.end}" if e.end else "")
+                click.echo(
+                    f"  参数调整 {e.version}：{e.pid} = {_fmt_value(to_json(e.value), param.unit)}"
+                    f"（{period}；{e.document}）"
+                )
         for m in p.measures:
             kinds = "、".join(KIND_ZH[k] for k in m.kinds)
             trigger = f"  事件：{', '.join(m.events)}" if m.events else ""
@@ -245,6 +257,7 @@ def simulate(policy_id: str, year: int, sets: tuple[str, ...], as_json: bool) ->
     from srdi.domain.policy.params import OverrideError
     from srdi.domain.reference import district_name
     from srdi.domain.rules.parameters import to_json
+    from srdi.services.parameters import approved_entries, parameter_set_label
     from srdi.services.simulation import simulate_policy
 
     overrides = _parse_sets(sets, policy_id)
@@ -265,6 +278,8 @@ def simulate(policy_id: str, year: int, sets: tuple[str, ...], as_json: bool) ->
             "by_district": base.by_district.to_dicts(),
         }
         out["warnings"] = base.warnings
+        out["parameter_set"] = parameter_set_label()
+        out["parameter_versions"] = [e.version for e in approved_entries()]
         if changed is not None:
             out.update(
                 {
@@ -283,6 +298,7 @@ def simulate(policy_id: str, year: int, sets: tuple[str, ...], as_json: bool) ->
         f"金额待定 {t['amount_unset']} 项"
         + (f"；政策有效期待公布 {t['window_unset']} 项" if t.get("window_unset") else "")
     )
+    click.echo(f"所用参数：{parameter_set_label()}")
     click.echo("按措施：")
     for r in base.by_measure.iter_rows(named=True):
         click.echo(f"  第{r['article']}条 {r['grants']:>6} 项  {format_wan(r['amount_fen'])}")

@@ -34,10 +34,11 @@ from srdi.db.models import (
 )
 from srdi.domain.money import split_city_district
 from srdi.domain.permissions import Permission
+from srdi.domain.policy.layering import versions_used
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes, district_name
 from srdi.services import audit, ledger
-from srdi.services.parameters import packs_in_force
+from srdi.services.parameters import packs_in_force, parameter_set_label
 
 CITY = "city"
 DEFAULT_CITY_SHARE = Decimal("0.5")
@@ -111,6 +112,8 @@ class Suggestion:
     districts: dict[str, int] = field(default_factory=dict)
     awards: int = 0
     incomplete: int = 0
+    parameters: str = ""  # the parameter set the engine ran with (``parameter_set_label``)
+    versions: list[str] = field(default_factory=list)  # the versions the counted awards' traces cite
 
 
 def suggest(pack: str, article: int, year: int, city_pays_all: list[str] | None = None) -> Suggestion:
@@ -118,7 +121,10 @@ def suggest(pack: str, article: int, year: int, city_pays_all: list[str] | None 
     from srdi.services.case_entitlement import records_for
 
     measure = next(p for p in packs_in_force() if p.id == pack).measure(article)
-    out = Suggestion(districts={code: 0 for code in sorted(district_codes())})
+    out = Suggestion(
+        districts={code: 0 for code in sorted(district_codes())}, parameters=parameter_set_label()
+    )
+    cited: set[str] = set()
     enterprises = Enterprise.objects.filter(
         pk__in=Event.objects.filter(kind__in=list(measure.events)).values("enterprise_id")
     )
@@ -133,6 +139,7 @@ def suggest(pack: str, article: int, year: int, city_pays_all: list[str] | None 
             if record["status"] != "granted" or not record["amount_fen"]:
                 continue
             out.awards += 1
+            cited.update(versions_used(record))
             code = districts.get(enterprise_id) or ""
             city, district = int(record.get("city_fen") or 0), int(record.get("district_fen") or 0)
             if code in everyone_city or code not in out.districts:
@@ -140,6 +147,7 @@ def suggest(pack: str, article: int, year: int, city_pays_all: list[str] | None 
             out.city_fen += city
             if district:
                 out.districts[code] += district
+    out.versions = sorted(cited)
     return out
 
 

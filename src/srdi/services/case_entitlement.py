@@ -121,8 +121,15 @@ def current_entitlement(case: Case) -> Entitlement:
 
     A record the engine marks ``superseded`` (the matter was already paid in full, or a better award for it
     exists) is worth 0 here: nothing more may be paid under this case."""
+    return entitlement_from_records(case, enterprise_records(case.enterprise, exclude_case=case.pk))
+
+
+def entitlement_from_records(case: Case, records: list[dict[str, Any]]) -> Entitlement:
+    """The case's entitlement read from records the engine already computed for its enterprise (an offers run
+    computes them for a whole programme at once). The records must have been computed without the case's own
+    payments — true of every case not yet approved, which is the only kind an offers run refreshes."""
     label = (case.entitlement_trace or {}).get("event")
-    for record in enterprise_records(case.enterprise, exclude_case=case.pk):
+    for record in records:
         if record["measure"] == case.programme.measure_id and record["event"] == label:
             paid = next(
                 (b.get("paid_before_fen", 0) for b in record["basis"] if b.get("type") == "overlap"), 0

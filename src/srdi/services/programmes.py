@@ -5,8 +5,10 @@ period is checked against the procedure's minimum), ``phase(programme, day)`` fo
 受理中、受理截止、已结束 — every page and service asks it instead of the stored status), ``generate_offers``
 (screening finds the enterprises whose recorded events qualify and creates an offer for each — with exactly
 what is missing when data is incomplete — unless the matter is already held by another case, which the
-summary names), ``start_application`` (an enterprise applies for one of its events inside the window) and
-``close_programme`` (no new cases; offers and drafts nobody submitted lapse and free their matters).
+summary names; it also recomputes the programme's cases not yet approved whose amount was still unset, so a
+value the bureau has since set reaches them — they then go through the usual review), ``start_application``
+(an enterprise applies for one of its events inside the window) and ``close_programme`` (no new cases; offers
+and drafts nobody submitted lapse and free their matters).
 """
 
 from __future__ import annotations
@@ -21,19 +23,23 @@ from django.db import transaction
 
 from srdi.db.models import AuditAction, Case, Enterprise, Event, Programme, User
 from srdi.domain.digits import is_digits
-from srdi.domain.money import format_yuan
+from srdi.domain.money import format_wan, format_yuan
 from srdi.domain.permissions import Permission
 from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, NO_APPLICATION_STATUSES, event_title
+from srdi.domain.policy.layering import versions_used
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes
-from srdi.domain.workflow.definition import OPEN
+from srdi.domain.workflow.definition import COMMITTED, OPEN
 from srdi.services import audit, budgets, matters
 from srdi.services import cases as case_service
-from srdi.services.case_entitlement import enterprise_records, records_for
+from srdi.services.case_entitlement import enterprise_records, entitlement_from_records, records_for
 from srdi.services.notify import Message, notify
-from srdi.services.parameters import packs_in_force
+from srdi.services.parameters import packs_in_force, parameter_set_label
 
 OFFERABLE = ("granted", "needs_data")
+# Cases an offers run may recompute: open and not yet approved (an approved case's amount is decided — it is
+# committed in the ledger and never recomputed by a later parameter change).
+BEFORE_APPROVAL = OPEN - COMMITTED
 MIN_PUBLICITY = "procedure.publicity_min_working_days"
 MAX_PUBLICITY_DAYS = 60
 
@@ -215,13 +221,18 @@ def close_programme(programme: Programme, actor: User, reason: str = "", ip: str
 
 @dataclass
 class OfferSummary:
-    """What an offers run did: new offers, matters already in this programme, and matters held elsewhere (an
-    open case of another programme, or paid in full already) with the case that holds each."""
+    """What an offers run did: new offers, matters already in this programme, matters held elsewhere (an open
+    case of another programme, or paid in full already) with the case that holds each, cases whose unset amount
+    was recomputed (``updated``), and the parameter set the run used (``parameters``: the baseline and the
+    approved changes, ``versions``: those the new and updated cases' traces cite)."""
 
     created: int = 0
     existing: int = 0
     incomplete: int = 0
+    updated: int = 0
     held: list[str] = field(default_factory=list)
+    parameters: str = ""
+    versions: list[str] = field(default_factory=list)
 
     @property
     def message(self) -> str:
@@ -229,8 +240,12 @@ class OfferSummary:
             f"免申即享：新生成要约 {self.created} 个（其中数据不全 {self.incomplete} 个），"
             f"本批次已存在 {self.existing} 个"
         )
+        if self.updated:
+            text += f"；{self.updated} 个金额待定的事项已按现行标准重新测算（仍须按程序审核）"
         if self.held:
             text += f"；{len(self.held)} 个事项已由其他事项办理或已足额兑现，未重复生成"
+        if self.parameters:
+            text += f"；参数：{self.parameters}"
         return text + "。"
 
 
@@ -271,7 +286,8 @@ def generate_offers(programme: Programme, *, actor: User | None = None, enterpri
     current = phase(programme)
     if not current.takes_new_cases:
         raise ProgrammeError(f"批次{current.label}，不能生成要约")
-    summary = OfferSummary()
+    summary = OfferSummary(parameters=parameter_set_label())
+    cited: set[str] = set()
     qs = (
         enterprises
         if enterprises is not None
@@ -280,7 +296,13 @@ def generate_offers(programme: Programme, *, actor: User | None = None, enterpri
         )
     )
     districts = dict(qs.values_list("pk", "district_id"))
+    unset = _unset_cases(programme, qs)
     for enterprise_id, records in records_for(qs):
+        refreshed = set()
+        for case in unset.get(enterprise_id, []):
+            if _recompute_unset(case, records, actor, cited):
+                summary.updated += 1
+                refreshed.add(case.matter)
         for record in _programme_records(programme, records):
             if _paid_in_full(record):
                 summary.held.append(_held_by_payment(enterprise_id, record))
@@ -327,13 +349,95 @@ def generate_offers(programme: Programme, *, actor: User | None = None, enterpri
                     )
             except matters.MatterHeld as held:
                 if held.holder is not None and held.holder.programme_id == programme.pk:
-                    summary.existing += 1
+                    summary.existing += 0 if held.holder.matter in refreshed else 1
                 else:
                     summary.held.append(str(held))
                 continue
             summary.created += 1
             summary.incomplete += 1 if case.missing else 0
+            cited.update(versions_used(record))
+    summary.versions = sorted(cited)
+    audit.record(
+        AuditAction.UPDATE,
+        actor,
+        object_type="programme",
+        object_id=str(programme.pk),
+        object_repr=f"免申即享要约生成：{programme.name}",
+        new={
+            "created": summary.created,
+            "incomplete": summary.incomplete,
+            "existing": summary.existing,
+            "updated": summary.updated,
+            "held": len(summary.held),
+        },
+        extra={"parameters": summary.parameters, "parameter_versions": summary.versions},
+    )
     return summary
+
+
+def _unset_cases(programme: Programme, enterprises: Any) -> dict[int, list[Case]]:
+    """The programme's cases not yet approved whose amount was unset when last computed, by enterprise."""
+    out: dict[int, list[Case]] = {}
+    qs = Case.objects.select_related("programme", "enterprise").filter(
+        programme=programme,
+        state__in=BEFORE_APPROVAL,
+        entitlement_status="amount_unset",
+        enterprise_id__in=enterprises.values("pk"),
+    )
+    for case in qs.order_by("id"):
+        out.setdefault(case.enterprise_id, []).append(case)
+    return out
+
+
+def _recompute_unset(case: Case, records: list[dict[str, Any]], actor: User | None, cited: set[str]) -> bool:
+    """Recompute an ``amount_unset`` case from the run's records (the approval's own path,
+    ``cases._refresh_entitlement``: top-ups and 从优、就高、不重复 stay in one place). Its state does not change:
+    the amount is reviewed, published and approved as usual. False when the amount is still unset."""
+    fresh = entitlement_from_records(case, records)
+    if fresh.status == "amount_unset" or not fresh.record.get("measure"):
+        return False
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().select_related("programme", "enterprise").get(pk=case.pk)
+        if locked.state not in BEFORE_APPROVAL or locked.entitlement_status != "amount_unset":
+            return False  # moved on (or refreshed by a concurrent run) since it was read
+        old = {"entitlement_status": locked.entitlement_status, "entitlement_fen": locked.entitlement_fen}
+        case_service._refresh_entitlement(locked, fresh)
+        locked.save(
+            update_fields=[
+                "entitlement_status",
+                "entitlement_fen",
+                "entitlement_trace",
+                "paid_for_matter_fen",
+                "missing",
+            ]
+        )
+        versions = versions_used(locked.entitlement_trace)
+        cited.update(versions)
+        audit.record(
+            AuditAction.UPDATE,
+            actor,
+            object_type="case",
+            object_id=str(locked.pk),
+            object_repr=f"金额标准已公布，重新测算：{locked.title}",
+            old=old,
+            new={"entitlement_status": locked.entitlement_status, "entitlement_fen": locked.entitlement_fen},
+            extra={"parameter_versions": versions, "reason": "amount_set"},
+        )
+        amount = (
+            f"测算金额 {format_wan(locked.entitlement_fen)}"
+            if locked.entitlement_fen is not None
+            else ENTITLEMENT_STATUS_LABELS.get(locked.entitlement_status, locked.entitlement_status)
+        )
+        notify(
+            Message(
+                f"金额标准已公布：{locked.title}",
+                f"该事项的金额标准已公布，系统已重新测算（{amount}），仍须按程序审核、公示后兑现。",
+                f"/cases/{locked.pk}/",
+                enterprise_id=locked.enterprise_id,
+            )
+        )
+    case.entitlement_status, case.entitlement_fen = locked.entitlement_status, locked.entitlement_fen
+    return True
 
 
 def _still_taking_cases(programme: Programme) -> bool:

@@ -346,7 +346,9 @@ def _parameter_text(p: dict[str, Any]) -> str:
         shown = "、".join(value_label(v) for v in value)
     else:
         shown = value_label(value)
-    return f"{p.get('label', p.get('id', ''))}：{shown}"
+    # A value set by an approved parameter change names it (``PV12``); a baseline value has no version.
+    version = f"（参数版本 {p['version']}）" if p.get("version") else ""
+    return f"{p.get('label', p.get('id', ''))}：{shown}{version}"
 
 
 def basis_rows(trace: dict[str, Any]) -> list[BasisRow]:

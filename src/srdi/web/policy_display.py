@@ -10,12 +10,13 @@ in Chinese; nothing here decides eligibility or computes an amount (the policy e
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from srdi.db.models import Enterprise, User
 from srdi.domain.assessment.contract import DocumentError
@@ -176,6 +177,23 @@ def latest_value(param: Parameter) -> Any:
     return param.periods[-1].value if param.periods else None
 
 
+def latest_version(param: Parameter) -> str:
+    """The approved change (``PV12``) the latest period comes from; "" for the shipped YAML."""
+    return param.periods[-1].version if param.periods else ""
+
+
+HISTORY_PATH = "/policy/parameters/history/{pid}/"
+
+
+def history_url(pid: str) -> str:
+    """The page of a parameter's values and changes (``web:parameter_history``; its plain path if the route is
+    not installed)."""
+    try:
+        return reverse("web:parameter_history", args=[pid])
+    except NoReverseMatch:
+        return HISTORY_PATH.format(pid=pid)
+
+
 def param_text(pack: Pack, pid: str) -> str:
     param = pack.parameters[pid]
     value = latest_value(param)
@@ -239,11 +257,17 @@ def pack_state(pack: Pack, today: date) -> dict[str, Any]:
 STATUS_TEXT = {status: label for status, label in STATUSES.items()}
 
 
-def pack_gaps(pack: Pack, today: date) -> dict[str, Any]:
+def pack_gaps(pack: Pack, today: date, documents: Mapping[str, str] | None = None) -> dict[str, Any]:
     """What a pack still lacks on ``today`` (within its window): unset parameters, values from secondary or
-    unconfirmed sources (judged by ``domain.policy.hygiene``, as ``srdi policy check`` does), unknown items."""
+    unconfirmed sources (judged by ``domain.policy.hygiene``, as ``srdi policy check`` does), unknown items.
+
+    ``pack`` is the pack in force (``services.parameters.packs_in_force``): a parameter the bureau has set by an
+    approved change is no longer unset, and its value, being official under the document the change names, is
+    no longer doubtful. ``documents`` maps a change's version to that document."""
+    documents = documents or {}
     unset = []
     doubtful = []
+    changed = []
     for pid, param in pack.parameters.items():
         if pid.startswith("fiscal_share."):
             continue  # shared by every pack; shown with the split
@@ -258,7 +282,12 @@ def pack_gaps(pack: Pack, today: date) -> dict[str, Any]:
             "status_label": STATUS_TEXT.get(param.status, param.status),
             "value": format_value(resolved.value if resolved else None, param.unit),
             "measure": _measure_of(pack, pid),
+            "version": latest_version(param),
+            "document": documents.get(latest_version(param), ""),
+            "history_url": history_url(pid),
         }
+        if any(p.version for p in param.periods):
+            changed.append(row)
         if hygiene.unset_on(param, on):
             unset.append(row)
         elif hygiene.doubt(param, on) is not None:
@@ -272,6 +301,7 @@ def pack_gaps(pack: Pack, today: date) -> dict[str, Any]:
         "sources": list(pack.sources),
         "unset": unset,
         "doubtful": doubtful,
+        "changed": changed,
         "unknown": unknown,
         "count": len(unset) + len(doubtful) + len(unknown),
         "document_known": pack.document_known,
@@ -482,7 +512,12 @@ def formula(pack: Pack, m: Measure) -> list[str]:
     return lines
 
 
-def parameter_rows(pack: Pack, m: Measure) -> list[dict[str, Any]]:
+def parameter_rows(
+    pack: Pack, m: Measure, documents: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The measure's parameters, each period with the approved change it comes from (version and document; none
+    for the shipped YAML) and a link to the parameter's history."""
+    documents = documents or {}
     rows = []
     for pid in measure_param_ids(pack, m):
         param = pack.parameters[pid]
@@ -492,6 +527,8 @@ def parameter_rows(pack: Pack, m: Measure) -> list[dict[str, Any]]:
                 "end": p.end,
                 "value": format_value(p.value, param.unit),
                 "unset": p.value is None,
+                "version": p.version,
+                "document": documents.get(p.version, ""),
             }
             for p in param.periods
         ]
@@ -506,8 +543,9 @@ def parameter_rows(pack: Pack, m: Measure) -> list[dict[str, Any]]:
                 "unset": latest_value(param) is None,
                 "status": param.status,
                 "status_label": ""
-                if param.status == "official"
+                if param.status == "official" or latest_version(param)
                 else STATUS_TEXT.get(param.status, param.status),
+                "history_url": history_url(pid),
             }
         )
     return rows
@@ -656,8 +694,14 @@ def guide(pack: Pack, m: Measure, today: date) -> dict[str, Any]:
     }
 
 
-def measure_view(pack: Pack, m: Measure, today: date, packs: tuple[Pack, ...] = ()) -> dict[str, Any]:
-    """Everything the measure page shows."""
+def measure_view(
+    pack: Pack,
+    m: Measure,
+    today: date,
+    packs: tuple[Pack, ...] = (),
+    documents: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Everything the measure page shows (``pack`` in force; ``documents``: version → the change's document)."""
     articles = [x.article for x in pack.measures]
     i = articles.index(m.article)
     return {
@@ -668,7 +712,7 @@ def measure_view(pack: Pack, m: Measure, today: date, packs: tuple[Pack, ...] = 
         "card": measure_card(pack, m),
         "conditions": conditions(pack, m),
         "formula": formula(pack, m),
-        "parameters": parameter_rows(pack, m),
+        "parameters": parameter_rows(pack, m, documents),
         "overlap": overlap_view(pack, m, packs),
         "guide": guide(pack, m, today),
         "standing_note": m.standing.note if m.standing else "",

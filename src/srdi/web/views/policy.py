@@ -2,11 +2,12 @@
 cost simulation.
 
 The catalogue, the measure pages and the 尚缺信息 page of a pack (unset parameters, values from secondary or
-unconfirmed sources, parts of the text not yet found) describe the shipped policy packs (``load_packs``) and are open to every
-signed-in role. The simulation costs a pack over every recorded event of the whole city
-(``services.simulation.simulate_policy``, the code of ``srdi simulate``), so only city staff and
-administrators, finance and auditors may run it; anyone else is refused through ``web.access.require``
-(audited 403). Every page only reads: GET only.
+unconfirmed sources, parts of the text not yet found) describe the packs in force
+(``services.parameters.packs_in_force``: the shipped YAML with every approved parameter change laid over it, each
+changed value shown with its version and document) and are open to every signed-in role. The simulation costs
+a pack over every recorded event of the whole city (``services.simulation.simulate_policy``, the code of
+``srdi simulate``), so only city staff and administrators, finance and auditors may run it; anyone else is
+refused through ``web.access.require`` (audited 403). Every page only reads: GET only.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from django.views.decorators.http import require_GET
 from srdi.db.models import User
 from srdi.domain.digits import is_digits
 from srdi.domain.policy.hygiene import expiry_warnings
-from srdi.domain.policy.loader import load_packs
 from srdi.domain.policy.model import Pack
 from srdi.domain.policy.params import OverrideError, ParamSet
+from srdi.services.parameters import approved_entries, packs_in_force, parameter_set_label
 from srdi.services.simulation import simulate_policy
 from srdi.web import policy_display as pd
 from srdi.web.access import require
@@ -34,8 +35,13 @@ MAX_OVERRIDES = 10
 MIN_OVERRIDE_ROWS = 3
 
 
+def _documents() -> dict[str, str]:
+    """The document (文号 and article) of each approved change, by its version."""
+    return {e.version: e.document for e in approved_entries()}
+
+
 def _pack_or_404(pack_id: str) -> Pack:
-    pack = next((p for p in load_packs() if p.id == pack_id), None)
+    pack = next((p for p in packs_in_force() if p.id == pack_id), None)
     if pack is None:
         raise Http404("没有这个政策包")
     return pack
@@ -50,7 +56,7 @@ def policy_catalogue(request: HttpRequest) -> HttpResponse:
         kind = ""
     q = (request.GET.get("q") or "").strip()[:MAX_QUERY]
     today = timezone.localdate()
-    packs = load_packs()
+    packs = packs_in_force()
     items = pd.catalogue(packs, today, kind=kind, q=q)
     return render(
         request,
@@ -81,7 +87,9 @@ def policy_measure(request: HttpRequest, pack: str, article: int) -> HttpRespons
     except KeyError:
         raise Http404(f"{p.document} 没有第{article}条") from None
     return render(
-        request, "web/policy/measure.html", pd.measure_view(p, measure, timezone.localdate(), load_packs())
+        request,
+        "web/policy/measure.html",
+        pd.measure_view(p, measure, timezone.localdate(), packs_in_force(), _documents()),
     )
 
 
@@ -95,7 +103,7 @@ def policy_gaps(request: HttpRequest, pack: str) -> HttpResponse:
     return render(
         request,
         "web/policy/gaps.html",
-        {**pd.pack_gaps(p, today), "state": pd.pack_state(p, today), "today": today},
+        {**pd.pack_gaps(p, today, _documents()), "state": pd.pack_state(p, today), "today": today},
     )
 
 
@@ -149,7 +157,7 @@ def policy_simulation(request: HttpRequest) -> HttpResponse:
     """政策成本测算: one year's recorded events costed city-wide, optionally with parameters changed."""
     user: User = request.user  # type: ignore[assignment]
     require(pd.can_simulate(user), request, what="policy_simulation")
-    packs = load_packs()
+    packs = packs_in_force()
     pack = next((p for p in packs if p.id == request.GET.get("policy")), packs[0])
     errors: list[str] = []
     year_text = request.GET.get("year") or str(pd.SIMULATION_YEARS[-1])
@@ -183,6 +191,7 @@ def policy_simulation(request: HttpRequest) -> HttpResponse:
             for pid, param in pack.parameters.items()
         ],
         "result": None,
+        "parameter_set": parameter_set_label(),
     }
     try:
         base, changed, diff = simulate_policy(pack.id, year, apply)
