@@ -1,7 +1,8 @@
 """``/api/v1/entitle`` and ``/api/v1/enterprises/{uscc}/entitlements``: policy entitlements over the API.
 
-``POST /entitle`` takes exactly the ``srdi entitle`` contract input and answers its output; the per-enterprise
-endpoint evaluates the stored data and recorded events of one enterprise in the caller's scope.
+``POST /entitle`` takes exactly the ``srdi entitle`` contract input and answers its output (``?in_force=true``: with
+the installation's approved parameter changes, as ``srdi entitle --in-force``); the per-enterprise endpoint evaluates
+the stored data and recorded events of one enterprise in the caller's scope, always with the values in force.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from srdi.domain.assessment.contract import DocumentError
 from srdi.domain.policy.contract import run_entitle
 from srdi.services import scoping
 from srdi.services.entitlements import enterprise_entitlements
+from srdi.services.parameters import packs_in_force
 
 router = Router(tags=["政策兑现"])
 MAX_ENTERPRISES = 1000
@@ -33,7 +35,18 @@ ENTITLE_BODY = contract_body(
     "/entitle",
     response={200: dict, **errors(403, 413, 415, 422)},
     throttle=READS,
-    openapi_extra=ENTITLE_BODY,
+    openapi_extra={
+        **ENTITLE_BODY,
+        "parameters": [
+            {
+                "name": "in_force",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "boolean", "default": False},
+                "description": "true：使用本系统已批准的参数调整；默认只用政策包的基线参数",
+            }
+        ],
+    },
     operation_id="entitle",
     summary="政策兑现测算",
     description=(
@@ -41,7 +54,8 @@ ENTITLE_BODY = contract_body(
         "企业可享受的奖励、补助、贴息：状态（granted、not_eligible、needs_data、amount_unset、window_unset、"
         "outside_policy_window、superseded）、金额及市区分担、依据。同一事项只由一个政策包兑现（从优、就高、不重复）。"
         "parameters 可按编号临时覆盖参数（如 hz81.17.rate_discount_min；hz25.window.from、hz25.window.to 为 ISO 日期）。"
-        f"每次最多 {MAX_ENTERPRISES} 家企业。"
+        f"每次最多 {MAX_ENTERPRISES} 家企业。查询参数 in_force=true 时使用本系统已批准的参数调整（与 "
+        "`srdi entitle --in-force` 相同），默认只用政策包的基线参数（与 `srdi entitle` 相同）。"
     ),
 )
 def entitle(request: HttpRequest) -> HttpResponse:
@@ -53,8 +67,12 @@ def entitle(request: HttpRequest) -> HttpResponse:
     records = document.get("enterprises") if isinstance(document, dict) else None
     if isinstance(records, list) and len(records) > MAX_ENTERPRISES:
         return json_response({"detail": f"每次最多 {MAX_ENTERPRISES} 家企业，请分批提交"}, 413)
+    in_force = request.GET.get("in_force", "").lower()
+    if in_force not in ("", "true", "false", "1", "0"):
+        return json_response({"detail": "in_force 应为 true 或 false"}, 422)
+    packs = packs_in_force() if in_force in ("true", "1") else None
     try:
-        return json_response(run_entitle(document))
+        return json_response(run_entitle(document, packs=packs))
     except DocumentError as exc:
         return json_response({"detail": str(exc)}, 422)
 

@@ -153,3 +153,43 @@ def test_a_date_far_in_the_future_is_a_clear_422(api):
     body = {"as_of": "9999-06-30", "enterprises": [{"uscc": make_uscc()}]}
     response = api("post", "/api/v1/assess", body)
     assert response.status_code == 422 and "请检查年份" in response.json()["detail"]
+
+
+def test_entitle_in_force_uses_the_approved_values_and_the_default_the_baseline(api):
+    from datetime import date
+
+    from srdi.services import parameters
+
+    staff = create_user(username="rules_staff2", password="x", role="city_staff", check_password=False)
+    admin = create_user(username="rules_admin", password="x", role="city_admin", check_password=False)
+    change = parameters.propose(
+        staff,
+        pid="hz81.22.cap",
+        value="50万",
+        as_text=True,
+        effective_from=date(2025, 1, 1),
+        document="杭经信〔2025〕88号",
+        reason="数字化攻关项目补助上限调整",
+    )
+    parameters.decide(change.pk, admin, approve=True)
+    project = {
+        "kind": "digital_transformation",
+        "project_id": "D1",
+        "date": "2025-05-01",
+        "eligible_investment_fen": 10**9,
+    }
+    certs = [{"tier": "srdi_sme", "recognized_on": "2023-01-15", "expires_on": "2026-01-14"}]
+    body = {
+        "enterprises": [
+            {"uscc": make_uscc(), "district": "330106", "certifications": certs, "events": [project]}
+        ]
+    }
+
+    def amount(path: str) -> int:
+        response = api("post", path, body)
+        assert response.status_code == 200, response.content
+        return response.json()["results"][0]["entitlements"][0]["amount_fen"]
+
+    assert amount("/api/v1/entitle") == 100_000_000  # the contract's baseline cap, 100万
+    assert amount("/api/v1/entitle?in_force=true") == 50_000_000  # the approved cap
+    assert api("post", "/api/v1/entitle?in_force=maybe", body).status_code == 422
