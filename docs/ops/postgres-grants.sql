@@ -52,6 +52,9 @@ BEGIN
     EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I', schema_name, app);
     EXECUTE format('REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA %I FROM %I', schema_name, app);
     EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I', schema_name, app);
+    -- A parameter change is updated only while proposed (a trigger refuses the rest, migration 0021) and never deleted:
+    -- results cite its version.
+    EXECUTE format('REVOKE DELETE, TRUNCATE ON %I.srdi_parameterchange FROM %I', schema_name, app);
     FOREACH t IN ARRAY append_only LOOP
         IF to_regclass(format('%I.%I', schema_name, t)) IS NULL THEN
             RAISE EXCEPTION 'table %.% is missing: run srdi migrate first', schema_name, t;

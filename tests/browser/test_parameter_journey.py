@@ -85,6 +85,7 @@ def test_propose_see_the_effect_approve_as_another_user_see_the_history(browser,
     assert page.locator("[data-effect] [data-effect-total]").inner_text() == "-30万元"
     decide = page.get_by_role("form", name="审批参数调整")
     decide.locator("textarea[name=reason]").fill("同意，按88号文执行")
+    decide.locator("input[name=stepup_password]").fill(PASSWORD)  # approving needs the password again
     decide.get_by_role("button", name="批准", exact=True).click()
     page.wait_for_load_state("networkidle")
     assert page.locator("[data-status]").inner_text() == "已批准"

@@ -70,18 +70,21 @@ def test_the_proposer_can_never_approve_their_own_change(role_users):
 
 
 @pytest.mark.django_db
-def test_money_changes_need_the_approve_permission_and_list_changes_do_not(role_users):
+def test_changes_that_move_money_need_the_approve_permission_and_a_procedure_change_does_not(role_users):
     staff, other = role_users["city_staff"], role_users["city_admin"]
     money = _propose(other)
     with pytest.raises(svc.ParameterChangeError, match="市经信局管理员审批"):
         svc.decide(money.pk, staff, approve=True)
-    listing = _propose(other, pid="hz81.9.key_industries", value="new_energy, new_materials")
-    assert not listing.moves_money
-    svc.decide(listing.pk, staff, approve=True)
-    assert svc.pack_in_force("hz81").parameters["hz81.9.key_industries"].at(date(2025, 8, 1)).value == [
-        "new_energy",
-        "new_materials",
-    ]
+    # A list that decides who is paid moves money too, whatever its unit.
+    industries = _propose(other, pid="hz81.9.key_industries", value="new_energy, new_materials")
+    assert industries.moves_money
+    with pytest.raises(svc.ParameterChangeError, match="市经信局管理员审批"):
+        svc.decide(industries.pk, staff, approve=True)
+    publicity = _propose(other, pid="procedure.publicity_min_working_days", value="7")
+    assert not publicity.moves_money
+    svc.decide(publicity.pk, staff, approve=True)  # another staff member may approve a procedure value
+    param = svc.pack_in_force("hz81").parameters["procedure.publicity_min_working_days"]
+    assert param.at(date(2025, 8, 1)).value == 7
 
 
 @pytest.mark.django_db
@@ -167,3 +170,16 @@ def test_entitle_in_force_uses_approved_values_and_plain_entitle_keeps_the_basel
 
     assert amount() == 200_000_000  # the contract's baseline: 20 %
     assert amount("--in-force") == 150_000_000  # the approved change: 15 %
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_to_edit_a_decided_change(role_users):
+    from django.db import DatabaseError
+
+    change = _propose(role_users["city_staff"])
+    ParameterChange.objects.filter(pk=change.pk).update(reason="补充理由")  # a proposal may still be edited
+    svc.decide(change.pk, role_users["city_admin"], approve=True)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ParameterChange.objects.filter(pk=change.pk).update(value="0.05")
+    change.refresh_from_db()
+    assert change.value == "0.15" and change.reason == "补充理由"

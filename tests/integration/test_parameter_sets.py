@@ -325,3 +325,18 @@ def test_any_approved_changes_survive_the_round_trip_day_by_day(role_users, spec
     _approve_all(admin)
     assert export_parameter_set() == text
     assert [(value_in_force("hz81.7.scene_amount", d).value) for d in days] == before
+
+
+@pytest.mark.django_db
+def test_a_back_dated_lpr_release_approved_later_does_not_hide_a_later_release(role_users):
+    staff, admin = role_users["city_staff"], role_users["city_admin"]
+    later = _propose(staff, lpr.LPR_PID, "3.00%", date(2025, 9, 22), document="公告二")
+    decide(later.pk, admin, approve=True)
+    earlier = _propose(staff, lpr.LPR_PID, "3.10%", date(2025, 6, 20), document="公告一")  # back-dated
+    decide(earlier.pk, admin, approve=True)
+    periods = yaml.safe_load(export_parameter_set())["parameters"][lpr.LPR_PID]["values"]
+    assert [(str(p["from"]), str(p.get("to")), p["value"]) for p in periods] == [
+        ("2025-06-20", "2025-09-21", "0.031"),
+        ("2025-09-22", "None", "0.03"),
+    ]
+    assert [r.released_on for r in lpr.approved_releases()] == [date(2025, 6, 20), date(2025, 9, 22)]

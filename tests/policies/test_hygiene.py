@@ -226,3 +226,14 @@ def test_report_json_shape():
         and first["programmes"] == ["P1"]
         and first["kind"] == "unset_parameter"
     )
+
+
+def test_a_parameter_a_money_measure_reads_moves_money_whatever_its_unit():
+    from srdi.domain.policy.hygiene import moves_money
+
+    pack = next(p for p in load_packs() if p.id == "hz81")
+    for pid in ("hz81.3.tiers", "hz81.7.scenes_per_year", "hz81.17.max_term_months", "hz81.9.key_industries"):
+        assert pack.parameters[pid].unit not in ("fen", "ratio")
+        assert moves_money(pack, pid, pack.parameters[pid]), pid
+    publicity = "procedure.publicity_min_working_days"
+    assert not moves_money(pack, publicity, pack.parameters[publicity])  # a procedure, not an amount

@@ -142,3 +142,15 @@ def test_overlay_keeps_periods_disjoint_and_the_latest_entry_decides_each_day(sp
         if start <= probe and (end is None or probe <= end):
             expected = f"v{i}"
     assert covering[0].value == expected
+
+
+def test_an_approved_fiscal_share_is_no_longer_called_the_default_on_its_dates():
+    entry = ParameterEntry("fiscal_share.330106", date(2025, 1, 1), None, Decimal("0.6"), "PV5")
+    records = _entitle(
+        apply_entries(load_packs(), [entry]), [_project("P1", "2024-10-10"), _project("P2", "2025-03-01")]
+    )
+    before = next(b for b in records["P1"]["basis"] if b["type"] == "split")
+    after = next(b for b in records["P2"]["basis"] if b["type"] == "split")
+    assert (before["default_used"], records["P1"]["city_fen"]) == (True, 100_000_000)  # 200万 × 50%
+    assert (after["default_used"], records["P2"]["city_fen"]) == (False, 120_000_000)  # 200万 × 60%
+    assert "默认比例" in records["P1"]["explanation"] and "默认比例" not in records["P2"]["explanation"]

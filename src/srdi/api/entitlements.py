@@ -17,7 +17,7 @@ from srdi.api.schemas import EXAMPLE_USCC, contract_body, errors, example_profil
 from srdi.api.throttles import READS
 from srdi.domain.assessment.contract import DocumentError
 from srdi.domain.policy.contract import run_entitle
-from srdi.services import scoping
+from srdi.services import lpr, scoping
 from srdi.services.entitlements import enterprise_entitlements
 from srdi.services.parameters import packs_in_force
 
@@ -70,6 +70,9 @@ def entitle(request: HttpRequest) -> HttpResponse:
     in_force = request.GET.get("in_force", "").lower()
     if in_force not in ("", "true", "false", "1", "0"):
         return json_response({"detail": "in_force 应为 true 或 false"}, 422)
+    # The LPR is a published fact, not a policy choice: every API run reads the releases approved here (the baseline
+    # concerns the packs' parameters only), so the answer does not depend on what the worker evaluated before.
+    lpr.refresh()
     packs = packs_in_force() if in_force in ("true", "1") else None
     try:
         return json_response(run_entitle(document, packs=packs))

@@ -72,6 +72,35 @@ def _propose(
         raise click.ClickException(str(exc)) from None
     who = "市经信局管理员" if change.moves_money else "另一名有权限的人员"
     click.echo(f"参数调整 {change.version}（#{change.pk}）已提出：{pid}，待{who}审批")
+    _show_effect(change, _user(username))
+
+
+def _show_effect(change, user) -> None:  # type: ignore[no-untyped-def]
+    """Compute (while undecided) and print the simulated effect of a change, year by year."""
+    from srdi.domain.money import format_wan
+    from srdi.services.parameter_effect import Effect, refresh_effect
+    from srdi.services.parameters import ParameterChangeError
+
+    try:
+        effect = (
+            refresh_effect(change, user) if change.status == "proposed" else Effect.from_json(change.effect)
+        )
+    except ParameterChangeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if effect is not None and effect.note:
+        click.echo(f"测算影响：{effect.note}")
+        return
+    if effect is None or not effect.years:
+        click.echo("测算影响：所涉年度没有已登记的事件（或该参数不能预先测算）")
+        return
+    for y in effect.years:
+        d = y.difference
+        click.echo(
+            f"测算影响 {y.year}年（{y.events} 个事件）：合计 {format_wan(d.amount_fen)}（市级 {format_wan(d.city_fen)}，"
+            f"区县 {format_wan(d.district_fen)}），增加 {y.gainers} 家、减少 {y.losers} 家"
+        )
+    if effect.years_left_out:
+        click.echo(f"未测算的年度：{'、'.join(str(y) for y in effect.years_left_out)}")
 
 
 attach_option = click.option(
@@ -117,6 +146,7 @@ def _decide(change_id: int, username: str, *, approve: bool, reason: str) -> Non
     except ParameterChangeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"参数调整 {change.version}（{change.parameter}）：{change.get_status_display()}")
+    _show_effect(change, _user(username))
 
 
 @policy.command(name="approve")

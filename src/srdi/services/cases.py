@@ -6,7 +6,10 @@ review starts the 公示 for the programme's working days (never fewer than the 
 from the State Council's calendar); approval recomputes the entitlement against the payment history
 (从优、就高、不重复: only a top-up is approved, the recomputed amount is already net of earlier payments, and the
 matter's whole entitlement is recorded for ledger invariant I7), checks the programme's quota under a lock on
-the programme row, splits the amount city/district and commits both budgets; cancellation releases them;
+the programme row, splits the amount city/district and commits both budgets; cancellation releases them. The
+city review recomputes the entitlement too, so the 公示 publishes the amount under the parameters in force, and an
+approval whose amount an approved parameter change altered since is refused (``parameters_changed``: the case goes
+back through ``republish`` and is published again);
 scheduling links the case to its payment run — records the transition with before/after, writes the audit
 event and notifies, all in one transaction. A case's matter stays with one open case at a time: the database
 refuses a state change that would reopen a second one.
@@ -37,8 +40,9 @@ from srdi.db.models import (
 from srdi.domain.calendar import add_working_days
 from srdi.domain.digits import is_digits
 from srdi.domain.masking import mask_account
-from srdi.domain.money import split_city_district
+from srdi.domain.money import format_wan, split_city_district
 from srdi.domain.permissions import Permission
+from srdi.domain.policy.layering import versions_used
 from srdi.domain.verdict import Verdict
 from srdi.domain.workflow.definition import AWARDED, STATES, TRANSITIONS
 from srdi.domain.workflow.guards import Actor, CaseView, available, check
@@ -274,7 +278,7 @@ def transition(
     """
     on = on or today()
     precomputed = marker = None
-    if name == "approve":
+    if name in RECOMPUTED_AT:
         # The entitlement is recomputed outside the write transaction (it only reads); inside, we make sure no
         # payment for the same matter arrived in between, so the write lock is held only briefly.
         from srdi.services.case_entitlement import current_entitlement
@@ -285,9 +289,12 @@ def transition(
     try:
         with transaction.atomic():
             case = Case.objects.select_for_update().select_related("programme", "enterprise").get(pk=case_id)
-            if name == "approve":
+            if name in RECOMPUTED_AT:
+                published = (case.entitlement_fen, versions_used(case.entitlement_trace))
                 fresh = precomputed if marker == _paid_marker(case) else None
                 _refresh_entitlement(case, fresh)
+                if name == "approve":
+                    _refuse_if_parameters_changed(case, published)
                 # The quota is counted under a lock on the programme row (lock order: case → programme →
                 # budgets → ledger chain → audit chain), so concurrent approvals cannot both take the last place.
                 case.programme = Programme.objects.select_for_update().get(pk=case.programme_id)
@@ -343,6 +350,32 @@ def transition(
             ip_address=ip,
         )
         raise
+
+
+# Transitions that recompute the entitlement first: 公示 publishes the amount in force, approval commits it.
+RECOMPUTED_AT = frozenset({"city_pass", "approve"})
+
+
+def _refuse_if_parameters_changed(case: Case, published: tuple[int | None, list[str]]) -> None:
+    """Refuse an approval whose amount a parameter change altered after 公示: what is approved must be what was
+    published, so the case goes back to city review (``republish``) and is published again."""
+    amount, versions = published
+    now = versions_used(case.entitlement_trace)
+    if case.entitlement_fen == amount or now == versions:
+        return  # unchanged, or changed for another reason (a payment for the same matter: a top-up)
+    added = "、".join(v for v in now if v not in versions) or "基线"
+    raise TransitionRefused(
+        Verdict(
+            False,
+            f"公示后政策参数已调整（{added}），测算金额由 {_wan(amount)} 变为 {_wan(case.entitlement_fen)}：请选择"
+            "“参数调整后重新审核”，重新审核并公示后再批准",
+            "parameters_changed",
+        )
+    )
+
+
+def _wan(fen: int | None) -> str:
+    return "待定" if fen is None else format_wan(fen)
 
 
 def _save_keeping_one_open_case(case: Case) -> None:

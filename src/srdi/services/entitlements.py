@@ -26,10 +26,11 @@ def enterprise_entitlements(
     """{"events": [...contract records...], "standing": [...], "total_fen": n, "as_of": ...}."""
     as_of = as_of or default_as_of()
     profile, _ = next(profiles_from_db(Enterprise.objects.filter(pk=enterprise.pk)))
-    output = run_entitle({"parameters": overrides or {}, "enterprises": [profile]})
+    packs = packs_in_force()
+    output = run_entitle({"parameters": overrides or {}, "enterprises": [profile]}, packs=packs)
     result = output["results"][0]
     parsed = parse_profile(profile)
-    standing_records = standing(tables_from_profiles([parsed]), packs_in_force(), as_of, overrides)[0]
+    standing_records = standing(tables_from_profiles([parsed]), packs, as_of, overrides)[0]
     return {
         "as_of": as_of.isoformat(),
         "events": result.get("entitlements", []),

@@ -71,6 +71,8 @@ def _release(change: ParameterChange) -> LprRelease:
 
 def approved_releases() -> tuple[LprRelease, ...]:
     """Every approved release, one per date (the later approval wins), oldest first."""
+    if not ParameterChange.table_ready():
+        return ()
     changes = ParameterChange.objects.filter(
         parameter=LPR_PID, status=ParameterChange.Status.APPROVED
     ).order_by("decided_at", "id")

@@ -31,10 +31,15 @@ from srdi.domain.policy.simulate import (
 from srdi.domain.tables import Tables
 from srdi.services import audit
 from srdi.services.facts_loader import load_tables
+from srdi.services.lpr import LPR_PID
 from srdi.services.parameters import ParameterChangeError, packs_in_force, with_proposal
 
 MAX_YEARS = 5  # years simulated for one change (two engine runs each); later years are named, not computed
 MOST_AFFECTED = 20
+LPR_NOTE = (
+    "LPR 调整影响第17条等按LPR判断的贴息，无法预先测算：批准后，合同日在该期LPR发布日之后的贷款按新利率重新测算，"
+    "已批准或已拨付的事项不变"
+)
 CHUNK = 2000  # enterprises read per query (an IN list well under every database's limit of bound parameters)
 
 
@@ -129,6 +134,7 @@ class Effect:
     years: tuple[YearEffect, ...]
     years_left_out: tuple[int, ...] = ()
     seconds: float = 0.0
+    note: str = ""  # why nothing was simulated, when that is the case
 
     @property
     def difference(self) -> Money:
@@ -153,6 +159,7 @@ class Effect:
                 years=tuple(_year_from_json(y) for y in data["years"]),
                 years_left_out=tuple(int(y) for y in data.get("years_left_out", ())),
                 seconds=float(data.get("seconds", 0.0)),
+                note=str(data.get("note", "")),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -262,8 +269,13 @@ def year_effect(year: int, base: Simulation, changed: Simulation) -> YearEffect:
 def compute_effect(change: ParameterChange, tables: Tables | None = None) -> Effect:
     """The effect of approving ``change`` on the recorded events of the year(s) it touches (nothing is stored)."""
     started = time.perf_counter()
-    baseline = tuple(p for p in packs_in_force() if p.id == change.pack)
-    proposed = tuple(p for p in with_proposal(change) if p.id == change.pack)
+    if change.parameter == LPR_PID:
+        # A release changes the LPR table the whole engine reads, not a pack; swapping that table for one run
+        # would change it for every request of this process, so its effect is not simulated (the page says so).
+        return Effect(change.version, change.parameter, change.pack, (), note=LPR_NOTE)
+    # The packs that declare the parameter: its own pack, or every pack for a shared one (the fiscal shares).
+    baseline = tuple(p for p in packs_in_force() if change.parameter in p.parameters)
+    proposed = tuple(p for p in with_proposal(change) if change.parameter in p.parameters)
     if tables is None:
         tables = load_event_tables()
     years = years_touched(change, event_years(tables))
@@ -290,9 +302,15 @@ def refresh_effect(change: ParameterChange, actor: User | None = None, *, ip: st
         raise ParameterChangeError(f"该调整已{change.get_status_display()}，测算结果保持审批时的内容")
     effect = compute_effect(change)
     with transaction.atomic():
-        change.effect = effect.to_json()
-        change.effect_computed_at = timezone.now()
-        change.save(update_fields=["effect", "effect_computed_at"])
+        now = timezone.now()
+        # Stored only if still undecided: a decision taken while the figures were being computed keeps the
+        # effect its approver saw.
+        stored = ParameterChange.objects.filter(pk=change.pk, status=ParameterChange.Status.PROPOSED).update(
+            effect=effect.to_json(), effect_computed_at=now
+        )
+        if not stored:
+            raise ParameterChangeError("该调整已在测算期间作出决定，测算结果保持审批时的内容")
+        change.effect, change.effect_computed_at = effect.to_json(), now
         if actor is not None:
             total = effect.difference
             audit.record(

@@ -89,7 +89,9 @@ def parameter_history(pid: str) -> ParameterHistory | None:
     pack_id, param, _ = known
     baseline = tuple(HistoryRow(p.start, p.end, to_json(p.value)) for p in param.periods)
     changes = (
-        ParameterChange.objects.filter(parameter=pid)
+        ParameterChange.objects.none()
+        if not ParameterChange.table_ready()
+        else ParameterChange.objects.filter(parameter=pid)
         .select_related("proposed_by", "decided_by")
         .order_by("proposed_at", "id")
     )

@@ -102,6 +102,10 @@ def _entries(changes: Iterable[ParameterChange], param: Parameter) -> list[Param
 def in_force_periods(changes: list[ParameterChange], param: Parameter) -> tuple[Period, ...]:
     """The days on which one of ``changes`` (in decision order) is in force, each with the change's version."""
     periods: tuple[Period, ...] = ()
+    if param.id == lpr.LPR_PID:
+        # Releases are kept one per date, as the engine keeps them (``lpr.approved_releases``): laid in date order
+        # (a later decision still wins on the same date), so a back-dated release never hides a later one.
+        changes = sorted(changes, key=lambda c: c.effective_from)
     for entry in _entries(changes, param):
         periods = overlay(periods, entry)
     if param.id == lpr.LPR_PID:  # a release holds until the next one: close each period at the next release

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import transaction
 from django.utils import timezone
 
 from srdi.db.models import AuditAction, ParameterChange, User
 from srdi.domain.permissions import Permission
-from srdi.domain.policy.layering import MONEY_UNITS as MONEY_UNITS  # re-exported: defined in the domain
-from srdi.domain.policy.layering import ParameterEntry, apply_entries, moves_money
+from srdi.domain.policy.hygiene import moves_money
+from srdi.domain.policy.layering import ParameterEntry, apply_entries
 from srdi.domain.policy.loader import load_packs
 from srdi.domain.policy.model import Pack
 from srdi.domain.policy.params import OverrideError, check_override, parse_text
@@ -66,11 +66,6 @@ def known_parameter(pid: str) -> tuple[str, Parameter, bool] | None:
     return pack.id, param, moves_money(pack, pid, param)
 
 
-def stored_value(param: Parameter, value: Any) -> Any:
-    """A checked value as the baseline YAML would write it (JSON: fen integers, ratios as strings …)."""
-    return to_json(value)
-
-
 def entry_value(param: Parameter, stored: Any) -> Any:
     """A stored value converted back for the engine (ratios to Decimal, dates to ``date``, bands checked)."""
     return convert_value("参数调整", param.id, param.unit, stored)
@@ -104,6 +99,18 @@ def _clean(label: str, text: str, field: str, *, required: bool, limit: int) -> 
     return text
 
 
+def _check_window_period(pid: str, start: date, end: date | None) -> None:
+    """A pack's window end is read as on the day the document was adopted (``ParamSet.window``): a change that
+    does not cover that day would be approved and do nothing, so it is refused."""
+    for pack in load_packs():
+        if pid in pack.window_params and not (start <= pack.issued and (end is None or pack.issued <= end)):
+            raise ParameterChangeError(
+                f"{pid} 是{pack.citation or pack.id}的有效期参数，按文件印发日 {pack.issued} 读取：生效日期须不晚于 "
+                f"{pack.issued}（失效日期如填写，须不早于该日）",
+                "effective_from",
+            )
+
+
 def propose(
     actor: User,
     *,
@@ -123,7 +130,7 @@ def propose(
     its unit, the period is in order, the document and the reason are given. It has no effect until approved.
     ``source_version`` is the version the value had in the installation it was exported from (``import-params``)."""
     if not actor.can(Permission.PARAMETER_PROPOSE):
-        raise ParameterChangeError("政策参数的调整由市经信局工作人员提出")
+        _denied(actor, "", f"提出参数调整被拒绝：{pid}", "政策参数的调整由市经信局工作人员提出", ip)
     known = known_parameter(pid)
     if known is None:
         raise ParameterChangeError(f"未知参数编号 {pid!r}（可在政策目录中查看参数）", "parameter")
@@ -133,6 +140,7 @@ def propose(
         raise ParameterChangeError("失效日期早于生效日期", "effective_to")
     if pid == lpr.LPR_PID and (problem := lpr.release_problem(checked, effective_to)):
         raise ParameterChangeError(f"{pid}：{problem}", "value")
+    _check_window_period(pid, effective_from, effective_to)
     source_version = _clean("来源版本", source_version, "source_version", required=False, limit=40)
     document = _clean("依据文件（文号）", document, "document", required=True, limit=200)
     article = _clean("条款", article, "article", required=False, limit=100)
@@ -150,7 +158,7 @@ def propose(
         change = ParameterChange.objects.create(
             pack=pack_id,
             parameter=pid,
-            value=stored_value(param, checked),
+            value=to_json(checked),  # as the baseline YAML writes it: fen integers, ratios as strings …
             effective_from=effective_from,
             effective_to=effective_to,
             document=document,
@@ -208,11 +216,18 @@ def decide(change_id: int, actor: User, *, approve: bool, reason: str = "", ip: 
     """Approve (the value takes effect on its dates) or reject a proposed change, with a reason when rejected.
 
     A refused attempt (the proposer, or a role that may not decide) is itself an audit event, kept although
-    nothing changes."""
+    nothing changes. An approval is never given without the simulated effect on record: computed here when the
+    change has none yet (proposed on the command line or imported)."""
     found = ParameterChange.objects.filter(pk=change_id).first()
     if found is None:
         raise ParameterChangeError("参数调整不存在")
     _refuse_unless_may_decide(actor, found, ip)
+    if approve and found.status == ParameterChange.Status.PROPOSED and found.effect_computed_at is None:
+        # A proposal made on the command line or imported has no effect yet: an approval never goes without one
+        # on record (the page shows it; ``srdi policy approve`` prints it).
+        from srdi.services.parameter_effect import refresh_effect
+
+        refresh_effect(found, actor, ip=ip)
     with transaction.atomic():
         change = ParameterChange.objects.select_for_update().get(pk=change_id)
         if change.status != ParameterChange.Status.PROPOSED:
@@ -240,28 +255,21 @@ def decide(change_id: int, actor: User, *, approve: bool, reason: str = "", ip: 
 
 def _refuse_unless_may_decide(actor: User, change: ParameterChange, ip: str) -> None:
     refusal = may_decide(actor, change)
-    if not refusal:
-        return
-    audit.record(
-        AuditAction.ACCESS_DENIED,
-        actor,
-        object_type="parameter_change",
-        object_id=str(change.pk),
-        object_repr=f"审批参数调整 {change.version} 被拒绝：{refusal}"[:255],
-        success=False,
-        ip_address=ip,
-    )
-    raise ParameterChangeError(refusal)
+    if refusal:
+        _denied(actor, str(change.pk), f"审批参数调整 {change.version} 被拒绝", refusal, ip)
 
 
 def withdraw(change_id: int, actor: User, *, ip: str = "") -> ParameterChange:
-    """The proposer takes back a change nobody has decided on yet."""
+    """The proposer takes back a change nobody has decided on yet (anyone else is refused, and audited)."""
+    found = ParameterChange.objects.filter(pk=change_id).first()
+    if found is None:
+        raise ParameterChangeError("参数调整不存在")
+    if found.proposed_by_id != actor.pk:
+        _denied(
+            actor, str(found.pk), f"撤回参数调整 {found.version} 被拒绝", "只有提出人可以撤回参数调整", ip
+        )
     with transaction.atomic():
-        change = ParameterChange.objects.select_for_update().filter(pk=change_id).first()
-        if change is None:
-            raise ParameterChangeError("参数调整不存在")
-        if change.proposed_by_id != actor.pk:
-            raise ParameterChangeError("只有提出人可以撤回参数调整")
+        change = ParameterChange.objects.select_for_update().get(pk=change_id)
         if change.status != ParameterChange.Status.PROPOSED:
             raise ParameterChangeError(f"该调整已{change.get_status_display()}，不能撤回")
         before = describe(change)
@@ -278,6 +286,20 @@ def withdraw(change_id: int, actor: User, *, ip: str = "") -> ParameterChange:
             ip_address=ip,
         )
     return change
+
+
+def _denied(actor: User, object_id: str, what: str, reason: str, ip: str) -> NoReturn:
+    """Record a refused step (outside any transaction that the refusal rolls back) and raise it."""
+    audit.record(
+        AuditAction.ACCESS_DENIED,
+        actor,
+        object_type="parameter_change",
+        object_id=object_id,
+        object_repr=f"{what}：{reason}"[:255],
+        success=False,
+        ip_address=ip,
+    )
+    raise ParameterChangeError(reason)
 
 
 def open_attachment(change_id: int, actor: User, ip: str = "") -> tuple[ParameterChange, bytes]:
@@ -315,6 +337,7 @@ def open_attachment(change_id: int, actor: User, ip: str = "") -> tuple[Paramete
 
 
 def entry_of(change: ParameterChange, param: Parameter) -> ParameterEntry:
+    """A stored change as the engine lays it over the baseline (value converted for the parameter's unit)."""
     return ParameterEntry(
         change.parameter,
         change.effective_from,
@@ -327,6 +350,8 @@ def entry_of(change: ParameterChange, param: Parameter) -> ParameterEntry:
 
 def approved_entries() -> list[ParameterEntry]:
     """Every approved change, in the order it was approved (a later decision wins where two overlap)."""
+    if not ParameterChange.table_ready():
+        return []  # a database not yet migrated: the baseline alone
     known = baseline_parameters()
     changes = ParameterChange.objects.filter(status=ParameterChange.Status.APPROVED).order_by(
         "decided_at", "id"

@@ -6,6 +6,7 @@ every rule is checked by ``srdi.services.parameters``, whose refusals the views 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -13,9 +14,11 @@ from django.template.defaultfilters import filesizeformat
 
 from srdi.db.models import ParameterChange
 from srdi.services import evidence as evidence_service
+from srdi.services.parameters import known_parameter
 from srdi.web.forms_money import bootstrap
 from srdi.web.text_checks import TextCheckedForm
 
+BARE_NUMBER = re.compile(r"[0-9][0-9,，]*(\.[0-9]+)?")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -51,6 +54,18 @@ class ProposeForm(TextCheckedForm):
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "请选择参数"), *choices]
         bootstrap(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        pid = data.get("parameter") or ""
+        text = str(data.get("value") or "").strip()
+        known = known_parameter(pid) if pid else None
+        if known is not None and known[1].unit == "fen" and BARE_NUMBER.fullmatch(text):
+            # A bare number is read as fen by the command line; on this form people think in 万元.
+            self.add_error(
+                "value", "金额请写明单位：如 40万、0.4亿 或 40000000分（只写数字时无法确定是万元还是分）"
+            )
+        return data
 
     def clean_attachment(self) -> Any:
         upload = self.cleaned_data.get("attachment")

@@ -17,11 +17,12 @@ from srdi.domain.money import FEN_PER_WAN, format_wan
 from srdi.domain.permissions import Permission
 from srdi.domain.policy.model import Pack
 from srdi.domain.reference import district_name
-from srdi.domain.rules.parameters import Parameter
+from srdi.domain.rules.parameters import Parameter, Resolved
 from srdi.domain.verdict import Verdict
 from srdi.services import scoping
 from srdi.services.parameter_effect import Effect, Money, YearEffect
-from srdi.services.parameters import baseline_parameters, entry_value
+from srdi.services.parameter_history import ParameterHistory
+from srdi.services.parameters import entry_value, known_parameter
 from srdi.web.policy_display import STATUS_LABELS, UNIT_LABELS, format_value
 
 # How a value is typed on the propose form, by unit (``params.parse_text`` reads it).
@@ -55,7 +56,7 @@ def value_text(param: Parameter, value: Any) -> str:
 
 def stored_text(change: ParameterChange) -> str:
     """A change's stored value for people (万元, %, …)."""
-    known = baseline_parameters().get(change.parameter)
+    known = known_parameter(change.parameter)
     if known is None:
         return str(change.value)
     try:
@@ -64,16 +65,20 @@ def stored_text(change: ParameterChange) -> str:
         return str(change.value)
 
 
+def resolved_text(param: Parameter, resolved: Resolved | None) -> str:
+    """A value in force for people, citing the approved change it comes from."""
+    if resolved is None or resolved.value is None:
+        return "未设定"
+    shown = value_text(param, resolved.value)
+    return f"{shown}（{resolved.version}）" if resolved.version else shown
+
+
 def in_force_text(packs: tuple[Pack, ...], pid: str, day: date) -> str:
-    """The value of ``pid`` in force on ``day`` (approved changes included), for people."""
+    """The value of ``pid`` in force on ``day`` in ``packs`` (approved changes included), for people."""
     for pack in packs:
         param = pack.parameters.get(pid)
         if param is not None:
-            resolved = param.at(day)
-            if resolved is None or resolved.value is None:
-                return "未设定"
-            shown = value_text(param, resolved.value)
-            return f"{shown}（{resolved.version}）" if resolved.version else shown
+            return resolved_text(param, param.at(day))
     return "—"
 
 
@@ -105,11 +110,15 @@ def grouped_choices(packs: tuple[Pack, ...], day: date) -> list[tuple[str, list[
     return out
 
 
-def baseline_periods(param: Parameter) -> list[dict[str, Any]]:
-    """The parameter's periods as shipped in the YAML (the cited baseline)."""
+def baseline_periods(history: ParameterHistory, param: Parameter) -> list[dict[str, Any]]:
+    """The parameter's periods as shipped in the YAML (the cited baseline), for people."""
     return [
-        {"start": p.start, "end": p.end, "value": "未设定" if p.value is None else value_text(param, p.value)}
-        for p in param.periods
+        {
+            "start": row.start,
+            "end": row.end,
+            "value": "未设定" if row.value is None else value_text(param, entry_value(param, row.value)),
+        }
+        for row in history.baseline
     ]
 
 
@@ -239,6 +248,7 @@ def effect_view(effect: Effect | None, pack: Pack | None) -> dict[str, Any] | No
         "years": [year_view(pack, y) for y in effect.years],
         "years_left_out": list(effect.years_left_out),
         "seconds": effect.seconds,
+        "note": effect.note,
         "total_delta_fen": total.amount_fen,
         "total_delta": format_wan(total.amount_fen)
         if total.amount_fen <= 0

@@ -271,3 +271,29 @@ def test_the_case_page_and_the_budget_suggestion_name_the_version(tech):
     page = sign_in(Client(), users["staff"]).get(f"/cases/{case.pk}/")
     assert page.status_code == 200
     assert f"年度累计实际技术交易额的奖励比例：5%（参数版本 {change.version}）" in page.content.decode()
+
+
+def test_a_change_approved_during_publicity_sends_the_case_back_to_be_published_again(world):
+    """What is approved is what was published: a rate change approved while the case is in 公示 makes the
+    approval refuse (``parameters_changed``); ``republish`` takes it back to city review, ``city_pass`` publishes
+    the new amount, and only then is it approved."""
+    u = world.users
+    case = world.case(world.enterprises[0])
+    _to_publicity(world, case)
+    case.refresh_from_db()
+    assert (case.state, case.entitlement_fen) == ("publicity", 200_000_000)  # published at 20%
+    change = _rate(world, "0.25")
+    with pytest.raises(TransitionRefused, match="公示后政策参数已调整") as refused:
+        transition(case.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY)
+    assert refused.value.verdict.code == "parameters_changed" and change.version in str(refused.value)
+    case.refresh_from_db()
+    assert (case.state, case.entitlement_fen, case.approved_fen) == ("publicity", 200_000_000, None)
+    with pytest.raises(TransitionRefused):
+        transition(case.pk, u["city_staff"], "republish")  # a reason is required
+    transition(case.pk, u["city_staff"], "republish", reason="参数调整后按新比例重新公示")
+    transition(case.pk, u["city_staff"], "city_pass")
+    case.refresh_from_db()
+    assert (case.state, case.entitlement_fen) == ("publicity", 250_000_000)  # published again, at 25%
+    transition(case.pk, u["city_admin"], "approve", on=AFTER_PUBLICITY)
+    case.refresh_from_db()
+    assert case.approved_fen == 250_000_000 and change.version in versions_used(case.entitlement_trace)

@@ -94,6 +94,13 @@ def test_a_proposal_is_stored_with_its_effect_and_shown_on_the_approval_page(log
         ({"value": "四十万"}, "value", "金额应为整数分"),
         ({"effective_to": "2030-12-31"}, "effective_to", "失效日期早于生效日期"),
         ({"document": "   "}, "document", "必填"),
+        ({"value": "40"}, "value", "金额请写明单位"),  # 40 分 or 40 万元? the form does not guess
+        ({"value": "400,000.5"}, "value", "金额请写明单位"),
+        (
+            {"parameter": "hz25.window.from", "value": "2026-01-28", "effective_from": "2026-02-01"},
+            "effective_from",
+            "按文件印发日 2025-12-28 读取",
+        ),
     ],
 )
 def test_refusals_are_shown_on_the_field_they_name(login_as, changes, field, message):
@@ -151,7 +158,14 @@ def test_approval_by_a_city_admin_makes_the_value_in_force_from_its_date(login_a
     _response, change = _propose(login_as("city_staff"))
     assert change is not None
     url = reverse("web:parameter_change", args=[change.pk])
-    response = login_as("city_admin").post(url, {"action": "approve", "reason": "同意"})
+    admin = login_as("city_admin")
+    refused = admin.post(url, {"action": "approve", "reason": "同意"})
+    assert refused.status_code == 403 and "此操作需要二次验证" in html(refused)  # the password first
+    wrong = admin.post(url, {"action": "approve", "reason": "同意", "stepup_password": "not-the-password"})
+    assert wrong.status_code == 403 and "二次验证未通过" in html(wrong)
+    change.refresh_from_db()
+    assert change.status == "proposed"
+    response = admin.post(url, {"action": "approve", "reason": "同意", "stepup_password": PASSWORD})
     assert response.status_code == 302
     change.refresh_from_db()
     assert change.status == "approved" and change.decided_by == seed.users["city_admin"]
@@ -214,8 +228,12 @@ def test_the_attached_document_downloads_verified_and_a_changed_file_is_refused(
     assert AuditEvent.objects.filter(
         object_type="parameter_change", object_repr__contains="下载参数调整附件"
     ).exists()
-    path_for(change.attachment_sha256).write_bytes(pdf + b"x")
-    assert staff.get(url).status_code == 404
+    stored = path_for(change.attachment_sha256)
+    stored.write_bytes(pdf + b"x")  # content-addressed storage is shared by the session: put it back after
+    try:
+        assert staff.get(url).status_code == 404
+    finally:
+        stored.write_bytes(pdf)
     assert AuditEvent.objects.filter(
         object_type="parameter_change", success=False, object_repr__contains="下载参数调整附件失败"
     ).exists()

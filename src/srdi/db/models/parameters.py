@@ -7,8 +7,10 @@ every result computed with the value cites.
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import DatabaseError, connection, models
 from django.db.models import F, Q
+
+_table_seen = False
 
 
 class ParameterChange(models.Model):
@@ -82,3 +84,15 @@ class ParameterChange(models.Model):
     def origin_version(self) -> str:
         """The label an exported parameter set cites: where the value was first approved."""
         return self.source_version or self.version
+
+    @classmethod
+    def table_ready(cls) -> bool:
+        """Whether the database has this table yet. ``srdi policy show`` and ``list`` read the packs on a machine
+        where ``srdi migrate`` has not run; they then show the baseline. Only a positive answer is remembered."""
+        global _table_seen
+        if not _table_seen:
+            try:
+                _table_seen = cls._meta.db_table in connection.introspection.table_names()
+            except DatabaseError:
+                return False
+        return _table_seen

@@ -984,8 +984,9 @@ def _split(frame: pl.DataFrame, params: ParamSet, unshared: Sequence[str] = ()) 
         share_p = share_p.when(here).then(p)
         share_q = share_q.when(here).then(q)
         shares.append((p.fill_null(half_p), q.fill_null(half_q)))
-        is_default = pid not in params.overrides and "默认" in params.params[pid].note
-        default_flags.append(pl.lit(is_default) | p.is_null())
+        # The shipped share is a placeholder (its note says 默认) until the bureau sets one by an approved change.
+        placeholder = pid not in params.overrides and "默认" in params.params[pid].note
+        default_flags.append((pl.lit(placeholder) & ~params.set_by_change(pid, day)) | p.is_null())
         defaults = defaults.when(here).then(default_flags[-1])
     if codes:
         p0, q0 = shares[0]

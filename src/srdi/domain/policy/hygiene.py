@@ -31,7 +31,6 @@ from datetime import date, timedelta
 from enum import Enum
 from typing import Any
 
-from srdi.domain.policy.layering import moves_money
 from srdi.domain.policy.model import Measure, Pack
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.rules.model import Rulebook
@@ -307,6 +306,20 @@ def measure_parameter_ids(pack: Pack, m: Measure) -> list[str]:
         ids.update(c.param for c in m.standing.parts if c.param)
     ids.update(pid for pid in pack.parameters if pid.startswith(f"{m.id}."))
     return [pid for pid in pack.parameters if pid in ids]
+
+
+# Units whose values are amounts, rates, caps, shares, dates or tables.
+MONEY_UNITS = frozenset({"fen", "ratio", "date", "bands", "mapping"})
+
+
+def moves_money(pack: Pack, pid: str, param: Parameter) -> bool:
+    """Whether a change to the parameter can change how much is paid: a money unit (amount, rate, cap, share, date,
+    table), a window end of the pack, a fiscal share, or any parameter a money measure reads — who qualifies for
+    it, its quotas, periods and terms (``hz81.3.tiers``, ``hz81.7.scenes_per_year``, ``hz81.17.max_term_months``).
+    Such a change is approved only by a holder of ``parameter.approve``, and ``srdi policy check`` weighs it."""
+    if param.unit in MONEY_UNITS or pid in pack.window_params or pid.startswith("fiscal_share."):
+        return True
+    return any(m.is_money and pid in measure_parameter_ids(pack, m) for m in pack.measures)
 
 
 def money_parameter_ids(pack: Pack, m: Measure, *, with_window: bool = True) -> list[str]:

@@ -21,16 +21,6 @@ from srdi.domain.rules.parameters import Parameter, Period
 
 BASELINE = "baseline"  # the version label of a value read from the shipped YAML
 
-# Units whose values decide an amount, a rate, a cap, a share, a date window or a table: a second person with
-# ``parameter.approve`` decides on them, and ``srdi policy check`` blocks on them when unset. Lists, counts and
-# texts decide who qualifies, not how much.
-MONEY_UNITS = frozenset({"fen", "ratio", "date", "bands", "mapping"})
-
-
-def moves_money(pack: Pack, pid: str, param: Parameter) -> bool:
-    """Whether a parameter decides how much is paid: a money unit, a window end of the pack, a fiscal share."""
-    return param.unit in MONEY_UNITS or pid in pack.window_params or pid.startswith("fiscal_share.")
-
 
 @dataclass(frozen=True)
 class ParameterEntry:

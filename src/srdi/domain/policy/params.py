@@ -247,6 +247,14 @@ class ParamSet:
 
         return self._chain(pid, day, member, pl.Boolean)
 
+    def set_by_change(self, pid: str, day: pl.Expr) -> pl.Expr:
+        """True on the rows whose date falls in a period an approved change set (one with a version)."""
+        out = pl.lit(False)
+        for p in self.periods(pid):
+            if p.version:
+                out = out | ((day >= p.start) if p.end is None else ((day >= p.start) & (day <= p.end)))
+        return out
+
     def known(self, pid: str, day: pl.Expr) -> pl.Expr:
         """True on the rows whose date falls in a period where the parameter has a value."""
         return self._chain(pid, day, lambda _v: pl.lit(True), pl.Boolean).fill_null(False)

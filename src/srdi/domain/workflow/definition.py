@@ -182,6 +182,17 @@ TRANSITIONS: dict[str, Transition] = {
             ("in_scope",),
             needs_reason=True,
         ),
+        # An approval refused because a parameter change altered the amount after publication (code
+        # ``parameters_changed``) goes back to city review, and ``city_pass`` publishes the new amount.
+        Transition(
+            "republish",
+            "参数调整后重新审核",
+            ("publicity",),
+            "city_review",
+            P.CASE_CITY_REVIEW,
+            ("in_scope",),
+            needs_reason=True,
+        ),
         Transition(
             "reject",
             "不予支持",

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from srdi.db.models import ParameterChange, User
 from srdi.domain.permissions import Permission
+from srdi.services import parameter_history as history_service
 from srdi.services import scoping
 from srdi.services.evidence import content_type_of
 from srdi.services.parameter_effect import MAX_YEARS, Effect, refresh_effect
@@ -30,6 +31,7 @@ from srdi.services.parameters import (
     ParameterChangeError,
     baseline_parameters,
     decide,
+    known_parameter,
     may_decide,
     open_attachment,
     packs_in_force,
@@ -41,6 +43,7 @@ from srdi.web.access import require
 from srdi.web.forms_parameters import STATUS_FILTER, DecideForm, ProposeForm
 from srdi.web.http import client_ip, download
 from srdi.web.policy_display import UNIT_LABELS
+from srdi.web.views.money.common import STEPUP_FIELD, step_up, stepup_fresh
 
 PAGE_SIZE = 25
 MAX_QUERY = 100
@@ -180,8 +183,19 @@ def parameter_change(request: HttpRequest, pk: int) -> HttpResponse:
         ip = client_ip(request)
         try:
             if action in ("approve", "reject"):
-                if form.is_valid():
-                    refused = may_decide(user, change)
+                refused = may_decide(user, change)
+                # Approving a value is as sensitive as approving a payment: re-enter the password (someone who may
+                # not decide is refused by the service, and audited, without being asked for it).
+                stepped = (
+                    step_up(request, f"parameter_change:{change.pk}:approve")
+                    if action == "approve" and not refused
+                    else None
+                )
+                if stepped is not None and not stepped:
+                    form.is_valid()
+                    form.add_error(None, stepped.reason)
+                    status = 403
+                elif form.is_valid():
                     try:
                         decide(
                             change.pk,
@@ -209,7 +223,10 @@ def parameter_change(request: HttpRequest, pk: int) -> HttpResponse:
         change.refresh_from_db()
     known = baseline_parameters()
     labels = {pid: param.label for pid, (_pack, param) in known.items()}
-    pack, param = known.get(change.parameter, (None, None))
+    pack = known[change.parameter][0] if change.parameter in known else None
+    found = known_parameter(change.parameter)
+    param = found[1] if found else None
+    history = history_service.parameter_history(change.parameter)
     today = timezone.localdate()
     packs = packs_in_force()
     pending = change.status == ParameterChange.Status.PROPOSED
@@ -220,10 +237,12 @@ def parameter_change(request: HttpRequest, pk: int) -> HttpResponse:
         "label": labels.get(change.parameter, ""),
         "unit": UNIT_LABELS.get(param.unit, param.unit) if param else "",
         "value": pdisp.stored_text(change),
-        "in_force": pdisp.in_force_text(packs, change.parameter, today),
+        "in_force": pdisp.resolved_text(param, history_service.value_in_force(change.parameter, today))
+        if param
+        else "—",
         "today": today,
         "history": [r for r in _history_rows(change.parameter, labels) if r["c"].pk != change.pk],
-        "baseline": pdisp.baseline_periods(param) if param else [],
+        "baseline": pdisp.baseline_periods(history, param) if history and param else [],
         "effect": pdisp.effect_view(effect, next((p for p in packs if p.id == change.pack), pack)),
         "pending": pending,
         "may_decide": pending and not refusal,
@@ -232,6 +251,8 @@ def parameter_change(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "error": error,
         "max_years": MAX_YEARS,
+        "stepup_needed": not stepup_fresh(request),
+        "stepup_field": STEPUP_FIELD,
     }
     return render(request, "web/policy/parameters/change.html", context, status=status)
 
@@ -255,23 +276,24 @@ def parameter_history(request: HttpRequest, pid: str) -> HttpResponse:
     """One parameter: the periods of the cited YAML baseline and every change with its status and version."""
     user = _user(request)
     require(pdisp.can_manage_parameters(user), request, what="parameter_history")
-    known = baseline_parameters()
-    if pid not in known:
+    history = history_service.parameter_history(pid)
+    found = known_parameter(pid)
+    if history is None or found is None:
         raise Http404("没有这个参数")
-    pack, param = known[pid]
-    labels = {p: prm.label for p, (_pk, prm) in known.items()}
+    pack_id, param, _money = found
+    labels = {p: prm.label for p, (_pk, prm) in baseline_parameters().items()}
     today = timezone.localdate()
     return render(
         request,
         "web/policy/parameters/history.html",
         {
             "pid": pid,
-            "pack": pack,
+            "pack_id": pack_id,
             "param": param,
             "unit": UNIT_LABELS.get(param.unit, param.unit),
-            "in_force": pdisp.in_force_text(packs_in_force(), pid, today),
+            "in_force": pdisp.resolved_text(param, history_service.value_in_force(pid, today)),
             "today": today,
-            "baseline": pdisp.baseline_periods(param),
+            "baseline": pdisp.baseline_periods(history, param),
             "changes": _history_rows(pid, labels),
             "may_propose": user.can(Permission.PARAMETER_PROPOSE),
         },
