@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -116,7 +117,7 @@ def test_count_equals_additions_minus_removals(
 ) -> None:
     spells = title_spells(records, moves, frauds)
     assert all(s.end is None or s.start < s.end for s in spells)
-    assert all(a.end is not None and a.end <= b.start for a, b in zip(spells, spells[1:], strict=False))
+    assert all(a.end is not None and a.end <= b.start for a, b in pairwise(spells))
     added = sum(1 for s in spells if s.start <= day)
     removed = sum(1 for s in spells if s.end is not None and s.end <= day)
     assert count_on([spells], day) == added - removed
