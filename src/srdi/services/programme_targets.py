@@ -1,0 +1,330 @@
+"""Targets and progress: each target of each policy pack with its value from the database on a day.
+
+Use ``progress(on, district=None)`` for the cockpit and the reports: every target of every pack in force
+(``targets.yaml``), and for those counted in titles (``measure: certifications``) the cumulative count on ``on``
+the way the policy counts (``srdi.domain.programme.titles``), by district and by year, with the projection to the
+target date (``srdi.domain.programme.projection``). ``district`` restricts every figure to one district (district
+users see only theirs). Targets that the database cannot measure (events held, coverage rates…) are listed with
+``measured=False``. ``published_baseline(tier)`` gives Hangzhou's published counts (``reference_data``), shown
+beside the database as the baseline for years before it, each with its source.
+
+A district's share of a city target is pro rata to its share of the city's count today; a district lags when its
+projected end value is below that share (``DistrictProgress.lags``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from typing import Any
+
+from srdi.db.models import Certification, District, Event, Sanction
+from srdi.domain.programme.projection import Projection, explain, project
+from srdi.domain.programme.titles import (
+    Spell,
+    TitleRecord,
+    additions_by_year,
+    count_on,
+    removals_by_year,
+    title_spells,
+)
+from srdi.domain.reference import TIERS
+from srdi.services.parameters import packs_in_force
+
+NO_DISTRICT = ""  # enterprises whose district is not recorded
+NO_DISTRICT_LABEL = "区县不详"
+FIRST_YEAR = 2015  # the by-year table starts at the first year with a count, and never before this
+
+
+@dataclass(frozen=True)
+class YearPoint:
+    """One calendar year of a tier: new titles, titles that stopped counting, the net change, and the
+    cumulative count on the year's last day (or on the progress day for the current year)."""
+
+    year: int
+    added: int
+    removed: int
+    net: int
+    cumulative: int
+
+
+@dataclass(frozen=True)
+class DistrictProgress:
+    """One district's part of a city target."""
+
+    code: str
+    name: str
+    value: int
+    added_last_two_years: tuple[int, int]
+    projected: int
+    share_of_target: int  # the target × the district's share of the city's count today (pro rata)
+
+    @property
+    def lags(self) -> bool:
+        return self.projected < self.share_of_target
+
+
+@dataclass(frozen=True)
+class PublishedCount:
+    """One published batch count (``reference_data/hangzhou_published_counts.csv``)."""
+
+    tier: str
+    year: int
+    batch: str
+    kind: str
+    count: int
+    by_district: str
+    status: str
+    source: str
+
+    @property
+    def adds(self) -> bool:
+        """New recognitions add to a cumulative count; reviews never do; proposals are not yet decided."""
+        return self.kind == "new"
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    """One target of one pack on one day. ``measured`` is False when the database has no figure for it."""
+
+    pack_id: str
+    pack_citation: str
+    group: str
+    reference: str
+    target_id: str
+    label: str
+    target: int
+    unit: str
+    by: date | None
+    tier: str
+    measured: bool
+    value: int | None
+    projection: Projection | None
+    explanation: str
+    years: tuple[YearPoint, ...]
+    districts: tuple[DistrictProgress, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.pack_id}.{self.target_id}"
+
+    @property
+    def percent_done(self) -> float | None:
+        return None if self.value is None or not self.target else 100.0 * self.value / self.target
+
+    @property
+    def lagging(self) -> tuple[DistrictProgress, ...]:
+        return tuple(d for d in self.districts if d.lags)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Every target on one day, for the city (``district`` empty) or one district."""
+
+    on: date
+    district: str
+    targets: tuple[TargetProgress, ...]
+
+
+@dataclass(frozen=True)
+class TitleBook:
+    """The counting periods of every enterprise in one tier, grouped by district code."""
+
+    tier: str
+    by_district: dict[str, list[tuple[Spell, ...]]]
+
+    def all(self) -> list[tuple[Spell, ...]]:
+        return [s for group in self.by_district.values() for s in group]
+
+
+def title_books(tiers: Iterable[str], district: str | None = None) -> dict[str, TitleBook]:
+    """Read certifications, move-ins and data-fraud sanctions and build each tier's counting periods."""
+    wanted = tuple(tiers)
+    certs = Certification.objects.filter(tier__in=wanted)
+    moves = Event.objects.filter(kind="relocation_in", date__isnull=False)
+    frauds = Sanction.objects.filter(kind="data_fraud", date__isnull=False)
+    if district:
+        certs = certs.filter(enterprise__district_id=district)
+        moves = moves.filter(enterprise__district_id=district)
+        frauds = frauds.filter(enterprise__district_id=district)
+    records: dict[tuple[int, str], list[TitleRecord]] = defaultdict(list)
+    where: dict[int, str] = {}
+    for eid, tier, recognized, revoked, dist in certs.values_list(
+        "enterprise_id", "tier", "recognized_on", "revoked_on", "enterprise__district_id"
+    ).iterator(chunk_size=20_000):
+        records[(eid, tier)].append(TitleRecord(recognized, revoked))
+        where[eid] = dist or NO_DISTRICT
+    move_ins: dict[tuple[int, str], list[date]] = defaultdict(list)
+    for eid, day, payload in moves.values_list("enterprise_id", "date", "payload"):
+        moved_tier = str(payload.get("tier")) if isinstance(payload, dict) else ""
+        if moved_tier in wanted and day is not None:
+            move_ins[(eid, moved_tier)].append(day)
+    fraud_days: dict[int, list[date]] = defaultdict(list)
+    for eid, fraud_day in frauds.values_list("enterprise_id", "date"):
+        if fraud_day is not None:
+            fraud_days[eid].append(fraud_day)
+    books = {t: TitleBook(t, defaultdict(list)) for t in wanted}
+    for (eid, tier), recs in records.items():
+        spells = title_spells(recs, move_ins.get((eid, tier), ()), fraud_days.get(eid, ()))
+        if spells:
+            books[tier].by_district[where[eid]].append(spells)
+    return books
+
+
+def year_points(spells: Sequence[tuple[Spell, ...]], on: date) -> tuple[YearPoint, ...]:
+    """The by-year table of one set of periods up to ``on``'s year."""
+    added = additions_by_year(spells)
+    removed = removals_by_year(spells)
+    years = [y for y in (*added, *removed) if y <= on.year]
+    if not years:
+        return ()
+    first = max(min(years), FIRST_YEAR)
+    points = []
+    for y in range(first, on.year + 1):
+        end = on if y == on.year else date(y, 12, 31)
+        a, r = _in_year(spells, y, end)
+        points.append(YearPoint(y, a, r, a - r, count_on(spells, end)))
+    return tuple(points)
+
+
+def _in_year(spells: Sequence[tuple[Spell, ...]], year: int, end: date) -> tuple[int, int]:
+    start = date(year, 1, 1)
+    added = sum(1 for one in spells for s in one if start <= s.start <= end)
+    removed = sum(1 for one in spells for s in one if s.end is not None and start <= s.end <= end)
+    return added, removed
+
+
+def _net_changes(spells: Sequence[tuple[Spell, ...]], on: date) -> Counter[int]:
+    """Net change per full year before ``on``'s year (for the projection)."""
+    changes: Counter[int] = Counter()
+    for y in (on.year - 2, on.year - 1):
+        a, r = _in_year(spells, y, date(y, 12, 31))
+        changes[y] = a - r
+    return changes
+
+
+def _district_names() -> dict[str, str]:
+    return {**dict(District.objects.values_list("code", "name")), NO_DISTRICT: NO_DISTRICT_LABEL}
+
+
+def _items(packs: Sequence[Any]) -> list[tuple[Any, str, str, dict[str, Any]]]:
+    out = []
+    for pack in packs:
+        for group, spec in pack.targets.items():
+            for item in spec.get("items", []):
+                out.append((pack, group, str(spec.get("reference", "")), item))
+    return out
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def progress(on: date, district: str | None = None) -> Progress:
+    """Every target of every pack in force on ``on`` (see the module docstring)."""
+    items = _items(packs_in_force())
+    tiers = {str(i["tier"]) for _, _, _, i in items if i.get("measure") == "certifications" and i.get("tier")}
+    books = title_books(sorted(tiers), district)
+    names = _district_names()
+    results = []
+    for pack, group, reference, item in items:
+        tier = str(item.get("tier") or "")
+        by = _as_date(item.get("by"))
+        target = int(item["value"])
+        base = {
+            "pack_id": pack.id,
+            "pack_citation": pack.citation or pack.id,
+            "group": group,
+            "reference": reference,
+            "target_id": str(item["id"]),
+            "label": str(item["label"]),
+            "target": target,
+            "unit": str(item.get("unit", "")),
+            "by": by,
+            "tier": tier,
+        }
+        if item.get("measure") != "certifications" or tier not in books:
+            results.append(
+                TargetProgress(
+                    **base,
+                    measured=False,
+                    value=None,
+                    projection=None,
+                    explanation="数据库中无此指标的数据（由责任单位报送），本页不计算。",
+                    years=(),
+                    districts=(),
+                )
+            )
+            continue
+        book = books[tier]
+        spells = book.all()
+        value = count_on(spells, on)
+        proj = project(value, _net_changes(spells, on), on, by or on, target)
+        results.append(
+            TargetProgress(
+                **base,
+                measured=True,
+                value=value,
+                projection=proj,
+                explanation=explain(proj),
+                years=year_points(spells, on),
+                districts=_districts(book, on, by or on, target, value, names),
+            )
+        )
+    return Progress(on, district or "", tuple(results))
+
+
+def _districts(
+    book: TitleBook, on: date, by: date, target: int, city_value: int, names: dict[str, str]
+) -> tuple[DistrictProgress, ...]:
+    rows = []
+    for code, spells in book.by_district.items():
+        value = count_on(spells, on)
+        changes = _net_changes(spells, on)
+        proj = project(value, changes, on, by, target)
+        share = target * value // city_value if city_value else 0
+        rows.append(
+            DistrictProgress(
+                code,
+                names.get(code, code),
+                value,
+                (changes[on.year - 2], changes[on.year - 1]),
+                proj.projected,
+                share,
+            )
+        )
+    rows.sort(key=lambda d: (-d.value, d.code))
+    return tuple(rows)
+
+
+def published_baseline(tier: str | None = None) -> tuple[PublishedCount, ...]:
+    """Hangzhou's published counts (all tiers, or one), in file order, each with its status and source."""
+    text = resources.files("srdi.reference_data").joinpath("hangzhou_published_counts.csv").read_text("utf-8")
+    rows = []
+    for r in csv.DictReader(io.StringIO(text)):
+        if tier is not None and r["tier"] != tier:
+            continue
+        rows.append(
+            PublishedCount(
+                r["tier"],
+                int(r["year"]),
+                r["batch"],
+                r["kind"],
+                int(r["hangzhou_count"]),
+                r["by_district"],
+                r["status"],
+                r["source"],
+            )
+        )
+    return tuple(rows)
+
+
+def tier_label(tier: str) -> str:
+    return TIERS.get(tier, tier)
