@@ -6,9 +6,12 @@ from datetime import date
 
 import pytest
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from tests.conftest import make_uscc
 
-from srdi.db.models import Certification, Enterprise, Event, Sanction
+from srdi.db.models import AssessmentRun, Certification, Enterprise, EnterpriseAssessment, Event, Sanction
+from srdi.db.models.assessments import TIER_FIELDS
+from srdi.domain.certifications import is_valid_on
 from srdi.services import programme_targets as pt
 
 WEST, BINJIANG, XIAOSHAN = "330106", "330108", "330109"
@@ -142,3 +145,61 @@ def test_published_baseline_has_sources() -> None:
     assert rows and all(r.source and r.status for r in rows)
     assert sum(r.count for r in rows if r.adds and r.year == 2023) == 117
     assert not any(r.adds for r in rows if r.kind == "review_passed")
+
+
+@pytest.fixture
+def screened(world: None) -> AssessmentRun:
+    now = timezone.now()
+    run = AssessmentRun.objects.create(as_of=ON, started_at=now, finished_at=now)
+    AssessmentRun.objects.create(as_of=ON, started_at=now, finished_at=None)  # unfinished: ignored
+    for i, e in enumerate(Enterprise.objects.order_by("pk")):
+        statuses = {t: ("eligible" if (i + k) % 3 else "ineligible") for k, t in enumerate(TIER_FIELDS)}
+        EnterpriseAssessment.objects.create(
+            run=run, enterprise=e, **{f"{t}_status": s for t, s in statuses.items()}
+        )
+    return run
+
+
+def direct_pipeline(run: AssessmentRun, tier: str, district: str | None) -> int:
+    holds = Certification.objects.filter(
+        enterprise=OuterRef("enterprise"), tier=tier, recognized_on__lte=run.as_of
+    ).exclude(revoked_on__lte=run.as_of)
+    valid = [
+        c.pk
+        for c in Certification.objects.filter(tier=tier)
+        if is_valid_on(c, run.as_of)  # the domain rule, not the service's Q
+    ]
+    rows = EnterpriseAssessment.objects.filter(run=run, **{f"{tier}_status": "eligible"}).exclude(
+        Exists(holds.filter(pk__in=valid))
+    )
+    if district is not None:
+        rows = rows.filter(enterprise__district_id=district)
+    return rows.count()
+
+
+@pytest.mark.django_db
+def test_pipeline_equals_direct_queries(screened: AssessmentRun) -> None:
+    from srdi.services.programme_pipeline import pipeline
+
+    city = pipeline()
+    assert city is not None and city.run_id == screened.pk
+    assert [t.tier for t in city.tiers] == list(TIER_FIELDS)
+    for t in city.tiers:
+        assert t.total == direct_pipeline(screened, t.tier, None), t.tier
+        by_code = {d.code: d.count for d in t.districts}
+        for code in (WEST, BINJIANG, XIAOSHAN):
+            assert by_code.get(code, 0) == direct_pipeline(screened, t.tier, code), (t.tier, code)
+        assert sum(by_code.values()) == t.total
+    assert any(t.total for t in city.tiers)
+    west = pipeline(WEST)
+    assert west is not None
+    for t in west.tiers:
+        assert t.total == direct_pipeline(screened, t.tier, WEST)
+        assert {d.code for d in t.districts} <= {WEST}
+
+
+@pytest.mark.django_db
+def test_no_screening_no_pipeline(world: None) -> None:
+    from srdi.services.programme_pipeline import pipeline
+
+    assert pipeline() is None
