@@ -42,6 +42,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 ("web:screening", "web:screening_progress", "web:screening_start", "web:screening_export"),
             )
         )
+    from srdi.web.views.cockpit import can_view_cockpit
+
+    if can_view_cockpit(user):
+        entries.append(("web:cockpit", "目标驾驶舱", ("web:cockpit",)))
     from srdi.web import menu_money, menu_policy
 
     entries += menu_policy.entries(user)

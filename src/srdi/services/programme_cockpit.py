@@ -1,0 +1,201 @@
+"""The cockpit's figures as tables: the one source of the page, its charts and its XLSX downloads.
+
+Use ``cockpit(on, district)`` (``district`` None: the city; a code: that district only — the caller decides
+which the user may see). It joins ``programme_targets.progress`` and ``programme_pipeline.pipeline`` and lays
+them out as ``Table`` objects (targets, districts, years, pipeline, published baseline), so that what the page
+shows and what a download contains are the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from srdi.services.programme_pipeline import Pipeline, pipeline
+from srdi.services.programme_targets import Progress, TargetProgress, progress, published_baseline, tier_label
+
+KIND_LABELS = {
+    "new": "新认定",
+    "review_passed": "复核通过",
+    "new_proposed": "拟认定（公示）",
+    "review_proposed": "拟复核通过（公示）",
+    "new_proactive_proposed": "主动发现拟认定（公示）",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """One exportable table: a key for its download, a Chinese title, column headers and rows."""
+
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
+
+
+@dataclass(frozen=True)
+class Cockpit:
+    on: date
+    district: str  # "" for the city
+    progress: Progress
+    pipeline: Pipeline | None
+    tables: tuple[Table, ...]
+
+    def table(self, key: str) -> Table | None:
+        return next((t for t in self.tables if t.key == key), None)
+
+    @property
+    def measured(self) -> tuple[TargetProgress, ...]:
+        return tuple(t for t in self.progress.targets if t.measured)
+
+
+def _pct(t: TargetProgress) -> str:
+    p = t.percent_done
+    return "" if p is None else f"{p:.1f}%"
+
+
+def _targets_table(p: Progress) -> Table:
+    rows = []
+    for t in p.targets:
+        proj = t.projection
+        rows.append(
+            (
+                t.pack_citation,
+                t.label,
+                tier_label(t.tier) if t.tier else "",
+                t.value,
+                t.target,
+                t.unit,
+                _pct(t),
+                t.by.isoformat() if t.by else "",
+                proj.projected if proj else None,
+                ("是" if proj.on_track else "否") if proj else "",
+                len(t.lagging) if t.measured else None,
+                t.explanation,
+            )
+        )
+    return Table(
+        "targets",
+        "目标进度",
+        (
+            "政策",
+            "目标",
+            "层级",
+            "当前值",
+            "目标值",
+            "单位",
+            "完成率",
+            "目标日期",
+            "预计期末值",
+            "按期完成",
+            "落后区县数",
+            "说明",
+        ),
+        tuple(rows),
+    )
+
+
+def _districts_table(p: Progress) -> Table:
+    rows = []
+    for t in p.targets:
+        for d in t.districts:
+            rows.append(
+                (
+                    t.pack_citation,
+                    t.label,
+                    d.name,
+                    d.code,
+                    d.value,
+                    d.added_last_two_years[0],
+                    d.added_last_two_years[1],
+                    d.projected,
+                    d.share_of_target,
+                    "是" if d.lags else "否",
+                )
+            )
+    y = p.on.year
+    return Table(
+        "districts",
+        "分区县进度",
+        (
+            "政策",
+            "目标",
+            "区县",
+            "区划代码",
+            "当前值",
+            f"{y - 2}年净增",
+            f"{y - 1}年净增",
+            "预计期末值",
+            "按比例应达",
+            "落后",
+        ),
+        tuple(rows),
+    )
+
+
+def _years_table(p: Progress) -> Table:
+    rows = []
+    seen: set[str] = set()
+    for t in p.targets:
+        if not t.measured or t.tier in seen:
+            continue
+        seen.add(t.tier)
+        for point in t.years:
+            rows.append(
+                (tier_label(t.tier), point.year, point.added, point.removed, point.net, point.cumulative)
+            )
+    return Table(
+        "years", "分年度累计", ("层级", "年度", "新增", "撤销/取消", "净增", "年末累计"), tuple(rows)
+    )
+
+
+def _pipeline_table(pipe: Pipeline | None) -> Table:
+    rows = []
+    if pipe is not None:
+        for t in pipe.tiers:
+            rows.append((t.label, "合计", "", t.total))
+            rows.extend((t.label, d.name, d.code, d.count) for d in t.districts)
+    return Table(
+        "pipeline", "培育梯队（符合条件尚未获评）", ("层级", "区县", "区划代码", "企业数"), tuple(rows)
+    )
+
+
+def _baseline_table() -> Table:
+    rows = tuple(
+        (
+            tier_label(r.tier),
+            r.year,
+            r.batch,
+            KIND_LABELS.get(r.kind, r.kind),
+            r.count,
+            "是" if r.adds else "否",
+            r.by_district,
+            r.status,
+            r.source,
+        )
+        for r in published_baseline()
+    )
+    return Table(
+        "baseline",
+        "官方公布数（基数）",
+        ("层级", "年度", "批次", "类别", "杭州数", "计入累计", "分区县", "可信度", "来源"),
+        rows,
+    )
+
+
+def cockpit(on: date, district: str | None = None) -> Cockpit:
+    """Every figure of the cockpit on ``on`` for the city (``district`` None) or one district."""
+    prog = progress(on, district)
+    pipe = pipeline(district)
+    tables = (
+        _targets_table(prog),
+        _districts_table(prog),
+        _years_table(prog),
+        _pipeline_table(pipe),
+        _baseline_table(),
+    )
+    return Cockpit(on, district or "", prog, pipe, tables)

@@ -1,0 +1,111 @@
+"""The cockpit page: numbers equal direct ORM queries, district users see their district only, exports, refusals."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+from web_helpers import BINJIANG, WEST_LAKE
+
+from srdi.db.models import AssessmentRun, AuditEvent, Enterprise, EnterpriseAssessment
+from tests.integration.test_programme_targets import direct_count, direct_pipeline
+
+pytestmark = pytest.mark.django_db
+
+
+def _measured(response):
+    c = response.context["c"]
+    return c, [t for t in c.progress.targets if t.measured]
+
+
+def test_city_view_numbers_equal_direct_queries(login_as) -> None:
+    response = login_as("city_staff").get("/cockpit/")
+    assert response.status_code == 200
+    c, measured = _measured(response)
+    assert c.district == ""
+    today = timezone.localdate()
+    assert any(t.value for t in measured)
+    for t in measured:
+        assert t.value == direct_count(t.tier, today), t.key
+        for d in t.districts:
+            assert d.value == direct_count(t.tier, today, d.code or None), (t.key, d.code)
+    rows = {(r[0], r[1]): r for r in c.table("targets").rows}
+    for t in measured:
+        assert rows[(t.pack_citation, t.label)][3] == t.value
+    html = response.content.decode()
+    assert "目标驾驶舱" in html and "预计期末值" in html and "data-chart=\"bar\"" in html
+    assert 'href="/cockpit/"' in html  # in the menu
+
+
+def test_city_roles_pick_a_district(login_as) -> None:
+    for role in ("leader", "city_staff", "auditor"):
+        response = login_as(role).get(f"/cockpit/?district={BINJIANG}")
+        assert response.status_code == 200, role
+        c, measured = _measured(response)
+        assert c.district == BINJIANG
+        for t in measured:
+            assert t.value == direct_count(t.tier, timezone.localdate(), BINJIANG)
+            assert {d.code for d in t.districts} <= {BINJIANG}
+
+
+def test_district_staff_see_their_district_only(login_as) -> None:
+    client = login_as("district_staff")
+    for url in ("/cockpit/", f"/cockpit/?district={BINJIANG}"):
+        response = client.get(url)
+        assert response.status_code == 200
+        c, measured = _measured(response)
+        assert c.district == WEST_LAKE
+        for t in measured:
+            assert t.value == direct_count(t.tier, timezone.localdate(), WEST_LAKE)
+            assert {d.code for d in t.districts} <= {WEST_LAKE}
+    exported = client.get(f"/cockpit/export/?table=districts&district={BINJIANG}")
+    assert exported.status_code == 200
+    sheet = load_workbook(io.BytesIO(exported.content)).active
+    codes = {row[3] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert codes <= {WEST_LAKE}
+
+
+@pytest.mark.parametrize("role", ["enterprise", "provider", "responsible_unit", "system_admin"])
+def test_other_roles_are_refused(login_as, role: str) -> None:
+    client = login_as(role)
+    assert client.get("/cockpit/").status_code == 403
+    assert client.get("/cockpit/export/?table=targets").status_code == 403
+    assert 'href="/cockpit/"' not in client.get("/").content.decode()
+
+
+def test_pipeline_equals_direct_queries(login_as) -> None:
+    now = timezone.now()
+    run = AssessmentRun.objects.create(as_of=timezone.localdate(), started_at=now, finished_at=now)
+    for e in Enterprise.objects.all():
+        EnterpriseAssessment.objects.create(
+            run=run,
+            enterprise=e,
+            innovative_sme_status="eligible",
+            srdi_sme_status="eligible",
+            hidden_champion_status="ineligible",
+            little_giant_status="eligible",
+        )
+    c = login_as("city_staff").get("/cockpit/").context["c"]
+    assert c.pipeline is not None and c.pipeline.run_id == run.pk
+    for t in c.pipeline.tiers:
+        assert t.total == direct_pipeline(run, t.tier, None), t.tier
+    assert any(t.total for t in c.pipeline.tiers)
+    west = login_as("district_staff").get("/cockpit/").context["c"]
+    for t in west.pipeline.tiers:
+        assert t.total == direct_pipeline(run, t.tier, WEST_LAKE)
+
+
+def test_every_table_exports_as_xlsx_and_is_audited(login_as) -> None:
+    client = login_as("city_staff")
+    c = client.get("/cockpit/").context["c"]
+    for table in c.tables:
+        response = client.get(f"/cockpit/export/?table={table.key}")
+        assert response.status_code == 200, table.key
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert tuple(rows[0]) == table.columns
+        assert len(rows) - 1 == len(table.rows)
+    assert AuditEvent.objects.filter(object_type="cockpit").count() == len(c.tables)
+    assert client.get("/cockpit/export/?table=nope").status_code == 404
