@@ -7,10 +7,10 @@ import io
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
+from tests.integration.test_programme_targets import direct_count, direct_pipeline
 from web_helpers import BINJIANG, WEST_LAKE
 
 from srdi.db.models import AssessmentRun, AuditEvent, Enterprise, EnterpriseAssessment
-from tests.integration.test_programme_targets import direct_count, direct_pipeline
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_city_view_numbers_equal_direct_queries(login_as) -> None:
     for t in measured:
         assert rows[(t.pack_citation, t.label)][3] == t.value
     html = response.content.decode()
-    assert "目标驾驶舱" in html and "预计期末值" in html and "data-chart=\"bar\"" in html
+    assert "目标驾驶舱" in html and "预计期末值" in html and 'data-chart="bar"' in html
     assert 'href="/cockpit/"' in html  # in the menu
 
 
