@@ -233,6 +233,7 @@ def progress(on: date, district: str | None = None) -> Progress:
     tiers = {str(i["tier"]) for _, _, _, i in items if i.get("measure") == "certifications" and i.get("tier")}
     books = title_books(sorted(tiers), district)
     names = _district_names()
+    years_of: dict[str, tuple[YearPoint, ...]] = {}  # the same tier under two packs is counted once
     results = []
     for pack, group, reference, item in items:
         tier = str(item.get("tier") or "")
@@ -257,7 +258,7 @@ def progress(on: date, district: str | None = None) -> Progress:
                     measured=False,
                     value=None,
                     projection=None,
-                    explanation="数据库中无此指标的数据（由责任单位报送），本页不计算。",
+                    explanation="数据库中尚无此指标的数据，本页不计算。",
                     years=(),
                     districts=(),
                 )
@@ -267,6 +268,8 @@ def progress(on: date, district: str | None = None) -> Progress:
         spells = book.all()
         value = count_on(spells, on)
         proj = project(value, _net_changes(spells, on), on, by or on, target)
+        if tier not in years_of:
+            years_of[tier] = year_points(spells, on)
         results.append(
             TargetProgress(
                 **base,
@@ -274,7 +277,7 @@ def progress(on: date, district: str | None = None) -> Progress:
                 value=value,
                 projection=proj,
                 explanation=explain(proj),
-                years=year_points(spells, on),
+                years=years_of[tier],
                 districts=_districts(book, on, by or on, target, value, names),
             )
         )
