@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from srdi.domain.programme.titles import (
     Spell,
+    Tally,
     TitleRecord,
     additions_by_year,
     count_on,
@@ -122,3 +123,21 @@ def test_count_equals_additions_minus_removals(
     removed = sum(1 for s in spells if s.end is not None and s.end <= day)
     assert count_on([spells], day) == added - removed
     assert count_on([spells], day) <= 1
+
+
+@given(
+    st.lists(st.tuples(records_any, st.lists(days, max_size=2), st.lists(days, max_size=1)), max_size=8),
+    days,
+    days,
+)
+def test_tally_agrees_with_count_on(
+    enterprises: list[tuple[list[TitleRecord], list[date], list[date]]], a: date, b: date
+) -> None:
+    spells = [title_spells(r, m, f) for r, m, f in enterprises]
+    tally = Tally.of(spells)
+    first, last = min(a, b), max(a, b)
+    assert tally.count_on(a) == count_on(spells, a)
+    assert tally.added(first, last) == sum(1 for one in spells for s in one if first <= s.start <= last)
+    assert tally.removed(first, last) == sum(
+        1 for one in spells for s in one if s.end is not None and first <= s.end <= last
+    )

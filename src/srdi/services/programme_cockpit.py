@@ -8,13 +8,19 @@ shows and what a download contains are the same rows.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.core.cache import cache
+
 from srdi.services.programme_pipeline import Pipeline, pipeline
 from srdi.services.programme_targets import Progress, TargetProgress, progress, published_baseline, tier_label
+from srdi.services.programme_version import data_version
 
+CACHE_FORMAT = "v1"  # change when the cached classes change shape
+CACHE_SECONDS = 3600
 KIND_LABELS = {
     "new": "新认定",
     "review_passed": "复核通过",
@@ -188,7 +194,26 @@ def _baseline_table() -> Table:
 
 
 def cockpit(on: date, district: str | None = None) -> Cockpit:
-    """Every figure of the cockpit on ``on`` for the city (``district`` None) or one district."""
+    """Every figure of the cockpit on ``on`` for the city (``district`` None) or one district.
+
+    Cached (Django's cache, one hour) under a key that includes ``programme_version.data_version()``: any write to
+    the rows the figures read changes the key, so a cached cockpit is never stale. Without a fingerprint (not
+    PostgreSQL) it is computed every time."""
+    version = data_version()
+    if version is None:
+        return compute_cockpit(on, district)
+    digest = hashlib.sha256(version.encode()).hexdigest()[:32]
+    key = f"srdi:cockpit:{CACHE_FORMAT}:{on.isoformat()}:{district or 'city'}:{digest}"
+    found = cache.get(key)
+    if isinstance(found, Cockpit):
+        return found
+    fresh = compute_cockpit(on, district)
+    cache.set(key, fresh, CACHE_SECONDS)
+    return fresh
+
+
+def compute_cockpit(on: date, district: str | None = None) -> Cockpit:
+    """The cockpit computed from the database now (no cache)."""
     prog = progress(on, district)
     pipe = pipeline(district)
     tables = (

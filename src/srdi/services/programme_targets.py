@@ -27,10 +27,8 @@ from srdi.db.models import Certification, District, Event, Sanction
 from srdi.domain.programme.projection import Projection, explain, project
 from srdi.domain.programme.titles import (
     Spell,
+    Tally,
     TitleRecord,
-    additions_by_year,
-    count_on,
-    removals_by_year,
     title_spells,
 )
 from srdi.domain.reference import TIERS
@@ -141,6 +139,10 @@ class TitleBook:
     def all(self) -> list[tuple[Spell, ...]]:
         return [s for group in self.by_district.values() for s in group]
 
+    def tallies(self) -> tuple[Tally, dict[str, Tally]]:
+        """The city's tally and each district's (fast counts on any day)."""
+        return Tally.of(self.all()), {code: Tally.of(group) for code, group in self.by_district.items()}
+
 
 def title_books(tiers: Iterable[str], district: str | None = None) -> dict[str, TitleBook]:
     """Read certifications, move-ins and data-fraud sanctions and build each tier's counting periods."""
@@ -156,7 +158,7 @@ def title_books(tiers: Iterable[str], district: str | None = None) -> dict[str, 
     where: dict[int, str] = {}
     for eid, tier, recognized, revoked, dist in certs.values_list(
         "enterprise_id", "tier", "recognized_on", "revoked_on", "enterprise__district_id"
-    ).iterator(chunk_size=20_000):
+    ):
         records[(eid, tier)].append(TitleRecord(recognized, revoked))
         where[eid] = dist or NO_DISTRICT
     move_ins: dict[tuple[int, str], list[date]] = defaultdict(list)
@@ -176,34 +178,30 @@ def title_books(tiers: Iterable[str], district: str | None = None) -> dict[str, 
     return books
 
 
-def year_points(spells: Sequence[tuple[Spell, ...]], on: date) -> tuple[YearPoint, ...]:
-    """The by-year table of one set of periods up to ``on``'s year."""
-    added = additions_by_year(spells)
-    removed = removals_by_year(spells)
-    years = [y for y in (*added, *removed) if y <= on.year]
+def year_points(tally: Tally, on: date) -> tuple[YearPoint, ...]:
+    """The by-year table of one tally up to ``on``'s year, from its first year with a change."""
+    years = [d.year for d in (tally.starts[:1] + tally.ends[:1]) if d.year <= on.year]
     if not years:
         return ()
     first = max(min(years), FIRST_YEAR)
     points = []
     for y in range(first, on.year + 1):
         end = on if y == on.year else date(y, 12, 31)
-        a, r = _in_year(spells, y, end)
-        points.append(YearPoint(y, a, r, a - r, count_on(spells, end)))
+        a, r = _in_year(tally, y, end)
+        points.append(YearPoint(y, a, r, a - r, tally.count_on(end)))
     return tuple(points)
 
 
-def _in_year(spells: Sequence[tuple[Spell, ...]], year: int, end: date) -> tuple[int, int]:
+def _in_year(tally: Tally, year: int, end: date) -> tuple[int, int]:
     start = date(year, 1, 1)
-    added = sum(1 for one in spells for s in one if start <= s.start <= end)
-    removed = sum(1 for one in spells for s in one if s.end is not None and start <= s.end <= end)
-    return added, removed
+    return tally.added(start, end), tally.removed(start, end)
 
 
-def _net_changes(spells: Sequence[tuple[Spell, ...]], on: date) -> Counter[int]:
+def _net_changes(tally: Tally, on: date) -> Counter[int]:
     """Net change per full year before ``on``'s year (for the projection)."""
     changes: Counter[int] = Counter()
     for y in (on.year - 2, on.year - 1):
-        a, r = _in_year(spells, y, date(y, 12, 31))
+        a, r = _in_year(tally, y, date(y, 12, 31))
         changes[y] = a - r
     return changes
 
@@ -234,6 +232,7 @@ def progress(on: date, district: str | None = None) -> Progress:
     books = title_books(sorted(tiers), district)
     names = _district_names()
     years_of: dict[str, tuple[YearPoint, ...]] = {}  # the same tier under two packs is counted once
+    tallies: dict[str, tuple[Tally, dict[str, Tally]]] = {}
     results = []
     for pack, group, reference, item in items:
         tier = str(item.get("tier") or "")
@@ -264,12 +263,12 @@ def progress(on: date, district: str | None = None) -> Progress:
                 )
             )
             continue
-        book = books[tier]
-        spells = book.all()
-        value = count_on(spells, on)
-        proj = project(value, _net_changes(spells, on), on, by or on, target)
-        if tier not in years_of:
-            years_of[tier] = year_points(spells, on)
+        if tier not in tallies:
+            tallies[tier] = books[tier].tallies()
+            years_of[tier] = year_points(tallies[tier][0], on)
+        city, per_district = tallies[tier]
+        value = city.count_on(on)
+        proj = project(value, _net_changes(city, on), on, by or on, target)
         results.append(
             TargetProgress(
                 **base,
@@ -278,19 +277,19 @@ def progress(on: date, district: str | None = None) -> Progress:
                 projection=proj,
                 explanation=explain(proj),
                 years=years_of[tier],
-                districts=_districts(book, on, by or on, target, value, names),
+                districts=_districts(per_district, on, by or on, target, value, names),
             )
         )
     return Progress(on, district or "", tuple(results))
 
 
 def _districts(
-    book: TitleBook, on: date, by: date, target: int, city_value: int, names: dict[str, str]
+    per_district: dict[str, Tally], on: date, by: date, target: int, city_value: int, names: dict[str, str]
 ) -> tuple[DistrictProgress, ...]:
     rows = []
-    for code, spells in book.by_district.items():
-        value = count_on(spells, on)
-        changes = _net_changes(spells, on)
+    for code, tally in per_district.items():
+        value = tally.count_on(on)
+        changes = _net_changes(tally, on)
         proj = project(value, changes, on, by, target)
         share = target * value // city_value if city_value else 0
         rows.append(

@@ -25,7 +25,7 @@ def test_city_view_numbers_equal_direct_queries(login_as) -> None:
     assert response.status_code == 200
     c, measured = _measured(response)
     assert c.district == ""
-    today = timezone.localdate()
+    today = c.on
     assert any(t.value for t in measured)
     for t in measured:
         assert t.value == direct_count(t.tier, today), t.key
@@ -46,7 +46,7 @@ def test_city_roles_pick_a_district(login_as) -> None:
         c, measured = _measured(response)
         assert c.district == BINJIANG
         for t in measured:
-            assert t.value == direct_count(t.tier, timezone.localdate(), BINJIANG)
+            assert t.value == direct_count(t.tier, c.on, BINJIANG)
             assert {d.code for d in t.districts} <= {BINJIANG}
 
 
@@ -58,7 +58,7 @@ def test_district_staff_see_their_district_only(login_as) -> None:
         c, measured = _measured(response)
         assert c.district == WEST_LAKE
         for t in measured:
-            assert t.value == direct_count(t.tier, timezone.localdate(), WEST_LAKE)
+            assert t.value == direct_count(t.tier, c.on, WEST_LAKE)
             assert {d.code for d in t.districts} <= {WEST_LAKE}
     exported = client.get(f"/cockpit/export/?table=districts&district={BINJIANG}")
     assert exported.status_code == 200
@@ -109,3 +109,31 @@ def test_every_table_exports_as_xlsx_and_is_audited(login_as) -> None:
         assert len(rows) - 1 == len(table.rows)
     assert AuditEvent.objects.filter(object_type="cockpit").count() == len(c.tables)
     assert client.get("/cockpit/export/?table=nope").status_code == 404
+
+
+def test_cached_cockpit_follows_every_write(login_as) -> None:
+    """Writes that bypass signals (``update``, deletes) still change the figures on the next load."""
+    from django.db import connection
+
+    from srdi.db.models import Certification
+    from srdi.services.programme_cockpit import cockpit
+
+    client = login_as("city_staff")
+    today = client.get("/cockpit/").context["c"].on  # the screening reference day (may be pinned in tests)
+
+    def little_giants() -> int:
+        c = client.get("/cockpit/").context["c"]
+        return next(t.value for t in c.measured if t.key == "hz25.little_giant_cum_2028")
+
+    before = little_giants()
+    assert before == direct_count("little_giant", today) > 0
+    if connection.vendor == "postgresql":
+        assert cockpit(today) == cockpit(today)  # a cached copy equals a fresh one
+    Certification.objects.filter(tier="little_giant").update(revoked_on=today)
+    assert little_giants() == direct_count("little_giant", today) == 0
+    Certification.objects.filter(tier="little_giant").update(revoked_on=None)
+    assert little_giants() == before
+    Enterprise.objects.filter(district_id=BINJIANG).update(district_id=WEST_LAKE)
+    west = client.get(f"/cockpit/?district={WEST_LAKE}").context["c"]
+    lg = next(t for t in west.measured if t.key == "hz25.little_giant_cum_2028")
+    assert lg.value == direct_count("little_giant", today, WEST_LAKE) == before
