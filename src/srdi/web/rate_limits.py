@@ -35,6 +35,7 @@ EXPORT_ROUTES = frozenset(
         "web:screening_export",
         "web:publicity_export",
         "web:payment_run_file",
+        "web:cockpit_export",
     }
 )
 PROBE_KWARGS = ("pk", "object_id")
