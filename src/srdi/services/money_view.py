@@ -28,6 +28,7 @@ from django.db.models import Count, Q, QuerySet
 from srdi.db.models import AuditAction, BudgetAccount, User
 from srdi.domain.permissions import Permission, Scope
 from srdi.domain.reference import district_name
+from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.interchange.writers import column_width, escape_text
 from srdi.services import audit, scoping
 from srdi.services.exports import ExportFile, download_name
@@ -91,6 +92,15 @@ class MoneyOverview:
     total: MoneyRow
     blocked: tuple[BlockedRow, ...]
     district_only: str = ""  # the district a district user is limited to ("" = every district)
+
+
+def can_view(user: User) -> Verdict:
+    """The money view is for city-wide roles and district staff who may see programmes."""
+    if not user.is_authenticated or not user.can(Permission.PROGRAMME_VIEW):
+        return deny("当前角色不能查看资金执行情况", "role")
+    if not (scoping.sees_all_districts(user) or (user.scope is Scope.DISTRICT and user.district_id)):
+        return deny("资金执行情况仅供市级和区县工作人员查看", "scope")
+    return ALLOW
 
 
 @cache

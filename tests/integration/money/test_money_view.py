@@ -156,3 +156,30 @@ def test_each_table_exports_to_an_xlsx_that_opens(running, table):
         assert total[0] == "合计"
         assert total[1] * 1_000_000 == pytest.approx(view.total.budget_fen)
         assert total[3] * 1_000_000 == pytest.approx(view.total.paid_fen)
+
+
+def test_the_page_shows_the_tables_and_charts_in_scope(running, client):
+    from tests.signin import sign_in
+
+    from srdi.web.templatetags.srdi_web import wan
+
+    view = money_view.money_overview(running.users["city_admin"])
+    page = sign_in(client, running.users["city_admin"]).get("/money/overview/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "资金执行总览" in text and 'data-chart="bar"' in text and "vendor/echarts.min.js" in text
+    assert wan(view.total.paid_fen) in text and "滨江区" in text and "市级" in text
+    assert "金额未设定" in text and 'href="/money/overview/export/by_measure/"' in text
+
+    client.logout()
+    district = sign_in(client, running.users["other_district"]).get("/money/overview/")
+    body = district.content.decode()
+    assert district.status_code == 200 and "滨江区" in body and "西湖区" not in body
+    export = client.get("/money/overview/export/by_district/")
+    assert export.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["滨江区", "合计"]
+    assert client.get("/money/overview/export/nonsense/").status_code == 404
+
+    client.logout()
+    assert sign_in(client, running.users["enterprise"]).get("/money/overview/").status_code == 403
