@@ -192,7 +192,7 @@ class Table(StrEnum):
     BLOCKED = "blocked"
 
     @property
-    def title(self) -> str:
+    def sheet(self) -> str:
         return {
             "by_measure": "按政策措施",
             "by_district": "按区县",
@@ -267,13 +267,13 @@ def export_table(user: User, table: Table) -> ExportFile:
     """One table of the user's money view as XLSX (scoped like the page), audited as an export."""
     overview = money_overview(user)
     columns, rows = table_rows(overview, table)
-    content = _xlsx(table.title, columns, rows)
+    content = _xlsx(table.sheet, columns, rows)
     audit.record(
         AuditAction.EXPORT,
         user,
         object_type="money_view",
         object_id=table.value,
-        object_repr=f"资金执行：{table.title}",
+        object_repr=f"资金执行：{table.sheet}",
         extra={"rows": len(rows), "district": overview.district_only},
     )
     return ExportFile(

@@ -144,8 +144,8 @@ def test_each_table_exports_to_an_xlsx_that_opens(running, table):
     before = AuditEvent.objects.filter(object_type="money_view").count()
     exported = money_view.export_table(user, table)
     book = openpyxl.load_workbook(io.BytesIO(exported.content))
-    assert book.sheetnames == [table.title]
-    rows = list(book[table.title].iter_rows(values_only=True))
+    assert book.sheetnames == [table.sheet]
+    rows = list(book[table.sheet].iter_rows(values_only=True))
     columns, expected = money_view.table_rows(money_view.money_overview(user), table)
     assert list(rows[0]) == columns
     assert len(rows) - 1 == len(expected) == exported.count

@@ -57,7 +57,7 @@ def money_overview(request: HttpRequest) -> HttpResponse:
             "tables": [
                 {
                     "table": t,
-                    "title": t.title,
+                    "title": t.sheet,
                     "rows": rows,
                     "chart_id": chart_id,
                     "source": f"{chart_id}-data",
