@@ -76,7 +76,10 @@ GENERIC_IDS = frozenset({"pk", "id"})
 ENTERPRISE_SEGMENTS = frozenset({"enterprises", "enterprise"})
 # Other parameters: integer ids of other objects (cases, programmes …) are swept with ids 1…SWEEP; text
 # parameters take these sample values (unknown ones a placeholder, and the summary lists them as weakly covered).
-SAMPLE_VALUES: dict[str, tuple[str, ...]] = {"fmt": ("csv", "xlsx", "json")}
+SAMPLE_VALUES: dict[str, tuple[str, ...]] = {
+    "fmt": ("csv", "xlsx", "json"),
+    "table": ("by_measure", "by_district", "blocked"),
+}
 PLACEHOLDER = ("x",)
 SWEEP = 20
 WRITE_SWEEP = 3

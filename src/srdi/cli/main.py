@@ -51,6 +51,7 @@ def main() -> None:
         commands_pii,
         commands_policy,
         commands_policy_check,
+        commands_reminders,
         commands_rules,
         commands_server,
         commands_tokens,

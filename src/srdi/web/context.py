@@ -78,6 +78,7 @@ GROUPS = {
     "web:payment_runs": "政策兑现",
     "web:vouchers": "政策兑现",
     "web:ledger_verify": "政策兑现",
+    "web:money_overview": "政策兑现",
 }
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from srdi.db.models import User
+from srdi.services import money_view
 from srdi.services.notify import unread_count
 from srdi.web import money_display as md
 
@@ -21,6 +22,8 @@ def entries(user: User) -> list[tuple[str, str, tuple[str, ...]]]:
                 ("web:programme_list", "web:programme_detail", "web:programme_create"),
             )
         )
+    if money_view.can_view(user):
+        out.append(("web:money_overview", "资金执行", ("web:money_overview",)))
     if md.can_view_cases(user):
         out.append(
             ("web:case_list", "兑现事项", ("web:case_list", "web:case_detail", "web:approval_document"))

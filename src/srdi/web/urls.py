@@ -49,4 +49,5 @@ urlpatterns = [
     path("", include("srdi.web.urls_policy")),
     path("", include("srdi.web.urls_money")),
     path("", include("srdi.web.urls_cockpit")),
+    path("", include("srdi.web.urls_money_overview")),
 ]

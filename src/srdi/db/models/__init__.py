@@ -34,6 +34,7 @@ from srdi.db.models.parameters import ParameterChange
 from srdi.db.models.programmes import BudgetAccount, BudgetAdjustment, Programme
 from srdi.db.models.rate_limits import RateCounter
 from srdi.db.models.reference import District
+from srdi.db.models.reminders import ReminderSent
 from srdi.db.models.vouchers import ServiceProvider, Voucher, VoucherRedemption
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "PlatformScore",
     "Programme",
     "RateCounter",
+    "ReminderSent",
     "Role",
     "RoleGrant",
     "Sanction",
