@@ -48,4 +48,5 @@ urlpatterns = [
     path("security/roles/revoke/", role_grants.revoke_view, name="role_revoke"),
     path("", include("srdi.web.urls_policy")),
     path("", include("srdi.web.urls_money")),
+    path("", include("srdi.web.urls_units")),
 ]
