@@ -192,7 +192,7 @@ def unit_report_edit(request: HttpRequest, pack: str, article: int, year: int, q
         "accept": ACCEPT,
         "css": STATUS_CSS[report.status if report else ""],
     }
-    return render(request, "web/units/edit.html", context, status=400 if errors else 200)
+    return render(request, "web/units/edit.html", context)
 
 
 @login_required
@@ -238,7 +238,7 @@ def unit_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_review": ur.may_review(user) and report.status == UnitReport.Status.SUBMITTED,
         "error": error,
     }
-    return render(request, "web/units/detail.html", context, status=400 if error else 200)
+    return render(request, "web/units/detail.html", context)
 
 
 @login_required
@@ -310,7 +310,7 @@ def unit_events(request: HttpRequest) -> HttpResponse:
         "accept": ACCEPT,
         "added": request.GET.get("added") == "1",
     }
-    return render(request, "web/units/events.html", context, status=400 if errors else 200)
+    return render(request, "web/units/events.html", context)
 
 
 @login_required
