@@ -151,7 +151,7 @@ def unit_report_edit(request: HttpRequest, pack: str, article: int, year: int, q
     if request.method == "POST":
         narrative = request.POST.get("narrative", "")
         values = {k.key: request.POST.get(f"kpi_{k.key}", "") for k in kpis_for(pack, article)}
-        files = [(f.name, f.read()) for f in request.FILES.getlist("files")]
+        files = [(f.name or "", f.read()) for f in request.FILES.getlist("files")]
         submit = request.POST.get("action") == "submit"
         try:
             saved = ur.save_report(
@@ -284,7 +284,7 @@ def unit_events(request: HttpRequest) -> HttpResponse:
                     person_times=posted["person_times"],
                     enterprises=posted["enterprises"],
                     organisation=posted["organisation"],
-                    file=(upload.name, upload.read()) if upload else None,
+                    file=(upload.name or "", upload.read()) if upload else None,
                     ip=client_ip(request),
                 )
             except ur.UnitReportError as refused:
