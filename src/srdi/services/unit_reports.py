@@ -105,12 +105,15 @@ def unit_measures(user: User, year: int, quarter: int) -> list[Measure]:
 
 
 def may_review(user: User) -> bool:
-    return bool(user.is_authenticated and user.can(Permission.UNIT_REPORT_REVIEW))
+    return bool(user.is_authenticated and user.is_active and user.can(Permission.UNIT_REPORT_REVIEW))
 
 
 def may_file(user: User) -> bool:
     return bool(
-        user.is_authenticated and user.can(Permission.UNIT_REPORT_FILE) and (user.organisation or "").strip()
+        user.is_authenticated
+        and user.is_active
+        and user.can(Permission.UNIT_REPORT_FILE)
+        and (user.organisation or "").strip()
     )
 
 
@@ -211,7 +214,11 @@ def save_report(
     what = f"{pack}.{article} {year}Q{quarter}"
     if not may_file(user):
         raise _refuse(
-            user, what, permissions.check(user.role, Permission.UNIT_REPORT_FILE).reason or "请先设置单位", ip
+            user,
+            what,
+            permissions.check(user.role, Permission.UNIT_REPORT_FILE, active=user.is_active).reason
+            or "请先设置单位",
+            ip,
         )
     org = user.organisation.strip()
     _quarter(year, quarter, today)
@@ -284,7 +291,7 @@ def review(user: User, report_id: int, *, accept: bool, reason: str = "", ip: st
         raise _refuse(
             user,
             f"unit_report {report_id}",
-            permissions.check(user.role, Permission.UNIT_REPORT_REVIEW).reason,
+            permissions.check(user.role, Permission.UNIT_REPORT_REVIEW, active=user.is_active).reason,
             ip,
         )
     text = (reason or "").strip()
