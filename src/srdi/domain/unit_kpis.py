@@ -135,6 +135,8 @@ def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
     """First and last day of the quarter (1–4)."""
     if quarter not in (1, 2, 3, 4):
         raise ValueError("季度应为 1 到 4")
+    if not 1 <= year <= 9998:
+        raise ValueError("年度超出范围")
     start = date(year, 3 * quarter - 2, 1)
     end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
     return start, date.fromordinal(end.toordinal() - 1)

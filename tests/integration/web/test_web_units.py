@@ -24,6 +24,8 @@ def test_unit_files_city_reviews_and_sees_missing(login_as):
     text = home.content.decode()
     assert 'data-measure="hz81.6"' in text and 'data-measure="hz81.20"' not in text
     assert unit.get("/units/report/hz81/20/2025/4/").status_code == 404  # not a 市科技局 measure
+    assert unit.get("/units/report/hz81/6/913301060000000013/4/").status_code == 404
+    assert "“季度”无效" in unit.get("/units/?year=913301060000000013&quarter=3").content.decode()
 
     bad = unit.post(EDIT, {"narrative": "揭榜挂帅一轮", "action": "submit"})
     assert bad.status_code == 200 and "提交前请上传至少一个“证明材料”" in bad.content.decode()

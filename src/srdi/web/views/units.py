@@ -64,9 +64,9 @@ def _quarter(request: HttpRequest) -> tuple[int, int, str]:
     try:
         year = int(chosen[0] or request.GET.get("year") or default[0])
         quarter = int(chosen[2] or request.GET.get("quarter") or default[1])
-        quarter_bounds(year, quarter)
         if not 2000 <= year <= 2100:
             raise ValueError
+        quarter_bounds(year, quarter)
     except ValueError:
         return default[0], default[1], "“季度”无效（应为 年份-季度，如 2025-4），已显示上一季度"
     return year, quarter, ""
@@ -142,7 +142,12 @@ def unit_report_edit(request: HttpRequest, pack: str, article: int, year: int, q
     user = _user(request)
     require(can_file(user), request, what="unit_report_edit")
     measure = ur.find_measure(pack, article)
-    if measure is None or quarter not in (1, 2, 3, 4) or measure not in ur.unit_measures(user, year, quarter):
+    if (
+        measure is None
+        or quarter not in (1, 2, 3, 4)
+        or not 2000 <= year <= 2100
+        or measure not in ur.unit_measures(user, year, quarter)
+    ):
         raise Http404
     report = ur.reports_for(user).filter(pack=pack, article=article, year=year, quarter=quarter).first()
     errors: dict[str, str] = {}
