@@ -30,7 +30,16 @@ from srdi.db.models import (
     User,
 )
 from srdi.domain.permissions import Permission, allows, spec_of
-from srdi.services import accounts, audit_settings, bank_accounts, budgets, parameters, role_grants, scoping
+from srdi.services import (
+    accounts,
+    audit_settings,
+    bank_accounts,
+    budgets,
+    parameters,
+    role_grants,
+    scoping,
+    unit_reports,
+)
 from srdi.services.cases import TransitionRefused, raise_objection, resolve_objection
 from srdi.services.programmes import ProgrammeError, close_programme, start_application
 from srdi.services.vouchers import VoucherError, cancel_voucher, redeem
@@ -149,6 +158,18 @@ PROBES: dict[Permission, Callable[[User], bool]] = {
         role_grants.GrantError,
         lambda: role_grants.request_grant(u, User.objects.get(username="ru_leader"), "leader"),
         "角色只能由安全管理员授予",
+    ),
+    Permission.UNIT_REPORT_FILE: lambda u: _raises(
+        unit_reports.UnitReportError,
+        lambda: unit_reports.save_report(
+            u, pack="hz81", article=6, year=2025, quarter=4, narrative="probe", kpi_values={}
+        ),
+        "季度工作报告由责任单位填报",
+    ),
+    Permission.UNIT_REPORT_REVIEW: lambda u: _raises(
+        unit_reports.UnitReportError,
+        lambda: unit_reports.review(u, 0, accept=True),
+        "季度工作报告由市经信局审核",
     ),
     Permission.PARAMETER_PROPOSE: lambda u: _raises(
         parameters.ParameterChangeError,

@@ -83,6 +83,12 @@ class Permission(StrEnum):
     AUDIT_SETTINGS = "audit.settings"
     ACCOUNT_MANAGE = "account.manage"  # create, disable, reset passwords; the admin's user pages
     ROLE_GRANT = "role.grant"  # grant and revoke roles, approve grant requests
+    UNIT_REPORT_FILE = (
+        "unit_report.file"  # a responsible unit files its quarterly reports and events (own measures)
+    )
+    UNIT_REPORT_REVIEW = (
+        "unit_report.review"  # see every unit's reports, accept or return them, record events
+    )
 
 
 class Scope(StrEnum):
@@ -147,6 +153,7 @@ _CITY_WORK = frozenset(
         P.OBJECTION_RESOLVE,
         P.BANK_ACCOUNT_CONFIRM,
         P.VOUCHER_ISSUE,
+        P.UNIT_REPORT_REVIEW,
     }
 )
 
@@ -241,7 +248,7 @@ ROLES: dict[Role, RoleSpec] = {
     Role.RESPONSIBLE_UNIT: RoleSpec(
         "责任单位（只读）",
         Scope.RESPONSIBLE_UNIT,
-        frozenset({P.ENTERPRISE_READ, P.PROGRAMME_VIEW, P.CASE_VIEW}),
+        frozenset({P.ENTERPRISE_READ, P.PROGRAMME_VIEW, P.CASE_VIEW, P.UNIT_REPORT_FILE}),
         binds="organisation",
     ),
     Role.LEADER: RoleSpec(
@@ -301,6 +308,8 @@ REFUSALS: dict[Permission, tuple[str, str]] = {
     P.AUDIT_SETTINGS: ("审计设置只能由审计管理员修改", "role"),
     P.ACCOUNT_MANAGE: ("账号由系统管理员创建和停用", "role"),
     P.ROLE_GRANT: ("角色只能由安全管理员授予", "role"),
+    P.UNIT_REPORT_FILE: ("季度工作报告由责任单位填报", "role"),
+    P.UNIT_REPORT_REVIEW: ("季度工作报告由市经信局审核", "role"),
 }
 
 
@@ -357,7 +366,9 @@ def is_read_only(role: str | None) -> bool:
     return not (spec_of(role).permissions & WRITES)
 
 
-# Permissions that change business data or move money (used for ``is_read_only`` and the docs).
+# Permissions that change business data or move money (used for ``is_read_only`` and the docs). A responsible
+# unit's own quarterly reports and events (``UNIT_REPORT_FILE``) are its account of its work, not business data:
+# the role stays read-only for enterprises, cases and money.
 WRITES = frozenset(
     {
         P.ENTERPRISE_EDIT,

@@ -46,10 +46,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
     if can_view_cockpit(user):
         entries.append(("web:cockpit", "目标驾驶舱", ("web:cockpit",)))
-    from srdi.web import menu_money, menu_policy
+    from srdi.web import menu_money, menu_policy, menu_units
 
     entries += menu_policy.entries(user)
     entries += menu_money.entries(user)
+    entries += menu_units.entries(user)
     if scoping.can_import(user):
         entries.append(("web:import", "数据导入", ("web:import",)))
     if scoping.can_view_audit_log(user):
@@ -79,6 +80,9 @@ GROUPS = {
     "web:vouchers": "政策兑现",
     "web:ledger_verify": "政策兑现",
     "web:money_overview": "政策兑现",
+    "web:unit_home": "责任单位",
+    "web:unit_overview": "责任单位",
+    "web:unit_events": "责任单位",
 }
 
 

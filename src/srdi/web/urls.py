@@ -50,4 +50,5 @@ urlpatterns = [
     path("", include("srdi.web.urls_money")),
     path("", include("srdi.web.urls_cockpit")),
     path("", include("srdi.web.urls_money_overview")),
+    path("", include("srdi.web.urls_units")),
 ]

@@ -35,6 +35,7 @@ from srdi.db.models.programmes import BudgetAccount, BudgetAdjustment, Programme
 from srdi.db.models.rate_limits import RateCounter
 from srdi.db.models.reference import District
 from srdi.db.models.reminders import ReminderSent
+from srdi.db.models.units import UnitEvent, UnitReport, UnitReportFile
 from srdi.db.models.vouchers import ServiceProvider, Voucher, VoucherRedemption
 
 __all__ = [
@@ -82,6 +83,9 @@ __all__ = [
     "Sanction",
     "ServiceProvider",
     "Title",
+    "UnitEvent",
+    "UnitReport",
+    "UnitReportFile",
     "User",
     "Voucher",
     "VoucherRedemption",
