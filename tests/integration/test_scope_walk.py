@@ -223,6 +223,8 @@ def urls_for(route: Route, target: Enterprise | None, ids: Iterable[int] = (1,))
     """Every URL of the route for one enterprise (each identifier form), each id of other objects in ``ids``,
     each sample value of the other parameters."""
     choices: list[list[tuple[str, str]]] = []
+    ids = list(ids)
+    swept = [p.name for p in route.params if p.kind == "int"]
     for param in route.params:
         if param.kind == "enterprise":
             assert target is not None
@@ -233,13 +235,17 @@ def urls_for(route: Route, target: Enterprise | None, ids: Iterable[int] = (1,))
             else:  # a text parameter named pk/id/enterprise: try both identifiers
                 values = [str(target.pk), target.uscc]
         elif param.kind == "int":
-            values = [str(i) for i in ids]
+            # Only the first id parameter is swept; others take the first id (a route with year and quarter in
+            # its path would otherwise be walked ids^n times). Each further one gets its own sweep below.
+            values = [str(i) for i in ids] if param.name == swept[0] else [str(ids[0])]
         else:
             values = list(SAMPLE_VALUES.get(param.name, PLACEHOLDER))
         choices.append([(param.name, v) for v in values])
     combos: list[dict[str, str]] = [{}]
     for options in choices:
         combos = [{**c, k: v} for c in combos for k, v in options]
+    for name in swept[1:]:
+        combos += [{**combos[0], name: str(i)} for i in ids[1:]]
     return ["/" + route.template % {k: quote(v, safe="") for k, v in c.items()} for c in combos]
 
 
