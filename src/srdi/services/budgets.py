@@ -38,7 +38,7 @@ from srdi.domain.policy.layering import versions_used
 from srdi.domain.policy.params import ParamSet
 from srdi.domain.reference import district_codes, district_name
 from srdi.services import audit, ledger
-from srdi.services.parameters import packs_in_force, parameter_set_label
+from srdi.services.parameters import pack_in_force, packs_in_force, parameter_set_label
 
 CITY = "city"
 DEFAULT_CITY_SHARE = Decimal("0.5")
@@ -59,7 +59,7 @@ def city_share(programme: Programme, district: str, day: date) -> Decimal:
     share — the programme must name the districts the city pays for in full, or wait for the rule."""
     if district in (programme.city_pays_all or []):
         return Decimal(1)
-    pack = next((p for p in packs_in_force() if p.id == programme.pack), None)
+    pack = pack_in_force(programme.pack)
     if pack is not None and not pack.cost_sharing:
         raise BudgetError(
             f"{pack.title}的市、区（县、市）分担办法尚未公布，不能拆分 {district_name(district)} 的金额；"

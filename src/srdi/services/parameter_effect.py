@@ -55,33 +55,39 @@ class Money:
     def minus(self, other: Money) -> Money:
         return Money(*(getattr(self, k) - getattr(other, k) for k in MONEY_KEYS))
 
+    def plus(self, other: Money) -> Money:
+        return Money(*(getattr(self, k) + getattr(other, k) for k in MONEY_KEYS))
+
     @classmethod
     def of(cls, row: dict[str, Any] | None) -> Money:
         row = row or {}
         return cls(*(int(row.get(k) or 0) for k in MONEY_KEYS))
 
 
+class BeforeAfter:
+    """A line costed before and after the change; ``difference`` is after − before."""
+
+    before: Money
+    after: Money
+
+    @property
+    def difference(self) -> Money:
+        return self.after.minus(self.before)
+
+
 @dataclass(frozen=True)
-class MeasureLine:
+class MeasureLine(BeforeAfter):
     measure: str
     article: int
     before: Money
     after: Money
 
-    @property
-    def difference(self) -> Money:
-        return self.after.minus(self.before)
-
 
 @dataclass(frozen=True)
-class DistrictLine:
+class DistrictLine(BeforeAfter):
     district: str  # "" when the enterprise's district is not known
     before: Money
     after: Money
-
-    @property
-    def difference(self) -> Money:
-        return self.after.minus(self.before)
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ class EnterpriseLine:
 
 
 @dataclass(frozen=True)
-class YearEffect:
+class YearEffect(BeforeAfter):
     """One calendar year's events costed before and after the change."""
 
     year: int
@@ -118,10 +124,6 @@ class YearEffect:
     losers: int
     moves: tuple[StatusMove, ...]
     most_affected: tuple[EnterpriseLine, ...]
-
-    @property
-    def difference(self) -> Money:
-        return self.after.minus(self.before)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class Effect:
     def difference(self) -> Money:
         total = Money()
         for y in self.years:
-            total = Money(*(getattr(total, k) + getattr(y.difference, k) for k in MONEY_KEYS))
+            total = total.plus(y.difference)
         return total
 
     def to_json(self) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from srdi.domain.workflow.definition import COMMITTED, TRANSITIONS
 from srdi.services import bank_accounts, budgets, matters, scoping
 from srdi.services import cases as case_service
 from srdi.services import evidence as evidence_service
-from srdi.services.parameters import packs_in_force
+from srdi.services.parameters import pack_in_force
 from srdi.services.payments import standing_payment, standing_payments
 from srdi.web import money_display as md
 from srdi.web.access import require
@@ -635,7 +635,7 @@ def approval_document(request: HttpRequest, pk: int) -> HttpResponse:
     if approved is None:
         return HttpResponseBadRequest("缺少批准记录")
     trace = case.entitlement_trace or {}
-    pack = next((p for p in packs_in_force() if p.id == case.programme.pack), None)
+    pack = pack_in_force(case.programme.pack)
     context = {
         "case": case,
         "pack": pack,

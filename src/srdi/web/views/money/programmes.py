@@ -24,7 +24,7 @@ from srdi.domain.verdict import deny
 from srdi.services import budgets, scoping
 from srdi.services import cases as case_service
 from srdi.services import programmes as programme_service
-from srdi.services.parameters import packs_in_force
+from srdi.services.parameters import pack_in_force
 from srdi.web import money_display as md
 from srdi.web.access import require
 from srdi.web.forms_money import BudgetAdjustmentForm, ProgrammeForm, money_measures
@@ -33,7 +33,7 @@ from srdi.web.views.money.common import user_of
 
 
 def _measure(programme: Programme) -> Any:
-    pack = next((p for p in packs_in_force() if p.id == programme.pack), None)
+    pack = pack_in_force(programme.pack)
     if pack is None:
         return None
     try:
