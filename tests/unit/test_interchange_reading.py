@@ -232,6 +232,8 @@ def test_serial_numbers_in_a_1904_workbook():
         ("contact.id_number", "3301＊＊＊＊1234", MASKED),
         ("year", "2024年", 2024),
         ("year", "２０２４", 2024),
+        # a valid code with the shape of E-notation (digits, E, digits) is a code, not a number
+        ("uscc", "913301060000000E61", "913301060000000E61"),
     ],
 )
 def test_text_and_code_cells(name, cell, expected):
@@ -244,6 +246,7 @@ def test_text_and_code_cells(name, cell, expected):
         ("uscc", 913301060000000013.0, "数值单元格"),
         ("uscc", 91330106.0, "数值单元格"),  # any number in the USCC column
         ("uscc", "9.13301E+17", "科学计数法"),
+        ("uscc", "913301060000000E62", "科学计数法"),  # the shape of a code, a wrong check character
         ("contact.id_number", 330106198001011234.0, "文本格式"),
         ("contact.phone", "1.3912E+10", "科学计数法"),
         ("name", "杭州*科技", "脱敏"),

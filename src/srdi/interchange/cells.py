@@ -37,6 +37,7 @@ from typing import Any
 from srdi.domain.id_number import id_number_problem, normalise_id_number
 from srdi.domain.reference import districts
 from srdi.domain.text import text_problem
+from srdi.domain.uscc import is_valid_uscc
 from srdi.interchange.columns import Column
 from srdi.interchange.headers import MONEY_UNITS, PERCENT_UNITS
 from srdi.interchange.writers import TRIGGERS
@@ -249,7 +250,10 @@ def _text_parser(column: Column) -> Parser:
         if code:
             text = _half_width(text)
         if ("e" in text or "E" in text) and _E_NOTATION.fullmatch(_half_width(text)):
-            raise CellError(E_NOTATION)
+            # A real code such as 913301060000000E61 has the shape of E-notation; its check character tells
+            # it apart from a number Excel wrote as 9.13301E+17.
+            if not (code and is_valid_uscc(text)):
+                raise CellError(E_NOTATION)
         if id_number and text:
             problem = id_number_problem(text)
             if problem:

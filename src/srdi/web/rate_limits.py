@@ -36,6 +36,9 @@ EXPORT_ROUTES = frozenset(
         "web:publicity_export",
         "web:payment_run_file",
         "web:cockpit_export",
+        "web:money_overview_export",
+        "web:unit_report_file",
+        "web:unit_event_file",
     }
 )
 PROBE_KWARGS = ("pk", "object_id")
