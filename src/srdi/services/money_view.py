@@ -26,6 +26,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from srdi.db.models import AuditAction, BudgetAccount, User
+from srdi.domain.money import fen_to_wan
 from srdi.domain.permissions import Permission, Scope
 from srdi.domain.reference import district_name
 from srdi.domain.verdict import ALLOW, Verdict, deny
@@ -213,13 +214,6 @@ MONEY_COLUMNS = [
 BLOCKED_COLUMNS = ["政策措施", "金额未设定（件）", "期限未设定（件）", "合计（件）"]
 
 
-def _wan(fen: int) -> float:
-    return round(fen / FEN_PER_WAN_INT, 4)
-
-
-FEN_PER_WAN_INT = 1_000_000
-
-
 def table_rows(overview: MoneyOverview, table: Table) -> tuple[list[str], list[dict[str, Any]]]:
     """The columns and rows of one table as its export writes them (amounts in 万元)."""
     if table is Table.BLOCKED:
@@ -235,7 +229,13 @@ def table_rows(overview: MoneyOverview, table: Table) -> tuple[list[str], list[d
     }[table]
     out = []
     for r in (*rows, overview.total):
-        values = [r.label, _wan(r.budget_fen), _wan(r.committed_fen), _wan(r.paid_fen), _wan(r.remaining_fen)]
+        values = [
+            r.label,
+            fen_to_wan(r.budget_fen),
+            fen_to_wan(r.committed_fen),
+            fen_to_wan(r.paid_fen),
+            fen_to_wan(r.remaining_fen),
+        ]
         out.append(dict(zip(MONEY_COLUMNS, [*values, r.execution_pct], strict=True)))
     return MONEY_COLUMNS, out
 
