@@ -232,3 +232,15 @@ def test_kpi_totals_equal_direct_sums_over_the_register_and_counted_reports(user
     september = UnitEvent.objects.filter(held_on__month=9).count()
     q3 = {(m.measure.id, v.kpi.key): v.value for m in ur.kpi_totals(2025, 3) for v in m.values}
     assert q3[("hz81.20", "trainings")] == september
+
+
+def test_a_lost_report_file_is_named_by_the_restore_check(users, settings):
+    """The post-restore check covers every stored file, not only case evidence: a unit report's file lost from
+    the store is reported by row, an intact one is not."""
+    from srdi.services.backup_evidence import missing_evidence
+
+    _file(users["keji"], 6, submit=False, files=[("台账.pdf", PDF)])
+    assert missing_evidence(settings.MEDIA_ROOT) == []
+    row = UnitReport.objects.get().files.get()
+    (settings.MEDIA_ROOT / "evidence" / row.sha256[:2] / row.sha256).unlink()
+    assert missing_evidence(settings.MEDIA_ROOT) == [f"季度报告材料 #{row.pk} 的文件不存在"]

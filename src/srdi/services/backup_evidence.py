@@ -80,15 +80,31 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def missing_evidence(media_root: Path) -> list[str]:
-    """The evidence rows of the database Django is connected to whose file is missing or not intact."""
-    from srdi.db.models import Evidence
+def _file_references() -> list[tuple[str, list[tuple[int, str]]]]:
+    """Every row that names a stored file: (how a row is called, [(id, sha256)])."""
+    from srdi.db.models import Evidence, ParameterChange, UnitEvent, UnitReportFile
 
+    def rows(model: type, field: str) -> list[tuple[int, str]]:
+        found = model.objects.exclude(**{field: ""}).order_by("id").values_list("id", field)  # type: ignore[attr-defined]
+        return list(found)
+
+    return [
+        ("材料", rows(Evidence, "sha256")),
+        ("季度报告材料", rows(UnitReportFile, "sha256")),
+        ("活动登记", rows(UnitEvent, "evidence_sha256")),
+        ("参数调整", rows(ParameterChange, "attachment_sha256")),
+    ]
+
+
+def missing_evidence(media_root: Path) -> list[str]:
+    """The rows of the database Django is connected to whose stored file is missing or not intact: case
+    evidence, unit report files, event evidence and parameter-change documents (all in one store)."""
     problems = []
-    for row_id, sha in Evidence.objects.order_by("id").values_list("id", "sha256"):
-        path = media_root / "evidence" / sha[:2] / sha
-        if not path.is_file():
-            problems.append(f"材料 #{row_id} 的文件不存在")
-        elif _sha(path) != sha:
-            problems.append(f"材料 #{row_id} 的文件内容与校验值不符")
+    for label, refs in _file_references():
+        for row_id, sha in refs:
+            path = media_root / "evidence" / sha[:2] / sha
+            if not path.is_file():
+                problems.append(f"{label} #{row_id} 的文件不存在")
+            elif _sha(path) != sha:
+                problems.append(f"{label} #{row_id} 的文件内容与校验值不符")
     return problems
