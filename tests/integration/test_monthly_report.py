@@ -1,0 +1,219 @@
+"""``srdi report monthly`` on a small seeded database: both files written; the PDF rendered to PNG has its charts
+drawn and its Chinese text (figures and narrative) extractable, every character covered by the embedded font;
+the XLSX has the expected sheets and figures equal to direct queries; bad months and directories refused."""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+import pytest
+from click.testing import CliRunner
+from django.db.models import Sum
+from django.utils import timezone
+from fontTools.ttLib import TTFont
+from openpyxl import load_workbook
+from tests.integration.test_programme_targets import (  # noqa: F401 - ``world`` is a fixture
+    BINJIANG,
+    WEST,
+    direct_count,
+    direct_pipeline,
+    world,
+)
+
+from srdi.cli import commands_report  # noqa: F401 - registers the command
+from srdi.cli.main import cli
+from srdi.db.models import AssessmentRun, BudgetAccount, Enterprise, EnterpriseAssessment
+from srdi.domain.programme.brief import narrative
+from srdi.interchange.brief_pdf import font_path
+from srdi.services.accounts import create_user
+from srdi.services.monthly_report import gather
+from srdi.services.programmes import create_programme
+
+pytestmark = pytest.mark.django_db
+ON = date(2026, 11, 30)
+TIERS = ("innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
+SHEETS = ["关键指标", "目标进度", "分区县", "资金执行", "金额或期限未设定", "储备梯队", "责任单位报送", "说明"]
+
+
+@pytest.fixture
+def brief_world(world: None) -> AssessmentRun:  # noqa: F811 - the imported fixture
+    admin = create_user(username="brief_admin", password="x", role="city_admin", check_password=False)
+    create_programme(
+        code="hz81-9-2026",
+        name="2026年技改补助",
+        article=9,
+        year=2026,
+        opens_on=date(2026, 1, 1),
+        closes_on=date(2026, 12, 31),
+        city_budget_fen=5_000_000_123,  # not a whole 万元: the XLSX must keep the fen
+        district_budgets={WEST: 2 * 10**9, BINJIANG: 3 * 10**9},
+        actor=admin,
+    )
+    now = timezone.now()
+    run = AssessmentRun.objects.create(as_of=ON, started_at=now, finished_at=now)
+    for i, e in enumerate(Enterprise.objects.order_by("id")[:12]):
+        EnterpriseAssessment.objects.create(
+            run=run,
+            enterprise=e,
+            **{f"{t}_status": "eligible" if (i + k) % 2 else "ineligible" for k, t in enumerate(TIERS)},
+        )
+    return run
+
+
+def _run(out: Path, *args: str):
+    return CliRunner().invoke(cli, ["report", "monthly", "--month", "2026-11", "--out", str(out), *args])
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _fonts_used(pdf: pdfium.PdfDocument) -> set[str]:
+    """The font of every character of every page, as pdfium reads it."""
+    names = set()
+    buffer, flags = ctypes.create_string_buffer(256), ctypes.c_int()
+    for page in pdf:
+        textpage = page.get_textpage()
+        for i in range(textpage.count_chars()):
+            pdfium_c.FPDFText_GetFontInfo(textpage, i, buffer, 256, ctypes.byref(flags))
+            names.add(buffer.value.decode())
+    return names
+
+
+def _coloured(image, box: tuple[int, int, int, int]) -> int:
+    """Pixels in ``box`` whose colour is clearly not grey (the bars; text and axes are black or grey)."""
+    pixels = np.asarray(image.crop(box).convert("RGB"), dtype=np.int16)
+    return int(((pixels.max(axis=2) - pixels.min(axis=2)) > 60).sum())
+
+
+def test_cli_writes_both_files_with_charts_text_and_figures(brief_world: AssessmentRun, tmp_path: Path) -> None:
+    result = _run(tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    pdf_path = tmp_path / "out" / "srdi-monthly-2026-11.pdf"
+    xlsx_path = tmp_path / "out" / "srdi-monthly-2026-11.xlsx"
+    assert pdf_path.stat().st_size > 10_000 and xlsx_path.stat().st_size > 3_000
+
+    brief = gather(2026, 11)
+    raw = pdf_path.read_bytes()
+    assert b"/FontFile2" in raw and b"+SRDIBriefSans-Regular" in raw  # the TrueType font, embedded (subset)
+    pdf = pdfium.PdfDocument(raw)
+    assert _fonts_used(pdf) == {"SRDIBriefSans-Regular"}  # every character is set in it
+    assert len(pdf) >= 3
+    texts = [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    everything = _squash("".join(texts))
+
+    # the figures and the generated narrative are there, in Chinese
+    little = direct_count("little_giant", ON)
+    assert little > 0
+    assert f"国家级专精特新“小巨人”企业累计{little:,}家" in everything
+    for sentence in narrative(brief):
+        assert _squash(sentence) in everything, sentence
+    for i, text in enumerate(texts):  # every page names the packs and the generation time
+        assert "口径：" in text and "生成时间：" in text, i
+        assert "81号" in text
+
+    # every character printed is in the embedded font's cmap: no missing-glyph boxes, nothing replaced
+    cmap = TTFont(font_path())["cmap"].getBestCmap()
+    printed = {c for c in everything if c.strip()}
+    assert not {c for c in printed if ord(c) not in cmap}
+    assert "〓" not in everything and "\ufffd" not in everything
+
+    # the chart page: below each chart title, coloured bars are drawn
+    page = next(pdf[i] for i, text in enumerate(texts) if "目标进度：完成率" in text)
+    textpage = page.get_textpage()
+    image = page.render(scale=2).to_pil()
+    height = page.get_height()
+    for title in ("目标进度：完成率", "分区县称号累计", "资金执行：按政策措施"):
+        searcher = textpage.search(title)
+        found = searcher.get_next()
+        assert found is not None, title
+        left, bottom, right, top = textpage.get_charbox(found[0])
+        y0 = int((height - bottom) * 2)
+        assert _coloured(image, (0, y0, image.width, min(image.height, y0 + 360))) > 500, title
+    assert _coloured(image, (0, 0, image.width, 60)) == 0  # the page top is text only (a control)
+
+    # the XLSX
+    wb = load_workbook(xlsx_path)
+    assert wb.sheetnames == SHEETS
+    key = {row[0]: row[1] for row in wb["关键指标"].iter_rows(min_row=2, values_only=True)}
+    assert key["国家级专精特新“小巨人”企业累计（81号）"] == little
+    assert key["省级专精特新中小企业累计（81号）"] == direct_count("srdi_sme", ON)
+    caps = BudgetAccount.objects.aggregate(total=Sum("cap_fen"))["total"]
+    assert Decimal(str(key["预算"])) == Decimal(caps).scaleb(-6)  # exact to the fen
+    assert wb["关键指标"]["B" + str(list(key).index("预算") + 2)].number_format == "#,##0.00####"
+    districts = {row[1]: row for row in wb["分区县"].iter_rows(min_row=2, values_only=True)}
+    header = next(wb["分区县"].iter_rows(max_row=1, values_only=True))
+    col = header.index("国家级专精特新“小巨人”企业累计")
+    assert districts[WEST][col] == direct_count("little_giant", ON, WEST)
+    assert districts[BINJIANG][col] == direct_count("little_giant", ON, BINJIANG)
+    pipeline = {
+        (r[0], r[1]): r[2] for r in wb["储备梯队"].iter_rows(min_row=2, values_only=True)
+    }
+    assert pipeline[("国家级专精特新“小巨人”企业", "合计")] == direct_pipeline(brief_world, "little_giant", None)
+    money = list(wb["资金执行"].iter_rows(min_row=2, values_only=True))
+    total = next(r for r in money if r[0] == "合计")
+    assert Decimal(str(total[2])) == Decimal(caps).scaleb(-6)
+
+
+def test_district_brief(brief_world: AssessmentRun, tmp_path: Path) -> None:
+    result = _run(tmp_path, "--district", WEST)
+    assert result.exit_code == 0, result.output
+    wb = load_workbook(tmp_path / f"srdi-monthly-2026-11-{WEST}.xlsx")
+    assert [r[1] for r in wb["分区县"].iter_rows(min_row=2, values_only=True)] == [WEST]
+    key = {row[0]: row[1] for row in wb["关键指标"].iter_rows(min_row=2, values_only=True)}
+    assert key["国家级专精特新“小巨人”企业累计（81号）"] == direct_count("little_giant", ON, WEST)
+    district_caps = BudgetAccount.objects.filter(side="district", district_code=WEST).aggregate(t=Sum("cap_fen"))
+    assert Decimal(str(key["预算"])) == Decimal(district_caps["t"]).scaleb(-6)
+    text = pdfium.PdfDocument(tmp_path / f"srdi-monthly-2026-11-{WEST}.pdf")[0].get_textpage().get_text_range()
+    assert "范围：西湖区" in text
+
+
+def test_unknown_figures_say_unknown_not_zero(db, tmp_path: Path) -> None:
+    """An empty database: no budget, no screening — the brief says 未知, never 0."""
+    assert _run(tmp_path).exit_code == 0
+    wb = load_workbook(tmp_path / "srdi-monthly-2026-11.xlsx")
+    key = {row[0]: row[1] for row in wb["关键指标"].iter_rows(min_row=2, values_only=True)}
+    assert key["预算"] == "未知" and key["培育梯队（符合条件尚未获评）"] == "未知"
+    text = _squash(pdfium.PdfDocument(tmp_path / "srdi-monthly-2026-11.pdf")[0].get_textpage().get_text_range())
+    assert "尚无预算数据，执行情况未知" in text and "培育梯队未知" in text
+
+
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [("2026-13", "月份应在 01 至 12 之间"), ("11/2026", "月份格式应为 YYYY-MM"), ("", "月份格式应为")],
+)
+def test_bad_month_is_refused(db, tmp_path: Path, month: str, message: str) -> None:
+    result = CliRunner().invoke(cli, ["report", "monthly", "--month", month, "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_unwritable_directory_and_unknown_district_are_refused(db, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = _run(blocker)
+    assert result.exit_code == 2 and "是一个文件，不是目录" in result.output
+    result = _run(blocker / "sub")
+    assert result.exit_code == 2 and "无法创建输出目录" in result.output
+    result = _run(tmp_path / "d", "--district", "999999")
+    assert result.exit_code == 2 and "没有区划代码为 999999 的区县" in result.output
+    assert not list((tmp_path / "d").glob("*.pdf"))
+
+
+def test_xlsx_text_is_formula_safe(brief_world: AssessmentRun) -> None:
+    from srdi.interchange.brief_xlsx import write_xlsx
+
+    brief = gather(2026, 11)
+    brief = type(brief)(**{**brief.__dict__, "rulebook": "=HYPERLINK(\"x\")"})
+    wb = load_workbook(io.BytesIO(write_xlsx(brief)))
+    notes = {r[0]: r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)}
+    assert notes["口径（政策包与参数）"] == "'=HYPERLINK(\"x\")"
