@@ -40,7 +40,16 @@ from srdi.services.programmes import create_programme
 pytestmark = pytest.mark.django_db
 ON = date(2026, 11, 30)
 TIERS = ("innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
-SHEETS = ["关键指标", "目标进度", "分区县", "资金执行", "金额或期限未设定", "储备梯队", "责任单位报送", "说明"]
+SHEETS = [
+    "关键指标",
+    "目标进度",
+    "分区县",
+    "资金执行",
+    "金额或期限未设定",
+    "储备梯队",
+    "责任单位报送",
+    "说明",
+]
 
 
 @pytest.fixture
@@ -94,7 +103,9 @@ def _coloured(image, box: tuple[int, int, int, int]) -> int:
     return int(((pixels.max(axis=2) - pixels.min(axis=2)) > 60).sum())
 
 
-def test_cli_writes_both_files_with_charts_text_and_figures(brief_world: AssessmentRun, tmp_path: Path) -> None:
+def test_cli_writes_both_files_with_charts_text_and_figures(
+    brief_world: AssessmentRun, tmp_path: Path
+) -> None:
     result = _run(tmp_path / "out")
     assert result.exit_code == 0, result.output
     pdf_path = tmp_path / "out" / "srdi-monthly-2026-11.pdf"
@@ -135,7 +146,7 @@ def test_cli_writes_both_files_with_charts_text_and_figures(brief_world: Assessm
         searcher = textpage.search(title)
         found = searcher.get_next()
         assert found is not None, title
-        left, bottom, right, top = textpage.get_charbox(found[0])
+        _left, bottom, _right, _top = textpage.get_charbox(found[0])
         y0 = int((height - bottom) * 2)
         assert _coloured(image, (0, y0, image.width, min(image.height, y0 + 360))) > 500, title
     assert _coloured(image, (0, 0, image.width, 60)) == 0  # the page top is text only (a control)
@@ -154,10 +165,10 @@ def test_cli_writes_both_files_with_charts_text_and_figures(brief_world: Assessm
     col = header.index("国家级专精特新“小巨人”企业累计")
     assert districts[WEST][col] == direct_count("little_giant", ON, WEST)
     assert districts[BINJIANG][col] == direct_count("little_giant", ON, BINJIANG)
-    pipeline = {
-        (r[0], r[1]): r[2] for r in wb["储备梯队"].iter_rows(min_row=2, values_only=True)
-    }
-    assert pipeline[("国家级专精特新“小巨人”企业", "合计")] == direct_pipeline(brief_world, "little_giant", None)
+    pipeline = {(r[0], r[1]): r[2] for r in wb["储备梯队"].iter_rows(min_row=2, values_only=True)}
+    assert pipeline[("国家级专精特新“小巨人”企业", "合计")] == direct_pipeline(
+        brief_world, "little_giant", None
+    )
     money = list(wb["资金执行"].iter_rows(min_row=2, values_only=True))
     total = next(r for r in money if r[0] == "合计")
     assert Decimal(str(total[2])) == Decimal(caps).scaleb(-6)
@@ -170,9 +181,13 @@ def test_district_brief(brief_world: AssessmentRun, tmp_path: Path) -> None:
     assert [r[1] for r in wb["分区县"].iter_rows(min_row=2, values_only=True)] == [WEST]
     key = {row[0]: row[1] for row in wb["关键指标"].iter_rows(min_row=2, values_only=True)}
     assert key["国家级专精特新“小巨人”企业累计（81号）"] == direct_count("little_giant", ON, WEST)
-    district_caps = BudgetAccount.objects.filter(side="district", district_code=WEST).aggregate(t=Sum("cap_fen"))
+    district_caps = BudgetAccount.objects.filter(side="district", district_code=WEST).aggregate(
+        t=Sum("cap_fen")
+    )
     assert Decimal(str(key["预算"])) == Decimal(district_caps["t"]).scaleb(-6)
-    text = pdfium.PdfDocument(tmp_path / f"srdi-monthly-2026-11-{WEST}.pdf")[0].get_textpage().get_text_range()
+    text = (
+        pdfium.PdfDocument(tmp_path / f"srdi-monthly-2026-11-{WEST}.pdf")[0].get_textpage().get_text_range()
+    )
     assert "范围：西湖区" in text
 
 
@@ -182,7 +197,9 @@ def test_unknown_figures_say_unknown_not_zero(db, tmp_path: Path) -> None:
     wb = load_workbook(tmp_path / "srdi-monthly-2026-11.xlsx")
     key = {row[0]: row[1] for row in wb["关键指标"].iter_rows(min_row=2, values_only=True)}
     assert key["预算"] == "未知" and key["培育梯队（符合条件尚未获评）"] == "未知"
-    text = _squash(pdfium.PdfDocument(tmp_path / "srdi-monthly-2026-11.pdf")[0].get_textpage().get_text_range())
+    text = _squash(
+        pdfium.PdfDocument(tmp_path / "srdi-monthly-2026-11.pdf")[0].get_textpage().get_text_range()
+    )
     assert "尚无预算数据，执行情况未知" in text and "培育梯队未知" in text
 
 
@@ -213,7 +230,7 @@ def test_xlsx_text_is_formula_safe(brief_world: AssessmentRun) -> None:
     from srdi.interchange.brief_xlsx import write_xlsx
 
     brief = gather(2026, 11)
-    brief = type(brief)(**{**brief.__dict__, "rulebook": "=HYPERLINK(\"x\")"})
+    brief = type(brief)(**{**brief.__dict__, "rulebook": '=HYPERLINK("x")'})
     wb = load_workbook(io.BytesIO(write_xlsx(brief)))
     notes = {r[0]: r[1] for r in wb["说明"].iter_rows(min_row=2, values_only=True)}
-    assert notes["口径（政策包与参数）"] == "'=HYPERLINK(\"x\")"
+    assert notes["口径（政策包与参数）"] == '\'=HYPERLINK("x")'

@@ -73,7 +73,7 @@ def font_path() -> str:
 def font_chars() -> frozenset[int]:
     """The code points the embedded font draws (its cmap)."""
     register_font()
-    face = pdfmetrics.getFont(FONT).face  # type: ignore[attr-defined]
+    face = pdfmetrics.getFont(FONT).face
     return frozenset(face.charToGlyph)
 
 
@@ -184,7 +184,9 @@ class Writer:
         height = min(height, 150 * mm)
         d = Drawing(CHART_WIDTH, height)
         d.add(String(0, height - 5 * mm, self.t(f"{title}（{unit}）"), fontName=FONT, fontSize=11))
-        chart: HorizontalBarChart | VerticalBarChart = HorizontalBarChart() if horizontal else VerticalBarChart()
+        chart: HorizontalBarChart | VerticalBarChart = (
+            HorizontalBarChart() if horizontal else VerticalBarChart()
+        )
         left = 55 * mm if horizontal else 15 * mm
         chart.x = left
         chart.y = 18 * mm if not horizontal else 8 * mm
@@ -308,8 +310,14 @@ class Writer:
             ["执行率", pct_text(m.execution if m else None)],
             ["已承诺未支付", wan_text(m.committed_fen if m else None)],
             ["可用余额", wan_text(m.remaining_fen if m else None)],
-            ["培育梯队（符合条件尚未获评）", UNKNOWN if b.pipeline is None else f"{sum(p.total for p in b.pipeline):,}家"],
-            [f"{b.report_quarter[0]}年第{b.report_quarter[1]}季度责任单位缺报", f"{len(b.missing_reports)}项"],
+            [
+                "培育梯队（符合条件尚未获评）",
+                UNKNOWN if b.pipeline is None else f"{sum(p.total for p in b.pipeline):,}家",
+            ],
+            [
+                f"{b.report_quarter[0]}年第{b.report_quarter[1]}季度责任单位缺报",
+                f"{len(b.missing_reports)}项",
+            ],
         ]
         out += [Spacer(1, 3 * mm), self.table(["指标", "数值"], money, [80 * mm, 90 * mm])]
         out.append(self.para("简要分析（依据上述数字自动生成）", self.h2))
@@ -439,7 +447,9 @@ class Writer:
         if self.glyphs.replaced:
             codes = "、".join(f"U+{c:04X}" for c in sorted(self.glyphs.replaced))
             story.append(
-                KeepTogether([self.para(f"注：以下字符超出内嵌字体，已以“{MISSING_MARK}”代替：{codes}。", self.small)])
+                KeepTogether(
+                    [self.para(f"注：以下字符超出内嵌字体，已以“{MISSING_MARK}”代替：{codes}。", self.small)]
+                )
             )
         buffer = io.BytesIO()
         doc = SimpleDocTemplate(

@@ -49,11 +49,7 @@ def sheets(b: MonthlyBrief) -> tuple[Sheet, ...]:
         "关键指标",
         (("指标", Kind.TEXT), ("数值", Kind.COUNT), ("单位", Kind.TEXT)),
         (
-            *(
-                (f"{t.tier_label}累计（{t.pack_citation}）", t.value, t.unit)
-                for t in b.targets
-                if t.measured
-            ),
+            *((f"{t.tier_label}累计（{t.pack_citation}）", t.value, t.unit) for t in b.targets if t.measured),
             ("预算", _wan(m.budget_fen) if m else None, "万元"),
             ("已承诺未支付", _wan(m.committed_fen) if m else None, "万元"),
             ("已支付", _wan(m.paid_fen) if m else None, "万元"),
@@ -123,8 +119,12 @@ def sheets(b: MonthlyBrief) -> tuple[Sheet, ...]:
             for d in b.districts
         ),
     )
-    money_rows = []
-    for group, lines in (("政策措施", b.money_by_measure), ("区县", b.money_by_district), ("市区分担", b.money_by_side)):
+    money_rows: list[tuple[Any, ...]] = []
+    for group, lines in (
+        ("政策措施", b.money_by_measure),
+        ("区县", b.money_by_district),
+        ("市区分担", b.money_by_side),
+    ):
         money_rows.extend(
             (
                 group,
@@ -139,7 +139,15 @@ def sheets(b: MonthlyBrief) -> tuple[Sheet, ...]:
         )
     if m is not None:
         money_rows.append(
-            ("合计", m.label, _wan(m.budget_fen), _wan(m.committed_fen), _wan(m.paid_fen), _wan(m.remaining_fen), m.execution)
+            (
+                "合计",
+                m.label,
+                _wan(m.budget_fen),
+                _wan(m.committed_fen),
+                _wan(m.paid_fen),
+                _wan(m.remaining_fen),
+                m.execution,
+            )
         )
     money = Sheet(
         "资金执行",
@@ -173,7 +181,12 @@ def sheets(b: MonthlyBrief) -> tuple[Sheet, ...]:
     y, q = b.report_quarter
     units = Sheet(
         "责任单位报送",
-        (("季度", Kind.TEXT), ("政策措施", Kind.TEXT), ("责任单位/工作指标", Kind.TEXT), ("状态/数值", Kind.TEXT)),
+        (
+            ("季度", Kind.TEXT),
+            ("政策措施", Kind.TEXT),
+            ("责任单位/工作指标", Kind.TEXT),
+            ("状态/数值", Kind.TEXT),
+        ),
         (
             *((f"{y}Q{q}", r.measure, r.organisation, f"缺报：{r.status}") for r in b.missing_reports),
             *((f"{y}Q{q}", k.measure, k.kpi, f"{k.value}{k.unit}") for k in b.kpis),
@@ -187,7 +200,10 @@ def sheets(b: MonthlyBrief) -> tuple[Sheet, ...]:
             ("数据截至", cn_date(b.as_of)),
             ("口径（政策包与参数）", b.rulebook),
             ("生成时间", b.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
-            ("储备梯队", "尚无已完成的梯度筛查（未知）" if b.pipeline is None else f"{b.pipeline_as_of} 筛查"),
+            (
+                "储备梯队",
+                "尚无已完成的梯度筛查（未知）" if b.pipeline is None else f"{b.pipeline_as_of} 筛查",
+            ),
             ("资金", "生成时各预算账户由台账维护的累计数；金额单位万元，精确到分（六位小数）"),
             ("未知", "“未知”表示数据库中没有该数字，不是0"),
             *(("简要分析", s) for s in narrative(b)),

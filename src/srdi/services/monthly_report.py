@@ -168,8 +168,8 @@ def gather(year: int, month: int, district: str | None = None) -> MonthlyBrief:
             PipelineLine(p.label, p.total, tuple((d.name, d.count) for d in p.districts)) for p in pipe.tiers
         )
         for p in pipe.tiers:
-            for d in p.districts:
-                candidates[d.code] = candidates.get(d.code, 0) + d.count
+            for dc in p.districts:
+                candidates[dc.code] = candidates.get(dc.code, 0) + dc.count
 
     budgets = list(BudgetAccount.objects.select_related("programme").order_by("id"))
     if district:
@@ -236,9 +236,7 @@ def gather(year: int, month: int, district: str | None = None) -> MonthlyBrief:
 
 def render(brief: MonthlyBrief, fmt: Format) -> BriefFile:
     content = write_pdf(brief) if fmt is Format.PDF else write_xlsx(brief)
-    return BriefFile(
-        file_name(brief.year, brief.month, brief.district_code or None, fmt), content, fmt
-    )
+    return BriefFile(file_name(brief.year, brief.month, brief.district_code or None, fmt), content, fmt)
 
 
 def export(user: User, year: int, month: int, fmt: Format, district: str | None, ip: str = "") -> BriefFile:

@@ -194,11 +194,10 @@ class MonthlyBrief:
 
 
 def _target_sentence(t: TargetLine, on: str) -> str:
+    """The sentence of one measured target (``value`` known)."""
     when = f"{t.by.year}年" if t.by else "目标期"
-    if t.value is None:
-        return f"{t.pack_citation}目标“{t.label}”（{t.target:,}{t.unit}）：数据库暂无此指标数据，完成情况{UNKNOWN}。"
     head = (
-        f"截至{on}，{t.tier_label}累计{t.value:,}{t.unit}，完成{t.pack_citation}{when}目标"
+        f"截至{on}，{t.tier_label}累计{count_text(t.value, t.unit)}，完成{t.pack_citation}{when}目标"
         f"（{t.target:,}{t.unit}）的{pct_text(t.percent)}"
     )
     if t.projected is None:
@@ -247,9 +246,7 @@ def narrative(brief: MonthlyBrief) -> tuple[str, ...]:
     year, quarter = brief.report_quarter
     if brief.missing_reports:
         units = "、".join(sorted({r.organisation for r in brief.missing_reports}))
-        out.append(
-            f"{year}年第{quarter}季度责任单位报送：缺报{len(brief.missing_reports)}项（{units}）。"
-        )
+        out.append(f"{year}年第{quarter}季度责任单位报送：缺报{len(brief.missing_reports)}项（{units}）。")
     else:
         out.append(f"{year}年第{quarter}季度责任单位报送：无缺报。")
     return tuple(out)
