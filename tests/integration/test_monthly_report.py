@@ -7,9 +7,12 @@ from __future__ import annotations
 import ctypes
 import io
 import re
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -30,7 +33,7 @@ from tests.integration.test_programme_targets import (  # noqa: F401 - ``world``
 
 from srdi.cli import commands_report  # noqa: F401 - registers the command
 from srdi.cli.main import cli
-from srdi.db.models import AssessmentRun, BudgetAccount, Enterprise, EnterpriseAssessment
+from srdi.db.models import AssessmentRun, BudgetAccount, Enterprise, EnterpriseAssessment, LedgerLine
 from srdi.domain.programme.brief import narrative
 from srdi.interchange.brief_pdf import font_path
 from srdi.services.accounts import create_user
@@ -55,17 +58,30 @@ SHEETS = [
 @pytest.fixture
 def brief_world(world: None) -> AssessmentRun:  # noqa: F811 - the imported fixture
     admin = create_user(username="brief_admin", password="x", role="city_admin", check_password=False)
-    create_programme(
-        code="hz81-9-2026",
-        name="2026年技改补助",
-        article=9,
-        year=2026,
-        opens_on=date(2026, 1, 1),
-        closes_on=date(2026, 12, 31),
-        city_budget_fen=5_000_000_123,  # not a whole 万元: the XLSX must keep the fen
-        district_budgets={WEST: 2 * 10**9, BINJIANG: 3 * 10**9},
-        actor=admin,
-    )
+    with posted_on(datetime(2026, 11, 30, 15, 59, tzinfo=UTC)):  # 23:59 in Hangzhou: still November
+        create_programme(
+            code="hz81-9-2026",
+            name="2026年技改补助",
+            article=9,
+            year=2026,
+            opens_on=date(2026, 1, 1),
+            closes_on=date(2026, 12, 31),
+            city_budget_fen=5_000_000_123,  # not a whole 万元: the XLSX must keep the fen
+            district_budgets={WEST: 2 * 10**9, BINJIANG: 3 * 10**9},
+            actor=admin,
+        )
+    with posted_on(datetime(2026, 11, 30, 16, 0, tzinfo=UTC)):  # 00:00 on 1 December in Hangzhou
+        create_programme(
+            code="hz81-9-2027",
+            name="2027年技改补助",
+            article=9,
+            year=2027,
+            opens_on=date(2027, 1, 1),
+            closes_on=date(2027, 12, 31),
+            city_budget_fen=7 * 10**9,
+            district_budgets={WEST: 10**9},
+            actor=admin,
+        )
     now = timezone.now()
     run = AssessmentRun.objects.create(as_of=ON, started_at=now, finished_at=now)
     for i, e in enumerate(Enterprise.objects.order_by("id")[:12]):
@@ -75,6 +91,31 @@ def brief_world(world: None) -> AssessmentRun:  # noqa: F811 - the imported fixt
             **{f"{t}_status": "eligible" if (i + k) % 2 else "ineligible" for k, t in enumerate(TIERS)},
         )
     return run
+
+
+@contextmanager
+def posted_on(moment: datetime) -> Iterator[None]:
+    """Ledger entries posted inside the block carry ``moment`` as their time."""
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return moment.astimezone(tz) if tz else moment
+
+    with mock.patch("srdi.services.ledger.datetime", Clock):
+        yield
+
+
+def ledger_cap(before: date, **budget: object) -> Decimal:
+    """Budget in 万元 from the journal: the lines of the budgets' accounts posted by the end of ``before``
+    (Hangzhou, UTC+8), summed directly."""
+    lines = LedgerLine.objects.filter(
+        account__budget__isnull=False,
+        account__kind__in=("available", "committed", "paid"),
+        entry__created_at__lt=datetime(before.year, before.month, before.day, 16, 0, tzinfo=UTC),
+        **{f"account__budget__{k}": v for k, v in budget.items()},
+    ).aggregate(d=Sum("debit_fen"), c=Sum("credit_fen"))
+    return Decimal((lines["d"] or 0) - (lines["c"] or 0)).scaleb(-6)
 
 
 def _run(out: Path, *args: str):
@@ -157,8 +198,9 @@ def test_cli_writes_both_files_with_charts_text_and_figures(
     key = {row[0]: row[1] for row in wb["关键指标"].iter_rows(min_row=2, values_only=True)}
     assert key["国家级专精特新“小巨人”企业累计（81号）"] == little
     assert key["省级专精特新中小企业累计（81号）"] == direct_count("srdi_sme", ON)
-    caps = BudgetAccount.objects.aggregate(total=Sum("cap_fen"))["total"]
-    assert Decimal(str(key["预算"])) == Decimal(caps).scaleb(-6)  # exact to the fen
+    november = ledger_cap(ON)
+    assert november == Decimal("10000.000123")  # the 2027 budget was posted on 1 December: not in November
+    assert Decimal(str(key["预算"])) == november  # exact to the fen
     assert wb["关键指标"]["B" + str(list(key).index("预算") + 2)].number_format == "#,##0.00####"
     districts = {row[1]: row for row in wb["分区县"].iter_rows(min_row=2, values_only=True)}
     header = next(wb["分区县"].iter_rows(max_row=1, values_only=True))
@@ -171,7 +213,11 @@ def test_cli_writes_both_files_with_charts_text_and_figures(
     )
     money = list(wb["资金执行"].iter_rows(min_row=2, values_only=True))
     total = next(r for r in money if r[0] == "合计")
-    assert Decimal(str(total[2])) == Decimal(caps).scaleb(-6)
+    assert Decimal(str(total[2])) == november
+    december = gather(2026, 12)
+    assert december.money_total is not None
+    assert Decimal(december.money_total.budget_fen).scaleb(-6) == ledger_cap(date(2026, 12, 31))
+    assert december.money_total.budget_fen == BudgetAccount.objects.aggregate(t=Sum("cap_fen"))["t"]
 
 
 def test_district_brief(brief_world: AssessmentRun, tmp_path: Path) -> None:
@@ -181,10 +227,7 @@ def test_district_brief(brief_world: AssessmentRun, tmp_path: Path) -> None:
     assert [r[1] for r in wb["分区县"].iter_rows(min_row=2, values_only=True)] == [WEST]
     key = {row[0]: row[1] for row in wb["关键指标"].iter_rows(min_row=2, values_only=True)}
     assert key["国家级专精特新“小巨人”企业累计（81号）"] == direct_count("little_giant", ON, WEST)
-    district_caps = BudgetAccount.objects.filter(side="district", district_code=WEST).aggregate(
-        t=Sum("cap_fen")
-    )
-    assert Decimal(str(key["预算"])) == Decimal(district_caps["t"]).scaleb(-6)
+    assert Decimal(str(key["预算"])) == ledger_cap(ON, side="district", district_code=WEST) == Decimal(2000)
     text = (
         pdfium.PdfDocument(tmp_path / f"srdi-monthly-2026-11-{WEST}.pdf")[0].get_textpage().get_text_range()
     )

@@ -388,8 +388,8 @@ class Writer:
         )
         out.append(
             self.para(
-                "资金数字为生成时各预算账户由台账维护的累计数；"
-                + (f"金额或期限未设定的在办案件{sum(x.amount_unset + x.window_unset for x in b.blocked)}件。")
+                f"资金数字为资金台账截至{cn_date(b.as_of)}的余额（万元）；"
+                + f"金额或期限未设定的在办案件（生成时）{sum(x.amount_unset + x.window_unset for x in b.blocked)}件。"
             )
         )
         out.append(self.para("培育梯队（符合条件尚未获评）", self.h2))

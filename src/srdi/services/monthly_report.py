@@ -8,21 +8,23 @@ Where the figures come from, all judged under the packs in force (``packs_in_for
 
 - targets, projection and lagging districts on the month's last day: ``programme_targets.progress``;
 - the candidate pool per tier: ``programme_pipeline.pipeline`` (the latest finished screening, which is dated);
-- money: the budgets' ledger-kept totals (``money_view``) — balances when the brief is made, not replayed to the
-  month's end; the city brief covers every budget, a district brief its district-side budgets;
+- money: each budget's ledger accounts (available, committed, paid) summed over the journal lines posted before the
+  month's end in Hangzhou (``as_of_balances``) — the meanings of ``money_view``: budget = the three together,
+  committed = committed, paid = paid, remaining = available; the city brief covers every budget, a district brief
+  its district-side budgets; blocked cases (amount or window unset) are those open now;
 - 责任单位 reports: the last quarter ended by the month's last day (``unit_reports``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from srdi.db.models import AuditAction, BudgetAccount, Case, District, User
+from srdi.db.models import AuditAction, BudgetAccount, Case, District, LedgerLine, User
 from srdi.domain.programme.brief import (
     BlockedLine,
     DistrictLine,
@@ -98,6 +100,34 @@ def _money_row(row: MoneyRow) -> MoneyLine:
     return MoneyLine(row.key, row.label, row.budget_fen, row.committed_fen, row.paid_fen, row.remaining_fen)
 
 
+def end_of_day(on: date) -> datetime:
+    """The first instant after ``on`` in the project's time zone (Hangzhou)."""
+    return timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
+
+
+def as_of_balances(on: date) -> list[BudgetAccount]:
+    """Every budget with a ledger line posted by the end of ``on``, its running totals replaced by the journal's
+    balances then (unsaved copies: ``cap_fen`` = all three accounts, ``used_fen`` = committed + paid,
+    ``paid_fen`` = paid), so ``MoneyRow.plus`` gives the figures of that day."""
+    sums = (
+        LedgerLine.objects.filter(entry__created_at__lt=end_of_day(on), account__budget__isnull=False)
+        .values("account__budget_id", "account__kind")
+        .annotate(debit=Sum("debit_fen"), credit=Sum("credit_fen"))
+        .order_by()
+    )
+    balances: dict[int, dict[str, int]] = {}
+    for s in sums:
+        kinds = balances.setdefault(s["account__budget_id"], {})
+        kinds[s["account__kind"]] = (s["debit"] or 0) - (s["credit"] or 0)
+    out = []
+    for b in BudgetAccount.objects.filter(pk__in=balances).select_related("programme").order_by("id"):
+        bal = balances[b.pk]
+        available, committed, paid = (bal.get(k, 0) for k in ("available", "committed", "paid"))
+        b.cap_fen, b.used_fen, b.paid_fen = available + committed + paid, committed + paid, paid
+        out.append(b)
+    return out
+
+
 def _group(budgets: list[BudgetAccount], key: str) -> tuple[MoneyLine, ...]:
     rows: dict[str, MoneyRow] = {}
     for b in budgets:
@@ -171,7 +201,7 @@ def gather(year: int, month: int, district: str | None = None) -> MonthlyBrief:
             for dc in p.districts:
                 candidates[dc.code] = candidates.get(dc.code, 0) + dc.count
 
-    budgets = list(BudgetAccount.objects.select_related("programme").order_by("id"))
+    budgets = as_of_balances(on)
     if district:
         budgets = [b for b in budgets if b.side == "district" and b.district_code == district]
     by_district = _group(budgets, "district")
