@@ -207,6 +207,9 @@ def test_cli_writes_both_files_with_charts_text_and_figures(
     col = header.index("国家级专精特新“小巨人”企业累计")
     assert districts[WEST][col] == direct_count("little_giant", ON, WEST)
     assert districts[BINJIANG][col] == direct_count("little_giant", ON, BINJIANG)
+    budget_col = header.index("区县预算（万元）")
+    assert Decimal(str(districts[WEST][budget_col])) == ledger_cap(ON, side="district", district_code=WEST)
+    assert districts["330102"][budget_col] == "无预算"  # no budget of its own: said so, not 0
     pipeline = {(r[0], r[1]): r[2] for r in wb["储备梯队"].iter_rows(min_row=2, values_only=True)}
     assert pipeline[("国家级专精特新“小巨人”企业", "合计")] == direct_pipeline(
         brief_world, "little_giant", None

@@ -40,6 +40,7 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import Flowable
 
 from srdi.domain.programme.brief import (
+    NO_BUDGET,
     UNKNOWN,
     MonthlyBrief,
     cn_date,
@@ -47,6 +48,7 @@ from srdi.domain.programme.brief import (
     narrative,
     pct_text,
     wan,
+    wan_number,
     wan_text,
 )
 
@@ -347,7 +349,7 @@ class Writer:
             )
         )
         out.append(self.para("分区县", self.h2))
-        header = ["区县", *b.tiers, "培育梯队", "落后目标数", "区县预算", "区县已支付"]
+        header = ["区县", *b.tiers, "培育梯队", "落后目标数", "区县预算（万元）", "区县已支付（万元）"]
         tier_w = (170 * mm - 20 * mm - 4 * 17 * mm) / max(len(b.tiers), 1)
         out.append(
             self.table(
@@ -358,8 +360,8 @@ class Writer:
                         *(count_text(v, "") for v in d.titles),
                         count_text(d.candidates, ""),
                         d.lagging_targets,
-                        wan_text(d.budget_fen),
-                        wan_text(d.paid_fen),
+                        wan_number(d.budget_fen, NO_BUDGET),
+                        wan_number(d.paid_fen, NO_BUDGET),
                     ]
                     for d in b.districts
                 ],
@@ -370,14 +372,14 @@ class Writer:
         lines = [*b.money_by_measure, *([b.money_total] if b.money_total else [])]
         out.append(
             self.table(
-                ["政策措施", "预算", "已承诺未支付", "已支付", "可用余额", "执行率"],
+                ["政策措施（万元）", "预算", "已承诺未支付", "已支付", "可用余额", "执行率"],
                 [
                     [
                         m.label,
-                        wan_text(m.budget_fen),
-                        wan_text(m.committed_fen),
-                        wan_text(m.paid_fen),
-                        wan_text(m.remaining_fen),
+                        wan_number(m.budget_fen),
+                        wan_number(m.committed_fen),
+                        wan_number(m.paid_fen),
+                        wan_number(m.remaining_fen),
                         pct_text(m.execution),
                     ]
                     for m in lines

@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from srdi.domain.programme.brief import UNKNOWN, MonthlyBrief, cn_date, narrative, wan
+from srdi.domain.programme.brief import NO_BUDGET, UNKNOWN, MonthlyBrief, cn_date, narrative, wan
 from srdi.interchange.writers import TEXT_FORMAT, column_width, escape_text
 
 
@@ -113,8 +113,8 @@ def sheets(b: MonthlyBrief) -> tuple[Sheet, ...]:
                 *d.titles,
                 d.candidates,
                 d.lagging_targets,
-                _wan(d.budget_fen),
-                _wan(d.paid_fen),
+                NO_BUDGET if d.budget_fen is None else _wan(d.budget_fen),
+                NO_BUDGET if d.paid_fen is None else _wan(d.paid_fen),
             )
             for d in b.districts
         ),

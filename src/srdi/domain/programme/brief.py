@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from srdi.domain.money import FEN_PER_WAN
 
 UNKNOWN = "未知"
+NO_BUDGET = "无预算"
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -65,6 +66,13 @@ def wan_text(fen: int | None) -> str:
     return f"{value:,}万元"
 
 
+def wan_number(fen: int | None, none: str = UNKNOWN) -> str:
+    """``12_345_600`` → ``"12.35"`` (万元, two decimals, for a table whose header gives the unit)."""
+    if fen is None:
+        return none
+    return f"{(Decimal(fen) / FEN_PER_WAN).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+
+
 def count_text(value: int | None, unit: str = "家") -> str:
     return UNKNOWN if value is None else f"{value:,}{unit}"
 
@@ -110,7 +118,7 @@ class DistrictLine:
     titles: tuple[int | None, ...]
     candidates: int | None  # eligible, not yet holding, all tiers (None: no screening)
     lagging_targets: int
-    budget_fen: int | None
+    budget_fen: int | None  # None: the district has no budget of its own (not unknown: none recorded)
     paid_fen: int | None
 
 
