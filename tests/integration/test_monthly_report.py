@@ -23,6 +23,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from fontTools.ttLib import TTFont
 from openpyxl import load_workbook
+from PIL import Image
 from tests.integration.test_programme_targets import (  # noqa: F401 - ``world`` is a fixture
     BINJIANG,
     WEST,
@@ -30,6 +31,7 @@ from tests.integration.test_programme_targets import (  # noqa: F401 - ``world``
     direct_pipeline,
     world,
 )
+from tests.pdf_pages import page_texts
 
 from srdi.cli import commands_report  # noqa: F401 - registers the command
 from srdi.cli.main import cli
@@ -126,16 +128,48 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _fonts_used(pdf: pdfium.PdfDocument) -> set[str]:
+def _fonts_used(raw: bytes) -> set[str]:
     """The font of every character of every page, as pdfium reads it."""
     names = set()
     buffer, flags = ctypes.create_string_buffer(256), ctypes.c_int()
-    for page in pdf:
-        textpage = page.get_textpage()
-        for i in range(textpage.count_chars()):
-            pdfium_c.FPDFText_GetFontInfo(textpage, i, buffer, 256, ctypes.byref(flags))
-            names.add(buffer.value.decode())
+    pdf = pdfium.PdfDocument(raw)
+    try:
+        for i in range(len(pdf)):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            for k in range(textpage.count_chars()):
+                pdfium_c.FPDFText_GetFontInfo(textpage, k, buffer, 256, ctypes.byref(flags))
+                names.add(buffer.value.decode())
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
     return names
+
+
+def _render_with_titles(
+    raw: bytes, index: int, titles: tuple[str, ...]
+) -> tuple[Image.Image, dict[str, int]]:
+    """Page ``index`` rendered at 2× (144 dpi) and the pixel row just below each title's first character."""
+    pdf = pdfium.PdfDocument(raw)
+    try:
+        page = pdf[index]
+        textpage = page.get_textpage()
+        image = page.render(scale=2).to_pil()
+        height = page.get_height()
+        tops = {}
+        for title in titles:
+            searcher = textpage.search(title)
+            found = searcher.get_next()
+            assert found is not None, title
+            _left, bottom, _right, _top = textpage.get_charbox(found[0])
+            tops[title] = int((height - bottom) * 2)
+            searcher.close()
+        textpage.close()
+        page.close()
+        return image, tops
+    finally:
+        pdf.close()
 
 
 def _coloured(image, box: tuple[int, int, int, int]) -> int:
@@ -156,10 +190,9 @@ def test_cli_writes_both_files_with_charts_text_and_figures(
     brief = gather(2026, 11)
     raw = pdf_path.read_bytes()
     assert b"/FontFile2" in raw and b"+SRDIBriefSans-Regular" in raw  # the TrueType font, embedded (subset)
-    pdf = pdfium.PdfDocument(raw)
-    assert _fonts_used(pdf) == {"SRDIBriefSans-Regular"}  # every character is set in it
-    assert len(pdf) >= 3
-    texts = [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    assert _fonts_used(raw) == {"SRDIBriefSans-Regular"}  # every character is set in it
+    texts = page_texts(raw)
+    assert len(texts) >= 3
     everything = _squash("".join(texts))
 
     # the figures and the generated narrative are there, in Chinese
@@ -179,16 +212,11 @@ def test_cli_writes_both_files_with_charts_text_and_figures(
     assert "〓" not in everything and "\ufffd" not in everything
 
     # the chart page: below each chart title, coloured bars are drawn
-    page = next(pdf[i] for i, text in enumerate(texts) if "目标进度：完成率" in text)
-    textpage = page.get_textpage()
-    image = page.render(scale=2).to_pil()
-    height = page.get_height()
-    for title in ("目标进度：完成率", "分区县称号累计", "资金执行：按政策措施"):
-        searcher = textpage.search(title)
-        found = searcher.get_next()
-        assert found is not None, title
-        _left, bottom, _right, _top = textpage.get_charbox(found[0])
-        y0 = int((height - bottom) * 2)
+    chart_page = next(i for i, text in enumerate(texts) if "目标进度：完成率" in text)
+    image, tops = _render_with_titles(
+        raw, chart_page, ("目标进度：完成率", "分区县称号累计", "资金执行：按政策措施")
+    )
+    for title, y0 in tops.items():
         assert _coloured(image, (0, y0, image.width, min(image.height, y0 + 360))) > 500, title
     assert _coloured(image, (0, 0, image.width, 60)) == 0  # the page top is text only (a control)
 
@@ -231,9 +259,7 @@ def test_district_brief(brief_world: AssessmentRun, tmp_path: Path) -> None:
     key = {row[0]: row[1] for row in wb["关键指标"].iter_rows(min_row=2, values_only=True)}
     assert key["国家级专精特新“小巨人”企业累计（81号）"] == direct_count("little_giant", ON, WEST)
     assert Decimal(str(key["预算"])) == ledger_cap(ON, side="district", district_code=WEST) == Decimal(2000)
-    text = (
-        pdfium.PdfDocument(tmp_path / f"srdi-monthly-2026-11-{WEST}.pdf")[0].get_textpage().get_text_range()
-    )
+    text = page_texts(tmp_path / f"srdi-monthly-2026-11-{WEST}.pdf")[0]
     assert "范围：西湖区" in text
 
 
@@ -243,9 +269,7 @@ def test_unknown_figures_say_unknown_not_zero(db, tmp_path: Path) -> None:
     wb = load_workbook(tmp_path / "srdi-monthly-2026-11.xlsx")
     key = {row[0]: row[1] for row in wb["关键指标"].iter_rows(min_row=2, values_only=True)}
     assert key["预算"] == "未知" and key["培育梯队（符合条件尚未获评）"] == "未知"
-    text = _squash(
-        pdfium.PdfDocument(tmp_path / "srdi-monthly-2026-11.pdf")[0].get_textpage().get_text_range()
-    )
+    text = _squash(page_texts(tmp_path / "srdi-monthly-2026-11.pdf")[0])
     assert "尚无预算数据，执行情况未知" in text and "培育梯队未知" in text
 
 

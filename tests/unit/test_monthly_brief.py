@@ -7,10 +7,10 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
-import pypdfium2 as pdfium
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.pdf_pages import page_texts
 
 from srdi.domain.programme.brief import (
     DistrictLine,
@@ -172,8 +172,7 @@ def test_characters_outside_the_font_are_replaced_and_listed() -> None:
     fitted, replaced = fit_text(f"杭州{rare}科技ＡＢＣ")
     assert fitted == f"杭州{MISSING_MARK}科技ＡＢＣ" or fitted == f"杭州{MISSING_MARK}科技ABC"
     assert replaced == {0x20000}
-    pdf = pdfium.PdfDocument(write_pdf(brief(district_code="330106", district_name=f"西湖{rare}区")))
-    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    text = "".join(page_texts(write_pdf(brief(district_code="330106", district_name=f"西湖{rare}区"))))
     assert rare not in text
     assert f"西湖{MISSING_MARK}区" in text
     assert "U+20000" in text  # the last page lists what was replaced

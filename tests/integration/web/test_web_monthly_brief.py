@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 from datetime import date
 
-import pypdfium2 as pdfium
 import pytest
 from openpyxl import load_workbook
 from tests.integration.test_programme_targets import direct_count
+from tests.pdf_pages import page_texts
 from web_helpers import BINJIANG, WEST_LAKE
 
 from srdi.db.models import AuditEvent
@@ -35,7 +35,7 @@ def test_city_downloads_pdf_and_xlsx_for_the_month_chosen(login_as) -> None:
     pdf = client.get("/cockpit/monthly/pdf/?month=2026-11")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert "srdi-monthly-2026-11.pdf" in pdf["Content-Disposition"]
-    text = pdfium.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
+    text = page_texts(pdf.content)[0]
     assert "2026年11月" in text and "范围：全市" in text
     xlsx = client.get("/cockpit/monthly/xlsx/?month=2026-11")
     assert xlsx.status_code == 200 and "srdi-monthly-2026-11.xlsx" in xlsx["Content-Disposition"]
