@@ -52,6 +52,7 @@ def main() -> None:
         commands_policy,
         commands_policy_check,
         commands_reminders,
+        commands_report,
         commands_rules,
         commands_server,
         commands_tokens,

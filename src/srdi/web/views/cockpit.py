@@ -30,6 +30,13 @@ from srdi.web.http import client_ip, no_store
 from srdi.web.views.exports import file_response
 
 
+def monthly_brief_default() -> str:
+    """The month offered for the monthly brief: the last full month (``views.monthly_brief``)."""
+    from srdi.web.views.monthly_brief import last_full_month
+
+    return last_full_month(default_as_of())
+
+
 def can_view_cockpit(user: User) -> Verdict:
     """Screening or programme viewing rights, and a city-wide or district scope."""
     if not (scoping.can(user, Permission.SCREENING_VIEW) or scoping.can(user, Permission.PROGRAMME_VIEW)):
@@ -109,6 +116,7 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
         "district_name": names.get(district or "", ""),
         "charts": _charts(c),
         "can_export": bool(scoping.can_export(user)),
+        "brief_month": monthly_brief_default(),
     }
     return no_store(render(request, "web/cockpit/page.html", context))
 
