@@ -129,6 +129,14 @@ def test_every_number_comes_from_the_brief(value: int, goal: int, budget: int, p
     assert f"的{pct}%" in text
 
 
+@pytest.mark.parametrize(("value", "verdict"), [(420, "未完成"), (500, "已完成"), (530, "已完成")])
+def test_a_target_whose_period_has_ended_is_reached_or_not_never_projected(value: int, verdict: str) -> None:
+    t = TargetLine("81号", "x", "little_giant", LG, value, 500, "家", date(2025, 12, 31), value, ())
+    text = "".join(narrative(brief(targets=(t,))))
+    assert f"目标期已于2025年12月31日结束，{verdict}" in text
+    assert "预计期末" not in text and "按期完成" not in text
+
+
 @given(st.integers(-(10**15), 10**15))
 def test_wan_is_exact(fen: int) -> None:
     value = wan(fen)

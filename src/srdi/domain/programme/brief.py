@@ -201,14 +201,18 @@ class MonthlyBrief:
         return self.district_name or "全市"
 
 
-def _target_sentence(t: TargetLine, on: str) -> str:
+def _target_sentence(t: TargetLine, on: str, as_of: date) -> str:
     """The sentence of one measured target (``value`` known)."""
     when = f"{t.by.year}年" if t.by else "目标期"
     head = (
         f"截至{on}，{t.tier_label}累计{count_text(t.value, t.unit)}，完成{t.pack_citation}{when}目标"
         f"（{t.target:,}{t.unit}）的{pct_text(t.percent)}"
     )
-    if t.projected is None:
+    if t.by is not None and t.by < as_of:
+        # the target period has ended: say whether it was reached, not a projection
+        reached = t.value is not None and t.value >= t.target
+        tail = f"，目标期已于{cn_date(t.by)}结束，{'已完成' if reached else '未完成'}"
+    elif t.projected is None:
         tail = f"，期末预计值{UNKNOWN}"
     else:
         verdict = "可按期完成" if t.on_track else "按当前进度难以按期完成"
@@ -222,7 +226,7 @@ def narrative(brief: MonthlyBrief) -> tuple[str, ...]:
     on = cn_date(brief.as_of)
     out = [f"本简报范围：{brief.scope_label}；数据截至{on}；口径：{brief.rulebook}。"]
     measured = [t for t in brief.targets if t.measured]
-    out.extend(_target_sentence(t, on) for t in measured)
+    out.extend(_target_sentence(t, on, brief.as_of) for t in measured)
     unmeasured = len(brief.targets) - len(measured)
     if not measured:
         out.append(f"称号累计数{UNKNOWN}：数据库中没有可计量的目标。")
