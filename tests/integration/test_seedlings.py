@@ -90,7 +90,11 @@ def test_validation_messages(users) -> None:
     e = _ent(WEST)
     city = users["city"]
     tomorrow = timezone.localdate() + timedelta(days=1)
-    for day, reason, field in ((None, "r", "added_on"), (tomorrow, "r", "added_on"), (D(2026, 1, 1), "  ", "reason")):
+    for day, reason, field in (
+        (None, "r", "added_on"),
+        (tomorrow, "r", "added_on"),
+        (D(2026, 1, 1), "  ", "reason"),
+    ):
         with pytest.raises(sd.SeedlingError) as refused:
             sd.add(city, e, day, reason)
         assert refused.value.field == field and refused.value.message
@@ -253,3 +257,29 @@ def test_merge_by_district_replaces_or_appends() -> None:
     assert pt.merge_by_district("余杭33 滨江30", [("滨江区", 31)]) == "余杭33 滨江31"
     assert pt.merge_by_district("余杭33", [("建德市", 2)]) == "余杭33 建德市2"
     assert pt.merge_by_district("", [("建德市", 2)]) == "建德市2"
+
+
+def test_the_cockpit_fingerprint_follows_pool_and_entry_writes(users) -> None:
+    from django.db import connection
+
+    from srdi.services.programme_version import data_version
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the fingerprint exists on PostgreSQL only (elsewhere the cockpit is not cached)")
+    seen = [data_version()]
+
+    def changed() -> bool:
+        seen.append(data_version())
+        return seen[-1] != seen[-2]
+
+    p = sd.add(users["west"], _ent(WEST), D(2026, 3, 1), "r")
+    assert changed()
+    sd.decide(users["city"], p, True)
+    assert changed()
+    sd.remove(users["city"], p, D(2026, 5, 1), "r")
+    assert changed()
+    SeedlingMember.objects.filter(pk=p.pk).update(added_on=D(2026, 2, 1))  # a write that bypasses the service
+    assert changed()
+    pc.enter(users["city"], _entry())
+    assert changed()
+    assert not changed()  # nothing written: the same fingerprint
