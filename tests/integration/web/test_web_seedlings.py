@@ -8,7 +8,7 @@ import io
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
-from web_helpers import BINJIANG, WEST_LAKE
+from web_helpers import BINJIANG
 
 from srdi.db.models import (
     AssessmentRun,
