@@ -36,8 +36,10 @@ from srdi.services import (
     bank_accounts,
     budgets,
     parameters,
+    published_counts,
     role_grants,
     scoping,
+    seedlings,
     unit_reports,
 )
 from srdi.services.cases import TransitionRefused, raise_objection, resolve_objection
@@ -180,6 +182,15 @@ PROBES: dict[Permission, Callable[[User], bool]] = {
     ),
     Permission.PARAMETER_APPROVE: lambda u: (
         not parameters.may_decide(u, ParameterChange(moves_money=True, proposed_by_id=-1))
+    ),
+    Permission.SEEDLING_VIEW: lambda u: seedlings.may_view(u),
+    Permission.SEEDLING_PROPOSE: lambda u: seedlings.may_propose(u),
+    Permission.PROGRAMME_TARGETS_MANAGE: lambda u: _raises(
+        published_counts.PublishedCountError,
+        lambda: published_counts.enter(
+            u, published_counts.EntryInput("nope", "2025", "b", "new", "", "1", "OFFICIAL", "d")
+        ),
+        "官方公布数由市经信局工作人员录入",
     ),
 }
 # Case transitions (CASE_ACCEPT … CASE_CANCEL) are enforced by ``guards.check`` from ``Transition.permission``:

@@ -88,7 +88,9 @@ def test_city_values_equal_direct_queries(world: None) -> None:
         "hz25.srdi_sme_cum_2028",
         "hz25.hidden_champion_cum_2028",
         "hz25.little_giant_cum_2028",
+        "hz25.lg_seedling_pool_min",  # the seedling pool (tests/integration/test_seedlings.py)
     }
+    assert measured.pop("hz25.lg_seedling_pool_min").value == 0  # nobody in the pool yet
     for t in measured.values():
         assert t.value == direct_count(t.tier, ON), t.key
         for point in t.years:
@@ -140,6 +142,7 @@ def test_yearly_additions_projection_and_lagging(world: None) -> None:
     assert set(lg.lagging) == {d for d in lg.districts if d.projected < d.share_of_target}
 
 
+@pytest.mark.django_db
 def test_published_baseline_has_sources() -> None:
     rows = pt.published_baseline("little_giant")
     assert rows and all(r.source and r.status for r in rows)

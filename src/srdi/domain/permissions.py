@@ -89,6 +89,13 @@ class Permission(StrEnum):
     UNIT_REPORT_REVIEW = (
         "unit_report.review"  # see every unit's reports, accept or return them, record events
     )
+    SEEDLING_VIEW = "seedling.view"  # see the 小巨人 seedling pool (district staff: their district)
+    SEEDLING_PROPOSE = (
+        "seedling.propose"  # propose adding or removing a pool member (own district; city confirms)
+    )
+    PROGRAMME_TARGETS_MANAGE = (
+        "programme.targets_manage"  # manage the seedling pool, confirm proposals, enter published counts
+    )
 
 
 class Scope(StrEnum):
@@ -154,6 +161,8 @@ _CITY_WORK = frozenset(
         P.BANK_ACCOUNT_CONFIRM,
         P.VOUCHER_ISSUE,
         P.UNIT_REPORT_REVIEW,
+        P.SEEDLING_VIEW,
+        P.PROGRAMME_TARGETS_MANAGE,
     }
 )
 
@@ -195,6 +204,8 @@ ROLES: dict[Role, RoleSpec] = {
                 P.OBJECTION_RECORD,
                 P.BANK_ACCOUNT_PROPOSE,
                 P.BANK_ACCOUNT_CONFIRM,
+                P.SEEDLING_VIEW,
+                P.SEEDLING_PROPOSE,
             }
         ),
         binds="district",
@@ -225,6 +236,7 @@ ROLES: dict[Role, RoleSpec] = {
                 P.PAYMENT_VIEW,
                 P.LEDGER_VERIFY,
                 P.AUDIT_READ,
+                P.SEEDLING_VIEW,
             }
         ),
     ),
@@ -254,7 +266,7 @@ ROLES: dict[Role, RoleSpec] = {
     Role.LEADER: RoleSpec(
         "领导（只读）",
         Scope.ALL,
-        frozenset({*_READ_ALL, P.SCREENING_VIEW, P.SIMULATE}),
+        frozenset({*_READ_ALL, P.SCREENING_VIEW, P.SIMULATE, P.SEEDLING_VIEW}),
     ),
     Role.SYSTEM_ADMIN: RoleSpec("系统管理员", Scope.NONE, frozenset({P.ACCOUNT_MANAGE}), admin=True),
     Role.SECURITY_ADMIN: RoleSpec("安全管理员", Scope.NONE, frozenset({P.ROLE_GRANT}), admin=True),
@@ -310,6 +322,9 @@ REFUSALS: dict[Permission, tuple[str, str]] = {
     P.ROLE_GRANT: ("角色只能由安全管理员授予", "role"),
     P.UNIT_REPORT_FILE: ("季度工作报告由责任单位填报", "role"),
     P.UNIT_REPORT_REVIEW: ("季度工作报告由市经信局审核", "role"),
+    P.SEEDLING_VIEW: ("小巨人种苗库仅对市、区县工作人员、审计人员和领导开放", "role"),
+    P.SEEDLING_PROPOSE: ("种苗库的增减由区县工作人员提出、市经信局确认", "role"),
+    P.PROGRAMME_TARGETS_MANAGE: ("种苗库和官方公布数由市经信局工作人员管理", "role"),
 }
 
 
@@ -395,6 +410,8 @@ WRITES = frozenset(
         P.PAYMENT_RUN,
         P.VOUCHER_ISSUE,
         P.VOUCHER_REDEEM,
+        P.SEEDLING_PROPOSE,
+        P.PROGRAMME_TARGETS_MANAGE,
     }
 )
 # The three administrators' permissions; no business role holds any of them (三权分立).

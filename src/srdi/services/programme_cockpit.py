@@ -2,8 +2,8 @@
 
 Use ``cockpit(on, district)`` (``district`` None: the city; a code: that district only — the caller decides
 which the user may see). It joins ``programme_targets.progress`` and ``programme_pipeline.pipeline`` and lays
-them out as ``Table`` objects (targets, districts, years, pipeline, published baseline), so that what the page
-shows and what a download contains are the same rows.
+them out as ``Table`` objects (targets, districts, years, pipeline, seedling pool, published baseline with the
+origin of each figure), so that what the page shows and what a download contains are the same rows.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from typing import Any
 
 from django.core.cache import cache
 
+from srdi.db.models import District
 from srdi.services.programme_pipeline import Pipeline, pipeline
 from srdi.services.programme_targets import Progress, TargetProgress, progress, published_baseline, tier_label
 from srdi.services.programme_version import data_version
+from srdi.services.seedlings import POOL_TARGET_ID, PoolCount, pool_on
 
-CACHE_FORMAT = "v1"  # change when the cached classes change shape
+CACHE_FORMAT = "v2"  # change when the cached classes change shape
 CACHE_SECONDS = 3600
 KIND_LABELS = {
     "new": "新认定",
@@ -50,6 +52,8 @@ class Cockpit:
     progress: Progress
     pipeline: Pipeline | None
     tables: tuple[Table, ...]
+    pool: PoolCount | None = None  # the 小巨人 seedling pool on ``on`` (same district restriction)
+    pool_target: int = 0  # the pool target of the packs in force (0 when none)
 
     def table(self, key: str) -> Table | None:
         return next((t for t in self.tables if t.key == key), None)
@@ -182,14 +186,29 @@ def _baseline_table() -> Table:
             r.by_district,
             r.status,
             r.source,
+            r.origin,
         )
         for r in published_baseline()
     )
     return Table(
         "baseline",
         "官方公布数（基数）",
-        ("层级", "年度", "批次", "类别", "杭州数", "计入累计", "分区县", "可信度", "来源"),
+        ("层级", "年度", "批次", "类别", "杭州数", "计入累计", "分区县", "可信度", "来源", "数据出处"),
         rows,
+    )
+
+
+def _pool_table(pool: PoolCount, target: int, names: dict[str, str]) -> Table:
+    rows: list[tuple[Any, ...]] = [("合计", "", pool.in_pool, pool.graduated, target or None)]
+    rows.extend(
+        (names.get(code, code or "区县不详"), code, t.in_pool, t.graduated, None)
+        for code, t in pool.by_district
+    )
+    return Table(
+        "seedlings",
+        "小巨人种苗库",
+        ("区县", "区划代码", "在库企业数", "已获评小巨人（毕业）", "目标（家以上）"),
+        tuple(rows),
     )
 
 
@@ -216,11 +235,15 @@ def compute_cockpit(on: date, district: str | None = None) -> Cockpit:
     """The cockpit computed from the database now (no cache)."""
     prog = progress(on, district)
     pipe = pipeline(district)
+    pool = pool_on(on, district)
+    target = next((t.target for t in prog.targets if t.target_id == POOL_TARGET_ID), 0)
+    names = dict(District.objects.values_list("code", "name"))
     tables = (
         _targets_table(prog),
         _districts_table(prog),
         _years_table(prog),
         _pipeline_table(pipe),
+        _pool_table(pool, target, names),
         _baseline_table(),
     )
-    return Cockpit(on, district or "", prog, pipe, tables)
+    return Cockpit(on, district or "", prog, pipe, tables, pool, target)

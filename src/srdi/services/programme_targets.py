@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import resources
 from typing import Any
@@ -33,6 +34,8 @@ from srdi.domain.programme.titles import (
 )
 from srdi.domain.reference import TIERS
 from srdi.services.parameters import packs_in_force
+from srdi.services.published_counts import entries_in_force, origin_text, source_text
+from srdi.services.seedlings import pool_on
 
 NO_DISTRICT = ""  # enterprises whose district is not recorded
 NO_DISTRICT_LABEL = "区县不详"
@@ -79,6 +82,8 @@ class PublishedCount:
     by_district: str
     status: str
     source: str
+    origin: str = ""  # where the figure comes from: "文件第N行" or "录入（who，date，#id）"
+    entry_id: int | None = None  # the entry in force for the city figure, when it comes from an entry
 
     @property
     def adds(self) -> bool:
@@ -250,6 +255,9 @@ def progress(on: date, district: str | None = None) -> Progress:
             "by": by,
             "tier": tier,
         }
+        if item.get("measure") == "seedling_pool":
+            results.append(_pool_progress(base, on, by, target, district, names))
+            continue
         if item.get("measure") != "certifications" or tier not in books:
             results.append(
                 TargetProgress(
@@ -283,6 +291,33 @@ def progress(on: date, district: str | None = None) -> Progress:
     return Progress(on, district or "", tuple(results))
 
 
+def _pool_progress(
+    base: dict[str, Any], on: date, by: date | None, target: int, district: str | None, names: dict[str, str]
+) -> TargetProgress:
+    """The seedling pool target (``measure: seedling_pool``): members in the pool on ``on``; graduates are
+    counted apart (``services.seedlings``). A standing target without a date: the projection is today's value."""
+    pool = pool_on(on, district)
+    proj = project(pool.in_pool, {}, on, by or on, target)
+    per = []
+    for code, t in pool.by_district:
+        share = target * t.in_pool // pool.in_pool if pool.in_pool else 0
+        per.append(DistrictProgress(code, names.get(code, code), t.in_pool, (0, 0), t.in_pool, share))
+    short = target - pool.in_pool
+    gap = f"目标为动态保持 {target} 家以上，" + ("已达到。" if short <= 0 else f"尚差 {short} 家。")
+    note = (
+        f"种苗库在库 {pool.in_pool} 家，已获评小巨人（毕业）{pool.graduated} 家（毕业企业不再计入在库数）。"
+    )
+    return TargetProgress(
+        **base,
+        measured=True,
+        value=pool.in_pool,
+        projection=proj,
+        explanation=note + gap,
+        years=(),
+        districts=tuple(per),
+    )
+
+
 def _districts(
     per_district: dict[str, Tally], on: date, by: date, target: int, city_value: int, names: dict[str, str]
 ) -> tuple[DistrictProgress, ...]:
@@ -307,25 +342,81 @@ def _districts(
 
 
 def published_baseline(tier: str | None = None) -> tuple[PublishedCount, ...]:
-    """Hangzhou's published counts (all tiers, or one), in file order, each with its status and source."""
+    """Hangzhou's published counts (all tiers, or one): the file's rows in file order, then rows only entered, each
+    with its status, source and origin. Entries by city staff (``services.published_counts``) take precedence: the
+    latest city-wide entry of a (tier, year, batch, kind) replaces the file's count, status and source; district
+    entries replace (or add) that district's figure in ``by_district``. A key entered for districts only, with no
+    city figure in the file or entered, counts the sum of its district figures (the origin says so)."""
     text = resources.files("srdi.reference_data").joinpath("hangzhou_published_counts.csv").read_text("utf-8")
-    rows = []
-    for r in csv.DictReader(io.StringIO(text)):
-        if tier is not None and r["tier"] != tier:
-            continue
-        rows.append(
-            PublishedCount(
-                r["tier"],
-                int(r["year"]),
-                r["batch"],
-                r["kind"],
-                int(r["hangzhou_count"]),
-                r["by_district"],
-                r["status"],
-                r["source"],
-            )
+    rows: dict[tuple[str, int, str, str], PublishedCount] = {}
+    for line, r in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        key = (r["tier"], int(r["year"]), r["batch"], r["kind"])
+        rows[key] = PublishedCount(
+            r["tier"],
+            int(r["year"]),
+            r["batch"],
+            r["kind"],
+            int(r["hangzhou_count"]),
+            r["by_district"],
+            r["status"],
+            r["source"],
+            origin=f"文件第{line}行",
         )
-    return tuple(rows)
+    by_district: dict[tuple[str, int, str, str], list[tuple[str, int]]] = defaultdict(list)
+    for e in entries_in_force():
+        key = (e.tier, e.year, e.batch, e.kind)
+        if e.district_id:
+            by_district[key].append((e.district.name if e.district else e.district_id, e.count))
+            continue
+        old = rows.get(key)
+        rows[key] = PublishedCount(
+            e.tier,
+            e.year,
+            e.batch,
+            e.kind,
+            e.count,
+            old.by_district if old else "",
+            e.status,
+            source_text(e),
+            origin=origin_text(e) + ("，取代" + old.origin if old else ""),
+            entry_id=e.pk,
+        )
+    for key, parts in by_district.items():
+        old = rows.get(key)
+        if old is None:
+            rows[key] = PublishedCount(
+                *key,
+                sum(c for _, c in parts),
+                merge_by_district("", parts),
+                "SECONDARY",
+                "分区县录入数",
+                origin="分区县录入数之和（无全市数）",
+            )
+        else:
+            rows[key] = replace(
+                old,
+                by_district=merge_by_district(old.by_district, parts),
+                origin=old.origin + "；分区县数含录入",
+            )
+    return tuple(r for r in rows.values() if tier is None or r.tier == tier)
+
+
+_TOKEN = re.compile(r"^(\D+?)(\d+)$")
+
+
+def merge_by_district(text: str, parts: Iterable[tuple[str, int]]) -> str:
+    """``by_district`` text ("余杭33 滨江30 …") with each entered (district name, count) replacing the token of
+    that district (the token's name is the start of the district's name) or appended."""
+    tokens = text.split()
+    for name, count in parts:
+        for i, token in enumerate(tokens):
+            m = _TOKEN.match(token)
+            if m and name.startswith(m.group(1)):
+                tokens[i] = f"{m.group(1)}{count}"
+                break
+        else:
+            tokens.append(f"{name}{count}")
+    return " ".join(tokens)
 
 
 def tier_label(tier: str) -> str:

@@ -46,7 +46,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
     if can_view_cockpit(user):
         entries.append(("web:cockpit", "目标驾驶舱", ("web:cockpit",)))
-    from srdi.web import menu_money, menu_policy, menu_units
+    from srdi.web import menu_money, menu_policy, menu_seedlings, menu_units
+
+    entries += menu_seedlings.entries(user)
 
     entries += menu_policy.entries(user)
     entries += menu_money.entries(user)
@@ -83,6 +85,8 @@ GROUPS = {
     "web:unit_home": "责任单位",
     "web:unit_overview": "责任单位",
     "web:unit_events": "责任单位",
+    "web:seedling_list": "培育目标",
+    "web:published_counts": "培育目标",
 }
 
 

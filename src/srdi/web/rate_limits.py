@@ -40,6 +40,7 @@ EXPORT_ROUTES = frozenset(
         "web:unit_report_file",
         "web:unit_event_file",
         "web:monthly_brief_export",
+        "web:seedling_export",
     }
 )
 PROBE_KWARGS = ("pk", "object_id")

@@ -52,4 +52,5 @@ urlpatterns = [
     path("", include("srdi.web.urls_money_overview")),
     path("", include("srdi.web.urls_units")),
     path("", include("srdi.web.urls_monthly_brief")),
+    path("", include("srdi.web.urls_seedlings")),
 ]

@@ -35,6 +35,7 @@ from srdi.db.models.programmes import BudgetAccount, BudgetAdjustment, Programme
 from srdi.db.models.rate_limits import RateCounter
 from srdi.db.models.reference import District
 from srdi.db.models.reminders import ReminderSent
+from srdi.db.models.seedlings import PublishedCountEntry, SeedlingMember
 from srdi.db.models.units import UnitEvent, UnitReport, UnitReportFile
 from srdi.db.models.vouchers import ServiceProvider, Voucher, VoucherRedemption
 
@@ -76,11 +77,13 @@ __all__ = [
     "PaymentRun",
     "PlatformScore",
     "Programme",
+    "PublishedCountEntry",
     "RateCounter",
     "ReminderSent",
     "Role",
     "RoleGrant",
     "Sanction",
+    "SeedlingMember",
     "ServiceProvider",
     "Title",
     "UnitEvent",

@@ -20,7 +20,7 @@ from srdi.db.models import AuditAction, District, User
 from srdi.domain.permissions import Permission, Scope
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.interchange.writers import write_xlsx
-from srdi.services import audit, scoping
+from srdi.services import audit, published_counts, scoping, seedlings
 from srdi.services.exports import CONTENT_TYPES, download_name
 from srdi.services.programme_cockpit import Cockpit, cockpit
 from srdi.services.programme_targets import tier_label
@@ -117,6 +117,8 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
         "charts": _charts(c),
         "can_export": bool(scoping.can_export(user)),
         "brief_month": monthly_brief_default(),
+        "can_see_pool": seedlings.may_view(user),
+        "can_enter_counts": published_counts.may_enter(user),
     }
     return no_store(render(request, "web/cockpit/page.html", context))
 
