@@ -33,7 +33,9 @@ def _pack(value: int) -> SimpleNamespace:
         "tier": "little_giant",
         "by": "2028-12-31",
     }
-    return SimpleNamespace(id="t", citation="测试政策", targets={"g": {"reference": "第1条", "items": [item]}})
+    return SimpleNamespace(
+        id="t", citation="测试政策", targets={"g": {"reference": "第1条", "items": [item]}}
+    )
 
 
 @pytest.fixture
@@ -46,7 +48,9 @@ def titles(db) -> None:
         for k in range(count):
             n += 1
             e = Enterprise.objects.create(uscc=make_uscc(district, n), district_id=district)
-            Certification.objects.create(enterprise=e, tier="little_giant", recognized_on=date(year, 3, 1 + k))
+            Certification.objects.create(
+                enterprise=e, tier="little_giant", recognized_on=date(year, 3, 1 + k)
+            )
 
 
 @pytest.fixture
@@ -148,7 +152,9 @@ def test_late_units_are_reminded_once_a_quarter_and_a_unit_that_reported_is_not(
     assert not any("市科技局" in k for k in keys)
 
     first = _run(AFTER_Q4, django_capture_on_commit_callbacks)
-    assert first.sent[Kind.UNIT_REPORT_LATE] == 2  # 市经信局 (the only late unit with an account) and the city
+    assert (
+        first.sent[Kind.UNIT_REPORT_LATE] == 2
+    )  # 市经信局 (the only late unit with an account) and the city
     (mine,) = _inbox(units["jingxin"])
     expected = [m for m in ur.missing_reports(2025, 4, AFTER_Q4) if m.organisation == "市经信局"]
     assert f"尚有 {len(expected)} 项措施未提交" in mine.title

@@ -23,6 +23,8 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
+from django.db.models import Count, Exists, OuterRef, Q
+
 from srdi.db.models import Certification, District, Event, Sanction
 from srdi.domain.programme.projection import Projection, explain, project
 from srdi.domain.programme.titles import (
@@ -145,32 +147,56 @@ class TitleBook:
 
 
 def title_books(tiers: Iterable[str], district: str | None = None) -> dict[str, TitleBook]:
-    """Read certifications, move-ins and data-fraud sanctions and build each tier's counting periods."""
+    """Read certifications, move-ins and data-fraud sanctions and build each tier's counting periods.
+
+    Most enterprises hold one recognised, unrevoked certification of a tier, with no move-in and no data-fraud
+    sanction: their only period starts on the recognition day and never ends (``title_spells``' common case).
+    Those are counted in the database, grouped by tier, district and recognition day; only the others (reviews,
+    revocations, move-ins, frauds) are read row by row and go through ``title_spells``."""
     wanted = tuple(tiers)
-    certs = Certification.objects.filter(tier__in=wanted)
+    recognised = Certification.objects.filter(tier__in=wanted, recognized_on__isnull=False)
     moves = Event.objects.filter(kind="relocation_in", date__isnull=False)
     frauds = Sanction.objects.filter(kind="data_fraud", date__isnull=False)
     if district:
-        certs = certs.filter(enterprise__district_id=district)
+        recognised = recognised.filter(enterprise__district_id=district)
         moves = moves.filter(enterprise__district_id=district)
         frauds = frauds.filter(enterprise__district_id=district)
+    # A pair (enterprise, tier) is plain when its only recognised certification is unrevoked and the enterprise
+    # has neither a move-in (of any tier: the exact path handles it) nor a data-fraud sanction.
+    other_or_revoked = Certification.objects.filter(
+        enterprise_id=OuterRef("enterprise_id"), tier=OuterRef("tier"), recognized_on__isnull=False
+    ).filter(~Q(pk=OuterRef("pk")) | Q(revoked_on__isnull=False))
+    special = (
+        Q(Exists(other_or_revoked))
+        | Q(Exists(Event.objects.filter(kind="relocation_in", enterprise_id=OuterRef("enterprise_id"))))
+        | Q(Exists(Sanction.objects.filter(kind="data_fraud", enterprise_id=OuterRef("enterprise_id"))))
+    )
+    books = {t: TitleBook(t, defaultdict(list)) for t in wanted}
+    plain = (
+        recognised.exclude(special)
+        .values_list("tier", "enterprise__district_id", "recognized_on")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for tier, dist, recognized, n in plain:
+        books[tier].by_district[dist or NO_DISTRICT].extend([(Spell(recognized, None),)] * n)
     records: dict[tuple[int, str], list[TitleRecord]] = defaultdict(list)
     where: dict[int, str] = {}
-    for eid, tier, recognized, revoked, dist in certs.values_list(
+    for eid, tier, recognized, revoked, dist in recognised.filter(special).values_list(
         "enterprise_id", "tier", "recognized_on", "revoked_on", "enterprise__district_id"
     ):
         records[(eid, tier)].append(TitleRecord(recognized, revoked))
         where[eid] = dist or NO_DISTRICT
     move_ins: dict[tuple[int, str], list[date]] = defaultdict(list)
-    for eid, day, payload in moves.values_list("enterprise_id", "date", "payload"):
-        moved_tier = str(payload.get("tier")) if isinstance(payload, dict) else ""
-        if moved_tier in wanted and day is not None:
-            move_ins[(eid, moved_tier)].append(day)
     fraud_days: dict[int, list[date]] = defaultdict(list)
-    for eid, fraud_day in frauds.values_list("enterprise_id", "date"):
-        if fraud_day is not None:
-            fraud_days[eid].append(fraud_day)
-    books = {t: TitleBook(t, defaultdict(list)) for t in wanted}
+    if records:
+        for eid, day, payload in moves.values_list("enterprise_id", "date", "payload"):
+            moved_tier = str(payload.get("tier")) if isinstance(payload, dict) else ""
+            if moved_tier in wanted and day is not None:
+                move_ins[(eid, moved_tier)].append(day)
+        for eid, fraud_day in frauds.values_list("enterprise_id", "date"):
+            if fraud_day is not None:
+                fraud_days[eid].append(fraud_day)
     for (eid, tier), recs in records.items():
         spells = title_spells(recs, move_ins.get((eid, tier), ()), fraud_days.get(eid, ()))
         if spells:
