@@ -23,7 +23,7 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, When
 
 from srdi.db.models import Certification, District, Event, Sanction
 from srdi.domain.programme.projection import Projection, explain, project
@@ -171,22 +171,22 @@ def title_books(tiers: Iterable[str], district: str | None = None) -> dict[str, 
         | Q(Exists(Event.objects.filter(kind="relocation_in", enterprise_id=OuterRef("enterprise_id"))))
         | Q(Exists(Sanction.objects.filter(kind="data_fraud", enterprise_id=OuterRef("enterprise_id"))))
     )
-    books = {t: TitleBook(t, defaultdict(list)) for t in wanted}
-    plain = (
-        recognised.exclude(special)
-        .values_list("tier", "enterprise__district_id", "recognized_on")
+    # One pass: plain pairs grouped by (tier, district, day); the others one group per enterprise and dates.
+    rows = (
+        recognised.annotate(special=Case(When(special, then=F("enterprise_id")), default=None))
+        .values_list("tier", "enterprise__district_id", "recognized_on", "revoked_on", "special")
         .annotate(n=Count("id"))
         .order_by()
     )
-    for tier, dist, recognized, n in plain:
-        books[tier].by_district[dist or NO_DISTRICT].extend([(Spell(recognized, None),)] * n)
+    books = {t: TitleBook(t, defaultdict(list)) for t in wanted}
     records: dict[tuple[int, str], list[TitleRecord]] = defaultdict(list)
     where: dict[int, str] = {}
-    for eid, tier, recognized, revoked, dist in recognised.filter(special).values_list(
-        "enterprise_id", "tier", "recognized_on", "revoked_on", "enterprise__district_id"
-    ):
-        records[(eid, tier)].append(TitleRecord(recognized, revoked))
-        where[eid] = dist or NO_DISTRICT
+    for tier, dist, recognized, revoked, eid, n in rows:
+        if eid is None:  # plain: one period from the recognition day, for each of the n enterprises
+            books[tier].by_district[dist or NO_DISTRICT].extend([(Spell(recognized, None),)] * n)
+        else:
+            records[(eid, tier)].extend([TitleRecord(recognized, revoked)] * n)
+            where[eid] = dist or NO_DISTRICT
     move_ins: dict[tuple[int, str], list[date]] = defaultdict(list)
     fraud_days: dict[int, list[date]] = defaultdict(list)
     if records:
