@@ -94,7 +94,10 @@ def _prepare(env: dict[str, str]) -> tuple[list[Session], date, dict[str, int]]:
     from srdi.services.screening import default_as_of
 
     sessions = []
-    for name, role, district in (("bench_city", "city_staff", None), ("bench_xihu", "district_staff", DISTRICT)):
+    for name, role, district in (
+        ("bench_city", "city_staff", None),
+        ("bench_xihu", "district_staff", DISTRICT),
+    ):
         user = User.objects.filter(username=name).first() or create_user(
             username=name,
             password=secrets.token_urlsafe(16) + "aA1!",
@@ -226,9 +229,7 @@ def main(argv: list[str]) -> int:
             after = _values(port, city)
             changed = {k: (before[k], after.get(k)) for k in before if before[k] != after.get(k)}
             expected = {k for k in before if k[1].endswith(f"|{tier_label(TIER)}") and before[k] is not None}
-            ok = set(changed) == expected and all(
-                b is not None and a == b + 1 for b, a in changed.values()
-            )
+            ok = set(changed) == expected and all(b is not None and a == b + 1 for b, a in changed.values())
             writes.append(
                 {
                     "first_load_ms": _ms(after_write),
