@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection, transaction
 
 from srdi.services.programme_pipeline import Pipeline, pipeline
 from srdi.services.programme_targets import Progress, TargetProgress, progress, published_baseline, tier_label
@@ -213,9 +214,17 @@ def cockpit(on: date, district: str | None = None) -> Cockpit:
 
 
 def compute_cockpit(on: date, district: str | None = None) -> Cockpit:
-    """The cockpit computed from the database now (no cache)."""
-    prog = progress(on, district)
-    pipe = pipeline(district)
+    """The cockpit computed from the database now (no cache).
+
+    On PostgreSQL the queries run with JIT compilation off (``SET LOCAL jit = off``, this transaction only):
+    their cost estimates pass the JIT threshold, and compiling took longer (about 0.9 s at 100,000
+    enterprises) than running them (about 0.2 s)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        prog = progress(on, district)
+        pipe = pipeline(district)
     tables = (
         _targets_table(prog),
         _districts_table(prog),

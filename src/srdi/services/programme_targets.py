@@ -23,7 +23,7 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, When
+from django.db.models import Case, Count, F, Q, When
 
 from srdi.db.models import Certification, District, Event, Sanction
 from srdi.domain.programme.projection import Projection, explain, project
@@ -162,14 +162,19 @@ def title_books(tiers: Iterable[str], district: str | None = None) -> dict[str, 
         moves = moves.filter(enterprise__district_id=district)
         frauds = frauds.filter(enterprise__district_id=district)
     # A pair (enterprise, tier) is plain when its only recognised certification is unrevoked and the enterprise
-    # has neither a move-in (of any tier: the exact path handles it) nor a data-fraud sanction.
-    other_or_revoked = Certification.objects.filter(
-        enterprise_id=OuterRef("enterprise_id"), tier=OuterRef("tier"), recognized_on__isnull=False
-    ).filter(~Q(pk=OuterRef("pk")) | Q(revoked_on__isnull=False))
+    # has neither a move-in (of any tier) nor a data-fraud sanction. An enterprise with any pair that is not
+    # plain goes whole through the exact path (uncorrelated subqueries: the database hashes them once).
+    reviewed_or_revoked = (
+        Certification.objects.filter(tier__in=wanted, recognized_on__isnull=False)
+        .values("enterprise_id", "tier")
+        .annotate(n=Count("id"), revoked=Count("revoked_on"))
+        .filter(Q(n__gt=1) | Q(revoked__gt=0))
+        .values("enterprise_id")
+    )
     special = (
-        Q(Exists(other_or_revoked))
-        | Q(Exists(Event.objects.filter(kind="relocation_in", enterprise_id=OuterRef("enterprise_id"))))
-        | Q(Exists(Sanction.objects.filter(kind="data_fraud", enterprise_id=OuterRef("enterprise_id"))))
+        Q(enterprise_id__in=reviewed_or_revoked)
+        | Q(enterprise_id__in=Event.objects.filter(kind="relocation_in").values("enterprise_id"))
+        | Q(enterprise_id__in=Sanction.objects.filter(kind="data_fraud").values("enterprise_id"))
     )
     # One pass: plain pairs grouped by (tier, district, day); the others one group per enterprise and dates.
     rows = (
