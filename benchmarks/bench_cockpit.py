@@ -195,6 +195,13 @@ def main(argv: list[str]) -> int:
     if not AssessmentRun.objects.filter(finished_at__isnull=False).exists():
         srdi(full_env, "screen")
     loaded_s = time.monotonic() - started
+    pg_version = ""
+    if database_url:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            pg_version = str(cursor.fetchone()[0])  # type: ignore[index]
     shutil.rmtree(var_dir / "cache", ignore_errors=True)  # the cockpit's cache starts cold
     port = free_port()
     server = serve(full_env, port, args.workers, args.threads)
@@ -258,11 +265,17 @@ def main(argv: list[str]) -> int:
         for i, w in enumerate(writes)
     ]
     section = "cockpit-postgresql" if database_url else "cockpit"
+    software = (
+        f"- Database: PostgreSQL {pg_version}"
+        if database_url
+        else "- Database: SQLite (the file in the scratch directory)"
+    )
     body = "\n".join(
         [
             f"## Cockpit at 100,000 enterprises, {backend} (`bench_cockpit`)",
             "",
             machine_markdown(info),
+            software,
             "",
             f"Target: `/cockpit/` p95 over {args.loads} loads ≤ {TARGET_P95_MS:g} ms for a city and a district user, "
             f"the cache staying correct after writes. **{'Met' if met else 'NOT met'}.**",
