@@ -1,18 +1,20 @@
 """A cheap fingerprint of every row the cockpit's figures depend on, so that a cached cockpit is never stale.
 
-Use ``data_version()`` as part of a cache key: it changes whenever a certification, an enterprise's district, a
-move-in event, a sanction, a finished screening (its id and finishing time: a screening's rows do not change
-once it has finished) or the district table changes (an insert, an update or a delete
-of any of them), because it sums id-weighted values of the columns the figures read. Bulk writes that bypass
-Django's signals are seen as well: the fingerprint reads the rows, not a counter. On PostgreSQL it costs a few
-scans (about 0.15 s at 100,000 enterprises); on SQLite the same sums are computed with day numbers and a CRC of
-the text columns (``srdi_crc``, a function registered on the connection), each row's term reduced modulo a
-prime so the sums never overflow; on other databases it returns None and callers do not cache.
+Use ``data_versions()`` (by part: title counts, pipeline) or ``data_version()`` (all) as part of a cache key: it
+changes whenever a certification, an enterprise's district, a move-in event, a sanction, a finished screening
+(its id and finishing time to the millisecond: a screening's rows do not change once it has finished) or the
+district table changes (an insert, an update or a delete of any of them), because it sums id-weighted values of the columns the figures
+read. Bulk writes that bypass Django's signals are seen as well: the fingerprint reads the rows, not a counter.
+On PostgreSQL it costs a few scans (about 0.1–0.15 s at 100,000 enterprises); on SQLite the same sums are
+computed with day numbers and a CRC of the text columns (``srdi_crc``, a function registered on the connection),
+each row's term reduced modulo a prime so the sums never overflow; on other databases it returns None and
+callers do not cache.
 """
 
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 
 from django.db import connection
 
@@ -45,7 +47,7 @@ def _sql() -> str:
           (SELECT count(*) || ':' || coalesce(sum(id::bigint * coalesce(date {day}
                   + enterprise_id::bigint * hashtext(kind)), 0) FROM {sanc}),
           (SELECT count(*) || ':' || coalesce(max(id), 0) || ':'
-                  || coalesce(sum(id::bigint * floor(extract(epoch FROM finished_at))::bigint), 0)
+                  || coalesce(sum(id::bigint * (floor(extract(epoch FROM finished_at) * 1000)::bigint % 2147483647)), 0)
              FROM {run} WHERE finished_at IS NOT NULL),
           (SELECT count(*) || ':' || coalesce(sum(hashtext(code || name)), 0) FROM {dist})
     """  # noqa: S608 — table names from the models, no user input
@@ -71,7 +73,7 @@ def _sqlite_sql() -> str:
           (SELECT count(*) || ':' || coalesce(sum((id * ({day("date")} + srdi_crc(kind))) % {p}), 0)
                   || ':' || coalesce(sum((id * enterprise_id) % {p}), 0) FROM {sanc}),
           (SELECT count(*) || ':' || coalesce(max(id), 0) || ':'
-                  || coalesce(sum((id * CAST(strftime('%s', finished_at) AS INTEGER)) % {p}), 0)
+                  || coalesce(sum(id * (CAST(julianday(finished_at) * 86400000 AS INTEGER) % {p})), 0)
              FROM {run} WHERE finished_at IS NOT NULL),
           (SELECT count(*) || ':' || coalesce(sum(srdi_crc(code || name)), 0) FROM {dist})
     """  # noqa: S608 — table names from the models, no user input
@@ -85,8 +87,33 @@ def _crc(text: object) -> int:
     return zlib.crc32(data) & 0xFFFF
 
 
+@dataclass(frozen=True)
+class Versions:
+    """The fingerprint in two parts: what the title counts read (certifications, enterprises' districts,
+    move-ins, sanctions, districts) and what the pipeline reads (certifications, enterprises' districts, finished
+    screenings, districts). A new screening changes only ``pipeline``; a title changes both (the pipeline leaves
+    out holders)."""
+
+    titles: str
+    pipeline: str
+
+
+def data_versions() -> Versions | None:
+    """The fingerprint by part (PostgreSQL, SQLite), or None where it is not available (then do not cache)."""
+    parts = _parts()
+    if parts is None:
+        return None
+    cert, ent, ev, sanc, run, dist = parts
+    return Versions("|".join((cert, ent, ev, sanc, dist)), "|".join((cert, ent, run, dist)))
+
+
 def data_version() -> str | None:
-    """The fingerprint (PostgreSQL, SQLite), or None where it is not available (then do not cache)."""
+    """The whole fingerprint as one string (PostgreSQL, SQLite), or None where it is not available."""
+    parts = _parts()
+    return None if parts is None else "|".join(parts)
+
+
+def _parts() -> tuple[str, ...] | None:
     if connection.vendor == "postgresql":
         sql = _sql()
     elif connection.vendor == "sqlite":
@@ -98,4 +125,4 @@ def data_version() -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         row = cursor.fetchone()
-    return "|".join(str(v) for v in row) if row else None
+    return tuple(str(v) for v in row) if row else None

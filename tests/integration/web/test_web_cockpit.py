@@ -15,6 +15,14 @@ from srdi.db.models import AssessmentRun, AuditEvent, Enterprise, EnterpriseAsse
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The cockpit is cached under a fingerprint of the rows; tests roll back and reuse ids, so each starts empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _measured(response):
     c = response.context["c"]
     return c, [t for t in c.progress.targets if t.measured]
@@ -175,3 +183,42 @@ def test_the_fingerprint_changes_with_every_row_the_figures_read(login_as) -> No
         write()
         seen.add(data_version())
     assert len(seen) == len(writes) + 1
+
+
+def test_a_screening_recomputes_only_the_pipeline_and_a_title_both(login_as, monkeypatch) -> None:
+    """Per-part cache: which parts are computed again after which write (counted by wrapping the two)."""
+    from datetime import date
+
+    from srdi.db.models import Certification
+    from srdi.services import programme_cockpit
+    from srdi.services.programme_cockpit import cockpit, compute_cockpit
+
+    calls: list[str] = []
+    for name in ("progress", "pipeline"):
+        real = getattr(programme_cockpit, name)
+        monkeypatch.setattr(
+            programme_cockpit,
+            name,
+            lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k),
+        )
+    day = login_as("city_staff").get("/cockpit/").context["c"].on
+    calls.clear()
+    first = cockpit(day)
+    assert calls in ([], ["progress", "pipeline"])  # computed, or cached by the page load
+    calls.clear()
+    assert cockpit(day) == first and calls == []  # both parts cached
+
+    now = timezone.now()
+    run = AssessmentRun.objects.create(as_of=day, started_at=now, finished_at=now)
+    ent = Enterprise.objects.order_by("pk").first()
+    EnterpriseAssessment.objects.create(run=run, enterprise=ent, little_giant_status="eligible")
+    after_screening = cockpit(day)
+    assert calls == ["pipeline"]
+    assert after_screening.pipeline is not None and after_screening.pipeline.run_id == run.pk
+    assert after_screening.progress == first.progress
+
+    calls.clear()
+    Certification.objects.create(enterprise=ent, tier="little_giant", recognized_on=date(day.year, 1, 1))
+    after_title = cockpit(day)
+    assert sorted(calls) == ["pipeline", "progress"]
+    assert after_title == compute_cockpit(day)
