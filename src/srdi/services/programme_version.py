@@ -3,12 +3,12 @@
 Use ``data_versions()`` (by part: title counts, pipeline) or ``data_version()`` (all) as part of a cache key: it
 changes whenever a certification, an enterprise's district, a move-in event, a sanction, a finished screening
 (its id and finishing time to the millisecond: a screening's rows do not change once it has finished) or the
-district table changes (an insert, an update or a delete of any of them), because it sums id-weighted values of the columns the figures
-read. Bulk writes that bypass Django's signals are seen as well: the fingerprint reads the rows, not a counter.
-On PostgreSQL it costs a few scans (about 0.1–0.15 s at 100,000 enterprises); on SQLite the same sums are
-computed with day numbers and a CRC of the text columns (``srdi_crc``, a function registered on the connection),
-each row's term reduced modulo a prime so the sums never overflow; on other databases it returns None and
-callers do not cache.
+district table changes (an insert, an update or a delete of any of them), because it sums id-weighted values of
+the columns the figures read. Bulk writes that bypass Django's signals are seen as well: the fingerprint reads the
+rows, not a counter. On PostgreSQL it costs a few scans (about 0.1–0.15 s at 100,000 enterprises); on SQLite the
+same sums are computed with day numbers and a CRC of the text columns (``srdi_crc``, a function registered on the
+connection), each row's term reduced modulo a prime so the sums never overflow; on other databases it returns
+None and callers do not cache.
 """
 
 from __future__ import annotations
