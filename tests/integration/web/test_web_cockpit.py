@@ -153,6 +153,7 @@ def test_the_fingerprint_changes_with_every_row_the_figures_read(login_as) -> No
     from datetime import date
 
     from srdi.db.models import Certification, District, Event, Sanction
+    from srdi.domain.reference import CERT_TIERS
     from srdi.services.programme_version import data_version
 
     login_as("city_staff").get("/cockpit/")
@@ -170,7 +171,11 @@ def test_the_fingerprint_changes_with_every_row_the_figures_read(login_as) -> No
         lambda: Certification.objects.filter(pk=cert.pk).update(recognized_on=date(2020, 1, 2)),
         lambda: Certification.objects.filter(pk=cert.pk).update(revoked_on=date(2025, 1, 2)),
         lambda: Certification.objects.filter(pk=cert.pk).update(expires_on=date(2027, 1, 2)),
-        lambda: Certification.objects.filter(pk=cert.pk).update(tier="srdi_sme"),
+        *(  # every tier code tells apart from every other
+            (lambda tier=tier: Certification.objects.filter(pk=cert.pk).update(tier=tier))
+            for tier in CERT_TIERS
+            if tier != "little_giant"
+        ),
         lambda: Certification.objects.filter(pk=cert.pk).update(enterprise=ent),
         lambda: Enterprise.objects.filter(pk=ent.pk).update(district_id=BINJIANG),
         lambda: Event.objects.filter(kind="relocation_in").update(payload={"tier": "little_giant"}),
