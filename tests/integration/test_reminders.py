@@ -25,6 +25,14 @@ TITLE_LAST_DAY = date(2026, 12, 31)
 OPENS, CLOSES = date(2026, 12, 10), date(2026, 12, 31)
 
 
+@pytest.fixture(autouse=True)
+def _without_programme_kinds(monkeypatch):
+    """Targets off track and late unit reports are tested in ``test_reminders_programme.py``; here the counts
+    are those of the other kinds only."""
+    monkeypatch.setattr(reminders, "targets_off_track", lambda on: iter(()))
+    monkeypatch.setattr(reminders, "unit_reports_late", lambda on: iter(()))
+
+
 @pytest.fixture
 def town(db):
     a, b, c = make_uscc("330106"), make_uscc("330106"), make_uscc("330108")

@@ -20,7 +20,7 @@ from srdi.cli.main import cli, setup_django
 )
 @click.option("--dry-run", is_flag=True, help="只列出将发送的提醒，不发送、不记录")
 def reminders(on: datetime | None, dry_run: bool) -> None:
-    """每日提醒：梯度认定到期复核、资质称号到期、年度数据更新、申报批次开始与截止（站内信，同一提醒只发一次）。"""
+    """每日提醒：梯度认定到期复核、资质称号到期、年度数据更新、申报批次开始与截止、目标进度滞后、责任单位季度报告逾期（站内信，同一提醒只发一次）。"""
     setup_django()
     from srdi.services.cases import today
     from srdi.services.reminders import Kind, run_reminders

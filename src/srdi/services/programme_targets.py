@@ -24,6 +24,8 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
+from django.db.models import Case, Count, F, Q, When
+
 from srdi.db.models import Certification, District, Event, Sanction
 from srdi.domain.programme.projection import Projection, explain, project
 from srdi.domain.programme.titles import (
@@ -150,32 +152,61 @@ class TitleBook:
 
 
 def title_books(tiers: Iterable[str], district: str | None = None) -> dict[str, TitleBook]:
-    """Read certifications, move-ins and data-fraud sanctions and build each tier's counting periods."""
+    """Read certifications, move-ins and data-fraud sanctions and build each tier's counting periods.
+
+    Most enterprises hold one recognised, unrevoked certification of a tier, with no move-in and no data-fraud
+    sanction: their only period starts on the recognition day and never ends (``title_spells``' common case).
+    Those are counted in the database, grouped by tier, district and recognition day; only the others (reviews,
+    revocations, move-ins, frauds) are read row by row and go through ``title_spells``."""
     wanted = tuple(tiers)
-    certs = Certification.objects.filter(tier__in=wanted)
+    recognised = Certification.objects.filter(tier__in=wanted, recognized_on__isnull=False)
     moves = Event.objects.filter(kind="relocation_in", date__isnull=False)
     frauds = Sanction.objects.filter(kind="data_fraud", date__isnull=False)
     if district:
-        certs = certs.filter(enterprise__district_id=district)
+        recognised = recognised.filter(enterprise__district_id=district)
         moves = moves.filter(enterprise__district_id=district)
         frauds = frauds.filter(enterprise__district_id=district)
+    # A pair (enterprise, tier) is plain when its only recognised certification is unrevoked and the enterprise
+    # has neither a move-in (of any tier) nor a data-fraud sanction. An enterprise with any pair that is not
+    # plain goes whole through the exact path (uncorrelated subqueries: the database hashes them once).
+    reviewed_or_revoked = (
+        Certification.objects.filter(tier__in=wanted, recognized_on__isnull=False)
+        .values("enterprise_id", "tier")
+        .annotate(n=Count("id"), revoked=Count("revoked_on"))
+        .filter(Q(n__gt=1) | Q(revoked__gt=0))
+        .values("enterprise_id")
+    )
+    special = (
+        Q(enterprise_id__in=reviewed_or_revoked)
+        | Q(enterprise_id__in=Event.objects.filter(kind="relocation_in").values("enterprise_id"))
+        | Q(enterprise_id__in=Sanction.objects.filter(kind="data_fraud").values("enterprise_id"))
+    )
+    # One pass: plain pairs grouped by (tier, district, day); the others one group per enterprise and dates.
+    rows = (
+        recognised.annotate(special=Case(When(special, then=F("enterprise_id")), default=None))
+        .values_list("tier", "enterprise__district_id", "recognized_on", "revoked_on", "special")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    books = {t: TitleBook(t, defaultdict(list)) for t in wanted}
     records: dict[tuple[int, str], list[TitleRecord]] = defaultdict(list)
     where: dict[int, str] = {}
-    for eid, tier, recognized, revoked, dist in certs.values_list(
-        "enterprise_id", "tier", "recognized_on", "revoked_on", "enterprise__district_id"
-    ):
-        records[(eid, tier)].append(TitleRecord(recognized, revoked))
-        where[eid] = dist or NO_DISTRICT
+    for tier, dist, recognized, revoked, eid, n in rows:
+        if eid is None:  # plain: one period from the recognition day, for each of the n enterprises
+            books[tier].by_district[dist or NO_DISTRICT].extend([(Spell(recognized, None),)] * n)
+        else:
+            records[(eid, tier)].extend([TitleRecord(recognized, revoked)] * n)
+            where[eid] = dist or NO_DISTRICT
     move_ins: dict[tuple[int, str], list[date]] = defaultdict(list)
-    for eid, day, payload in moves.values_list("enterprise_id", "date", "payload"):
-        moved_tier = str(payload.get("tier")) if isinstance(payload, dict) else ""
-        if moved_tier in wanted and day is not None:
-            move_ins[(eid, moved_tier)].append(day)
     fraud_days: dict[int, list[date]] = defaultdict(list)
-    for eid, fraud_day in frauds.values_list("enterprise_id", "date"):
-        if fraud_day is not None:
-            fraud_days[eid].append(fraud_day)
-    books = {t: TitleBook(t, defaultdict(list)) for t in wanted}
+    if records:
+        for eid, day, payload in moves.values_list("enterprise_id", "date", "payload"):
+            moved_tier = str(payload.get("tier")) if isinstance(payload, dict) else ""
+            if moved_tier in wanted and day is not None:
+                move_ins[(eid, moved_tier)].append(day)
+        for eid, fraud_day in frauds.values_list("enterprise_id", "date"):
+            if fraud_day is not None:
+                fraud_days[eid].append(fraud_day)
     for (eid, tier), recs in records.items():
         spells = title_spells(recs, move_ins.get((eid, tier), ()), fraud_days.get(eid, ()))
         if spells:

@@ -4,7 +4,7 @@ Use ``run_reminders(on)`` once a day (``srdi reminders``); ``dry_run=True`` says
 nothing. Each reminder has a key naming its occasion (``ReminderSent.key``): a key already sent is skipped, so a
 second run on the same day — or any later day while the occasion lasts — sends nothing new. Delivery goes through
 ``services.notify`` (the inbox) after the run's transaction commits; the run is audited as one event with the
-counts per kind. Targets off track and late unit reports are reminded by their own modules, not here.
+counts per kind.
 
 The kinds and their horizons (``on`` = the business day of the run):
 
@@ -18,6 +18,14 @@ The kinds and their horizons (``on`` = the business day of the run):
   to the enterprise, and one summary per district to its staff.
 - ``window_opens`` / ``window_closes``: a programme whose application window opens or closes within
   ``WINDOW_DAYS`` (7) days (and not already closed); to city staff and to the staff of every district.
+- ``target_off_track``: a target counted from the database whose target date is not yet past and whose
+  projection (the cockpit's, ``programme_targets.progress``) falls short of the target value; to city staff,
+  and for each district that lags behind its pro-rata share, to that district's staff with the district's
+  figures. Once per target (and district) per calendar month.
+- ``unit_report_late``: after the last ended quarter's report deadline (the quarter's last day,
+  ``unit_reports.missing_reports``), each 责任单位 without a submitted report on one of its measures; to the
+  unit's users (one reminder listing its measures; a unit without an active account is only named in the
+  summary), and one summary to city staff. Once per unit and quarter.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from enum import StrEnum
 from django.db import transaction
 from django.db.models import Q
 
-from srdi.db.models import AuditAction, Certification, DataUpdate, Programme, ReminderSent, Title
+from srdi.db.models import AuditAction, Certification, DataUpdate, Programme, ReminderSent, Title, User
 from srdi.domain.certifications import (
     DEFAULT_TERM_YEARS,
     EXPIRING_WITHIN_DAYS,
@@ -41,10 +49,14 @@ from srdi.domain.certifications import (
     status_on,
 )
 from srdi.domain.lifecycle import update_deadline
+from srdi.domain.permissions import Permission, roles_with
 from srdi.domain.reference import district_codes, district_name
 from srdi.domain.rules.rulebook import load_library
+from srdi.domain.unit_kpis import quarter_bounds, quarter_label
 from srdi.services import audit
 from srdi.services.notify import Message, notify
+from srdi.services.programme_targets import progress, tier_label
+from srdi.services.unit_reports import missing_reports
 
 DATA_UPDATE_DAYS = 30
 WINDOW_DAYS = 7
@@ -58,6 +70,8 @@ class Kind(StrEnum):
     DATA_UPDATE = "data_update"
     WINDOW_OPENS = "window_opens"
     WINDOW_CLOSES = "window_closes"
+    TARGET_OFF_TRACK = "target_off_track"
+    UNIT_REPORT_LATE = "unit_report_late"
 
     @property
     def label(self) -> str:
@@ -67,6 +81,8 @@ class Kind(StrEnum):
             "data_update": "年度数据更新",
             "window_opens": "申报即将开始",
             "window_closes": "申报即将截止",
+            "target_off_track": "目标进度滞后",
+            "unit_report_late": "责任单位季度报告逾期",
         }[self.value]
 
 
@@ -240,9 +256,106 @@ def programme_windows(on: date) -> Iterator[Reminder]:
         )
 
 
+def targets_off_track(on: date) -> Iterator[Reminder]:
+    """Targets whose projection falls short of the target at its date (target date not yet past): city staff,
+    and the staff of each lagging district with its own figures; keys carry the month (once a month)."""
+    month = f"{on:%Y-%m}"
+    for t in progress(on).targets:
+        proj = t.projection
+        if not t.measured or proj is None or t.by is None or t.by < on or proj.on_track:
+            continue
+        url = "/cockpit/"
+        title = f"{t.label}：按当前进度预计到{t.by:%Y年%m月%d日}达到 {proj.projected}，低于目标 {t.target}"
+        lagging = t.lagging
+        names = "、".join(d.name for d in lagging) or "无"
+        body = (
+            f"{t.pack_citation}：{tier_label(t.tier)}当前 {t.value}，目标 {t.target}（{t.by}）。{t.explanation}"
+            f"落后区县：{names}。"
+        )
+        yield Reminder(
+            f"{Kind.TARGET_OFF_TRACK}:{t.key}:city:{month}",
+            Kind.TARGET_OFF_TRACK,
+            (Message(title, body, url, audience="city_staff"),),
+        )
+        for d in lagging:
+            if not d.code:  # enterprises without a recorded district have no district staff
+                continue
+            yield Reminder(
+                f"{Kind.TARGET_OFF_TRACK}:{t.key}:{d.code}:{month}",
+                Kind.TARGET_OFF_TRACK,
+                (
+                    Message(
+                        f"{d.name}{t.label}进度落后：预计期末 {d.projected}，按比例应达 {d.share_of_target}",
+                        f"{t.pack_citation}：{d.name}{tier_label(t.tier)}当前 {d.value}，"
+                        f"{on.year - 2}年净增 {d.added_last_two_years[0]}、{on.year - 1}年净增 "
+                        f"{d.added_last_two_years[1]}，预计到{t.by}达到 {d.projected}；"
+                        f"按全市目标 {t.target} 和本区县现有占比应达 {d.share_of_target}。",
+                        f"{url}?district={d.code}",
+                        district_code=d.code,
+                        audience="district_staff",
+                    ),
+                ),
+            )
+
+
+def last_ended_quarter(on: date) -> tuple[int, int]:
+    """The latest quarter whose last day is before ``on`` (its reports are due by then)."""
+    q = (on.month - 1) // 3 + 1
+    return (on.year - 1, 4) if q == 1 else (on.year, q - 1)
+
+
+def unit_reports_late(on: date) -> Iterator[Reminder]:
+    """责任单位 without a submitted report on one of their measures for the last ended quarter: each unit's
+    users (one reminder per unit listing the measures) and a summary to city staff; once per quarter."""
+    year, quarter = last_ended_quarter(on)
+    late = missing_reports(year, quarter, on)
+    if not late:
+        return
+    label = quarter_label(year, quarter)
+    deadline = quarter_bounds(year, quarter)[1]
+    by_unit: dict[str, list[str]] = defaultdict(list)
+    for m in late:
+        by_unit[m.organisation].append(f"{m.measure.pack} 第{m.measure.article}条 {m.measure.title}")
+    reporters = roles_with(Permission.UNIT_REPORT_FILE)
+    users = defaultdict(list)
+    for uid, org in User.objects.filter(role__in=reporters, is_active=True).values_list("id", "organisation"):
+        users[(org or "").strip()].append(uid)
+    url = f"/units/?year={year}&quarter={quarter}"
+    for org, measures in sorted(by_unit.items()):
+        if not users.get(org):  # no account yet: the city summary names it; its users hear once they exist
+            continue
+        title = f"{label}工作报告已逾期：尚有 {len(measures)} 项措施未提交"
+        body = f"{org}：{label}的报告应在{deadline}前提交，以下措施尚未提交：" + "；".join(measures) + "。"
+        yield Reminder(
+            f"{Kind.UNIT_REPORT_LATE}:{org}:{year}Q{quarter}",
+            Kind.UNIT_REPORT_LATE,
+            tuple(Message(title, body, url, user_id=uid) for uid in users[org]),
+        )
+    summary = "；".join(f"{org} {len(ms)} 项" for org, ms in sorted(by_unit.items()))
+    yield Reminder(
+        f"{Kind.UNIT_REPORT_LATE}:city:{year}Q{quarter}",
+        Kind.UNIT_REPORT_LATE,
+        (
+            Message(
+                f"{label}责任单位报告：{len(by_unit)} 个单位共 {len(late)} 项未提交",
+                f"截止 {deadline}。{summary}。",
+                f"/units/overview/?year={year}&quarter={quarter}",
+                audience="city_staff",
+            ),
+        ),
+    )
+
+
 def due_reminders(on: date) -> list[Reminder]:
     """Every reminder whose occasion holds on ``on`` (sent or not)."""
-    return [*review_due(on), *title_expiring(on), *data_update(on), *programme_windows(on)]
+    return [
+        *review_due(on),
+        *title_expiring(on),
+        *data_update(on),
+        *programme_windows(on),
+        *targets_off_track(on),
+        *unit_reports_late(on),
+    ]
 
 
 def run_reminders(on: date, *, dry_run: bool = False) -> RunResult:
