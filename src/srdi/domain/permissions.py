@@ -89,6 +89,9 @@ class Permission(StrEnum):
     UNIT_REPORT_REVIEW = (
         "unit_report.review"  # see every unit's reports, accept or return them, record events
     )
+    SHOWCASE_PROPOSE = "showcase.propose"  # propose, edit and submit showcase entries (典型案例, in scope)
+    SHOWCASE_MANAGE = "showcase.manage"  # approve (another's proposal), reject and withdraw showcase entries
+    SHOWCASE_CONSENT = "showcase.consent"  # the enterprise agrees to or withdraws from its own showcase entry
 
 
 class Scope(StrEnum):
@@ -154,6 +157,8 @@ _CITY_WORK = frozenset(
         P.BANK_ACCOUNT_CONFIRM,
         P.VOUCHER_ISSUE,
         P.UNIT_REPORT_REVIEW,
+        P.SHOWCASE_PROPOSE,
+        P.SHOWCASE_MANAGE,
     }
 )
 
@@ -195,6 +200,7 @@ ROLES: dict[Role, RoleSpec] = {
                 P.OBJECTION_RECORD,
                 P.BANK_ACCOUNT_PROPOSE,
                 P.BANK_ACCOUNT_CONFIRM,
+                P.SHOWCASE_PROPOSE,
             }
         ),
         binds="district",
@@ -202,7 +208,16 @@ ROLES: dict[Role, RoleSpec] = {
     Role.ENTERPRISE: RoleSpec(
         "企业用户",
         Scope.ENTERPRISE,
-        frozenset({*_READ_ALL, P.DATA_EXPORT, P.CASE_APPLY, P.BANK_ACCOUNT_PROPOSE, P.BANK_ACCOUNT_FULL}),
+        frozenset(
+            {
+                *_READ_ALL,
+                P.DATA_EXPORT,
+                P.CASE_APPLY,
+                P.BANK_ACCOUNT_PROPOSE,
+                P.BANK_ACCOUNT_FULL,
+                P.SHOWCASE_CONSENT,
+            }
+        ),
         staff=False,
         binds="enterprise",
     ),
@@ -310,6 +325,9 @@ REFUSALS: dict[Permission, tuple[str, str]] = {
     P.ROLE_GRANT: ("角色只能由安全管理员授予", "role"),
     P.UNIT_REPORT_FILE: ("季度工作报告由责任单位填报", "role"),
     P.UNIT_REPORT_REVIEW: ("季度工作报告由市经信局审核", "role"),
+    P.SHOWCASE_PROPOSE: ("典型案例由市经信局或区县工作人员推荐", "role"),
+    P.SHOWCASE_MANAGE: ("典型案例的发布、退回和撤下由市经信局工作人员办理", "role"),
+    P.SHOWCASE_CONSENT: ("只有企业本身可以同意或撤回展示", "role"),
 }
 
 
@@ -395,6 +413,9 @@ WRITES = frozenset(
         P.PAYMENT_RUN,
         P.VOUCHER_ISSUE,
         P.VOUCHER_REDEEM,
+        P.SHOWCASE_PROPOSE,
+        P.SHOWCASE_MANAGE,
+        P.SHOWCASE_CONSENT,
     }
 )
 # The three administrators' permissions; no business role holds any of them (三权分立).

@@ -39,6 +39,7 @@ EXPORT_ROUTES = frozenset(
         "web:money_overview_export",
         "web:unit_report_file",
         "web:unit_event_file",
+        "web:showcase_consent_file",
     }
 )
 PROBE_KWARGS = ("pk", "object_id")

@@ -51,4 +51,5 @@ urlpatterns = [
     path("", include("srdi.web.urls_cockpit")),
     path("", include("srdi.web.urls_money_overview")),
     path("", include("srdi.web.urls_units")),
+    path("", include("srdi.web.urls_showcase")),
 ]

@@ -35,6 +35,7 @@ from srdi.db.models.programmes import BudgetAccount, BudgetAdjustment, Programme
 from srdi.db.models.rate_limits import RateCounter
 from srdi.db.models.reference import District
 from srdi.db.models.reminders import ReminderSent
+from srdi.db.models.showcase import ShowcaseEntry
 from srdi.db.models.units import UnitEvent, UnitReport, UnitReportFile
 from srdi.db.models.vouchers import ServiceProvider, Voucher, VoucherRedemption
 
@@ -82,6 +83,7 @@ __all__ = [
     "RoleGrant",
     "Sanction",
     "ServiceProvider",
+    "ShowcaseEntry",
     "Title",
     "UnitEvent",
     "UnitReport",
