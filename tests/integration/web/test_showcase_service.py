@@ -77,7 +77,9 @@ def test_a_district_user_proposes_for_its_district_only_and_cannot_approve(seed)
     # the other district neither sees nor reaches it
     assert not sc.entries_for(u["other_district_staff"]).filter(pk=entry.pk).exists()
     with pytest.raises(sc.ShowcaseError, match="案例不存在"):
-        sc.update_entry(u["other_district_staff"], entry.pk, public_name="改名", cluster="smart_iot", story=STORY)
+        sc.update_entry(
+            u["other_district_staff"], entry.pk, public_name="改名", cluster="smart_iot", story=STORY
+        )
     approved = sc.transition(u["city_staff"], entry.pk, "approve")  # a city user who wrote nothing of it
     assert approved.status == Status.PUBLISHED and public_ids() == {entry.pk}
     assert approved.decided_by == u["city_staff"] and approved.published_at is not None
@@ -161,7 +163,7 @@ def test_the_signed_consent_document_is_stored_with_its_hash(seed):
     entry.refresh_from_db()
     assert entry.consent == Consent.GIVEN and entry.consent_method == "document"
     assert len(entry.consent_document_sha256) == 64 and entry.consent_document_bytes == len(PDF)
-    row, data = sc.open_consent_document(u["district_staff"], entry.pk)
+    _, data = sc.open_consent_document(u["district_staff"], entry.pk)
     assert data == PDF
     with pytest.raises(sc.ShowcaseError):
         sc.open_consent_document(u["other_district_staff"], entry.pk)
@@ -194,6 +196,11 @@ def test_every_step_is_audited(seed):
         .order_by("id")
         .values_list("object_repr", flat=True)
     )
-    assert [r.rsplit("（", 1)[-1] for r in reprs[1:]] == ["提交审核）", "企业同意展示）", "批准发布）", "撤下）"]
+    assert [r.rsplit("（", 1)[-1] for r in reprs[1:]] == [
+        "提交审核）",
+        "企业同意展示）",
+        "批准发布）",
+        "撤下）",
+    ]
     assert reprs[0].startswith("推荐典型案例")
     assert public_ids() == set()

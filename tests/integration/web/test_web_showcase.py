@@ -29,7 +29,9 @@ def _media(settings, tmp_path):
 
 def entry_for(seed, enterprise, name, *, publish=True, consent=True, cluster="smart_iot") -> ShowcaseEntry:
     u = seed.users
-    entry = sc.create_entry(u["city_staff"], uscc=enterprise.uscc, public_name=name, cluster=cluster, story=STORY)
+    entry = sc.create_entry(
+        u["city_staff"], uscc=enterprise.uscc, public_name=name, cluster=cluster, story=STORY
+    )
     if consent:
         sc.upload_consent_document(u["city_admin"], entry.pk, filename="同意书.pdf", data=PDF)
     if publish:
@@ -153,7 +155,9 @@ def test_a_whole_proposal_through_the_pages(seed):
     assert "西湖精工" not in other.get("/showcase/manage/").content.decode()
 
 
-@pytest.mark.parametrize("role", ["enterprise", "auditor", "leader", "provider", "responsible_unit", "audit_admin"])
+@pytest.mark.parametrize(
+    "role", ["enterprise", "auditor", "leader", "provider", "responsible_unit", "audit_admin"]
+)
 def test_staff_pages_refuse_other_roles(seed, role):
     entry = entry_for(seed, seed.west, "西湖精工", publish=False)
     client = sign_in_as(seed, role)
