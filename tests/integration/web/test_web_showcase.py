@@ -180,3 +180,17 @@ def test_staff_pages_need_sign_in(db):
     for url in ("/showcase/manage/", "/showcase/manage/new/", "/showcase/manage/1/", "/showcase/mine/"):
         response = Client().get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_anonymous_visitors_count_in_the_anonymous_page_bucket(seed, settings):
+    from django.core.cache import cache
+
+    entry = entry_for(seed, seed.binjiang, "滨江样本电子")
+    settings.SRDI_ANONYMOUS_PAGE_RATE = "4/min"
+    cache.clear()
+    visitor = Client(REMOTE_ADDR="10.9.0.1")
+    statuses = [visitor.get(url).status_code for url in (PUBLIC, f"/showcase/{entry.pk}/", PUBLIC, PUBLIC)]
+    assert statuses == [200, 200, 200, 200]
+    refused = visitor.get(PUBLIC)
+    assert refused.status_code == 429 and "Retry-After" in refused
+    assert Client(REMOTE_ADDR="10.9.0.2").get(PUBLIC).status_code == 200  # counted per address
