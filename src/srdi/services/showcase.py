@@ -69,6 +69,11 @@ def _holds(user: User, permission: Permission) -> bool:
     return bool(user.is_authenticated and user.is_active and user.can(permission))
 
 
+def may_take(user: User, action: Action) -> bool:
+    """Whether the user's role allows the action (the entry must still be in the user's scope)."""
+    return _holds(user, ACTION_PERMISSION[action])
+
+
 def may_propose(user: User) -> bool:
     return _holds(user, Permission.SHOWCASE_PROPOSE)
 
@@ -315,8 +320,9 @@ def transition(
             )
             if not verdict:
                 refusal = (entry, verdict)
-            entry.decided_by, entry.decided_at, entry.published_at = user, now, now
-            entry.reason = ""
+            else:
+                entry.decided_by, entry.decided_at, entry.published_at = user, now, now
+                entry.reason = ""
         elif act is Action.SUBMIT:
             entry.submitted_by, entry.submitted_at, entry.reason = user, now, ""
         elif act in (Action.REJECT, Action.WITHDRAW):

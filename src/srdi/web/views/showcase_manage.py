@@ -58,6 +58,10 @@ def can_use(user: User) -> Verdict:
     return deny("典型案例由市经信局或区县工作人员推荐", "showcase")
 
 
+def can_propose(user: User) -> Verdict:
+    return ALLOW if sc.may_propose(user) else deny("典型案例由市经信局或区县工作人员推荐", "showcase")
+
+
 def can_consent(user: User) -> Verdict:
     return ALLOW if sc.may_consent(user) else deny("只有企业本身可以同意或撤回展示", "showcase")
 
@@ -121,11 +125,7 @@ def _form_context(errors: dict[str, str], values: dict[str, str], **extra: Any) 
 def showcase_new(request: HttpRequest) -> HttpResponse:
     """推荐典型案例: an enterprise of the user's scope (by USCC), the public name, cluster and story."""
     user = _user(request)
-    require(
-        ALLOW if sc.may_propose(user) else deny("典型案例由市经信局或区县工作人员推荐", "showcase"),
-        request,
-        what="showcase_new",
-    )
+    require(can_propose(user), request, what="showcase_new")
     errors: dict[str, str] = {}
     values = {"uscc": "", "public_name": "", "cluster": "", "story": ""}
     if request.method == "POST":
@@ -172,7 +172,7 @@ def showcase_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _actions(user: User, entry: ShowcaseEntry) -> list[Action]:
-    return [a for a in allowed_actions(entry.status) if sc._holds(user, sc.ACTION_PERMISSION[a])]
+    return [a for a in allowed_actions(entry.status) if sc.may_take(user, a)]
 
 
 @login_required
