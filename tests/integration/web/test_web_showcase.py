@@ -194,3 +194,13 @@ def test_anonymous_visitors_count_in_the_anonymous_page_bucket(seed, settings):
     refused = visitor.get(PUBLIC)
     assert refused.status_code == 429 and "Retry-After" in refused
     assert Client(REMOTE_ADDR="10.9.0.2").get(PUBLIC).status_code == 200  # counted per address
+
+
+def test_the_public_pages_answer_head_and_refuse_writes(seed):
+    entry = entry_for(seed, seed.binjiang, "滨江样本电子")
+    anonymous = Client()
+    assert anonymous.head(PUBLIC).status_code == 200
+    assert anonymous.head(f"/showcase/{entry.pk}/").status_code == 200
+    for url in (PUBLIC, f"/showcase/{entry.pk}/"):
+        assert anonymous.post(url, {"status": "draft"}).status_code == 405
+    assert ShowcaseEntry.objects.get(pk=entry.pk).status == Status.PUBLISHED

@@ -17,7 +17,7 @@ from datetime import date
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from srdi.db.models import ShowcaseEntry
 from srdi.domain.reference import TIERS, district_codes, districts
@@ -65,7 +65,7 @@ def _choice(request: HttpRequest, name: str, allowed: object) -> str:
     return value if value in allowed else ""  # type: ignore[operator]
 
 
-@require_GET
+@require_safe
 def showcase(request: HttpRequest) -> HttpResponse:
     """专精特新典型案例: the published entries, newest first, with filters and paging."""
     tier = _choice(request, "tier", TIERS)
@@ -88,7 +88,7 @@ def showcase(request: HttpRequest) -> HttpResponse:
     return render(request, "web/showcase/public_list.html", context)
 
 
-@require_GET
+@require_safe
 def showcase_entry(request: HttpRequest, pk: int) -> HttpResponse:
     """One published entry; 404 for every id the public may not see."""
     entry = sc.public_entry(pk)
