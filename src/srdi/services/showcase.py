@@ -156,10 +156,16 @@ def with_tier_today(
 
 
 def tier_of(entry: ShowcaseEntry, day: date | None = None) -> str | None:
-    found = with_tier_today(ShowcaseEntry.objects.filter(pk=entry.pk), day).values_list(
-        "tier_today", flat=True
-    )
-    return next(iter(found), None)
+    """The tier an entry would show on ``day``: its enterprise's highest tier title valid then, or None."""
+    return tier_of_enterprise(entry.enterprise, day)
+
+
+def tier_of_enterprise(enterprise: Enterprise, day: date | None = None) -> str | None:
+    """The enterprise's highest tier title (``TIERS``) valid on ``day``, or None."""
+    found = Certification.objects.filter(
+        valid_on_q(day or timezone.localdate()), enterprise=enterprise, tier__in=TIERS
+    ).values_list("tier", flat=True)
+    return max(found, key=lambda t: TIER_RANK[t], default=None)
 
 
 # ---- the public page ------------------------------------------------------------------------------------
