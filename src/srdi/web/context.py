@@ -84,6 +84,7 @@ GROUPS = {
     "web:unit_home": "责任单位",
     "web:unit_overview": "责任单位",
     "web:unit_events": "责任单位",
+    "web:showcase_manage": "政策",  # 典型案例 (81号 第26条)
 }
 
 
