@@ -40,6 +40,7 @@ from srdi.services import (
     role_grants,
     scoping,
     seedlings,
+    showcase,
     unit_reports,
 )
 from srdi.services.cases import TransitionRefused, raise_objection, resolve_objection
@@ -167,6 +168,21 @@ PROBES: dict[Permission, Callable[[User], bool]] = {
             u, pack="hz81", article=6, year=2025, quarter=4, narrative="probe", kpi_values={}
         ),
         "季度工作报告由责任单位填报",
+    ),
+    Permission.SHOWCASE_PROPOSE: lambda u: _raises(
+        showcase.ShowcaseError,
+        lambda: showcase.create_entry(u, uscc="", public_name="x", cluster="x", story="x"),
+        "典型案例由市经信局或区县工作人员推荐",
+    ),
+    Permission.SHOWCASE_MANAGE: lambda u: _raises(
+        showcase.ShowcaseError,
+        lambda: showcase.transition(u, 0, "approve"),
+        "典型案例的发布、退回和撤下由市经信局工作人员办理",
+    ),
+    Permission.SHOWCASE_CONSENT: lambda u: _raises(
+        showcase.ShowcaseError,
+        lambda: showcase.record_consent(u, 0, agree=True),
+        "只有企业本身可以同意或撤回展示",
     ),
     Permission.UNIT_REPORT_REVIEW: lambda u: _raises(
         unit_reports.UnitReportError,

@@ -952,3 +952,43 @@ def test_the_walk_detects_a_weakened_scope(world, monkeypatch):
         if scoping.can_export(world.users[role]):
             for fmt in EXPORT_FORMATS:
                 assert any(f"fmt={fmt}" in v for v in outside), (fmt, listing.violations)
+
+
+# Routes anyone may open without signing in. Each is here on purpose, with its reason:
+# - the sign-in page itself (``web:login``);
+# - the public showcase of exemplary enterprises (``web:showcase``, ``web:showcase_entry``): 81号 第26条 asks the
+#   city to publicise its 典型与标杆; the pages show only entries published by the city with the enterprise's
+#   consent and a title valid today (their content rules are tested in test_web_showcase.py).
+PUBLIC_ROUTES = frozenset({"web:login", "web:showcase", "web:showcase_entry"})
+
+
+def test_only_the_public_routes_answer_without_sign_in(world):
+    """Every route, requested by nobody (GET and POST, ids 1…3), answers with a redirect to sign-in, 401, 403,
+    404 or 405 — except ``PUBLIC_ROUTES``, which answer GET with 200 or (an id) 404; no answer names an
+    enterprise, none is a 5xx."""
+    discovery = discover_routes()
+    anonymous = Client()
+    problems, answered = [], set()
+    for route in discovery.routes:
+        if route.named({"web:logout"}):
+            continue
+        public = route.named(PUBLIC_ROUTES)
+        for url in urls_for(route, world.all[0], range(1, 4)):
+            for method in ("GET", "POST"):
+                response = getattr(anonymous, method.lower())(url)
+                status = response.status_code
+                if hits := leaked(response_text(response), world.all):
+                    problems.append(f"{method} {url} → {status} discloses {', '.join(hits)}")
+                if status >= 500:
+                    problems.append(f"{method} {url} → {status}")
+                elif public:  # GET: the page (or 404 for an id it may not show); POST: the sign-in form
+                    if method == "GET" and status == 200:
+                        answered.update(route.names)
+                    elif method == "GET" and status != 404:
+                        problems.append(f"{method} {url} (public) → {status}")
+                elif 200 <= status < 300:
+                    problems.append(f"{method} {url} → {status} without sign-in")
+                elif status in (301, 302) and not response["Location"].startswith("/accounts/login/"):
+                    problems.append(f"{method} {url} → {status} to {response['Location']}")
+    assert not problems, "\n".join(problems)
+    assert answered == {"web:login", "web:showcase"}  # no showcase entry exists here: its page is a 404

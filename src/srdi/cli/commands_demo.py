@@ -58,6 +58,7 @@ def demo(count: int, seed: int, if_empty: bool, no_users: bool, show_logins: boo
         total_rows,
     )
     from srdi.services.demo_money import create_demo_money
+    from srdi.services.demo_showcase import create_demo_showcase
 
     if show_logins:
         logins = read_logins()
@@ -93,6 +94,7 @@ def demo(count: int, seed: int, if_empty: bool, no_users: bool, show_logins: boo
     logins = create_demo_users(messages)
     with console.status("正在生成演示业务：申报批次、各环节案件、拨付与服务券…"):
         create_demo_money(messages)
+        create_demo_showcase(messages)
     for line in messages:
         click.echo(line, err=True)
     _print_logins(logins)

@@ -96,6 +96,9 @@ class Permission(StrEnum):
     PROGRAMME_TARGETS_MANAGE = (
         "programme.targets_manage"  # manage the seedling pool, confirm proposals, enter published counts
     )
+    SHOWCASE_PROPOSE = "showcase.propose"  # propose, edit and submit showcase entries (典型案例, in scope)
+    SHOWCASE_MANAGE = "showcase.manage"  # approve (another's proposal), reject and withdraw showcase entries
+    SHOWCASE_CONSENT = "showcase.consent"  # the enterprise agrees to or withdraws from its own showcase entry
 
 
 class Scope(StrEnum):
@@ -163,6 +166,8 @@ _CITY_WORK = frozenset(
         P.UNIT_REPORT_REVIEW,
         P.SEEDLING_VIEW,
         P.PROGRAMME_TARGETS_MANAGE,
+        P.SHOWCASE_PROPOSE,
+        P.SHOWCASE_MANAGE,
     }
 )
 
@@ -206,6 +211,7 @@ ROLES: dict[Role, RoleSpec] = {
                 P.BANK_ACCOUNT_CONFIRM,
                 P.SEEDLING_VIEW,
                 P.SEEDLING_PROPOSE,
+                P.SHOWCASE_PROPOSE,
             }
         ),
         binds="district",
@@ -213,7 +219,16 @@ ROLES: dict[Role, RoleSpec] = {
     Role.ENTERPRISE: RoleSpec(
         "企业用户",
         Scope.ENTERPRISE,
-        frozenset({*_READ_ALL, P.DATA_EXPORT, P.CASE_APPLY, P.BANK_ACCOUNT_PROPOSE, P.BANK_ACCOUNT_FULL}),
+        frozenset(
+            {
+                *_READ_ALL,
+                P.DATA_EXPORT,
+                P.CASE_APPLY,
+                P.BANK_ACCOUNT_PROPOSE,
+                P.BANK_ACCOUNT_FULL,
+                P.SHOWCASE_CONSENT,
+            }
+        ),
         staff=False,
         binds="enterprise",
     ),
@@ -258,7 +273,7 @@ ROLES: dict[Role, RoleSpec] = {
         money=True,
     ),
     Role.RESPONSIBLE_UNIT: RoleSpec(
-        "责任单位（只读）",
+        "责任单位",
         Scope.RESPONSIBLE_UNIT,
         frozenset({P.ENTERPRISE_READ, P.PROGRAMME_VIEW, P.CASE_VIEW, P.UNIT_REPORT_FILE}),
         binds="organisation",
@@ -325,6 +340,9 @@ REFUSALS: dict[Permission, tuple[str, str]] = {
     P.SEEDLING_VIEW: ("小巨人种苗库仅对市、区县工作人员、审计人员和领导开放", "role"),
     P.SEEDLING_PROPOSE: ("种苗库的增减由区县工作人员提出、市经信局确认", "role"),
     P.PROGRAMME_TARGETS_MANAGE: ("种苗库和官方公布数由市经信局工作人员管理", "role"),
+    P.SHOWCASE_PROPOSE: ("典型案例由市经信局或区县工作人员推荐", "role"),
+    P.SHOWCASE_MANAGE: ("典型案例的发布、退回和撤下由市经信局工作人员办理", "role"),
+    P.SHOWCASE_CONSENT: ("只有企业本身可以同意或撤回展示", "role"),
 }
 
 
@@ -412,6 +430,9 @@ WRITES = frozenset(
         P.VOUCHER_REDEEM,
         P.SEEDLING_PROPOSE,
         P.PROGRAMME_TARGETS_MANAGE,
+        P.SHOWCASE_PROPOSE,
+        P.SHOWCASE_MANAGE,
+        P.SHOWCASE_CONSENT,
     }
 )
 # The three administrators' permissions; no business role holds any of them (三权分立).

@@ -249,11 +249,14 @@ def _text_parser(column: Column) -> Parser:
             raise CellError(MASKED_TEXT)
         if code:
             text = _half_width(text)
-        if ("e" in text or "E" in text) and _E_NOTATION.fullmatch(_half_width(text)):
-            # A real code such as 913301060000000E61 has the shape of E-notation; its check character tells
-            # it apart from a number Excel wrote as 9.13301E+17.
-            if not (code and is_valid_uscc(text)):
-                raise CellError(E_NOTATION)
+        # A real code such as 913301060000000E61 has the shape of E-notation; its check character tells it
+        # apart from a number Excel wrote as 9.13301E+17.
+        if (
+            ("e" in text or "E" in text)
+            and _E_NOTATION.fullmatch(_half_width(text))
+            and not (code and is_valid_uscc(text))
+        ):
+            raise CellError(E_NOTATION)
         if id_number and text:
             problem = id_number_problem(text)
             if problem:

@@ -82,7 +82,7 @@ def _sha(path: Path) -> str:
 
 def _file_references() -> list[tuple[str, list[tuple[int, str]]]]:
     """Every row that names a stored file: (how a row is called, [(id, sha256)])."""
-    from srdi.db.models import Evidence, ParameterChange, UnitEvent, UnitReportFile
+    from srdi.db.models import Evidence, ParameterChange, ShowcaseEntry, UnitEvent, UnitReportFile
 
     def rows(model: type, field: str) -> list[tuple[int, str]]:
         found = model.objects.exclude(**{field: ""}).order_by("id").values_list("id", field)  # type: ignore[attr-defined]
@@ -93,12 +93,14 @@ def _file_references() -> list[tuple[str, list[tuple[int, str]]]]:
         ("季度报告材料", rows(UnitReportFile, "sha256")),
         ("活动登记", rows(UnitEvent, "evidence_sha256")),
         ("参数调整", rows(ParameterChange, "attachment_sha256")),
+        ("典型案例同意书", rows(ShowcaseEntry, "consent_document_sha256")),
     ]
 
 
 def missing_evidence(media_root: Path) -> list[str]:
     """The rows of the database Django is connected to whose stored file is missing or not intact: case
-    evidence, unit report files, event evidence and parameter-change documents (all in one store)."""
+    evidence, unit report files, event evidence, parameter-change documents and showcase consent documents (all
+    in one store)."""
     problems = []
     for label, refs in _file_references():
         for row_id, sha in refs:

@@ -219,10 +219,10 @@ def _pool_table(pool: PoolCount, target: int, names: dict[str, str]) -> Table:
 def cockpit(on: date, district: str | None = None) -> Cockpit:
     """Every figure of the cockpit on ``on`` for the city (``district`` None) or one district.
 
-    Cached per part (Django's cache, one hour): the target progress under a key with the title part of
-    ``programme_version.data_versions()`` (the seedling pool too), the pipeline under one with its pipeline part. Any write to the rows a
-    part reads changes its key, so a cached cockpit is never stale, and a new screening recomputes only the
-    pipeline. Without a fingerprint (neither PostgreSQL nor SQLite) it is computed every time."""
+    Cached per part (Django's cache, one hour): the target progress and the seedling pool under a key with the
+    title part of ``programme_version.data_versions()``, the pipeline under one with its pipeline part. Any write
+    to the rows a part reads changes its key, so a cached cockpit is never stale, and a new screening recomputes
+    only the pipeline. Without a fingerprint (neither PostgreSQL nor SQLite) it is computed every time."""
     versions = data_versions()
     if versions is None:
         return compute_cockpit(on, district)

@@ -120,9 +120,9 @@ def _crc(text: object) -> int:
 @dataclass(frozen=True)
 class Versions:
     """The fingerprint in two parts: what the title counts and target progress read (certifications,
-    enterprises' districts, move-ins, sanctions, districts, the seedling pool, entered published counts) and what the pipeline reads (certifications, enterprises' districts, finished
-    screenings, districts). A new screening changes only ``pipeline``; a title changes both (the pipeline leaves
-    out holders)."""
+    enterprises' districts, move-ins, sanctions, districts, the seedling pool, entered published counts) and
+    what the pipeline reads (certifications, enterprises' districts, finished screenings, districts). A new
+    screening changes only ``pipeline``; a title changes both (the pipeline leaves out holders)."""
 
     titles: str
     pipeline: str

@@ -46,13 +46,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
 
     if can_view_cockpit(user):
         entries.append(("web:cockpit", "目标驾驶舱", ("web:cockpit",)))
-    from srdi.web import menu_money, menu_policy, menu_seedlings, menu_units
+    from srdi.web import menu_money, menu_policy, menu_seedlings, menu_showcase, menu_units
 
     entries += menu_seedlings.entries(user)
 
     entries += menu_policy.entries(user)
     entries += menu_money.entries(user)
     entries += menu_units.entries(user)
+    entries += menu_showcase.entries(user)
     if scoping.can_import(user):
         entries.append(("web:import", "数据导入", ("web:import",)))
     if scoping.can_view_audit_log(user):
@@ -87,6 +88,7 @@ GROUPS = {
     "web:unit_events": "责任单位",
     "web:seedling_list": "培育目标",
     "web:published_counts": "培育目标",
+    "web:showcase_manage": "政策",  # 典型案例 (81号 第26条)
 }
 
 

@@ -41,6 +41,7 @@ EXPORT_ROUTES = frozenset(
         "web:unit_event_file",
         "web:monthly_brief_export",
         "web:seedling_export",
+        "web:showcase_consent_file",
     }
 )
 PROBE_KWARGS = ("pk", "object_id")

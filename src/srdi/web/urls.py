@@ -53,4 +53,5 @@ urlpatterns = [
     path("", include("srdi.web.urls_units")),
     path("", include("srdi.web.urls_monthly_brief")),
     path("", include("srdi.web.urls_seedlings")),
+    path("", include("srdi.web.urls_showcase")),
 ]

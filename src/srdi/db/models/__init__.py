@@ -36,6 +36,7 @@ from srdi.db.models.rate_limits import RateCounter
 from srdi.db.models.reference import District
 from srdi.db.models.reminders import ReminderSent
 from srdi.db.models.seedlings import PublishedCountEntry, SeedlingMember
+from srdi.db.models.showcase import ShowcaseEntry
 from srdi.db.models.units import UnitEvent, UnitReport, UnitReportFile
 from srdi.db.models.vouchers import ServiceProvider, Voucher, VoucherRedemption
 
@@ -85,6 +86,7 @@ __all__ = [
     "Sanction",
     "SeedlingMember",
     "ServiceProvider",
+    "ShowcaseEntry",
     "Title",
     "UnitEvent",
     "UnitReport",
