@@ -27,7 +27,8 @@ from tests.integration.libreoffice import SKIP_REASON, SOFFICE, Calc, csv_option
 from srdi.db.models import Contact, Enterprise, ImportBatch, Role, User
 from srdi.demo.generator import generate
 from srdi.domain.uscc import uscc_check_char
-from srdi.interchange.writers import text_columns
+from srdi.interchange.columns import COLUMNS
+from srdi.interchange.writers import people_header, text_columns
 from srdi.services.accounts import create_user
 from srdi.services.demo import load_tables
 from srdi.services.exports import export_enterprises, profiles_from_db
@@ -152,7 +153,9 @@ def sheet_rows(path: Path) -> list[dict[str, Any]]:
     if path.suffix == ".csv":
         return list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig"))))
     table = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-    return [dict(zip(table[0], row, strict=False)) for row in table[1:]]
+    # the XLSX for people heads its columns in Chinese (money in 万元): key them by field name here
+    fields = {people_header(c): c.name for c in COLUMNS}
+    return [dict(zip([fields.get(h, h) for h in table[0]], row, strict=False)) for row in table[1:]]
 
 
 def careful_csv_options(content: bytes) -> str:
@@ -221,7 +224,7 @@ def test_an_amount_beyond_15_digits_stays_exact_through_a_spreadsheet(users, cal
     source = tmp_path / "export.xlsx"
     source.write_bytes(export_enterprises(users["city"], "xlsx").content)
     saved = calc.resave(source, target)
-    assert sheet_rows(saved)[0]["total_assets_fen"] == "12345678901234567"
+    assert sheet_rows(saved)[0]["total_assets_fen"] == "12345678901.234567"  # 万元, as text: exact
     before = snapshot()
 
     result = import_file(saved.read_bytes(), saved.name, actor=users["city"])

@@ -1,17 +1,19 @@
 """Finding events in the audit log, for the audit-log page (read only; scope checked by the caller).
 
 Use ``search_events(filters)`` after ``scoping.can_view_audit_log``. Filters are already validated values:
-free text (actor, object, object id), action, object type, success, and a UTC date range.
+free text (actor, object, object id), action, object type, success, and a range of calendar days in
+Beijing time (``srdi.domain.beijing_time``: the day a person sees on the page).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from django.db.models import Q, QuerySet
 
 from srdi.db.models import AuditEvent
+from srdi.domain.beijing_time import beijing_day
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,11 @@ def search_events(filters: AuditFilters) -> QuerySet[AuditEvent]:
         qs = qs.filter(object_type=filters.object_type)
     if filters.success is not None:
         qs = qs.filter(success=filters.success)
-    if filters.since:
-        qs = qs.filter(occurred_at__gte=datetime.combine(filters.since, time.min, tzinfo=UTC))
-    if filters.until and filters.until < date.max:  # 9999-12-31 means no upper bound (and has no next day)
-        qs = qs.filter(
-            occurred_at__lt=datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=UTC)
-        )
+    # 0001-01-01 and 9999-12-31 mean no bound (a Beijing day at either end leaves the range of datetimes)
+    if filters.since and filters.since > date.min:
+        qs = qs.filter(occurred_at__gte=beijing_day(filters.since)[0])
+    if filters.until and filters.until < date.max:
+        qs = qs.filter(occurred_at__lt=beijing_day(filters.until)[1])
     return qs.order_by("-id")
 
 

@@ -2,7 +2,8 @@
 
 Use ``export_enterprises`` from every export path (page, CLI): it applies the user's scope, audits the
 export, and returns the file bytes. ``profiles_from_db`` assembles profiles in bulk for any queryset.
-XLSX is the format for people (codes stay text when the file is opened, edited and saved); CSV is the
+XLSX is the format for people (Chinese headers, money in 万元 as number cells, codes stay text when the file
+is opened, edited and saved); CSV is the
 machine format and says so in its file name (``download_name``); JSON is the exchange format.
 """
 
@@ -20,7 +21,14 @@ from django.db.models import QuerySet
 from srdi.db.mapping import LISTS, MODEL_FIELDS, YEAR_FIELDS, build_profile
 from srdi.db.models import AuditAction, Contact, Enterprise, EnterpriseYear, Event, User
 from srdi.domain.masking import mask_id_number, mask_name, mask_phone
-from srdi.interchange.writers import profile_rows, template_help, write_csv, write_xlsx
+from srdi.interchange.writers import (
+    people_columns,
+    people_row,
+    profile_rows,
+    template_help,
+    write_csv,
+    write_xlsx,
+)
 from srdi.services import audit, scoping
 from srdi.services.enterprise_writer import LIST_MODELS
 
@@ -143,7 +151,9 @@ def export_enterprises(
         rows = (
             row for p, c in profiles_from_db(qs, with_contacts=True) for row in profile_rows(p, _masked(c))
         )
-        content = write_csv(rows) if file_format == "csv" else write_xlsx(rows)
+        # XLSX for people: Chinese headers, money in 万元 as number cells (the import reads both back)
+        people = (people_row(row) for row in rows)
+        content = write_csv(rows) if file_format == "csv" else write_xlsx(people, people_columns())
     audit.record(
         AuditAction.EXPORT,
         user,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,7 @@ from srdi.db.models import (
 from srdi.domain.digits import is_digits
 from srdi.domain.money import format_yuan
 from srdi.domain.permissions import Permission
-from srdi.interchange.writers import write_csv, write_xlsx
+from srdi.interchange.writers import write_csv, write_xlsx, yuan
 from srdi.services import audit, ledger, matters
 from srdi.services.cases import TransitionRefused, budgets_for, snapshot, transition
 from srdi.services.checkpoints import checkpoint_after_commit
@@ -354,6 +355,7 @@ def execute_payment_run(run: PaymentRun, actor: User, ip: str = "") -> RunResult
     return result
 
 
+# The machine columns of the CSV (an interface reads them by these ids; amounts as ``1234.56`` text).
 PAYMENT_COLUMNS = [
     "case",
     "programme",
@@ -367,10 +369,30 @@ PAYMENT_COLUMNS = [
     "district_yuan",
     "state",
 ]
+# The same columns for people (XLSX): Chinese headers with units, amounts number cells in 元, codes text.
+PAYMENT_HEADERS = {
+    "case": "事项编号",
+    "programme": "批次代码",
+    "enterprise": "企业名称",
+    "uscc": "统一社会信用代码",
+    "bank_account_name": "开户名称",
+    "bank_name": "开户银行",
+    "bank_account_number": "银行账号",
+    "amount_yuan": "拨付金额（元）",
+    "city_yuan": "其中市级承担（元）",
+    "district_yuan": "其中区县承担（元）",
+    "state": "状态",
+}
+PAYMENT_TEXT_HEADERS = ("批次代码", "企业名称", "统一社会信用代码", "开户名称", "开户银行", "银行账号")
 
 
 def payment_file(run: PaymentRun, file_format: str, actor: User) -> bytes:
-    """The treasury file of a run (full account numbers: finance only, every download audited)."""
+    """The treasury file of a run (full account numbers: finance only, every download audited).
+
+    ``csv`` is the machine format (``PAYMENT_COLUMNS``, amounts as ``1234.56``); ``xlsx`` is for people
+    (``PAYMENT_HEADERS``: Chinese headers, amounts number cells in 元 exact from fen, codes and account numbers
+    text cells). Both hold the same lines in the same order.
+    """
     _require_finance(
         actor,
         action=AuditAction.EXPORT,
@@ -378,36 +400,42 @@ def payment_file(run: PaymentRun, file_format: str, actor: User) -> bytes:
         object_type="payment_run",
         object_id=str(run.pk),
     )
-    rows = []
-    for case in Case.objects.filter(payment_run=run).select_related("enterprise", "programme").order_by("id"):
-        rows.append(
-            {
-                "case": case.pk,
-                "programme": case.programme.code,
-                "enterprise": case.enterprise.name,
-                "uscc": case.enterprise.uscc,
-                "bank_account_name": case.bank_account_name,
-                "bank_name": case.bank_name,
-                "bank_account_number": case.bank_account_number,
-                "amount_yuan": _yuan(case.approved_fen),
-                "city_yuan": _yuan(case.city_fen),
-                "district_yuan": _yuan(case.district_fen),
-                "state": case.state_label,
-            }
-        )
+    cases = list(
+        Case.objects.filter(payment_run=run).select_related("enterprise", "programme").order_by("id")
+    )
     audit.record(
         AuditAction.EXPORT,
         actor,
         object_type="payment_run",
         object_id=str(run.pk),
         object_repr=f"拨付文件（{file_format}）",
-        new={"lines": len(rows)},
+        new={"lines": len(cases)},
         # the file holds full account numbers (the treasury needs them): say whose, as a reveal does
-        extra={"full_fields": ["bank_account_number"], "cases": [r["case"] for r in rows]},
+        extra={"full_fields": ["bank_account_number"], "cases": [case.pk for case in cases]},
     )
     if file_format == "csv":
-        return write_csv(rows, PAYMENT_COLUMNS)
-    return write_xlsx(rows, PAYMENT_COLUMNS, sheet_title="拨付清单")
+        return write_csv((_payment_line(case, _yuan) for case in cases), PAYMENT_COLUMNS)
+    rows = (
+        {PAYMENT_HEADERS[key]: value for key, value in _payment_line(case, yuan).items()} for case in cases
+    )
+    return write_xlsx(rows, list(PAYMENT_HEADERS.values()), sheet_title="拨付清单", text=PAYMENT_TEXT_HEADERS)
+
+
+def _payment_line(case: Case, money: Callable[[int | None], object]) -> dict[str, object]:
+    """One line of the treasury file by machine column, amounts through ``money`` (text or ``Yuan``)."""
+    return {
+        "case": case.pk,
+        "programme": case.programme.code,
+        "enterprise": case.enterprise.name,
+        "uscc": case.enterprise.uscc,
+        "bank_account_name": case.bank_account_name,
+        "bank_name": case.bank_name,
+        "bank_account_number": case.bank_account_number,
+        "amount_yuan": money(case.approved_fen),
+        "city_yuan": money(case.city_fen),
+        "district_yuan": money(case.district_fen),
+        "state": case.state_label,
+    }
 
 
 def _yuan(fen: int | None) -> str:

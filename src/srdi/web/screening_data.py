@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
@@ -294,8 +295,8 @@ ROUTES = {"score": "评分/一般性条件", "direct": "直通条件"}
 LADDER = {"none": "无有效梯度称号", **TIERS}
 
 
-def export_row(row: EnterpriseAssessment, as_of: str) -> dict[str, Any]:
-    """One exported line, Chinese headers; unknown values stay empty (never 0)."""
+def export_row(row: EnterpriseAssessment, as_of: date) -> dict[str, Any]:
+    """One exported line, Chinese headers; unknown values stay empty (never 0); the reference day a date cell."""
     e: Enterprise = row.enterprise
     out: dict[str, Any] = {
         "统一社会信用代码": e.uscc,
@@ -326,6 +327,5 @@ def export_row(row: EnterpriseAssessment, as_of: str) -> dict[str, Any]:
 
 def export_rows(rows: QuerySet[EnterpriseAssessment], run: AssessmentRun) -> Iterator[dict[str, Any]]:
     """Every filtered row as an export line, read in chunks."""
-    as_of = run.as_of.isoformat()
     for row in rows.iterator(chunk_size=2000):
-        yield export_row(row, as_of)
+        yield export_row(row, run.as_of)

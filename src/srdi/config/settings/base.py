@@ -87,6 +87,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "srdi.web.context.navigation",
             ],
+            # ``|beijing`` on every page without a load: the one way a time is shown (srdi.domain.beijing_time)
+            "builtins": ["srdi.web.templatetags.srdi_time"],
         },
     }
 ]

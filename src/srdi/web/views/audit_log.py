@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from srdi.db.models import AuditAction
+from srdi.domain.beijing_time import labelled
 from srdi.services import audit_settings, scoping
 from srdi.services.audit import verify_chain
 from srdi.services.audit_search import AuditFilters, object_types, search_events
@@ -33,8 +34,8 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label="操作", required=False, choices=[("", "全部"), *AuditAction.choices])
     object_type = forms.ChoiceField(label="对象类型", required=False)
     success = forms.ChoiceField(label="结果", required=False, choices=SUCCESS_CHOICES)
-    since = forms.DateField(label="起始日期（UTC）", required=False)
-    until = forms.DateField(label="截止日期（UTC）", required=False)
+    since = forms.DateField(label=labelled("起始日期"), required=False)
+    until = forms.DateField(label=labelled("截止日期"), required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from srdi.db.models import Case, Payment, PaymentReturn, PaymentRun, Programme
 from srdi.domain.digits import id_from
 from srdi.services import payments as payment_service
 from srdi.services.cases import TransitionRefused
-from srdi.services.exports import CONTENT_TYPES
+from srdi.services.exports import CONTENT_TYPES, download_name
 from srdi.web import money_display as md
 from srdi.web.access import require
 from srdi.web.forms_money import PaymentRunForm
@@ -244,4 +244,4 @@ def payment_run_file(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, verdict.reason)
         return redirect("web:payment_run_detail", pk=run.pk)
     content = payment_service.payment_file(run, fmt, user)
-    return file_response(content, f"srdi-payment-run-{run.pk}.{fmt}", CONTENT_TYPES[fmt])
+    return file_response(content, download_name(f"srdi-payment-run-{run.pk}", fmt), CONTENT_TYPES[fmt])

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
 from srdi.db.models import AuditAction, Case, District
-from srdi.interchange.writers import write_csv, write_xlsx
+from srdi.interchange.writers import write_csv, write_xlsx, yuan
 from srdi.services import audit, budgets, matters, scoping
 from srdi.services.cases import today
 from srdi.services.exports import CONTENT_TYPES, download_name
@@ -131,11 +131,11 @@ def publicity_export(request: HttpRequest) -> HttpResponse:
                 "统一社会信用代码": case.enterprise.uscc,
                 "区县": names.get(case.district_code, case.district_code),
                 "兑现事项": case.title,
-                "拟兑现金额（元）": md.yuan_input(case.entitlement_fen),
-                "市级承担（元）": md.yuan_input(city),
-                "区县承担（元）": md.yuan_input(district),
-                "公示开始": case.publicity_starts_on.isoformat() if case.publicity_starts_on else "",
-                "公示截止": case.publicity_ends_on.isoformat() if case.publicity_ends_on else "",
+                "拟兑现金额（元）": yuan(case.entitlement_fen),
+                "市级承担（元）": yuan(city),
+                "区县承担（元）": yuan(district),
+                "公示开始": case.publicity_starts_on,
+                "公示截止": case.publicity_ends_on,
             }
         )
     writer = write_csv if fmt == "csv" else partial(write_xlsx, sheet_title="公示名单")
