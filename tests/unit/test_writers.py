@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from srdi.interchange.writers import (
     EXACT_INTEGER_LIMIT,
+    Wan,
     column_width,
     header_names,
+    people_columns,
+    people_row,
     template_help,
     text_columns,
     write_csv,
     write_xlsx,
+    yuan,
 )
 
 ROW = {
@@ -134,3 +143,51 @@ def test_columns_headed_by_their_chinese_labels_are_text_columns_too():
     assert ws.column_dimensions["A"].number_format == ws.column_dimensions["B"].number_format == "@"
     assert cells["统一社会信用代码"].number_format == "@"
     assert ws.column_dimensions["A"].width == column_width("uscc")
+
+
+@given(st.integers(min_value=-(10**14), max_value=10**14))
+def test_yuan_is_a_number_cell_with_the_exact_amount(fen):
+    _, cells = _sheet(
+        write_xlsx([{"金额（元）": yuan(fen), "账号": "6222"}], ["金额（元）", "账号"], text=["账号"])
+    )
+    cell = cells["金额（元）"]
+    assert cell.data_type == "n" and cell.number_format == "#,##0.00"
+    assert Decimal(repr(cell.value)) * 100 == fen
+    assert cells["账号"].data_type == "s" and cells["账号"].number_format == "@"
+
+
+def test_yuan_in_csv_is_two_decimals_and_unknown_is_empty():
+    text = write_csv([{"a": yuan(123456), "b": yuan(-5), "c": yuan(None)}], ["a", "b", "c"]).decode(
+        "utf-8-sig"
+    )
+    assert text.splitlines()[1] == "1234.56,-0.05,"
+
+
+def test_dates_are_date_cells_and_times_naive_beijing():
+    moment = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)
+    _, cells = _sheet(
+        write_xlsx([{"日期": date(2026, 3, 1), "时间（北京时间）": moment}], ["日期", "时间（北京时间）"])
+    )
+    assert cells["日期"].is_date and cells["日期"].number_format == "yyyy-mm-dd"
+    assert cells["日期"].value == datetime(2026, 3, 1)
+    assert cells["时间（北京时间）"].value == datetime(2026, 3, 2, 0, 30)
+    text = write_csv([{"t": moment, "d": date(2026, 3, 1)}], ["t", "d"]).decode("utf-8-sig")
+    assert text.splitlines()[1] == "2026-03-02 00:30:00,2026-03-01"
+
+
+def test_the_enterprise_sheet_for_people_has_chinese_headers_and_money_in_wan():
+    columns = people_columns()
+    assert not [h for h in columns if re.fullmatch(r"[a-z0-9_.]+", h)]
+    assert "营业收入（万元）" in columns and "营业收入（分）" not in columns
+    _, cells = _sheet(write_xlsx([people_row(ROW)], columns))
+    assert cells["统一社会信用代码"].value == ROW["uscc"] and cells["统一社会信用代码"].data_type == "s"
+    revenue = cells["营业收入（万元）"]
+    assert revenue.data_type == "n" and Decimal(repr(revenue.value)) == Decimal("987654321.012345")
+    assert cells["净利润（万元）"].value == -0.0012
+    big = cells["资产总额（万元）"]  # 17 significant digits: text, still exact
+    assert (big.value, big.data_type) == ("12345678901.234567", "s")
+    assert cells["企业名称"].value == "'=1+2 公司"
+
+
+def test_wan_is_exact():
+    assert Wan(123_456_789).value == Decimal("123.456789")
