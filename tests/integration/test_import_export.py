@@ -180,7 +180,10 @@ def test_csv_and_xlsx_exports_escape_formulas_but_keep_numbers():
     wb = load_workbook(io.BytesIO(export_enterprises(None, "xlsx").content))
     ws = wb.active
     header = [c.value for c in ws[1]]
-    name_col, profit_col = header.index("企业名称"), header.index("净利润（万元）")  # for people: Chinese, 万元
+    name_col, profit_col = (
+        header.index("企业名称"),
+        header.index("净利润（万元）"),
+    )  # for people: Chinese, 万元
     cells = list(ws.iter_rows(min_row=2))
     assert all(str(r[name_col].value).startswith("'") for r in cells)
     assert all(r[name_col].data_type == "s" for r in cells)
