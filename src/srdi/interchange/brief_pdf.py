@@ -39,6 +39,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
+from srdi.domain.beijing_time import LABEL, format_beijing
 from srdi.domain.programme.brief import (
     NO_BUDGET,
     UNKNOWN,
@@ -436,7 +437,7 @@ class Writer:
         canvas.saveState()
         canvas.setFont(FONT, 7)
         canvas.setFillColor(colors.HexColor("#555555"))
-        stamp = b.generated_at.strftime("%Y-%m-%d %H:%M")
+        stamp = f"{format_beijing(b.generated_at)}（{LABEL}）"
         canvas.drawString(20 * mm, 12 * mm, self.t(f"口径：{b.rulebook}"))
         canvas.drawString(
             20 * mm, 8 * mm, self.t(f"生成时间：{stamp}　数据截至：{cn_date(b.as_of)}　范围：{b.scope_label}")

@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from srdi.domain.beijing_time import format_beijing, labelled
 from srdi.domain.programme.brief import NO_BUDGET, UNKNOWN, MonthlyBrief, cn_date, narrative, wan
 from srdi.interchange.writers import TEXT_FORMAT, column_width, escape_text
 
@@ -199,7 +200,7 @@ def sheets(b: MonthlyBrief) -> tuple[Sheet, ...]:
             ("范围", b.scope_label),
             ("数据截至", cn_date(b.as_of)),
             ("口径（政策包与参数）", b.rulebook),
-            ("生成时间", b.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
+            (labelled("生成时间"), format_beijing(b.generated_at, seconds=True)),
             (
                 "储备梯队",
                 "尚无已完成的梯度筛查（未知）" if b.pipeline is None else f"{b.pipeline_as_of} 筛查",
