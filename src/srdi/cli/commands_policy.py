@@ -12,6 +12,7 @@ import click
 
 from srdi.cli.main import cli, setup_django
 from srdi.cli.progress import console
+from srdi.domain.beijing_time import format_beijing
 from srdi.domain.money import format_wan
 
 KIND_ZH = {"money": "资金", "qualification": "资格/优先", "target": "目标", "service": "服务"}
@@ -179,11 +180,11 @@ def _show_parameter(pid: str, param: Any, on: date) -> None:
         decided = ""
         if row.decided_by and row.decided_at is not None:
             verb = "批准" if row.status == "approved" else "决定"
-            decided = f"；{row.decided_by} {row.decided_at:%Y-%m-%d %H:%M} {verb}"
+            decided = f"；{row.decided_by} {format_beijing(row.decided_at)} {verb}"
             if row.decision_reason:
                 decided += f"（{row.decision_reason}）"
         origin = f"（来源 {row.source_version}）" if row.source_version else ""
-        proposed = f"{row.proposed_by} {row.proposed_at:%Y-%m-%d %H:%M} 提出" if row.proposed_at else ""
+        proposed = f"{row.proposed_by} {format_beijing(row.proposed_at)} 提出" if row.proposed_at else ""
         click.echo(
             f"      {row.version}{origin} [{row.status_label}] {_period_text(row.start, row.end)}  "
             f"{_fmt_value(row.value, param.unit)}  依据 {' '.join(x for x in (row.document, row.article) if x)}；"

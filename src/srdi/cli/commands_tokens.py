@@ -12,6 +12,7 @@ from datetime import datetime
 import click
 
 from srdi.cli.main import cli, setup_django
+from srdi.domain.beijing_time import format_beijing
 
 
 @cli.group(name="token")
@@ -70,7 +71,7 @@ def list_(username: str | None) -> None:
     now = timezone.now()
 
     def shown(moment: datetime) -> str:
-        return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+        return format_beijing(moment)
 
     tokens = ApiToken.objects.select_related("user").order_by("created_at", "id")
     if username:
