@@ -36,7 +36,7 @@ class AuditAction(models.TextChoices):
 class AuditEvent(models.Model):
     """One audit record: who did what to which object, when (UTC), with old and new values."""
 
-    occurred_at = models.DateTimeField("时间（UTC）", db_index=True)
+    occurred_at = models.DateTimeField("时间（北京时间）", db_index=True)  # stored UTC, shown in Beijing time
     actor = models.ForeignKey(
         "srdi.User", verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT
     )

@@ -108,7 +108,7 @@ class CaseTransition(models.Model):
     to_state = models.CharField("新状态", max_length=20)
     actor = models.ForeignKey("srdi.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     actor_label = models.CharField(max_length=150, default="system")
-    at = models.DateTimeField("时间（UTC）")
+    at = models.DateTimeField("时间（北京时间）")  # stored UTC, shown in Beijing time
     reason = models.TextField("意见", blank=True, default="")
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
