@@ -90,7 +90,7 @@ ACCOUNT_ROUTES = frozenset({"web:login", "web:logout", "web:password_change"})
 # Pages whose records name enterprises by design for a role whose scope otherwise holds none: the audit log
 # names the objects of recorded actions, and reading it is the audit administrator's job (三权分立). Its access
 # is tested in test_web_audit_log.py and test_permissions_enforced.py.
-NAMES_BY_DESIGN: dict[str, frozenset[str]] = {"audit_admin": frozenset({"web:audit_log"})}
+NAMES_BY_DESIGN: dict[str, frozenset[str]] = {"audit_admin": frozenset({"web:audit_log", "web:audit_export"})}
 # Routes that write enterprise data although no enterprise is named in their path.
 ENTERPRISE_WRITE_ROUTES = frozenset({"api:create_enterprise", "web:import", "web:import_confirm"})
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from test_web_money_world import PASSWORD, approve, client_for, to_publicity
 
-from srdi.db.models import AuditAction, Case, EnterpriseYear
+from srdi.db.models import AuditAction, AuditEvent, Case, EnterpriseYear
 from srdi.services import audit
 from srdi.services.payments import PAYMENT_COLUMNS, create_payment_run, payment_file
 from srdi.services.screening import run_screen
@@ -192,3 +192,39 @@ def _rows_text(response) -> str:
 def test_every_page_says_its_times_are_beijing_time(login_as, seed):
     page = login_as("city_staff").get(reverse("web:home")).content.decode()
     assert "页面所示时间均为北京时间" in page
+
+
+def test_the_audit_log_export_is_chinese_with_beijing_time_and_labels(login_as, seed):
+    audit.record(
+        AuditAction.EXPORT,
+        seed.users["city_staff"],
+        object_type="payment_run",
+        object_id="0123",
+        object_repr="=北京时间导出测试",
+        occurred_at=INSTANT,
+        ip_address="10.0.0.1",
+    )
+    audit.record(AuditAction.EXPORT, seed.users["city_staff"], object_type="enterprise", object_repr="另一条")
+    client = login_as("auditor")
+    page = client.get(reverse("web:audit_log"), {"q": "北京时间导出测试"}).content.decode()
+    assert "data-audit-export" in page and 'name="q" value="北京时间导出测试"' in page
+    response = client.post(reverse("web:audit_export"), {"q": "北京时间导出测试"})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store, private"
+    header, rows, sheet = _table(response.content)
+    _chinese_headers([h for h in header if h != "IP地址"])
+    assert "时间（北京时间）" in header and "对象类型" in header
+    assert len(rows) == 1
+    (row,) = rows
+    assert row["时间（北京时间）"] == datetime(2026, 3, 2, 0, 30)
+    assert _cells(sheet, "时间（北京时间）")[0].is_date
+    assert row["操作"] == "导出" and row["对象类型"] == "拨付批次"
+    assert row["对象"] == "'=北京时间导出测试"  # formula escaped
+    id_cell = _cells(sheet, "对象编号")[0]
+    assert (id_cell.value, id_cell.data_type) == ("0123", "s")
+    exported = AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="audit_log").get()
+    assert exported.new["count"] == 1 and exported.actor == seed.users["auditor"]
+
+
+@pytest.mark.parametrize("role", ["city_staff", "district_staff", "enterprise"])
+def test_only_readers_of_the_log_may_export_it(login_as, seed, role):
+    assert login_as(role).post(reverse("web:audit_export")).status_code == 403
