@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from srdi.domain.beijing_time import beijing_day, for_sheet, format_beijing, labelled, to_beijing
+from srdi.domain.beijing_time import beijing_day, for_sheet, format_beijing, format_iso, labelled, to_beijing
 from srdi.web.templatetags.srdi_time import beijing, beijing_label
 
 INSTANT = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)
@@ -33,6 +33,10 @@ def test_the_template_filter_uses_the_same_format():
     assert beijing(INSTANT) == "2026-03-02 00:30"
     assert beijing(INSTANT, "seconds") == "2026-03-02 00:30:00"
     assert beijing(None) == "" and beijing(date(2026, 3, 1)) == ""  # type: ignore[arg-type]
+    assert beijing("2026-03-01T16:30:00+00:00", "seconds") == "2026-03-02 00:30:00"  # a checkpoint's ISO text
+    assert (
+        format_iso("2026-03-01T16:30:00Z") == "2026-03-02 00:30:00" and format_iso("不是时间") == "不是时间"
+    )
 
 
 def test_a_beijing_day_starts_at_16_utc_the_day_before():

@@ -37,6 +37,14 @@ def format_beijing(moment: datetime | None, *, seconds: bool = False) -> str:
     return to_beijing(moment).strftime(SECONDS if seconds else MINUTES)
 
 
+def format_iso(text: str, *, seconds: bool = True) -> str:
+    """An instant kept as ISO text (a signed checkpoint's ``at``) as Beijing time; text that is no ISO time as is."""
+    try:
+        return format_beijing(datetime.fromisoformat(text), seconds=seconds)
+    except ValueError:
+        return text
+
+
 def labelled(label: str) -> str:
     """A header or form label saying its times are Beijing time: ``时间（北京时间）``."""
     return f"{label}（{LABEL}）"

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from srdi.domain.beijing_time import LABEL, format_iso
 from srdi.domain.chain import Break, BreakKind, ChainVerifier, Checkpoint, Link
 from srdi.services.chain_keys import ChainKeyError, key_ring
 from srdi.services.checkpoint_sink import BadCheckpoint, read_checkpoints
@@ -36,7 +37,7 @@ class ChainResult:
         """One Chinese line: the verdict, with the first bad seq when broken."""
         if self.broken is None:
             against = (
-                f"，与 {self.checkpoint.at} 的检查点（第 {self.checkpoint.seq} 条）一致"
+                f"，与 {format_iso(self.checkpoint.at)}（{LABEL}）的检查点（第 {self.checkpoint.seq} 条）一致"
                 if self.checkpoint
                 else "，尚无检查点（请定期运行 srdi audit checkpoint）"
             )

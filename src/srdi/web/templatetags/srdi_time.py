@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django import template
 
-from srdi.domain.beijing_time import format_beijing, labelled
+from srdi.domain.beijing_time import format_beijing, format_iso, labelled
 
 register = template.Library()
 
@@ -20,11 +20,13 @@ NONE = ""
 
 
 @register.filter
-def beijing(moment: datetime | None, precision: str = "") -> str:
+def beijing(moment: datetime | str | None, precision: str = "") -> str:
     """A stored instant as Beijing time, ``2026-03-02 00:30`` (``|beijing:"seconds"`` adds seconds).
 
     Empty for none, as ``|date``, so that ``|default:`` applies.
     """
+    if isinstance(moment, str) and moment:  # an ISO instant kept as text (signed checkpoints)
+        return format_iso(moment, seconds=precision == "seconds")
     if not isinstance(moment, datetime):
         return NONE
     return format_beijing(moment, seconds=precision == "seconds")
