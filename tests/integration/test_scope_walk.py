@@ -597,7 +597,7 @@ def _exported_usccs(fmt: str, content: bytes) -> list[str]:
     wb = load_workbook(io.BytesIO(content), read_only=True)
     rows = list(wb.worksheets[0].iter_rows(values_only=True))
     wb.close()
-    col = list(rows[0]).index("uscc")
+    col = list(rows[0]).index("统一社会信用代码")  # the XLSX for people heads its columns in Chinese
     return [r[col] for r in rows[1:]]
 
 
