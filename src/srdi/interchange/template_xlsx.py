@@ -128,12 +128,18 @@ def help_rows() -> list[list[str]]:
     for t in template_columns():
         c = t.column
         required = "必填" if t.required else ("填写年度数据时必填" if c.name == "year" else "选填")
-        lines.append([t.header, f"{c.label}（{c.name}）", required, _KIND_NOTES[c.kind], _allowed(t), _example(t)])
+        lines.append(
+            [t.header, f"{c.label}（{c.name}）", required, _KIND_NOTES[c.kind], _allowed(t), _example(t)]
+        )
     lines.append([])
     lines.append(["填写规则", "每行为一家企业的一个年度；同一企业的企业级信息在各行中应一致。"])
-    lines.append(["填写规则", "空白单元格表示“未知”，不会当作 0；金额按万元填写，系统精确换算为分，不四舍五入。"])
+    lines.append(
+        ["填写规则", "空白单元格表示“未知”，不会当作 0；金额按万元填写，系统精确换算为分，不四舍五入。"]
+    )
     lines.append(["填写规则", "代码、证件号、电话列已设为文本格式，请勿改为数值；粘贴时请选择“只粘贴文本”。"])
-    lines.append(["填写规则", "下拉列表中的名称与代码均可填写（如 西湖区 或 330106，智能物联 或 smart_iot）。"])
+    lines.append(
+        ["填写规则", "下拉列表中的名称与代码均可填写（如 西湖区 或 330106，智能物联 或 smart_iot）。"]
+    )
     return lines
 
 

@@ -42,6 +42,7 @@ EXPORT_ROUTES = frozenset(
         "web:monthly_brief_export",
         "web:seedling_export",
         "web:showcase_consent_file",
+        "web:import_errors_file",
     }
 )
 PROBE_KWARGS = ("pk", "object_id")

@@ -54,4 +54,5 @@ urlpatterns = [
     path("", include("srdi.web.urls_monthly_brief")),
     path("", include("srdi.web.urls_seedlings")),
     path("", include("srdi.web.urls_showcase")),
+    path("", include("srdi.web.urls_import_errors")),
 ]

@@ -131,7 +131,11 @@ def test_the_template_is_a_clerks_form():
         for dv in ws.data_validations.dataValidation
     }
     options = wb[LISTS_SHEET]
-    for name, expected in (("district", "西湖区"), ("ecosystem", "智能物联"), ("registered_in_zhejiang", "是")):
+    for name, expected in (
+        ("district", "西湖区"),
+        ("ecosystem", "智能物联"),
+        ("registered_in_zhejiang", "是"),
+    ):
         formula = lists[letter[_header_of(name)]]
         sheet, cells = formula.lstrip("=").split("!")
         assert sheet.strip("'") == LISTS_SHEET
