@@ -146,7 +146,8 @@ def help_rows() -> list[list[str]]:
 def _letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
-    return get_column_letter(index)
+    letter: str = get_column_letter(index)
+    return letter
 
 
 def template_workbook() -> bytes:
