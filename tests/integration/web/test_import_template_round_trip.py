@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 from openpyxl.utils.cell import coordinate_from_string
+from tests.integration.libreoffice import SKIP_REASON, SOFFICE, Calc
 from web_helpers import make_uscc
 
 from srdi.db.models import Certification, Contact, Enterprise, EnterpriseYear, ImportBatch, Title
@@ -166,4 +167,16 @@ def test_template_round_trip_through_the_service():
     result = import_file(fill_as_a_clerk(import_template("xlsx").content, uscc), "填报.xlsx")
     assert result.errors == [], result.error_messages()
     assert result.status == ImportBatch.Status.APPLIED
+    assert_stored_exactly(uscc)
+
+
+@pytest.mark.skipif(SOFFICE is None, reason=SKIP_REASON)
+def test_template_round_trip_through_libreoffice(tmp_path):
+    """The clerk's file opened and saved again by LibreOffice Calc still stores exactly the intended values."""
+    uscc = make_uscc(733)
+    source = tmp_path / "填报.xlsx"
+    source.write_bytes(fill_as_a_clerk(import_template("xlsx").content, uscc))
+    saved = Calc(tmp_path / "profile").resave(source, "xlsx")
+    result = import_file(saved.read_bytes(), "填报.xlsx")
+    assert result.errors == [], result.error_messages()
     assert_stored_exactly(uscc)
