@@ -132,6 +132,7 @@ def _checked(
         district = record.data.get("district")
         if (
             actor is not None
+            and isinstance(district, str)
             and district in district_codes()
             and not any(p.path == "district" for p in exc.problems)
         ):
