@@ -132,3 +132,14 @@ def test_cli_writes_the_error_workbook(cli_runner, tmp_path):
     assert Enterprise.objects.count() == 0
     dry = cli_runner("import", str(source), "--dry-run", "--errors-out", str(tmp_path / "dry.xlsx"))
     assert dry.exit_code == 1 and (tmp_path / "dry.xlsx").exists()
+
+
+def test_a_district_sees_its_scope_error_beside_the_other_errors_of_the_row(role_users):
+    staff = role_users["district_staff"]  # 西湖区
+    wrong = bad_uscc()
+    data = workbook([[wrong, "外区公司", "滨江区", 2024, "abc", "是", 1, "智能物联"]])
+    checked = read_checked(data, "a.xlsx", actor=staff)
+    assert {e.letter for e in checked.errors} == {"A", "C", "E"}  # check character, scope, amount
+    # a JSON record whose district is not text is refused, not looked up
+    json_data = b'[{"uscc": "%s", "district": ["330106"]}]' % make_uscc().encode()
+    assert read_checked(json_data, "a.json", actor=staff).errors
