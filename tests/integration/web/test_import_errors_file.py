@@ -64,3 +64,15 @@ def test_a_file_without_errors_offers_no_error_workbook(login_as, seed):
     response = client.post(reverse("web:import"), {"file": SimpleUploadedFile("ok.csv", csv)})
     assert response.context["preview"].errors == []
     assert "errors_file" not in response.context
+
+
+def test_the_result_of_a_partial_import_links_its_errors(login_as, seed):
+    client = login_as("district_staff")
+    upload = SimpleUploadedFile("部分.csv", several_errors_csv(), content_type="text/csv")
+    previewed = client.post(reverse("web:import"), {"file": upload, "partial": "on"})
+    done = client.post(reverse("web:import_confirm"), {"token": previewed.context["pending"].token})
+    assert done.context["result"].errors
+    url = reverse("web:import_errors_file", args=[done.context["errors_file"].token])
+    assert url in done.content.decode()
+    ws = load_workbook(io.BytesIO(client.get(url).content))[DATA_SHEET]
+    assert "F列「数字化水平等级」" in ws["G3"].value
