@@ -3,9 +3,10 @@
 Use ``write_error_workbook(table, errors, ...)`` with the table read again from the uploaded file (``read_table``)
 and every error of the validation. The sheet 数据与错误 has the file's header and data rows in their own columns
 (the same letters as the upload), then 错误说明 — all the errors of that row, each naming its column — and 原行号;
-the refused cells are filled red. The sheet 错误汇总 counts them and lists every error, including those of the
-file as a whole (a header, a formula). ``错误说明`` and ``原行号`` are headers the import ignores, so the corrected
-workbook can be uploaded as it is. A JSON import (no table) gets the summary sheet only.
+the refused cells are filled red. The sheet 错误汇总 counts them (in all and by column) and lists the errors one
+by one (the first ``SUMMARY_LISTED``), including those of the file as a whole (a header, a formula).
+``错误说明`` and ``原行号`` are headers the import ignores, so the corrected workbook can be uploaded as it is.
+A JSON import (no table) gets the summary sheet only.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ SUMMARY_SHEET = "错误汇总"
 ERRORS_HEADER = "错误说明"
 ROW_HEADER = "原行号"
 ERROR_FILL = "FFC7CE"
+SUMMARY_LISTED = 2000  # errors listed one by one on the summary sheet; all of them stay beside their rows
 ERROR_FONT = "9C0006"
 
 
@@ -126,13 +128,28 @@ def _summary(ws: Any, errors: list[RowError], filename: str, rows_total: int, un
     ws.append(["错误总数", len(errors)])
     ws.append([])
     bold = Font(bold=True)
-    heading = []
-    for text in (unit, "列", "表头/字段", "值", "原因", "统一社会信用代码"):
-        cell = WriteOnlyCell(ws, text)
-        cell.font = bold
-        heading.append(cell)
-    ws.append(heading)
+
+    def heading(*texts: str) -> None:
+        cells = []
+        for text in texts:
+            cell = WriteOnlyCell(ws, text)
+            cell.font = bold
+            cells.append(cell)
+        ws.append(cells)
+
+    by_column: dict[tuple[str, str], int] = defaultdict(int)
     for e in errors:
+        by_column[(e.letter, e.column)] += 1
+    heading("按列统计", "列", "表头/字段", "错误数")
+    for (letter, column), count in sorted(by_column.items(), key=lambda item: (-item[1], item[0])):
+        ws.append(["", letter, escape_text(column) or "（整个文件或整行）", count])
+    ws.append([])
+    if len(errors) > SUMMARY_LISTED:
+        ws.append(
+            [f"以下列出前 {SUMMARY_LISTED} 处错误；全部错误见工作表「{DATA_SHEET}」的「{ERRORS_HEADER}」列"]
+        )
+    heading(unit, "列", "表头/字段", "值", "原因", "统一社会信用代码")
+    for e in errors[:SUMMARY_LISTED]:
         where = f"第{e.row}{unit}" if e.row else "整个文件"
         uscc = WriteOnlyCell(ws, escape_text(e.uscc))
         uscc.number_format = TEXT_FORMAT
