@@ -54,8 +54,26 @@ def test_tiers_and_title_kinds_by_name_inside_the_json_cells():
     ]  # left for the profile check
 
 
+def test_ip_item_kinds_by_name():
+    items = parse("ip_items", '[{"kind":"发明专利","granted_on":"2021-03-02"},{"kind":"软著"}]')
+    assert [i["kind"] for i in items] == ["invention_patent", "software_copyright"]
+
+
 def test_code_of_ignores_spaces_and_quotation_marks():
     assert code_of(TIERS, "国家级专精特新 小巨人 企业") == "little_giant"
     assert code_of(ECOSYSTEMS, "未知") is None
     assert code_of(RD_LEVELS, "省级") == "provincial"
     assert code_of(KEY_CHAIN_FIELDS, "关键软件") == "key_software"
+
+
+def test_the_names_cover_exactly_the_codes_of_the_exchange_format():
+    from typing import get_args
+
+    from srdi.domain.choice_labels import IP_KINDS, TIER_NAMES, TITLE_KINDS
+    from srdi.domain.exchange import CertTier, IpKind, TitleKind
+
+    assert set(IP_KINDS) == set(get_args(IpKind))
+    assert set(TIER_NAMES) == set(get_args(CertTier))
+    assert set(TITLE_KINDS) == set(get_args(TitleKind))
+    for labels in (IP_KINDS, TIER_NAMES, TITLE_KINDS):
+        assert len(set(labels.values())) == len(labels)  # one name, one code

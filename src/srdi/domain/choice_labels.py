@@ -48,6 +48,24 @@ TITLE_KINDS: dict[str, str] = {
     code: VALUE_LABELS[code]
     for code in ("high_tech_enterprise", "tech_innovation_demo", "ip_advantage", "ip_demo", "single_champion")
 }
+IP_KINDS: dict[str, str] = {
+    **{
+        code: VALUE_LABELS[code]
+        for code in (
+            "invention_patent",
+            "defense_patent",
+            "plant_variety",
+            "national_crop_variety",
+            "national_new_drug",
+            "tcm_protected_grade1",
+            "ic_layout",
+        )
+    },
+    "utility_model": "实用新型专利",
+    "design": "外观设计专利",
+    "software_copyright": "软件著作权",
+    "other": "其他",
+}
 # The tiers a certification records, by their usual names (``省级专精特新中小企业``); also accepted without the
 # level or the quotation marks (``专精特新中小企业``, ``小巨人``), see ``_ALSO``.
 TIER_NAMES: dict[str, str] = dict(CERT_TIERS)
@@ -72,6 +90,10 @@ _ALSO: dict[str, str] = {
     "科技型中小企业": "tech_sme",
     "创新型中小企业称号": "innovative_sme",
     "高企": "high_tech_enterprise",
+    "实用新型": "utility_model",
+    "外观设计": "design",
+    "软著": "software_copyright",
+    "计算机软件著作权": "software_copyright",
 }
 
 
@@ -100,4 +122,5 @@ def code_of(labels: Mapping[str, str], text: str) -> str | None:
 JSON_CODE_KEYS: dict[str, dict[str, Mapping[str, str]]] = {
     "certifications": {"tier": TIER_NAMES},
     "titles": {"kind": TITLE_KINDS},
+    "ip_items": {"kind": IP_KINDS},
 }

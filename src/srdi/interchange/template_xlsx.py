@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from srdi.domain.choice_labels import TIER_NAMES, TITLE_KINDS, choice_labels
+from srdi.domain.choice_labels import IP_KINDS, TIER_NAMES, TITLE_KINDS, choice_labels
 from srdi.domain.reference import districts
 from srdi.interchange.columns import COLUMNS, Column
 from srdi.interchange.headers import stem_label
@@ -108,6 +108,8 @@ def _allowed(t: TemplateColumn) -> str:
         return "tier 可填：" + "、".join(TIER_NAMES.values())
     if t.column.name == "titles":
         return "kind 可填：" + "、".join(TITLE_KINDS.values())
+    if t.column.name == "ip_items":
+        return "kind 可填：" + "、".join(IP_KINDS.values())
     return "、".join(t.choices)
 
 
