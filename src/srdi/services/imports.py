@@ -2,10 +2,12 @@
 
 Use ``import_file``. Default all-or-nothing: one bad row and nothing is written (the batch is recorded as
 rejected with its report). ``partial=True`` writes the valid records and reports the others. Importing the
-same file again changes nothing. Hostile files are refused by ``srdi.interchange.safety`` before parsing, and
-the readers refuse anything they cannot read with a reason code (``refusals.Reason``), within the limits of the
-``SRDI_IMPORT_MAX_*`` settings (``read_limits``). ``read_checked`` is the last-resort guard: an exception no
-reader turned into a refusal is logged with its traceback and the file is refused as ``unreadable``.
+same file again changes nothing. Every error of a file is reported in one pass: a row with refused cells is
+never written, but its other cells still go through the profile and scope checks (``rows.CheckOnly``).
+Hostile files are refused by ``srdi.interchange.safety`` before parsing, and the readers refuse anything they
+cannot read with a reason code (``refusals.Reason``), within the limits of the ``SRDI_IMPORT_MAX_*`` settings
+(``read_limits``). ``read_checked`` is the last-resort guard: an exception no reader turned into a refusal is
+logged with its traceback and the file is refused as ``unreadable``.
 """
 
 from __future__ import annotations
