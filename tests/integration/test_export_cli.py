@@ -39,7 +39,7 @@ def test_a_template_is_xlsx_unless_asked_otherwise(cli_runner, tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     assert cli_runner("export", "--template").exit_code == 0
     wb = load_workbook(io.BytesIO((tmp_path / "srdi-import-template.xlsx").read_bytes()))
-    assert wb.sheetnames == ["企业数据", "填写说明"]
+    assert wb.sheetnames == ["企业数据", "说明", "选项"]
     result = cli_runner("export", "--template", "--format", "csv")
     assert result.stdout.lstrip("\ufeff").startswith("uscc,")
 

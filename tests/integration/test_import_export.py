@@ -277,7 +277,7 @@ def test_templates_have_every_exchange_field():
     header = csv_text.splitlines()[0].split(",")
     assert {"uscc", "year", "rd_expense_fen", "ip.class1", "certifications"} <= set(header)
     wb = load_workbook(io.BytesIO(import_template("xlsx").content))
-    assert wb.sheetnames == ["企业数据", "填写说明"]
+    assert wb.sheetnames == ["企业数据", "说明", "选项"]
 
 
 def test_uscc_override_reason_allows_a_registered_code_that_fails_the_check():

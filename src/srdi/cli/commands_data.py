@@ -31,8 +31,19 @@ def _actor(username: str | None):  # type: ignore[no-untyped-def]
 @click.option("--confirm", is_flag=True, help="已核对疑似金额单位错误，仍然写入（否则遇到疑似错误时不写入）")
 @click.option("--as", "username", help="以该用户身份导入（应用其区县范围并记入审计）")
 @click.option("--max-errors", default=200, show_default=True, help="最多显示的错误条数")
+@click.option(
+    "--errors-out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="有错误时，把全部错误写入此 XLSX（原数据每行旁加“错误说明”列，错误单元格标红，另附错误汇总）",
+)
 def import_(
-    file: Path, partial: bool, dry_run: bool, confirm: bool, username: str | None, max_errors: int
+    file: Path,
+    partial: bool,
+    dry_run: bool,
+    confirm: bool,
+    username: str | None,
+    max_errors: int,
+    errors_out: Path | None,
 ) -> None:
     """导入企业数据（XLSX/ODS、CSV 或 JSON 交换格式）。
 
@@ -60,6 +71,8 @@ def import_(
                 sink=StatusSink(status, file.name),
             )
         print_preview(preview, max_errors)
+        if preview.errors and errors_out is not None:
+            _write_errors(data, file.name, actor, errors_out)
         sys.exit(1 if preview.refused or preview.errors else 3 if preview.flags else 0)
 
     from srdi.services.imports import import_file
@@ -89,10 +102,25 @@ def import_(
         f"疑似错误 {len(result.flags)}，批次 #{result.batch_id}，状态 {result.status}）"
     )
     click.echo(summary)
+    if result.errors and errors_out is not None:
+        _write_errors(data, file.name, actor, errors_out)
     if result.held:
         click.echo("核对无误后，加 --confirm 重新导入同一文件即可写入。", err=True)
         sys.exit(3)
     sys.exit(1 if result.errors else 0)
+
+
+def _write_errors(data: bytes, filename: str, actor, target: Path) -> None:  # type: ignore[no-untyped-def]
+    """``--errors-out``: every error of the file beside its row, as an XLSX."""
+    from django.conf import settings
+
+    from srdi.services.import_errors import error_workbook
+
+    workbook = error_workbook(data, filename, actor=actor, max_bytes=settings.SRDI_IMPORT_MAX_BYTES)
+    target.write_bytes(workbook.content)
+    click.echo(
+        f"错误说明已写入 {target}（{workbook.errors} 处错误，涉及 {workbook.rows_with_errors} 行）", err=True
+    )
 
 
 FORMATS = ("xlsx", "csv", "json")

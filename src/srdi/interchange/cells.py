@@ -34,6 +34,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from srdi.domain.choice_labels import JSON_CODE_KEYS, choice_labels, code_of
 from srdi.domain.id_number import id_number_problem, normalise_id_number
 from srdi.domain.reference import districts
 from srdi.domain.text import text_problem
@@ -340,11 +341,15 @@ def _bool(value: Any) -> bool:
 
 
 def _choice_parser(column: Column) -> Parser:
+    labels = choice_labels(column.name) or {c: c for c in column.choices}
+    allowed = "、".join(labels[c] if labels[c] == c else f"{labels[c]}（{c}）" for c in column.choices)
+
     def parse(value: Any) -> str:
         text = str(value).strip() if isinstance(value, str) else None
-        if text is None or text not in column.choices:
-            raise CellError(f"应为以下之一：{'、'.join(column.choices)}")
-        return text
+        code = code_of(labels, text) if text is not None else None
+        if code is None or code not in column.choices:
+            raise CellError(f"应为以下之一：{allowed}")
+        return code
 
     return parse
 
@@ -352,8 +357,22 @@ def _choice_parser(column: Column) -> Parser:
 _JSON_DECODER = json.JSONDecoder(parse_float=Decimal)
 
 
-def _json_parser(kind: str) -> Parser:
+def _named_codes(items: Any, keys: dict[str, Any]) -> Any:
+    """A list of JSON objects with the names of ``keys`` (``{"tier": "专精特新中小企业"}``) read as codes."""
+    if not isinstance(items, list):
+        return items
+    for item in items:
+        if isinstance(item, dict):
+            for key, labels in keys.items():
+                value = item.get(key)
+                if isinstance(value, str):
+                    item[key] = code_of(labels, value.strip()) or value
+    return items
+
+
+def _json_parser(kind: str, name: str = "") -> Parser:
     what, shape, opening = ("JSON 列表", list, "[") if kind == "json" else ("JSON 对象", dict, "{")
+    keys = JSON_CODE_KEYS.get(name, {})
 
     def parse(value: Any) -> Any:
         if not isinstance(value, str):
@@ -369,7 +388,7 @@ def _json_parser(kind: str) -> Parser:
             raise CellError(f"应为 {what}（内容过大或嵌套过深）") from None
         if not isinstance(parsed, shape):
             raise CellError(f"应为 {what}（以 {opening} 开头）")
-        return parsed
+        return _named_codes(parsed, keys) if keys else parsed
 
     return parse
 
@@ -392,7 +411,7 @@ def parser_for(column: Column, unit: str | None = None, *, date1904: bool = Fals
     if kind == "choice":
         return _choice_parser(column)
     if kind in JSON_KINDS:
-        return _json_parser(kind)
+        return _json_parser(kind, column.name)
     raise ValueError(f"unknown column kind {kind}")
 
 

@@ -295,4 +295,6 @@ IGNORED_HEADERS = (
     "是否规上",
     "审核意见",
     "推荐意见",
+    "错误说明",  # the error workbook of an import (``error_workbook``), uploaded again once corrected
+    "原行号",
 )

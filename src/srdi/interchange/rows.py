@@ -22,7 +22,15 @@ from srdi.interchange.layout import MappedColumn, TableLayout
 from srdi.interchange.problems import RowError, RowWarning
 from srdi.interchange.readers import Table
 
-__all__ = ["ParsedRows", "RowError", "RowWarning", "SourceRecord", "locate_problem", "parse_rows"]
+__all__ = [
+    "CheckOnly",
+    "ParsedRows",
+    "RowError",
+    "RowWarning",
+    "SourceRecord",
+    "locate_problem",
+    "parse_rows",
+]
 
 MASKED_CONTACT = "联系人信息已脱敏，未导入"
 
@@ -38,6 +46,19 @@ class SourceRecord:
     row_of_year: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CheckOnly:
+    """A row with cell errors: its readable cells as a record of its own, checked but never written.
+
+    The profile checks (the USCC's check character, the district code, ranges, the importer's scope) run on it
+    too, so that all the errors of a row are reported in one pass; ``failed_letters`` are the columns whose
+    cells were refused (their problems are already reported, and a problem the refusal causes is not).
+    """
+
+    record: SourceRecord
+    failed_letters: frozenset[str]
+
+
 @dataclass
 class ParsedRows:
     """The records of a table, the cell errors, the warnings and how many data rows were read."""
@@ -46,6 +67,7 @@ class ParsedRows:
     errors: list[RowError]
     warnings: list[RowWarning]
     rows_total: int
+    check_only: list[CheckOnly] = field(default_factory=list)
 
 
 ENTERPRISE, FIGURE, CONTACT, YEAR = range(4)  # where a column's values go
@@ -124,6 +146,7 @@ def parse_rows(table: Table) -> ParsedRows:
     formulas = table.formula_positions()
     records: dict[str, SourceRecord] = {}
     errors: list[RowError] = []
+    check_only: list[CheckOnly] = []
     warnings: list[RowWarning] = []
     masked_warned: set[str] = set()
     rows_total = 0
@@ -171,8 +194,13 @@ def parse_rows(table: Table) -> ParsedRows:
         if not uscc:
             if not any(e.letter == uscc_letter for e in row_errors):
                 errors.append(place.error(raw.number, plans[uscc_plan].mapped, "", "缺少统一社会信用代码"))
+            if parsed:
+                failed = {uscc_letter, *(e.letter for e in row_errors)}
+                check_only.append(_check_only(raw.number, "", parsed, place, failed, errors.append))
             continue
         if row_errors:
+            failed = {e.letter for e in row_errors}
+            check_only.append(_check_only(raw.number, uscc, parsed, place, failed, errors.append))
             continue
         record = records.get(uscc)
         if record is None:
@@ -184,7 +212,27 @@ def parse_rows(table: Table) -> ParsedRows:
             warnings.append(
                 RowWarning(raw.number, "", "", MASKED_CONTACT, uscc, place.sheet, _contact_letter(place))
             )
-    return ParsedRows(list(records.values()), errors, warnings, rows_total)
+    return ParsedRows(list(records.values()), errors, warnings, rows_total, check_only)
+
+
+def _check_only(
+    number: int,
+    uscc: str,
+    parsed: list[tuple[_Plan, Any]],
+    place: _Place,
+    failed_letters: set[str],
+    report: Callable[[RowError], None],
+) -> CheckOnly:
+    """The readable cells of a row with cell errors, as a record of their own (for the profile checks)."""
+    failed = frozenset(failed_letters)
+    record = SourceRecord(uscc=uscc, rows=[number], data={"uscc": uscc})
+
+    def keep(error: RowError) -> None:
+        if error.letter not in failed:  # e.g. "缺少年度" when the 年度 cell itself was refused
+            report(error)
+
+    _merge_row(record, number, parsed, place, keep)
+    return CheckOnly(record, failed)
 
 
 def _contact_letter(place: _Place) -> str:

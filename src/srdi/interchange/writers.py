@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from srdi.domain.beijing_time import for_sheet
-from srdi.interchange.columns import COLUMNS, LIST_FIELDS, YEAR_FIELDS, Column
+from srdi.interchange.columns import COLUMNS, YEAR_FIELDS, Column
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -302,27 +302,3 @@ def write_xlsx(
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
-
-
-def template_help() -> list[list[str]]:
-    """The template's help sheet: each column, its meaning, kind and an example."""
-    kinds = {
-        "text": "文本",
-        "int": "整数",
-        "fen": "整数，单位：分（1元=100分）",
-        "bool": "是/否",
-        "date": "日期 YYYY-MM-DD",
-        "decimal": "比例，如 0.12 或 12%",
-        "json": "JSON 列表",
-        "json_map": "JSON 对象（键为年度）",
-        "choice": "取值之一",
-    }
-    lines = [["字段名", "含义", "类型", "可选值/示例"]]
-    for c in COLUMNS:
-        lines.append([c.name, c.label, kinds[c.kind], "、".join(c.choices) or c.example])
-    lines.append([])
-    lines.append(
-        ["说明", "每行一个企业的一个年度；企业级字段在同一企业的各行中应一致；空单元格表示未知（不是0）。"]
-    )
-    lines.append(["说明", f"列表字段（{'、'.join(LIST_FIELDS)}）以 JSON 填写，格式见交换格式 v1.1。"])
-    return lines

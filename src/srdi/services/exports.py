@@ -21,14 +21,8 @@ from django.db.models import QuerySet
 from srdi.db.mapping import LISTS, MODEL_FIELDS, YEAR_FIELDS, build_profile
 from srdi.db.models import AuditAction, Contact, Enterprise, EnterpriseYear, Event, User
 from srdi.domain.masking import mask_id_number, mask_name, mask_phone
-from srdi.interchange.writers import (
-    people_columns,
-    people_row,
-    profile_rows,
-    template_help,
-    write_csv,
-    write_xlsx,
-)
+from srdi.interchange.template_xlsx import template_workbook
+from srdi.interchange.writers import people_columns, people_row, profile_rows, write_csv, write_xlsx
 from srdi.services import audit, scoping
 from srdi.services.enterprise_writer import LIST_MODELS
 
@@ -168,10 +162,10 @@ def export_enterprises(
 
 
 def import_template(file_format: str) -> ExportFile:
-    """The blank import template (XLSX with a help sheet, or CSV)."""
+    """The blank import template: XLSX for people (Chinese headers, 说明, drop-downs), CSV for machines."""
     name = download_name("srdi-import-template", file_format)
     if file_format == "xlsx":
-        return ExportFile(write_xlsx([], help_rows=template_help()), name, CONTENT_TYPES["xlsx"], 0)
+        return ExportFile(template_workbook(), name, CONTENT_TYPES["xlsx"], 0)
     if file_format == "csv":
         return ExportFile(write_csv([]), name, CONTENT_TYPES["csv"], 0)
     raise ExportError("模板格式可选 xlsx 或 csv")

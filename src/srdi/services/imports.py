@@ -2,17 +2,19 @@
 
 Use ``import_file``. Default all-or-nothing: one bad row and nothing is written (the batch is recorded as
 rejected with its report). ``partial=True`` writes the valid records and reports the others. Importing the
-same file again changes nothing. Hostile files are refused by ``srdi.interchange.safety`` before parsing, and
-the readers refuse anything they cannot read with a reason code (``refusals.Reason``), within the limits of the
-``SRDI_IMPORT_MAX_*`` settings (``read_limits``). ``read_checked`` is the last-resort guard: an exception no
-reader turned into a refusal is logged with its traceback and the file is refused as ``unreadable``.
+same file again changes nothing. Every error of a file is reported in one pass: a row with refused cells is
+never written, but its other cells still go through the profile and scope checks (``rows.CheckOnly``).
+Hostile files are refused by ``srdi.interchange.safety`` before parsing, and the readers refuse anything they
+cannot read with a reason code (``refusals.Reason``), within the limits of the ``SRDI_IMPORT_MAX_*`` settings
+(``read_limits``). ``read_checked`` is the last-resort guard: an exception no reader turned into a refusal is
+logged with its traceback and the file is refused as ``unreadable``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,13 +24,14 @@ from django.db import DatabaseError, transaction
 from srdi.db.models import AuditAction, Enterprise, ImportBatch, User
 from srdi.domain.exchange import RecordError, parse_profile
 from srdi.domain.permissions import Scope
+from srdi.domain.reference import district_codes
 from srdi.domain.text import visible
 from srdi.interchange.layout import TableLayout
 from srdi.interchange.limits import Deadline, ReadLimits
 from srdi.interchange.problems import RowError, RowWarning
 from srdi.interchange.readers import FORMULA, FileFormatError, RawRow, read_json_records, read_table
 from srdi.interchange.refusals import FileRefused, Reason
-from srdi.interchange.rows import SourceRecord, locate_problem, parse_rows
+from srdi.interchange.rows import CheckOnly, SourceRecord, locate_problem, parse_rows
 from srdi.interchange.safety import MAX_FILE_BYTES, check_upload
 from srdi.services import audit, scoping
 from srdi.services.checkpoints import checkpoint_after_commit
@@ -118,6 +121,45 @@ def _problem_error(
     return RowError(row, header, value, reason, record.uscc, layout.sheet or "", letter)
 
 
+def _checked(
+    record: SourceRecord, layout: TableLayout | None, actor: User | None, report: Callable[[RowError], None]
+) -> Incoming | None:
+    """A record's profile checked (and the actor's district scope), every problem reported; None if any."""
+    try:
+        profile = parse_profile(record.data)
+    except RecordError as exc:
+        for problem in exc.problems:
+            value = problem.value if isinstance(problem.value, str | int) else ""
+            report(_problem_error(record, problem.path, layout, str(value)[:80], problem.reason))
+        district = record.data.get("district")
+        if (
+            actor is not None
+            and isinstance(district, str)
+            and district in district_codes()
+            and not any(p.path == "district" for p in exc.problems)
+        ):
+            verdict = scoping.can_import_for_district(actor, district)
+            if not verdict:
+                report(_problem_error(record, "district", layout, district, verdict.reason))
+        return None
+    if actor is not None:
+        verdict = scoping.can_import_for_district(actor, profile.district)
+        if not verdict:
+            report(_problem_error(record, "district", layout, profile.district or "", verdict.reason))
+            return None
+    return Incoming.of(profile, record.contact)
+
+
+def _unless_at(letters: frozenset[str], errors: list[RowError]) -> Callable[[RowError], None]:
+    """Report an error unless it is in one of ``letters`` (columns whose cells were already refused)."""
+
+    def report(error: RowError) -> None:
+        if error.letter not in letters:
+            errors.append(error)
+
+    return report
+
+
 def _json_records(data: bytes, limits: ReadLimits) -> tuple[list[SourceRecord], list[RowError]]:
     records, errors = [], []
     for index, raw in enumerate(read_json_records(data, limits), start=1):
@@ -158,6 +200,7 @@ def validate(
     layout: TableLayout | None = None
     warnings: list[RowWarning] = []
     header_errors: list[RowError] = []
+    check_only: list[CheckOnly] = []
     if file_format == "json":
         records, errors = _json_records(data, limits)
         rows_total = len(records) + len(errors)
@@ -177,7 +220,7 @@ def validate(
         if sink is not None:
             table.rows = _counted(table.rows, sink)
         parsed = parse_rows(table)
-        records, rows_total = parsed.records, parsed.rows_total
+        records, rows_total, check_only = parsed.records, parsed.rows_total, parsed.check_only
         header_errors = table.errors
         errors = [*header_errors, *parsed.errors]
         warnings = [*table.warnings, *parsed.warnings]
@@ -189,22 +232,21 @@ def validate(
     for n, record in enumerate(records):
         if n % 1000 == 0:
             deadline.check("校验记录")
-        try:
-            profile = parse_profile(record.data)
-        except RecordError as exc:
-            for problem in exc.problems:
-                value = problem.value if isinstance(problem.value, str | int) else ""
-                errors.append(_problem_error(record, problem.path, layout, str(value)[:80], problem.reason))
-            continue
-        if actor is not None:
-            verdict = scoping.can_import_for_district(actor, profile.district)
-            if not verdict:
-                errors.append(
-                    _problem_error(record, "district", layout, profile.district or "", verdict.reason)
-                )
-                continue
-        valid.append((record, Incoming.of(profile, record.contact)))
-        record.data = {}  # the compact Incoming holds what is written; the raw cells are not needed again
+        incoming = _checked(record, layout, actor, errors.append)
+        if incoming is not None:
+            valid.append((record, incoming))
+            record.data = {}  # the compact Incoming holds what is written; the raw cells are not needed again
+    # Rows with cell errors are never written, but their other cells are checked too: every error of a row
+    # is reported in one pass.
+    checked_only: list[tuple[SourceRecord, Incoming]] = []
+    for n, row in enumerate(check_only):
+        if n % 1000 == 0:
+            deadline.check("校验记录")
+        incoming = _checked(row.record, layout, actor, _unless_at(row.failed_letters, errors))
+        if incoming is not None:
+            checked_only.append((row.record, incoming))
+    if actor is not None and checked_only:
+        _keep_writable(actor, checked_only, errors, layout)
     if actor is not None:
         valid = _keep_writable(actor, valid, errors, layout)
     if header_errors:

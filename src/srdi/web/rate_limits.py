@@ -43,6 +43,7 @@ EXPORT_ROUTES = frozenset(
         "web:seedling_export",
         "web:showcase_consent_file",
         "web:audit_export",
+        "web:import_errors_file",
     }
 )
 PROBE_KWARGS = ("pk", "object_id")

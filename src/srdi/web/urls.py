@@ -55,4 +55,5 @@ urlpatterns = [
     path("", include("srdi.web.urls_seedlings")),
     path("", include("srdi.web.urls_showcase")),
     path("", include("srdi.web.urls_audit")),
+    path("", include("srdi.web.urls_import_errors")),
 ]

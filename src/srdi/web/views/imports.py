@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from srdi.db.models import ImportBatch, User
 from srdi.services import scoping
 from srdi.services.exports import ExportError, import_template
+from srdi.services.import_errors import keep_for_errors
 from srdi.services.import_preview import keep_upload, preview_file, take_upload
 from srdi.services.import_progress import ImportProgress, read_progress
 from srdi.services.imports import ImportResult, import_file
@@ -77,6 +78,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
     )
     tracker.finish()
     context: dict[str, Any] = {"preview": preview, "preview_errors": preview.errors[:ERRORS_SHOWN]}
+    if preview.errors and not preview.refused:
+        context["errors_file"] = keep_for_errors(data, upload.name or "upload", user)
     if preview.writable:
         context["pending"] = keep_upload(data, upload.name or "upload", user, partial=partial)
     return _page(request, user, context)
@@ -106,7 +109,10 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
         sink=tracker,
     )
     tracker.finish()
-    return _page(request, user, result_context(result))
+    context = result_context(result)
+    if result.errors and result.refusal is None:
+        context["errors_file"] = keep_for_errors(data, pending.filename, user)
+    return _page(request, user, context)
 
 
 @login_required
