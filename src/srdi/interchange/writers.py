@@ -27,6 +27,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from srdi.domain.beijing_time import for_sheet
+from srdi.domain.choice_labels import choice_labels
+from srdi.domain.reference import district_name
 from srdi.interchange.columns import COLUMNS, YEAR_FIELDS, Column
 
 if TYPE_CHECKING:
@@ -161,12 +163,18 @@ def people_columns() -> list[str]:
 
 
 def people_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A row by field name (``profile_rows``) as a row for people: Chinese headers, money as ``Wan``."""
+    """A row by field name (``profile_rows``) as a row for people: Chinese headers, money as ``Wan``, coded values
+    by their names (智能物联, 西湖区) — the import reads the names back as the codes."""
     out: dict[str, Any] = {}
     for column in COLUMNS:
         value = row.get(column.name)
         if column.kind == "fen" and isinstance(value, int) and not isinstance(value, bool):
             value = Wan(value)
+        elif isinstance(value, str) and value:
+            if column.name == "district":
+                value = district_name(value) or value
+            else:
+                value = choice_labels(column.name).get(value, value)
         out[people_header(column)] = value
     return out
 

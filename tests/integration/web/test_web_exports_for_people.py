@@ -146,6 +146,11 @@ def test_the_enterprise_list_export_is_chinese_with_money_in_wan(login_as, seed)
     assert revenue.data_type == "n"
     assert Decimal(repr(revenue.value)) * 1_000_000 == year.operating_revenue_fen
     assert all(c.data_type == "s" for c in _cells(sheet, "统一社会信用代码"))
+    # coded values are written by their names (the import reads them back as codes)
+    from srdi.domain.reference import district_name
+
+    district_header = next(h for h in header if h.startswith("所属区县") or h.startswith("区县"))
+    assert rows[line][district_header] == district_name(year.enterprise.district_id)
     # The JSON exchange format keeps its field ids.
     exchange = client.post(reverse("web:enterprise_export"), {"fmt": "json"}).json()
     assert "uscc" in exchange[0] and "financials" in exchange[0]
