@@ -171,12 +171,16 @@ def people_row(row: dict[str, Any]) -> dict[str, Any]:
         if column.kind == "fen" and isinstance(value, int) and not isinstance(value, bool):
             value = Wan(value)
         elif isinstance(value, str) and value:
-            if column.name == "district":
-                value = district_name(value) or value
-            else:
-                value = choice_labels(column.name).get(value, value)
+            value = _name_of(column.name, value)
         out[people_header(column)] = value
     return out
+
+
+def _name_of(field: str, code: str) -> str:
+    """The name people read for a coded value (a district or a choice), the code when it has none."""
+    if field == "district":
+        return district_name(code)
+    return choice_labels(field).get(code, code)
 
 
 def write_csv(rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> bytes:
