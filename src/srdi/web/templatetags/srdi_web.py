@@ -81,3 +81,11 @@ def alert_class(tags: str) -> str:
     """Bootstrap alert colour for a Django message level tag."""
     tag = (tags or "info").split()[-1]
     return MESSAGE_CLASSES.get(tag, tag)
+
+
+@register.filter(name="label")
+def vocabulary_label(code: Any, concern: str) -> str:
+    """The Chinese label of a stored code (``{{ case.state|label:"case_state" }}``; ``srdi.web.vocabulary``)."""
+    from srdi.web.vocabulary import label
+
+    return label(concern, code)
