@@ -18,7 +18,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from srdi.db.models import District
+from srdi.db.models import District, PublishedCountEntry
 from srdi.services.programme_pipeline import Pipeline, pipeline
 from srdi.services.programme_targets import Progress, TargetProgress, progress, published_baseline, tier_label
 from srdi.services.programme_version import data_versions
@@ -188,7 +188,9 @@ def _baseline_table() -> Table:
             r.count,
             "是" if r.adds else "否",
             r.by_district,
-            r.status,
+            PublishedCountEntry.Status(r.status).label
+            if r.status in PublishedCountEntry.Status
+            else r.status,
             r.source,
             r.origin,
         )

@@ -101,3 +101,46 @@ def all_codes() -> dict[str, frozenset[str]]:
     codes.update({concern: frozenset(table) for concern, table in model_choices().items()})
     codes["object_type"] = codes["object_type"] | frozenset(model_names())
     return codes
+
+
+# Where a code of unknown concern is looked up (the audit log's recorded old/new values, keys and route names):
+# the first vocabulary that knows it wins.
+_SEARCH_ORDER = (
+    "object_type",
+    "case_state",
+    "transition",
+    "refusal",
+    "entitlement_status",
+    "tier",
+    "ecosystem",
+)
+
+
+@cache
+def _any_table() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for concern in _SEARCH_ORDER:
+        for code, text in VOCABULARIES[concern].items():
+            found.setdefault(str(code), text)
+    for table in (*VOCABULARIES.values(), *model_choices().values()):
+        for code, text in table.items():
+            found.setdefault(str(code), text)
+    for code, text in model_names().items():
+        found.setdefault(code, text)
+    return found
+
+
+def any_label(code: object) -> object:
+    """The label of ``code`` in whichever vocabulary knows it; anything else (numbers, names, text) unchanged."""
+    if isinstance(code, str):
+        return _any_table().get(code, code)
+    return code
+
+
+def readable(value: object) -> object:
+    """A recorded JSON value (audit old/new/extra) with every known code, key or value, shown as its label."""
+    if isinstance(value, dict):
+        return {str(any_label(k)): readable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [readable(v) for v in value]
+    return any_label(value)

@@ -89,3 +89,11 @@ def vocabulary_label(code: Any, concern: str) -> str:
     from srdi.web.vocabulary import label
 
     return label(concern, code)
+
+
+@register.filter
+def readable(value: Any) -> Any:
+    """A recorded value with known codes shown as their labels (``srdi.web.vocabulary.readable``)."""
+    from srdi.web.vocabulary import readable as readable_value
+
+    return readable_value(value)
