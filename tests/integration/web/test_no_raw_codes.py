@@ -61,9 +61,10 @@ ROLES = tuple(name for name, *_ in DEMO_USERS if name not in {"city_reviewer", "
 EXTRA_QUERIES = {"web:case_list": ("?queue=all",), "web:audit_log": ("?page=2",)}
 SKIP_ROUTES = ACCOUNT_ROUTES | {"web:import_progress"}  # a per-upload token, no page without an upload
 # A token is a word of ASCII letters, digits and "_"; a compound identifier (a dotted parameter or rule-set id
-# such as hz81.3.amount.little_giant, a hyphenated key such as case-45-award) is one token: it names a
-# reference, cited as such (like a 文号), not a status code.
-TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.\-][A-Za-z0-9_]+)*")
+# such as hz81.3.amount.little_giant, a hyphenated key such as case-45-award, a page address such as
+# /cockpit/published-counts/ in the audit log) is one token: it names a reference, cited as such (like a 文号),
+# not a status code.
+TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[./\-][A-Za-z0-9_]+)*")
 # Tokens that are codes of some vocabulary but are also ordinary text on the pages.
 # - Format codes are shown upper-case (CSV, XLSX, JSON); matching is case-sensitive, so they need no entry.
 # - "none" is the tier vocabulary's "no title" code; never shown — no entry.
@@ -71,25 +72,33 @@ ALLOWED: frozenset[str] = frozenset()
 
 
 class _Visible(HTMLParser):
-    """Text nodes outside <script>, <style> and <template>, as people see them."""
+    """Text nodes as people read them: not inside <script>, <style> or <template>, and not inside an element
+    a template marks as deliberately not vocabulary text — ``data-machine`` (an identifier people type into a
+    machine: an exchange-format field id, ``events[] kind=…``) or ``data-verbatim`` (a note quoted as its
+    source wrote it, e.g. a published count's 来源). These two markers are the whole allowlist by context."""
 
     HIDDEN = frozenset({"script", "style", "template"})
+    MARKERS = frozenset({"data-machine", "data-verbatim"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._hidden = 0
+        self._skip: tuple[str, int] | None = None  # the skipped element's tag and its nesting depth
 
-    def handle_starttag(self, tag: str, attrs) -> None:
-        if tag in self.HIDDEN:
-            self._hidden += 1
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._skip is not None:
+            if tag == self._skip[0]:
+                self._skip = (tag, self._skip[1] + 1)
+        elif tag in self.HIDDEN or any(name in self.MARKERS for name, _ in attrs):
+            self._skip = (tag, 1)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.HIDDEN and self._hidden:
-            self._hidden -= 1
+        if self._skip is not None and tag == self._skip[0]:
+            depth = self._skip[1] - 1
+            self._skip = (tag, depth) if depth else None
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden:
+        if self._skip is None:
             self.parts.append(data)
 
 
@@ -262,9 +271,12 @@ def test_the_checker_finds_a_raw_code_and_a_model_name():
         "<html><head><title>审核</title><style>.paid{}</style></head><body>"
         '<p class="not_eligible" title="district_review">状态：not_eligible</p>'
         "<select><option>AuditEvent</option><option>unit_report</option></select>"
-        "<script>var s = 'paid';</script><td>91330106MA2XXXX</td></body></html>"
+        "<script>var s = 'paid';</script><td>91330106MA2XXXX</td>"
+        "<span data-machine>events[] kind=tech_renovation</span><td data-verbatim>same <b>page</b></td>"
+        "<td>paid</td></body></html>"
     )
-    assert raw_tokens(visible_text(html), forbidden) == ["AuditEvent", "not_eligible", "unit_report"]
+    assert raw_tokens(visible_text(html), forbidden) == ["AuditEvent", "not_eligible", "paid", "unit_report"]
+    assert raw_tokens("参数 hz81.3.amount.little_giant 键 case-45-award 页面 /ledger/verify/", forbidden) == []
     assert raw_tokens(visible_text("<p>状态：不符合，已拨付 CSV XLSX</p>"), forbidden) == []
 
 

@@ -48,8 +48,10 @@ def wan(fen: int | None) -> str:
 
 @register.filter
 def tier_label(code: str | None) -> str:
-    """Full Chinese name of a tier code."""
-    return TIERS.get(code or "", code or "")
+    """Full Chinese name of a tier code (the certification tiers beyond the ladder, e.g. 科技型中小企业, too)."""
+    from srdi.web.vocabulary import label
+
+    return TIERS.get(code or "") or (label("certification.tier", code) if code else "")
 
 
 @register.filter
