@@ -95,6 +95,13 @@ def label(concern: str, code: object) -> str:
     return table.get(text, UNKNOWN)
 
 
+def tier_name(code: str | None) -> str:
+    """A tier's name: the ladder's (``TIERS``), else the certification tier's label (科技型中小企业 …)."""
+    if not code:
+        return ""
+    return TIERS.get(code) or label("certification.tier", code)
+
+
 def all_codes() -> dict[str, frozenset[str]]:
     """Every concern's codes (the test's forbidden tokens)."""
     codes = {concern: frozenset(str(c) for c in table) for concern, table in VOCABULARIES.items()}

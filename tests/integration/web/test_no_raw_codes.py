@@ -61,10 +61,9 @@ ROLES = tuple(name for name, *_ in DEMO_USERS if name not in {"city_reviewer", "
 EXTRA_QUERIES = {"web:case_list": ("?queue=all",), "web:audit_log": ("?page=2",)}
 SKIP_ROUTES = ACCOUNT_ROUTES | {"web:import_progress"}  # a per-upload token, no page without an upload
 # A token is a word of ASCII letters, digits and "_"; a compound identifier (a dotted parameter or rule-set id
-# such as hz81.3.amount.little_giant, a hyphenated key such as case-45-award, a page address such as
-# /cockpit/published-counts/ in the audit log) is one token: it names a reference, cited as such (like a 文号),
-# not a status code.
-TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[./\-][A-Za-z0-9_]+)*")
+# such as hz81.3.amount.little_giant, a hyphenated key such as case-45-award) is one token: it names a
+# reference, cited as such (like a 文号), not a status code.
+TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.\-][A-Za-z0-9_]+)*")
 # Tokens that are codes of some vocabulary but are also ordinary text on the pages.
 # - Format codes are shown upper-case (CSV, XLSX, JSON); matching is case-sensitive, so they need no entry.
 # - "none" is the tier vocabulary's "no title" code; never shown — no entry.
@@ -131,8 +130,12 @@ def forbidden_tokens() -> dict[str, str]:
     return {t: why for t, why in found.items() if t not in ALLOWED}
 
 
+# A page address (the audit log's object of a refused page view, "/cockpit/") is a reference, not a code.
+PATH = re.compile(r"(?<![\w.])/(?:[\w.\-]+/)+[\w.\-]*")
+
+
 def raw_tokens(text: str, forbidden: dict[str, str]) -> list[str]:
-    return sorted({t for t in TOKEN.findall(text) if t in forbidden})
+    return sorted({t for t in TOKEN.findall(PATH.sub(" ", text)) if t in forbidden})
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -276,7 +279,12 @@ def test_the_checker_finds_a_raw_code_and_a_model_name():
         "<td>paid</td></body></html>"
     )
     assert raw_tokens(visible_text(html), forbidden) == ["AuditEvent", "not_eligible", "paid", "unit_report"]
-    assert raw_tokens("参数 hz81.3.amount.little_giant 键 case-45-award 页面 /ledger/verify/", forbidden) == []
+    assert (
+        raw_tokens(
+            "参数 hz81.3.amount.little_giant 键 case-45-award 页面 /ledger/verify/ /cockpit/", forbidden
+        )
+        == []
+    )
     assert raw_tokens(visible_text("<p>状态：不符合，已拨付 CSV XLSX</p>"), forbidden) == []
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from django import template
 
 from srdi.domain.money import format_wan
-from srdi.domain.reference import ECOSYSTEMS, TIERS
+from srdi.domain.reference import ECOSYSTEMS
 from srdi.domain.size_class import SIZE_LABELS
 from srdi.web.labels import TIER_BADGES, TIER_SHORT
 
@@ -49,9 +49,9 @@ def wan(fen: int | None) -> str:
 @register.filter
 def tier_label(code: str | None) -> str:
     """Full Chinese name of a tier code (the certification tiers beyond the ladder, e.g. 科技型中小企业, too)."""
-    from srdi.web.vocabulary import label
+    from srdi.web.vocabulary import tier_name
 
-    return TIERS.get(code or "") or (label("certification.tier", code) if code else "")
+    return tier_name(code)
 
 
 @register.filter
