@@ -20,11 +20,14 @@ from srdi.domain.certifications import STATUS_LABELS as CERTIFICATION_STATUS_LAB
 from srdi.domain.object_types import OBJECT_TYPE_LABELS, object_type_label
 from srdi.domain.permissions import ROLES, SCOPE_LABELS
 from srdi.domain.plausibility import FlagKind
-from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS
+from srdi.domain.policy import hygiene
+from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, EVENT_LABELS
 from srdi.domain.programme.seedlings import STATE_LABELS as POOL_STATE_LABELS
 from srdi.domain.reference import ECOSYSTEMS, TIERS
+from srdi.domain.rules.explain import VALUE_LABELS as RULE_VALUE_LABELS
 from srdi.domain.showcase import ACTION_LABELS as SHOWCASE_ACTION_LABELS
 from srdi.domain.showcase import STATUS_LABELS as SHOWCASE_STATUS_LABELS
+from srdi.domain.showcase import Consent, ConsentMethod
 from srdi.domain.size_class import SIZE_LABELS
 from srdi.domain.unit_kpis import EVENT_KIND_LABELS
 from srdi.domain.verdict import REFUSAL_LABELS
@@ -57,6 +60,13 @@ VOCABULARIES: dict[str, Mapping[str, str]] = {
     "showcase_action": {str(k): v for k, v in SHOWCASE_ACTION_LABELS.items()},
     "unit_event_kind": {str(k): v for k, v in EVENT_KIND_LABELS.items()},
     "plausibility_flag": {str(k): v for k, v in FLAG_KIND_LABELS.items()},
+    "showcase_consent": {c.value: c.label for c in Consent},
+    "showcase_consent_method": {m.value: m.label for m in ConsentMethod},
+    "event_kind": EVENT_LABELS,
+    "rule_value": {k: v for k, v in RULE_VALUE_LABELS.items() if k not in {"True", "False"}},
+    "pack_status": {s.value: s.label for s in hygiene.Status},
+    "hygiene_severity": {s.value: s.label for s in hygiene.Severity},
+    "hygiene_kind": {k.value: text for k, text in hygiene.KIND_LABELS.items()},
 }
 
 
