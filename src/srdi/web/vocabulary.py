@@ -80,6 +80,8 @@ def model_choices() -> dict[str, dict[str, str]]:
             if field.choices:
                 key = f"{model._meta.model_name}.{field.name}"
                 found[key] = {str(code): str(text) for code, text in field.flatchoices}
+    # Choices whose labels live in the domain (the model lists the codes only).
+    found["event.kind"] = {code: EVENT_LABELS.get(code, code) for code in found.get("event.kind", {})}
     return found
 
 

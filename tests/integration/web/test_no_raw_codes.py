@@ -288,19 +288,6 @@ def test_the_checker_finds_a_raw_code_and_a_model_name():
     assert raw_tokens(visible_text("<p>状态：不符合，已拨付 CSV XLSX</p>"), forbidden) == []
 
 
-def test_every_vocabulary_code_has_a_chinese_label():
-    from srdi.web.vocabulary import VOCABULARIES
-
-    han = re.compile(r"[\u4e00-\u9fff]")
-    missing = [
-        f"{concern}:{code}"
-        for concern, labels in VOCABULARIES.items()
-        for code, label in labels.items()
-        if not han.search(str(label))
-    ]
-    assert not missing, missing
-
-
 def test_no_page_shows_a_raw_code_or_an_english_model_name(demo_world):
     # The demo's accounts are named after their roles ("city_admin"): a username is who acted, shown as chosen,
     # not a code — the world's usernames are the only exception.
