@@ -211,8 +211,8 @@ def sample_urls(route: Route, enterprise: Enterprise) -> list[str]:
     return ["/" + route.template % v for v in values]
 
 
-def pages(enterprise: Enterprise) -> list[tuple[str, str]]:
-    """(route name, URL) of every page to render."""
+def pages(enterprise: Enterprise, unsampled: list[str] | None = None) -> list[tuple[str, str]]:
+    """(route name, URL) of every page to render; routes the world has no object for go to ``unsampled``."""
     found: list[tuple[str, str]] = []
     for route in discover_routes().routes:
         name = route.names[0]
@@ -220,7 +220,10 @@ def pages(enterprise: Enterprise) -> list[tuple[str, str]]:
             continue
         if any(n.endswith(("_export", "_file", "_download")) for n in route.names):
             continue
-        for url in sample_urls(route, enterprise):
+        urls = sample_urls(route, enterprise)
+        if not urls and unsampled is not None:
+            unsampled.append(name)
+        for url in urls:
             found.append((name, url))
             found += [(name, url + q) for q in EXTRA_QUERIES.get(name, ())]
     return found
@@ -242,7 +245,8 @@ def walk(users: dict[str, User], forbidden: dict[str, str]) -> tuple[list[str], 
     """Render every page as every role; return the violations and the number of pages read."""
     own = users["enterprise_demo"].enterprise
     assert own is not None
-    urls = pages(own)
+    unsampled: list[str] = []
+    urls = pages(own, unsampled)
     problems: dict[tuple[str, str], set[str]] = defaultdict(set)
     seen_in: dict[str, str] = {}  # token → the text around its first occurrence
     rendered = 0
@@ -265,6 +269,7 @@ def walk(users: dict[str, User], forbidden: dict[str, str]) -> tuple[list[str], 
         + "; ".join(sorted(where)[:6])
         for (token, why), where in sorted(problems.items())
     ]
+    print(f"{len(urls)} URLs × {len(ROLES)} roles, {rendered} pages rendered; no sample for {unsampled}")
     return lines, rendered
 
 
