@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import date
 from html.parser import HTMLParser
 
 import pytest
@@ -46,6 +47,7 @@ from srdi.db.models import (
     User,
 )
 from srdi.demo.generator import generate
+from srdi.services import parameters, seedlings
 from srdi.services.demo import DEMO_USERS, create_demo_users, load_tables
 from srdi.services.demo_money import create_demo_money
 from srdi.services.demo_showcase import create_demo_showcase
@@ -190,7 +192,7 @@ def sample_urls(route: Route, enterprise: Enterprise) -> list[str]:
         change = ParameterChange.objects.order_by("pk").first()
         if change is None:
             return []
-        values = [{"pid": change.parameter_id}]
+        values = [{"pid": change.parameter}]
     elif path.startswith("policy/") and "pack" in names:
         values = [{"pack": "hz81", "article": "9"}]
     else:
@@ -237,8 +239,26 @@ def demo_world(db, settings, tmp_path) -> dict[str, User]:
     create_demo_money([])
     create_demo_showcase([])
     run_screen()
+    users = {u.username: u for u in User.objects.filter(username__in=ROLES)}
+    # Objects the demo has none of, so that their pages are walked too: a proposed parameter change and a
+    # proposed seedling (district staff proposes, the city decides).
+    parameters.propose(
+        User.objects.get(username="city_staff"),
+        pid="hz81.9.rate.key",
+        value="15%",
+        as_text=True,
+        effective_from=date(2025, 7, 1),
+        document="杭经信〔2025〕99号",
+        article="第二条",
+        reason="技改补助比例下调",
+    )
+    district = users["district_xihu"]
+    candidate = Enterprise.objects.filter(district_id=district.district_id).exclude(
+        certifications__tier="little_giant"
+    )
+    seedlings.add(district, candidate.order_by("pk").first(), date(2026, 3, 2), "区县推荐")
     cache.clear()
-    return {u.username: u for u in User.objects.filter(username__in=ROLES)}
+    return users
 
 
 def walk(users: dict[str, User], forbidden: dict[str, str]) -> tuple[list[str], int]:
