@@ -48,7 +48,7 @@ def test_hz81_to_hz25_as_read_from_the_yaml():
     assert changes["tier_rewarded"][0] == "changed"  # the label: 省级专精特新 → 专精特新中小企业; same tiers
     assert not any(d.startswith("参数取值") for d in changes["tier_rewarded"][1])
     assert changes["first_recognition"][0] == "changed"
-    assert "适用事件：recognition → —" in changes["first_recognition"][1]
+    assert "适用事件：首次认定 → —" in changes["first_recognition"][1]
     assert set(changes) == {"relocation_tier", "holds_title", "tier_rewarded", "first_recognition"}
 
 

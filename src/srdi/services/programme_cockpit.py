@@ -18,7 +18,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from srdi.db.models import District
+from srdi.db.models import District, PublishedCountEntry
 from srdi.services.programme_pipeline import Pipeline, pipeline
 from srdi.services.programme_targets import Progress, TargetProgress, progress, published_baseline, tier_label
 from srdi.services.programme_version import data_versions
@@ -44,6 +44,9 @@ class Table:
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
+    # Columns quoted as their source wrote them (a published count's 来源 note, often English): shown
+    # verbatim, marked ``data-verbatim`` on the page.
+    verbatim_columns: frozenset[int] = frozenset()
 
     def dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
@@ -178,6 +181,18 @@ def _pipeline_table(pipe: Pipeline | None) -> Table:
     )
 
 
+_STATUS_LABELS = dict(PublishedCountEntry.Status.choices)
+_STATUS_QUALIFIERS = {"derived": "推算"}
+
+
+def _status_text(status: str) -> str:
+    """A count's reliability for people: “二手来源”, “二手来源（推算）” for the file's “SECONDARY derived”."""
+    code, _, rest = status.partition(" ")
+    text = _STATUS_LABELS.get(code, code)
+    qualifier = _STATUS_QUALIFIERS.get(rest.strip(), rest.strip())
+    return f"{text}（{qualifier}）" if qualifier else text
+
+
 def _baseline_table() -> Table:
     rows = tuple(
         (
@@ -187,8 +202,8 @@ def _baseline_table() -> Table:
             KIND_LABELS.get(r.kind, r.kind),
             r.count,
             "是" if r.adds else "否",
-            r.by_district,
-            r.status,
+            r.by_district.replace("unknown", "区县不详"),
+            _status_text(r.status),
             r.source,
             r.origin,
         )
@@ -199,6 +214,7 @@ def _baseline_table() -> Table:
         "官方公布数（基数）",
         ("层级", "年度", "批次", "类别", "杭州数", "计入累计", "分区县", "可信度", "来源", "数据出处"),
         rows,
+        verbatim_columns=frozenset({8}),
     )
 
 

@@ -305,7 +305,7 @@ def timeline(
         entries.append(
             TimelineEntry(
                 category="梯度认定",
-                label=TIERS.get(c.tier, c.tier),
+                label=TIERS.get(c.tier) or c.get_tier_display(),
                 start=c.recognized_on,
                 end=effective_expiry(c.recognized_on, c.expires_on),
                 end_is_default=c.expires_on is None and c.recognized_on is not None,

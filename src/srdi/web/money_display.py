@@ -22,6 +22,7 @@ from srdi.domain.digits import id_from
 from srdi.domain.money import FEN_PER_YUAN, MoneyError, format_wan, format_yuan, to_decimal
 from srdi.domain.permissions import Permission, Scope
 from srdi.domain.policy.labels import EVENT_LABELS, INPUT_LABELS, event_title
+from srdi.domain.policy.labels import value_label as policy_value_label
 from srdi.domain.reference import TIERS
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.domain.workflow.definition import STATES, TRANSITIONS
@@ -411,7 +412,7 @@ def basis_rows(trace: dict[str, Any]) -> list[BasisRow]:
             )
         elif kind == "overlap":
             paid = item.get("paid_before_fen") or 0
-            matter = str(item.get("matter", "")).rsplit("|", 1)[-1]
+            matter = policy_value_label(str(item.get("matter", "")).rsplit("|", 1)[-1])
             detail = f"同一事项（{matter}）只兑现一次，与其他同类政策不重复享受"
             if paid:
                 detail += f"；此前已支付 {format_wan(paid)}，本次补足差额"
@@ -482,4 +483,4 @@ def matter_label(trace: dict[str, Any], matter: str) -> str:
     for item in trace.get("basis") or []:
         if item.get("type") == "inputs" and isinstance(item.get("event"), dict):
             return event_title(item["event"])
-    return matter.rsplit("|", 1)[-1]
+    return policy_value_label(matter.rsplit("|", 1)[-1])

@@ -31,6 +31,7 @@ from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, EVENT_LABELS
 from srdi.domain.policy.model import Condition, Measure, Pack
 from srdi.domain.policy.simulate import Simulation
 from srdi.domain.reference import TIERS, district_name, districts
+from srdi.domain.rules.explain import VALUE_LABELS as RULE_VALUE_LABELS
 from srdi.domain.rules.parameters import STATUSES, UNITS, Parameter, RuleDataError
 from srdi.domain.verdict import Verdict
 from srdi.services import scoping
@@ -72,6 +73,7 @@ FIELD_LABELS = {
     "growth_support_selection": "对应的入选事件（同一入选批次编号）",
 }
 VALUE_LABELS: dict[str, str] = {
+    **RULE_VALUE_LABELS,  # the rules' list values (title kinds, levels, IP kinds …)
     **TIERS,
     "tech_sme": "科技型中小企业",
     "next_gen_it": "新一代信息技术及应用",

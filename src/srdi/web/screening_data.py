@@ -26,6 +26,7 @@ from srdi.services.scoping import sees_all_districts
 from srdi.services.screening import comparable_runs
 from srdi.web.forms import ScreeningFilterForm
 from srdi.web.labels import TIER_SHORT
+from srdi.web.vocabulary import tier_name
 
 STATUSES = {"eligible": "符合", "needs_data": "需补充数据", "ineligible": "不符合"}
 NOT_DUE_LABEL = "不在本次复核范围"  # review runs: no title of the tier expiring in the period
@@ -220,7 +221,7 @@ def expiring(user: User, run: AssessmentRun) -> dict[str, Any]:
         {
             "enterprise": visible[item["uscc"]],
             "tier": item.get("tier"),
-            "tier_label": TIERS.get(item.get("tier") or "", item.get("tier") or ""),
+            "tier_label": tier_name(item.get("tier")),
             "expires_on": item.get("expires_on"),
         }
         for item in listed

@@ -214,7 +214,7 @@ def test_cockpit_shows_pool_and_entered_baseline_after_writes(login_as, seed) ->
         },
     )
     row = baseline_row(cockpit())
-    assert row[4] == 131 and row[7] == "OFFICIAL" and "录入（city_staff" in row[9]
+    assert row[4] == 131 and row[7] == "官方文件" and "录入（city_staff" in row[9]
     west = login_as("district_staff").get("/cockpit/").context["c"]
     assert west.pool.in_pool == 1
     assert login_as("other_district_staff").get("/cockpit/").context["c"].pool.in_pool == 0

@@ -32,6 +32,7 @@ from typing import Any
 
 from srdi.domain.money import format_wan
 from srdi.domain.policy.hygiene import pack_window
+from srdi.domain.policy.labels import INPUT_LABELS, value_label
 from srdi.domain.policy.model import Amount, Condition, Measure, Pack
 from srdi.domain.rules.parameters import to_json
 
@@ -322,7 +323,8 @@ def _amount_roles(amount: Amount | None) -> dict[str, tuple[str, str]]:
         role: (label, getattr(amount, role)) for role, label in AMOUNT_ROLES.items() if getattr(amount, role)
     }
     for key, pid in amount.params.items():
-        out[f"params.{key}"] = (f"{amount.field or '按字段'}={key}", pid)
+        field = INPUT_LABELS.get(amount.field, "按字段") if amount.field else "按字段"
+        out[f"params.{key}"] = (f"{field}：{value_label(key)}", pid)
     return out
 
 
@@ -367,6 +369,10 @@ def _conditions(m: Measure) -> dict[str, Condition]:
     return out
 
 
+def _shown(value: Any) -> str:
+    return value_label(value) if value else "—"
+
+
 def _condition_changes(
     a: Pack, b: Pack, ma: Measure, mb: Measure, a_on: date, b_on: date
 ) -> list[ConditionChange]:
@@ -378,7 +384,7 @@ def _condition_changes(
             continue
         d = cb[cid]
         details = [
-            f"{label}：{getattr(c, name) or '—'} → {getattr(d, name) or '—'}"
+            f"{label}：{_shown(getattr(c, name))} → {_shown(getattr(d, name))}"
             for name, label in CONDITION_FIELDS.items()
             if getattr(c, name) != getattr(d, name)
         ]

@@ -583,7 +583,7 @@ def rulebook_report(
                     rb.id,
                     Kind.UNCONFIRMED,
                     Severity.WARNING if live else Severity.INFO,
-                    f"条件 {c.id}（{c.label}）尚待确认：{c.reference}",
+                    f"条件“{c.label}”尚待确认：{c.reference}",
                 )
             )
     return SourceReport(rb.id, "rulebook", f"{rb.title}（{rb.document}）", state, _sorted(findings))

@@ -65,6 +65,15 @@ TIER_LABELS = {
 }
 
 
+def value_label(code: Any) -> str:
+    """A stored code of the policy packs (event kind, tier, result status) as people read it; a list joined
+    with “、”; anything else unchanged."""
+    if isinstance(code, list | tuple | frozenset | set):
+        return "、".join(value_label(c) for c in code)
+    text = str(code)
+    return EVENT_LABELS.get(text) or TIER_LABELS.get(text) or ENTITLEMENT_STATUS_LABELS.get(text) or text
+
+
 def event_title(inputs: dict[str, Any]) -> str:
     """A short human name of one event from its inputs: kind, then its key or tier, then its date."""
     kind = str(inputs.get("kind", ""))

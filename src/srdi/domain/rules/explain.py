@@ -182,8 +182,8 @@ def threshold_display(value: Any, unit: str) -> str:
     if isinstance(value, int | Decimal):
         return display(Decimal(value), unit)
     if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    return str(value)
+        return "、".join(VALUE_LABELS.get(str(v), str(v)) for v in value)
+    return VALUE_LABELS.get(str(value), str(value))
 
 
 def json_value(value: Decimal | str | None) -> Any:
@@ -274,7 +274,7 @@ class _Reader:
         else:
             p = self.param(t.param)
             value = self.fact_value(t.fact)
-            shown = value if value is not None else "未知"
+            shown = VALUE_LABELS.get(str(value), value) if value is not None else "未知"
             text = f"{self.fact_label(t.fact)}：{shown}（认可：{threshold_display(p.value, '')}）"
             inputs = self.inputs_of_fact(t.fact)
             out = {
@@ -419,7 +419,7 @@ def _fmt_fact(value: Any) -> str:
         return "未知"
     if isinstance(value, bool):
         return "是" if value else "否"
-    return str(value)
+    return VALUE_LABELS.get(str(value), str(value))
 
 
 FACT_LABELS = {

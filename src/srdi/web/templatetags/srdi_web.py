@@ -11,7 +11,7 @@ from typing import Any
 from django import template
 
 from srdi.domain.money import format_wan
-from srdi.domain.reference import ECOSYSTEMS, TIERS
+from srdi.domain.reference import ECOSYSTEMS
 from srdi.domain.size_class import SIZE_LABELS
 from srdi.web.labels import TIER_BADGES, TIER_SHORT
 
@@ -48,8 +48,10 @@ def wan(fen: int | None) -> str:
 
 @register.filter
 def tier_label(code: str | None) -> str:
-    """Full Chinese name of a tier code."""
-    return TIERS.get(code or "", code or "")
+    """Full Chinese name of a tier code (the certification tiers beyond the ladder, e.g. 科技型中小企业, too)."""
+    from srdi.web.vocabulary import tier_name
+
+    return tier_name(code)
 
 
 @register.filter
@@ -81,3 +83,19 @@ def alert_class(tags: str) -> str:
     """Bootstrap alert colour for a Django message level tag."""
     tag = (tags or "info").split()[-1]
     return MESSAGE_CLASSES.get(tag, tag)
+
+
+@register.filter(name="label")
+def vocabulary_label(code: Any, concern: str) -> str:
+    """The Chinese label of a stored code (``{{ case.state|label:"case_state" }}``; ``srdi.web.vocabulary``)."""
+    from srdi.web.vocabulary import label
+
+    return label(concern, code)
+
+
+@register.filter
+def readable(value: Any) -> Any:
+    """A recorded value with known codes shown as their labels (``srdi.web.vocabulary.readable``)."""
+    from srdi.web.vocabulary import readable as readable_value
+
+    return readable_value(value)

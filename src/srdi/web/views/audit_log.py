@@ -24,6 +24,7 @@ from srdi.services.audit_search import AuditFilters, object_types, search_events
 from srdi.web.access import require
 from srdi.web.http import client_ip
 from srdi.web.views.money.common import form_errors
+from srdi.web.vocabulary import label
 
 PAGE_SIZE = 50
 SUCCESS_CHOICES = [("", "全部"), ("1", "成功"), ("0", "失败/被拒绝")]
@@ -41,7 +42,7 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = self.fields["object_type"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "全部"), *((t, t) for t in object_types())]
+        field.choices = [("", "全部"), *((t, label("object_type", t)) for t in object_types())]
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
