@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from srdi.db.models import Case, HomeVisit, Notification
+from srdi.db.models import Case, Certification, HomeVisit, Notification
 from srdi.domain.home import QueueKind
 from srdi.services import home as home_service
 from srdi.services.cases import transition
@@ -126,8 +126,16 @@ def test_enterprise_home_shows_tiers_money_and_cases(mworld):
     case = to_publicity(mworld, 0)
     approve(mworld, case)
     ent = mworld.users["enterprise"]
+    day = timezone.localdate()
+    Certification.objects.create(
+        enterprise_id=ent.enterprise_id, tier="srdi_sme", recognized_on=day - timedelta(days=300),
+        expires_on=day + timedelta(days=30),
+    )
     home = home_service.home_for(ent)
-    assert home.titles, "the SRDI enterprise has a valid tier"
+    assert [(t.tier_label, t.expires_on) for t in home.titles] == [("省级专精特新中小企业", day + timedelta(days=30))]
+    assert _by_kind(ent)[QueueKind.TITLE_EXPIRING].count == 1
+    assert _by_kind(mworld.users["district"])[QueueKind.TITLE_EXPIRING].count == 1
+    assert _by_kind(mworld.users["other_district"])[QueueKind.TITLE_EXPIRING].count == 0
     assert {f.label[5:] for f in home.figures} >= {"批准金额", "已拨付金额"}
     approved = Case.objects.get(pk=case.pk).approved_fen
     assert any(f.value == home_service.wan(approved) for f in home.figures)
