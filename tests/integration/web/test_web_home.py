@@ -3,7 +3,7 @@ district sees only its own district, an enterprise its tiers, money and cases, a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -155,3 +155,35 @@ def test_every_role_gets_a_home(mworld, role):
     assert "待我办理" in page
     for q in response.context["home"].waiting:
         assert q.label in page
+
+
+@pytest.mark.django_db
+def test_a_units_reports_due_are_those_of_its_measures_not_filed(db):
+    from srdi.db.models import UnitReport
+    from srdi.services import unit_reports as ur
+    from srdi.services.accounts import create_user
+
+    unit = create_user(
+        username="keji_home", password="x", role="responsible_unit", organisation="市科技局", check_password=False
+    )
+    day = date(2026, 1, 15)  # the last ended quarter is 2025年第4季度, when 81号 第6条 names 市科技局
+    year, quarter = home_service._last_ended_quarter(day)
+    measures = ur.unit_measures(unit, year, quarter)
+    assert (year, quarter) == (2025, 4) and measures
+
+    def by_kind(user):
+        return {q.kind: q for q in home_service.action_queues(user, day)}
+
+    due = by_kind(unit)[QueueKind.UNIT_REPORT_DUE]
+    assert due.count == len(measures)
+    assert due.link.endswith(f"?q={year}-{quarter}")
+    m = measures[0]
+    now = timezone.now()
+    UnitReport.objects.create(
+        pack=m.pack, article=m.article, organisation="市科技局", year=year, quarter=quarter,
+        status=UnitReport.Status.SUBMITTED, created_at=now, updated_at=now, submitted_at=now, created_by=unit,
+    )
+    assert by_kind(unit)[QueueKind.UNIT_REPORT_DUE].count == len(measures) - 1
+    city = create_user(username="city_home", password="x", role="city_staff", check_password=False)
+    assert by_kind(city)[QueueKind.UNIT_REPORT_TO_REVIEW].count == 1
+    assert QueueKind.CASE_CITY_REVIEW not in by_kind(unit)
