@@ -23,7 +23,6 @@ from srdi.db.models import (
     CaseTransition,
     Certification,
     HomeVisit,
-    Notification,
     Objection,
     ParameterChange,
     Payment,
@@ -49,6 +48,7 @@ from srdi.domain.reference import TIERS
 from srdi.domain.showcase import Status as ShowcaseStatus
 from srdi.domain.workflow.definition import STATES
 from srdi.services import scoping
+from srdi.services.inbox import messages_for
 from srdi.services import unit_reports as ur
 
 # The case states of each case queue, the same as the case list's tab of that key (``web.money_display``).
@@ -165,14 +165,6 @@ def _case_queue(kind: QueueKind, qs: QuerySet[Case], link: str, today: date) -> 
 def _cases_link(queue: str, **extra: str) -> str:
     query = "&".join([f"queue={queue}", *(f"{k}={v}" for k, v in extra.items())])
     return f"{reverse('web:case_list')}?{query}"
-
-
-def messages_for(user: User) -> QuerySet[Notification]:
-    """The user's messages: addressed to the user, or (enterprise users) to the user's enterprise."""
-    condition = Q(user=user)
-    if user.scope is Scope.ENTERPRISE and user.enterprise_id:
-        condition |= Q(enterprise_id=user.enterprise_id)
-    return Notification.objects.filter(condition)
 
 
 def _valid_on(day: date) -> Q:
