@@ -55,10 +55,14 @@ def _world(monkeypatch) -> dict[str, User]:
         "admin": create_user(username="home_admin", password=PASSWORD, role="city_admin"),
         "admin2": create_user(username="home_admin2", password=PASSWORD, role="city_admin"),
         "finance": create_user(username="home_finance", password=PASSWORD, role="finance"),
-        "unit": create_user(username="home_unit", password=PASSWORD, role="responsible_unit", organisation="市科技局"),
+        "unit": create_user(
+            username="home_unit", password=PASSWORD, role="responsible_unit", organisation="市科技局"
+        ),
         "provider": create_user(username="home_provider", password=PASSWORD, role="provider"),
     }
-    provider = ServiceProvider.objects.create(name="杭州首页服务中心", uscc="91330100MA0000002X", categories=["testing"])
+    provider = ServiceProvider.objects.create(
+        name="杭州首页服务中心", uscc="91330100MA0000002X", categories=["testing"]
+    )
     User.objects.filter(pk=users["provider"].pk).update(provider=provider)
     owners = [
         create_user(username=f"home_ent{i}", password=PASSWORD, role="enterprise", enterprise_uscc=e.uscc)
@@ -90,7 +94,9 @@ def _world(monkeypatch) -> dict[str, User]:
     )
     # case 3 stays offered: the enterprise's 免申即享 to confirm; it also holds a tier expiring in 30 days
     Certification.objects.create(
-        enterprise=ents[3], tier="srdi_sme", recognized_on=today() - timedelta(days=300),
+        enterprise=ents[3],
+        tier="srdi_sme",
+        recognized_on=today() - timedelta(days=300),
         expires_on=today() + timedelta(days=30),
     )
     return users

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
 from django.db import transaction
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.urls import reverse
@@ -29,7 +30,6 @@ from srdi.db.models import (
     PaymentRun,
     RoleGrant,
     SeedlingMember,
-    ShowcaseEntry,
     UnitReport,
     User,
     Voucher,
@@ -46,10 +46,11 @@ from srdi.domain.home import (
 from srdi.domain.permissions import Permission, Scope
 from srdi.domain.reference import TIERS
 from srdi.domain.showcase import Status as ShowcaseStatus
+from srdi.domain.unit_kpis import quarter_bounds
 from srdi.domain.workflow.definition import STATES
 from srdi.services import scoping
-from srdi.services.inbox import messages_for
 from srdi.services import unit_reports as ur
+from srdi.services.inbox import messages_for
 
 # The case states of each case queue, the same as the case list's tab of that key (``web.money_display``).
 INTAKE_STATES = ("submitted",)
@@ -144,7 +145,8 @@ def visit(user: User, now: datetime | None = None) -> datetime | None:
             row.current_at = now
         row.seen_at = now
         row.save(update_fields=["previous_at", "current_at", "seen_at"])
-        return row.previous_at
+        previous: datetime | None = row.previous_at
+        return previous
 
 
 # ---- the queues ----------------------------------------------------------------------------------------
@@ -240,7 +242,10 @@ def case_queues(user: User, today: date) -> list[ActionQueue]:
         row = objections.aggregate(n=Count("pk"), oldest=Min("raised_at"))
         out.append(
             ActionQueue(
-                QueueKind.OBJECTION_OPEN, row["n"] or 0, _days(row["oldest"], today), reverse("web:publicity_list")
+                QueueKind.OBJECTION_OPEN,
+                row["n"] or 0,
+                _days(row["oldest"], today),
+                reverse("web:publicity_list"),
             )
         )
     if user.can(Permission.CASE_CITY_REVIEW) or user.can(Permission.CASE_DISTRICT_REVIEW):
@@ -282,7 +287,7 @@ def unit_queues(user: User, today: date) -> list[ActionQueue]:
             mine.filter(year=year, quarter=quarter, status__in=ur.COUNTED).values_list("pack", "article")
         )
         due = [m for m in ur.unit_measures(user, year, quarter) if (m.pack, m.article) not in filed]
-        _, end = ur.quarter_bounds(year, quarter)
+        _, end = quarter_bounds(year, quarter)
         out.append(
             ActionQueue(
                 QueueKind.UNIT_REPORT_DUE,
@@ -295,7 +300,10 @@ def unit_queues(user: User, today: date) -> list[ActionQueue]:
         row = returned.aggregate(n=Count("pk"), oldest=Min("reviewed_at"))
         out.append(
             ActionQueue(
-                QueueKind.UNIT_REPORT_RETURNED, row["n"] or 0, _days(row["oldest"], today), reverse("web:unit_home")
+                QueueKind.UNIT_REPORT_RETURNED,
+                row["n"] or 0,
+                _days(row["oldest"], today),
+                reverse("web:unit_home"),
             )
         )
     if ur.may_review(user):
@@ -329,12 +337,16 @@ def decision_queues(user: User, today: date) -> list[ActionQueue]:
         )
     if user.can(Permission.PROGRAMME_TARGETS_MANAGE):
         pending = SeedlingMember.objects.filter(
-            Q(status=SeedlingMember.Status.PROPOSED) | Q(removal_proposed_on__isnull=False, removed_on__isnull=True)
+            Q(status=SeedlingMember.Status.PROPOSED)
+            | Q(removal_proposed_on__isnull=False, removed_on__isnull=True)
         )
         row = pending.aggregate(n=Count("pk"), oldest=Min("proposed_at"))
         out.append(
             ActionQueue(
-                QueueKind.SEEDLING_PENDING, row["n"] or 0, _days(row["oldest"], today), reverse("web:seedling_list")
+                QueueKind.SEEDLING_PENDING,
+                row["n"] or 0,
+                _days(row["oldest"], today),
+                reverse("web:seedling_list"),
             )
         )
     if user.can(Permission.SHOWCASE_MANAGE):
@@ -374,12 +386,19 @@ def other_queues(user: User, today: date) -> list[ActionQueue]:
         unused = Voucher.objects.filter(enterprise_id=user.enterprise_id, status=Voucher.Status.ISSUED)
         row = unused.aggregate(n=Count("pk"), oldest=Min("issued_at"))
         out.append(
-            ActionQueue(QueueKind.VOUCHER_UNUSED, row["n"] or 0, _days(row["oldest"], today), reverse("web:vouchers"))
+            ActionQueue(
+                QueueKind.VOUCHER_UNUSED, row["n"] or 0, _days(row["oldest"], today), reverse("web:vouchers")
+            )
         )
     unread = messages_for(user).filter(read_at__isnull=True)
     row = unread.aggregate(n=Count("pk"), oldest=Min("created_at"))
     out.append(
-        ActionQueue(QueueKind.INBOX_UNREAD, row["n"] or 0, _days(row["oldest"], today), f"{reverse('web:inbox')}?unread=1")
+        ActionQueue(
+            QueueKind.INBOX_UNREAD,
+            row["n"] or 0,
+            _days(row["oldest"], today),
+            f"{reverse('web:inbox')}?unread=1",
+        )
     )
     return out
 
@@ -438,7 +457,11 @@ def changes_since(user: User, since: datetime | None) -> list[Change]:
         )
     if user.can(Permission.CASE_VIEW):
         out.append(
-            Change(ChangeKind.CASE_STATUS_CHANGES, in_scope.values("case").distinct().count(), reverse("web:case_list"))
+            Change(
+                ChangeKind.CASE_STATUS_CHANGES,
+                in_scope.values("case").distinct().count(),
+                reverse("web:case_list"),
+            )
         )
     return out
 
@@ -475,14 +498,17 @@ def _cockpit_figures(user: User) -> list[Figure]:
 
 def _enterprise_figures(user: User, today: date) -> list[Figure]:
     cases = scoping.cases_for(user)
-    year_start = timezone.make_aware(datetime(today.year, 1, 1))
+    year_start = datetime(today.year, 1, 1, tzinfo=timezone.get_current_timezone())
     approved = (
         cases.filter(transitions__name="approve", transitions__at__gte=year_start)
         .distinct()
         .aggregate(s=Sum("approved_fen"))["s"]
         or 0
     )
-    paid = Payment.objects.filter(case__in=cases, paid_at__gte=year_start).aggregate(s=Sum("amount_fen"))["s"] or 0
+    paid = (
+        Payment.objects.filter(case__in=cases, paid_at__gte=year_start).aggregate(s=Sum("amount_fen"))["s"]
+        or 0
+    )
     open_n = cases.exclude(state__in=OPEN_CASE_EXCLUDED).count()
     return [
         Figure(f"{today.year}年批准金额", wan(approved), link=reverse("web:case_list")),
@@ -507,7 +533,11 @@ def _audit_figures(today: date) -> list[Figure]:
     recent = AuditEvent.objects.filter(occurred_at__gte=since)
     return [
         Figure("近7日审计记录", f"{recent.count()} 条", link=reverse("web:audit_log")),
-        Figure("近7日失败或被拒绝的操作", f"{recent.filter(success=False).count()} 条", link=reverse("web:audit_log")),
+        Figure(
+            "近7日失败或被拒绝的操作",
+            f"{recent.filter(success=False).count()} 条",
+            link=reverse("web:audit_log"),
+        ),
     ]
 
 
@@ -574,7 +604,11 @@ class ExpiringLine:
 def expiring_lines(user: User, today: date | None = None, limit: int = 20) -> list[ExpiringLine]:
     """The first expiring titles in scope, soonest first, for the home's list."""
     today = today or timezone.localdate()
-    rows = expiring_titles(user, today).select_related("enterprise").order_by("expires_on", "recognized_on", "pk")
+    rows = (
+        expiring_titles(user, today)
+        .select_related("enterprise")
+        .order_by("expires_on", "recognized_on", "pk")
+    )
     return [
         ExpiringLine(c.enterprise_id, c.enterprise.name, TIERS.get(c.tier, c.tier), last_valid_day(c))
         for c in rows[:limit]

@@ -69,7 +69,9 @@ def filtered(user: User, kind: MessageKind | None = None, unread: bool = False) 
     return qs
 
 
-def mark_read(user: User, *, ids: Iterable[int] = (), kind: MessageKind | None = None, every: bool = False) -> int:
+def mark_read(
+    user: User, *, ids: Iterable[int] = (), kind: MessageKind | None = None, every: bool = False
+) -> int:
     """Mark unread messages of the user read: those of ``ids``, all of ``kind``, or (``every``) all; the count."""
     unread = messages_for(user).filter(read_at__isnull=True)
     if every:

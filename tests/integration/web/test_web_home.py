@@ -6,23 +6,30 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import test_web_money_world as money_world
 from django.urls import reverse
 from django.utils import timezone
+from test_web_money_world import approve, client_for, text_of, to_publicity
 
 from srdi.db.models import Case, Certification, HomeVisit, Notification
 from srdi.domain.home import QueueKind
 from srdi.services import home as home_service
 from srdi.services.cases import transition
-from tests.integration.web.test_web_money_world import (  # noqa: F401  (fixtures)
-    approve,
-    client_for,
-    ledger_verifies,
-    mworld,
-    text_of,
-    to_publicity,
-)
 
-ROLES = ["city_admin", "city_staff", "district", "other_district", "finance", "auditor", "enterprise", "provider"]
+# The shared fixtures (module attributes, not imports, so that linters see no redefinition).
+mworld = money_world.mworld
+ledger_verifies = money_world.ledger_verifies
+
+ROLES = [
+    "city_admin",
+    "city_staff",
+    "district",
+    "other_district",
+    "finance",
+    "auditor",
+    "enterprise",
+    "provider",
+]
 
 
 def _by_kind(user) -> dict[QueueKind, home_service.ActionQueue]:
@@ -40,10 +47,11 @@ def _advance(mw) -> None:
     """One case at district review, one at city review, one approved: every case queue has something."""
     c0, c1 = mw.case(0), mw.case(1)
     for case, owner in ((c0, mw.users["enterprise"]), (c1, mw.users["enterprise2"])):
-        home_service  # keep import used
         from srdi.services.cases import update_claim
 
-        update_claim(case.pk, owner, bank_account_name="甲", bank_name="乙", bank_account_number="6222020200001234")
+        update_claim(
+            case.pk, owner, bank_account_name="甲", bank_name="乙", bank_account_number="6222020200001234"
+        )
         transition(case.pk, owner, "confirm")
     transition(c1.pk, mw.users["district"], "district_pass")
 
@@ -64,22 +72,26 @@ def test_counts_equal_direct_queries(mworld):
     _advance(mworld)
     ent = mworld.users["enterprise"]
     q = _by_kind(ent)
-    assert q[QueueKind.OFFER_TO_CONFIRM].count == Case.objects.filter(
-        enterprise_id=ent.enterprise_id, state="offered"
-    ).count()
+    assert (
+        q[QueueKind.OFFER_TO_CONFIRM].count
+        == Case.objects.filter(enterprise_id=ent.enterprise_id, state="offered").count()
+    )
     district = _by_kind(mworld.users["district"])
-    assert district[QueueKind.CASE_DISTRICT_REVIEW].count == Case.objects.filter(
-        district_code="330106", state="district_review"
-    ).count() == 1
+    assert (
+        district[QueueKind.CASE_DISTRICT_REVIEW].count
+        == Case.objects.filter(district_code="330106", state="district_review").count()
+        == 1
+    )
     city = _by_kind(mworld.users["city_staff"])
     assert city[QueueKind.CASE_CITY_REVIEW].count == Case.objects.filter(state="city_review").count() == 1
     assert QueueKind.CASE_DISTRICT_REVIEW not in city  # the city does not do the district's step
     assert QueueKind.CASE_DUE_APPROVAL not in city  # city staff do not approve
     assert QueueKind.CASE_DUE_APPROVAL in _by_kind(mworld.users["city_admin"])
     finance = _by_kind(mworld.users["finance"])
-    assert finance[QueueKind.CASE_READY_TO_PAY].count == Case.objects.filter(
-        state__in=("approved", "payment_failed"), awaiting_account=False
-    ).count()
+    assert (
+        finance[QueueKind.CASE_READY_TO_PAY].count
+        == Case.objects.filter(state__in=("approved", "payment_failed"), awaiting_account=False).count()
+    )
     assert QueueKind.CASE_CITY_REVIEW not in finance
 
 
@@ -117,7 +129,9 @@ def test_the_previous_visit_survives_refreshes_and_changes_are_counted(mworld):
     Notification.objects.create(user=user, title="新消息")
     changes = {c.kind.value: c.count for c in home_service.changes_since(user, start)}
     assert changes["new_messages"] >= 1
-    assert changes["new_in_queues"] == 2  # case 0 entered intake (submitted), case 1 intake then district review
+    assert (
+        changes["new_in_queues"] == 2
+    )  # case 0 entered intake (submitted), case 1 intake then district review
     assert changes["case_status_changes"] >= 2
 
 
@@ -128,11 +142,15 @@ def test_enterprise_home_shows_tiers_money_and_cases(mworld):
     ent = mworld.users["enterprise"]
     day = timezone.localdate()
     Certification.objects.create(
-        enterprise_id=ent.enterprise_id, tier="srdi_sme", recognized_on=day - timedelta(days=300),
+        enterprise_id=ent.enterprise_id,
+        tier="srdi_sme",
+        recognized_on=day - timedelta(days=300),
         expires_on=day + timedelta(days=30),
     )
     home = home_service.home_for(ent)
-    assert [(t.tier_label, t.expires_on) for t in home.titles] == [("省级专精特新中小企业", day + timedelta(days=30))]
+    assert [(t.tier_label, t.expires_on) for t in home.titles] == [
+        ("省级专精特新中小企业", day + timedelta(days=30))
+    ]
     assert _by_kind(ent)[QueueKind.TITLE_EXPIRING].count == 1
     assert _by_kind(mworld.users["district"])[QueueKind.TITLE_EXPIRING].count == 1
     assert _by_kind(mworld.users["other_district"])[QueueKind.TITLE_EXPIRING].count == 0
@@ -142,7 +160,7 @@ def test_enterprise_home_shows_tiers_money_and_cases(mworld):
     assert [c.state_label for c in home.open_cases if c.pk == case.pk] == ["已批准"]
     page = text_of(client_for(ent).get(reverse("web:home")))
     assert "我的梯度认定" in page and "我的办理中事项" in page and "已批准" in page
-    assert "approved" not in page.split("<main", 1)[-1].replace('data-', '')
+    assert "approved" not in page.split("<main", 1)[-1].replace("data-", "")
 
 
 @pytest.mark.django_db
@@ -164,7 +182,11 @@ def test_a_units_reports_due_are_those_of_its_measures_not_filed(db):
     from srdi.services.accounts import create_user
 
     unit = create_user(
-        username="keji_home", password="x", role="responsible_unit", organisation="市科技局", check_password=False
+        username="keji_home",
+        password="x",
+        role="responsible_unit",
+        organisation="市科技局",
+        check_password=False,
     )
     day = date(2026, 1, 15)  # the last ended quarter is 2025年第4季度, when 81号 第6条 names 市科技局
     year, quarter = home_service._last_ended_quarter(day)
@@ -180,8 +202,16 @@ def test_a_units_reports_due_are_those_of_its_measures_not_filed(db):
     m = measures[0]
     now = timezone.now()
     UnitReport.objects.create(
-        pack=m.pack, article=m.article, organisation="市科技局", year=year, quarter=quarter,
-        status=UnitReport.Status.SUBMITTED, created_at=now, updated_at=now, submitted_at=now, created_by=unit,
+        pack=m.pack,
+        article=m.article,
+        organisation="市科技局",
+        year=year,
+        quarter=quarter,
+        status=UnitReport.Status.SUBMITTED,
+        created_at=now,
+        updated_at=now,
+        submitted_at=now,
+        created_by=unit,
     )
     assert by_kind(unit)[QueueKind.UNIT_REPORT_DUE].count == len(measures) - 1
     city = create_user(username="city_home", password="x", role="city_staff", check_password=False)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from tests.signin import sign_in
 
 from srdi.db.models import Notification
 from srdi.domain.inbox import MessageKind, kind_of
 from srdi.services import inbox as inbox_service
 from srdi.services.accounts import create_user
-from tests.signin import sign_in
 
 
 @pytest.fixture

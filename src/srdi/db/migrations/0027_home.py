@@ -6,24 +6,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('srdi', '0026_role_label_responsible_unit'),
+        ("srdi", "0026_role_label_responsible_unit"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HomeVisit',
+            name="HomeVisit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('current_at', models.DateTimeField(verbose_name='本次访问开始（UTC）')),
-                ('seen_at', models.DateTimeField(verbose_name='本次访问最近打开首页（UTC）')),
-                ('previous_at', models.DateTimeField(blank=True, null=True, verbose_name='上次访问开始（UTC）')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='home_visit', to=settings.AUTH_USER_MODEL, verbose_name='账号')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("current_at", models.DateTimeField(verbose_name="本次访问开始（UTC）")),
+                ("seen_at", models.DateTimeField(verbose_name="本次访问最近打开首页（UTC）")),
+                (
+                    "previous_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="上次访问开始（UTC）"),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="home_visit",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="账号",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '首页访问记录',
-                'verbose_name_plural': '首页访问记录',
+                "verbose_name": "首页访问记录",
+                "verbose_name_plural": "首页访问记录",
             },
         ),
     ]

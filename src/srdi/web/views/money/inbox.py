@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from srdi.db.models import Notification, User
+from srdi.db.models import Notification
 from srdi.domain.digits import id_from
 from srdi.domain.inbox import MessageKind, kind_of
 from srdi.services import inbox as inbox_service
