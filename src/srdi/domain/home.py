@@ -28,6 +28,7 @@ class QueueKind(StrEnum):
     UNIT_REPORT_TO_REVIEW = "unit_report_to_review"
     PARAMETER_PENDING = "parameter_pending"
     SEEDLING_PENDING = "seedling_pending"
+    SEEDLING_REMOVAL_PENDING = "seedling_removal_pending"
     SHOWCASE_PENDING = "showcase_pending"
     TITLE_EXPIRING = "title_expiring"
     GRANT_PENDING = "grant_pending"
@@ -54,7 +55,8 @@ QUEUE_LABELS: dict[QueueKind, str] = {
     QueueKind.UNIT_REPORT_RETURNED: "被退回的季度报告",
     QueueKind.UNIT_REPORT_TO_REVIEW: "待审核的季度报告",
     QueueKind.PARAMETER_PENDING: "待审批的参数变更",
-    QueueKind.SEEDLING_PENDING: "待市级确认的苗子库提议",
+    QueueKind.SEEDLING_PENDING: "待市级确认的苗子库入库提议",
+    QueueKind.SEEDLING_REMOVAL_PENDING: "待市级确认的苗子库移出提议",
     QueueKind.SHOWCASE_PENDING: "待审核的典型案例",
     QueueKind.TITLE_EXPIRING: "90日内到期的梯度认定",
     QueueKind.GRANT_PENDING: "待第二人审批的角色授予",

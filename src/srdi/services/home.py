@@ -48,7 +48,7 @@ from srdi.domain.reference import TIERS
 from srdi.domain.showcase import Status as ShowcaseStatus
 from srdi.domain.unit_kpis import quarter_bounds
 from srdi.domain.workflow.definition import STATES
-from srdi.services import scoping
+from srdi.services import scoping, seedlings
 from srdi.services import unit_reports as ur
 from srdi.services.inbox import messages_for
 
@@ -336,17 +336,29 @@ def decision_queues(user: User, today: date) -> list[ActionQueue]:
             )
         )
     if user.can(Permission.PROGRAMME_TARGETS_MANAGE):
-        pending = SeedlingMember.objects.filter(
-            Q(status=SeedlingMember.Status.PROPOSED)
-            | Q(removal_proposed_on__isnull=False, removed_on__isnull=True)
+        # the seedling list's 状态 filters "proposed" and "removal_pending" (``web.views.seedlings``)
+        members = seedlings.members_for(user)
+        proposed = members.filter(status=SeedlingMember.Status.PROPOSED).aggregate(
+            n=Count("pk"), oldest=Min("proposed_at")
         )
-        row = pending.aggregate(n=Count("pk"), oldest=Min("proposed_at"))
+        removal = members.filter(removal_proposed_on__isnull=False, removed_on__isnull=True).aggregate(
+            n=Count("pk"), oldest=Min("removal_proposed_at")
+        )
+        base = reverse("web:seedling_list")
         out.append(
             ActionQueue(
                 QueueKind.SEEDLING_PENDING,
-                row["n"] or 0,
-                _days(row["oldest"], today),
-                reverse("web:seedling_list"),
+                proposed["n"] or 0,
+                _days(proposed["oldest"], today),
+                f"{base}?status=proposed",
+            )
+        )
+        out.append(
+            ActionQueue(
+                QueueKind.SEEDLING_REMOVAL_PENDING,
+                removal["n"] or 0,
+                _days(removal["oldest"], today),
+                f"{base}?status=removal_pending",
             )
         )
     if user.can(Permission.SHOWCASE_MANAGE):

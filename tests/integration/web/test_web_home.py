@@ -217,3 +217,20 @@ def test_a_units_reports_due_are_those_of_its_measures_not_filed(db):
     city = create_user(username="city_home", password="x", role="city_staff", check_password=False)
     assert by_kind(city)[QueueKind.UNIT_REPORT_TO_REVIEW].count == 1
     assert QueueKind.CASE_CITY_REVIEW not in by_kind(unit)
+
+
+@pytest.mark.django_db
+def test_seedling_proposals_count_as_the_seedling_list_filters_them(mworld):
+    from srdi.services import seedlings
+
+    district = mworld.users["district"]
+    for ent in mworld.world.enterprises[:2]:
+        seedlings.add(district, ent, timezone.localdate(), "拟入库：研发投入高、增长快")
+    city = mworld.users["city_staff"]
+    queues = _by_kind(city)
+    proposed = queues[QueueKind.SEEDLING_PENDING]
+    assert proposed.count == 2
+    assert _rows_on(client_for(city), proposed.link) == 2
+    removal = queues[QueueKind.SEEDLING_REMOVAL_PENDING]
+    assert removal.count == 0
+    assert QueueKind.SEEDLING_PENDING not in _by_kind(district)  # a district proposes, the city confirms
