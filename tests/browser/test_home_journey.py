@@ -142,13 +142,13 @@ def test_each_roles_home_counts_match_its_queues(browser, monkeypatch):
     for username, queues in expected.items():
         browser.login(username)
         counts = _home_counts(browser)
+        shot(username)
         for kind, n in queues.items():
             assert counts.get(kind) == n, (username, kind, counts)
             _follow(browser, kind)
             assert _case_rows(page) == n, (username, kind)
         assert "case_intake" not in counts  # confirmed offers skip 受理
         assert "case_district_review" not in counts or username == "home_district"
-        shot(username)
         _logout(page)
 
     # finance: the city admin approves the publicity-ended case; finance's home and payment page agree

@@ -6,6 +6,8 @@ each has its Chinese label here (never in a template). Pure Python.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -88,3 +90,22 @@ VISIT_GAP_MINUTES = 30
 EXPIRY_WINDOW_DAYS = 90
 # Publicity ending within this many days is listed.
 PUBLICITY_WINDOW_DAYS = 3
+
+
+@dataclass(frozen=True)
+class Visits:
+    """When the current visit began, when the home was last opened, and when the previous visit began."""
+
+    current_at: datetime
+    seen_at: datetime
+    previous_at: datetime | None
+
+
+def next_visits(visits: Visits | None, now: datetime) -> Visits:
+    """The visits after opening the home at ``now``: a new visit begins when the home was last opened more than
+    ``VISIT_GAP_MINUTES`` ago (the current one becomes the previous); otherwise the visit goes on."""
+    if visits is None:
+        return Visits(now, now, None)
+    if now - visits.seen_at > timedelta(minutes=VISIT_GAP_MINUTES):
+        return Visits(now, now, visits.current_at)
+    return Visits(visits.current_at, max(now, visits.seen_at), visits.previous_at)

@@ -39,9 +39,10 @@ from srdi.domain.certifications import earliest_recognition_valid_on, last_valid
 from srdi.domain.home import (
     EXPIRY_WINDOW_DAYS,
     PUBLICITY_WINDOW_DAYS,
-    VISIT_GAP_MINUTES,
     ChangeKind,
     QueueKind,
+    Visits,
+    next_visits,
 )
 from srdi.domain.permissions import Permission, Scope
 from srdi.domain.reference import TIERS
@@ -137,16 +138,17 @@ def visit(user: User, now: datetime | None = None) -> datetime | None:
     now = now or timezone.now()
     with transaction.atomic():
         row = HomeVisit.objects.select_for_update().filter(user=user).first()
-        if row is None:
-            HomeVisit.objects.create(user=user, current_at=now, seen_at=now, previous_at=None)
-            return None
-        if now - row.seen_at > timedelta(minutes=VISIT_GAP_MINUTES):
-            row.previous_at = row.current_at
-            row.current_at = now
-        row.seen_at = now
-        row.save(update_fields=["previous_at", "current_at", "seen_at"])
-        previous: datetime | None = row.previous_at
-        return previous
+        before = Visits(row.current_at, row.seen_at, row.previous_at) if row is not None else None
+        after = next_visits(before, now)
+        HomeVisit.objects.update_or_create(
+            user=user,
+            defaults={
+                "current_at": after.current_at,
+                "seen_at": after.seen_at,
+                "previous_at": after.previous_at,
+            },
+        )
+        return after.previous_at
 
 
 # ---- the queues ----------------------------------------------------------------------------------------
