@@ -440,9 +440,18 @@ def leaked(text: str, foreign: Iterable[Enterprise], *, echoed: str = "") -> lis
 
 # Tables a refused request may legitimately touch: sign-in bookkeeping, the audit trail (refusals are audited),
 # import batches (a refused upload is recorded), notifications (reading the inbox marks them read) and the
-# rate-limit counters (every request is counted).
+# rate-limit counters (every request is counted), and the home's visit record (opening the home is a visit).
 VOLATILE_MODELS = frozenset(
-    {"User", "ApiToken", "AuditEvent", "AuditChainHead", "ImportBatch", "Notification", "RateCounter"}
+    {
+        "User",
+        "ApiToken",
+        "AuditEvent",
+        "AuditChainHead",
+        "ImportBatch",
+        "Notification",
+        "RateCounter",
+        "HomeVisit",
+    }
 )
 
 

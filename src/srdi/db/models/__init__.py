@@ -19,6 +19,7 @@ from srdi.db.models.enterprises import (
     Sanction,
     Title,
 )
+from srdi.db.models.home import HomeVisit
 from srdi.db.models.imports import ImportBatch
 from srdi.db.models.inbox import Notification
 from srdi.db.models.ledger import (
@@ -64,6 +65,7 @@ __all__ = [
     "EquityFinancing",
     "Event",
     "Evidence",
+    "HomeVisit",
     "ImportBatch",
     "IpItem",
     "LedgerAccount",

@@ -1,7 +1,9 @@
-"""The home page: what is in the user's scope, by tier and by district, and recent imports.
+"""The home page (首页), per role: what needs the user's action now, what changed since the previous visit and the
+role's figures (``services.home``), then — for staff with enterprises in scope — the enterprises by tier and by
+district, and recent imports.
 
-Counts come from ``scoping.enterprises_for`` only; the district chart is for users whose scope spans
-districts. Chart data is handed to ``app.js`` through ``json_script`` (no inline script: CSP).
+Counts come from ``services.home`` and ``scoping.enterprises_for`` only; the district chart is for users whose
+scope spans districts. Chart data is handed to ``app.js`` through ``json_script`` (no inline script: CSP).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.utils import timezone
 from srdi.db.models import District, User
 from srdi.domain.permissions import Scope
 from srdi.domain.reference import TIERS
+from srdi.services import home as home_service
 from srdi.services import scoping
 from srdi.services.scoping import sees_all_districts
 from srdi.web.batches import visible_batches
@@ -53,6 +56,8 @@ def district_counts(user: User) -> list[dict[str, Any]]:
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard."""
     user: User = request.user  # type: ignore[assignment]
+    previous = home_service.visit(user)
+    today = timezone.localdate()
     total = scoping.enterprises_for(user).count()
     tiers = tier_counts(user)
     context: dict[str, Any] = {
@@ -67,7 +72,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "batches": list(visible_batches(user)[:RECENT_BATCHES]),
         "can_import": bool(scoping.can_import(user)),
         "own_enterprise_id": user.enterprise_id if user.scope is Scope.ENTERPRISE else None,
-        "today": timezone.localdate(),
+        "today": today,
+        "home": home_service.home_for(user, previous_visit=previous, today=today),
+        "show_overview": user.scope in (Scope.ALL, Scope.DISTRICT),
+        "expiring": home_service.expiring_lines(user, today) if user.scope is Scope.DISTRICT else [],
     }
     if context["show_districts"]:
         districts = district_counts(user)
