@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from srdi.domain.beijing_time import beijing_day, for_sheet, format_beijing, format_iso, labelled, to_beijing
+from srdi.domain.beijing_time import (
+    BEIJING,
+    beijing_day,
+    for_sheet,
+    format_beijing,
+    format_iso,
+    labelled,
+    to_beijing,
+)
 from srdi.web.templatetags.srdi_time import beijing, beijing_label
 
 INSTANT = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)
@@ -51,3 +59,11 @@ def test_beijing_is_always_eight_hours_ahead_and_inside_its_own_day(moment):
     assert for_sheet(moment) - moment.replace(tzinfo=None) == timedelta(hours=8)
     start, end = beijing_day(to_beijing(moment).date())
     assert start <= moment < end
+
+
+def test_the_first_and_last_days_give_an_open_range_not_an_overflow():
+    start, end = beijing_day(date.max)
+    assert start == datetime(9999, 12, 31, tzinfo=BEIJING) and end == datetime.max.replace(tzinfo=UTC)
+    start, end = beijing_day(date.min)
+    assert start == datetime.min.replace(tzinfo=UTC) and end == datetime(1, 1, 2, tzinfo=BEIJING)
+    assert start.astimezone(UTC) <= end.astimezone(UTC)

@@ -52,5 +52,12 @@ def labelled(label: str) -> str:
 
 def beijing_day(day: date) -> tuple[datetime, datetime]:
     """The instants [start, end) of a calendar day in Beijing, for filtering stored instants by a person's day."""
-    start = datetime.combine(day, time.min, tzinfo=BEIJING)
+    # the first and last representable days have no Beijing midnight in UTC: open the range there
+    start = (
+        datetime.min.replace(tzinfo=UTC)
+        if day == date.min
+        else datetime.combine(day, time.min, tzinfo=BEIJING)
+    )
+    if day == date.max:
+        return start, datetime.max.replace(tzinfo=UTC)
     return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=BEIJING)
