@@ -17,7 +17,7 @@ transaction with its audit event; refusals raise ``ShowcaseError`` with a Chines
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import transaction
 from django.db.models import Case, CharField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
@@ -60,6 +60,13 @@ ACTION_PERMISSION: dict[Action, Permission] = {
     Action.REJECT: Permission.SHOWCASE_MANAGE,
     Action.WITHDRAW: Permission.SHOWCASE_MANAGE,
 }
+
+
+def _record(action: AuditAction, user: User, entry: ShowcaseEntry, what: str, **fields: Any) -> None:
+    """One audit event about an entry (its id, and ``what`` as the object's description)."""
+    audit.record(
+        action, user, object_type=OBJECT_TYPE, object_id=str(entry.pk), object_repr=what[:255], **fields
+    )
 
 
 # ---- who may do what ------------------------------------------------------------------------------------
@@ -241,12 +248,11 @@ def create_entry(
             updated_at=now,
             **content,
         )
-        audit.record(
+        _record(
             AuditAction.CREATE,
             user,
-            object_type=OBJECT_TYPE,
-            object_id=str(entry.pk),
-            object_repr=f"推荐典型案例：{entry.public_name}"[:255],
+            entry,
+            f"推荐典型案例：{entry.public_name}",
             new={**content, "enterprise": enterprise.uscc, "status": entry.status},
             ip_address=ip,
         )
@@ -276,12 +282,11 @@ def update_entry(
             _clear_consent(entry)
         entry.updated_by, entry.updated_at = user, timezone.now()
         entry.save()
-        audit.record(
+        _record(
             AuditAction.UPDATE,
             user,
-            object_type=OBJECT_TYPE,
-            object_id=str(entry.pk),
-            object_repr=f"修改典型案例：{entry.public_name}"[:255],
+            entry,
+            f"修改典型案例：{entry.public_name}",
             old=old,
             new=content | {"consent": entry.consent},
             ip_address=ip,
@@ -336,24 +341,22 @@ def transition(
         if refusal is None:
             entry.status = new
             entry.save()
-            audit.record(
+            _record(
                 AuditAction.TRANSITION,
                 user,
-                object_type=OBJECT_TYPE,
-                object_id=str(entry.pk),
-                object_repr=f"典型案例：{entry.public_name}（{act.label}）"[:255],
+                entry,
+                f"典型案例：{entry.public_name}（{act.label}）",
                 old={"status": old},
                 new={"status": new.value, "reason": text},
                 ip_address=ip,
             )
     if refusal is not None:  # recorded outside the refused change's transaction, so that it stays
         refused, verdict = refusal
-        audit.record(
+        _record(
             AuditAction.TRANSITION,
             user,
-            object_type=OBJECT_TYPE,
-            object_id=str(refused.pk),
-            object_repr=f"典型案例：{refused.public_name}（批准被拒绝）"[:255],
+            refused,
+            f"典型案例：{refused.public_name}（批准被拒绝）",
             success=False,
             extra={"reason": verdict.reason, "code": verdict.code},
             ip_address=ip,
@@ -392,12 +395,11 @@ def record_consent(user: User, pk: int, *, agree: bool, ip: str = "") -> Showcas
                 entry.status, entry.reason = Status.WITHDRAWN, WITHDRAWN_BY_ENTERPRISE
         entry.consent_at, entry.consent_by = now, user
         entry.save()
-        audit.record(
+        _record(
             AuditAction.UPDATE,
             user,
-            object_type=OBJECT_TYPE,
-            object_id=str(entry.pk),
-            object_repr=f"典型案例：{entry.public_name}（企业{'同意展示' if agree else '撤回同意'}）"[:255],
+            entry,
+            f"典型案例：{entry.public_name}（企业{'同意展示' if agree else '撤回同意'}）",
             old=old,
             new={"consent": entry.consent, "status": entry.status, "method": ConsentMethod.PORTAL.value},
             ip_address=ip,
@@ -426,12 +428,11 @@ def upload_consent_document(
         entry.consent_document_name, entry.consent_document_sha256 = name, sha
         entry.consent_document_bytes = size
         entry.save()
-        audit.record(
+        _record(
             AuditAction.UPDATE,
             user,
-            object_type=OBJECT_TYPE,
-            object_id=str(entry.pk),
-            object_repr=f"典型案例：{entry.public_name}（上传展示同意书）"[:255],
+            entry,
+            f"典型案例：{entry.public_name}（上传展示同意书）",
             old=old,
             new={"consent": entry.consent, "method": entry.consent_method, "sha256": sha, "filename": name},
             ip_address=ip,
@@ -449,12 +450,11 @@ def open_consent_document(user: User, pk: int, ip: str = "") -> tuple[ShowcaseEn
         data = evidence.read_verified(entry.consent_document_sha256, entry.consent_document_bytes)
     except evidence.EvidenceError as refused:
         raise ShowcaseError(str(refused)) from None
-    audit.record(
+    _record(
         AuditAction.EXPORT,
         user,
-        object_type=OBJECT_TYPE,
-        object_id=str(entry.pk),
-        object_repr=f"下载展示同意书：{entry.consent_document_name}"[:255],
+        entry,
+        f"下载展示同意书：{entry.consent_document_name}",
         extra={"sha256": entry.consent_document_sha256},
         ip_address=ip,
     )
