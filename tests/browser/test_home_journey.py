@@ -20,7 +20,7 @@ from srdi.db.models import Case, Certification, Enterprise, ServiceProvider, Use
 from srdi.services import unit_reports as ur
 from srdi.services.accounts import create_user
 from srdi.services.cases import today, transition, update_claim
-from srdi.services.home import _last_ended_quarter
+from srdi.services.home import last_ended_quarter
 from srdi.services.imports import import_file
 from srdi.services.programmes import create_programme, generate_offers
 
@@ -165,7 +165,7 @@ def test_each_roles_home_counts_match_its_queues(browser, monkeypatch):
 
     # the 责任单位: its reports due for the last ended quarter
     unit = User.objects.get(username="home_unit")
-    year, quarter = _last_ended_quarter(today())
+    year, quarter = last_ended_quarter(today())
     due = len(ur.unit_measures(unit, year, quarter))
     browser.login("home_unit")
     counts = _home_counts(browser)

@@ -51,7 +51,7 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _last_ended_quarter(today: date) -> tuple[int, int]:
+def last_ended_quarter(today: date) -> tuple[int, int]:
     year, quarter = quarter_of(today)
     return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
 
@@ -59,7 +59,7 @@ def _last_ended_quarter(today: date) -> tuple[int, int]:
 def _quarter(request: HttpRequest) -> tuple[int, int, str]:
     """The quarter asked for (``?year=&quarter=``), or the last ended one; an error message when unreadable."""
     today = timezone.localdate()
-    default = _last_ended_quarter(today)
+    default = last_ended_quarter(today)
     chosen = (request.GET.get("q") or "").partition("-")
     try:
         year = int(chosen[0] or request.GET.get("year") or default[0])
