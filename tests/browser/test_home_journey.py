@@ -17,10 +17,10 @@ from tests.conftest import make_uscc
 from tests.integration.money.conftest import SRDI_CERT, renovation
 
 from srdi.db.models import Case, Certification, Enterprise, ServiceProvider, User
+from srdi.domain.unit_kpis import last_ended_quarter
 from srdi.services import unit_reports as ur
 from srdi.services.accounts import create_user
 from srdi.services.cases import today, transition, update_claim
-from srdi.services.home import last_ended_quarter
 from srdi.services.imports import import_file
 from srdi.services.programmes import create_programme, generate_offers
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from srdi.domain.policy.loader import load_packs
-from srdi.domain.unit_kpis import KPIS, KpiSource, quarter_bounds, quarter_of
+from srdi.domain.unit_kpis import KPIS, KpiSource, last_ended_quarter, quarter_bounds, quarter_of
 
 
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)))
@@ -41,3 +41,16 @@ def test_every_kpi_names_a_measure_with_responsible_units_and_is_well_formed():
             else:
                 assert k.event_kind is None
     assert {a for _, a in KPIS} == {6, 7, 8, 10, 20, 24, 26}  # the work measures the issue names
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 1, 1), (2025, 4)),
+        (date(2026, 3, 31), (2025, 4)),
+        (date(2026, 4, 1), (2026, 1)),
+        (date(2026, 12, 7), (2026, 3)),
+    ],
+)
+def test_last_ended_quarter(today, expected):
+    assert last_ended_quarter(today) == expected

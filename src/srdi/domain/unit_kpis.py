@@ -147,5 +147,11 @@ def quarter_of(day: date) -> tuple[int, int]:
     return day.year, (day.month - 1) // 3 + 1
 
 
+def last_ended_quarter(today: date) -> tuple[int, int]:
+    """(year, quarter) of the last quarter that ended before ``today`` (the one whose report is due)."""
+    year, quarter = quarter_of(today)
+    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+
+
 def quarter_label(year: int, quarter: int) -> str:
     return f"{year}年第{quarter}季度"

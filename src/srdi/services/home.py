@@ -27,7 +27,6 @@ from srdi.services.home_queues import (
     ExpiringLine,
     action_queues,
     expiring_lines,
-    last_ended_quarter,
     my_queue_states,
 )
 from srdi.services.inbox import messages_for
@@ -45,7 +44,6 @@ __all__ = [
     "expiring_lines",
     "figures",
     "home_for",
-    "last_ended_quarter",
     "visit",
     "wan",
 ]

@@ -32,7 +32,7 @@ from srdi.domain.home import EXPIRY_WINDOW_DAYS, PUBLICITY_WINDOW_DAYS, QueueKin
 from srdi.domain.permissions import Permission, Scope
 from srdi.domain.reference import TIERS
 from srdi.domain.showcase import Status as ShowcaseStatus
-from srdi.domain.unit_kpis import quarter_bounds
+from srdi.domain.unit_kpis import last_ended_quarter, quarter_bounds
 from srdi.services import scoping, seedlings
 from srdi.services import unit_reports as ur
 from srdi.services.inbox import messages_for
@@ -181,11 +181,6 @@ def payment_queues(user: User, today: date) -> list[ActionQueue]:
         _case_queue(QueueKind.CASE_READY_TO_PAY, ready, link, today),
         ActionQueue(QueueKind.PAYMENT_RUN_OPEN, run_row["n"] or 0, _days(run_row["oldest"], today), link),
     ]
-
-
-def last_ended_quarter(today: date) -> tuple[int, int]:
-    quarter = (today.month - 1) // 3 + 1
-    return (today.year - 1, 4) if quarter == 1 else (today.year, quarter - 1)
 
 
 def unit_queues(user: User, today: date) -> list[ActionQueue]:

@@ -13,6 +13,7 @@ from test_web_money_world import approve, client_for, text_of, to_publicity
 
 from srdi.db.models import Case, Certification, HomeVisit, Notification
 from srdi.domain.home import QueueKind
+from srdi.domain.unit_kpis import last_ended_quarter
 from srdi.services import home as home_service
 from srdi.services.cases import transition
 
@@ -209,7 +210,7 @@ def test_a_units_reports_due_are_those_of_its_measures_not_filed(db):
         check_password=False,
     )
     day = date(2026, 1, 15)  # the last ended quarter is 2025年第4季度, when 81号 第6条 names 市科技局
-    year, quarter = home_service.last_ended_quarter(day)
+    year, quarter = last_ended_quarter(day)
     measures = ur.unit_measures(unit, year, quarter)
     assert (year, quarter) == (2025, 4) and measures
 

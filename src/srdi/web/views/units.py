@@ -19,7 +19,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from srdi.db.models import UnitEvent, UnitReport, User
-from srdi.domain.unit_kpis import EventKind, KpiSource, kpis_for, quarter_bounds, quarter_label, quarter_of
+from srdi.domain.unit_kpis import (
+    EventKind,
+    KpiSource,
+    kpis_for,
+    last_ended_quarter,
+    quarter_bounds,
+    quarter_label,
+    quarter_of,
+)
 from srdi.domain.verdict import ALLOW, Verdict, deny
 from srdi.services import unit_reports as ur
 from srdi.services.evidence import ACCEPT, content_type_of
@@ -49,11 +57,6 @@ def can_use_events(user: User) -> Verdict:
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def last_ended_quarter(today: date) -> tuple[int, int]:
-    year, quarter = quarter_of(today)
-    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
 
 
 def _quarter(request: HttpRequest) -> tuple[int, int, str]:
