@@ -11,6 +11,7 @@ from tests.integration.test_programme_targets import direct_count, direct_pipeli
 from web_helpers import BINJIANG, WEST_LAKE
 
 from srdi.db.models import AssessmentRun, AuditEvent, Enterprise, EnterpriseAssessment
+from srdi.domain.permissions import Permission
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,15 @@ def test_city_view_numbers_equal_direct_queries(login_as) -> None:
     html = response.content.decode()
     assert "目标驾驶舱" in html and "预计期末值" in html and 'data-chart="bar"' in html
     assert 'href="/cockpit/"' in html  # in the menu
+
+
+def test_leader_downloads_the_cockpit_tables_without_data_export(login_as) -> None:
+    client = login_as("leader")
+    assert not client.get("/").wsgi_request.user.can(Permission.DATA_EXPORT)
+    response = client.get("/cockpit/export/?table=targets")
+    assert response.status_code == 200
+    assert load_workbook(io.BytesIO(response.content)).active.max_row > 1
+    assert "/cockpit/export/?table=targets" in client.get("/cockpit/").content.decode()
 
 
 def test_city_roles_pick_a_district(login_as) -> None:
