@@ -66,6 +66,10 @@ IP_KINDS: dict[str, str] = {
     "software_copyright": "软件著作权",
     "other": "其他",
 }
+AWARD_LEVELS: dict[str, str] = {code: VALUE_LABELS[code] for code in ("national", "provincial", "municipal")}
+AWARD_KINDS: dict[str, str] = {"sci_tech": VALUE_LABELS["sci_tech"]}
+CONTEST_KINDS: dict[str, str] = {"maker_china": VALUE_LABELS["maker_china"]}
+CONTEST_GROUPS: dict[str, str] = {code: VALUE_LABELS[code] for code in ("national_top500", "national_top50")}
 # The tiers a certification records, by their usual names (``省级专精特新中小企业``); also accepted without the
 # level or the quotation marks (``专精特新中小企业``, ``小巨人``), see ``_ALSO``.
 TIER_NAMES: dict[str, str] = dict(CERT_TIERS)

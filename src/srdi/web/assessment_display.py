@@ -16,6 +16,15 @@ from typing import Any
 from srdi.db.models import Enterprise
 from srdi.db.models.enterprises import CHAIN_ROLE_CHOICES, PIN_FIELD_CHOICES, RD_LEVEL_CHOICES, TITLE_CHOICES
 from srdi.domain.assessment.contract import DocumentError
+from srdi.domain.assessment.labels import (
+    COHORT_LABELS,
+    DIMENSION_NAMES,
+    LIST_LABELS,
+    RESULT_LABELS,
+    SECTION_LABELS,
+    STATUS_LABELS,
+)
+from srdi.domain.choice_labels import AWARD_LEVELS, CONTEST_GROUPS
 from srdi.domain.dates import EARLIEST_AS_OF, LATEST_AS_OF, years_before
 from srdi.domain.money import format_wan
 from srdi.domain.reference import TIERS
@@ -27,16 +36,7 @@ from srdi.web.labels import TIER_BADGES
 
 logger = logging.getLogger("srdi.web")
 
-STATUS_LABELS = {"eligible": "符合", "ineligible": "不符合", "needs_data": "需补充数据"}
 STATUS_CLASSES = {"eligible": "st-eligible", "ineligible": "st-ineligible", "needs_data": "st-needs-data"}
-RESULT_LABELS = {
-    "pass": "满足",
-    "fail": "不满足",
-    "unknown": "数据不足",
-    "scored": "计分",
-    "manual": "需人工核查",
-    "not_applicable": "不适用",
-}
 RESULT_CLASSES = {
     "pass": "rs-pass",
     "fail": "rs-fail",
@@ -45,22 +45,6 @@ RESULT_CLASSES = {
     "manual": "rs-manual",
     "not_applicable": "rs-na",
 }
-SECTION_LABELS = {
-    "prerequisite": "基本条件",
-    "score": "评分指标",
-    "general": "一般性条件",
-    "direct": "直通条件",
-    "manual": "人工核查事项",
-}
-DIMENSION_NAMES = {
-    "zhuan": "专业化",
-    "jing": "精细化",
-    "te": "特色化",
-    "xin": "创新能力",
-    "lian": "产业链配套",
-    "pin": "主导产品",
-}
-COHORT_LABELS = {"eligible_next": "符合下一层级", "seedling": "苗子企业", "one_firm_one_policy": "一企一策"}
 LADDER_LABELS = {"none": "尚无有效梯度称号", **TIERS}
 GRADE_NOTES = {"A": "≥ 80", "B": "60–79", "C": "40–59", "D": "< 40"}
 CHOICE_LABELS: dict[str, dict[str, str]] = {
@@ -68,16 +52,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "main_product.chain_role": dict(CHAIN_ROLE_CHOICES),
     "main_product.pin_field": dict(PIN_FIELD_CHOICES),
 }
-LIST_LABELS = {
-    "certifications": "梯度认定",
-    "titles": "资质称号",
-    "awards": "获奖",
-    "contests": "赛事",
-    "equity_financing": "股权融资",
-}
 TITLE_LABELS = dict(TITLE_CHOICES)
-CONTEST_LABELS = {"national_top500": "全国500强", "national_top50": "全国50强"}
-AWARD_LEVELS = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
 
 
 # ---- labels of exchange-format fields ------------------------------------------------------------------
@@ -126,7 +101,7 @@ def _list_entry(field: str, entry: Any) -> str:
         text = f"新增股权融资 {format_wan(amount)}" if isinstance(amount, int) else "新增股权融资"
         return text + ("（合格机构投资者实缴）" if entry.get("qualified_investor") else "")
     if field == "contests":
-        return f"进入“创客中国”大赛{CONTEST_LABELS.get(entry.get('group', ''), '')}名单"
+        return f"进入“创客中国”大赛{CONTEST_GROUPS.get(entry.get('group', ''), '')}名单"
     if field == "awards":
         level = AWARD_LEVELS.get(entry.get("level", ""), "")
         rank = entry.get("rank")

@@ -32,11 +32,6 @@ STATUS_BADGES = {
     "unknown": "text-bg-light border",
 }
 
-LEVEL_LABELS = {"national": "国家级", "provincial": "省级", "municipal": "市级"}
-AWARD_KIND_LABELS = {"sci_tech": "科技奖励"}
-CONTEST_KIND_LABELS = {"maker_china": "创客中国"}
-CONTEST_GROUP_LABELS = {"national_top500": "全国500强", "national_top50": "全国50强"}
-
 
 # ---- single facts -------------------------------------------------------------------------------------
 

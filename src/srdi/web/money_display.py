@@ -21,7 +21,13 @@ from srdi.domain import masking
 from srdi.domain.digits import id_from
 from srdi.domain.money import FEN_PER_YUAN, MoneyError, format_wan, format_yuan, to_decimal
 from srdi.domain.permissions import Permission, Scope
-from srdi.domain.policy.labels import EVENT_LABELS, INPUT_LABELS, event_title
+from srdi.domain.policy.labels import (
+    CONDITION_RESULT_LABELS,
+    EVENT_LABELS,
+    INDUSTRY_LABELS,
+    INPUT_LABELS,
+    event_title,
+)
 from srdi.domain.policy.labels import value_label as policy_value_label
 from srdi.domain.reference import TIERS
 from srdi.domain.verdict import ALLOW, Verdict, deny
@@ -278,23 +284,11 @@ def search_cases(qs: QuerySet[Case], text: str) -> QuerySet[Case]:
 
 # ---- the entitlement basis ------------------------------------------------------------------------------
 
-RESULT_LABELS = {
-    "pass": "符合",
-    "fail": "不符合",
-    "unknown": "数据不全",
-    "missing": "数据不全",
-    "unset": "参数未设定",
-}
+RESULT_LABELS = CONDITION_RESULT_LABELS
 VALUE_LABELS = {
     **TIERS,
     **EVENT_LABELS,
-    "next_gen_it": "新一代信息技术及应用",
-    "high_end_equipment": "高端装备",
-    "biomedicine": "生物医药",
-    "integrated_circuit": "集成电路",
-    "new_energy": "新能源",
-    "new_materials": "新材料",
-    "other": "其他产业",
+    **INDUSTRY_LABELS,
 }
 
 

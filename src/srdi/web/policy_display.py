@@ -27,7 +27,12 @@ from srdi.domain.permissions import Permission
 from srdi.domain.policy import hygiene
 from srdi.domain.policy.explain import EVENT_FIELDS, STATUS_ZH
 from srdi.domain.policy.hygiene import expiry_warnings
-from srdi.domain.policy.labels import ENTITLEMENT_STATUS_LABELS, EVENT_LABELS
+from srdi.domain.policy.labels import (
+    CONDITION_RESULT_LABELS,
+    ENTITLEMENT_STATUS_LABELS,
+    EVENT_LABELS,
+    INDUSTRY_LABELS,
+)
 from srdi.domain.policy.model import Condition, Measure, Pack
 from srdi.domain.policy.simulate import Simulation
 from srdi.domain.reference import TIERS, district_name, districts
@@ -76,13 +81,7 @@ VALUE_LABELS: dict[str, str] = {
     **RULE_VALUE_LABELS,  # the rules' list values (title kinds, levels, IP kinds …)
     **TIERS,
     "tech_sme": "科技型中小企业",
-    "next_gen_it": "新一代信息技术及应用",
-    "high_end_equipment": "高端装备",
-    "biomedicine": "生物医药",
-    "integrated_circuit": "集成电路",
-    "new_energy": "新能源",
-    "new_materials": "新材料",
-    "other": "其他产业",
+    **INDUSTRY_LABELS,
     "brand_power_project": "品牌强国工程",
     "sci_tech_finance": "科创金融",
     "intellectual_property": "知识产权",
@@ -112,7 +111,7 @@ STATUS_CLASSES = {
     "superseded": "rs-manual",
 }
 STATUS_ORDER = tuple(STATUS_LABELS)
-RESULT_LABELS = {"pass": "满足", "fail": "不满足", "unknown": "数据不全", "unset": "参数未设定"}
+RESULT_LABELS = CONDITION_RESULT_LABELS
 RESULT_CLASSES = {"pass": "rs-pass", "fail": "rs-fail", "unknown": "rs-unknown", "unset": "rs-scored"}
 UNIT_LABELS = {**UNITS, "fen": "金额"}
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from srdi.db.models import Enterprise, User
+from srdi.domain import choice_labels
 from srdi.domain.money import format_wan
 from srdi.services import scoping
 from srdi.services.assessments import lifecycle_ends
@@ -82,8 +83,8 @@ def _achievements(ctx: PageContext) -> dict[str, Any]:
     e = ctx.enterprise
     awards = [
         {
-            "level": display.label_of(display.LEVEL_LABELS, a.level),
-            "kind": display.label_of(display.AWARD_KIND_LABELS, a.kind),
+            "level": display.label_of(choice_labels.AWARD_LEVELS, a.level),
+            "kind": display.label_of(choice_labels.AWARD_KINDS, a.kind),
             "rank": a.rank,
             "date": a.date,
         }
@@ -91,8 +92,8 @@ def _achievements(ctx: PageContext) -> dict[str, Any]:
     ]
     contests = [
         {
-            "kind": display.label_of(display.CONTEST_KIND_LABELS, c.kind),
-            "group": display.label_of(display.CONTEST_GROUP_LABELS, c.group),
+            "kind": display.label_of(choice_labels.CONTEST_KINDS, c.kind),
+            "group": display.label_of(choice_labels.CONTEST_GROUPS, c.group),
             "date": c.date,
         }
         for c in e.contests.all()

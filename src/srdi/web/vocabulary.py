@@ -16,6 +16,7 @@ from functools import cache
 
 from django.apps import apps
 
+from srdi.domain.assessment.labels import STATUS_LABELS as ASSESSMENT_STATUS_LABELS
 from srdi.domain.certifications import STATUS_LABELS as CERTIFICATION_STATUS_LABELS
 from srdi.domain.object_types import OBJECT_TYPE_LABELS, object_type_label
 from srdi.domain.permissions import ROLES, SCOPE_LABELS
@@ -32,7 +33,6 @@ from srdi.domain.size_class import SIZE_LABELS
 from srdi.domain.unit_kpis import EVENT_KIND_LABELS
 from srdi.domain.verdict import REFUSAL_LABELS
 from srdi.domain.workflow.definition import STATES, TRANSITIONS
-from srdi.web.assessment_display import STATUS_LABELS as ASSESSMENT_STATUS_LABELS
 
 UNKNOWN = "未知"
 FLAG_KIND_LABELS = {

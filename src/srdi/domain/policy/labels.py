@@ -1,8 +1,9 @@
 """Chinese names of the policy events and their inputs, for titles, pages and messages.
 
-Use ``event_title(inputs)`` for a one-line human name of an event ("技术改造项目 P0001"), ``EVENT_LABELS``,
-``INPUT_LABELS`` and ``ENTITLEMENT_STATUS_LABELS`` wherever an event kind, an input field or a result status is
-shown to people instead of its code.
+Use ``event_title(inputs)`` for a one-line human name of an event ("技术改造项目 P0001"); ``EVENT_LABELS``,
+``INPUT_LABELS``, ``ENTITLEMENT_STATUS_LABELS``, ``CONDITION_RESULT_LABELS`` and ``INDUSTRY_LABELS`` wherever an
+event kind, an input field, a result status, a condition's result or a project's industry is shown to people
+instead of its code.
 """
 
 from __future__ import annotations
@@ -53,6 +54,25 @@ ENTITLEMENT_STATUS_LABELS = {
     "window_unset": "政策有效期待公布",
     "outside_policy_window": "不在政策有效期",
     "superseded": "从优由他项兑现",
+}
+# The result of one condition of a measure (the entitlement trace): met, not met, unknown inputs, a parameter the
+# bureau has not set.
+CONDITION_RESULT_LABELS = {
+    "pass": "满足",
+    "fail": "不满足",
+    "unknown": "数据不全",
+    "missing": "数据不全",
+    "unset": "参数未设定",
+}
+# The industries of a technical-renovation project (81号 第7条's 20%/10% split reads them).
+INDUSTRY_LABELS = {
+    "next_gen_it": "新一代信息技术及应用",
+    "high_end_equipment": "高端装备",
+    "biomedicine": "生物医药",
+    "integrated_circuit": "集成电路",
+    "new_energy": "新能源",
+    "new_materials": "新材料",
+    "other": "其他产业",
 }
 # Results no application can be opened for: nothing is payable now, or another measure pays instead.
 NO_APPLICATION_STATUSES = frozenset({"not_eligible", "outside_policy_window", "superseded", "window_unset"})
