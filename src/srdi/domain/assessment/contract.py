@@ -82,7 +82,7 @@ def enterprise_result(
         "uscc": profile.uscc,
         "name": profile.name,
         "as_of": assessment.as_of.isoformat(),
-        "year": assessment.facts.year,
+        "year": assessment.year,
         "size_class": row["size_class"],
         "sme": row["is_sme"],
         "size_industry": row["size_group"],

@@ -199,7 +199,7 @@ class _Reader:
         self.a = assessment
         self.row = row
         self.c = compiled
-        self.year = assessment.facts.year
+        self.year = assessment.year
         self.measures: dict[str, Measure] = assessment.library.measures
         self.missing: list[str] = []
         # > 0 while reading under a node whose result is decided: an unknown input there would not change
