@@ -8,7 +8,9 @@ row back into the contract's result with its full trace.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
@@ -38,6 +40,22 @@ UNOPTIMISED_ROWS = 4096
 # Up to this many enterprises ``assess`` evaluates the generated scalar program row by row; above, one Polars
 # query (measured crossover: docs/performance.md, "Scalar and columnar backends").
 SCALAR_ROWS = 64
+
+
+_FORCED: ContextVar[str | None] = ContextVar("srdi_rules_backend", default=None)
+
+
+@contextmanager
+def forced_backend(name: str) -> Iterator[None]:
+    """Within the block, every ``assess`` without its own ``backend`` uses ``name`` ("scalar"/"columnar"),
+    including the re-assessments of gap planning: how the differential test runs the contract both ways."""
+    if name not in ("scalar", "columnar"):
+        raise ValueError(f"unknown backend {name!r} (scalar or columnar)")
+    token = _FORCED.set(name)
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
 
 
 class NoRulebook(RuleDataError):
@@ -186,7 +204,7 @@ def assess(
     options = fact_options(library, as_of, compiled)
     plan = _plan(library, compiled, extra(compiled) if extra else None)
     selected = keep(compiled) if keep is not None else None
-    chosen = backend or ("scalar" if len(tables) <= SCALAR_ROWS else "columnar")
+    chosen = backend or _FORCED.get() or ("scalar" if len(tables) <= SCALAR_ROWS else "columnar")
     common: dict[str, Any] = {
         "compiled": compiled,
         "library": library,
