@@ -154,6 +154,23 @@ def test_generated_enterprises_are_the_same_on_both_backends():
     assert compared == ROWS
 
 
+@pytest.mark.parametrize("keep", [False, True])
+def test_the_scalar_frame_is_the_columnar_frame(keep):
+    """``Assessment.frame`` on the scalar path (built from the rows when asked for) has the columnar schema."""
+    from srdi.domain.assessment.dimensions import PROFILE_COLUMNS
+    from srdi.domain.rules.engine import summary_columns
+
+    as_of = date(2026, 4, 1)
+    tables = generate(300, 5, as_of_year=2026)
+    kwargs: dict[str, Any] = {"extra": dimension_stages}
+    if keep:
+        kwargs["keep"] = lambda c: [*summary_columns(c), *PROFILE_COLUMNS]
+    columnar, scalar = both(tables, as_of, **kwargs)
+    assert scalar.frame.schema == columnar.frame.schema
+    assert scalar.frame.equals(columnar.frame)
+    assert scalar.summary().equals(columnar.summary())
+
+
 @pytest.mark.parametrize(("day", "purpose"), DATES[:4])
 def test_generated_profiles_through_the_contract_runner_are_the_same(day, purpose):
     as_of = date.fromisoformat(day)

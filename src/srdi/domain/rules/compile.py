@@ -1,10 +1,11 @@
-"""Compiling measures and rulebooks into Polars expressions, exactly and in three-valued logic.
+"""Compiling measures and rulebooks into rule expressions (``rules.expr``), exactly and in three-valued logic.
 
 Measures become pairs of Int128 columns (numerator, denominator ≥ 0) so that every comparison with a
 threshold ``p/q`` is a cross-multiplication of integers — no float ever decides a band. Tests become Boolean
 columns where null means "unknown"; indicators become ``lo``/``hi`` point columns (equal when known). The
 ``Compiled`` result lists every column with the rule element it belongs to, so that traces are read from
-the very values that decided the outcome.
+the very values that decided the outcome. The expressions are lowered to Polars (``expr.to_polars``) or to the
+generated scalar program (``scalar.ScalarProgram``) by the engine; nothing here is written for one backend.
 """
 
 from __future__ import annotations
