@@ -340,16 +340,29 @@ def route_groups(
     if not routes:
         return [({}, eids)]
     members: dict[int, dict[str, Transition]] = {}
-    certs = tables.certifications
-    for tier, t in routes:
-        assert t.cohort is not None
-        hit = certs.filter(
-            (pl.col("tier") == t.cohort.tier)
-            & (pl.col("recognized_on") >= t.cohort.recognized_from)
-            & (pl.col("recognized_on") <= t.cohort.recognized_to)
-        ).get_column("eid")
-        for eid in hit.unique().to_list():
-            members.setdefault(eid, {}).setdefault(tier, t)
+    if tables.certifications.height <= UNOPTIMISED_ROWS:
+        # A few rows: one pass in Python (a filter query per route costs more than the rows).
+        certs = tables.certifications.select("eid", "tier", "recognized_on").rows()
+        for tier, t in routes:
+            cohort = t.cohort
+            assert cohort is not None
+            for eid, cert_tier, recognized in certs:
+                if (
+                    cert_tier == cohort.tier
+                    and recognized is not None
+                    and cohort.recognized_from <= recognized <= cohort.recognized_to
+                ):
+                    members.setdefault(eid, {}).setdefault(tier, t)
+    else:
+        for tier, t in routes:
+            assert t.cohort is not None
+            hit = tables.certifications.filter(
+                (pl.col("tier") == t.cohort.tier)
+                & (pl.col("recognized_on") >= t.cohort.recognized_from)
+                & (pl.col("recognized_on") <= t.cohort.recognized_to)
+            ).get_column("eid")
+            for eid in hit.unique().to_list():
+                members.setdefault(eid, {}).setdefault(tier, t)
     groups: dict[tuple[Any, ...], tuple[dict[str, Transition], list[int]]] = {}
     for eid in eids:
         chosen = members.get(eid, {})
