@@ -178,3 +178,18 @@ def test_generated_profiles_through_the_contract_runner_are_the_same(day, purpos
     columnar, scalar = contract_both_ways({"as_of": day, "purpose": purpose, "enterprises": profiles})
     assert typed(scalar) == typed(columnar)
     assert any(g for r in columnar["results"] for g in r.get("gaps", [])), "the sample plans some gaps"
+
+
+@pytest.mark.parametrize(("day", "purpose"), [("2026-04-01", "review"), ("2026-06-30", "review")])
+def test_route_groups_of_a_few_rows_match_the_query(day, purpose, monkeypatch):
+    """``route_groups`` reads a few certifications in Python and many with a Polars filter: same groups."""
+    from srdi.domain.rules import engine
+
+    as_of = date.fromisoformat(day)
+    tables = generate(1500, 3, as_of_year=as_of.year)
+    assert tables.certifications.height <= engine.UNOPTIMISED_ROWS
+    in_python = route_groups(tables, as_of, purpose)
+    monkeypatch.setattr(engine, "UNOPTIMISED_ROWS", -1)
+    by_query = route_groups(tables, as_of, purpose)
+    assert in_python == by_query
+    assert len(in_python) > 1, "some enterprises are on a cohort route"
