@@ -569,7 +569,7 @@ def _needs_data_record(tier: str, missing: list[str]) -> dict[str, Any]:
         "tier_label": TIER_LABELS[tier],
         "status": "needs_data",
         "feasible": None,
-        "missing": missing,
+        "missing": list(missing),  # the tier result's own list stays its own
         "summary": f"需补充 {len(missing)} 项数据后才能判断：{'、'.join(missing[:8])}",
     }
 

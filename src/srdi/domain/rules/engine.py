@@ -109,6 +109,8 @@ class Assessment:
         self._rows = rows
         self._frame_of_rows = frame_of_rows
         self._facts = facts
+        # (row index, tier) → the tier's contract result, worked out once (``explain.tier_result``).
+        self.traces: dict[tuple[int, str], dict[str, Any]] = {}
 
     @property
     def facts(self) -> Facts:
