@@ -4,10 +4,10 @@ Part 1: every YAML rule case without overrides (``srdi.domain.rules.cases.assess
 document, through ``run_assess`` with gaps and without (profile included), on the columnar backend (one Polars
 query per assessment: the engine before issue 17) and on the scalar backend (the generated program), forced
 with ``forced_backend``. The two run alternately, round by round, so that both see the same load; the figure is
-the median over rounds of the mean time per profile.
+the median over rounds of the mean CPU time per profile.
 
 Part 2: ``assess`` (six-dimension profile included) over n demo-generator enterprises for n = 1 … 1,024, both
-backends alternately: the batch size above which one Polars query is cheaper than the program row by row
+backends alternately, in CPU time: the batch size above which one Polars query is cheaper than the program row by row
 (``engine.SCALAR_ROWS``).
 
 Options: ``--rounds R`` (default 5), ``--no-write`` (print only).
@@ -162,8 +162,9 @@ def main(argv: list[str]) -> int:
 `benchmarks/bench_profile.py`: each of the {n_docs} YAML rule cases without overrides as a one-profile
 `run_assess` document (six-dimension profile included), on the columnar backend (one Polars query, the
 engine as it was before issue 17) and on the scalar backend (the program generated from the same rule
-expressions), run alternately round by round; median over {args.rounds} rounds of the mean per profile. Load
-average ≈ {load:.1f} on a shared 2-core machine (upper bounds).
+expressions), run alternately round by round; median over {args.rounds} rounds of the mean **CPU time** per
+profile (`time.process_time`, all threads: on a loaded machine wall time mostly measures the other processes).
+Load average ≈ {load:.1f} on a shared 2-core machine (upper bounds).
 
 | One profile | columnar | scalar | ratio | scalar without the Polars facts and tables |
 |---|---|---|---|---|
@@ -182,7 +183,9 @@ traces, gap planning and verification, the six-dimension profile — costs. The 
 |---|---|---|---|
 {batch}
 
-`engine.SCALAR_ROWS` = {SCALAR_ROWS}: up to this many enterprises `assess` runs the scalar program.
+`engine.SCALAR_ROWS` = {SCALAR_ROWS}: up to this many enterprises `assess` runs the scalar program (set where
+the scalar path was cheaper in CPU time on 2026-12-07: up to 128, dearer from 256; in wall time under load it
+stayed cheaper at 256).
 
 {machine_markdown(machine())}
 """,

@@ -49,7 +49,7 @@ DECIMAL_FACTS = frozenset(
 UNOPTIMISED_ROWS = 4096
 # Up to this many enterprises ``assess`` evaluates the generated scalar program row by row; above, one Polars
 # query (measured crossover: docs/performance.md, "Scalar and columnar backends").
-SCALAR_ROWS = 256
+SCALAR_ROWS = 128
 
 
 _FORCED: ContextVar[str | None] = ContextVar("srdi_rules_backend", default=None)
