@@ -7,6 +7,8 @@ them. The results must be equal value for value, type included (``True`` is not 
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -153,3 +155,23 @@ def test_expressions_are_immutable_and_have_no_truth_value():
         e.op = "sub"  # type: ignore[misc]
     with pytest.raises(TypeError):
         bool(a == b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ROW, min_size=1, max_size=6))
+def test_long_and_deeply_nested_chains_match_polars(rows):
+    """Chains longer than ``FLAT_WHEN`` and nestings deeper than Python's block limit are generated flat."""
+    long: Any = ir
+    for i in range(30):
+        long = long.when(a == (i % 11) - 5).then(ir.lit(i, dtype=ir.Int64))
+    deep: ir.Expr = b
+    for i in range(120):
+        deep = ir.when(p.fill_null(i % 2 == 0)).then(deep + 1).otherwise(c.fill_null(i))
+    stages = [[long.otherwise(k).alias("long"), long.alias("long_null"), deep.alias("deep")]]
+    frame = pl.DataFrame(rows, schema=SCHEMA, orient="row").with_columns(stages_to_polars(stages)[0])
+    got = ScalarProgram(stages).evaluate(frame.select(list(SCHEMA)).rows(named=True))
+    assert [typed_row(r) for r in got] == [typed_row(r) for r in frame.rows(named=True)]
+
+
+def typed_row(row: dict[str, Any]) -> list[tuple[str, type, object]]:
+    return [(k, type(v), v) for k, v in row.items()]

@@ -27,6 +27,8 @@ from typing import Any
 
 from srdi.domain.rules.expr import INTEGER_TYPES, Expr
 
+FLAT_WHEN = 8  # a when-chain with more branches is generated flat (see ``_Gen._flat_when``)
+MAX_NESTING = 40  # block levels before nested chains are generated flat (Python allows at most 100)
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 _ARITH = {"add": "+", "sub": "-", "mul": "*"}
 _INT_OPS = frozenset({"add", "sub", "mul", "floordiv", "abs", "sign", "clip", "sum_h"})
@@ -229,6 +231,8 @@ class _Gen:
     def _when(self, e: Expr, indent: str) -> _Atom:
         args = e.args
         pairs = len(args) // 2
+        if pairs > FLAT_WHEN or len(indent) > 4 * MAX_NESTING:
+            return self._flat_when(e, indent)
         out = self.local()
         nullable = not e.data
         kinds: set[str] = set()
@@ -256,6 +260,30 @@ class _Gen:
             self.memo.pop()
         kind = kinds.pop() if len(kinds) == 1 else "?"
         return _Atom(out, nullable, kind)
+
+    def _flat_when(self, e: Expr, indent: str) -> _Atom:
+        """A long chain (or one deep inside others) with every predicate and value computed first, then one
+        flat ``if/elif/else``: Python limits how deeply blocks nest, and each branch of ``_when`` nests one
+        level further. Computing a branch that is not taken changes nothing (the operators never raise on
+        values Polars accepts, and Polars computes every branch too)."""
+        args = [self.emit(a, indent) for a in e.args]
+        pairs = len(args) // 2
+        out = self.local()
+        keyword = "if"
+        values = [args[2 * i + 1] for i in range(pairs)]
+        for i in range(pairs):
+            self.body.append(f"{indent}{keyword} {args[2 * i].src}:")
+            self.body.append(f"{indent}    {out} = {args[2 * i + 1].src}")
+            keyword = "elif"
+        self.body.append(f"{indent}else:")
+        if e.data:
+            values.append(args[-1])
+            self.body.append(f"{indent}    {out} = {args[-1].src}")
+        else:
+            self.body.append(f"{indent}    {out} = None")
+        kinds = {v.kind for v in values}
+        nullable = not e.data or any(v.nullable for v in values)
+        return _Atom(out, nullable, kinds.pop() if len(kinds) == 1 else "?")
 
 
 class ScalarProgram:
