@@ -20,7 +20,7 @@ from srdi.domain.rules.explain import tier_result
 from srdi.domain.rules.model import PURPOSES
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.rules.rulebook import TIERS
-from srdi.domain.tables import tables_from_profiles
+from srdi.domain.tables import Tables, tables_from_profiles
 
 
 class DocumentError(ValueError):
@@ -82,7 +82,7 @@ def enterprise_result(
         "uscc": profile.uscc,
         "name": profile.name,
         "as_of": assessment.as_of.isoformat(),
-        "year": assessment.facts.year,
+        "year": assessment.year,
         "size_class": row["size_class"],
         "sme": row["is_sme"],
         "size_industry": row["size_group"],
@@ -112,10 +112,15 @@ def run_assess(document: Any, *, with_gaps: bool = True, with_profile: bool = Tr
     if profiles:
         tables = tables_from_profiles(profiles)
         try:
-            for routes, eids in route_groups(tables, as_of, purpose):
+            groups = route_groups(tables, as_of, purpose)
+            for routes, eids in groups:
                 group = [profiles[e] for e in eids]
+                # One group (the usual case) holds every profile in order: its tables are the ones built above.
+                built = tables if len(groups) == 1 else None
                 for position, result in zip(
-                    eids, _assess_group(group, as_of, purpose, routes, with_gaps, with_profile), strict=True
+                    eids,
+                    _assess_group(group, as_of, purpose, routes, with_gaps, with_profile, built),
+                    strict=True,
                 ):
                     done[position] = result
         except RuleDataError as exc:
@@ -138,6 +143,7 @@ def _assess_group(
     routes: dict[str, Any],
     with_gaps: bool,
     with_profile: bool,
+    tables: Tables | None = None,
 ) -> list[dict[str, Any]]:
     """The contract's results for profiles judged by the same rulebooks, in their order."""
     from srdi.domain.assessment.dimensions import dimension_profiles, dimension_stages
@@ -145,7 +151,12 @@ def _assess_group(
     # The six-dimension profile is computed in the same query as the tiers (one pass, not two).
     extra = dimension_stages if with_profile else None
     assessment = assess(
-        tables_from_profiles(profiles), as_of, tiers=TIERS, extra=extra, purpose=purpose, routes=routes
+        tables if tables is not None else tables_from_profiles(profiles),
+        as_of,
+        tiers=TIERS,
+        extra=extra,
+        purpose=purpose,
+        routes=routes,
     )
     gaps_by_index: dict[int, list[dict[str, Any]]] = {}
     if with_gaps:

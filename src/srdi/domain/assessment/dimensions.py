@@ -26,8 +26,10 @@ from typing import Any
 
 import polars as pl
 
+from srdi.domain.rules import expr as ir
 from srdi.domain.rules.compile import Compiled, compile_rulebook, den, num
-from srdi.domain.rules.engine import Assessment
+from srdi.domain.rules.engine import UNOPTIMISED_ROWS, Assessment
+from srdi.domain.rules.expr import stages_to_polars
 from srdi.domain.rules.rulebook import load_library
 
 LADDER = ("none", "innovative_sme", "srdi_sme", "hidden_champion", "little_giant")
@@ -47,13 +49,13 @@ YARDSTICK_PREFIX = "yardstick|"
 _YARDSTICKS: dict[tuple[int, str], Compiled] = {}
 
 
-I128 = pl.Int128
+I128 = ir.Int128
 
 
-def _half_up(numerator: pl.Expr, denominator: pl.Expr | int) -> pl.Expr:
+def _half_up(numerator: ir.Expr, denominator: ir.Expr | int) -> ir.Expr:
     """``numerator / denominator`` rounded half-up to an integer (both non-negative, denominator > 0)."""
-    d = denominator if isinstance(denominator, pl.Expr) else pl.lit(denominator, dtype=I128)
-    return ((numerator.cast(I128) * 2 + d) // (d * 2)).cast(pl.Int64)
+    d = denominator if isinstance(denominator, ir.Expr) else ir.lit(denominator, dtype=I128)
+    return ((numerator.cast(I128) * 2 + d) // (d * 2)).cast(ir.Int64)
 
 
 def scaled(units: int | None, per_one: int) -> float | None:
@@ -90,7 +92,7 @@ def yardstick(compiled: dict[str, Compiled]) -> Compiled | None:
     return _YARDSTICKS[key]
 
 
-def yardstick_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
+def yardstick_stages(compiled: dict[str, Compiled]) -> list[list[ir.Expr]]:
     """The score columns of a yardstick that is not the rulebook in force (its checks are left out)."""
     stick = yardstick(compiled)
     if stick is None or stick is compiled.get("srdi_sme"):
@@ -99,101 +101,101 @@ def yardstick_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     return [
         kept
         for stage in stick.stages
-        if (kept := [e for e in stage if any(m in e.meta.output_name() for m in score_columns)])
+        if (kept := [e for e in stage if any(m in e.output_name for m in score_columns)])
     ]
 
 
-def _group_index(compiled: dict[str, Compiled], group: str, maximum: int) -> tuple[pl.Expr, pl.Expr]:
+def _group_index(compiled: dict[str, Compiled], group: str, maximum: int) -> tuple[ir.Expr, ir.Expr]:
     stick = yardstick(compiled)
     if (
         stick is None
         or stick.rulebook.score is None
         or group not in {g.id for g in stick.rulebook.score.groups}
     ):
-        return pl.lit(None, dtype=pl.Int64), pl.lit(None, dtype=pl.Int64)
+        return ir.lit(None, dtype=ir.Int64), ir.lit(None, dtype=ir.Int64)
     return (
-        _half_up(pl.col(stick.col(f"group:{group}|lo")) * 100, maximum),
-        _half_up(pl.col(stick.col(f"group:{group}|hi")) * 100, maximum),
+        _half_up(ir.col(stick.col(f"group:{group}|lo")) * 100, maximum),
+        _half_up(ir.col(stick.col(f"group:{group}|hi")) * 100, maximum),
     )
 
 
-def _bool_range(expr: pl.Expr, weight: int) -> tuple[pl.Expr, pl.Expr]:
-    return expr.fill_null(False).cast(pl.Int64) * weight, expr.fill_null(True).cast(pl.Int64) * weight
+def _bool_range(expr: ir.Expr, weight: int) -> tuple[ir.Expr, ir.Expr]:
+    return expr.fill_null(False).cast(ir.Int64) * weight, expr.fill_null(True).cast(ir.Int64) * weight
 
 
-def _te(featured_max: int = 15) -> tuple[pl.Expr, pl.Expr]:
+def _te(featured_max: int = 15) -> tuple[ir.Expr, ir.Expr]:
     """特 = 40 × featured/15 + 40 × min(share / 10%, 1) + 20 × own brand, exactly, as (lo, hi).
 
     The share is the exact fraction ``sn/sd`` of the ``niche_market_share`` measure, so with the common
     denominator ``15 × sd``: ``(40·f·sd + 600·min(10·sn, sd) + 300·b·sd) / (15·sd)``.
     """
-    sn, sd = pl.col(num("niche_market_share")), pl.col(den("niche_market_share"))
-    capped = pl.min_horizontal(pl.max_horizontal(sn, pl.lit(0, dtype=I128)) * 10, sd)  # 10·share ≤ 1, in sd
-    featured = pl.col("zj_featured_points").cast(I128)
-    brand = pl.col("q_own_brand").cast(I128)
+    sn, sd = ir.col(num("niche_market_share")), ir.col(den("niche_market_share"))
+    capped = ir.min_horizontal(ir.max_horizontal(sn, ir.lit(0, dtype=I128)) * 10, sd)  # 10·share ≤ 1, in sd
+    featured = ir.col("zj_featured_points").cast(I128)
+    brand = ir.col("q_own_brand").cast(I128)
 
-    def bound(f: pl.Expr, share: pl.Expr, b: pl.Expr) -> pl.Expr:
+    def bound(f: ir.Expr, share: ir.Expr, b: ir.Expr) -> ir.Expr:
         return _half_up(40 * f * sd + 600 * share + 300 * b * sd, sd * featured_max)
 
     return (
         bound(featured.fill_null(0), capped.fill_null(0), brand.fill_null(0)),
         bound(
             featured.fill_null(featured_max),
-            pl.when(sn.is_null()).then(sd).otherwise(capped),
+            ir.when(sn.is_null()).then(sd).otherwise(capped),
             brand.fill_null(1),
         ),
     )
 
 
-def dimension_columns(compiled: dict[str, Compiled]) -> list[pl.Expr]:
+def dimension_columns(compiled: dict[str, Compiled]) -> list[ir.Expr]:
     """Column expressions: ``dim:<d>|lo``/``|hi`` for each dimension (integers 0–100)."""
     out = []
-    specs: dict[str, tuple[pl.Expr, pl.Expr]] = {
+    specs: dict[str, tuple[ir.Expr, ir.Expr]] = {
         "zhuan": _group_index(compiled, "specialisation", 25),
         "jing": _group_index(compiled, "refinement", 25),
         "xin": _group_index(compiled, "innovation", 35),
         "te": _te(),
     }
-    chain = pl.col("mp_chain_role").replace_strict(
+    chain = ir.col("mp_chain_role").replace_strict(
         {"key_link_breakthrough": 100, "six_foundations_or_chain_supplier": 60, "none": 0},
         default=None,
-        return_dtype=pl.Int64,
+        return_dtype=ir.Int64,
     )
     specs["lian"] = (chain.fill_null(0), chain.fill_null(100))
-    field = pl.col("mp_pin_field").is_in(KEY_FIELDS)
+    field = ir.col("mp_pin_field").is_in(KEY_FIELDS)
     f_lo, f_hi = _bool_range(field, 70)
-    b_lo, b_hi = _bool_range(pl.col("q_own_brand"), 15)
-    q_lo, q_hi = _bool_range(pl.col("q_provincial_quality_award"), 15)
+    b_lo, b_hi = _bool_range(ir.col("q_own_brand"), 15)
+    q_lo, q_hi = _bool_range(ir.col("q_provincial_quality_award"), 15)
     specs["pin"] = (f_lo + b_lo + q_lo, f_hi + b_hi + q_hi)
     for d, (lo, hi) in specs.items():
-        out += [lo.cast(pl.Int64).alias(f"dim:{d}|lo"), hi.cast(pl.Int64).alias(f"dim:{d}|hi")]
+        out += [lo.cast(ir.Int64).alias(f"dim:{d}|lo"), hi.cast(ir.Int64).alias(f"dim:{d}|hi")]
     return out
 
 
-def _ladder_expr() -> pl.Expr:
-    expr: pl.Expr = pl.when(pl.col("certifications_known")).then(pl.lit("none")).otherwise(pl.lit(None))
+def _ladder_expr() -> ir.Expr:
+    expr: ir.Expr = ir.when(ir.col("certifications_known")).then(ir.lit("none")).otherwise(ir.lit(None))
     for tier in LADDER[1:]:
-        expr = pl.when(pl.col(f"cert_valid_{tier}").fill_null(False)).then(pl.lit(tier)).otherwise(expr)
+        expr = ir.when(ir.col(f"cert_valid_{tier}").fill_null(False)).then(ir.lit(tier)).otherwise(expr)
     return expr
 
 
-def _progress(compiled: dict[str, Compiled], tier: str) -> tuple[pl.Expr, int]:
+def _progress(compiled: dict[str, Compiled], tier: str) -> tuple[ir.Expr, int]:
     """(checks known to pass, how many checks): the tier's enabled prerequisite and general checks, plus
     ``score_ok`` for a scored tier. An unknown check counts as not passed; direct routes are not counted."""
     if tier not in compiled:
-        return pl.lit(None, dtype=pl.Int64), 0
+        return ir.lit(None, dtype=ir.Int64), 0
     c = compiled[tier]
     cols = [c.col(ch.id) for ch in (*c.rulebook.prerequisites, *c.rulebook.general) if ch.id in c.checks]
     if c.rulebook.score is not None:
         cols.append(c.col("score_ok"))
-    passed = pl.sum_horizontal([pl.col(x).fill_null(False).cast(pl.Int64) for x in cols])
+    passed = ir.sum_horizontal([ir.col(x).fill_null(False).cast(ir.Int64) for x in cols])
     return passed, len(cols)
 
 
-_STAGES: dict[tuple[int, ...], tuple[dict[str, Compiled], list[list[pl.Expr]]]] = {}
+_STAGES: dict[tuple[int, ...], tuple[dict[str, Compiled], list[list[ir.Expr]]]] = {}
 
 
-def dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
+def dimension_stages(compiled: dict[str, Compiled]) -> list[list[ir.Expr]]:
     """Stages of column expressions: the dimensions and ladder, their shared sums, then grade, class and cohorts.
 
     Built once per set of compiled rulebooks (they are cached by the engine), so that assessing one
@@ -208,72 +210,72 @@ def dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
     return found[1]
 
 
-def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[pl.Expr]]:
+def _dimension_stages(compiled: dict[str, Compiled]) -> list[list[ir.Expr]]:
     # Sub-results used more than once (known dimensions, next-tier progress) are columns of their own: the
     # small-batch query runs without common-subexpression elimination, so a repeated expression is evaluated
     # again wherever it appears.
     stick = yardstick_stages(compiled)
     first = [*dimension_columns(compiled), _ladder_expr().alias("class:ladder")]
     known = [
-        pl.when(pl.col(f"dim:{d}|lo") == pl.col(f"dim:{d}|hi")).then(pl.col(f"dim:{d}|lo"))
+        ir.when(ir.col(f"dim:{d}|lo") == ir.col(f"dim:{d}|hi")).then(ir.col(f"dim:{d}|lo"))
         for d in DIMENSIONS
     ]
-    ladder = pl.col("class:ladder")
-    passed: Any = pl
-    checks: Any = pl
-    eligible_next: Any = pl
+    ladder = ir.col("class:ladder")
+    passed: Any = ir
+    checks: Any = ir
+    eligible_next: Any = ir
     any_branch = False
     for current, nxt in NEXT_TIER.items():
         if nxt is None or nxt not in compiled:
             continue
         met, count = _progress(compiled, nxt)
         passed = passed.when(ladder == current).then(met)
-        checks = checks.when(ladder == current).then(pl.lit(count, dtype=pl.Int64))
-        eligible_next = eligible_next.when(ladder == current).then(pl.col(f"{nxt}|eligible").fill_null(False))
+        checks = checks.when(ladder == current).then(ir.lit(count, dtype=ir.Int64))
+        eligible_next = eligible_next.when(ladder == current).then(ir.col(f"{nxt}|eligible").fill_null(False))
         any_branch = True
-    passed = passed.otherwise(None) if any_branch else pl.lit(None, dtype=pl.Int64)
-    checks = checks.otherwise(None) if any_branch else pl.lit(None, dtype=pl.Int64)
-    eligible_next = eligible_next.otherwise(False) if any_branch else pl.lit(False)
+    passed = passed.otherwise(None) if any_branch else ir.lit(None, dtype=ir.Int64)
+    checks = checks.otherwise(None) if any_branch else ir.lit(None, dtype=ir.Int64)
+    eligible_next = eligible_next.otherwise(False) if any_branch else ir.lit(False)
     second = [
-        pl.sum_horizontal([k.is_not_null().cast(pl.Int64) for k in known]).alias(_N_KNOWN),
-        pl.sum_horizontal(known).alias(_TOTAL),  # nulls skipped
-        ladder.replace_strict(NEXT_TIER, default=None, return_dtype=pl.String).alias("class:next_tier"),
-        passed.cast(pl.Int64).alias(_PASSED),
-        checks.cast(pl.Int64).alias(_CHECKS),
+        ir.sum_horizontal([k.is_not_null().cast(ir.Int64) for k in known]).alias(_N_KNOWN),
+        ir.sum_horizontal(known).alias(_TOTAL),  # nulls skipped
+        ladder.replace_strict(NEXT_TIER, default=None, return_dtype=ir.String).alias("class:next_tier"),
+        passed.cast(ir.Int64).alias(_PASSED),
+        checks.cast(ir.Int64).alias(_CHECKS),
         eligible_next.alias("class:eligible_next"),
     ]
-    n_known, total = pl.col(_N_KNOWN), pl.col(_TOTAL)
-    passed, checks, eligible_next = pl.col(_PASSED), pl.col(_CHECKS), pl.col("class:eligible_next")
+    n_known, total = ir.col(_N_KNOWN), ir.col(_TOTAL)
+    passed, checks, eligible_next = ir.col(_PASSED), ir.col(_CHECKS), ir.col("class:eligible_next")
     # Grade on the exact mean (total / n ≥ t ⇔ total ≥ t·n); the mean is shown half-up to one decimal.
     # Kept as whole tenths: the division happens in Python (``scaled``), because a Polars float division
     # by a constant may be done as a multiplication (41.800000000000004) depending on the batch.
-    mean = pl.when(n_known > 0).then(_half_up(total * 10, n_known.cast(I128)).cast(pl.Int64))
+    mean = ir.when(n_known > 0).then(_half_up(total * 10, n_known.cast(I128)).cast(ir.Int64))
     grade = (
-        pl.when(n_known < 4)
-        .then(pl.lit(None, dtype=pl.String))
+        ir.when(n_known < 4)
+        .then(ir.lit(None, dtype=ir.String))
         .when(total >= 80 * n_known)
-        .then(pl.lit("A"))
+        .then(ir.lit("A"))
         .when(total >= 60 * n_known)
-        .then(pl.lit("B"))
+        .then(ir.lit("B"))
         .when(total >= 40 * n_known)
-        .then(pl.lit("C"))
-        .otherwise(pl.lit("D"))
+        .then(ir.lit("C"))
+        .otherwise(ir.lit("D"))
     )
     # progress = passed / checks, shown half-up to three decimals; seedling when passed / checks ≥ 3/4.
-    progress = pl.when(checks > 0).then(_half_up(passed * 1000, checks.cast(I128)).cast(pl.Int64))
+    progress = ir.when(checks > 0).then(_half_up(passed * 1000, checks.cast(I128)).cast(ir.Int64))
     share_num, share_den = SEEDLING_SHARE
     seedling = (~eligible_next) & (passed * share_den >= checks * share_num).fill_null(False)
-    key_work = pl.col("mp_pin_field").is_in(KEY_FIELDS).fill_null(False) | (
-        pl.col("mp_chain_role") == "key_link_breakthrough"
+    key_work = ir.col("mp_pin_field").is_in(KEY_FIELDS).fill_null(False) | (
+        ir.col("mp_chain_role") == "key_link_breakthrough"
     ).fill_null(False)
-    lg_track = pl.col("class:next_tier").eq("little_giant").fill_null(False)
+    lg_track = ir.col("class:next_tier").eq("little_giant").fill_null(False)
     third = [
         mean.alias("profile:mean_x10"),
         grade.alias("profile:grade"),
         progress.alias("class:progress_x1000"),
         seedling.alias("class:seedling"),
     ]
-    fourth = [(pl.col("class:seedling") & lg_track & key_work).alias("class:one_firm_one_policy")]
+    fourth = [(ir.col("class:seedling") & lg_track & key_work).alias("class:one_firm_one_policy")]
     return [*stick, first, second, third, fourth]
 
 
@@ -295,16 +297,20 @@ def dimension_frame(a: Assessment) -> pl.DataFrame:
     if "profile:grade" in a.frame.columns:
         return a.frame
     frame = a.frame
-    for stage in dimension_stages(a.compiled):
+    for stage in stages_to_polars(dimension_stages(a.compiled)):
         frame = frame.with_columns(stage)
     return frame
 
 
 def dimension_profiles(a: Assessment) -> dict[int, dict[str, Any]]:
     """Row index → the profile record (dimensions, grade, class) for the contract output."""
-    frame = dimension_frame(a)
+    small = a.backend == "scalar" or a.height <= UNOPTIMISED_ROWS
+    if small and a.height and "profile:grade" in a.row(0):
+        rows: Any = (a.row(i) for i in range(a.height))  # already computed, no frame needed
+    else:
+        rows = dimension_frame(a).iter_rows(named=True)
     out = {}
-    for i, row in enumerate(frame.iter_rows(named=True)):
+    for i, row in enumerate(rows):
         dims: dict[str, dict[str, Any]] = {}
         for d, label in DIMENSIONS.items():
             lo, hi = row[f"dim:{d}|lo"], row[f"dim:{d}|hi"]

@@ -171,7 +171,7 @@ class _Planner:
         self.c: Compiled = a.compiled[tier]
         self.tier = tier
         self.today = today or a.as_of
-        self.levers = Levers(row, self.c, a.library.measures, a.as_of, a.facts.year, self.today)
+        self.levers = Levers(row, self.c, a.library.measures, a.as_of, a.year, self.today)
 
     def item(self, *args: Any, **kwargs: Any) -> Item:
         """An Item whose basis says whether it quotes a projected figure (a year not over today)."""
@@ -235,7 +235,7 @@ class _Planner:
                         break
             return self.item(
                 check.id,
-                dated_label(m, self.a.facts.year),
+                dated_label(m, self.a.year),
                 check.reference,
                 changes,
                 now,
@@ -569,7 +569,7 @@ def _needs_data_record(tier: str, missing: list[str]) -> dict[str, Any]:
         "tier_label": TIER_LABELS[tier],
         "status": "needs_data",
         "feasible": None,
-        "missing": missing,
+        "missing": list(missing),  # the tier result's own list stays its own
         "summary": f"需补充 {len(missing)} 项数据后才能判断：{'、'.join(missing[:8])}",
     }
 
@@ -739,7 +739,7 @@ def _settle(
             "changes": [dict(c.as_json(), counts_from=on.isoformat()) for c in changes],
             "feasible": feasible,
             "assess_on": on.isoformat(),
-            "figures_year": a.facts.year,
+            "figures_year": a.year,
             "wait_years": wait,
             "rulebook": {"id": rulebook.id, "title": rulebook.title, "document": rulebook.document},
             "nearest_direct": None,
@@ -747,7 +747,7 @@ def _settle(
     )
     if wait:
         record["assumptions"] = [
-            f"{today.year}–{a.facts.year}年的经营数据按{today.year - 1}年实际数据持平预计（方案所列调整除外）",
+            f"{today.year}–{a.year}年的经营数据按{today.year - 1}年实际数据持平预计（方案所列调整除外）",
             "每年按期完成培育平台年度数据更新",
         ]
     if missing:

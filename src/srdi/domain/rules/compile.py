@@ -1,10 +1,11 @@
-"""Compiling measures and rulebooks into Polars expressions, exactly and in three-valued logic.
+"""Compiling measures and rulebooks into rule expressions (``rules.expr``), exactly and in three-valued logic.
 
 Measures become pairs of Int128 columns (numerator, denominator ≥ 0) so that every comparison with a
 threshold ``p/q`` is a cross-multiplication of integers — no float ever decides a band. Tests become Boolean
 columns where null means "unknown"; indicators become ``lo``/``hi`` point columns (equal when known). The
 ``Compiled`` result lists every column with the rule element it belongs to, so that traces are read from
-the very values that decided the outcome.
+the very values that decided the outcome. The expressions are lowered to Polars (``expr.to_polars``) or to the
+generated scalar program (``scalar.ScalarProgram``) by the engine; nothing here is written for one backend.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import polars as pl
-
+from srdi.domain.rules import expr as ir
 from srdi.domain.rules.facts import LIST_FACTS, ListFactColumn
 from srdi.domain.rules.model import SWITCHABLE, Check, Indicator, Measure, Rulebook, Test, Transition
 from srdi.domain.rules.parameters import Resolved, RuleDataError, convert_value
 
-I128 = pl.Int128
+I128 = ir.Int128
 DECIMAL_SCALE = 10**9
 NODE_STAGES = 4  # test trees are at most this deep; deeper trees simply take more passes
 
@@ -37,28 +37,28 @@ def flag(mid: str) -> str:
     return f"m:{mid}:lower_bound"
 
 
-def _input(name: str, decimal_columns: frozenset[str]) -> tuple[pl.Expr, pl.Expr]:
+def _input(name: str, decimal_columns: frozenset[str]) -> tuple[ir.Expr, ir.Expr]:
     if name in decimal_columns:
-        return (pl.col(name) * DECIMAL_SCALE).cast(I128), pl.lit(DECIMAL_SCALE, dtype=I128)
-    return pl.col(name).cast(I128), pl.lit(1, dtype=I128)
+        return (ir.col(name) * DECIMAL_SCALE).cast(I128), ir.lit(DECIMAL_SCALE, dtype=I128)
+    return ir.col(name).cast(I128), ir.lit(1, dtype=I128)
 
 
-def _growth(cur: pl.Expr, prev: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+def _growth(cur: ir.Expr, prev: ir.Expr) -> tuple[ir.Expr, ir.Expr]:
     """(cur − prev)/|prev|; a zero base gives ±infinity (den 0) or 0 when nothing changed."""
     diff = cur - prev
     base = prev.abs()
     zero_base = base == 0
-    n = pl.when(zero_base & (diff == 0)).then(pl.lit(0, dtype=I128)).otherwise(diff)
-    d = pl.when(zero_base & (diff == 0)).then(pl.lit(1, dtype=I128)).otherwise(base)
+    n = ir.when(zero_base & (diff == 0)).then(ir.lit(0, dtype=I128)).otherwise(diff)
+    d = ir.when(zero_base & (diff == 0)).then(ir.lit(1, dtype=I128)).otherwise(base)
     return n, d
 
 
-def _normalise_ratio(n: pl.Expr, d: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+def _normalise_ratio(n: ir.Expr, d: ir.Expr) -> tuple[ir.Expr, ir.Expr]:
     """A ratio with a zero denominator: 0/0 → 0; x/0 → ±infinity (kept as den 0)."""
     both_zero = (n == 0) & (d == 0)
     return (
-        pl.when(both_zero).then(pl.lit(0, dtype=I128)).otherwise(n),
-        pl.when(both_zero).then(pl.lit(1, dtype=I128)).otherwise(d),
+        ir.when(both_zero).then(ir.lit(0, dtype=I128)).otherwise(n),
+        ir.when(both_zero).then(ir.lit(1, dtype=I128)).otherwise(d),
     )
 
 
@@ -66,7 +66,7 @@ def _growth_helper_names(mid: str) -> tuple[str, str, str, str]:
     return (f"m:{mid}:g1n", f"m:{mid}:g1d", f"m:{mid}:g2n", f"m:{mid}:g2d")
 
 
-def measure_helpers(measure: Measure, decimal_columns: frozenset[str]) -> list[pl.Expr]:
+def measure_helpers(measure: Measure, decimal_columns: frozenset[str]) -> list[ir.Expr]:
     """Intermediate columns a measure needs before its own (the two growth rates of a mean growth)."""
     if measure.kind != "mean_growth":
         return []
@@ -76,7 +76,7 @@ def measure_helpers(measure: Measure, decimal_columns: frozenset[str]) -> list[p
     return [e.alias(name) for e, name in zip((n1, d1, n2, d2), _growth_helper_names(measure.id), strict=True)]
 
 
-def measure_expressions(measure: Measure, decimal_columns: frozenset[str]) -> list[pl.Expr]:
+def measure_expressions(measure: Measure, decimal_columns: frozenset[str]) -> list[ir.Expr]:
     """Numerator/denominator (and lower-bound flag) columns of one measure."""
     ins = [_input(i, decimal_columns) for i in measure.inputs]
     if measure.kind == "value":
@@ -89,20 +89,20 @@ def measure_expressions(measure: Measure, decimal_columns: frozenset[str]) -> li
         n = ins[0][0]
         for x, _ in ins[1:]:
             n = n + x
-        d = pl.lit(1, dtype=I128)
+        d = ir.lit(1, dtype=I128)
     elif measure.kind == "mean":
         n = ins[0][0]
         for x, _ in ins[1:]:
             n = n + x
-        d = pl.lit(len(ins), dtype=I128)
+        d = ir.lit(len(ins), dtype=I128)
     elif measure.kind == "mean_growth":
         # The two growth rates are helper columns (see measure_helpers): nesting their expressions here would
         # repeat each subtree several times, which costs little over a million rows but most of a single row.
-        n1, d1, n2, d2 = (pl.col(h) for h in _growth_helper_names(measure.id))
+        n1, d1, n2, d2 = (ir.col(h) for h in _growth_helper_names(measure.id))
         inf1, inf2 = d1 == 0, d2 == 0
         # Mean of two growth rates; an infinite one makes the mean infinite with its sign.
         n = (
-            pl.when(inf1 & inf2)
+            ir.when(inf1 & inf2)
             .then(n1.sign() + n2.sign())
             .when(inf1)
             .then(n1.sign())
@@ -110,13 +110,13 @@ def measure_expressions(measure: Measure, decimal_columns: frozenset[str]) -> li
             .then(n2.sign())
             .otherwise(n1 * d2 + n2 * d1)
         )
-        d = pl.when(inf1 | inf2).then(pl.lit(0, dtype=I128)).otherwise(d1 * d2 * 2)
+        d = ir.when(inf1 | inf2).then(ir.lit(0, dtype=I128)).otherwise(d1 * d2 * 2)
         n, d = _normalise_ratio(n, d)
     else:  # pragma: no cover - the loader refuses other kinds
         raise ValueError(measure.kind)
     out = [n.cast(I128).alias(num(measure.id)), d.cast(I128).alias(den(measure.id))]
     if measure.lower_bound_flag:
-        out.append(pl.col(measure.lower_bound_flag).alias(flag(measure.id)))
+        out.append(ir.col(measure.lower_bound_flag).alias(flag(measure.id)))
     return out
 
 
@@ -140,11 +140,11 @@ def measure_threshold(measure: Measure, value: Any) -> Any:
     return value
 
 
-def compare(mid: str, op: str, threshold: Any, *, lower_bound: bool = False) -> pl.Expr:
+def compare(mid: str, op: str, threshold: Any, *, lower_bound: bool = False) -> ir.Expr:
     """Kleene comparison of a measure with a threshold by cross-multiplication."""
     p, q = fraction(threshold)
-    left = pl.col(num(mid)) * pl.lit(q, dtype=I128)
-    right = pl.col(den(mid)) * pl.lit(p, dtype=I128)
+    left = ir.col(num(mid)) * ir.lit(q, dtype=I128)
+    right = ir.col(den(mid)) * ir.lit(p, dtype=I128)
     result = {
         "ge": left >= right,
         "at_least": left >= right,
@@ -155,7 +155,7 @@ def compare(mid: str, op: str, threshold: Any, *, lower_bound: bool = False) -> 
     }[op]
     if lower_bound:
         # The measure is a lower bound (some items' amounts are unknown): ≥ decides only when reached.
-        return pl.when(result).then(True).when(pl.col(flag(mid))).then(None).otherwise(result)
+        return ir.when(result).then(True).when(ir.col(flag(mid))).then(None).otherwise(result)
     return result
 
 
@@ -186,7 +186,7 @@ class Compiled:
     as_of: date
     inclusive: bool
     params: dict[str, Resolved]
-    stages: list[list[pl.Expr]]
+    stages: list[list[ir.Expr]]
     checks: dict[str, Node]
     indicators: dict[str, CompiledIndicator]
     prefix: str
@@ -261,8 +261,8 @@ class _Builder:
         """The operator of a band-table boundary: ≥/≤, or strict when band_boundaries_inclusive is false."""
         return op if self.inclusive else SWITCHABLE.get(op, op)
 
-    def fact(self, fact: str) -> pl.Expr:
-        return pl.col(fact_column(self.prefix, fact))
+    def fact(self, fact: str) -> ir.Expr:
+        return ir.col(fact_column(self.prefix, fact))
 
     def list_facts(self) -> dict[str, ListFactColumn]:
         """The list facts this rulebook reads, with the parameter values that define them."""
@@ -272,7 +272,7 @@ class _Builder:
             out[fact] = ListFactColumn(fact_column(self.prefix, fact), fact, values)
         return out
 
-    def test_expr(self, t: Test) -> pl.Expr:
+    def test_expr(self, t: Test) -> ir.Expr:
         if t.kind == "compare":
             m = self.measures[t.measure]
             threshold = measure_threshold(m, self.value(t.param))
@@ -284,8 +284,8 @@ class _Builder:
         kids = [(c, self.enabled(c)) for c in t.children]
         exprs = [self.test_expr(c) for c, on in kids if on]
         if not exprs:
-            return pl.lit(t.kind == "all")
-        return pl.all_horizontal(exprs) if t.kind == "all" else pl.any_horizontal(exprs)
+            return ir.lit(t.kind == "all")
+        return ir.all_horizontal(exprs) if t.kind == "all" else ir.any_horizontal(exprs)
 
     def enabled(self, t: Test) -> bool:
         return not t.enabled_by or bool(self.value(t.enabled_by))
@@ -297,7 +297,7 @@ class _Builder:
         self.nodes.append(node)
         return node
 
-    def node_stages(self) -> list[list[pl.Expr]]:
+    def node_stages(self) -> list[list[ir.Expr]]:
         """Node columns by height: leaves first, then each composite from its children's columns."""
         heights: dict[str, int] = {}
 
@@ -306,7 +306,7 @@ class _Builder:
                 heights[n.column] = 0 if not n.children else 1 + max(height(c) for c in n.children)
             return heights[n.column]
 
-        stages: list[list[pl.Expr]] = []
+        stages: list[list[ir.Expr]] = []
         for n in self.nodes:
             if not n.enabled:
                 continue
@@ -316,39 +316,39 @@ class _Builder:
             if not n.children:
                 expr = self.test_expr(n.test)
             else:
-                kids = [pl.col(c.column) for c in n.children if c.enabled]
+                kids = [ir.col(c.column) for c in n.children if c.enabled]
                 if not kids:
-                    expr = pl.lit(n.test.kind == "all")
+                    expr = ir.lit(n.test.kind == "all")
                 else:
-                    expr = pl.all_horizontal(kids) if n.test.kind == "all" else pl.any_horizontal(kids)
+                    expr = ir.all_horizontal(kids) if n.test.kind == "all" else ir.any_horizontal(kids)
             stages[h].append(expr.alias(n.column))
         return stages
 
     # ---- indicators -------------------------------------------------------------------------------
-    def bands_points(self, mid: str, pid: str, pts_col: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    def bands_points(self, mid: str, pid: str, pts_col: str) -> tuple[ir.Expr, ir.Expr, ir.Expr]:
         """(points column expr, lo, hi): lo/hi read the points column and widen it when the measure is unknown."""
         bands = self.value(pid)
-        expr: Any = pl
+        expr: Any = ir
         for band in bands:
             op, bound = ("ge", band["min"]) if "min" in band else ("le", band["max"])
             expr = expr.when(compare(mid, self.band_op(op), bound)).then(
-                pl.lit(band["points"], dtype=pl.Int32)
+                ir.lit(band["points"], dtype=ir.Int32)
             )
-        known = expr.otherwise(pl.lit(0, dtype=pl.Int32))
-        unknown = pl.col(num(mid)).is_null() | pl.col(den(mid)).is_null()
+        known = expr.otherwise(ir.lit(0, dtype=ir.Int32))
+        unknown = ir.col(num(mid)).is_null() | ir.col(den(mid)).is_null()
         top = max(b["points"] for b in bands)
         return (
             known.alias(pts_col),
-            pl.when(unknown).then(pl.lit(0, dtype=pl.Int32)).otherwise(pl.col(pts_col)),
-            pl.when(unknown).then(pl.lit(top, dtype=pl.Int32)).otherwise(pl.col(pts_col)),
+            ir.when(unknown).then(ir.lit(0, dtype=ir.Int32)).otherwise(ir.col(pts_col)),
+            ir.when(unknown).then(ir.lit(top, dtype=ir.Int32)).otherwise(ir.col(pts_col)),
         )
 
-    def indicator(self, ind: Indicator) -> tuple[CompiledIndicator, list[pl.Expr], list[pl.Expr]]:
+    def indicator(self, ind: Indicator) -> tuple[CompiledIndicator, list[ir.Expr], list[ir.Expr]]:
         """The indicator's (pre-stage expressions, lo/hi expressions)."""
         lo_col, hi_col = self.prefix + f"{ind.id}|lo", self.prefix + f"{ind.id}|hi"
         ci = CompiledIndicator(ind, lo_col, hi_col)
-        pre: list[pl.Expr] = []
-        exprs: list[pl.Expr] = []
+        pre: list[ir.Expr] = []
+        exprs: list[ir.Expr] = []
         if ind.kind in ("bands", "best_of"):
             los, his = [], []
             for i, band in enumerate(ind.bands):
@@ -360,56 +360,56 @@ class _Builder:
                     ci.sub.append((sub_lo, sub_hi))
                 los.append(lo)
                 his.append(hi)
-            lo_e = los[0] if len(los) == 1 else pl.max_horizontal(los)
-            hi_e = his[0] if len(his) == 1 else pl.max_horizontal(his)
+            lo_e = los[0] if len(los) == 1 else ir.max_horizontal(los)
+            hi_e = his[0] if len(his) == 1 else ir.max_horizontal(his)
         elif ind.kind == "ladder":
             points = self.value(ind.ladder_param)
             steps = [self.node(self.prefix + f"{ind.id}/step:{s.key}", s.test) for s in ind.ladder_steps]
             ci.steps = steps
-            low: Any = pl
-            high: Any = pl
+            low: Any = ir
+            high: Any = ir
             for s, node in zip(ind.ladder_steps, steps, strict=True):
-                e = pl.col(node.column)  # the step's own column (computed with the other test nodes)
-                low = low.when(e.fill_null(False)).then(pl.lit(points[s.key], dtype=pl.Int32))
-                high = high.when(e.fill_null(True)).then(pl.lit(points[s.key], dtype=pl.Int32))
-            other = pl.lit(points[ind.ladder_otherwise], dtype=pl.Int32)
+                e = ir.col(node.column)  # the step's own column (computed with the other test nodes)
+                low = low.when(e.fill_null(False)).then(ir.lit(points[s.key], dtype=ir.Int32))
+                high = high.when(e.fill_null(True)).then(ir.lit(points[s.key], dtype=ir.Int32))
+            other = ir.lit(points[ind.ladder_otherwise], dtype=ir.Int32)
             lo_e, hi_e = low.otherwise(other), high.otherwise(other)
         elif ind.kind == "map":
             mapping = {str(k).lower(): int(v) for k, v in self.value(ind.param).items()}
             col = self.fact(ind.fact)
-            key = col.cast(pl.String).str.to_lowercase()
-            known = key.replace_strict(mapping, default=0, return_dtype=pl.Int32)
-            lo_e = pl.when(col.is_null()).then(pl.lit(min(mapping.values()), dtype=pl.Int32)).otherwise(known)
-            hi_e = pl.when(col.is_null()).then(pl.lit(max(mapping.values()), dtype=pl.Int32)).otherwise(known)
+            key = col.cast(ir.String).str.to_lowercase()
+            known = key.replace_strict(mapping, default=0, return_dtype=ir.Int32)
+            lo_e = ir.when(col.is_null()).then(ir.lit(min(mapping.values()), dtype=ir.Int32)).otherwise(known)
+            hi_e = ir.when(col.is_null()).then(ir.lit(max(mapping.values()), dtype=ir.Int32)).otherwise(known)
         elif ind.kind == "per_item":
             per = int(self.value(ind.param))
             cap = int(self.value(ind.cap_param))
-            yes = pl.sum_horizontal([self.fact(f).fill_null(False).cast(pl.Int32) for f in ind.facts])
-            maybe = pl.sum_horizontal([self.fact(f).fill_null(True).cast(pl.Int32) for f in ind.facts])
-            lo_e = pl.min_horizontal(yes * per, pl.lit(cap, dtype=pl.Int32))
-            hi_e = pl.min_horizontal(maybe * per, pl.lit(cap, dtype=pl.Int32))
+            yes = ir.sum_horizontal([self.fact(f).fill_null(False).cast(ir.Int32) for f in ind.facts])
+            maybe = ir.sum_horizontal([self.fact(f).fill_null(True).cast(ir.Int32) for f in ind.facts])
+            lo_e = ir.min_horizontal(yes * per, ir.lit(cap, dtype=ir.Int32))
+            hi_e = ir.min_horizontal(maybe * per, ir.lit(cap, dtype=ir.Int32))
         elif ind.kind == "step":
             step = int(self.value(ind.step_param))
             cap = int(self.value(ind.cap_param))
-            n, d = pl.col(num(ind.measure)), pl.col(den(ind.measure))
-            pts = (n // (d * step)).clip(0, cap).cast(pl.Int32)
-            lo_e = pl.when(n.is_null()).then(pl.lit(0, dtype=pl.Int32)).otherwise(pts)
-            hi_e = pl.when(n.is_null()).then(pl.lit(cap, dtype=pl.Int32)).otherwise(pts)
+            n, d = ir.col(num(ind.measure)), ir.col(den(ind.measure))
+            pts = (n // (d * step)).clip(0, cap).cast(ir.Int32)
+            lo_e = ir.when(n.is_null()).then(ir.lit(0, dtype=ir.Int32)).otherwise(pts)
+            hi_e = ir.when(n.is_null()).then(ir.lit(cap, dtype=ir.Int32)).otherwise(pts)
         else:  # input
             top = int(self.value(ind.max_param))
-            n, d = pl.col(num(ind.measure)), pl.col(den(ind.measure))
-            pts = (n // d).clip(0, top).cast(pl.Int32)
-            lo_e = pl.when(n.is_null()).then(pl.lit(0, dtype=pl.Int32)).otherwise(pts)
-            hi_e = pl.when(n.is_null()).then(pl.lit(top, dtype=pl.Int32)).otherwise(pts)
+            n, d = ir.col(num(ind.measure)), ir.col(den(ind.measure))
+            pts = (n // d).clip(0, top).cast(ir.Int32)
+            lo_e = ir.when(n.is_null()).then(ir.lit(0, dtype=ir.Int32)).otherwise(pts)
+            hi_e = ir.when(n.is_null()).then(ir.lit(top, dtype=ir.Int32)).otherwise(pts)
         exprs += [lo_e.alias(lo_col), hi_e.alias(hi_col)]
         return ci, pre, exprs
 
-    def threshold(self, lo: str, hi: str, pid: str) -> pl.Expr:
+    def threshold(self, lo: str, hi: str, pid: str) -> ir.Expr:
         """Kleene ``score ≥ min`` from score bounds (“60分以上”, “不低于20分”: always inclusive)."""
         minimum = int(self.value(pid))
-        reached = pl.col(lo) >= minimum
-        out_of_reach = pl.col(hi) < minimum
-        return pl.when(reached).then(True).when(out_of_reach).then(False).otherwise(None)
+        reached = ir.col(lo) >= minimum
+        out_of_reach = ir.col(hi) < minimum
+        return ir.when(reached).then(True).when(out_of_reach).then(False).otherwise(None)
 
 
 def compile_rulebook(
@@ -443,8 +443,8 @@ def compile_rulebook(
     general_cols = section(rb.general)
     direct_cols = section(rb.direct)
     indicators: dict[str, CompiledIndicator] = {}
-    pre_points: list[pl.Expr] = []
-    stage2: list[pl.Expr] = []
+    pre_points: list[ir.Expr] = []
+    stage2: list[ir.Expr] = []
     if rb.score is not None:
         for ind in rb.score.indicators:
             ci, pre, exprs = b.indicator(ind)
@@ -454,20 +454,20 @@ def compile_rulebook(
     node_stages = b.node_stages()
     node_stages[0] = node_stages[0] + pre_points
 
-    stage3: list[pl.Expr] = []
-    routes: list[pl.Expr] = []
+    stage3: list[ir.Expr] = []
+    routes: list[ir.Expr] = []
     if rb.score is not None:
         group_oks = []
         for g in rb.score.groups:
             members = [indicators[i.id] for i in rb.score.indicators if i.group == g.id]
             stage3 += [
-                pl.sum_horizontal([pl.col(m.lo) for m in members]).alias(p + f"group:{g.id}|lo"),
-                pl.sum_horizontal([pl.col(m.hi) for m in members]).alias(p + f"group:{g.id}|hi"),
+                ir.sum_horizontal([ir.col(m.lo) for m in members]).alias(p + f"group:{g.id}|lo"),
+                ir.sum_horizontal([ir.col(m.hi) for m in members]).alias(p + f"group:{g.id}|hi"),
             ]
         all_members = list(indicators.values())
         stage3 += [
-            pl.sum_horizontal([pl.col(m.lo) for m in all_members]).alias(p + "total|lo"),
-            pl.sum_horizontal([pl.col(m.hi) for m in all_members]).alias(p + "total|hi"),
+            ir.sum_horizontal([ir.col(m.lo) for m in all_members]).alias(p + "total|lo"),
+            ir.sum_horizontal([ir.col(m.hi) for m in all_members]).alias(p + "total|hi"),
         ]
         stage4_groups = []
         for g in rb.score.groups:
@@ -483,53 +483,53 @@ def compile_rulebook(
     else:
         stage4 = []
         group_oks = []
-    stage5: list[pl.Expr] = [
-        (pl.all_horizontal([pl.col(c) for c in prereq_cols]) if prereq_cols else pl.lit(True)).alias(
+    stage5: list[ir.Expr] = [
+        (ir.all_horizontal([ir.col(c) for c in prereq_cols]) if prereq_cols else ir.lit(True)).alias(
             p + "prerequisites"
         ),
     ]
     if rb.score is not None:
         stage5.append(
-            pl.all_horizontal([pl.col(p + "total|ok"), *[pl.col(c) for c in group_oks]]).alias(p + "score_ok")
+            ir.all_horizontal([ir.col(p + "total|ok"), *[ir.col(c) for c in group_oks]]).alias(p + "score_ok")
         )
-        routes.append(pl.col(p + "score_ok"))
+        routes.append(ir.col(p + "score_ok"))
     if general_cols:
-        stage5.append(pl.all_horizontal([pl.col(c) for c in general_cols]).alias(p + "general_ok"))
-        routes.append(pl.col(p + "general_ok"))
+        stage5.append(ir.all_horizontal([ir.col(c) for c in general_cols]).alias(p + "general_ok"))
+        routes.append(ir.col(p + "general_ok"))
     if direct_cols:
-        stage5.append(pl.any_horizontal([pl.col(c) for c in direct_cols]).alias(p + "direct_ok"))
-        routes.append(pl.col(p + "direct_ok"))
-    eligible = pl.col(p + "prerequisites")
+        stage5.append(ir.any_horizontal([ir.col(c) for c in direct_cols]).alias(p + "direct_ok"))
+        routes.append(ir.col(p + "direct_ok"))
+    eligible = ir.col(p + "prerequisites")
     if routes:
-        eligible = pl.all_horizontal([eligible, pl.any_horizontal(routes)])
-    standard = [pl.col(p + "score_ok")] if rb.score is not None else []
+        eligible = ir.all_horizontal([eligible, ir.any_horizontal(routes)])
+    standard = [ir.col(p + "score_ok")] if rb.score is not None else []
     if general_cols:
-        standard.append(pl.col(p + "general_ok"))
-    route: pl.Expr
+        standard.append(ir.col(p + "general_ok"))
+    route: ir.Expr
     if routes:
-        standard_ok = pl.any_horizontal(standard) if standard else pl.lit(False)
+        standard_ok = ir.any_horizontal(standard) if standard else ir.lit(False)
         route = (
-            pl.when(pl.col(p + "eligible").fill_null(False))
-            .then(pl.when(standard_ok.fill_null(False)).then(pl.lit("score")).otherwise(pl.lit("direct")))
-            .otherwise(pl.lit(None, dtype=pl.String))
+            ir.when(ir.col(p + "eligible").fill_null(False))
+            .then(ir.when(standard_ok.fill_null(False)).then(ir.lit("score")).otherwise(ir.lit("direct")))
+            .otherwise(ir.lit(None, dtype=ir.String))
         )
     else:
-        route = pl.lit(None, dtype=pl.String)
+        route = ir.lit(None, dtype=ir.String)
     stage6 = [eligible.alias(p + "eligible")]
     score_expr = (
-        pl.when(pl.col(p + "total|lo") == pl.col(p + "total|hi")).then(pl.col(p + "total|lo")).otherwise(None)
+        ir.when(ir.col(p + "total|lo") == ir.col(p + "total|hi")).then(ir.col(p + "total|lo")).otherwise(None)
         if rb.score is not None
-        else pl.lit(None, dtype=pl.Int32)
+        else ir.lit(None, dtype=ir.Int32)
     )
     stage7 = [
-        pl.when(pl.col(p + "eligible"))
-        .then(pl.lit("eligible"))
-        .when(~pl.col(p + "eligible"))
-        .then(pl.lit("ineligible"))
-        .otherwise(pl.lit("needs_data"))
+        ir.when(ir.col(p + "eligible"))
+        .then(ir.lit("eligible"))
+        .when(~ir.col(p + "eligible"))
+        .then(ir.lit("ineligible"))
+        .otherwise(ir.lit("needs_data"))
         .alias(p + "status"),
         route.alias(p + "route"),
-        score_expr.cast(pl.Int32).alias(p + "score"),
+        score_expr.cast(ir.Int32).alias(p + "score"),
     ]
     # Pad node stages so that every tier's later stages line up in the engine's passes.
     while len(node_stages) < NODE_STAGES:

@@ -1,20 +1,32 @@
-"""Running the rulebooks in force over a set of enterprises, column-wise.
+"""Running the rulebooks in force over a set of enterprises, row by row or column-wise.
 
-Use ``assess(tables, as_of)``: it builds the facts frame, computes every measure, test and indicator of every
-tier as columns (one Polars pass per stage), and returns an ``Assessment`` holding the frame and the compiled
-rulebooks. The same call serves one profile and a million enterprises; ``srdi.domain.rules.explain`` turns a
-row back into the contract's result with its full trace.
+Use ``assess(tables, as_of)``: it builds the facts, computes every measure, test and indicator of every tier
+(the stages of ``srdi.domain.rules.expr`` expressions ``compile.py`` builds), and returns an ``Assessment``
+holding the result and the compiled rulebooks. The same call serves one profile and a million, with one of two
+backends lowered from the same expressions:
+
+- **scalar** (up to ``SCALAR_ROWS`` enterprises): the generated Python program (``scalar.ScalarProgram``)
+  evaluates each facts row dict (``_scalar_fact_rows``). A Polars query costs ~15 ms whatever the row count;
+  the program costs ~0.05–0.1 ms a row.
+- **columnar** (more): one Polars pass per stage, one ``collect``.
+
+The crossover was measured with ``python -m benchmarks profile`` (docs/performance.md, "One profile in process;
+scalar and columnar backends"): with the facts still built by Polars, the scalar path is faster up to a few
+hundred demo-generator enterprises. ``srdi.domain.rules.explain`` turns a row back into the contract's result
+with its full trace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
 import polars as pl
 
+from srdi.domain.rules import expr as ir
 from srdi.domain.rules.compile import (
     Compiled,
     compile_rulebook,
@@ -22,10 +34,12 @@ from srdi.domain.rules.compile import (
     measure_expressions,
     measure_helpers,
 )
+from srdi.domain.rules.expr import stages_to_polars
 from srdi.domain.rules.facts import FactOptions, Facts, build_facts, collect
 from srdi.domain.rules.model import Rulebook, Transition
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.rules.rulebook import TIERS, Library, load_library
+from srdi.domain.rules.scalar import ScalarProgram
 from srdi.domain.tables import Tables
 
 DECIMAL_FACTS = frozenset(
@@ -33,36 +47,97 @@ DECIMAL_FACTS = frozenset(
 )
 # Up to this many enterprises the query runs without the optimiser (measured faster; see ``assess``).
 UNOPTIMISED_ROWS = 4096
+# Up to this many enterprises ``assess`` evaluates the generated scalar program row by row; above, one Polars
+# query (measured crossover: docs/performance.md, "Scalar and columnar backends").
+SCALAR_ROWS = 128
+
+
+_FORCED: ContextVar[str | None] = ContextVar("srdi_rules_backend", default=None)
+
+
+@contextmanager
+def forced_backend(name: str) -> Iterator[None]:
+    """Within the block, every ``assess`` without its own ``backend`` uses ``name`` ("scalar"/"columnar"),
+    including the re-assessments of gap planning: how the differential test runs the contract both ways."""
+    if name not in ("scalar", "columnar"):
+        raise ValueError(f"unknown backend {name!r} (scalar or columnar)")
+    token = _FORCED.set(name)
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
 
 
 class NoRulebook(RuleDataError):
     """No rulebook is in force for a tier on the requested date."""
 
 
-@dataclass
 class Assessment:
-    """Every column the rules computed, the facts they read, and the compiled rulebooks by tier."""
+    """Every column the rules computed, the facts they read, and the compiled rulebooks by tier.
 
-    frame: pl.DataFrame
-    facts: Facts
-    compiled: dict[str, Compiled]
-    library: Library
-    purpose: str = "application"
-    routes: dict[str, Transition] = field(default_factory=dict)
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _rows: list[dict[str, Any]] | None = field(default=None, init=False, repr=False, compare=False)
+    ``backend`` says how it was computed: ``"columnar"`` (one Polars query; ``frame`` is the result) or
+    ``"scalar"`` (the generated Python program per facts row; ``row(i)`` is the computed dict and ``frame`` is
+    built from the rows, with the columnar schema, only when someone asks for it).
+    """
+
+    def __init__(
+        self,
+        *,
+        compiled: dict[str, Compiled],
+        library: Library,
+        as_of: date,
+        frame: pl.DataFrame | None = None,
+        rows: list[dict[str, Any]] | None = None,
+        frame_of_rows: Callable[[list[dict[str, Any]]], pl.DataFrame] | None = None,
+        facts: Facts | Callable[[], Facts] | None = None,
+        purpose: str = "application",
+        routes: dict[str, Transition] | None = None,
+        overrides: dict[str, dict[str, Any]] | None = None,
+        backend: str = "columnar",
+    ):
+        if frame is None and rows is None:
+            raise ValueError("an assessment needs its frame or its rows")
+        self.compiled = compiled
+        self.library = library
+        self.as_of = as_of
+        self.year = as_of.year - 1  # Y, the year of the figures (as the facts query takes it)
+        self.purpose = purpose
+        self.routes = dict(routes or {})
+        self.overrides = dict(overrides or {})
+        self.backend = backend
+        self._frame = frame
+        self._rows = rows
+        self._frame_of_rows = frame_of_rows
+        self._facts = facts
+        # (row index, tier) → the tier's contract result, worked out once (``explain.tier_result``).
+        self.traces: dict[tuple[int, str], dict[str, Any]] = {}
 
     @property
-    def as_of(self) -> date:
-        return self.facts.as_of
+    def facts(self) -> Facts:
+        """The facts query the rules read (built on first use on the scalar path)."""
+        if callable(self._facts):
+            self._facts = self._facts()
+        assert self._facts is not None
+        return self._facts
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """Every column as one frame (on the scalar path built from the rows now, with the columnar schema)."""
+        if self._frame is None:
+            assert self._rows is not None and self._frame_of_rows is not None
+            self._frame = self._frame_of_rows(self._rows)
+        return self._frame
+
+    @property
+    def height(self) -> int:
+        return len(self._rows) if self._rows is not None else self.frame.height
 
     def row(self, index: int) -> dict[str, Any]:
         """One enterprise's columns by name (read-only: small assessments share one dict per row)."""
-        if self.frame.height > UNOPTIMISED_ROWS:
-            return self.frame.row(index, named=True)
         if self._rows is None:
+            if self.frame.height > UNOPTIMISED_ROWS:
+                return self.frame.row(index, named=True)
             # Explaining and gap planning read each row several times; converting them together is cheaper.
-            # (A plain attribute, not ``cached_property``, whose lock on Python 3.11 is shared by all instances.)
             self._rows = self.frame.rows(named=True)
         return self._rows[index]
 
@@ -97,10 +172,11 @@ def assess(
     tiers: tuple[str, ...] = TIERS,
     library: Library | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
-    extra: Callable[[dict[str, Compiled]], list[list[pl.Expr]]] | None = None,
+    extra: Callable[[dict[str, Compiled]], list[list[ir.Expr]]] | None = None,
     keep: Callable[[dict[str, Compiled]], list[str]] | None = None,
     purpose: str = "application",
     routes: dict[str, Transition] | None = None,
+    backend: str | None = None,
 ) -> Assessment:
     """Assess every enterprise in ``tables`` against the rulebooks in force on ``as_of`` for ``purpose``.
 
@@ -108,7 +184,8 @@ def assess(
     enterprises by the routes that apply to them). ``extra`` adds further expression stages computed from the
     rule columns (the six-dimension profile); ``keep`` limits the collected columns (whole-city screening
     keeps the summary only, so that the traces of a million rows are never materialised — any row can be
-    explained again by assessing it alone).
+    explained again by assessing it alone). ``backend`` forces ``"scalar"`` or ``"columnar"``; by default up to
+    ``SCALAR_ROWS`` enterprises are evaluated by the scalar program, more by one Polars query.
     """
     library = library or load_library()
     books = {}
@@ -136,37 +213,99 @@ def assess(
         )
         for tier, rb in books.items()
     }
-    facts = build_facts(tables, as_of, fact_options(library, as_of, compiled))
-    helpers, measures = _measure_columns(library)
-    stages: list[list[pl.Expr]] = [helpers, measures]
-    for i in range(max(len(c.stages) for c in compiled.values())):
-        exprs = [e for c in compiled.values() if i < len(c.stages) for e in c.stages[i]]
-        if exprs:
-            stages.append(exprs)
-    stages += extra(compiled) if extra else []
+    options = fact_options(library, as_of, compiled)
+    plan = _plan(library, compiled, extra(compiled) if extra else None)
     selected = keep(compiled) if keep is not None else None
-    lazy = facts.frame
-    for stage in stages:
-        lazy = lazy.with_columns(stage)
-    lazy = lazy.select(selected) if selected is not None else lazy
+    chosen = backend or _FORCED.get() or ("scalar" if len(tables) <= SCALAR_ROWS else "columnar")
+    common: dict[str, Any] = {
+        "compiled": compiled,
+        "library": library,
+        "as_of": as_of,
+        "purpose": purpose,
+        "routes": routes,
+        "overrides": overrides,
+    }
+    if chosen == "scalar":
+        rows = plan.program().evaluate(_scalar_fact_rows(tables, as_of, options))
+        if selected is not None:
+            rows = [{k: r[k] for k in selected} for r in rows]
+
+        def facts() -> Facts:
+            return build_facts(tables, as_of, options)
+
+        def frame_of_rows(rows: list[dict[str, Any]]) -> pl.DataFrame:
+            schema = plan.query(facts().frame, selected).collect_schema()
+            return pl.DataFrame(rows, schema=schema, orient="row")
+
+        return Assessment(rows=rows, frame_of_rows=frame_of_rows, facts=facts, backend="scalar", **common)
+    if chosen != "columnar":
+        raise ValueError(f"unknown backend {chosen!r} (scalar or columnar)")
+    built = build_facts(tables, as_of, options)
     # A few rows: skip the query optimiser. Optimising one query of hundreds of expressions costs more than
     # evaluating them on a handful of rows; the optimisations never change results, so neither does this.
-    frame = collect(lazy, optimise=len(tables) > UNOPTIMISED_ROWS)
-    return Assessment(
-        frame=frame,
-        facts=facts,
-        compiled=compiled,
-        library=library,
-        purpose=purpose,
-        routes=dict(routes or {}),
-        overrides=dict(overrides or {}),
+    frame = collect(plan.query(built.frame, selected), optimise=len(tables) > UNOPTIMISED_ROWS)
+    return Assessment(frame=frame, facts=built, backend="columnar", **common)
+
+
+def _scalar_fact_rows(tables: Tables, as_of: date, options: FactOptions) -> list[dict[str, Any]]:
+    """The facts rows of the scalar path (as ``frame.rows(named=True)`` gives them)."""
+    return collect(build_facts(tables, as_of, options).frame, optimise=False).rows(named=True)
+
+
+class _Plan:
+    """The stages of one set of compiled rulebooks (+ extra stages), lowered to Polars and to Python on demand."""
+
+    def __init__(self, stages: list[list[ir.Expr]], keepalive: Any):
+        self.stages = stages
+        self._keepalive = keepalive  # the objects whose ids make the cache key
+        self._polars: list[list[pl.Expr]] | None = None
+        self._program: ScalarProgram | None = None
+
+    def polars(self) -> list[list[pl.Expr]]:
+        if self._polars is None:
+            self._polars = stages_to_polars(self.stages)
+        return self._polars
+
+    def program(self) -> ScalarProgram:
+        if self._program is None:
+            self._program = ScalarProgram(self.stages)
+        return self._program
+
+    def query(self, lazy: pl.LazyFrame, selected: list[str] | None) -> pl.LazyFrame:
+        for stage in self.polars():
+            lazy = lazy.with_columns(stage)
+        return lazy.select(selected) if selected is not None else lazy
+
+
+_PLANS: dict[tuple[Any, ...], _Plan] = {}
+
+
+def _plan(library: Library, compiled: dict[str, Compiled], extra: list[list[ir.Expr]] | None) -> _Plan:
+    """The cached plan: keyed like ``_COMPILED`` (the compiled objects it is made of, and the extra stages)."""
+    key = (
+        id(library),
+        tuple((t, id(c)) for t, c in compiled.items()),
+        id(extra) if extra is not None else None,
     )
+    found = _PLANS.get(key)
+    if found is None:
+        if len(_PLANS) > 64:
+            _PLANS.clear()
+        helpers, measures = _measure_columns(library)
+        stages: list[list[ir.Expr]] = [helpers, measures]
+        for i in range(max(len(c.stages) for c in compiled.values())):
+            exprs = [e for c in compiled.values() if i < len(c.stages) for e in c.stages[i]]
+            if exprs:
+                stages.append(exprs)
+        stages += extra or []
+        found = _PLANS[key] = _Plan(stages, (library, dict(compiled), extra))
+    return found
 
 
 # Compiling is pure and depends only on the rulebook, the date and the overrides: cache it, so that the
 # single-enterprise path (API, enterprise page) pays only for evaluation.
 _COMPILED: dict[tuple[int, str, date, Any, str, Any], Compiled] = {}
-_MEASURES: dict[int, tuple[list[pl.Expr], list[pl.Expr]]] = {}
+_MEASURES: dict[int, tuple[list[ir.Expr], list[ir.Expr]]] = {}
 
 
 def _compiled(
@@ -203,16 +342,29 @@ def route_groups(
     if not routes:
         return [({}, eids)]
     members: dict[int, dict[str, Transition]] = {}
-    certs = tables.certifications
-    for tier, t in routes:
-        assert t.cohort is not None
-        hit = certs.filter(
-            (pl.col("tier") == t.cohort.tier)
-            & (pl.col("recognized_on") >= t.cohort.recognized_from)
-            & (pl.col("recognized_on") <= t.cohort.recognized_to)
-        ).get_column("eid")
-        for eid in hit.unique().to_list():
-            members.setdefault(eid, {}).setdefault(tier, t)
+    if tables.certifications.height <= UNOPTIMISED_ROWS:
+        # A few rows: one pass in Python (a filter query per route costs more than the rows).
+        certs = tables.certifications.select("eid", "tier", "recognized_on").rows()
+        for tier, t in routes:
+            cohort = t.cohort
+            assert cohort is not None
+            for eid, cert_tier, recognized in certs:
+                if (
+                    cert_tier == cohort.tier
+                    and recognized is not None
+                    and cohort.recognized_from <= recognized <= cohort.recognized_to
+                ):
+                    members.setdefault(eid, {}).setdefault(tier, t)
+    else:
+        for tier, t in routes:
+            assert t.cohort is not None
+            hit = tables.certifications.filter(
+                (pl.col("tier") == t.cohort.tier)
+                & (pl.col("recognized_on") >= t.cohort.recognized_from)
+                & (pl.col("recognized_on") <= t.cohort.recognized_to)
+            ).get_column("eid")
+            for eid in hit.unique().to_list():
+                members.setdefault(eid, {}).setdefault(tier, t)
     groups: dict[tuple[Any, ...], tuple[dict[str, Transition], list[int]]] = {}
     for eid in eids:
         chosen = members.get(eid, {})
@@ -221,7 +373,7 @@ def route_groups(
     return list(groups.values())
 
 
-def _measure_columns(library: Library) -> tuple[list[pl.Expr], list[pl.Expr]]:
+def _measure_columns(library: Library) -> tuple[list[ir.Expr], list[ir.Expr]]:
     found = _MEASURES.get(id(library))
     if found is None:
         found = _MEASURES[id(library)] = (

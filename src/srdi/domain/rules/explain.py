@@ -199,7 +199,7 @@ class _Reader:
         self.a = assessment
         self.row = row
         self.c = compiled
-        self.year = assessment.facts.year
+        self.year = assessment.year
         self.measures: dict[str, Measure] = assessment.library.measures
         self.missing: list[str] = []
         # > 0 while reading under a node whose result is decided: an unknown input there would not change
@@ -641,8 +641,20 @@ def rulebook_reference(rb: Any, day: Any, purpose: str, route: Any = None) -> di
 def tier_result(
     assessment: Assessment, index: int, tier: str, row: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """One tier's contract result for the enterprise at ``index``: status, score, route, checks, missing."""
-    row = row if row is not None else assessment.row(index)
+    """One tier's contract result for the enterprise at ``index``: status, score, route, checks, missing.
+
+    Worked out once per row and tier of an assessment (gap planning and the contract both ask): the same
+    record is returned again, so callers must not change it."""
+    own = assessment.row(index)
+    if row is None or row is own:
+        found = assessment.traces.get((index, tier))
+        if found is None:
+            found = assessment.traces[(index, tier)] = _tier_result(assessment, tier, own)
+        return found
+    return _tier_result(assessment, tier, row)
+
+
+def _tier_result(assessment: Assessment, tier: str, row: dict[str, Any]) -> dict[str, Any]:
     c = assessment.compiled[tier]
     reader = _Reader(assessment, row, c)
     rb = c.rulebook
