@@ -16,7 +16,7 @@ fails.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -238,10 +238,14 @@ def _plan(as_of: date, opts: FactOptions) -> _Plan:
         if kind == "titles":
             term = int(col.value("title_validity_years"))
             parts = tuple((f"{col.column}#{t}", _cert_valid(t, term)) for t in col.value("tier1_titles"))
-            counted["certifications"].append(_Titles(col.column, parts, bool(col.value("tier1_requires_all"))))
+            counted["certifications"].append(
+                _Titles(col.column, parts, bool(col.value("tier1_requires_all")))
+            )
             continue
         if col.fact.startswith("cert_valid_"):
-            condition = _cert_valid(col.fact.removeprefix("cert_valid_"), int(col.value("title_validity_years")))
+            condition = _cert_valid(
+                col.fact.removeprefix("cert_valid_"), int(col.value("title_validity_years"))
+            )
         else:
             condition = _list_condition(col, as_of)
         if kind == "count":
@@ -275,7 +279,7 @@ def _equity_windows(as_of: date) -> tuple[tuple[str, Callable[[date | None], Tri
     )
 
 
-def _equity(out: dict[str, Any], rows: list[Row], known: Tri, plan: _Plan) -> None:
+def _equity(out: dict[str, Any], rows: Sequence[Row], known: Tri, plan: _Plan) -> None:
     """Qualified equity raised per window, and whether an unknown field leaves the sum uncertain."""
     for name, window in plan.equity_windows:
         total: int | None = None
@@ -295,7 +299,7 @@ def _equity(out: dict[str, Any], rows: list[Row], known: Tri, plan: _Plan) -> No
 # ---- list tables: ``facts._join_aggregate`` with the plan's aggregations and fills --------------------------
 
 
-def _list_facts(out: dict[str, Any], plan: _TablePlan, rows: list[Row], ent: Row) -> None:
+def _list_facts(out: dict[str, Any], plan: _TablePlan, rows: Sequence[Row], ent: Row) -> None:
     known = ent[f"{plan.table}_known"]
     for column, condition in plan.anys:
         value = _any(condition(r) for r in rows)
@@ -407,14 +411,14 @@ def _size(out: dict[str, Any]) -> None:
 
 
 def _certifications(
-    certs: list[Row],
+    certs: Sequence[Row],
     ent: Row,
-    sanctions: list[Row],
-    updates: list[Row],
+    sanctions: Sequence[Row],
+    updates: Sequence[Row],
     rules: LifecycleRules | None,
     terms: tuple[int, ...],
     as_of: date,
-) -> list[Row]:
+) -> Sequence[Row]:
     """The certification rows with their validity per term, after the lifecycle moved ``revoked_on``."""
     if not certs:
         return certs
@@ -438,7 +442,7 @@ def _group(rows: list[dict[str, Any]]) -> dict[Any, list[dict[str, Any]]]:
     return out
 
 
-_NO_ROWS: list[Row] = []
+_NO_ROWS: tuple[Row, ...] = ()
 
 
 def build_fact_rows(rows: RowTables, as_of: date, options: FactOptions | None = None) -> list[dict[str, Any]]:
@@ -466,13 +470,15 @@ def build_fact_rows(rows: RowTables, as_of: date, options: FactOptions | None = 
         _years(row, years.get(eid))
         _scores(row, scores.get(eid))
         own_sanctions = sanctions.get(eid, _NO_ROWS)
-        row["fraud_ban_active"] = rules is not None and ban_in_force(fraud_ban_spans(own_sanctions, rules), as_of)
+        row["fraud_ban_active"] = rules is not None and ban_in_force(
+            fraud_ban_spans(own_sanctions, rules), as_of
+        )
         niche = row["niche_since_year"]
         row["years_in_niche"] = None if niche is None else y - niche + 1
         row["years_operating"] = _full_years(row["founded_on"], as_of)
         _equity(row, equity.get(eid, _NO_ROWS), row["equity_known"], plan)
         for table in plan.lists:
-            found = lists[table.table].get(eid, _NO_ROWS)
+            found: Sequence[Row] = lists[table.table].get(eid, _NO_ROWS)
             if table.table == "certifications":
                 found = _certifications(
                     found, ent, own_sanctions, updates.get(eid, _NO_ROWS), rules, plan.terms, as_of
