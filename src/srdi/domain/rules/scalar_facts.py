@@ -116,22 +116,34 @@ def _list_condition(col: ListFactColumn, as_of: date) -> Condition:
         titles = frozenset(col.value(listed))
         return lambda r: _and(_in(r["kind"], titles), _le(r["valid_from"], as_of), _ge(r["valid_to"], as_of))
     if fact in ("ip_class1_items_enough", "invention_items_enough"):
+        # Written out (IP lists are the longest): a false term decides False, else an unknown one None.
+        class1 = fact == "ip_class1_items_enough"
+        kinds = frozenset(col.value("ip_class1_kinds" if class1 else "ip_invention_kinds"))
+        rank = int(col.value("ip_max_holder_rank")) if class1 else 0
 
-        def valid(r: Row) -> Tri:
-            return _and(_le(r["granted_on"], as_of), r["expires_on"] is None or r["expires_on"] >= as_of)
+        def ip_item(r: Row) -> Tri:
+            kind, granted, expires, benefit = (
+                r["kind"],
+                r["granted_on"],
+                r["expires_on"],
+                r["applied_with_benefit"],
+            )
+            if (
+                (kind is not None and kind not in kinds)
+                or (granted is not None and granted > as_of)
+                or (expires is not None and expires < as_of)
+                or benefit is False
+            ):
+                return False
+            unknown = kind is None or granted is None or benefit is None
+            if class1:
+                transferred, holder = r["transferred_in"], r["holder_rank"]
+                if transferred is True or (holder is not None and holder > rank):
+                    return False
+                unknown = unknown or transferred is None or holder is None
+            return None if unknown else True
 
-        if fact == "invention_items_enough":
-            inventions = frozenset(col.value("ip_invention_kinds"))
-            return lambda r: _and(_in(r["kind"], inventions), valid(r), r["applied_with_benefit"])
-        rank = int(col.value("ip_max_holder_rank"))
-        class1 = frozenset(col.value("ip_class1_kinds"))
-        return lambda r: _and(
-            _in(r["kind"], class1),
-            valid(r),
-            _not(r["transferred_in"]),
-            _le(r["holder_rank"], rank),
-            r["applied_with_benefit"],
-        )
+        return ip_item
     start = years_before(as_of, WINDOW_YEARS)
 
     def in_window(r: Row) -> Tri:
