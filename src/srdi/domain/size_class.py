@@ -1,7 +1,8 @@
 """SME size classes under 工信部联企业〔2011〕300号 (中小企业划型标准规定).
 
 Use ``classify_size`` with an industry code (GB/T 4754-2017) and the year's employees, operating revenue and
-total assets. The thresholds are data (``sme_size_standards.csv``); the conditions in it are parsed here.
+total assets (``standard_or_none`` + ``classify_by_standard`` when the group is looked up once per code, as the
+scalar facts do). The thresholds are data (``sme_size_standards.csv``); the conditions in it are parsed here.
 Unknown inputs stay unknown: the class is ``None`` when the known figures do not decide it, while ``is_sme``
 can still be decided (e.g. 50 employees in industry is an SME whatever the revenue).
 
