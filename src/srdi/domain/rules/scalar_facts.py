@@ -4,12 +4,13 @@ Use ``build_fact_rows(rows, as_of, options)`` where building Polars tables and a
 itself (one profile, a handful): it returns, for each enterprise of ``rows`` (``srdi.domain.tables.RowTables``)
 in order, exactly the dict that ``collect(build_facts(rows.to_tables(), as_of, options).frame)`` gives as a
 named row — every column with the same name, order, value and Python type (None for unknown), and the same
-``DuplicateYears`` error. Batches use ``build_facts``: column-wise, it is far cheaper per row.
+``DuplicateYears`` error. Batches use ``build_facts``: column-wise, it is far cheaper per row (and
+``engine.assess`` uses it for every assessment until the scalar rule backend is wired in).
 
-It is not a second definition of the rules: each section below mirrors the function of ``facts.py`` named in
-its docstring, reads the same rule data (``ListFactColumn.values`` of the compiled rulebooks, the 300号 table
+The computation is written twice, the rule values once: each section below mirrors the function of
+``facts.py`` named in its heading, and reads the same rule data (``ListFactColumn.values`` of the compiled rulebooks, the 300号 table
 through ``srdi.domain.size_class``, the lifecycle rules through ``srdi.domain.lifecycle``), and
-``tests/unit/rules/test_scalar_facts.py`` holds the two equal on every YAML rule case, demo-generator data and
+``tests/unit/test_scalar_facts.py`` holds the two equal on every YAML rule case, demo-generator data and
 Hypothesis profiles (boundaries included). A change to ``facts.py`` needs the same change here, or that test
 fails.
 """
