@@ -8,10 +8,10 @@ named row — every column with the same name, order, value and Python type (Non
 ``engine.assess`` uses it for every assessment until the scalar rule backend is wired in).
 
 The computation is written twice, the rule values once: each section below mirrors the function of
-``facts.py`` named in its heading, and reads the same rule data (``ListFactColumn.values`` of the compiled rulebooks, the 300号 table
-through ``srdi.domain.size_class``, the lifecycle rules through ``srdi.domain.lifecycle``), and
-``tests/unit/test_scalar_facts.py`` holds the two equal on every YAML rule case, demo-generator data and
-Hypothesis profiles (boundaries included). A change to ``facts.py`` needs the same change here, or that test
+``facts.py`` named in its heading and reads the same rule data (``ListFactColumn.values`` of the compiled
+rulebooks, the 300号 table through ``srdi.domain.size_class``, the lifecycle rules through
+``srdi.domain.lifecycle``), and ``tests/unit/test_scalar_facts.py`` holds the two equal on every YAML rule
+case, demo-generator data, an edge grid and Hypothesis batches (boundaries included). A change to ``facts.py`` needs the same change here, or that test
 fails.
 """
 
