@@ -11,8 +11,8 @@ The computation is written twice, the rule values once: each section below mirro
 ``facts.py`` named in its heading and reads the same rule data (``ListFactColumn.values`` of the compiled
 rulebooks, the 300号 table through ``srdi.domain.size_class``, the lifecycle rules through
 ``srdi.domain.lifecycle``), and ``tests/unit/test_scalar_facts.py`` holds the two equal on every YAML rule
-case, demo-generator data, an edge grid and Hypothesis batches (boundaries included). A change to ``facts.py`` needs the same change here, or that test
-fails.
+case, demo-generator data, an edge grid and Hypothesis batches (boundaries included). A change to
+``facts.py`` needs the same change here, or that test fails.
 """
 
 from __future__ import annotations
