@@ -4,7 +4,9 @@ Use ``apply_lifecycle(tables, rules)`` before judging whether a certification is
 facts, the policy engine's standing and offers all do): it returns the tables with each certification's
 ``revoked_on`` moved forward to the day a lifecycle rule ends it, so that every reader of ``revoked_on`` (and
 ``srdi.domain.certifications``) agrees. ``fraud_ban_until`` gives, per enterprise, the last day of a data-fraud
-ban in force on a day (the rulebooks refuse every tier while it lasts).
+ban in force on a day (the rulebooks refuse every tier while it lasts). ``fraud_ban_spans``,
+``ban_in_force`` and ``revoked_on_after`` are the same rules for one enterprise's plain rows (the scalar facts
+path, ``srdi.domain.rules.scalar_facts``), held equal to the Polars functions by its differential test.
 
 The rules (``LifecycleRules``, from the dated common parameters of the rulebooks):
 - the annual data update on the cultivation platform is due on a day of each year (30 April under the 63号
@@ -20,13 +22,15 @@ The rules (``LifecycleRules``, from the dated common parameters of the rulebooks
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
 
-from srdi.domain.certifications import default_expiry_expr
+from srdi.domain.certifications import default_expiry_expr, effective_expiry
+from srdi.domain.dates import years_after
 from srdi.domain.tables import Tables
 
 
@@ -198,3 +202,84 @@ def apply_lifecycle(tables: Tables, rules: LifecycleRules) -> Tables:
     revoked = pl.min_horizontal(ends).alias("revoked_on")
     out = certs.sort("__row").with_columns(revoked).select(tables.certifications.columns)
     return replace(tables, certifications=out)
+
+
+# ---- the same rules for one enterprise's plain rows (scalar path) ------------------------------------------
+
+
+def fraud_ban_spans(sanctions: Iterable[Mapping[str, Any]], rules: LifecycleRules) -> list[tuple[date, date]]:
+    """``fraud_bans`` for one enterprise's sanction rows: (date of the finding, last day of its ban) each."""
+    years = rules.fraud_ban_years
+    return [
+        (s["date"], years_after(s["date"], years) - timedelta(days=1))
+        for s in sanctions
+        if s["kind"] == "data_fraud" and s["date"] is not None
+    ]
+
+
+def ban_in_force(spans: Iterable[tuple[date, date]], day: date) -> bool:
+    """Whether one of the bans covers ``day`` (``fraud_ban_until`` for one enterprise)."""
+    return any(start <= day <= until for start, until in spans)
+
+
+def _cancelled_on(
+    certs: Sequence[Mapping[str, Any]], updates: Iterable[Mapping[str, Any]], rules: LifecycleRules
+) -> dict[tuple[str, date], date]:
+    """``_cancellations`` for one enterprise whose update history is known: (tier, recognized_on) → the day
+    the n-th missed update cancels it (certifications with the same tier and day are counted together, as the
+    Polars join does)."""
+    cancelling = [d for d in rules.deadlines if d.misses_to_cancel]
+    if not rules.cancels() or not cancelling:
+        return {}
+    updated: dict[int, date] = {}
+    for u in updates:
+        year = u["year"]
+        if year is None:
+            continue
+        day = date.min if u["updated_on"] is None else u["updated_on"]
+        updated[year] = min(updated.get(year, day), day)
+    missed: dict[tuple[str, date], list[tuple[date, int]]] = {}
+    for c in certs:
+        recognized = c["recognized_on"]
+        if recognized is None or c["tier"] not in rules.cancellation_tiers:
+            continue
+        expiry = effective_expiry(recognized, c["expires_on"], rules.validity_years)
+        assert expiry is not None  # recognized is known
+        for d in cancelling:
+            if recognized < d.day <= expiry:
+                made = updated.get(d.year)
+                if made is None or made > d.day:
+                    missed.setdefault((c["tier"], recognized), []).append((d.day, d.misses_to_cancel))
+    out = {}
+    for key, dues in missed.items():
+        dues.sort(key=lambda due: due[0])
+        reached = [day for n, (day, misses) in enumerate(dues, start=1) if n >= misses]
+        if reached:
+            out[key] = min(reached) + timedelta(days=1)
+    return out
+
+
+def revoked_on_after(
+    certs: Sequence[Mapping[str, Any]],
+    updates: Iterable[Mapping[str, Any]],
+    spans: Sequence[tuple[date, date]],
+    updates_known: bool | None,
+    rules: LifecycleRules,
+) -> list[date | None]:
+    """``apply_lifecycle`` for one enterprise: each certification row's ``revoked_on`` brought forward by a
+    cancellation for missed updates (only when its update history is known) or a data-fraud ban (``spans``)."""
+    cancelled = _cancelled_on(certs, updates, rules) if updates_known else {}
+    out = []
+    for c in certs:
+        recognized = c["recognized_on"]
+        ends = [c["revoked_on"]]
+        if cancelled and c["tier"] is not None and recognized is not None:
+            ends.append(cancelled.get((c["tier"], recognized)))
+        for start, until in spans:
+            if recognized is None or recognized <= start:
+                ends.append(start)
+            elif recognized <= until:
+                ends.append(recognized)
+        known = [e for e in ends if e is not None]
+        out.append(min(known) if known else None)
+    return out

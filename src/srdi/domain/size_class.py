@@ -1,7 +1,8 @@
 """SME size classes under 工信部联企业〔2011〕300号 (中小企业划型标准规定).
 
 Use ``classify_size`` with an industry code (GB/T 4754-2017) and the year's employees, operating revenue and
-total assets. The thresholds are data (``sme_size_standards.csv``); the conditions in it are parsed here.
+total assets (``standard_or_none`` + ``classify_by_standard`` when the group is looked up once per code, as the
+scalar facts do). The thresholds are data (``sme_size_standards.csv``); the conditions in it are parsed here.
 Unknown inputs stay unknown: the class is ``None`` when the known figures do not decide it, while ``is_sme``
 can still be decided (e.g. 50 employees in industry is an SME whatever the revenue).
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from srdi.domain.reference import read_reference_csv
 from srdi.domain.tribool import Tri, tri_all, tri_any, tri_not
@@ -252,6 +253,22 @@ def classify_size(
         std = industry_standard(industry_code)
     except OutsideStandard as exc:
         return SizeResult(exc.reason, None, None, {}, ())
+    return classify_by_standard(std, employees, revenue_wan, assets_wan)
+
+
+@lru_cache(maxsize=4096)
+def standard_or_none(industry_code: str) -> IndustryStandard | None:
+    """The code's 300号 group, or None when it has none or is malformed (the facts' reading: no size class)."""
+    try:
+        return industry_standard(industry_code)
+    except ValueError:  # OutsideStandard included
+        return None
+
+
+def classify_by_standard(
+    std: IndustryStandard, employees: int | None, revenue_wan: int | None, assets_wan: int | None
+) -> SizeResult:
+    """``classify_size`` once the industry group is known (the scalar facts look the group up once per code)."""
     values: dict[str, int | None] = {"E": employees, "R": revenue_wan, "A": assets_wan}
     used = {v: values[v] for v in sorted(std.variables)}
     missing = tuple(v for v, x in used.items() if x is None)

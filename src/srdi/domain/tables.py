@@ -3,7 +3,8 @@
 Every evaluation path — one profile from ``srdi assess``, the whole database for ``srdi screen``, a million
 synthetic enterprises in a benchmark — first becomes these ``Tables`` and then runs the same column-wise
 rules. Use ``tables_from_profiles`` for exchange-format profiles; the database and the demo generator produce
-the same schemas directly. ``eid`` is a row key local to one ``Tables`` value.
+the same schemas directly. ``eid`` is a row key local to one ``Tables`` value. ``rows_from_profiles`` gives the
+same facts as plain row dicts (``RowTables``), for the scalar path that assesses a few profiles without Polars.
 """
 
 from __future__ import annotations
@@ -271,8 +272,60 @@ def _path(profile: Profile, path: tuple[str, ...]) -> Any:
     return obj
 
 
+@dataclass(frozen=True)
+class RowTables:
+    """The same facts as ``Tables``, as plain rows: one dict per row with exactly its table's schema keys.
+
+    Use it where Polars costs more than the work (a few profiles: ``srdi.domain.rules.scalar_facts`` builds
+    the facts rows from it); ``to_tables`` gives the columnar form of the same data, ``from_tables`` the rows
+    of existing tables.
+    """
+
+    enterprises: list[dict[str, Any]]
+    years: list[dict[str, Any]]
+    titles: list[dict[str, Any]]
+    awards: list[dict[str, Any]]
+    contests: list[dict[str, Any]]
+    equity: list[dict[str, Any]]
+    certifications: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    ip_items: list[dict[str, Any]] = field(default_factory=list)
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    data_updates: list[dict[str, Any]] = field(default_factory=list)
+    sanctions: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.enterprises)
+
+    def to_tables(self) -> Tables:
+        """The columnar form: one Polars table per kind, cast to its schema."""
+        return Tables(**{f.name: _frame(getattr(self, f.name), SCHEMAS[f.name]) for f in fields(self)})
+
+    @classmethod
+    def from_tables(cls, tables: Tables) -> RowTables:
+        """The rows of ``tables`` (each table conformed to its schema first)."""
+        conformed = tables.conform()
+        return cls(**{f.name: getattr(conformed, f.name).to_dicts() for f in fields(conformed)})
+
+
+def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    return pl.DataFrame({c: [r.get(c) for r in rows] for c in schema}, schema=schema)
+
+
+def _row(schema: dict[str, Any], eid: int, data: dict[str, Any]) -> dict[str, Any]:
+    """A row with exactly the schema's keys (a key the source lacks is None; extra source keys are dropped)."""
+    return {c: eid if c == "eid" else data.get(c) for c in schema}
+
+
 def tables_from_profiles(profiles: Sequence[Profile]) -> Tables:
     """Tables for exchange-format profiles; ``eid`` is the profile's position in the sequence."""
+    return rows_from_profiles(profiles).to_tables()
+
+
+def rows_from_profiles(profiles: Sequence[Profile]) -> RowTables:
+    """The rows of ``tables_from_profiles(profiles)`` without building any Polars table."""
     ent_rows: list[dict[str, Any]] = []
     years: list[dict[str, Any]] = []
     lists: dict[str, list[dict[str, Any]]] = {
@@ -305,23 +358,23 @@ def tables_from_profiles(profiles: Sequence[Profile]) -> Tables:
         row["sanctions_known"] = p.sanctions is not None
         ent_rows.append(row)
         for item in p.ip_items or []:
-            lists["ip_items"].append({"eid": eid, **item.model_dump()})
+            lists["ip_items"].append(_row(IP_ITEM_SCHEMA, eid, item.model_dump()))
         for year, score in (p.platform_scores or {}).items():
             lists["scores"].append({"eid": eid, "year": int(year), "score": score})
         for update in p.data_updates or []:
-            lists["data_updates"].append({"eid": eid, **update.model_dump()})
+            lists["data_updates"].append(_row(DATA_UPDATE_SCHEMA, eid, update.model_dump()))
         for sanction in p.sanctions or []:
-            lists["sanctions"].append({"eid": eid, **sanction.model_dump()})
+            lists["sanctions"].append(_row(SANCTION_SCHEMA, eid, sanction.model_dump()))
         for key, fin in (p.financials or {}).items():
-            years.append({"eid": eid, "year": int(key), **fin.model_dump()})
+            years.append(_row(YEAR_SCHEMA, eid, {"year": int(key), **fin.model_dump()}))
         for t in p.titles or []:
-            lists["titles"].append({"eid": eid, **t.model_dump()})
+            lists["titles"].append(_row(TITLE_SCHEMA, eid, t.model_dump()))
         for a in p.awards or []:
-            lists["awards"].append({"eid": eid, **a.model_dump()})
+            lists["awards"].append(_row(AWARD_SCHEMA, eid, a.model_dump()))
         for c in p.contests or []:
-            lists["contests"].append({"eid": eid, **c.model_dump()})
+            lists["contests"].append(_row(CONTEST_SCHEMA, eid, c.model_dump()))
         for e in p.equity_financing or []:
-            lists["equity"].append({"eid": eid, **e.model_dump()})
+            lists["equity"].append(_row(EQUITY_SCHEMA, eid, e.model_dump()))
         for cert in p.certifications or []:
             lists["certifications"].append(
                 {
@@ -337,24 +390,18 @@ def tables_from_profiles(profiles: Sequence[Profile]) -> Tables:
             row = {"eid": eid, "seq": seq, "key": data.get(_EVENT_KEY_FIELD.get(ev.kind, ""), None)}
             for f in _EVENT_FIELDS:
                 row[f] = data.get(f)
-            events.append(row)
-
-    def frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
-        if not rows:
-            return pl.DataFrame(schema=schema)
-        return pl.DataFrame({c: [r.get(c) for r in rows] for c in schema}, schema=schema)
-
-    return Tables(
-        enterprises=frame(ent_rows, ENTERPRISE_SCHEMA),
-        years=frame(years, YEAR_SCHEMA),
-        titles=frame(lists["titles"], TITLE_SCHEMA),
-        awards=frame(lists["awards"], AWARD_SCHEMA),
-        contests=frame(lists["contests"], CONTEST_SCHEMA),
-        equity=frame(lists["equity"], EQUITY_SCHEMA),
-        certifications=frame(lists["certifications"], CERT_SCHEMA),
-        events=frame(events, EVENT_SCHEMA),
-        ip_items=frame(lists["ip_items"], IP_ITEM_SCHEMA),
-        scores=frame(lists["scores"], SCORE_SCHEMA),
-        data_updates=frame(lists["data_updates"], DATA_UPDATE_SCHEMA),
-        sanctions=frame(lists["sanctions"], SANCTION_SCHEMA),
+            events.append(_row(EVENT_SCHEMA, eid, row))
+    return RowTables(
+        enterprises=ent_rows,
+        years=years,
+        titles=lists["titles"],
+        awards=lists["awards"],
+        contests=lists["contests"],
+        equity=lists["equity"],
+        certifications=lists["certifications"],
+        events=events,
+        ip_items=lists["ip_items"],
+        scores=lists["scores"],
+        data_updates=lists["data_updates"],
+        sanctions=lists["sanctions"],
     )
