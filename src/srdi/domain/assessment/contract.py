@@ -20,7 +20,7 @@ from srdi.domain.rules.explain import tier_result
 from srdi.domain.rules.model import PURPOSES
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.rules.rulebook import TIERS
-from srdi.domain.tables import Tables, tables_from_profiles
+from srdi.domain.tables import RowTables, rows_from_profiles
 
 
 class DocumentError(ValueError):
@@ -110,7 +110,7 @@ def run_assess(document: Any, *, with_gaps: bool = True, with_profile: bool = Tr
         profiles.append(profile)
     done: dict[int, dict[str, Any]] = {}
     if profiles:
-        tables = tables_from_profiles(profiles)
+        tables = rows_from_profiles(profiles)
         try:
             groups = route_groups(tables, as_of, purpose)
             for routes, eids in groups:
@@ -143,7 +143,7 @@ def _assess_group(
     routes: dict[str, Any],
     with_gaps: bool,
     with_profile: bool,
-    tables: Tables | None = None,
+    tables: RowTables | None = None,
 ) -> list[dict[str, Any]]:
     """The contract's results for profiles judged by the same rulebooks, in their order."""
     from srdi.domain.assessment.dimensions import dimension_profiles, dimension_stages
@@ -151,7 +151,7 @@ def _assess_group(
     # The six-dimension profile is computed in the same query as the tiers (one pass, not two).
     extra = dimension_stages if with_profile else None
     assessment = assess(
-        tables if tables is not None else tables_from_profiles(profiles),
+        tables if tables is not None else rows_from_profiles(profiles),
         as_of,
         tiers=TIERS,
         extra=extra,

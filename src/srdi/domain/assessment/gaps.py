@@ -45,7 +45,7 @@ from srdi.domain.rules.explain import (
 )
 from srdi.domain.rules.model import OPERATORS, Check, Indicator
 from srdi.domain.rules.parameters import RuleDataError
-from srdi.domain.tables import tables_from_profiles
+from srdi.domain.tables import rows_from_profiles
 
 MAX_ROUNDS = 6
 MAX_WAIT_YEARS = 3
@@ -528,12 +528,12 @@ class _Judged:
 def _judge(profiles: list[Profile], as_of: date, like: Assessment, tiers: tuple[str, ...]) -> list[_Judged]:
     """Assess ``profiles`` on ``as_of`` the way ``like`` was assessed (purpose, overrides), each under the
     cohort routes that apply to it on that date, in one pass per route group."""
-    tables = tables_from_profiles(profiles)
+    tables = rows_from_profiles(profiles)
     out: dict[int, _Judged] = {}
     groups = route_groups(tables, as_of, like.purpose, like.library, tiers)
     for routes, eids in groups:
         group = assess(
-            tables if len(groups) == 1 else tables_from_profiles([profiles[e] for e in eids]),
+            tables if len(groups) == 1 else rows_from_profiles([profiles[e] for e in eids]),
             as_of,
             tiers=tiers,
             library=like.library,

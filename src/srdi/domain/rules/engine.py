@@ -40,7 +40,8 @@ from srdi.domain.rules.model import Rulebook, Transition
 from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.rules.rulebook import TIERS, Library, load_library
 from srdi.domain.rules.scalar import ScalarProgram
-from srdi.domain.tables import Tables
+from srdi.domain.rules.scalar_facts import build_fact_rows
+from srdi.domain.tables import RowTables, Tables
 
 DECIMAL_FACTS = frozenset(
     {"mp_niche_market_share", "mp_revenue_share", "platform_score[A]", "platform_score[A-1]"}
@@ -166,7 +167,7 @@ def fact_options(library: Library, as_of: date, compiled: dict[str, Compiled]) -
 
 
 def assess(
-    tables: Tables,
+    tables: Tables | RowTables,
     as_of: date,
     *,
     tiers: tuple[str, ...] = TIERS,
@@ -185,7 +186,9 @@ def assess(
     rule columns (the six-dimension profile); ``keep`` limits the collected columns (whole-city screening
     keeps the summary only, so that the traces of a million rows are never materialised — any row can be
     explained again by assessing it alone). ``backend`` forces ``"scalar"`` or ``"columnar"``; by default up to
-    ``SCALAR_ROWS`` enterprises are evaluated by the scalar program, more by one Polars query.
+    ``SCALAR_ROWS`` enterprises are evaluated by the scalar program, more by one Polars query. ``tables`` may be
+    plain rows (``RowTables``, what the contract and gap planning build): the scalar path reads them as they
+    are, the columnar path makes them frames first.
     """
     library = library or load_library()
     books = {}
@@ -231,7 +234,7 @@ def assess(
             rows = [{k: r[k] for k in selected} for r in rows]
 
         def facts() -> Facts:
-            return build_facts(tables, as_of, options)
+            return build_facts(_frames(tables), as_of, options)
 
         def frame_of_rows(rows: list[dict[str, Any]]) -> pl.DataFrame:
             schema = plan.query(facts().frame, selected).collect_schema()
@@ -240,16 +243,22 @@ def assess(
         return Assessment(rows=rows, frame_of_rows=frame_of_rows, facts=facts, backend="scalar", **common)
     if chosen != "columnar":
         raise ValueError(f"unknown backend {chosen!r} (scalar or columnar)")
-    built = build_facts(tables, as_of, options)
+    built = build_facts(_frames(tables), as_of, options)
     # A few rows: skip the query optimiser. Optimising one query of hundreds of expressions costs more than
     # evaluating them on a handful of rows; the optimisations never change results, so neither does this.
     frame = collect(plan.query(built.frame, selected), optimise=len(tables) > UNOPTIMISED_ROWS)
     return Assessment(frame=frame, facts=built, backend="columnar", **common)
 
 
-def _scalar_fact_rows(tables: Tables, as_of: date, options: FactOptions) -> list[dict[str, Any]]:
-    """The facts rows of the scalar path (as ``frame.rows(named=True)`` gives them)."""
-    return collect(build_facts(tables, as_of, options).frame, optimise=False).rows(named=True)
+def _scalar_fact_rows(tables: Tables | RowTables, as_of: date, options: FactOptions) -> list[dict[str, Any]]:
+    """The facts rows of the scalar path, in plain Python (``scalar_facts``: the rows ``frame.rows(named=True)``
+    of the Polars facts query would give, held equal by the differential tests)."""
+    rows = tables if isinstance(tables, RowTables) else RowTables.from_tables(tables)
+    return build_fact_rows(rows, as_of, options)
+
+
+def _frames(tables: Tables | RowTables) -> Tables:
+    return tables.to_tables() if isinstance(tables, RowTables) else tables
 
 
 class _Plan:
@@ -328,7 +337,11 @@ def route_rulebook(library: Library, tier: str, route: Transition) -> Rulebook:
 
 
 def route_groups(
-    tables: Tables, as_of: date, purpose: str, library: Library | None = None, tiers: tuple[str, ...] = TIERS
+    tables: Tables | RowTables,
+    as_of: date,
+    purpose: str,
+    library: Library | None = None,
+    tiers: tuple[str, ...] = TIERS,
 ) -> list[tuple[dict[str, Transition], list[int]]]:
     """Split the enterprises by the cohort routes that apply to them on ``as_of`` for ``purpose``.
 
@@ -338,13 +351,21 @@ def route_groups(
     case, so assessing costs one pass."""
     library = library or load_library()
     routes = [(tier, t) for tier in tiers for t, _ in library.cohort_routes(tier, as_of, purpose)]
-    eids = tables.enterprises.get_column("eid").to_list()
+    eids = (
+        [r["eid"] for r in tables.enterprises]
+        if isinstance(tables, RowTables)
+        else tables.enterprises.get_column("eid").to_list()
+    )
     if not routes:
         return [({}, eids)]
     members: dict[int, dict[str, Transition]] = {}
-    if tables.certifications.height <= UNOPTIMISED_ROWS:
+    if isinstance(tables, RowTables) or tables.certifications.height <= UNOPTIMISED_ROWS:
         # A few rows: one pass in Python (a filter query per route costs more than the rows).
-        certs = tables.certifications.select("eid", "tier", "recognized_on").rows()
+        certs = (
+            [(c["eid"], c["tier"], c["recognized_on"]) for c in tables.certifications]
+            if isinstance(tables, RowTables)
+            else tables.certifications.select("eid", "tier", "recognized_on").rows()
+        )
         for tier, t in routes:
             cohort = t.cohort
             assert cohort is not None
