@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from srdi.cli import commands_rules  # noqa: F401 - registers the command
 from srdi.cli.main import cli
 from srdi.db.models import AssessmentRun, EnterpriseAssessment, Enterprise
 from srdi.demo.generator import generate
