@@ -25,7 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from srdi.db.models import AssessmentRun, AuditAction, Enterprise, EnterpriseAssessment, User
-from srdi.domain.assessment.dimensions import DIMENSIONS, scaled
+from srdi.domain.assessment.dimensions import DIMENSIONS
 from srdi.domain.dates import judged_date_error
 from srdi.domain.rules.model import PURPOSE_LABELS, PURPOSES
 from srdi.domain.rules.rulebook import TIERS
@@ -107,31 +107,38 @@ ROW_COLUMNS = [
 ]
 
 
-def _rows(frame: pl.DataFrame, run_id: int) -> list[tuple[Any, ...]]:
-    import json
+def _dimensions_json() -> pl.Expr:
+    """The six-dimension index of a row as the JSON text ``json.dumps`` writes for
+    ``{dimension: points or None}`` (points only where the lower and upper bounds agree)."""
+    parts: list[pl.Expr] = []
+    for i, d in enumerate(DIMENSIONS):
+        lo, hi = pl.col(f"dim:{d}|lo"), pl.col(f"dim:{d}|hi")
+        value = pl.when(lo.is_not_null() & (lo == hi)).then(lo.cast(pl.Int64).cast(pl.String))
+        parts += [pl.lit(("{" if i == 0 else ", ") + f'"{d}": '), value.fill_null(pl.lit("null"))]
+    return pl.concat_str([*parts, pl.lit("}")])
 
-    out = []
-    dim_cols = [(d, f"dim:{d}|lo", f"dim:{d}|hi") for d in DIMENSIONS]
-    for r in frame.iter_rows(named=True):
-        dims = {d: (int(r[lo]) if r[lo] is not None and r[lo] == r[hi] else None) for d, lo, hi in dim_cols}
-        out.append(
-            (
-                run_id,
-                r["eid"],
-                r["size_class"],
-                r["is_sme"],
-                *[r[f"{t}|{k}"] for t in TIERS for k in ("status", "score", "route")],
-                r["profile:grade"],
-                json.dumps(dims),
-                r["class:ladder"],
-                r["class:next_tier"],
-                scaled(r["class:progress_x1000"], 1000),
-                bool(r["class:eligible_next"]),
-                bool(r["class:seedling"]),
-                bool(r["class:one_firm_one_policy"]),
-            )
-        )
-    return out
+
+def _rows(frame: pl.DataFrame, run_id: int) -> list[tuple[Any, ...]]:
+    """One tuple per enterprise in ``ROW_COLUMNS`` order, built column-wise."""
+    # progress / 1000 as Python divides it: a literal divisor would be turned into a product by the reciprocal
+    # (941 → 0.9410000000000001), a column of 1000.0 is divided element by element.
+    per_one = pl.Series([1000.0]).new_from_index(0, frame.height)
+    return frame.select(
+        pl.lit(run_id, dtype=pl.Int64).alias("run_id"),
+        pl.col("eid"),
+        pl.col("size_class"),
+        pl.col("is_sme"),
+        *[pl.col(f"{t}|{k}") for t in TIERS for k in ("status", "score", "route")],
+        pl.col("profile:grade"),
+        _dimensions_json().alias("dimensions"),
+        pl.col("class:ladder"),
+        pl.col("class:next_tier"),
+        (pl.col("class:progress_x1000").cast(pl.Float64) / per_one).alias("next_tier_progress"),
+        *[
+            pl.col(c).fill_null(False).cast(pl.Boolean)
+            for c in ("class:eligible_next", "class:seedling", "class:one_firm_one_policy")
+        ],
+    ).rows()
 
 
 def _write(rows: list[tuple[Any, ...]], progress: Callable[[int], None] | None) -> None:
