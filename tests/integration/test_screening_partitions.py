@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from srdi.cli import commands_rules  # noqa: F401 - registers the command
 from srdi.cli.main import cli
-from srdi.db.models import AssessmentRun, EnterpriseAssessment, Enterprise
+from srdi.db.models import AssessmentRun, Enterprise, EnterpriseAssessment
 from srdi.demo.generator import generate
 from srdi.services.demo import load_tables
 from srdi.services.screening import ROW_COLUMNS, run_screen, screening_request
@@ -97,7 +97,9 @@ def test_a_partitioned_review_judges_the_same_enterprises(demo):
 
 @pytest.mark.django_db
 def test_the_command_reports_partitions(demo):
-    result = CliRunner().invoke(cli, ["screen", "--as-of", "2026-06-30", "--partition-size", "120", "--workers", "1"])
+    result = CliRunner().invoke(
+        cli, ["screen", "--as-of", "2026-06-30", "--partition-size", "120", "--workers", "1"]
+    )
     assert result.exit_code == 0, result.output
     assert "分区 3/3 完成" in result.output
     assert f"{N} 家企业" in result.output

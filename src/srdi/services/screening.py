@@ -157,7 +157,9 @@ def _previous(run: AssessmentRun | None, first: int, last: int) -> pl.DataFrame 
     if run is None:
         return None
     cols = ["enterprise_id"] + [f"{t}_status" for t in TIERS]
-    rows = EnterpriseAssessment.objects.filter(run=run, enterprise__id__range=(first, last)).values_list(*cols)
+    rows = EnterpriseAssessment.objects.filter(run=run, enterprise__id__range=(first, last)).values_list(
+        *cols
+    )
     return pl.DataFrame(
         list(rows), schema={c: pl.Int64 if c == "enterprise_id" else pl.String for c in cols}, orient="row"
     )
