@@ -113,3 +113,20 @@ def test_worker_processes_store_what_one_pass_stores(demo):
     in_workers = run_screen(as_of=AS_OF, partition_size=70, workers=2)
     assert_same(one_pass, in_workers)
     assert earlier.enterprises == N
+
+
+def test_the_page_progress_counts_enterprises_and_partitions(settings, tmp_path):
+    from srdi.services import screening_jobs
+
+    settings.VAR_DIR = tmp_path
+    job = screening_jobs.JobStatus(state=screening_jobs.RUNNING)
+    report = screening_jobs._Reporter(job, 300)
+    report("分区", 0, 9)
+    report("企业", 0, 300)
+    report("企业", 150, 300)
+    report("分区", 4, 9)
+    assert job.percent == 50
+    assert job.detail == "已完成 150 / 300 家企业（分区 4 / 9）"
+    assert screening_jobs._read().detail == job.detail  # a finished partition is written at once
+    report("企业", 300, 300)
+    assert job.percent == 99
