@@ -130,3 +130,14 @@ def test_the_page_progress_counts_enterprises_and_partitions(settings, tmp_path)
     assert screening_jobs._read().detail == job.detail  # a finished partition is written at once
     report("企业", 300, 300)
     assert job.percent == 99
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_date_without_rulebooks_is_refused_from_the_workers_too(demo):
+    from srdi.domain.rules.engine import NoRulebook
+    from srdi.services.screening import ScreeningRequest
+
+    early = ScreeningRequest(date(2021, 6, 30))  # the form refuses it; the engine must too, in a worker
+    with pytest.raises(NoRulebook):
+        run_screen(request=early, partition_size=100, workers=2)
+    assert not AssessmentRun.objects.exists()

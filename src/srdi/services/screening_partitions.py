@@ -16,10 +16,13 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from django.db import connection
 
+from srdi.domain.rules.engine import NoRulebook
+from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.screening import Judgement, PartitionOutcome, screen_partition
 from srdi.services.facts_loader import load_tables
 
@@ -67,9 +70,25 @@ def _worker_setup(database: dict[str, Any]) -> None:
     connections["default"].settings_dict.update(database)
 
 
-def _worker_screen(first: int, last: int, judgement: Judgement) -> PartitionOutcome:
+@dataclass(frozen=True)
+class _RuleFailure:
+    """A rule data error raised in a worker, carried back as plain values (the error class takes three
+    arguments, which pickling an exception does not keep) and raised again in the parent."""
+
+    no_rulebook: bool
+    source: str
+    key: str
+    reason: str
+
+    def raise_again(self) -> NoReturn:
+        raise (NoRulebook if self.no_rulebook else RuleDataError)(self.source, self.key, self.reason)
+
+
+def _worker_screen(first: int, last: int, judgement: Judgement) -> PartitionOutcome | _RuleFailure:
     try:
         return screen_range(first, last, judgement)
+    except RuleDataError as exc:
+        return _RuleFailure(isinstance(exc, NoRulebook), exc.source, exc.key, exc.reason)
     finally:
         connection.close()
 
@@ -92,7 +111,7 @@ def screen_ranges(
         initargs=(database,),
     ) as pool:
         todo = deque(ranges)
-        running: deque[Future[PartitionOutcome]] = deque()
+        running: deque[Future[PartitionOutcome | _RuleFailure]] = deque()
 
         def refill() -> None:
             while todo and len(running) < workers:
@@ -103,6 +122,8 @@ def screen_ranges(
         try:
             while running:
                 outcome = running.popleft().result()
+                if isinstance(outcome, _RuleFailure):
+                    outcome.raise_again()
                 refill()  # the workers go on while this process writes the outcome
                 yield outcome
         finally:
