@@ -17,8 +17,8 @@ Stages, each in its own process:
    write step of ``run_screen`` (summary frame → row tuples, then ``executemany`` into a scratch SQLite
    table without indexes).
 
-Options: ``--sizes`` (default 1000000,3000000,10000000), ``--partition-size`` (default 500,000), ``--also``
-(extra N:SIZE runs, default 1000000:250000, to compare partition sizes), ``--chunk`` (enterprises per
+Options: ``--sizes`` (default 1000000,3000000,10000000), ``--partition-size`` (default 250,000), ``--also``
+(extra N:SIZE runs, default 1000000:500000, to compare partition sizes), ``--chunk`` (enterprises per
 generated folder, default 250,000), ``--workers`` (default 2), ``--seed``, ``--as-of`` (default 2026-06-30),
 ``--keep DIR`` (reuse/keep the generated data), ``--no-onepass``, ``--no-write``.
 """
@@ -373,10 +373,10 @@ def _report(
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks screen_partitions", description=__doc__)
     parser.add_argument("--sizes", default="1000000,3000000,10000000", help="enterprises screened, each")
-    parser.add_argument("--partition-size", type=int, default=500_000)
+    parser.add_argument("--partition-size", type=int, default=250_000)
     parser.add_argument(
         "--also",
-        default="1000000:250000",
+        default="1000000:500000",
         help="extra runs as N:PARTITION_SIZE, comma-separated ('' for none)",
     )
     parser.add_argument("--chunk", type=int, default=250_000, help="enterprises per generated Parquet folder")

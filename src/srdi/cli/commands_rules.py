@@ -42,7 +42,7 @@ def _day(value: str | None, option: str) -> date | None:
     "--partition-size",
     type=click.IntRange(min=1),
     default=None,
-    help="每个分区的企业数（按企业编号连续划分，逐区读取、评价、保存；默认 500000）",
+    help="每个分区的企业数（按企业编号连续划分，逐区读取、评价、保存；默认 250000）",
 )
 @click.option(
     "--workers",

@@ -26,7 +26,7 @@ from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.screening import Judgement, PartitionOutcome, screen_partition
 from srdi.services.facts_loader import load_tables
 
-DEFAULT_PARTITION_SIZE = 500_000
+DEFAULT_PARTITION_SIZE = 250_000
 
 
 def default_workers() -> int:
