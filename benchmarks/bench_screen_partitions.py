@@ -238,8 +238,10 @@ def stage_onepass(folder: Path, parts: int, as_of: date) -> dict[str, Any]:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "srdi.config.settings.dev")
-    os.environ.setdefault("SRDI_VAR_DIR", tempfile.mkdtemp(prefix="srdi-bench-var-"))
+    var_dir = tempfile.mkdtemp(prefix="srdi-bench-var-")  # settings need one; nothing is written there
+    os.environ.setdefault("SRDI_VAR_DIR", var_dir)
     django.setup()
+    shutil.rmtree(var_dir, ignore_errors=True)
     from srdi.domain.assessment.dimensions import PROFILE_COLUMNS, dimension_stages
     from srdi.domain.rules.engine import assess, fact_options, summary_columns
     from srdi.domain.rules.facts import build_facts
