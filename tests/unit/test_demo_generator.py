@@ -398,3 +398,20 @@ def test_the_demo_package_does_not_import_django():
     src = str(Path(__file__).resolve().parents[2] / "src")
     env = {**os.environ, "PYTHONPATH": src}
     assert subprocess.run([sys.executable, "-c", code], check=False, env=env).returncode == 0
+
+
+def test_a_range_is_the_same_rows_as_the_whole_data_set():
+    from srdi.demo.generator import generate_range
+
+    whole = generate(9000, 5, as_of_year=2026)
+    for start, stop in ((0, 9000), (100, 8300), (8192, 9000)):
+        part = generate_range(start, stop, 5, as_of_year=2026)
+        for f in fields(whole):
+            expected = getattr(whole, f.name).filter(pl.col("eid").is_between(start, stop - 1))
+            got = getattr(part, f.name)
+            if f.name == "enterprises":  # names are unique within the range only
+                expected, got = expected.drop("name"), got.drop("name")
+            assert got.equals(expected), f.name
+    assert len(generate_range(5, 5, 5)) == 0
+    with pytest.raises(ValueError):
+        generate_range(10, 5, 5)

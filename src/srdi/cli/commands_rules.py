@@ -38,16 +38,35 @@ def _day(value: str | None, option: str) -> date | None:
 @click.option("--review-from", help="复核：称号到期区间起 YYYY-MM-DD（默认基准日）")
 @click.option("--review-to", help="复核：称号到期区间止 YYYY-MM-DD（默认起始日后一年）")
 @click.option("--as", "username", help="以该用户身份记入审计")
+@click.option(
+    "--partition-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="每个分区的企业数（按企业编号连续划分，逐区读取、评价、保存；默认 250000）",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="并行评价分区的工作进程数（默认 CPU 核数，至多 2；1 为在本进程内逐区评价）",
+)
 def screen(
-    as_of: str | None, purpose: str, review_from: str | None, review_to: str | None, username: str | None
+    as_of: str | None,
+    purpose: str,
+    review_from: str | None,
+    review_to: str | None,
+    username: str | None,
+    partition_size: int | None,
+    workers: int | None,
 ) -> None:
-    """全市筛查：按基准日施行的各层级标准评价库中企业，保存结果并报告变化。"""
+    """全市筛查：按基准日施行的各层级标准评价库中企业，分区评价，保存结果并报告变化。"""
     setup_django()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from srdi.db.models import User
     from srdi.domain.rules.engine import NoRulebook
-    from srdi.services.screening import rulebooks_text, run_screen, screening_request
+    from srdi.services.screening import PARTITIONS_STAGE, rulebooks_text, run_screen, screening_request
+    from srdi.services.screening_partitions import DEFAULT_PARTITION_SIZE, default_workers
 
     actor = User.objects.filter(username=username).first() if username else None
     try:
@@ -71,13 +90,16 @@ def screen(
         def progress(stage: str, n: int, total: int | None) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(stage, total=total)
-            if stage == "评价":
-                bar.update(tasks[stage], completed=n, total=total)
-            else:
-                bar.advance(tasks[stage], n)
+            bar.update(tasks[stage], completed=n, total=total)
+            if stage == PARTITIONS_STAGE and n:
+                bar.console.print(f"分区 {n}/{total} 完成")
 
+        size = partition_size or DEFAULT_PARTITION_SIZE
+        processes = workers or default_workers()
         try:
-            run = run_screen(actor=actor, request=request, progress=progress)
+            run = run_screen(
+                actor=actor, request=request, progress=progress, partition_size=size, workers=processes
+            )
         except NoRulebook as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(

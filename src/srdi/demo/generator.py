@@ -39,7 +39,7 @@ from srdi.demo.rng import (
 from srdi.demo.years import years_block
 from srdi.domain.tables import CERT_SCHEMA, DEC, ENTERPRISE_SCHEMA, SCHEMAS, YEAR_SCHEMA, Tables
 
-__all__ = ["current_year", "generate", "to_profiles"]
+__all__ = ["current_year", "generate", "generate_range", "to_profiles"]
 
 _NAMES_STREAM = 0x5EED
 HANGZHOU = ZoneInfo("Asia/Shanghai")
@@ -93,16 +93,26 @@ def generate(n: int, seed: int, as_of_year: int = 2025) -> Tables:
     """``n`` synthetic enterprises, their figures for as_of_year−4 … as_of_year−1, their facts and v1.1 records."""
     if n < 0 or n > MAX_ENTERPRISES:
         raise ValueError(f"企业数应在 0 到 {MAX_ENTERPRISES} 之间")
+    return generate_range(0, n, seed, as_of_year)
+
+
+def generate_range(start: int, stop: int, seed: int, as_of_year: int = 2025) -> Tables:
+    """Enterprises ``start`` … ``stop − 1`` of the data set ``generate(n ≥ stop, seed, as_of_year)``: the same
+    rows, eids and codes (names are made unique within the range only), so that a large data set can be made
+    and used one partition at a time."""
+    if start < 0 or stop > MAX_ENTERPRISES or stop < start:
+        raise ValueError(f"企业编号区间应在 0 到 {MAX_ENTERPRISES} 之间")
     if seed < 0:
         raise ValueError("随机种子应为非负整数")
-    if n == 0:
+    if stop == start:
         return Tables.empty()
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SCHEMAS}
-    for block in range((n + BLOCK - 1) // BLOCK):
+    for block in range(start // BLOCK, (stop + BLOCK - 1) // BLOCK):
         for name, df in _block(seed, block, as_of_year).items():
             parts[name].append(df)
 
-    tables = {name: pl.concat(frames).filter(pl.col("eid") < n) for name, frames in parts.items()}
+    wanted = (pl.col("eid") >= start) & (pl.col("eid") < stop)
+    tables = {name: pl.concat(frames).filter(wanted) for name, frames in parts.items()}
     ents = tables["enterprises"]
     usccs = uscc_codes(
         ents["eid"].to_numpy(),

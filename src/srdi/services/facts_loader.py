@@ -90,18 +90,25 @@ def _select(
     return coerce(raw, schema)
 
 
-def _where(column: str, ids: list[int] | None, extra: str = "") -> tuple[str, list[Any]]:
+def _where(
+    column: str, ids: list[int] | None, extra: str = "", id_range: tuple[int, int] | None = None
+) -> tuple[str, list[Any]]:
     clauses, params = [], []
     if ids is not None:
         clauses.append(f"{column} IN ({', '.join(['%s'] * len(ids))})")
         params += ids
+    if id_range is not None:
+        clauses.append(f"{column} BETWEEN %s AND %s")
+        params += list(id_range)
     if extra:
         clauses.append(extra)
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _events(ids: list[int] | None, progress: Callable[[int], None] | None) -> pl.DataFrame:
-    where, params = _where("enterprise_id", ids)
+def _events(
+    ids: list[int] | None, progress: Callable[[int], None] | None, id_range: tuple[int, int] | None = None
+) -> pl.DataFrame:
+    where, params = _where("enterprise_id", ids, id_range=id_range)
     raw = _query(
         f"SELECT enterprise_id, id, kind, key, payload FROM srdi_event {where} ORDER BY enterprise_id, id",  # noqa: S608
         params,
@@ -131,8 +138,10 @@ def load_tables(
     *,
     with_events: bool = False,
     progress: Callable[[str, int], None] | None = None,
+    id_range: tuple[int, int] | None = None,
 ) -> Tables:
-    """All facts of the given enterprises (all enterprises when ``None``) as engine tables."""
+    """All facts of the given enterprises (all enterprises when ``None``) as engine tables; ``id_range``
+    (first, last), both included, restricts them to a range of enterprise ids (one screening partition)."""
 
     def tick(name: str) -> Callable[[int], None] | None:
         return (lambda n: progress(name, n)) if progress else None
@@ -140,14 +149,14 @@ def load_tables(
     ent_map = {
         c: ("id" if c == "eid" else "district_id" if c == "district" else c) for c in ENTERPRISE_SCHEMA
     }
-    where, params = _where("id", enterprise_ids)
+    where, params = _where("id", enterprise_ids, id_range=id_range)
     enterprises = _select("srdi_enterprise", ent_map, where, params, ENTERPRISE_SCHEMA, tick("enterprises"))
 
     def child(
         table: str, schema: dict[str, Any], name: str, rename: dict[str, str] | None = None
     ) -> pl.DataFrame:
         mapping = {c: ("enterprise_id" if c == "eid" else (rename or {}).get(c, c)) for c in schema}
-        w, p = _where("enterprise_id", enterprise_ids)
+        w, p = _where("enterprise_id", enterprise_ids, id_range=id_range)
         return _select(table, mapping, w, p, schema, tick(name))
 
     contest_schema = dict(CONTEST_SCHEMA)
@@ -159,7 +168,9 @@ def load_tables(
         contests=child("srdi_contest", contest_schema, "contests", {"group": '"group"'}),
         equity=child("srdi_equityfinancing", EQUITY_SCHEMA, "equity"),
         certifications=child("srdi_certification", CERT_SCHEMA, "certifications"),
-        events=_events(enterprise_ids, tick("events")) if with_events else pl.DataFrame(schema=EVENT_SCHEMA),
+        events=_events(enterprise_ids, tick("events"), id_range)
+        if with_events
+        else pl.DataFrame(schema=EVENT_SCHEMA),
         ip_items=child("srdi_ipitem", IP_ITEM_SCHEMA, "ip_items"),
         scores=child("srdi_platformscore", SCORE_SCHEMA, "scores"),
         data_updates=child("srdi_dataupdate", DATA_UPDATE_SCHEMA, "data_updates"),

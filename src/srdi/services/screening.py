@@ -1,11 +1,13 @@
 """Whole-city screening: assess every enterprise in the database, store the results, report what changed.
 
-Use ``run_screen`` with a ``ScreeningRequest`` (``screening_request`` validates one). It reads the database
-into engine tables, runs all tiers column-wise under the rulebooks in force on the date for the purpose,
-computes the six-dimension profile and class, writes one row per enterprise in bulk, and compares with the
-previous run: enterprises newly eligible or no longer eligible per tier, and certifications expiring within
-90 days. A review (复核) screening judges only the enterprises holding a title that expires in the chosen
-period, under each rulebook's review variant (and the cohort routes that keep an older rulebook for them).
+Use ``run_screen`` with a ``ScreeningRequest`` (``screening_request`` validates one). It splits the
+enterprises into id ranges (``partition_size``, screened in ``workers`` processes: ``screening_partitions``),
+reads each range into engine tables, runs all tiers column-wise under the rulebooks in force on the date for
+the purpose, computes the six-dimension profile and class (``srdi.domain.screening``), writes one row per
+enterprise in bulk, and compares with the previous run: enterprises newly eligible or no longer eligible
+per tier, and certifications expiring within 90 days. A review (复核) screening judges only the enterprises
+holding a title that expires in the chosen period, under each rulebook's review variant (and the cohort
+routes that keep an older rulebook for them).
 """
 
 from __future__ import annotations
@@ -23,20 +25,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from srdi.db.models import AssessmentRun, AuditAction, Enterprise, EnterpriseAssessment, User
-from srdi.domain.assessment.dimensions import DIMENSIONS, PROFILE_COLUMNS, dimension_stages, scaled
+from srdi.domain.assessment.dimensions import DIMENSIONS
 from srdi.domain.dates import judged_date_error
-from srdi.domain.lifecycle import apply_lifecycle
-from srdi.domain.rules.engine import assess, route_groups, summary_columns
-from srdi.domain.rules.facts import certification_expiry
 from srdi.domain.rules.model import PURPOSE_LABELS, PURPOSES
-from srdi.domain.rules.rulebook import TIERS, load_library
-from srdi.domain.tables import Tables
+from srdi.domain.rules.rulebook import TIERS
+from srdi.domain.screening import Judgement, PartitionOutcome, ScreeningTotals, changes_in
 from srdi.services import audit
 from srdi.services.checkpoints import checkpoint_after_commit
-from srdi.services.facts_loader import load_tables
-
-EXPIRY_WINDOW_DAYS = 90
-LIST_CAP = 200
+from srdi.services.screening_partitions import DEFAULT_PARTITION_SIZE, partition_ranges, screen_ranges
 
 
 def default_as_of() -> date:
@@ -111,31 +107,38 @@ ROW_COLUMNS = [
 ]
 
 
-def _rows(frame: pl.DataFrame, run_id: int) -> list[tuple[Any, ...]]:
-    import json
+def _dimensions_json() -> pl.Expr:
+    """The six-dimension index of a row as the JSON text ``json.dumps`` writes for
+    ``{dimension: points or None}`` (points only where the lower and upper bounds agree)."""
+    parts: list[pl.Expr] = []
+    for i, d in enumerate(DIMENSIONS):
+        lo, hi = pl.col(f"dim:{d}|lo"), pl.col(f"dim:{d}|hi")
+        value = pl.when(lo.is_not_null() & (lo == hi)).then(lo.cast(pl.Int64).cast(pl.String))
+        parts += [pl.lit(("{" if i == 0 else ", ") + f'"{d}": '), value.fill_null(pl.lit("null"))]
+    return pl.concat_str([*parts, pl.lit("}")])
 
-    out = []
-    dim_cols = [(d, f"dim:{d}|lo", f"dim:{d}|hi") for d in DIMENSIONS]
-    for r in frame.iter_rows(named=True):
-        dims = {d: (int(r[lo]) if r[lo] is not None and r[lo] == r[hi] else None) for d, lo, hi in dim_cols}
-        out.append(
-            (
-                run_id,
-                r["eid"],
-                r["size_class"],
-                r["is_sme"],
-                *[r[f"{t}|{k}"] for t in TIERS for k in ("status", "score", "route")],
-                r["profile:grade"],
-                json.dumps(dims),
-                r["class:ladder"],
-                r["class:next_tier"],
-                scaled(r["class:progress_x1000"], 1000),
-                bool(r["class:eligible_next"]),
-                bool(r["class:seedling"]),
-                bool(r["class:one_firm_one_policy"]),
-            )
-        )
-    return out
+
+def _rows(frame: pl.DataFrame, run_id: int) -> list[tuple[Any, ...]]:
+    """One tuple per enterprise in ``ROW_COLUMNS`` order, built column-wise."""
+    # progress / 1000 as Python divides it: a literal divisor would be turned into a product by the reciprocal
+    # (941 → 0.9410000000000001), a column of 1000.0 is divided element by element.
+    per_one = pl.Series([1000.0]).new_from_index(0, frame.height)
+    return frame.select(
+        pl.lit(run_id, dtype=pl.Int64).alias("run_id"),
+        pl.col("eid"),
+        pl.col("size_class"),
+        pl.col("is_sme"),
+        *[pl.col(f"{t}|{k}") for t in TIERS for k in ("status", "score", "route")],
+        pl.col("profile:grade"),
+        _dimensions_json().alias("dimensions"),
+        pl.col("class:ladder"),
+        pl.col("class:next_tier"),
+        (pl.col("class:progress_x1000").cast(pl.Float64) / per_one).alias("next_tier_progress"),
+        *[
+            pl.col(c).fill_null(False).cast(pl.Boolean)
+            for c in ("class:eligible_next", "class:seedling", "class:one_firm_one_policy")
+        ],
+    ).rows()
 
 
 def _write(rows: list[tuple[Any, ...]], progress: Callable[[int], None] | None) -> None:
@@ -149,54 +152,17 @@ def _write(rows: list[tuple[Any, ...]], progress: Callable[[int], None] | None) 
                 progress(len(rows[i : i + 5000]))
 
 
-def _previous(run: AssessmentRun | None) -> pl.DataFrame | None:
+def _previous(run: AssessmentRun | None, first: int, last: int) -> pl.DataFrame | None:
+    """The statuses of a previous run's enterprises with ids in [first, last]."""
     if run is None:
         return None
     cols = ["enterprise_id"] + [f"{t}_status" for t in TIERS]
-    values = list(EnterpriseAssessment.objects.filter(run=run).values_list(*cols))
-    return pl.DataFrame(values, schema=cols, orient="row")
-
-
-def _changes(current: pl.DataFrame, previous: pl.DataFrame | None, uscc: pl.DataFrame) -> dict[str, Any]:
-    out: dict[str, Any] = {"newly_eligible": {}, "no_longer_eligible": {}}
-    if previous is None:
-        return out
-    joined = current.join(previous, left_on="eid", right_on="enterprise_id", how="left").join(uscc, on="eid")
-    for t in TIERS:
-        now = pl.col(f"{t}|status") == "eligible"
-        before = pl.col(f"{t}_status") == "eligible"
-        newly = joined.filter(now & ~before.fill_null(False)).get_column("uscc")
-        lost = joined.filter(~now & before.fill_null(False)).get_column("uscc")
-        out["newly_eligible"][t] = {"count": newly.len(), "uscc": newly.head(LIST_CAP).to_list()}
-        out["no_longer_eligible"][t] = {"count": lost.len(), "uscc": lost.head(LIST_CAP).to_list()}
-    return out
-
-
-def expiring(
-    tables_certs: pl.DataFrame,
-    uscc: pl.DataFrame,
-    as_of: date,
-    days: int = EXPIRY_WINDOW_DAYS,
-    validity_years: int = 3,
-) -> list[dict[str, Any]]:
-    """Certifications valid on ``as_of`` whose effective expiry falls within ``days``."""
-    until = as_of + timedelta(days=days)
-    expiry = certification_expiry(validity_years)
-    found = (
-        tables_certs.with_columns(expiry.alias("expiry"))
-        .filter(
-            (pl.col("recognized_on") <= as_of)
-            & (pl.col("expiry") >= as_of)
-            & (pl.col("expiry") <= until)
-            & (pl.col("revoked_on").is_null() | (pl.col("revoked_on") > as_of))
-        )
-        .join(uscc, on="eid")
-        .sort("expiry")
+    rows = EnterpriseAssessment.objects.filter(run=run, enterprise__id__range=(first, last)).values_list(
+        *cols
     )
-    return [
-        {"uscc": r["uscc"], "tier": r["tier"], "expires_on": r["expiry"].isoformat()}
-        for r in found.select("uscc", "tier", "expiry").iter_rows(named=True)
-    ]
+    return pl.DataFrame(
+        list(rows), schema={c: pl.Int64 if c == "enterprise_id" else pl.String for c in cols}, orient="row"
+    )
 
 
 def rulebooks_text(used: object, *, with_counts: bool = True) -> str:
@@ -218,58 +184,8 @@ def comparable_runs(request: ScreeningRequest | AssessmentRun) -> QuerySet[Asses
     )
 
 
-def expiring_in(tables: Tables, start: date, end: date, validity_years: int = 3) -> pl.DataFrame:
-    """(eid, tier) of each tier title (科技型中小企业 registrations are not tier titles) whose effective expiry
-    falls within [start, end] and that is not ended before it: what a review screening judges."""
-    expiry = certification_expiry(validity_years)
-    found = tables.certifications.with_columns(expiry.alias("expiry")).filter(
-        pl.col("tier").is_in(list(TIERS))
-        & (pl.col("expiry") >= start)
-        & (pl.col("expiry") <= end)
-        & (pl.col("revoked_on").is_null() | (pl.col("revoked_on") > pl.col("expiry")))
-    )
-    return found.select("eid", "tier").unique().sort("eid", "tier")
-
-
-def _only_tiers_under_review(frame: pl.DataFrame, due: pl.DataFrame) -> pl.DataFrame:
-    """A review run's rows with each tier the enterprise holds no expiring title of marked ``not_due``."""
-    out = frame
-    for tier in TIERS:
-        held = due.filter(pl.col("tier") == tier).get_column("eid")
-        reviewed = pl.col("eid").is_in(held.implode())
-        out = out.with_columns(
-            pl.when(reviewed)
-            .then(pl.col(f"{tier}|status"))
-            .otherwise(pl.lit("not_due"))
-            .alias(f"{tier}|status"),
-            *(pl.when(reviewed).then(pl.col(f"{tier}|{k}")).alias(f"{tier}|{k}") for k in ("score", "route")),
-        )
-    return out
-
-
-def _assess_all(tables: Tables, request: ScreeningRequest) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """The summary frame of every enterprise, each group judged under its cohort routes; the rulebooks used."""
-    frames: list[pl.DataFrame] = []
-    used: dict[str, dict[str, int]] = {}
-    groups = route_groups(tables, request.as_of, request.purpose)
-    for routes, eids in groups:
-        part = tables if len(groups) == 1 else tables.take(eids)
-        assessment = assess(
-            part,
-            request.as_of,
-            extra=dimension_stages,
-            keep=lambda c: [*summary_columns(c), *PROFILE_COLUMNS],
-            purpose=request.purpose,
-            routes=routes,
-        )
-        frames.append(assessment.frame)
-        for tier, c in assessment.compiled.items():
-            used.setdefault(tier, {}).setdefault(c.rulebook.id, 0)
-            used[tier][c.rulebook.id] += assessment.frame.height
-    frame = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
-    # {tier: rulebook id} when one rulebook judged everyone (the usual case), else {tier: {id: count}}.
-    rulebooks = {t: next(iter(ids)) if len(ids) == 1 else ids for t, ids in used.items()}
-    return frame, rulebooks
+PARTITIONS_STAGE = "分区"
+ENTERPRISES_STAGE = "企业"
 
 
 def run_screen(
@@ -278,66 +194,64 @@ def run_screen(
     as_of: date | None = None,
     request: ScreeningRequest | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
+    partition_size: int = DEFAULT_PARTITION_SIZE,
+    workers: int = 1,
 ) -> AssessmentRun:
     """Screen the whole database (or, for a review, the holders of expiring titles); returns the stored run
-    with counts and changes."""
+    with counts and changes.
+
+    The enterprises are screened by id ranges of ``partition_size`` (read, assessed and written one range at
+    a time, in ``workers`` processes when more than one), so memory holds a few partitions whatever the size
+    of the database; the stored results and totals are the same whatever the partition size. ``progress``
+    receives ("分区", partitions done, partitions) and ("企业", enterprises done, enterprises)."""
     request = request or screening_request(as_of)
-    as_of = request.as_of
+    judgement = Judgement(request.as_of, request.purpose, request.review_from, request.review_to)
     started = datetime.now(UTC)
     clock = time.monotonic()
     previous_run = comparable_runs(request).order_by("-started_at").first()
     total = Enterprise.objects.count()
-
-    def step(stage: str, total_n: int | None = None) -> Callable[[str, int], None] | None:
-        return (lambda _name, n: progress(stage, n, total_n)) if progress else None
-
-    tables = load_tables(progress=step("读取数据", None))
-    # Titles as the lifecycle rules leave them (cancelled after missed updates, removed for fraud): what the
-    # expiry lists and the review selection read. The assessment applies the same rules itself.
-    living = apply_lifecycle(tables, load_library().lifecycle(request.as_of))
-    due: pl.DataFrame | None = None
-    if request.purpose == "review":
-        assert request.review_from is not None and request.review_to is not None
-        due = expiring_in(living, request.review_from, request.review_to)
-        chosen = due.get_column("eid").unique().sort().to_list()
-        tables, living = tables.take(chosen), living.take(chosen)
-        total = len(tables)
+    ranges = partition_ranges(partition_size)
     if progress:
-        progress("评价", 0, total)
-    frame, rulebooks = _assess_all(tables, request) if len(tables) else (None, {})
-    if frame is None:
-        return _empty_run(request, actor, started, clock)
-    if due is not None:
-        frame = _only_tiers_under_review(frame, due)
-    if progress:
-        progress("评价", total, total)
-    uscc = tables.enterprises.select("eid", "uscc")
-    changes = _changes(frame, _previous(previous_run), uscc)
-    changes["expiring_within_90_days"] = expiring(living.certifications, uscc, as_of)[: LIST_CAP * 5]
-    counts: dict[str, Any] = {
-        t: {str(k): v for k, v in frame.group_by(f"{t}|status").len().iter_rows()} for t in TIERS
-    }
-    counts["grades"] = {str(k): v for k, v in frame.group_by("profile:grade").len().iter_rows()}
-    counts["seedling"] = int(frame.get_column("class:seedling").sum())
-    counts["one_firm_one_policy"] = int(frame.get_column("class:one_firm_one_policy").sum())
+        progress(PARTITIONS_STAGE, 0, len(ranges))
+        progress(ENTERPRISES_STAGE, 0, total)
+    totals = ScreeningTotals(compared=previous_run is not None)
     with transaction.atomic():
         run = AssessmentRun.objects.create(
-            as_of=as_of,
+            as_of=request.as_of,
             purpose=request.purpose,
             review_from=request.review_from,
             review_to=request.review_to,
             started_at=started,
             actor=actor,
-            enterprises=frame.height,
-            rulebooks=rulebooks,
         )
-        saver = step("保存结果", frame.height)
-        _write(_rows(frame, run.pk), (lambda n: saver("", n)) if saver else None)
+        for (first, last), outcome in zip(ranges, screen_ranges(ranges, judgement, workers), strict=True):
+            totals.add(outcome, changes_in(outcome, _previous(previous_run, first, last)))
+            done_before = totals.scanned - outcome.scanned
+
+            def saved(n: int, _o: PartitionOutcome = outcome, _base: int = done_before) -> None:
+                assert progress is not None
+                share = _o.scanned * n // max(_o.judged, 1)
+                progress(ENTERPRISES_STAGE, min(_base + share, _base + _o.scanned), total)
+
+            if outcome.judged:
+                _write(_rows(outcome.frame, run.pk), saved if progress else None)
+            if progress:
+                progress(ENTERPRISES_STAGE, totals.scanned, total)
+                progress(PARTITIONS_STAGE, totals.partitions, len(ranges))
+            del outcome
+        if not totals.enterprises:
+            run.delete()
+            return _empty_run(request, actor, started, clock)
+        run.enterprises = totals.enterprises
+        run.rulebooks = totals.rulebooks()
         run.finished_at = datetime.now(UTC)
         run.duration_ms = int((time.monotonic() - clock) * 1000)
-        run.counts = counts
+        run.counts = totals.counts()
+        changes = totals.changes()
         run.changes = changes
-        run.save(update_fields=["finished_at", "duration_ms", "counts", "changes"])
+        run.save(
+            update_fields=["enterprises", "rulebooks", "finished_at", "duration_ms", "counts", "changes"]
+        )
         audit.record(
             AuditAction.SCREEN,
             actor,
@@ -345,7 +259,7 @@ def run_screen(
             object_id=str(run.pk),
             object_repr=f"全市筛查（{request.label}）",
             new={
-                "enterprises": frame.height,
+                "enterprises": totals.enterprises,
                 "duration_ms": run.duration_ms,
                 "newly_eligible": {t: v["count"] for t, v in changes["newly_eligible"].items()},
             },

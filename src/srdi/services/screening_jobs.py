@@ -36,10 +36,9 @@ logger = logging.getLogger("srdi.screening")
 
 IDLE, RUNNING, DONE, FAILED, INTERRUPTED = "idle", "running", "done", "failed", "interrupted"
 WRITE_EVERY_SECONDS = 0.5
-# Share of the progress bar given to each stage of run_screen (reading, assessing, saving).
-STAGES = {"读取数据": (2, 45), "评价": (45, 75), "保存结果": (75, 99)}
-# Rows read per enterprise while loading (years, certifications, titles …): only to move the bar smoothly.
-ROWS_PER_ENTERPRISE = 6
+# run_screen reports ("分区", partitions done, partitions) and ("企业", enterprises done, enterprises); the bar
+# goes from 2 % to 99 % with the enterprises screened and saved.
+PERCENT_FROM, PERCENT_TO = 2, 99
 
 
 class AlreadyRunning(Exception):
@@ -155,7 +154,8 @@ class _Reporter:
     def __init__(self, job: JobStatus, enterprises: int):
         self.job = job
         self.enterprises = max(enterprises, 1)
-        self.done: dict[str, int] = {}
+        self.partitions: tuple[int, int] = (0, 0)
+        self.done = 0
         self.last_write = 0.0
 
     def __call__(self, stage: str, n: int, total: int | None) -> None:
@@ -165,21 +165,21 @@ class _Reporter:
             logger.exception("screening progress update failed")
 
     def _update(self, stage: str, n: int, total: int | None) -> None:
-        lo, hi = STAGES.get(stage, (self.job.percent, self.job.percent))
-        # "评价" reports an absolute count, the other stages increments.
-        count = n if stage == "评价" else self.done.get(stage, 0) + n
-        self.done[stage] = count
-        if stage == "读取数据":
-            share = min(count / (self.enterprises * ROWS_PER_ENTERPRISE), 1.0)
-            detail = f"已读取 {count:,} 行数据"
+        from srdi.services.screening import PARTITIONS_STAGE
+
+        if stage == PARTITIONS_STAGE:
+            changed = n > 0 and (n, total or 0) != self.partitions
+            self.partitions = (n, total or 0)
         else:
-            share = min(count / max(total or self.enterprises, 1), 1.0)
-            verb = "已评价" if stage == "评价" else "已保存"
-            detail = f"{verb} {count:,} / {total or self.enterprises:,} 家企业"
-        changed = stage != self.job.stage
-        self.job.stage = stage
-        self.job.percent = max(self.job.percent, int(lo + (hi - lo) * share))
-        self.job.detail = detail
+            changed = False
+            self.done = n
+            share = min(n / max(total or self.enterprises, 1), 1.0)
+            self.job.percent = max(self.job.percent, int(PERCENT_FROM + (PERCENT_TO - PERCENT_FROM) * share))
+        done, parts = self.partitions
+        self.job.stage = "筛查"
+        self.job.detail = f"已完成 {self.done:,} / {self.enterprises:,} 家企业" + (
+            f"（分区 {done} / {parts}）" if parts > 1 else ""
+        )
         now = time.monotonic()
         if changed or now - self.last_write >= WRITE_EVERY_SECONDS:
             self.last_write = now
