@@ -229,6 +229,9 @@ SRDI_CHECKPOINT_SINK = os.environ.get("SRDI_CHECKPOINT_SINK", "srdi.services.che
 # API tokens expire (ASVS 3.3): the default and the longest lifetime a token may be issued for, in days.
 SRDI_API_TOKEN_DAYS = int(os.environ.get("SRDI_API_TOKEN_DAYS", "90"))
 SRDI_API_TOKEN_MAX_DAYS = int(os.environ.get("SRDI_API_TOKEN_MAX_DAYS", "365"))
+# Seconds a worker process keeps a checked API token → user in memory (srdi.services.token_cache; 0 = check the
+# database on every request). Revocation stays immediate: every request compares one shared counter row.
+SRDI_API_TOKEN_CACHE_SECONDS = float(os.environ.get("SRDI_API_TOKEN_CACHE_SECONDS", "5"))
 # Personal data at rest (ID numbers, phones, bank accounts): keys from the environment (srdi.db.pii_keys); the
 # key file is the embedded default's only (None in production: the environment must hold the keys).
 SRDI_PII_CIPHER = os.environ.get("SRDI_PII_CIPHER", "aes-gcm")
