@@ -34,7 +34,9 @@ def _token_reads(cache: TokenCache, raw: str) -> tuple[User | None, int]:
     """What the cache answers, and how many statements read the token table to answer it."""
     with CaptureQueriesContext(connection) as queries:
         user = cache.authenticate(raw)
-    return user, sum("srdi_apitoken" in q["sql"] and q["sql"].lstrip().upper().startswith("SELECT") for q in queries)
+    return user, sum(
+        "srdi_apitoken" in q["sql"] and q["sql"].lstrip().upper().startswith("SELECT") for q in queries
+    )
 
 
 def test_a_checked_token_is_not_read_again_within_the_ttl(staff):

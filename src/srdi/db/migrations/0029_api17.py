@@ -28,7 +28,7 @@ WATCHED = {
 
 def postgres() -> list[str]:
     out = [
-        "CREATE OR REPLACE FUNCTION srdi_auth_changed() RETURNS trigger AS $$ BEGIN "
+        "CREATE OR REPLACE FUNCTION srdi_auth_changed() RETURNS trigger AS $$ BEGIN "  # noqa: S608 - constants
         f"INSERT INTO {COUNTER} (id, value) VALUES (1, 1) "
         f"ON CONFLICT (id) DO UPDATE SET value = {COUNTER}.value + 1; RETURN NULL; END $$ LANGUAGE plpgsql;"
     ]
@@ -47,7 +47,7 @@ def postgres() -> list[str]:
 
 def sqlite() -> list[str]:
     body = (
-        f"BEGIN UPDATE {COUNTER} SET value = value + 1 WHERE id = 1; "
+        f"BEGIN UPDATE {COUNTER} SET value = value + 1 WHERE id = 1; "  # noqa: S608 - constants
         f"INSERT OR IGNORE INTO {COUNTER} (id, value) VALUES (1, 1); END;"
     )
     out = []
@@ -81,7 +81,9 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
                 ),
                 ("value", models.BigIntegerField(default=0, verbose_name="认证数据版本")),
             ],
