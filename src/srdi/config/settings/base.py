@@ -57,13 +57,13 @@ MIDDLEWARE = [
     "srdi.api.middleware.ApiJsonMiddleware",  # next: every answer under /api/ passes through it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "srdi.api.stateless.TokenAwareSessionMiddleware",  # the stateless replacements skip API token requests
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed the second factor
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "srdi.api.stateless.TokenAwareCsrfViewMiddleware",
+    "srdi.api.stateless.TokenAwareAuthenticationMiddleware",
+    "srdi.api.stateless.TokenAwareOTPMiddleware",  # request.user.is_verified(): the session passed the 2nd factor
+    "srdi.api.stateless.TokenAwareMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "srdi.web.rate_limits.RateLimitMiddleware",  # after authentication: counts per user, else per address
     "srdi.web.middleware.SessionLifetimeMiddleware",
