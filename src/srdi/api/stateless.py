@@ -22,7 +22,7 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django_otp.middleware import OTPMiddleware
@@ -52,7 +52,7 @@ class TokenAwareSessionMiddleware(SessionMiddleware):
             return
         super().process_request(request)
 
-    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if is_token_request(request):
             return response
         return super().process_response(request, response)
@@ -67,7 +67,7 @@ class TokenAwareCsrfViewMiddleware(CsrfViewMiddleware):
 
     def process_view(
         self, request: HttpRequest, callback: Callable[..., Any], callback_args: Any, callback_kwargs: Any
-    ) -> HttpResponseBase | None:
+    ) -> HttpResponseForbidden | None:
         if is_token_request(request):
             return None
         return super().process_view(request, callback, callback_args, callback_kwargs)
@@ -88,7 +88,7 @@ class TokenAwareAuthenticationMiddleware(AuthenticationMiddleware):
         super().process_request(request)
 
 
-class TokenAwareOTPMiddleware(OTPMiddleware):
+class TokenAwareOTPMiddleware(OTPMiddleware):  # type: ignore[misc]  # django-otp has no type hints
     """django-otp's second-factor accessors, except for token requests (tokens are not asked for one)."""
 
     def _install_lazy_accessors(self, request: HttpRequest) -> None:
@@ -103,7 +103,7 @@ class TokenAwareMessageMiddleware(MessageMiddleware):
         if not is_token_request(request):
             super().process_request(request)
 
-    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if is_token_request(request):
             return response
         return super().process_response(request, response)
