@@ -114,7 +114,7 @@ def _admit_sql() -> str:
         "WHERE p.bucket = %s AND p.ident = %s AND p.window_start = %s), 0)"
     )
     return (
-        f"INSERT INTO {t} (bucket, ident, window_start, expires, hits, refused) "  # noqa: S608 - model table
+        f"INSERT INTO {t} (bucket, ident, window_start, expires, hits, refused) "
         f"SELECT %s, %s, %s, %s, 1, 0 WHERE {previous} * CAST(%s AS DOUBLE PRECISION) < %s "
         f"ON CONFLICT (bucket, ident, window_start) DO UPDATE SET hits = {t}.hits + 1 "
         f"WHERE {t}.hits + {previous} * CAST(%s AS DOUBLE PRECISION) < %s RETURNING hits"
