@@ -5,7 +5,7 @@ PostgreSQL of ``DATABASE_URL``): one city-staff user with an API token. Two set-
 blocks within the same minutes (the machine is shared, so old and new see the same load):
 
 - *before*: every request reads the token and its user from the database (``SRDI_API_TOKEN_CACHE_SECONDS=0``)
-  and passes through Django's own session, CSRF, authentication, django-otp and messages middleware;
+  and passes through Django's own session, authentication, django-otp and messages middleware;
 - *after*: the token cache (5 s, one read of the shared counter row per request) and the token-aware middleware
   (``srdi.api.stateless``).
 
@@ -31,7 +31,6 @@ from benchmarks import machine, machine_markdown, write_section
 NAME = "auth"
 ORIGINAL = {
     "srdi.api.stateless.TokenAwareSessionMiddleware": "django.contrib.sessions.middleware.SessionMiddleware",
-    "srdi.api.stateless.TokenAwareCsrfViewMiddleware": "django.middleware.csrf.CsrfViewMiddleware",
     "srdi.api.stateless.TokenAwareAuthenticationMiddleware": "django.contrib.auth.middleware.AuthenticationMiddleware",
     "srdi.api.stateless.TokenAwareOTPMiddleware": "django_otp.middleware.OTPMiddleware",
     "srdi.api.stateless.TokenAwareMessageMiddleware": "django.contrib.messages.middleware.MessageMiddleware",
@@ -149,7 +148,7 @@ def main(argv: list[str]) -> int:
             "set-up, *before* and *after* alternating block by block; medians of the blocks in ms per request. "
             f"Load average (1/5 min) at the start {s1:.2f} / {s5:.2f}, at the end {e1:.2f} / {e5:.2f} — a shared "
             "2-core machine, so the figures are upper bounds. *Before*: the token and its user read from the "
-            "database on every request, Django's session, CSRF, authentication, django-otp and messages "
+            "database on every request, Django's session, authentication, django-otp and messages "
             "middleware. *After*: the token cache (one read of the shared counter row a request) and the "
             "token-aware middleware (`srdi.api.stateless`).",
             "",

@@ -1,5 +1,5 @@
-"""Token requests carry no session: the session, CSRF, authentication, second-factor and messages middleware step
-aside for them.
+"""Token requests carry no session: the session, authentication, second-factor and messages middleware step aside
+for them.
 
 A request under ``/api/`` with an ``Authorization: Bearer …`` header is a token request (``is_token_request``):
 the bearer token is the whole credential (``srdi.api.auth`` tries it first and never falls back to a session when
@@ -7,24 +7,22 @@ it is present, even if it is wrong), so nothing of the browser machinery protect
 request these drop-in replacements of Django's and django-otp's middleware (listed in ``MIDDLEWARE`` in their
 places) do nothing but leave what later code expects: an empty, never-saved session (no database read or write,
 never a ``Set-Cookie``, even with ``SESSION_SAVE_EVERY_REQUEST`` and a session cookie sent along), an anonymous
-``request.user`` until the token is checked, no CSRF cookie or check (a token is not an ambient credential), no
-message storage. Every other request goes through the originals unchanged.
+``request.user`` until the token is checked, no message storage. Every other request goes through the originals
+unchanged. Django's own ``CsrfViewMiddleware`` stays (``check --deploy`` asks for it by name): the API's
+operations are exempt from it and the session authentication checks CSRF itself (``srdi.api.auth``), so a token
+request runs no CSRF check and gets no CSRF cookie (a token is not an ambient credential).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from importlib import import_module
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
-from django.http.response import HttpResponseBase
-from django.middleware.csrf import CsrfViewMiddleware
+from django.http import HttpRequest, HttpResponse
 from django_otp.middleware import OTPMiddleware
 
 from srdi.api.fallback import is_api_path
@@ -53,26 +51,6 @@ class TokenAwareSessionMiddleware(SessionMiddleware):
         super().process_request(request)
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if is_token_request(request):
-            return response
-        return super().process_response(request, response)
-
-
-class TokenAwareCsrfViewMiddleware(CsrfViewMiddleware):
-    """Django's CSRF protection, except for token requests (a bearer token is not sent by a browser on its own)."""
-
-    def process_request(self, request: HttpRequest) -> None:
-        if not is_token_request(request):
-            super().process_request(request)
-
-    def process_view(
-        self, request: HttpRequest, callback: Callable[..., Any], callback_args: Any, callback_kwargs: Any
-    ) -> HttpResponseForbidden | None:
-        if is_token_request(request):
-            return None
-        return super().process_view(request, callback, callback_args, callback_kwargs)
-
-    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if is_token_request(request):
             return response
         return super().process_response(request, response)
