@@ -131,7 +131,7 @@ def main(argv: list[str]) -> int:
     labels = {
         "auth": "Bearer check alone (`BearerToken.authenticate`)",
         "request": "Whole `GET /api/v1/enterprises?limit=1` (test client)",
-        "rate": "Rate-limit count alone (`rate_limits.check`, one bucket) — unchanged, for reference",
+        "rate": "Rate-limit count alone (`rate_limits.check`, one bucket) — the same code in both set-ups, for reference",
     }
     rows = [
         f"| {labels[step]} | {m[step]['before']:.3f} | {m[step]['after']:.3f} | "
