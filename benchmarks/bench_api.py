@@ -4,8 +4,9 @@ The server is the product's own: ``srdi serve`` (gunicorn, production settings, 
 scratch directory), behind which a TLS proxy is simulated with ``X-Forwarded-Proto: https``. A user with an
 API token is created with the product's CLI. Each client thread keeps one HTTP/1.1 connection and posts one
 synthetic enterprise profile per request (the demo generator's profiles, a different one each time), with
-the default options (gaps included) and with ``gaps=false``. Latency is measured at the client, from sending
-the request to reading the whole response; the first ``--warmup`` seconds are discarded.
+the default options (gaps included), with ``gaps=false`` and with ``detail=summary`` (the lean answer).
+Latency is measured at the client, from sending the request to reading the whole response; the first
+``--warmup`` seconds are discarded.
 
 Options: ``--clients`` (16), ``--seconds`` per scenario (20), ``--warmup`` (3), ``--workers`` (gunicorn, 2),
 ``--threads`` per worker (8).
@@ -165,8 +166,12 @@ def main(argv: list[str]) -> int:
             results = [
                 _scenario(port, token, bodies, "/api/v1/assess", args),
                 _scenario(port, token, bodies, "/api/v1/assess?gaps=false", args),
+                # The lean answer (verdicts, rulebooks and gaps; no traces or six-dimension profile).
+                _scenario(port, token, bodies, "/api/v1/assess?detail=summary", args),
+                _scenario(port, token, bodies, "/api/v1/assess?detail=summary&gaps=false", args),
                 # For reference: the latency of one request on an otherwise idle server, and under a paced load.
                 _scenario(port, token, bodies, "/api/v1/assess", args, clients_n=1),
+                _scenario(port, token, bodies, "/api/v1/assess?detail=summary", args, clients_n=1),
                 _scenario(port, token, bodies, "/api/v1/assess", args, pace=1.0),
             ]
         finally:
@@ -193,7 +198,8 @@ def main(argv: list[str]) -> int:
             "",
             f"Server: `srdi serve` (gunicorn) {args.workers} workers × {args.threads} threads, production settings, "
             f"SQLite; clients on the same machine; each scenario {args.seconds:g} s measured after {args.warmup:g} s "
-            "warm-up. The target is the first row; the last two rows are for reference.",
+            "warm-up. The target is the first row; the others are for reference (`detail=summary`: status, score, "
+            "route and rulebook per tier with the gaps, no traces and no six-dimension profile).",
             "",
             "| Request | Load | Requests | Throughput | p50 ms | p95 ms | p99 ms | max ms | Errors |",
             "|---|---|---|---|---|---|---|---|---|",

@@ -14,6 +14,7 @@ from ninja import Router
 from ninja.params import functions as params
 
 from srdi.api.bodies import BadBody, read_json
+from srdi.api.detail import DETAIL, SUMMARY, Detail, summarised, summarised_output
 from srdi.api.requests import caller, client_ip
 from srdi.api.responses import json_response
 from srdi.api.schemas import EXAMPLE_USCC, Purpose, contract_body, errors, example_profile, uscc_path
@@ -54,12 +55,15 @@ ASSESS_BODY = contract_body(
         "purpose=review 时按复核条件。返回各层级的结论（eligible / ineligible / needs_data）、所用规则库、得分、"
         "认定路径、逐项检查及依据、差距分析和六维画像。"
         "单条记录格式有误时该条返回 error，其余照常评价；文件整体格式有误时答复 422。"
-        f"每次最多 {MAX_ENTERPRISES} 家企业。查询参数 gaps=false 可跳过差距分析。"
+        f"每次最多 {MAX_ENTERPRISES} 家企业。查询参数 gaps=false 可跳过差距分析；"
+        "detail=summary 只返回各层级的结论、得分、认定路径和规则库（连同差距分析与规模字段），"
+        "不含逐项检查和六维画像。"
     ),
 )
 def assess(
     request: HttpRequest,
     gaps: bool = params.Query(True, description="是否做差距分析；false 时跳过，评价更快"),
+    detail: Detail = DETAIL,
 ) -> HttpResponse:
     caller(request)
     try:
@@ -69,10 +73,12 @@ def assess(
     records = document.get("enterprises") if isinstance(document, dict) else None
     if isinstance(records, list) and len(records) > MAX_ENTERPRISES:
         return json_response({"detail": f"每次最多评价 {MAX_ENTERPRISES} 家企业，请分批提交"}, 413)
+    summary = detail == SUMMARY
     try:
-        return json_response(assess_document(document, with_gaps=gaps))
+        output = assess_document(document, with_gaps=gaps, with_profile=not summary)
     except DocumentError as exc:
         return json_response({"detail": str(exc)}, 422)
+    return json_response(summarised_output(output) if summary else output)
 
 
 @router.get(
@@ -83,7 +89,8 @@ def assess(
     summary="企业的最新评价",
     description=(
         "返回该企业在最近一次全市筛查中的结论（screening），以及按当前数据即时计算、带完整依据的评价结果（result）。"
-        "查询参数 as_of（默认今天）、purpose（application / review）指定评价基准日与目的，格式有误时答复 422。"
+        "查询参数 as_of（默认今天）、purpose（application / review）指定评价基准日与目的，格式有误时答复 422；"
+        "detail=summary 时 result 只含各层级的结论、得分、认定路径和规则库（连同差距分析与规模字段）。"
         "不在调用者范围内的企业一律答复 404。"
     ),
 )
@@ -92,11 +99,14 @@ def enterprise_assessment(
     uscc: str = uscc_path(),
     as_of: date | None = AS_OF,
     purpose: Purpose = PURPOSE,
+    detail: Detail = DETAIL,
 ) -> HttpResponse:
     enterprise = scoping.get_enterprise(caller(request), uscc=uscc, ip=client_ip(request))
+    summary = detail == SUMMARY
     try:
         day = parse_as_of(as_of.isoformat()) if as_of else None  # the rulebooks' date bounds
-        result = assess_enterprise(enterprise, as_of=day, purpose=purpose)
+        result = assess_enterprise(enterprise, as_of=day, purpose=purpose, with_profile=not summary)
     except DocumentError as exc:
         return json_response({"detail": str(exc)}, 422)
-    return json_response({"screening": latest_screening(enterprise), "result": result})
+    shown = summarised(result) if summary else result
+    return json_response({"screening": latest_screening(enterprise), "result": shown})

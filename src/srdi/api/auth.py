@@ -21,7 +21,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from srdi.api.requests import client_ip
-from srdi.services import second_factor, tokens
+from srdi.services import second_factor, token_cache, tokens
 from srdi.services.password_age import must_renew
 
 logger = logging.getLogger("srdi.api")
@@ -36,10 +36,11 @@ _SHOWABLE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 class BearerToken(HttpBearer):
-    """``Authorization: Bearer srdi_…`` checked against the stored SHA-256 digests (``ApiToken``)."""
+    """``Authorization: Bearer srdi_…`` checked against the stored SHA-256 digests (``ApiToken``), through the
+    process's token cache (``srdi.services.token_cache``: a few seconds, revocation immediate)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = tokens.authenticate_token(token.strip())
+        user = token_cache.authenticate(token.strip())
         if user is None:
             shown = _SHOWABLE.sub("?", tokens.prefix_of(token.strip()))
             logger.warning("API 令牌认证失败：ip=%s 前缀=%s", client_ip(request), shown)

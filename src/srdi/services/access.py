@@ -21,7 +21,7 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from srdi.db.models import ApiToken, AuditAction, User
-from srdi.services import audit
+from srdi.services import audit, auth_generation
 
 # Session keys that name the user: Django's signed-in user, and a sign-in waiting for its second factor.
 USER_KEYS = ("_auth_user_id", "srdi_pending_user")
@@ -61,6 +61,7 @@ def revoke_tokens(user: User, *, reason: str, actor: User | None = None, ip: str
         live = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
         ApiToken.objects.filter(pk__in=[t.pk for t in live]).update(revoked_at=now)
         if live:
+            auth_generation.changed()  # a bulk update fires no signal (the triggers tell the other processes)
             audit.record(
                 AuditAction.UPDATE,
                 actor,
@@ -103,6 +104,7 @@ def _end_if_deactivated(sender: Any, instance: User, created: bool = False, **kw
 
 
 def connect_signals() -> None:
-    """Connect the deactivation hook (idempotent)."""
+    """Connect the deactivation hook and the token cache's invalidation (``auth_generation``) (idempotent)."""
+    auth_generation.connect_signals()
     pre_save.connect(_remember_active, sender=User, dispatch_uid="srdi.access.remember_active")
     post_save.connect(_end_if_deactivated, sender=User, dispatch_uid="srdi.access.end_if_deactivated")

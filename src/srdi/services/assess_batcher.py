@@ -27,7 +27,7 @@ class _Job:
     document: dict[str, Any]
     with_gaps: bool
     records: list[Any]
-    key: tuple[str, bool, str]
+    key: tuple[str, bool, bool, str]
     wake: threading.Event = field(default_factory=threading.Event)  # finished, or asked to lead
     result: dict[str, Any] | None = None
     error: Exception | None = None
@@ -47,12 +47,14 @@ class Coalescer:
         self.pending: list[_Job] = []
         self.leading = False
 
-    def submit(self, document: Any, *, with_gaps: bool = True) -> dict[str, Any]:
+    def submit(self, document: Any, *, with_gaps: bool = True, with_profile: bool = True) -> dict[str, Any]:
         records = read_records(document, {"as_of", "enterprises", "format", "purpose"})
         as_of = parse_as_of(document["as_of"]) if "as_of" in document else None
         if as_of is None or len(records) > self.max_records:
-            return run_assess(document, with_gaps=with_gaps)  # big or dateless documents run on their own
-        job = _Job(document, with_gaps, records, (as_of.isoformat(), with_gaps, read_purpose(document)))
+            # big or dateless documents run on their own
+            return run_assess(document, with_gaps=with_gaps, with_profile=with_profile)
+        key = (as_of.isoformat(), with_gaps, with_profile, read_purpose(document))
+        job = _Job(document, with_gaps, records, key)
         with self.lock:
             self.pending.append(job)
             lead = not self.leading
@@ -94,14 +96,16 @@ class Coalescer:
                 self.leading = False
 
     def _run(self, batch: list[_Job]) -> None:
-        groups: dict[tuple[str, bool, str], list[_Job]] = {}
+        groups: dict[tuple[str, bool, bool, str], list[_Job]] = {}
         for job in batch:
             groups.setdefault(job.key, []).append(job)
-        for (as_of, with_gaps, purpose), jobs in groups.items():
+        for (as_of, with_gaps, with_profile, purpose), jobs in groups.items():
             merged = [r for j in jobs for r in j.records]
             try:
                 output = run_assess(
-                    {"as_of": as_of, "purpose": purpose, "enterprises": merged}, with_gaps=with_gaps
+                    {"as_of": as_of, "purpose": purpose, "enterprises": merged},
+                    with_gaps=with_gaps,
+                    with_profile=with_profile,
                 )
             except Exception as exc:
                 for j in jobs:
@@ -122,9 +126,10 @@ class Coalescer:
 _coalescer = Coalescer()
 
 
-def assess_document(document: Any, *, with_gaps: bool = True) -> dict[str, Any]:
-    """Assess a contract document, sharing the engine pass with concurrent requests."""
-    return _coalescer.submit(document, with_gaps=with_gaps)
+def assess_document(document: Any, *, with_gaps: bool = True, with_profile: bool = True) -> dict[str, Any]:
+    """Assess a contract document, sharing the engine pass with concurrent requests (``with_profile=False``
+    leaves out the six-dimension profile, for lean answers)."""
+    return _coalescer.submit(document, with_gaps=with_gaps, with_profile=with_profile)
 
 
 __all__ = ["DocumentError", "assess_document"]

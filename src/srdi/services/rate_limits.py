@@ -4,14 +4,15 @@ Use ``check(buckets, caller, path=…)`` once per request, before any data is re
 each bucket and returns the first refusal (``Verdict``), or None when every bucket admits it. The web
 middleware (``srdi.web.rate_limits``) and the API throttle (``srdi.api.throttles``) are the only callers.
 
-Counting is one atomic statement per bucket on SQLite (≥ 3.35) and PostgreSQL alike::
+Counting an admitted request is one atomic statement per bucket on SQLite (≥ 3.35) and PostgreSQL alike::
 
-    INSERT … VALUES (…, hits = 1) ON CONFLICT (bucket, ident, window_start)
-        DO UPDATE SET hits = hits + 1 WHERE hits < :ceiling RETURNING hits
+    INSERT … SELECT …, hits = 1 WHERE previous × weight < limit ON CONFLICT (bucket, ident, window_start)
+        DO UPDATE SET hits = hits + 1 WHERE hits + previous × weight < limit RETURNING hits
 
-A row comes back only when the request is admitted, so concurrent requests — threads or gunicorn processes —
-can never both take the last place (no read-then-write). The ceiling comes from the previous window's count
-(a closed window, read once) and the sliding-window rule in ``srdi.domain.rate_limits``. Refused requests are
+where ``previous`` is a subquery reading the closed previous window's count and ``weight`` the part of that
+window still inside the sliding period (the rule of ``srdi.domain.rate_limits``). A row comes back only when the
+request is admitted, so concurrent requests — threads or gunicorn processes — can never both take the last place
+(no read-then-write). Refused requests are
 counted in ``refused`` by a second upsert; the first refusal of a caller in a window writes one
 ``rate_limited`` audit event, later ones in that window only count, so a flood cannot flood the audit log.
 Expired rows are deleted at most once a minute per process, by one indexed ``DELETE``.
@@ -33,7 +34,7 @@ from django.conf import settings
 from django.db import connection
 
 from srdi.db.models import AuditAction, RateCounter, User
-from srdi.domain.rate_limits import Bucket, Rate, ceiling, retry_after, window_at
+from srdi.domain.rate_limits import Bucket, Rate, retry_after, window_at
 from srdi.services import audit
 
 logger = logging.getLogger("srdi.rate_limits")
@@ -103,11 +104,20 @@ def _table() -> str:
 
 
 def _admit_sql() -> str:
+    """Admit and count in one statement: the row of the window is created or incremented only while
+    ``hits + previous × weight < limit`` (``previous`` the closed window's count, read by a subquery; ``weight``
+    the part of the previous window still in the sliding period, a double as in Python). That is the rule of
+    ``srdi.domain.rate_limits.admits``: for an integer count, ``c < ⌈x⌉`` ⟺ ``c < x``."""
     t = _table()
+    previous = (
+        f"coalesce((SELECT p.hits FROM {t} p "  # noqa: S608 - table name from the model
+        "WHERE p.bucket = %s AND p.ident = %s AND p.window_start = %s), 0)"
+    )
     return (
-        f"INSERT INTO {t} (bucket, ident, window_start, expires, hits, refused) VALUES (%s, %s, %s, %s, 1, 0) "  # noqa: S608 - table name from the model
+        f"INSERT INTO {t} (bucket, ident, window_start, expires, hits, refused) "
+        f"SELECT %s, %s, %s, %s, 1, 0 WHERE {previous} * CAST(%s AS DOUBLE PRECISION) < %s "
         f"ON CONFLICT (bucket, ident, window_start) DO UPDATE SET hits = {t}.hits + 1 "
-        f"WHERE {t}.hits < %s RETURNING hits"
+        f"WHERE {t}.hits + {previous} * CAST(%s AS DOUBLE PRECISION) < %s RETURNING hits"
     )
 
 
@@ -173,20 +183,20 @@ def hit(bucket: Bucket, caller: Caller, *, path: str = "", now: float | None = N
     window = window_at(rate, moment)
     ident = caller.ident
     expires = window.end + rate.period  # the next window still reads this one as its "previous"
+    weight = 1.0 - window.elapsed
+    counted = [bucket.value, ident, window.previous, weight, rate.limit]
     with _counter_durability(), connection.cursor() as cursor:
-        cursor.execute(_previous_sql(), [bucket.value, ident, window.previous])
+        cursor.execute(_admit_sql(), [bucket.value, ident, window.start, expires, *counted, *counted])
         row = cursor.fetchone()
-        previous = int(row[0]) if row else 0
-        top = ceiling(rate, previous, window.elapsed)
-        if top >= 1:
-            cursor.execute(_admit_sql(), [bucket.value, ident, window.start, expires, top])
-            row = cursor.fetchone()
-            if row is not None:
-                if now is None:
-                    _maybe_purge(moment)
-                return Verdict(bucket=bucket, allowed=True, rate=rate, count=int(row[0]))
+        if row is not None:
+            if now is None:
+                _maybe_purge(moment)
+            return Verdict(bucket=bucket, allowed=True, rate=rate, count=int(row[0]))
         cursor.execute(_refuse_sql(), [bucket.value, ident, window.start, expires])
         hits, refused = cursor.fetchone()
+        cursor.execute(_previous_sql(), [bucket.value, ident, window.previous])  # for the wait only
+        row = cursor.fetchone()
+        previous = int(row[0]) if row else 0
     verdict = Verdict(
         bucket=bucket,
         allowed=False,

@@ -11,7 +11,7 @@ Issuing and revoking are audited; neither the raw token nor its digest is logged
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -115,24 +115,49 @@ def revoke_token(prefix: str, *, actor: User | None = None, ip: str = "") -> Api
     return token
 
 
-def authenticate_token(raw: str) -> User | None:
-    """The active user (password not expired) a live (not revoked, not expired) token belongs to, or None;
-    records the use at most once a minute."""
-    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > MAX_RAW_LENGTH:
+def well_formed(raw: str) -> bool:
+    """Whether ``raw`` can be a token at all (checked before any hashing or database read)."""
+    return bool(raw) and raw.startswith(TOKEN_PREFIX) and len(raw) <= MAX_RAW_LENGTH
+
+
+def usable(token: ApiToken, now: datetime) -> bool:
+    """Whether a live (not revoked) token authenticates now: its user active, the token and the user's
+    password not expired."""
+    return (
+        token.user.is_active
+        and (token.expires_at is None or token.expires_at > now)
+        and not password_expired(token.user)
+    )
+
+
+def live_token(raw: str) -> ApiToken | None:
+    """The unrevoked token (with its user) whose digest is that of ``raw``, usable now, or None."""
+    if not well_formed(raw):
         return None
     token = (
         ApiToken.objects.select_related("user")
         .filter(digest=ApiToken.digest_of(raw), revoked_at__isnull=True)
         .first()
     )
-    now = timezone.now()
-    if (
-        token is None
-        or not token.user.is_active
-        or (token.expires_at is not None and token.expires_at <= now)
-        or password_expired(token.user)
-    ):
+    if token is None or not usable(token, timezone.now()):
         return None
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def touch(token_id: int, last_used_at: datetime | None, now: datetime) -> datetime | None:
+    """Record a use of the token at most once a minute; returns the ``last_used_at`` now stored."""
+    if last_used_at is None or now - last_used_at >= TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        return now
+    return last_used_at
+
+
+def authenticate_token(raw: str) -> User | None:
+    """The active user (password not expired) a live (not revoked, not expired) token belongs to, or None;
+    records the use at most once a minute. Every call reads the database; the API goes through
+    ``srdi.services.token_cache``, which keeps the answer for a few seconds."""
+    token = live_token(raw)
+    if token is None:
+        return None
+    touch(token.pk, token.last_used_at, timezone.now())
     return token.user

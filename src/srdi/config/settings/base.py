@@ -57,13 +57,13 @@ MIDDLEWARE = [
     "srdi.api.middleware.ApiJsonMiddleware",  # next: every answer under /api/ passes through it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "srdi.api.stateless.TokenAwareSessionMiddleware",  # the stateless replacements skip API token requests
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session passed the second factor
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",  # named: check --deploy looks for it (API views are exempt)
+    "srdi.api.stateless.TokenAwareAuthenticationMiddleware",
+    "srdi.api.stateless.TokenAwareOTPMiddleware",  # request.user.is_verified(): the session passed the 2nd factor
+    "srdi.api.stateless.TokenAwareMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "srdi.web.rate_limits.RateLimitMiddleware",  # after authentication: counts per user, else per address
     "srdi.web.middleware.SessionLifetimeMiddleware",
@@ -229,6 +229,9 @@ SRDI_CHECKPOINT_SINK = os.environ.get("SRDI_CHECKPOINT_SINK", "srdi.services.che
 # API tokens expire (ASVS 3.3): the default and the longest lifetime a token may be issued for, in days.
 SRDI_API_TOKEN_DAYS = int(os.environ.get("SRDI_API_TOKEN_DAYS", "90"))
 SRDI_API_TOKEN_MAX_DAYS = int(os.environ.get("SRDI_API_TOKEN_MAX_DAYS", "365"))
+# Seconds a worker process keeps a checked API token → user in memory (srdi.services.token_cache; 0 = check the
+# database on every request). Revocation stays immediate: every request compares one shared counter row.
+SRDI_API_TOKEN_CACHE_SECONDS = float(os.environ.get("SRDI_API_TOKEN_CACHE_SECONDS", "5"))
 # Personal data at rest (ID numbers, phones, bank accounts): keys from the environment (srdi.db.pii_keys); the
 # key file is the embedded default's only (None in production: the environment must hold the keys).
 SRDI_PII_CIPHER = os.environ.get("SRDI_PII_CIPHER", "aes-gcm")

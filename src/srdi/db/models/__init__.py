@@ -1,6 +1,6 @@
 """All models of the ``srdi`` app, one module per concept."""
 
-from srdi.db.models.accounts import ApiToken, Role, RoleGrant, User
+from srdi.db.models.accounts import ApiToken, AuthGeneration, Role, RoleGrant, User
 from srdi.db.models.assessments import AssessmentRun, EnterpriseAssessment
 from srdi.db.models.audit import AuditAction, AuditChainHead, AuditEvent, AuditSettings
 from srdi.db.models.cases import BankAccountChange, Case, CaseTransition, Evidence, Objection
@@ -48,6 +48,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "AuditSettings",
+    "AuthGeneration",
     "Award",
     "BankAccountChange",
     "BudgetAccount",

@@ -204,3 +204,15 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {permissions.spec_of(self.role).label if self.role else '撤销角色'}"
+
+
+class AuthGeneration(models.Model):
+    """One row (``id`` 1) whose ``value`` goes up whenever a token or an account changes (a token revoked, a user
+    deactivated, a role changed …; moved by triggers, migration 0029): every process's token cache
+    (``srdi.services.token_cache``) reads it on each request and forgets what it cached under an older value, so
+    a revocation is refused at once everywhere."""
+
+    value = models.BigIntegerField("认证数据版本", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "认证数据版本"
