@@ -119,16 +119,19 @@ def test_dateless_and_large_documents_run_on_their_own(monkeypatch, document):
 
 
 def test_lean_and_full_requests_arriving_together_each_get_their_own_answer():
-    """A request without the six-dimension profile (``?detail=summary``) never shares a pass with one that needs
-    it: each gets exactly what it would get alone."""
+    """A lean request (``?detail=summary``: no trace, no six-dimension profile) never shares a pass with a full
+    one: each gets exactly what it would get alone."""
     profiles = to_profiles(generate(6, 11))
     documents = [{"as_of": AS_OF, "enterprises": [p]} for p in profiles]
     lean = [i % 2 == 0 for i in range(len(documents))]
-    alone = [run_assess(d, with_gaps=False, with_profile=not lean[i]) for i, d in enumerate(documents)]
+    alone = [run_assess(d, with_gaps=False, summary=lean[i]) for i, d in enumerate(documents)]
     coalescer = Coalescer(window=0.05)
     together = _in_threads(
         len(documents),
-        lambda i: coalescer.submit(documents[i], with_gaps=False, with_profile=not lean[i]),
+        lambda i: coalescer.submit(documents[i], with_gaps=False, summary=lean[i]),
     )
     assert together == alone
     assert all(("profile" in r["results"][0]) is not lean[i] for i, r in enumerate(together))
+    assert all(
+        ("checks" in r["results"][0]["tiers"]["srdi_sme"]) is not lean[i] for i, r in enumerate(together)
+    )

@@ -14,7 +14,7 @@ from ninja import Router
 from ninja.params import functions as params
 
 from srdi.api.bodies import BadBody, read_json
-from srdi.api.detail import DETAIL, SUMMARY, Detail, summarised, summarised_output
+from srdi.api.detail import DETAIL, SUMMARY, Detail, summarised
 from srdi.api.requests import caller, client_ip
 from srdi.api.responses import json_response
 from srdi.api.schemas import EXAMPLE_USCC, Purpose, contract_body, errors, example_profile, uscc_path
@@ -75,10 +75,10 @@ def assess(
         return json_response({"detail": f"每次最多评价 {MAX_ENTERPRISES} 家企业，请分批提交"}, 413)
     summary = detail == SUMMARY
     try:
-        output = assess_document(document, with_gaps=gaps, with_profile=not summary)
+        output = assess_document(document, with_gaps=gaps, summary=summary)
     except DocumentError as exc:
         return json_response({"detail": str(exc)}, 422)
-    return json_response(summarised_output(output) if summary else output)
+    return json_response(output)
 
 
 @router.get(

@@ -1,5 +1,6 @@
 """How much of an assessment an API answer carries: ``?detail=full`` (the default, the whole ``srdi assess``
-contract result) or ``?detail=summary`` (a lean answer for callers that only need the verdicts).
+contract result) or ``?detail=summary`` (a lean answer for callers that only need the verdicts; its shape is
+``srdi.domain.assessment.summary``'s).
 
 Use ``DETAIL`` as the query parameter of an assessment operation and ``summarised(result)`` /
 ``summarised_output(output)`` to trim a contract result. A summary keeps, per enterprise, the identity and size
@@ -7,15 +8,17 @@ fields (``uscc``, ``name``, ``as_of``, ``year``, ``size_class``, ``sme``, ``size
 tier only ``status``, ``score`` (and ``score_range`` when the score is not yet decided), ``route`` and the
 ``rulebook`` that judged it (``id``, ``title``, ``document``); the checks, missing inputs, manual checks and the
 six-dimension profile are left out. Records the contract refused (``index``/``error``/``errors``) are kept as they
-are. The six-dimension profile is not computed at all for a summary (``with_profile=False``); the tier traces
-are trimmed after the contract built them, because the rules domain offers no cheaper way to skip them.
+are. A summary of ``POST /assess`` is computed lean (``run_assess(…, summary=True)``: no trace, no six-dimension
+profile); the enterprise assessment trims the full result it computes for the page anyway.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from ninja.params import functions as params
+
+from srdi.domain.assessment.summary import RESULT_FIELDS, RULEBOOK_FIELDS, summarised, summarised_output
 
 Detail = Literal["full", "summary"]
 FULL: Detail = "full"
@@ -29,29 +32,13 @@ DETAIL = params.Query(
     ),
 )
 
-RESULT_FIELDS = ("uscc", "name", "as_of", "year", "size_class", "sme", "size_industry")
-TIER_FIELDS = ("status", "score", "score_range", "route")
-RULEBOOK_FIELDS = ("id", "title", "document")
-
-
-def summarised_tier(tier: dict[str, Any]) -> dict[str, Any]:
-    """One tier's result reduced to its verdict and the rulebook that judged it."""
-    out = {k: tier[k] for k in TIER_FIELDS if k in tier}
-    rulebook = tier.get("rulebook") or {}
-    out["rulebook"] = {k: rulebook.get(k) for k in RULEBOOK_FIELDS}
-    return out
-
-
-def summarised(result: dict[str, Any]) -> dict[str, Any]:
-    """One enterprise's contract result as a summary (a refused record is returned unchanged)."""
-    if "tiers" not in result:
-        return result
-    out = {k: result[k] for k in RESULT_FIELDS if k in result}
-    out["tiers"] = {tier: summarised_tier(value) for tier, value in result["tiers"].items()}
-    out["gaps"] = result.get("gaps", [])
-    return out
-
-
-def summarised_output(output: dict[str, Any]) -> dict[str, Any]:
-    """A whole ``srdi assess`` output (``as_of``, ``purpose``, ``results``) with every result summarised."""
-    return {**output, "results": [summarised(r) for r in output["results"]]}
+__all__ = [
+    "DETAIL",
+    "FULL",
+    "RESULT_FIELDS",
+    "RULEBOOK_FIELDS",
+    "SUMMARY",
+    "Detail",
+    "summarised",
+    "summarised_output",
+]

@@ -47,13 +47,13 @@ class Coalescer:
         self.pending: list[_Job] = []
         self.leading = False
 
-    def submit(self, document: Any, *, with_gaps: bool = True, with_profile: bool = True) -> dict[str, Any]:
+    def submit(self, document: Any, *, with_gaps: bool = True, summary: bool = False) -> dict[str, Any]:
         records = read_records(document, {"as_of", "enterprises", "format", "purpose"})
         as_of = parse_as_of(document["as_of"]) if "as_of" in document else None
         if as_of is None or len(records) > self.max_records:
             # big or dateless documents run on their own
-            return run_assess(document, with_gaps=with_gaps, with_profile=with_profile)
-        key = (as_of.isoformat(), with_gaps, with_profile, read_purpose(document))
+            return run_assess(document, with_gaps=with_gaps, summary=summary)
+        key = (as_of.isoformat(), with_gaps, summary, read_purpose(document))
         job = _Job(document, with_gaps, records, key)
         with self.lock:
             self.pending.append(job)
@@ -99,13 +99,13 @@ class Coalescer:
         groups: dict[tuple[str, bool, bool, str], list[_Job]] = {}
         for job in batch:
             groups.setdefault(job.key, []).append(job)
-        for (as_of, with_gaps, with_profile, purpose), jobs in groups.items():
+        for (as_of, with_gaps, summary, purpose), jobs in groups.items():
             merged = [r for j in jobs for r in j.records]
             try:
                 output = run_assess(
                     {"as_of": as_of, "purpose": purpose, "enterprises": merged},
                     with_gaps=with_gaps,
-                    with_profile=with_profile,
+                    summary=summary,
                 )
             except Exception as exc:
                 for j in jobs:
@@ -126,10 +126,10 @@ class Coalescer:
 _coalescer = Coalescer()
 
 
-def assess_document(document: Any, *, with_gaps: bool = True, with_profile: bool = True) -> dict[str, Any]:
-    """Assess a contract document, sharing the engine pass with concurrent requests (``with_profile=False``
-    leaves out the six-dimension profile, for lean answers)."""
-    return _coalescer.submit(document, with_gaps=with_gaps, with_profile=with_profile)
+def assess_document(document: Any, *, with_gaps: bool = True, summary: bool = False) -> dict[str, Any]:
+    """Assess a contract document, sharing the engine pass with concurrent requests (``summary``: the lean
+    result of ``srdi.domain.assessment.summary``)."""
+    return _coalescer.submit(document, with_gaps=with_gaps, summary=summary)
 
 
 __all__ = ["DocumentError", "assess_document"]

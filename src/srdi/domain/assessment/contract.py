@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from srdi.domain.assessment.summary import tier_verdict
 from srdi.domain.dates import LATEST_AS_OF, judged_date_error
 from srdi.domain.exchange import FORMATS, Profile, RecordError, parse_profile
 from srdi.domain.rules.engine import Assessment, assess, route_groups
@@ -74,10 +75,14 @@ def read_purpose(document: dict[str, Any]) -> str:
 
 
 def enterprise_result(
-    assessment: Assessment, index: int, profile: Profile, gaps: list[dict[str, Any]]
+    assessment: Assessment, index: int, profile: Profile, gaps: list[dict[str, Any]], *, summary: bool = False
 ) -> dict[str, Any]:
-    """The contract's result record for one enterprise."""
+    """The contract's result record for one enterprise (its lean summary when ``summary``)."""
     row = assessment.row(index)
+    if summary:
+        tiers = {tier: tier_verdict(assessment, tier, row) for tier in assessment.compiled}
+    else:
+        tiers = {tier: tier_result(assessment, index, tier, row) for tier in assessment.compiled}
     return {
         "uscc": profile.uscc,
         "name": profile.name,
@@ -86,13 +91,19 @@ def enterprise_result(
         "size_class": row["size_class"],
         "sme": row["is_sme"],
         "size_industry": row["size_group"],
-        "tiers": {tier: tier_result(assessment, index, tier, row) for tier in assessment.compiled},
+        "tiers": tiers,
         "gaps": gaps,
     }
 
 
-def run_assess(document: Any, *, with_gaps: bool = True, with_profile: bool = True) -> dict[str, Any]:
-    """Assess every valid record of the document; malformed records become error entries in place."""
+def run_assess(
+    document: Any, *, with_gaps: bool = True, with_profile: bool = True, summary: bool = False
+) -> dict[str, Any]:
+    """Assess every valid record of the document; malformed records become error entries in place.
+
+    ``summary`` gives the lean result of ``srdi.domain.assessment.summary`` (verdicts without traces, no
+    six-dimension profile); the CLI contract is always the full result."""
+    with_profile = with_profile and not summary
     records = read_records(document, {"as_of", "enterprises", "format", "purpose"})
     if "as_of" not in document:
         raise DocumentError("缺少 as_of（评价基准日，YYYY-MM-DD）")
@@ -119,7 +130,7 @@ def run_assess(document: Any, *, with_gaps: bool = True, with_profile: bool = Tr
                 built = tables if len(groups) == 1 else None
                 for position, result in zip(
                     eids,
-                    _assess_group(group, as_of, purpose, routes, with_gaps, with_profile, built),
+                    _assess_group(group, as_of, purpose, routes, with_gaps, with_profile, built, summary),
                     strict=True,
                 ):
                     done[position] = result
@@ -144,6 +155,7 @@ def _assess_group(
     with_gaps: bool,
     with_profile: bool,
     tables: RowTables | None = None,
+    summary: bool = False,
 ) -> list[dict[str, Any]]:
     """The contract's results for profiles judged by the same rulebooks, in their order."""
     from srdi.domain.assessment.dimensions import dimension_profiles, dimension_stages
@@ -166,7 +178,9 @@ def _assess_group(
     profile6 = dimension_profiles(assessment) if with_profile else {}
     out = []
     for position, profile in enumerate(profiles):
-        result = enterprise_result(assessment, position, profile, gaps_by_index.get(position, []))
+        result = enterprise_result(
+            assessment, position, profile, gaps_by_index.get(position, []), summary=summary
+        )
         if position in profile6:
             result["profile"] = profile6[position]
         out.append(result)
