@@ -2,8 +2,9 @@
 
 Part 1: every YAML rule case without overrides (``srdi.domain.rules.cases.assessment_cases``) as a one-profile
 document, through ``run_assess`` with gaps and without (profile included), on the columnar backend (one Polars
-query per assessment: the engine before issue 17) and on the scalar backend (the generated program), forced
-with ``forced_backend``. The two run alternately, round by round, so that both see the same load; the figure is
+query per assessment: the engine before issue 17) and on the scalar backend (plain rows, scalar facts, the
+generated program), forced with ``forced_backend``, and the lean result (``summary=True``) on the scalar
+one. The two run alternately, round by round, so that both see the same load; the figure is
 the median over rounds of the mean CPU time per profile.
 
 Part 2: ``assess`` (six-dimension profile included) over n demo-generator enterprises for n = 1 … 1,024, both
@@ -30,56 +31,17 @@ TARGET_MS = 3.0
 SIZES = (1, 4, 16, 64, 128, 256, 384, 512, 1024)
 
 
-def _per_profile(documents: list[dict[str, Any]], backend: str, with_gaps: bool) -> float:
+def _per_profile(
+    documents: list[dict[str, Any]], backend: str, with_gaps: bool, summary: bool = False
+) -> float:
     from srdi.domain.assessment.contract import run_assess
     from srdi.domain.rules.engine import forced_backend
 
     with forced_backend(backend):
         started = time.process_time()
         for document in documents:
-            run_assess(document, with_gaps=with_gaps)
+            run_assess(document, with_gaps=with_gaps, summary=summary)
         return (time.process_time() - started) / len(documents) * 1000
-
-
-class _Timed:
-    """Wraps the Polars steps the scalar path still takes (facts rows, profile tables) to time them apart."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self.patched: list[tuple[Any, str, Any]] = []
-
-    def wrap(self, module: Any, name: str) -> None:
-        original = getattr(module, name)
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.process_time()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                self.seconds += time.process_time() - started
-
-        self.patched.append((module, name, original))
-        setattr(module, name, timed)
-
-    def restore(self) -> None:
-        for module, name, original in self.patched:
-            setattr(module, name, original)
-
-
-def _residual(documents: list[dict[str, Any]], with_gaps: bool) -> float:
-    """Scalar ms a profile minus the time in the Polars facts query and ``tables_from_profiles``."""
-    from srdi.domain.assessment import contract, gaps
-    from srdi.domain.rules import engine
-
-    timer = _Timed()
-    timer.wrap(engine, "_scalar_fact_rows")
-    timer.wrap(contract, "tables_from_profiles")
-    timer.wrap(gaps, "tables_from_profiles")
-    try:
-        total = _per_profile(documents, "scalar", with_gaps)
-    finally:
-        timer.restore()
-    return total - timer.seconds / len(documents) * 1000
 
 
 def profiles(rounds: int) -> dict[tuple[str, bool], float]:
@@ -97,7 +59,9 @@ def profiles(rounds: int) -> dict[tuple[str, bool], float]:
         for with_gaps in (False, True):
             for backend in ("columnar", "scalar"):
                 times.setdefault((backend, with_gaps), []).append(_per_profile(documents, backend, with_gaps))
-            times.setdefault(("residual", with_gaps), []).append(_residual(documents, with_gaps))
+            times.setdefault(("summary", with_gaps), []).append(
+                _per_profile(documents, "scalar", with_gaps, summary=True)
+            )
     return {k: statistics.median(v) for k, v in times.items()} | {("documents", False): float(len(documents))}
 
 
@@ -105,18 +69,21 @@ def crossover(rounds: int) -> dict[int, dict[str, float]]:
     from srdi.demo.generator import generate
     from srdi.domain.assessment.dimensions import dimension_stages
     from srdi.domain.rules.engine import assess
+    from srdi.domain.tables import RowTables
 
     as_of = date(2025, 6, 30)
     out: dict[int, dict[str, float]] = {}
     for n in SIZES:
-        tables = generate(n, 11, as_of_year=2025)
+        frames = generate(n, 11, as_of_year=2025)
+        # each backend from the input it is given in practice: rows (the contract) for the scalar path
+        inputs: dict[str, Any] = {"columnar": frames, "scalar": RowTables.from_tables(frames)}
         times: dict[str, list[float]] = {"columnar": [], "scalar": []}
         for backend in times:
-            assess(tables, as_of, extra=dimension_stages, backend=backend)
+            assess(inputs[backend], as_of, extra=dimension_stages, backend=backend)
         for _ in range(rounds):
             for backend, found in times.items():
                 started = time.process_time()
-                assess(tables, as_of, extra=dimension_stages, backend=backend)
+                assess(inputs[backend], as_of, extra=dimension_stages, backend=backend)
                 found.append((time.process_time() - started) * 1000)
         out[n] = {backend: statistics.median(found) for backend, found in times.items()}
     return out
@@ -135,12 +102,10 @@ def main(argv: list[str]) -> int:
     load = (load_before + os.getloadavg()[0]) / 2
     n_docs = int(one[("documents", False)])
     met = one[("scalar", True)] <= TARGET_MS
-    print(
-        f"residual without Polars facts/tables: {one[('residual', False)]:.2f} / {one[('residual', True)]:.2f} ms"
-    )
+    lean_met = one[("summary", True)] <= TARGET_MS
     rows = "\n".join(
         f"| {label} | {one[('columnar', gaps)]:.1f} ms | {one[('scalar', gaps)]:.1f} ms | "
-        f"{one[('columnar', gaps)] / one[('scalar', gaps)]:.1f}× | {one[('residual', gaps)]:.1f} ms |"
+        f"{one[('columnar', gaps)] / one[('scalar', gaps)]:.1f}× | {one[('summary', gaps)]:.1f} ms |"
         for label, gaps in (
             ("`run_assess`, profile, no gaps", False),
             ("`run_assess`, profile and gaps", True),
@@ -166,16 +131,16 @@ expressions), run alternately round by round; median over {args.rounds} rounds o
 profile (`time.process_time`, all threads: on a loaded machine wall time mostly measures the other processes).
 Load average ≈ {load:.1f} on a shared 2-core machine (upper bounds).
 
-| One profile | columnar | scalar | ratio | scalar without the Polars facts and tables |
+| One profile | columnar | scalar | ratio | scalar, `summary=True` (API `?detail=summary`) |
 |---|---|---|---|---|
 {rows}
 
-Target ≤ {TARGET_MS:.0f} ms with gaps: {"met" if met else "**not met**"}. The scalar path still builds each
-profile's facts with Polars (`engine._scalar_fact_rows` runs the facts query, `tables_from_profiles` builds
-Polars tables — both to be replaced by row tables and `build_fact_rows`); the last column is the scalar time
-less the time inside those two steps (measured by wrapping them), i.e. what the rest — the generated program,
-traces, gap planning and verification, the six-dimension profile — costs. The generated program itself takes
-~0.05–0.1 ms a profile.
+Target ≤ {TARGET_MS:.0f} ms with gaps (the full result: traces of every check, gap plans, six-dimension profile):
+{"met" if met else "**not met**"}; the lean result (verdicts, rulebooks and gap plans, no traces or profile)
+{"meets it" if lean_met else "**does not meet it either**"}. On the scalar path nothing is Polars any more: the
+profile's rows (`tables.rows_from_profiles`), its facts (`rules.scalar_facts.build_fact_rows`) and the generated
+program (~0.05–0.1 ms a profile); what remains is the traces (full result only), gap planning and the
+re-validation of each planned profile (pydantic).
 
 `assess` (with the six-dimension profile) over n demo-generator enterprises, median of {args.rounds}:
 
@@ -183,9 +148,9 @@ traces, gap planning and verification, the six-dimension profile — costs. The 
 |---|---|---|---|
 {batch}
 
-`engine.SCALAR_ROWS` = {SCALAR_ROWS}: up to this many enterprises `assess` runs the scalar program (set where
-the scalar path was cheaper in CPU time on 2026-12-07: up to 128, dearer from 256; in wall time under load it
-stayed cheaper at 256).
+`engine.SCALAR_ROWS` = {SCALAR_ROWS}: up to this many enterprises `assess` runs the scalar program (with the
+scalar facts the crossover lies between 128 and 256 demo enterprises: at 128 the scalar path took 13 ms of CPU
+against 22 ms, at 256 24 ms against 20 ms, on 2026-12-07).
 
 {machine_markdown(machine())}
 """,
