@@ -121,7 +121,13 @@ def main(argv: list[str]) -> int:
                 warm = sorted(_get(port, s, url)[0] for _ in range(args.loads))
                 q = statistics.quantiles(warm, n=20, method="inclusive") if len(warm) > 1 else warm * 19
                 r = PageResult(
-                    s.label, name, url, cold * 1000, statistics.median(warm) * 1000, q[18] * 1000, warm[-1] * 1000
+                    s.label,
+                    name,
+                    url,
+                    cold * 1000,
+                    statistics.median(warm) * 1000,
+                    q[18] * 1000,
+                    warm[-1] * 1000,
                 )
                 results.append(r)
                 print(json.dumps(r.__dict__, ensure_ascii=False), flush=True)

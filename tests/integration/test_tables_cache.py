@@ -59,7 +59,9 @@ def test_every_kind_of_write_changes_the_version_and_the_tables(world):
     assert not after.years.equals(before.years)
     version = tables_cache.data_version()
     with connection.cursor() as cursor:  # raw SQL, as the bulk writers do
-        cursor.execute("UPDATE srdi_enterprise SET name = name || '（更名）' WHERE id = %s", [year.enterprise_id])
+        cursor.execute(
+            "UPDATE srdi_enterprise SET name = name || '（更名）' WHERE id = %s", [year.enterprise_id]
+        )
     assert tables_cache.data_version() != version
     same(tables_cache.whole_tables(with_events=True), load_tables(with_events=True))
     version = tables_cache.data_version()
@@ -72,10 +74,18 @@ def test_a_rolled_back_write_never_reuses_a_version_for_other_rows(world):
     tables_cache.whole_tables()
     start = tables_cache.data_version()
     year = EnterpriseYear.objects.order_by("pk").first()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        EnterpriseYear.objects.filter(pk=year.pk).update(employees=1)
-        rolled_back = tables_cache.data_version()
-        raise RuntimeError
+    seen: list[int | None] = []
+
+    def write_then_fail() -> None:
+        with transaction.atomic():
+            EnterpriseYear.objects.filter(pk=year.pk).update(employees=1)
+            seen.append(tables_cache.data_version())
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    rolled_back = seen[0]
+    assert rolled_back != start
     assert tables_cache.data_version() == start
     EnterpriseYear.objects.filter(pk=year.pk).update(employees=2)
     assert tables_cache.data_version() not in (start, rolled_back)

@@ -338,6 +338,9 @@ def run_screen(
         run.counts = counts
         run.changes = changes
         run.save(update_fields=["finished_at", "duration_ms", "counts", "changes"])
+        from srdi.services import screening_aggregates  # it reads comparable_runs from here
+
+        screening_aggregates.store(run)  # the screening page's figures per district, kept with the run
         audit.record(
             AuditAction.SCREEN,
             actor,

@@ -6,9 +6,10 @@ through the ORM costs 2–6 s; the cached tables cost nothing in the process tha
 Parquet in another worker process.
 
 The key is ``data_version()``: one counter that database triggers (migration 0029) set to a new random value
-(never reached again by other rows after a rollback or a restore) in the same transaction as every insert, update or delete of the fact tables — bulk writes and raw SQL included — so a
-cached copy is never stale. Tables are cached only when the counter read before and after the load is the same
-(no write committed in between). Parquet copies live in ``SRDI_VAR_DIR/cache/tables/v<version>-<kind>/``,
+(never reached again by other rows after a rollback or a restore) in the same transaction as every insert,
+update or delete of the fact tables — bulk writes and raw SQL included — so a cached copy is never stale.
+Tables are cached only when the counter read before and after the load is the same (no write committed in
+between). Parquet copies live in ``SRDI_VAR_DIR/cache/tables/v<version>-<kind>/``,
 written to a temporary directory and renamed into place; copies of older versions are removed.
 """
 

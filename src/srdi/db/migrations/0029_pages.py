@@ -4,9 +4,9 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# The tables ``services.facts_loader.load_tables`` reads: every insert, update or delete of them raises the one
-# DataVersion counter to a new random value (in the writing transaction, so a reader sees the new counter exactly when it sees the
-# new rows). SQLite: a row trigger (≈ 0.3 µs a row); PostgreSQL: a statement trigger.
+# The tables ``services.facts_loader.load_tables`` reads: every insert, update or delete of them sets the one
+# DataVersion counter to a new random value, in the writing transaction, so a reader sees the new counter exactly
+# when it sees the new rows. SQLite: a row trigger (≈ 0.3 µs a row); PostgreSQL: a statement trigger.
 FACT_TABLES = (
     "srdi_enterprise",
     "srdi_enterpriseyear",

@@ -24,7 +24,9 @@ class Job(models.Model):
 
     kind = models.CharField("类型", max_length=40)
     parameters = models.JSONField("参数", default=dict)
-    owner = models.ForeignKey("srdi.User", verbose_name="申请人", on_delete=models.PROTECT, related_name="jobs")
+    owner = models.ForeignKey(
+        "srdi.User", verbose_name="申请人", on_delete=models.PROTECT, related_name="jobs"
+    )
     status = models.CharField("状态", max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress_done = models.IntegerField("已完成", default=0)
     progress_total = models.IntegerField("总数", default=0)

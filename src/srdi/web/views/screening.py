@@ -101,7 +101,7 @@ def screening_page(request: HttpRequest) -> HttpResponse:
     if run is not None:
         search = sd.search_rows(user, run, request.GET)
         page = Paginator(search.queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-        counts = sd.status_counts(sd.scoped_rows(user, run))
+        counts = sd.scope_counts(user, run)
         context.update(
             {
                 "search": search,
