@@ -33,7 +33,9 @@ def users():
     city = create_user(username="agg_city", password=PASSWORD, role="city_staff")
     districts = [
         create_user(username=f"agg_{code}", password=PASSWORD, role="district_staff", district_code=code)
-        for code in Enterprise.objects.values_list("district_id", flat=True).distinct().order_by("district_id")[:3]
+        for code in Enterprise.objects.values_list("district_id", flat=True)
+        .distinct()
+        .order_by("district_id")[:3]
     ]
     return [city, *districts]
 
@@ -50,7 +52,11 @@ def live(user, run):
 
 def shown(user, run):
     changes = sd.changes(user, run)
-    raw = None if changes is None else {f"{k}:{t['code']}": t[k] for t in changes["tiers"] for k in ("newly", "lost")}
+    raw = (
+        None
+        if changes is None
+        else {f"{k}:{t['code']}": t[k] for t in changes["tiers"] for k in ("newly", "lost")}
+    )
     return sd.scope_counts(user, run), raw
 
 

@@ -75,14 +75,15 @@ def previous_run(run: AssessmentRun) -> AssessmentRun | None:
 def _by_district(run: AssessmentRun, previous: AssessmentRun | None) -> dict[str, dict[str, int]]:
     rows = EnterpriseAssessment.objects.filter(run=run).order_by()
     out: dict[str, dict[str, int]] = {}
+    keys = list(aggregate_expressions())
     for row in rows.values("enterprise__district_id").annotate(**aggregate_expressions()):
-        out[row.pop("enterprise__district_id") or NO_DISTRICT] = row
+        out[str(row["enterprise__district_id"] or NO_DISTRICT)] = {k: int(row[k]) for k in keys}  # type: ignore[literal-required]
     if previous is not None:
+        changed = list(change_expressions())
         annotated = rows.annotate(**change_annotations(previous)).values("enterprise__district_id")
-        for row in annotated.annotate(**change_expressions()).values(
-            "enterprise__district_id", *change_expressions()
-        ):
-            out.setdefault(row.pop("enterprise__district_id") or NO_DISTRICT, {}).update(row)
+        for row in annotated.annotate(**change_expressions()):
+            district = str(row["enterprise__district_id"] or NO_DISTRICT)
+            out.setdefault(district, {}).update({k: int(row[k]) for k in changed})  # type: ignore[literal-required]
     return out
 
 
