@@ -98,8 +98,11 @@ def screening_page(request: HttpRequest) -> HttpResponse:
     }
     if run is not None:
         search = sd.search_rows(user, run, request.GET)
-        page = Paginator(search.queryset, PAGE_SIZE).get_page(request.GET.get("page"))
         counts = sd.scope_counts(user, run)
+        paginator = Paginator(search.queryset, PAGE_SIZE)
+        if not search.active:  # the same rows the figures counted: no second count of the whole run
+            paginator.count = counts["total"]
+        page = paginator.get_page(request.GET.get("page"))
         context.update(
             {
                 "search": search,
