@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import machine, machine_markdown, write_section
+from benchmarks import ROOT, machine, machine_markdown, write_section
 from benchmarks.bench_cockpit import DISTRICT, Session, _env, _prepare
 from benchmarks.live_server import free_port, serve, srdi, wait_until_up
 
@@ -95,6 +95,8 @@ def main(argv: list[str]) -> int:
     full_env = {**os.environ, **env}
     if not database_url:
         full_env.pop("DATABASE_URL", None)
+    # The server runs this tree's code, whatever the virtual environment's own install points at.
+    full_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT), full_env.get("PYTHONPATH", "")])
     srdi(full_env, "migrate")
     srdi(full_env, "demo", "--enterprises", str(args.enterprises), "--no-users", "--if-empty")
     sessions, _, size = _prepare(env)
