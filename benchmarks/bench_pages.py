@@ -12,7 +12,7 @@ answering GET, object routes with one real id per state; downloads are not pages
 enterprise of 西湖区 so both accounts may open them. For each account and page: one cold load (a page that does not
 answer 200 with HTML for that account — not permitted, or no such object — is listed and skipped), then
 ``--loads`` (20) loads one after the other: p50, p95, max, measured at the client. A page whose p95 is over 1 s
-is flagged. Options: ``--loads``, ``--only SUBSTRING`` (URLs containing it), ``--workers`` (2), ``--threads`` (4),
+is flagged. Options: ``--loads``, ``--only A,B`` (URLs containing one of these), ``--workers`` (2), ``--threads`` (4),
 ``--keep DIR``, ``--no-write``.
 """
 
@@ -104,7 +104,8 @@ def main(argv: list[str]) -> int:
 
     if not AssessmentRun.objects.filter(finished_at__isnull=False).exists():
         srdi(full_env, "screen")
-    urls = [(n, u) for n, u in _urls() if args.only in u]
+    wanted = [w for w in args.only.split(",") if w] or [""]
+    urls = [(n, u) for n, u in _urls() if any(w in u for w in wanted)]
     port = free_port()
     server = serve(full_env, port, args.workers, args.threads)
     results: list[PageResult] = []

@@ -14,7 +14,7 @@ from typing import Any
 
 from srdi.db.models import AssessmentRun, AuditAction, Job, User
 from srdi.interchange.writers import write_csv, write_xlsx
-from srdi.services import audit
+from srdi.services import audit, scoping
 from srdi.services.assessments import finished_run, latest_run, recent_runs
 from srdi.services.audit_export import export_events
 from srdi.services.audit_search import AuditFilters
@@ -98,6 +98,9 @@ def enterprise_export(job: Job, progress: Progress) -> JobResult:
 def screening_export(job: Job, progress: Progress) -> JobResult:
     params = job.parameters
     user = _owner(job)
+    for verdict in (sd.can_view_screening(user), scoping.can_export(user)):
+        if not verdict:
+            raise JobFailed(f"导出失败：{verdict.reason}")
     filters = params.get("filters") or {}
     run = chosen_run(filters)
     if run is None:

@@ -226,3 +226,16 @@ def test_concurrent_runners_run_every_job_exactly_once(seed, test_kinds):
     assert sum(ran.values()) == len(created)
     assert set(Job.objects.filter(pk__in=created).values_list("status", flat=True)) == {JobStatus.DONE}
     assert Job.objects.filter(pk__in=created).exclude(worker__in=list(ran)).count() == 0
+
+
+def test_a_job_whose_owner_lost_the_permission_before_it_ran_fails_and_exports_nothing(login_as, seed):
+    from srdi.services.screening import run_screen
+
+    run_screen()
+    client = login_as("district_staff")
+    job = queued(client.post(SCREENING_EXPORT, {"fmt": "csv"}))
+    User.objects.filter(pk=seed.users["district_staff"].pk).update(role="provider")
+    jobs.run_pending("test")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.message.startswith("导出失败：") and not job.result_name
+    assert not AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="assessment_run").exists()
