@@ -96,3 +96,17 @@ def test_figures_are_counted_again_when_an_enterprise_changes_district(runs):
     assert after[0]["total"] == before[0]["total"] - 1
     for user in people:
         assert shown(user, run) == live(user, run)
+
+
+@pytest.mark.parametrize("size", [7, 50])
+def test_the_page_window_by_grade_holds_exactly_the_rows_of_the_plain_slice(runs, size):
+    _, run = runs
+    for user in users():
+        rows = sd.search_rows(user, run, {}).queryset
+        counts = sd.scope_counts(user, run)
+        total = counts["total"]
+        assert total == rows.count()
+        for bottom in range(0, total, size):
+            top = min(bottom + size, total)
+            window = [r.pk for r in sd.page_window(rows, counts, bottom, top)]
+            assert window == [r.pk for r in rows[bottom:top]], (user.username, bottom)

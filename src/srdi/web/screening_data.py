@@ -130,6 +130,23 @@ def search_rows(user: User, run: AssessmentRun, params: Mapping[str, Any]) -> Sc
     return ScreeningSearch(form, qs)
 
 
+def page_window(
+    rows: QuerySet[EnterpriseAssessment], counts: Mapping[str, Any], bottom: int, top: int
+) -> QuerySet[EnterpriseAssessment]:
+    """``rows[bottom:top]`` of the unfiltered, default-ordered rows (grade, then name and USCC), read from one
+    grade's rows when the window lies within one grade (``counts`` are those rows' figures): the same rows,
+    but the database sorts one grade (at 100,000 enterprises 5,000–34,000 rows) instead of all of them."""
+    grades = [(g["grade"], int(g["count"])) for g in counts["grades"]]
+    sizes = [*grades, (None, int(counts["total"]) - sum(n for _, n in grades))]
+    start = 0
+    for grade, size in sizes:
+        if start <= bottom and top <= start + size:
+            one = rows.filter(grade__isnull=True) if grade is None else rows.filter(grade=grade)
+            return one[bottom - start : top - start]
+        start += size
+    return rows[bottom:top]
+
+
 def status_counts(rows: QuerySet[EnterpriseAssessment]) -> dict[str, Any]:
     """Per tier and status, per grade, per cohort: the number of rows (one query)."""
     return _format_counts(rows.order_by().aggregate(**screening_aggregates.aggregate_expressions()))

@@ -145,5 +145,9 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["status", "created_at"], name="srdi_job_status_idx")],
             },
         ),
+        migrations.AddIndex(
+            model_name="enterpriseassessment",
+            index=models.Index(fields=["run", "grade"], name="srdi_ea_run_grade_idx"),
+        ),
         migrations.RunPython(install, uninstall),
     ]

@@ -88,4 +88,7 @@ class EnterpriseAssessment(models.Model):
             models.Index(fields=["run", "srdi_sme_status"]),
             models.Index(fields=["run", "little_giant_status"]),
             models.Index(fields=["enterprise", "run"]),
+            models.Index(
+                fields=["run", "grade"], name="srdi_ea_run_grade_idx"
+            ),  # the screening page's window
         ]

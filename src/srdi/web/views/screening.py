@@ -103,6 +103,10 @@ def screening_page(request: HttpRequest) -> HttpResponse:
         if not search.active:  # the same rows the figures counted: no second count of the whole run
             paginator.count = counts["total"]
         page = paginator.get_page(request.GET.get("page"))
+        if not search.active and page.paginator.count:
+            page.object_list = sd.page_window(
+                search.queryset, counts, page.start_index() - 1, page.end_index()
+            )
         context.update(
             {
                 "search": search,
