@@ -56,6 +56,7 @@ def main() -> None:
         commands_rules,
         commands_server,
         commands_tokens,
+        jobs,
     )
 
     try:

@@ -10,7 +10,7 @@ were selected and how many written.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from srdi.domain.object_types import object_type_label
 from srdi.interchange.writers import write_xlsx
 from srdi.services import audit, scoping
 from srdi.services.audit_search import AuditFilters, search_events
-from srdi.services.exports import CONTENT_TYPES, ExportError, ExportFile, download_name
+from srdi.services.exports import CONTENT_TYPES, ExportError, ExportFile, counted, download_name
 
 MAX_ROWS = 100_000
 TIME = labelled("时间")
@@ -44,7 +44,13 @@ def _rows(events: Iterator[AuditEvent]) -> Iterator[dict[str, Any]]:
         }
 
 
-def export_events(user: User, filters: AuditFilters, *, ip: str = "") -> ExportFile:
+def export_events(
+    user: User,
+    filters: AuditFilters,
+    *,
+    ip: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportFile:
     """The selected events (newest first, at most ``MAX_ROWS``) as XLSX; audited as an export of the log."""
     verdict = scoping.can_view_audit_log(user)
     if not verdict:
@@ -64,7 +70,10 @@ def export_events(user: User, filters: AuditFilters, *, ip: str = "") -> ExportF
     )[:MAX_ROWS]
     count = min(total, MAX_ROWS)
     content = write_xlsx(
-        _rows(events.iterator(chunk_size=2000)), COLUMNS, sheet_title="审计日志", text=TEXT_COLUMNS
+        _rows(counted(events.iterator(chunk_size=2000), count, progress)),
+        COLUMNS,
+        sheet_title="审计日志",
+        text=TEXT_COLUMNS,
     )
     audit.record(
         AuditAction.EXPORT,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 
@@ -115,6 +115,22 @@ def _masked(contact: dict[str, Any] | None) -> dict[str, str] | None:
     }
 
 
+PROGRESS_STEP = 500
+T = TypeVar("T")
+
+
+def counted(items: Iterable[T], total: int, progress: Callable[[int, int], None] | None) -> Iterator[T]:
+    """``items`` unchanged, telling ``progress(done, total)`` every ``PROGRESS_STEP`` items and at the end."""
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        if progress is not None and done % PROGRESS_STEP == 0:
+            progress(done, total)
+    if progress is not None:
+        progress(done, max(total, done))
+
+
 def export_enterprises(
     user: User | None,
     file_format: str,
@@ -122,8 +138,10 @@ def export_enterprises(
     district: str | None = None,
     queryset: QuerySet[Enterprise] | None = None,
     ip: str = "",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ExportFile:
-    """Export what the user may see (``user=None`` is the system itself, e.g. a CLI run by an operator)."""
+    """Export what the user may see (``user=None`` is the system itself, e.g. a CLI run by an operator);
+    ``progress(done, total)`` is told every ``PROGRESS_STEP`` enterprises (a background job's progress bar)."""
     if file_format not in CONTENT_TYPES:
         raise ExportError(f"不支持的导出格式 {file_format!r}（可选 {'、'.join(CONTENT_TYPES)}）")
     if user is not None:
@@ -139,11 +157,13 @@ def export_enterprises(
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     count = qs.count()
     if file_format == "json":
-        profiles = [p for p, _ in profiles_from_db(qs)]
+        profiles = [p for p, _ in counted(profiles_from_db(qs), count, progress)]
         content = json.dumps(profiles, ensure_ascii=False, indent=1).encode("utf-8")
     else:
         rows = (
-            row for p, c in profiles_from_db(qs, with_contacts=True) for row in profile_rows(p, _masked(c))
+            row
+            for p, c in counted(profiles_from_db(qs, with_contacts=True), count, progress)
+            for row in profile_rows(p, _masked(c))
         )
         # XLSX for people: Chinese headers, money in 万元 as number cells (the import reads both back)
         people = (people_row(row) for row in rows)

@@ -252,6 +252,9 @@ def run_screen(
         run.save(
             update_fields=["enterprises", "rulebooks", "finished_at", "duration_ms", "counts", "changes"]
         )
+        from srdi.services import screening_aggregates  # it reads comparable_runs from here
+
+        screening_aggregates.store(run)  # the screening page's figures per district, kept with the run
         audit.record(
             AuditAction.SCREEN,
             actor,

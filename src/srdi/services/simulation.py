@@ -8,6 +8,7 @@ from typing import Any
 from srdi.domain.policy.simulate import Simulation, difference, run_simulation
 from srdi.services.facts_loader import load_tables
 from srdi.services.parameters import packs_in_force
+from srdi.services.tables_cache import whole_tables
 
 
 def simulate_policy(
@@ -20,7 +21,11 @@ def simulate_policy(
     packs = tuple(p for p in packs_in_force() if p.id == policy)
     if not packs:
         raise ValueError(f"未知政策包 {policy!r}（可用：{', '.join(p.id for p in packs_in_force())}）")
-    tables = load_tables(with_events=True, progress=progress)
+    tables = (
+        whole_tables(with_events=True)
+        if progress is None
+        else load_tables(with_events=True, progress=progress)
+    )
     base = run_simulation(tables, packs, year)
     if not overrides:
         return base, None, None

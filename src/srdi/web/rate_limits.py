@@ -44,6 +44,7 @@ EXPORT_ROUTES = frozenset(
         "web:showcase_consent_file",
         "web:audit_export",
         "web:import_errors_file",
+        "web:job_file",
     }
 )
 PROBE_KWARGS = ("pk", "object_id")

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 
 from srdi.db.models import AssessmentRun, Enterprise, EnterpriseAssessment, User
 from srdi.db.models.assessments import TIER_FIELDS
 from srdi.domain.permissions import Permission, Scope
 from srdi.domain.reference import ECOSYSTEMS, TIERS
 from srdi.domain.verdict import Verdict, deny
-from srdi.services import enterprises, scoping
+from srdi.services import enterprises, scoping, screening_aggregates
 from srdi.services.scoping import sees_all_districts
-from srdi.services.screening import comparable_runs
 from srdi.web.forms import ScreeningFilterForm
 from srdi.web.labels import TIER_SHORT
 from srdi.web.vocabulary import tier_name
@@ -49,17 +48,8 @@ def can_run_screening(user: User) -> Verdict:
     return scoping.can(user, Permission.SCREENING_RUN)
 
 
-def previous_run(run: AssessmentRun) -> AssessmentRun | None:
-    """The finished run before ``run`` (the one ``run_screen`` compared against)."""
-    return comparable_runs(run).filter(started_at__lt=run.started_at).order_by("-started_at").first()
-
-
-def _was_eligible(previous: AssessmentRun, tier: str) -> Exists:
-    return Exists(
-        EnterpriseAssessment.objects.filter(
-            run=previous, enterprise_id=OuterRef("enterprise_id"), **{f"{tier}_status": "eligible"}
-        )
-    )
+previous_run = screening_aggregates.previous_run
+_was_eligible = screening_aggregates.was_eligible
 
 
 def _change_filter(
@@ -140,17 +130,46 @@ def search_rows(user: User, run: AssessmentRun, params: Mapping[str, Any]) -> Sc
     return ScreeningSearch(form, qs)
 
 
+def page_window(
+    rows: QuerySet[EnterpriseAssessment], counts: Mapping[str, Any], bottom: int, top: int
+) -> QuerySet[EnterpriseAssessment]:
+    """``rows[bottom:top]`` of the unfiltered, default-ordered rows (grade, then name and USCC), read from one
+    grade's rows when the window lies within one grade (``counts`` are those rows' figures): the same rows,
+    but the database sorts one grade (at 100,000 enterprises 5,000–34,000 rows) instead of all of them."""
+    grades = [(g["grade"], int(g["count"])) for g in counts["grades"]]
+    sizes = [*grades, (None, int(counts["total"]) - sum(n for _, n in grades))]
+    start = 0
+    for grade, size in sizes:
+        if start <= bottom and top <= start + size:
+            one = rows.filter(grade__isnull=True) if grade is None else rows.filter(grade=grade)
+            return one[bottom - start : top - start]
+        start += size
+    return rows[bottom:top]
+
+
 def status_counts(rows: QuerySet[EnterpriseAssessment]) -> dict[str, Any]:
     """Per tier and status, per grade, per cohort: the number of rows (one query)."""
-    aggregates: dict[str, Any] = {"total": Count("pk")}
-    for t in TIER_FIELDS:
-        for s in STATUSES:
-            aggregates[f"{t}:{s}"] = Count("pk", filter=Q(**{f"{t}_status": s}))
-    for g in GRADES:
-        aggregates[f"grade:{g}"] = Count("pk", filter=Q(grade=g))
-    for c in COHORTS:
-        aggregates[f"cohort:{c}"] = Count("pk", filter=Q(**{c: True}))
-    raw = rows.order_by().aggregate(**aggregates)
+    return _format_counts(rows.order_by().aggregate(**screening_aggregates.aggregate_expressions()))
+
+
+def _stored_district(user: User) -> str | None:
+    """Which stored figures are the user's scope: ``ALL``, a district, or None (count live)."""
+    if sees_all_districts(user) and user.can(Permission.ENTERPRISE_READ):
+        return screening_aggregates.ALL
+    if user.scope is Scope.DISTRICT and user.district_id and user.can(Permission.ENTERPRISE_READ):
+        return str(user.district_id)
+    return None
+
+
+def scope_counts(user: User, run: AssessmentRun) -> dict[str, Any]:
+    """``status_counts`` of the user's scope: from the figures stored with the run (city, district)."""
+    district = _stored_district(user)
+    if district is None:
+        return status_counts(scoped_rows(user, run))
+    return _format_counts(screening_aggregates.counts_for(run, district))
+
+
+def _format_counts(raw: Mapping[str, int]) -> dict[str, Any]:
     return {
         "total": raw["total"],
         "tiers": [
@@ -189,14 +208,12 @@ def changes(user: User, run: AssessmentRun) -> dict[str, Any] | None:
     previous = previous_run(run)
     if previous is None:
         return None
-    rows = scoped_rows(user, run).annotate(**{f"was_{t}": _was_eligible(previous, t) for t in TIER_FIELDS})
-    aggregates: dict[str, Any] = {}
-    for t in TIER_FIELDS:
-        now = Q(**{f"{t}_status": "eligible"})
-        was = Q(**{f"was_{t}": True})
-        aggregates[f"newly:{t}"] = Count("pk", filter=now & ~was)
-        aggregates[f"lost:{t}"] = Count("pk", filter=was & ~now)
-    raw = rows.order_by().aggregate(**aggregates)
+    district = _stored_district(user)
+    if district is not None:
+        raw = screening_aggregates.counts_for(run, district)
+    else:
+        rows = scoped_rows(user, run).annotate(**screening_aggregates.change_annotations(previous))
+        raw = rows.order_by().aggregate(**screening_aggregates.change_expressions())
     return {
         "previous": previous,
         "tiers": [

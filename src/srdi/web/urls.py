@@ -56,4 +56,5 @@ urlpatterns = [
     path("", include("srdi.web.urls_showcase")),
     path("", include("srdi.web.urls_audit")),
     path("", include("srdi.web.urls_import_errors")),
+    path("", include("srdi.web.urls_jobs")),
 ]

@@ -22,6 +22,7 @@ from srdi.db.models.enterprises import (
 from srdi.db.models.home import HomeVisit
 from srdi.db.models.imports import ImportBatch
 from srdi.db.models.inbox import Notification
+from srdi.db.models.jobs import DataVersion, Job, JobStatus
 from srdi.db.models.ledger import (
     LedgerAccount,
     LedgerChainHead,
@@ -59,6 +60,7 @@ __all__ = [
     "Contact",
     "Contest",
     "DataUpdate",
+    "DataVersion",
     "District",
     "Enterprise",
     "EnterpriseAssessment",
@@ -69,6 +71,8 @@ __all__ = [
     "HomeVisit",
     "ImportBatch",
     "IpItem",
+    "Job",
+    "JobStatus",
     "LedgerAccount",
     "LedgerChainHead",
     "LedgerEntry",

@@ -39,6 +39,9 @@ class AssessmentRun(models.Model):
     rulebooks = models.JSONField("使用的规则库", default=dict)
     counts = models.JSONField("各层级结果统计", default=dict)
     changes = models.JSONField("与上次相比的变化", default=dict)
+    # Counts per district (status per tier, grade, cohort, changes since the previous run) for the screening
+    # page, with the data version and previous run they were computed for (``web.screening_aggregates``).
+    aggregates = models.JSONField("按区县统计（缓存）", default=dict, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "全市筛查"
@@ -85,4 +88,7 @@ class EnterpriseAssessment(models.Model):
             models.Index(fields=["run", "srdi_sme_status"]),
             models.Index(fields=["run", "little_giant_status"]),
             models.Index(fields=["enterprise", "run"]),
+            models.Index(
+                fields=["run", "grade"], name="srdi_ea_run_grade_idx"
+            ),  # the screening page's window
         ]

@@ -7,8 +7,6 @@ Everything shown or exported is limited to the viewer's scope (``web.screening_d
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -22,17 +20,17 @@ from django.views.decorators.http import require_GET, require_POST
 from srdi.db.models import AssessmentRun, AuditAction, User
 from srdi.domain.dates import EARLIEST_AS_OF, LATEST_AS_OF
 from srdi.domain.reference import TIERS
-from srdi.interchange.writers import write_csv, write_xlsx
 from srdi.services import audit, scoping, screening_jobs
 from srdi.services.assessments import finished_run, latest_run, recent_runs
-from srdi.services.exports import CONTENT_TYPES, download_name
 from srdi.services.scoping import sees_all_districts
 from srdi.services.screening import default_as_of, rulebooks_text
 from srdi.web import screening_data as sd
 from srdi.web.access import require
 from srdi.web.forms import ScreeningStartForm
 from srdi.web.http import client_ip, no_store
+from srdi.web.job_handlers import screening_file
 from srdi.web.views.exports import file_response
+from srdi.web.views.jobs import export_or_queue
 
 PAGE_SIZE = 50
 # ``run`` picks an earlier screening (default: the latest application screening).
@@ -100,8 +98,15 @@ def screening_page(request: HttpRequest) -> HttpResponse:
     }
     if run is not None:
         search = sd.search_rows(user, run, request.GET)
-        page = Paginator(search.queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-        counts = sd.status_counts(sd.scoped_rows(user, run))
+        counts = sd.scope_counts(user, run)
+        paginator = Paginator(search.queryset, PAGE_SIZE)
+        if not search.active:  # the same rows the figures counted: no second count of the whole run
+            paginator.count = counts["total"]
+        page = paginator.get_page(request.GET.get("page"))
+        if not search.active and page.paginator.count:
+            page.object_list = sd.page_window(
+                search.queryset, counts, page.start_index() - 1, page.end_index()
+            )
         context.update(
             {
                 "search": search,
@@ -180,18 +185,10 @@ def screening_export(request: HttpRequest) -> HttpResponse:
     if run is None:
         messages.error(request, "尚无筛查结果可导出")
         return redirect("web:screening")
-    search = sd.search_rows(user, run, request.POST)
-    rows = list(sd.export_rows(search.queryset, run))
-    writer = write_csv if fmt == "csv" else partial(write_xlsx, sheet_title="梯度筛查")
-    content = writer(rows, sd.EXPORT_COLUMNS)
-    audit.record(
-        AuditAction.EXPORT,
-        user,
-        object_type="assessment_run",
-        object_id=str(run.pk),
-        object_repr=f"导出筛查结果 {len(rows)} 家企业（{fmt}）",
-        new={"format": fmt, "count": len(rows), "run": run.pk, "filters": dict(_filters(request.POST))},
-        ip_address=client_ip(request),
-    )
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return file_response(content, download_name(f"srdi-screening-{run.pk}-{stamp}", fmt), CONTENT_TYPES[fmt])
+
+    def now() -> HttpResponse:
+        made = screening_file(user, run, request.POST, fmt, ip=client_ip(request))
+        return file_response(made.content, made.filename, made.content_type)
+
+    rows = sd.search_rows(user, run, request.POST).queryset.count()
+    return export_or_queue(request, "screening_export", rows, now, extra={"run": str(run.pk)})
