@@ -132,6 +132,8 @@ def test_filters(login_as, seed, run):
     assert rows_usccs(client.get(PAGE, {"ecosystem": "biomedicine"})) == {seed.west_formula.uscc}
     assert rows_usccs(client.get(PAGE, {"q": "西湖精工"})) == {seed.west.uscc}
     EnterpriseAssessment.objects.filter(run=run, enterprise=seed.west).update(seedling=True, grade="B")
+    # A finished run's rows never change in the product; the test changed them, so the stored figures go too.
+    AssessmentRun.objects.filter(pk=run.pk).update(aggregates={})
     assert rows_usccs(client.get(PAGE, {"cohort": "seedling"})) == {seed.west.uscc}
     assert rows_usccs(client.get(PAGE, {"grade": "B"})) == {seed.west.uscc}
     # An invalid value is ignored and reported, not an error page.
