@@ -40,7 +40,7 @@ from srdi.domain.money import format_yuan
 from srdi.domain.permissions import Permission
 from srdi.interchange.writers import write_csv, write_xlsx, yuan
 from srdi.services import audit, ledger, matters
-from srdi.services.cases import TransitionRefused, budgets_for, snapshot, take, today, transition
+from srdi.services.cases import TransitionRefused, budgets_for, snapshot, transition
 from srdi.services.checkpoints import checkpoint_after_commit
 from srdi.services.notify import Message, notify
 
@@ -275,20 +275,8 @@ def create_payment_run(
                 new={"cases": len(case_ids)},
                 ip_address=ip,
             )
-            entries: list[audit.Entry] = []  # written together: one append to the audit chain for the run
-            on = today()
             for case_id in case_ids:
-                take(
-                    case_id,
-                    actor,
-                    "schedule_payment",
-                    record=entries.append,
-                    on=on,
-                    by_service=True,
-                    run=run,
-                    ip=ip,
-                )
-            audit.record_many(entries)
+                transition(case_id, actor, "schedule_payment", by_service=True, run=run, ip=ip)
     except TransitionRefused as refused:
         # The whole run was rolled back, the case's own refusal event with it: record why.
         audit.record(
