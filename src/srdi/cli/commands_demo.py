@@ -97,7 +97,9 @@ def demo(count: int, seed: int, if_empty: bool, no_users: bool, show_logins: boo
     phase = time.monotonic()
     with console.status("正在生成演示业务：申报批次、各环节案件、拨付与服务券…"):
         create_demo_money(messages, say=lambda line: console.print(line, markup=False, highlight=False))
-    click.echo(f"已生成演示业务（批次、案件、拨付、服务券），用时 {time.monotonic() - phase:.1f} 秒", err=True)
+    click.echo(
+        f"已生成演示业务（批次、案件、拨付、服务券），用时 {time.monotonic() - phase:.1f} 秒", err=True
+    )
     phase = time.monotonic()
     create_demo_showcase(messages)
     click.echo(f"已生成典型案例，用时 {time.monotonic() - phase:.1f} 秒", err=True)
