@@ -128,9 +128,10 @@ def test_a_batch_writes_exactly_what_one_transition_per_case_writes():
         transition(case.pk, owner, "confirm")
 
     def steps() -> list[tuple[Moves, str, dict[str, Any]]]:
-        # the second case's reviewer is of another district: refused (out of scope), it stays at district review
+        # the first case's reviewer is of another district: refused (out of scope), it stays at district review;
+        # a refusal before a move in the same chunk shows that the audit events keep their order
         district = [
-            (c.pk, users["other_district"] if i == 1 else users["district"]) for i, c in enumerate(cases)
+            (c.pk, users["other_district"] if i == 0 else users["district"]) for i, c in enumerate(cases)
         ]
         return [
             (district, "district_pass", {}),
