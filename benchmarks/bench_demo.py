@@ -128,7 +128,7 @@ def _report(runs: list[Run], enterprises: int, info: dict[str, str]) -> str:
     met = all(r.wall_s <= TARGET_S and r.ledger_ok for r in runs)
     head = "| Phase | " + " | ".join(f"{r.engine} s" for r in runs) + " |"
     lines = [
-        f"## `srdi demo --enterprises {enterprises:,}` (`bench_demo`)",
+        f"## `srdi demo --enterprises {enterprises:,}`, {' and '.join(r.engine for r in runs)} (`bench_demo`)",
         "",
         machine_markdown(info),
         "",
