@@ -7,6 +7,8 @@ Chromium is found (they skip themselves otherwise). Exit status is non-zero if a
 The SQLite and PostgreSQL stages run at the same time (each test process has its own temporary var directory,
 free ports and LibreOffice profile), which on two cores takes about the time of the longer stage instead of both;
 the PostgreSQL stage's output is printed when it ends. ``SRDI_TESTS_SERIAL=1`` runs them one after the other.
+The SQLite stage runs the unit tests in two pytest-xdist workers first, then the rest (``SRDI_TESTS_NO_XDIST=1``:
+all in one process, as before).
 """
 
 from __future__ import annotations
@@ -152,6 +154,26 @@ def _user_exists(name: str) -> bool:
         return False
 
 
+Stage = tuple[str, list[str], dict[str, str]]
+
+
+def _sqlite_stages(report: list[str], args: list[str]) -> list[Stage]:
+    """The SQLite stage: with no arguments, the unit tests first in two pytest-xdist workers (they share nothing:
+    each worker has its own settings module import, so its own temporary var directory and test database), then
+    every other test in one process; with arguments, exactly those in one process."""
+    sqlite = {"DATABASE_URL": ""}
+    if args or os.environ.get("SRDI_TESTS_NO_XDIST"):
+        return [("pytest on SQLite", [str(BIN / "pytest"), *report, *args], sqlite)]
+    return [
+        (
+            "pytest on SQLite: unit tests (2 workers)",
+            [str(BIN / "pytest"), "-n", "2", *report, "tests/unit"],
+            sqlite,
+        ),
+        ("pytest on SQLite: the other tests", [str(BIN / "pytest"), *report, "--ignore=tests/unit"], sqlite),
+    ]
+
+
 def main() -> int:
     args = sys.argv[1:]
     ok = True
@@ -162,11 +184,13 @@ def main() -> int:
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     report = ["--durations=15"]
-    sqlite_stage = ("pytest on SQLite", [str(BIN / "pytest"), *report, *args], {"DATABASE_URL": ""})
+    sqlite_stages = _sqlite_stages(report, args)
     bindir = find_pg_bin()
     if bindir is None:
         print("\nPostgreSQL server binaries not found: PostgreSQL stage skipped.")
-        return 0 if ok & run(*sqlite_stage) else 1
+        for stage in sqlite_stages:
+            ok &= run(*stage)
+        return 0 if ok else 1
     pg = ThrowawayPostgres(bindir)
     try:
         url = pg.start()
@@ -176,12 +200,14 @@ def main() -> int:
             {"DATABASE_URL": url},
         )
         if os.environ.get("SRDI_TESTS_SERIAL"):
-            ok &= run(*sqlite_stage)
+            for stage in sqlite_stages:
+                ok &= run(*stage)
             ok &= run(*pg_stage)
         else:
             beside = Background(*pg_stage)
             try:
-                ok &= run(*sqlite_stage)
+                for stage in sqlite_stages:
+                    ok &= run(*stage)
             except BaseException:
                 beside.process.kill()
                 raise

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from srdi.domain.uscc import CHARSET, uscc_check_char
+
+# Hypothesis profiles. ``srdi`` (the default, used by ``make test`` and CI) keeps Hypothesis's numbers of examples
+# and turns its per-example deadline off: no property here is about time, and on a shared 2-core machine a 200 ms
+# deadline failed examples at random under load (DeadlineExceeded, then "flaky") — the reason for reruns, not a
+# finding. ``quick`` (``HYPOTHESIS_PROFILE=quick``) runs 20 examples per property for a developer iterating
+# locally; it is never what decides a change.
+settings.register_profile("srdi", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("quick", parent=settings.get_profile("srdi"), max_examples=20)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "srdi"))
 
 _counter = itertools.count(1)
 

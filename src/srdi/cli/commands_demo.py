@@ -91,10 +91,19 @@ def demo(count: int, seed: int, if_empty: bool, no_users: bool, show_logins: boo
     if no_users:
         return
     messages: list[str] = []
+    phase = time.monotonic()
     logins = create_demo_users(messages)
+    click.echo(f"已创建演示账号，用时 {time.monotonic() - phase:.1f} 秒", err=True)
+    phase = time.monotonic()
     with console.status("正在生成演示业务：申报批次、各环节案件、拨付与服务券…"):
-        create_demo_money(messages)
-        create_demo_showcase(messages)
+        create_demo_money(messages, say=lambda line: console.print(line, markup=False, highlight=False))
+    click.echo(
+        f"已生成演示业务（批次、案件、拨付、服务券），用时 {time.monotonic() - phase:.1f} 秒", err=True
+    )
+    phase = time.monotonic()
+    create_demo_showcase(messages)
+    click.echo(f"已生成典型案例，用时 {time.monotonic() - phase:.1f} 秒", err=True)
     for line in messages:
         click.echo(line, err=True)
+    click.echo(f"演示数据全部完成，共用时 {time.monotonic() - started:.1f} 秒", err=True)
     _print_logins(logins)

@@ -17,6 +17,7 @@ refuses a state change that would reopen a second one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -288,68 +289,109 @@ def transition(
             precomputed, marker = current_entitlement(found), _paid_marker(found)
     try:
         with transaction.atomic():
-            case = Case.objects.select_for_update().select_related("programme", "enterprise").get(pk=case_id)
-            if name in RECOMPUTED_AT:
-                published = (case.entitlement_fen, versions_used(case.entitlement_trace))
-                fresh = precomputed if marker == _paid_marker(case) else None
-                _refresh_entitlement(case, fresh)
-                if name == "approve":
-                    _refuse_if_parameters_changed(case, published)
-                # The quota is counted under a lock on the programme row (lock order: case → programme →
-                # budgets → ledger chain → audit chain), so concurrent approvals cannot both take the last place.
-                case.programme = Programme.objects.select_for_update().get(pk=case.programme_id)
-            verdict = check(name, actor_of(user), view_of(case, on, requested_fen), reason)
-            if verdict and name in TRANSITIONS and TRANSITIONS[name].service_only and not by_service:
-                verdict = Verdict(
-                    False, "拨付状态只能通过拨付批次变更（资金管理 → 拨付批次）", "service_only"
-                )
-            if verdict and name == "schedule_payment" and run is None:
-                verdict = Verdict(False, "列入拨付须指定拨付批次", "service_only")
-            if not verdict:
-                raise TransitionRefused(verdict)
-            before = snapshot(case)
-            t = TRANSITIONS[name]
-            entry = _apply(case, name, user, reason, on, requested_fen, run)
-            case.state = t.target
-            _save_keeping_one_open_case(case)
-            after = snapshot(case)
-            CaseTransition.objects.create(
-                case=case,
-                name=name,
-                from_state=before["state"],
-                to_state=t.target,
-                actor=user,
-                actor_label=user.username,
-                at=timezone.now(),
-                reason=reason,
-                before=before,
-                after=after,
-            )
-            audit.record(
-                AuditAction.TRANSITION,
+            return take(
+                case_id,
                 user,
-                object_type="case",
-                object_id=str(case.pk),
-                object_repr=f"{case.title}：{t.label}",
-                old=before,
-                new=after,
-                extra=_extra(name, reason, run),
-                ip_address=ip,
+                name,
+                record=lambda entry: audit.record_many([entry]),
+                reason=reason,
+                requested_fen=requested_fen,
+                on=on,
+                ip=ip,
+                by_service=by_service,
+                run=run,
+                precomputed=precomputed,
+                marker=marker,
             )
-            _notify(case, name)
-            return Outcome(case, entry)
     except TransitionRefused as refused:
-        audit.record(
+        audit.record_many([refusal_entry(case_id, user, name, refused, ip)])
+        raise
+
+
+def take(
+    case_id: int,
+    user: User,
+    name: str,
+    *,
+    record: Callable[[audit.Entry], object],
+    reason: str = "",
+    requested_fen: int | None = None,
+    on: date,
+    ip: str = "",
+    by_service: bool = False,
+    run: PaymentRun | None = None,
+    precomputed: Any = None,
+    marker: tuple[int, int] | None = None,
+) -> Outcome:
+    """The body of ``transition`` inside the caller's transaction: lock, guard, apply, record. The audit event is
+    handed to ``record`` (written at once by ``transition``, in chunks by ``services.case_batch``); a
+    ``precomputed`` entitlement is used only if ``marker`` still matches the matter's payments under the lock."""
+    case = Case.objects.select_for_update().select_related("programme", "enterprise").get(pk=case_id)
+    if name in RECOMPUTED_AT:
+        published = (case.entitlement_fen, versions_used(case.entitlement_trace))
+        fresh = precomputed if marker is not None and marker == _paid_marker(case) else None
+        _refresh_entitlement(case, fresh)
+        if name == "approve":
+            _refuse_if_parameters_changed(case, published)
+        # The quota is counted under a lock on the programme row (lock order: case → programme →
+        # budgets → ledger chain → audit chain), so concurrent approvals cannot both take the last place.
+        case.programme = Programme.objects.select_for_update().get(pk=case.programme_id)
+    verdict = check(name, actor_of(user), view_of(case, on, requested_fen), reason)
+    if verdict and name in TRANSITIONS and TRANSITIONS[name].service_only and not by_service:
+        verdict = Verdict(False, "拨付状态只能通过拨付批次变更（资金管理 → 拨付批次）", "service_only")
+    if verdict and name == "schedule_payment" and run is None:
+        verdict = Verdict(False, "列入拨付须指定拨付批次", "service_only")
+    if not verdict:
+        raise TransitionRefused(verdict)
+    before = snapshot(case)
+    t = TRANSITIONS[name]
+    entry = _apply(case, name, user, reason, on, requested_fen, run)
+    case.state = t.target
+    _save_keeping_one_open_case(case)
+    after = snapshot(case)
+    CaseTransition.objects.create(
+        case=case,
+        name=name,
+        from_state=before["state"],
+        to_state=t.target,
+        actor=user,
+        actor_label=user.username,
+        at=timezone.now(),
+        reason=reason,
+        before=before,
+        after=after,
+    )
+    record(
+        audit.Entry(
             AuditAction.TRANSITION,
             user,
             object_type="case",
-            object_id=str(case_id),
-            success=False,
-            object_repr=f"拒绝：{TRANSITIONS[name].label if name in TRANSITIONS else name}",
-            extra={"transition": name, "reason": refused.verdict.reason, "code": refused.verdict.code},
+            object_id=str(case.pk),
+            object_repr=f"{case.title}：{t.label}",
+            old=before,
+            new=after,
+            extra=_extra(name, reason, run),
             ip_address=ip,
         )
-        raise
+    )
+    _notify(case, name)
+    return Outcome(case, entry)
+
+
+def refusal_entry(
+    case_id: int, user: User, name: str, refused: TransitionRefused, ip: str = ""
+) -> audit.Entry:
+    """The audit event of a refused transition (recorded after the attempt was rolled back)."""
+    return audit.Entry(
+        AuditAction.TRANSITION,
+        user,
+        object_type="case",
+        object_id=str(case_id),
+        success=False,
+        object_repr=f"拒绝：{TRANSITIONS[name].label if name in TRANSITIONS else name}",
+        extra={"transition": name, "reason": refused.verdict.reason, "code": refused.verdict.code},
+        ip_address=ip,
+    )
 
 
 # Transitions that recompute the entitlement first: 公示 publishes the amount in force, approval commits it.

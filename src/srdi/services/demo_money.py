@@ -17,11 +17,14 @@ import contextlib
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from django.db import transaction
+
 from srdi.db.models import Case, Enterprise, Event, Payment, Programme, Role, ServiceProvider, User
 from srdi.domain.uscc import uscc_check_char
-from srdi.services import budgets
+from srdi.domain.workflow.definition import TRANSITIONS
+from srdi.services import budgets, case_batch
 from srdi.services.bank_accounts import request_change
-from srdi.services.cases import TransitionRefused, raise_objection, today, transition, update_claim
+from srdi.services.cases import TransitionRefused, raise_objection, today, update_claim
 from srdi.services.evidence import file_received_evidence
 from srdi.services.payments import create_payment_run, execute_payment_run, record_bank_return
 from srdi.services.programmes import create_programme, generate_offers
@@ -85,38 +88,97 @@ def _district_reviewer(case: Case) -> User:
     )
 
 
-def _drive(case: Case, target: str, after_publicity: date) -> None:
-    """Take a case as far as ``target`` with the real transitions (stops quietly when a guard refuses)."""
-    steps: dict[str, Callable[[], object]] = {
-        "district_review": lambda: (
-            update_claim(
-                case.pk,
-                _owner(case),
-                bank_account_name=case.enterprise.name,
-                bank_name="杭州银行",
-                bank_account_number=f"62220202{case.pk:010d}",
-            ),
-            transition(case.pk, _owner(case), "confirm"),
-        ),
-        "city_review": lambda: transition(case.pk, _district_reviewer(case), "district_pass"),
-        "publicity": lambda: transition(case.pk, _user("city_staff"), "city_pass"),
-        "approved": lambda: transition(case.pk, _user("city_admin"), "approve", on=after_publicity),
-    }
-    if target in ("returned", "rejected", "declined"):
-        if target == "declined":
-            transition(case.pk, _owner(case), "decline")
-            return
-        steps["district_review"]()
-        transition(
-            case.pk,
-            _district_reviewer(case),
-            "return" if target == "returned" else "reject",
-            reason="请补充项目审计报告" if target == "returned" else "项目不属于技改范围",
-        )
+def _claim_all(cases: list[Case], owners: dict[int, User]) -> list[Case]:
+    """The enterprise fills in its bank account on each case (``update_claim``, one commit per chunk); the cases
+    whose claim was accepted."""
+    kept: list[Case] = []
+    for start in range(0, len(cases), case_batch.CHUNK):
+        with transaction.atomic():
+            for case in cases[start : start + case_batch.CHUNK]:
+                try:
+                    update_claim(
+                        case.pk,
+                        owners[case.pk],
+                        bank_account_name=case.enterprise.name,
+                        bank_name="杭州银行",
+                        bank_account_number=f"62220202{case.pk:010d}",
+                    )
+                except TransitionRefused:
+                    continue
+                kept.append(case)
+    return kept
+
+
+Say = Callable[[str], None]
+
+
+def _quiet(_line: str) -> None:
+    return None
+
+
+def _step(
+    cases: list[Case],
+    name: str,
+    actor: Callable[[Case], User],
+    *,
+    reason: str = "",
+    on: date | None = None,
+    say: Say = _quiet,
+) -> list[Case]:
+    """One transition on every case (``case_batch.transition_many``: the guards of ``transition``, one case at a
+    time, audit events in chunks); the cases that moved, in order (a refused one stops there quietly). Progress
+    (``n/N``) goes to ``say`` after each chunk."""
+    if not cases:
+        return []
+    done = 0
+    label = TRANSITIONS[name].label
+
+    def advance(k: int) -> None:
+        nonlocal done
+        done += k
+        say(f"  {label}：{done}/{len(cases)} 件")
+
+    result = case_batch.transition_many(
+        [(c.pk, actor(c)) for c in cases], name, reason=reason, on=on, progress=advance
+    )
+    return [c for c in cases if c.pk not in result.refused]
+
+
+def _drive_all(cases: list[Case], target: str, after_publicity: date, say: Say = _quiet) -> None:
+    """Take every case as far as ``target`` with the real transitions, one step for all of them at a time (a
+    case a guard refuses stops where it is)."""
+    if not cases or target == "offered":
+        return
+    owners = {case.pk: _owner(case) for case in cases}  # created in case order, as a person would first act
+    reviewers: dict[str, User] = {}
+
+    def reviewer(case: Case) -> User:
+        if case.district_code not in reviewers:
+            reviewers[case.district_code] = _district_reviewer(case)
+        return reviewers[case.district_code]
+
+    if target == "declined":
+        _step(cases, "decline", lambda c: owners[c.pk], say=say)
+        return
+    cases = _step(_claim_all(cases, owners), "confirm", lambda c: owners[c.pk], say=say)
+    if target in ("returned", "rejected"):
+        reason = "请补充项目审计报告" if target == "returned" else "项目不属于技改范围"
+        _step(cases, "return" if target == "returned" else "reject", reviewer, reason=reason, say=say)
         return
     wanted = ORDER.index(target if target in ORDER else "approved")
-    for state in ORDER[1 : min(wanted, ORDER.index("approved")) + 1]:
-        steps[state]()
+    if wanted >= ORDER.index("city_review"):
+        cases = _step(cases, "district_pass", reviewer, say=say)
+    if wanted >= ORDER.index("publicity"):
+        city_staff = _user("city_staff")
+        cases = _step(cases, "city_pass", lambda _c: city_staff, say=say)
+    if wanted >= ORDER.index("approved"):
+        admin = _user("city_admin")
+        _step(cases, "approve", lambda _c: admin, on=after_publicity, say=say)
+
+
+def _drive(case: Case, target: str, after_publicity: date) -> None:
+    """Take one case as far as ``target`` (stops quietly when a guard refuses)."""
+    _drive_all([case], target, after_publicity)
 
 
 def _targets(cases: list[Case]) -> dict[str, list[Case]]:
@@ -126,13 +188,7 @@ def _targets(cases: list[Case]) -> dict[str, list[Case]]:
     return grouped
 
 
-def _drive_all(cases: list[Case], target: str, after_publicity: date) -> None:
-    for case in cases:
-        with contextlib.suppress(TransitionRefused):
-            _drive(case, target, after_publicity)
-
-
-def create_demo_money(lines: list[str]) -> None:
+def create_demo_money(lines: list[str], say: Say = _quiet) -> None:
     """Programmes, offers moved through every state, a paid payment run, a scheduled one, vouchers.
 
     Order matters because a payment run takes every approved (or failed) case of its programme: first the
@@ -162,7 +218,10 @@ def create_demo_money(lines: list[str]) -> None:
         )
         summary = generate_offers(programme, actor=admin)
         lines.append(f"批次 {code}：免申即享要约 {summary.created} 个（数据不全 {summary.incomplete} 个）")
-        cases = list(Case.objects.filter(programme=programme, missing=[]).order_by("id"))
+        say(lines[-1])
+        cases = list(
+            Case.objects.filter(programme=programme, missing=[]).select_related("enterprise").order_by("id")
+        )
         if article != 3:
             file_received_evidence(
                 cases, label="项目审计报告", filename="项目审计报告（演示）.pdf", data=DEMO_PDF
@@ -177,12 +236,13 @@ def create_demo_money(lines: list[str]) -> None:
             "rejected",
             "declined",
         ):
-            _drive_all(grouped.get(target, []), target, after)
-        _drive_all(grouped.get("payment_scheduled", []), "approved", after)
+            _drive_all(grouped.get(target, []), target, after, say)
+        _drive_all(grouped.get("payment_scheduled", []), "approved", after, say)
         if Case.objects.filter(programme=programme, state="approved").exists():
             waiting = create_payment_run(finance, programme, note="演示拨付（待执行）")
             lines.append(f"  拨付批次 #{waiting.pk}：待执行")
-        _drive_all(grouped.get("paid", []) + grouped.get("payment_failed", []), "approved", after)
+            say(lines[-1])
+        _drive_all(grouped.get("paid", []) + grouped.get("payment_failed", []), "approved", after, say)
         Case.objects.filter(
             pk__in=[c.pk for c in grouped.get("payment_failed", [])], state="approved"
         ).update(bank_account_number="6222XXXX")  # the bank refuses a malformed account: a realistic failure
@@ -190,7 +250,8 @@ def create_demo_money(lines: list[str]) -> None:
             run = create_payment_run(finance, programme, note="演示拨付")
             result = execute_payment_run(run, finance)
             lines.append(f"  拨付批次 #{run.pk}：成功 {len(result.paid)} 笔，失败 {len(result.failed)} 笔")
-        _drive_all(grouped.get("approved", []), "approved", after)
+            say(lines[-1])
+        _drive_all(grouped.get("approved", []), "approved", after, say)
         publicity = Case.objects.filter(programme=programme, state="publicity").first()
         if publicity is not None:
             raise_objection(
