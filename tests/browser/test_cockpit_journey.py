@@ -63,6 +63,7 @@ def test_city_staff_see_targets_charts_switch_district_and_download(browser, wor
     shot("city")
 
     page.locator("#district-picker").select_option(WEST_LAKE)  # submits on change
+    page.wait_for_url(f"**district={WEST_LAKE}*")  # the new page, not the old one still idle
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", level=1).inner_text() == "目标驾驶舱 · 西湖区"
     assert f"district={WEST_LAKE}" in page.url

@@ -53,7 +53,8 @@ def test_a_2026_date_is_judged_under_2号_beside_last_year_and_a_review_screenin
     start.locator("input[name=review_to]").fill("2028-12-31")
     page.once("dialog", lambda dialog: dialog.accept())
     start.get_by_role("button", name="开始筛查").click()
-    page.get_by_text("复核（称号到期 2026-01-01 至 2028-12-31）").wait_for(timeout=60_000)
+    # the run's own line (exact: the flash "已开始筛查（…）" quotes the same words while the run is quick)
+    page.get_by_text("复核（称号到期 2026-01-01 至 2028-12-31）", exact=True).wait_for(timeout=60_000)
     page.wait_for_load_state("networkidle")
     run = AssessmentRun.objects.get(purpose="review")
     assert run.review_to.isoformat() == "2028-12-31"

@@ -70,6 +70,22 @@ def install(apps, schema_editor):
             cursor.execute(sql)
 
 
+def uninstall(apps, schema_editor):
+    """Going back: the triggers go before their counter table does (SQLite keeps a trigger whose table is gone
+    and fails every later write to the watched table)."""
+    vendor = schema_editor.connection.vendor
+    statements = []
+    for table in WATCHED:
+        for event in ("update", "delete"):
+            on = f" ON {table}" if vendor == "postgresql" else ""
+            statements.append(f"DROP TRIGGER IF EXISTS {table}_auth_{event}{on};")
+    if vendor == "postgresql":
+        statements.append("DROP FUNCTION IF EXISTS srdi_auth_changed();")
+    with schema_editor.connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("srdi", "0028_home"),
@@ -92,5 +108,5 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "认证数据版本",
             },
         ),
-        migrations.RunPython(install, migrations.RunPython.noop),
+        migrations.RunPython(install, uninstall),
     ]
