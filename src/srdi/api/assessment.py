@@ -14,12 +14,13 @@ from ninja import Router
 from ninja.params import functions as params
 
 from srdi.api.bodies import BadBody, read_json
-from srdi.api.detail import DETAIL, SUMMARY, Detail, summarised
+from srdi.api.detail import DETAIL, SUMMARY, Detail
 from srdi.api.requests import caller, client_ip
 from srdi.api.responses import json_response
 from srdi.api.schemas import EXAMPLE_USCC, Purpose, contract_body, errors, example_profile, uscc_path
 from srdi.api.throttles import PROBES, READS
 from srdi.domain.assessment.contract import parse_as_of
+from srdi.domain.assessment.summary import summarised
 from srdi.domain.exchange import FORMATS
 from srdi.domain.rules.model import PURPOSES
 from srdi.services import scoping

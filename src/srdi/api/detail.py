@@ -2,8 +2,8 @@
 contract result) or ``?detail=summary`` (a lean answer for callers that only need the verdicts; its shape is
 ``srdi.domain.assessment.summary``'s).
 
-Use ``DETAIL`` as the query parameter of an assessment operation and ``summarised(result)`` /
-``summarised_output(output)`` to trim a contract result. A summary keeps, per enterprise, the identity and size
+Use ``DETAIL`` as the query parameter of an assessment operation; the summary's shape and ``summarised(result)``
+are ``srdi.domain.assessment.summary``'s. A summary keeps, per enterprise, the identity and size
 fields (``uscc``, ``name``, ``as_of``, ``year``, ``size_class``, ``sme``, ``size_industry``) and ``gaps``, and per
 tier only ``status``, ``score`` (and ``score_range`` when the score is not yet decided), ``route`` and the
 ``rulebook`` that judged it (``id``, ``title``, ``document``); the checks, missing inputs, manual checks and the
@@ -18,8 +18,6 @@ from typing import Literal
 
 from ninja.params import functions as params
 
-from srdi.domain.assessment.summary import RESULT_FIELDS, RULEBOOK_FIELDS, summarised, summarised_output
-
 Detail = Literal["full", "summary"]
 FULL: Detail = "full"
 SUMMARY: Detail = "summary"
@@ -31,14 +29,3 @@ DETAIL = params.Query(
         "认定路径、所用规则库（编号、名称、文件）以及差距分析和规模字段，答复更小更快"
     ),
 )
-
-__all__ = [
-    "DETAIL",
-    "FULL",
-    "RESULT_FIELDS",
-    "RULEBOOK_FIELDS",
-    "SUMMARY",
-    "Detail",
-    "summarised",
-    "summarised_output",
-]

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import make_uscc
 from tests.integration.api.helpers import API
 
-from srdi.api.detail import RESULT_FIELDS, RULEBOOK_FIELDS
+from srdi.domain.assessment.summary import RESULT_FIELDS, RULEBOOK_FIELDS
 from srdi.services.accounts import create_user
 from srdi.services.imports import import_file
 from srdi.services.tokens import create_token

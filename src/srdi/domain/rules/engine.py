@@ -6,13 +6,13 @@ holding the result and the compiled rulebooks. The same call serves one profile 
 backends lowered from the same expressions:
 
 - **scalar** (up to ``SCALAR_ROWS`` enterprises): the generated Python program (``scalar.ScalarProgram``)
-  evaluates each facts row dict (``_scalar_fact_rows``). A Polars query costs ~15 ms whatever the row count;
-  the program costs ~0.05–0.1 ms a row.
+  evaluates each facts row dict (``_scalar_fact_rows``: plain rows in, ``scalar_facts`` out, no Polars). A
+  Polars query costs ~15 ms whatever the row count; facts and program cost ~0.1 ms a row.
 - **columnar** (more): one Polars pass per stage, one ``collect``.
 
 The crossover was measured with ``python -m benchmarks profile`` (docs/performance.md, "One profile in process;
-scalar and columnar backends"): with the facts still built by Polars, the scalar path is faster up to a few
-hundred demo-generator enterprises. ``srdi.domain.rules.explain`` turns a row back into the contract's result
+scalar and columnar backends"): the scalar path is cheaper up to between 128 and 256 demo-generator
+enterprises. ``srdi.domain.rules.explain`` turns a row back into the contract's result
 with its full trace.
 """
 
