@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from srdi.domain.rules.engine import Assessment
+from srdi.domain.rules.explain import score_range
 
 RESULT_FIELDS = ("uscc", "name", "as_of", "year", "size_class", "sme", "size_industry")
 TIER_FIELDS = ("status", "score", "score_range", "route")
@@ -26,10 +27,9 @@ def tier_verdict(assessment: Assessment, tier: str, row: dict[str, Any]) -> dict
     c = assessment.compiled[tier]
     rb = c.rulebook
     out: dict[str, Any] = {"status": row[c.col("status")], "score": row[c.col("score")]}
-    if rb.score is not None:
-        lo, hi = row[c.col("total|lo")], row[c.col("total|hi")]
-        if lo != hi:
-            out["score_range"] = [lo, hi]
+    bounds = score_range(c, row)
+    if bounds is not None:
+        out["score_range"] = bounds
     out["route"] = row[c.col("route")]
     out["rulebook"] = {"id": rb.id, "title": rb.title, "document": rb.document}
     return out

@@ -638,6 +638,15 @@ def rulebook_reference(rb: Any, day: Any, purpose: str, route: Any = None) -> di
     return out
 
 
+def score_range(c: Compiled, row: dict[str, Any]) -> list[int] | None:
+    """[lowest, highest] score still possible while unknown inputs leave it undecided (None once decided or
+    when the rulebook has no score)."""
+    if c.rulebook.score is None:
+        return None
+    lo, hi = row[c.col("total|lo")], row[c.col("total|hi")]
+    return [lo, hi] if lo != hi else None
+
+
 def tier_result(
     assessment: Assessment, index: int, tier: str, row: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -686,9 +695,8 @@ def _tier_result(assessment: Assessment, tier: str, row: dict[str, Any]) -> dict
         "checks": checks,
         "missing": reader.missing if status == "needs_data" else [],
     }
-    if rb.score is not None:
-        lo, hi = row[c.col("total|lo")], row[c.col("total|hi")]
-        if lo != hi:
-            result["score_range"] = [lo, hi]
+    bounds = score_range(c, row)
+    if bounds is not None:
+        result["score_range"] = bounds
     result["manual_checks"] = [m.id for m in rb.manual]
     return result
