@@ -41,6 +41,7 @@ from srdi.domain.rules.parameters import RuleDataError
 from srdi.domain.rules.rulebook import TIERS, Library, load_library
 from srdi.domain.rules.scalar import ScalarProgram
 from srdi.domain.rules.scalar_facts import build_fact_rows
+from srdi.domain.rules.widths import Narrowing, input_bounds, narrowing, read_columns
 from srdi.domain.tables import RowTables, Tables
 
 DECIMAL_FACTS = frozenset(
@@ -246,7 +247,11 @@ def assess(
     built = build_facts(_frames(tables), as_of, options)
     # A few rows: skip the query optimiser. Optimising one query of hundreds of expressions costs more than
     # evaluating them on a handful of rows; the optimisations never change results, so neither does this.
-    frame = collect(plan.query(built.frame, selected), optimise=len(tables) > UNOPTIMISED_ROWS)
+    optimise = len(tables) > UNOPTIMISED_ROWS
+    facts_frame = collect(built.frame, optimise=optimise)
+    # The facts' magnitudes decide which expressions may compute in 64 bits (``widths``).
+    narrowed = plan.narrowing(input_bounds(facts_frame, plan.inputs))
+    frame = collect(plan.query(facts_frame.lazy(), selected, narrowed), optimise=optimise)
     return Assessment(frame=frame, facts=built, backend="columnar", **common)
 
 
@@ -262,28 +267,54 @@ def _frames(tables: Tables | RowTables) -> Tables:
 
 
 class _Plan:
-    """The stages of one set of compiled rulebooks (+ extra stages), lowered to Polars and to Python on demand."""
+    """The stages of one set of compiled rulebooks (+ extra stages), lowered to Polars and to Python on demand.
+
+    On the columnar path the stages are first narrowed to 64-bit arithmetic where the batch's magnitudes allow
+    (``widths``); each narrowing and its Polars lowering are kept, as batches of similar magnitude share them."""
+
+    CACHED_NARROWINGS = 16
 
     def __init__(self, stages: list[list[ir.Expr]], keepalive: Any):
         self.stages = stages
         self._keepalive = keepalive  # the objects whose ids make the cache key
-        self._polars: list[list[pl.Expr]] | None = None
+        self._polars: dict[Any, list[list[pl.Expr]]] = {}
+        self._narrowings: dict[tuple[tuple[str, int | None], ...], Narrowing] = {}
         self._program: ScalarProgram | None = None
+        self.inputs = read_columns(stages)
 
-    def polars(self) -> list[list[pl.Expr]]:
-        if self._polars is None:
-            self._polars = stages_to_polars(self.stages)
-        return self._polars
+    def narrowing(self, bounds: dict[str, int | None]) -> Narrowing:
+        key = tuple(sorted(bounds.items()))
+        found = self._narrowings.get(key)
+        if found is None:
+            if len(self._narrowings) >= self.CACHED_NARROWINGS:
+                self._narrowings.clear()
+            found = self._narrowings[key] = narrowing(self.stages, bounds)
+        return found
+
+    def polars(self, narrowed: Narrowing | None = None) -> list[list[pl.Expr]]:
+        key = narrowed.fitting if narrowed is not None else None
+        found = self._polars.get(key)
+        if found is None:
+            if len(self._polars) >= self.CACHED_NARROWINGS:
+                self._polars.clear()
+            found = self._polars[key] = stages_to_polars(narrowed.stages if narrowed else self.stages)
+        return found
 
     def program(self) -> ScalarProgram:
         if self._program is None:
             self._program = ScalarProgram(self.stages)
         return self._program
 
-    def query(self, lazy: pl.LazyFrame, selected: list[str] | None) -> pl.LazyFrame:
-        for stage in self.polars():
+    def query(
+        self, lazy: pl.LazyFrame, selected: list[str] | None, narrowed: Narrowing | None = None
+    ) -> pl.LazyFrame:
+        for stage in self.polars(narrowed):
             lazy = lazy.with_columns(stage)
-        return lazy.select(selected) if selected is not None else lazy
+        # Columns computed in 64 bits leave as the 128-bit integers they are compiled as.
+        wide = narrowed.narrowed if narrowed is not None else frozenset()
+        if selected is not None:
+            return lazy.select([pl.col(c).cast(pl.Int128) if c in wide else pl.col(c) for c in selected])
+        return lazy.with_columns([pl.col(c).cast(pl.Int128) for c in sorted(wide)]) if wide else lazy
 
 
 _PLANS: dict[tuple[Any, ...], _Plan] = {}

@@ -450,10 +450,14 @@ def build_facts(tables: Tables, as_of: date, options: FactOptions | None = None)
     frame = frame.with_columns(plan.derived)
     frame = _join_aggregate(frame, tables.equity, tables.equity.lazy().group_by("eid").agg(plan.equity))
     frame = frame.with_columns(plan.equity_flags)
-    for table, prepare, aggs, flags in plan.lists:
-        source: pl.DataFrame = getattr(tables, table)
-        rows = source.lazy().with_columns(prepare) if prepare else source.lazy()
-        frame = _join_aggregate(frame, source, rows.group_by("eid").agg(aggs)).with_columns(flags)
+    for lp in plan.lists:
+        source: pl.DataFrame = getattr(tables, lp.table)
+        rows = source.lazy().with_columns(lp.prepare) if lp.prepare else source.lazy()
+        if lp.relevant is not None:
+            rows = rows.filter(lp.relevant)
+        frame = _join_aggregate(frame, source, rows.group_by("eid").agg(lp.aggregations)).with_columns(
+            lp.flags
+        )
     codes = tables.enterprises.get_column("industry_code").unique().to_list()
     frame = size_expressions(frame, codes)
     return Facts(frame=frame, as_of=as_of, year=y)
@@ -466,8 +470,19 @@ class _FactPlan:
     derived: list[pl.Expr]
     equity: list[pl.Expr]
     equity_flags: list[pl.Expr]
-    # (table, row columns computed before aggregating, aggregations, fill expressions)
-    lists: list[tuple[str, list[pl.Expr], list[pl.Expr], list[pl.Expr]]]
+    lists: list[_ListPlan]
+
+
+@dataclass(frozen=True)
+class _ListPlan:
+    """How one list table becomes per-enterprise facts."""
+
+    table: str
+    prepare: list[pl.Expr]  # row columns computed before aggregating
+    # The rows some condition may hold for (Kleene: unknown is kept), where dropping the others changes nothing.
+    relevant: pl.Expr | None
+    aggregations: list[pl.Expr]
+    flags: list[pl.Expr]  # the final columns, with the defaults of a known list
 
 
 @lru_cache(maxsize=256)
@@ -527,9 +542,10 @@ def _fact_plan(as_of: date, opts: FactOptions) -> _FactPlan:
         if not columns and not extra_aggs:
             continue
         lists.append(
-            (
+            _ListPlan(
                 table,
                 cert_prepare if table == "certifications" else [],
+                _relevant_rows(columns, counted.get(table, [])),
                 [*(_kleene_any(cond).alias(name) for name, cond in columns), *extra_aggs],
                 [
                     *_with_flag(f"{table}_known", dict.fromkeys((name for name, _ in columns), False)),
@@ -546,6 +562,19 @@ def _fact_plan(as_of: date, opts: FactOptions) -> _FactPlan:
         equity_flags=_with_flag("equity_known", equity_defaults),
         lists=lists,
     )
+
+
+def _relevant_rows(
+    columns: list[tuple[str, pl.Expr]], counted: list[tuple[ListFactColumn, pl.Expr]]
+) -> pl.Expr | None:
+    """The filter that keeps only rows some condition may hold for, when the table's facts are all counts or
+    title checks: those read their aggregates only for a known list, where an enterprise left with no rows
+    gets 0 or false, exactly what its surely-failing rows gave (most IP items count for nothing, and
+    aggregating fewer rows is most of the saving). A Kleene ``any`` fact keeps every row: for a list that is not
+    known, failing rows make it false where no rows leave it unknown."""
+    if columns or not counted:
+        return None
+    return pl.any_horizontal([cond.meta.undo_aliases().fill_null(True) for _, cond in counted])
 
 
 def _counted(facts: list[tuple[ListFactColumn, pl.Expr]], table: str) -> tuple[list[pl.Expr], list[pl.Expr]]:
