@@ -55,7 +55,9 @@ def test_a_product_that_may_overflow_keeps_128_bits() -> None:
     assert _mentions(comparison, "lit", I128)
     # …and reads the narrowed columns widened back, so it computes exactly as compiled.
     frame = pl.DataFrame({"a": [2**62, -(2**62), 5], "b": [2**40, 1, 0]})
-    wide = frame.lazy().with_columns(ir.stages_to_polars(stages)[0]).with_columns(ir.stages_to_polars(stages)[1])
+    wide = (
+        frame.lazy().with_columns(ir.stages_to_polars(stages)[0]).with_columns(ir.stages_to_polars(stages)[1])
+    )
     narrow_polars = ir.stages_to_polars(result.stages)
     narrow = frame.lazy().with_columns(narrow_polars[0]).with_columns(narrow_polars[1])
     assert wide.collect()["ok"].to_list() == narrow.collect()["ok"].to_list() == [True, False, True]

@@ -159,7 +159,7 @@ class _Analysis:
             return 1
         if op == "clip":
             low, high = e.data
-            limit = max(abs(low), abs(high))
+            limit: int = max(abs(int(low)), abs(int(high)))
             return limit if args[0] is None else min(args[0], limit)
         if op == "replace_strict":
             items, default, _ = e.data
