@@ -15,6 +15,9 @@ may download and audits it.
   details go to the log, not to the page).
 - The result file is ``SRDI_VAR_DIR/jobs/<id>/<file name>``, written to a temporary name and renamed; it is kept
   ``KEEP`` (24 hours) and removed by the runner after that (the job stays, marked expired on its page).
+- A running job's process moves its ``heartbeat_at`` every ``HEARTBEAT`` seconds. A job still marked running
+  whose heartbeat is older than ``STALE`` — its process was killed, or the machine restarted — is failed by the
+  next runner (``fail_abandoned``) with a message saying to submit it again, and audited like any failure.
 - Audit: the request (``export`` … 提交), the export itself (the handler's own export event, as before), each
   download, and a failure.
 """
@@ -35,6 +38,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.db.models import Q
 from django.utils.module_loading import import_string
 
 from srdi.db.models import AuditAction, Job, JobStatus, User
@@ -46,6 +50,9 @@ KEEP = timedelta(hours=24)
 PROGRESS_EVERY = 0.5  # seconds between progress writes
 IDLE_EXIT = 30.0  # the serving process's runner thread stops after this long without work
 POLL = 1.0
+HEARTBEAT = 15.0  # seconds between a running job's heartbeats
+STALE = timedelta(seconds=4 * HEARTBEAT)  # a running job silent this long has lost its process
+ABANDONED = "执行该任务的进程已中止（服务重启或进程退出），任务未完成；请重新提交。"
 
 
 class JobFailed(Exception):
@@ -142,8 +149,9 @@ def claim(worker: str) -> Job | None:
         if not candidates:
             return None
         for pk in candidates:
+            now = _now()
             taken = Job.objects.filter(pk=pk, status=JobStatus.QUEUED).update(
-                status=JobStatus.RUNNING, started_at=_now(), worker=worker[:80]
+                status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, worker=worker[:80]
             )
             if taken:
                 return Job.objects.get(pk=pk)
@@ -172,11 +180,37 @@ def _write(job: Job, result: JobResult) -> str:
     return name
 
 
+class _Heartbeat:
+    """Moves a running job's ``heartbeat_at`` every ``HEARTBEAT`` seconds from a thread of its own, so that a
+    handler busy in one long query still shows its process alive."""
+
+    def __init__(self, job: Job):
+        self.job_pk = job.pk
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"srdi-job-{job.pk}-heartbeat", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self.stopped.wait(HEARTBEAT):
+                Job.objects.filter(pk=self.job_pk, status=JobStatus.RUNNING).update(heartbeat_at=_now())
+        finally:
+            connection.close()
+
+
 def run(job: Job) -> Job:
     """Do one claimed job: done with its file, or failed with a message for people."""
     try:
         handler: Handler = import_string(KINDS[job.kind].handler)
-        result = handler(job, _reporter(job))
+        with _Heartbeat(job):
+            result = handler(job, _reporter(job))
         name = _write(job, result)
     except JobFailed as exc:
         _fail(job, str(exc))
@@ -199,6 +233,10 @@ def run(job: Job) -> Job:
 
 def _fail(job: Job, message: str) -> None:
     Job.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, message=message[:500], finished_at=_now())
+    _audit_failure(job, message)
+
+
+def _audit_failure(job: Job, message: str) -> None:
     audit.record(
         AuditAction.EXPORT,
         job.owner,
@@ -221,6 +259,24 @@ def purge_expired() -> int:
     return removed
 
 
+def fail_abandoned() -> int:
+    """Fail the running jobs whose heartbeat stopped more than ``STALE`` ago (their process is gone); how many.
+    Each is failed by one conditional UPDATE, so of several runners exactly one fails and audits it."""
+    failed = 0
+    cutoff = _now() - STALE
+    # A job started before heartbeats existed (migration 0031) is judged by when it started.
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    for job in Job.objects.filter(silent, status=JobStatus.RUNNING).select_related("owner"):
+        taken = Job.objects.filter(silent, pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, message=ABANDONED, finished_at=_now()
+        )
+        if taken:
+            log.warning("job %s (%s) of worker %s abandoned: failed", job.pk, job.kind, job.worker)
+            _audit_failure(job, ABANDONED)
+            failed += 1
+    return failed
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
@@ -230,6 +286,7 @@ def run_pending(worker: str | None = None) -> int:
     worker = worker or worker_name()
     count = 0
     purge_expired()
+    fail_abandoned()
     while (job := claim(worker)) is not None:
         run(job)
         count += 1

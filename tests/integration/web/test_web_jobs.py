@@ -75,6 +75,7 @@ def test_a_large_enterprise_export_is_a_job_with_progress_and_the_same_file(logi
     assert actions[1][0] == "enterprise"  # the export itself, as a synchronous export records it
     assert ("job", "下载后台任务结果：企业名单导出") in actions
     assert "企业名单导出" in client.get(reverse("web:job_list")).content.decode()
+    assert f'href="{reverse("web:job_list")}">我的导出</a>' in client.get(reverse("web:home")).content.decode()
 
 
 def test_screening_and_audit_exports_are_jobs_too(login_as, seed):
@@ -239,3 +240,75 @@ def test_a_job_whose_owner_lost_the_permission_before_it_ran_fails_and_exports_n
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.message.startswith("导出失败：") and not job.result_name
     assert not AuditEvent.objects.filter(action=AuditAction.EXPORT, object_type="assessment_run").exists()
+
+
+def test_a_running_job_whose_process_died_is_failed_by_the_next_runner(login_as, seed, test_kinds):
+    """A job left running by a killed process (its heartbeat stopped) fails with a message saying to submit it
+    again, audited once, while a job whose process is alive keeps running."""
+    owner = seed.users["city_staff"]
+    now = timezone.now()
+    dead = Job.objects.create(
+        kind="enterprise_export",
+        owner=owner,
+        created_at=now - timedelta(hours=1),
+        status=JobStatus.RUNNING,
+        started_at=now - timedelta(hours=1),
+        heartbeat_at=now - jobs.STALE - timedelta(seconds=1),
+        worker="gone:1:1",
+    )
+    legacy = Job.objects.create(  # started before heartbeats existed
+        kind="enterprise_export",
+        owner=owner,
+        created_at=now - timedelta(hours=2),
+        status=JobStatus.RUNNING,
+        started_at=now - timedelta(hours=2),
+    )
+    alive = Job.objects.create(
+        kind="enterprise_export",
+        owner=owner,
+        created_at=now - timedelta(hours=1),
+        status=JobStatus.RUNNING,
+        started_at=now - timedelta(hours=1),
+        heartbeat_at=now - timedelta(seconds=5),
+    )
+    assert jobs.run_pending("test") == 0
+    for job in (dead, legacy, alive):
+        job.refresh_from_db()
+    assert dead.status == legacy.status == JobStatus.FAILED and dead.message == jobs.ABANDONED
+    assert alive.status == JobStatus.RUNNING
+    failures = AuditEvent.objects.filter(
+        object_type="job", success=False, object_id__in=[str(dead.pk), str(legacy.pk)]
+    )
+    assert failures.count() == 2
+    assert jobs.fail_abandoned() == 0  # already failed: nothing twice
+    page = login_as("city_staff").get(reverse("web:job", args=[dead.pk])).content.decode()
+    assert "请重新提交" in page
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_running_job_keeps_its_heartbeat(seed, test_kinds, monkeypatch):
+    """While a handler runs, its job's heartbeat moves (here every 0.05 s) from the heartbeat's own thread."""
+    if connection.vendor == "sqlite" and connection.settings_dict["NAME"].startswith(
+        ("file:memorydb", ":memory:")
+    ):
+        pytest.skip("threads need a shared database file")
+    monkeypatch.setattr(jobs, "HEARTBEAT", 0.05)
+    seen: list[object] = []
+
+    def slow(job, progress):
+        import time
+
+        first = Job.objects.get(pk=job.pk).heartbeat_at
+        time.sleep(0.3)
+        seen.extend([first, Job.objects.get(pk=job.pk).heartbeat_at])
+        return jobs.JobResult(b"x", "x.csv", "text/csv", "done")
+
+    monkeypatch.setitem(
+        jobs.KINDS, "slow", jobs.JobKind("慢任务", "tests.slow", "srdi.services.scoping.can_export")
+    )
+    monkeypatch.setattr(
+        jobs, "import_string", lambda path: slow if path == "tests.slow" else import_string(path)
+    )
+    Job.objects.create(kind="slow", owner=seed.users["city_staff"], created_at=timezone.now())
+    assert jobs.run_pending("test") == 1
+    assert seen[0] is not None and seen[1] is not None and seen[1] > seen[0]

@@ -37,6 +37,9 @@ class Job(models.Model):
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
     expires_at = models.DateTimeField("结果保留至", null=True, blank=True)
     worker = models.CharField("执行进程", max_length=80, blank=True, default="")
+    # Moved by the running process every ``services.jobs.HEARTBEAT`` seconds: a running job whose heartbeat
+    # stopped belongs to a process that died, and is failed so that its owner can submit it again.
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "后台任务"
