@@ -46,9 +46,42 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     )
     if problem:
         raise click.ClickException(problem)
+    _refuse_missing_triggers()
     settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     click.echo(f"srdi 已启动：http://{host}:{port}  （Ctrl+C 退出）", err=True)
     os.execv(sys.executable, gunicorn_args(host, port, workers, threads))  # noqa: S606 - becomes the server
+
+
+def _refuse_missing_triggers() -> None:
+    from django.db import connection
+
+    from srdi.db import triggers
+
+    gaps = triggers.missing(connection)
+    if gaps:
+        raise click.ClickException(
+            f"数据库缺少 srdi 依赖的触发器，不能启动：{triggers.describe(gaps)}。运行 srdi triggers --repair 重新创建。"
+        )
+
+
+@cli.command(name="triggers")
+@click.option("--repair", is_flag=True, help="重新创建缺少的触发器")
+def triggers_command(repair: bool) -> None:
+    """检查数据库触发器（API 令牌即时失效、页面缓存的数据版本）是否齐全；--repair 重新创建缺少的。"""
+    setup_django()
+    from django.db import connection
+
+    from srdi.db import triggers
+
+    gaps = triggers.missing(connection)
+    if not gaps:
+        click.echo("触发器齐全。")
+        return
+    if not repair:
+        click.echo(f"缺少触发器：{triggers.describe(gaps)}", err=True)
+        raise SystemExit(1)
+    created = triggers.repair(connection)
+    click.echo(f"已重新创建 {len(created)} 个触发器：{', '.join(created)}")
 
 
 def gunicorn_args(host: str, port: int, workers: int, threads: int) -> list[str]:

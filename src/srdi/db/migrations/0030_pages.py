@@ -30,25 +30,38 @@ POSTGRES_BUMP = (
 )
 
 
+def trigger_statements(vendor, names=None):
+    """The statements that create the data-version triggers (all, or those named), ``IF NOT EXISTS`` on SQLite;
+    also read by ``srdi.db.triggers`` to put back triggers a table rebuild dropped."""
+    out = []
+    if vendor == "postgresql":
+        out.append(
+            "CREATE OR REPLACE FUNCTION srdi_bump_data_version() RETURNS trigger AS $$ "
+            f"BEGIN {POSTGRES_BUMP}; RETURN NULL; END; $$ LANGUAGE plpgsql;"
+        )
+    for table in FACT_TABLES:
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            name = f"{table}_version_{op.lower()}"
+            if names is not None and name not in names:
+                continue
+            if vendor == "postgresql":
+                out += [
+                    f"DROP TRIGGER IF EXISTS {name} ON {table};",
+                    f"CREATE TRIGGER {name} AFTER {op} ON {table} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION srdi_bump_data_version();",
+                ]
+            elif vendor == "sqlite":
+                out.append(
+                    f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {op} ON {table} BEGIN {SQLITE_BUMP}; END;"
+                )
+    return out
+
+
 def install(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("INSERT INTO srdi_dataversion (id, counter) VALUES (1, 0)")
-        if vendor == "postgresql":
-            cursor.execute(
-                "CREATE OR REPLACE FUNCTION srdi_bump_data_version() RETURNS trigger AS $$ "
-                f"BEGIN {POSTGRES_BUMP}; RETURN NULL; END; $$ LANGUAGE plpgsql;"
-            )
-        for table in FACT_TABLES:
-            for op in ("INSERT", "UPDATE", "DELETE"):
-                name = f"{table}_version_{op.lower()}"
-                if vendor == "postgresql":
-                    cursor.execute(
-                        f"CREATE TRIGGER {name} AFTER {op} ON {table} "
-                        "FOR EACH STATEMENT EXECUTE FUNCTION srdi_bump_data_version();"
-                    )
-                elif vendor == "sqlite":
-                    cursor.execute(f"CREATE TRIGGER {name} AFTER {op} ON {table} BEGIN {SQLITE_BUMP}; END;")
+        for sql in trigger_statements(schema_editor.connection.vendor):
+            cursor.execute(sql)
 
 
 def uninstall(apps, schema_editor):

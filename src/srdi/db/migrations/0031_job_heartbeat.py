@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('srdi', '0030_pages'),
+        ("srdi", "0030_pages"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='job',
-            name='heartbeat_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='最近心跳'),
+            model_name="job",
+            name="heartbeat_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="最近心跳"),
         ),
     ]
