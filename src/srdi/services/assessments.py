@@ -1,8 +1,9 @@
 """Assessing enterprises from the database, and reading stored screening results.
 
 Use ``assess_enterprise`` for one enterprise's full explained result (the enterprise page, the API): its data is
-read as an exchange-format profile and run through exactly the code ``srdi assess`` uses. ``latest_screening``
-returns the stored result of the most recent whole-city run.
+read as an exchange-format profile and run through exactly the code ``srdi assess`` uses (a caller that also
+needs the profile for something else reads it once with ``exports.stored_profile`` and passes it as ``stored``).
+``latest_screening`` returns the stored result of the most recent whole-city run.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from srdi.db.models import AssessmentRun, Enterprise, EnterpriseAssessment
 from srdi.domain.assessment.contract import run_assess
 from srdi.domain.lifecycle import apply_lifecycle
 from srdi.domain.rules.rulebook import load_library
-from srdi.services.exports import profiles_from_db
+from srdi.services.exports import stored_profile
 from srdi.services.facts_loader import load_tables
 from srdi.services.screening import default_as_of
 
 
-def enterprise_profile(enterprise: Enterprise) -> dict[str, Any]:
-    """The enterprise's data as an exchange-format profile (events left out)."""
-    profile, _ = next(profiles_from_db(Enterprise.objects.filter(pk=enterprise.pk)))
-    profile.pop("events", None)
-    cleaned: dict[str, Any] = _decimals(profile)
+def enterprise_profile(enterprise: Enterprise, stored: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The enterprise's data as an exchange-format profile (events left out), from ``stored``
+    (``exports.stored_profile``, left as it is) when given, else read now."""
+    profile = stored if stored is not None else stored_profile(enterprise)
+    cleaned: dict[str, Any] = _decimals({k: v for k, v in profile.items() if k != "events"})
     return cleaned
 
 
@@ -46,11 +47,14 @@ def assess_enterprise(
     purpose: str = "application",
     with_gaps: bool = True,
     with_profile: bool = True,
+    stored: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The contract result (tiers, checks, gaps, six-dimension profile) for one stored enterprise."""
+    """The contract result (tiers, checks, gaps, six-dimension profile) for one stored enterprise (its profile
+    from ``stored`` when given: see ``enterprise_profile``)."""
     as_of = as_of or default_as_of()
+    profile = enterprise_profile(enterprise, stored)
     output = run_assess(
-        {"as_of": as_of.isoformat(), "purpose": purpose, "enterprises": [enterprise_profile(enterprise)]},
+        {"as_of": as_of.isoformat(), "purpose": purpose, "enterprises": [profile]},
         with_gaps=with_gaps,
         with_profile=with_profile,
     )

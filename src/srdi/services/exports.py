@@ -1,7 +1,8 @@
 """Exporting enterprises the user may see, as XLSX, CSV or exchange-format JSON (escaped, PII masked).
 
 Use ``export_enterprises`` from every export path (page, CLI): it applies the user's scope, audits the
-export, and returns the file bytes. ``profiles_from_db`` assembles profiles in bulk for any queryset.
+export, and returns the file bytes. ``profiles_from_db`` assembles profiles in bulk for any queryset,
+``stored_profile`` one enterprise's.
 XLSX is the format for people (Chinese headers, money in 万元 as number cells, codes stay text when the file
 is opened, edited and saved); CSV is the
 machine format and says so in its file name (``download_name``); JSON is the exchange format.
@@ -95,6 +96,12 @@ def profiles_from_db(
             ent = ents[eid]
             profile = build_profile(ent, years.get(eid, []), lists.get(eid, {}), events.get(eid))
             yield profile, contacts.get(eid)
+
+
+def stored_profile(enterprise: Enterprise) -> dict[str, Any]:
+    """One enterprise's profile JSON with its events, as ``profiles_from_db`` reads it."""
+    profile, _ = next(profiles_from_db(Enterprise.objects.filter(pk=enterprise.pk)))
+    return profile
 
 
 def download_name(stem: str, file_format: str) -> str:

@@ -425,15 +425,25 @@ def comparison_block(now: dict[str, Any], before: dict[str, Any] | None) -> dict
 
 
 def assessment_view(
-    enterprise: Enterprise, *, as_of: date | None = None, purpose: str = "application"
+    enterprise: Enterprise,
+    *,
+    as_of: date | None = None,
+    purpose: str = "application",
+    stored: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the assessment section shows; ``error`` set when the enterprise cannot be assessed."""
+    """Everything the assessment section shows; ``error`` set when the enterprise cannot be assessed (``stored``:
+    the profile when already read, ``exports.stored_profile``)."""
     try:
-        result = assess_enterprise(enterprise, as_of=as_of, purpose=purpose)
+        result = assess_enterprise(enterprise, as_of=as_of, purpose=purpose, stored=stored)
         day = date.fromisoformat(result.get("as_of") or "") if result.get("as_of") else None
         earlier = (
             assess_enterprise(
-                enterprise, as_of=years_before(day, 1), purpose=purpose, with_gaps=False, with_profile=False
+                enterprise,
+                as_of=years_before(day, 1),
+                purpose=purpose,
+                with_gaps=False,
+                with_profile=False,
+                stored=stored,
             )
             if day is not None and years_before(day, 1) >= EARLIEST_AS_OF
             else None

@@ -881,10 +881,13 @@ def _standing_row(record: dict[str, Any], packs_by_id: dict[str, Pack]) -> dict[
     }
 
 
-def entitlements_view(enterprise: Enterprise, packs: tuple[Pack, ...], today: date) -> dict[str, Any]:
-    """The 政策兑现 section: event records, standing records, the measures without a record, and totals."""
+def entitlements_view(
+    enterprise: Enterprise, packs: tuple[Pack, ...], today: date, stored: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The 政策兑现 section: event records, standing records, the measures without a record, and totals
+    (``packs`` are the packs in force; ``stored`` the profile when already read: ``exports.stored_profile``)."""
     try:
-        result = enterprise_entitlements(enterprise)
+        result = enterprise_entitlements(enterprise, stored=stored, packs=packs)
     except (DocumentError, RecordError, RuleDataError) as exc:
         logger.warning("entitlements of enterprise %s failed: %s", enterprise.pk, exc)
         return {"error": f"暂时无法计算政策兑现：{exc}"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from srdi.db.models import Enterprise, User
@@ -17,6 +18,7 @@ from srdi.domain import choice_labels
 from srdi.domain.money import format_wan
 from srdi.services import scoping
 from srdi.services.assessments import lifecycle_ends
+from srdi.services.exports import stored_profile
 from srdi.web import display
 from srdi.web.assessment_display import assessment_view
 
@@ -32,6 +34,11 @@ class PageContext:
     as_of: date | None = None  # the date the assessment judges (None: the default reference date)
     purpose: str = "application"
     judged_error: str = ""  # why the requested date or purpose was not used
+
+    @cached_property
+    def stored_profile(self) -> dict[str, Any]:
+        """The enterprise's profile as stored, read once for the sections that judge it (assessment, policy)."""
+        return stored_profile(self.enterprise)
 
 
 def _always(user: User) -> bool:
@@ -127,7 +134,7 @@ def _contacts(ctx: PageContext) -> dict[str, Any]:
 
 
 def _assessment(ctx: PageContext) -> dict[str, Any]:
-    data = assessment_view(ctx.enterprise, as_of=ctx.as_of, purpose=ctx.purpose)
+    data = assessment_view(ctx.enterprise, as_of=ctx.as_of, purpose=ctx.purpose, stored=ctx.stored_profile)
     data["judged_error"] = ctx.judged_error
     return data
 

@@ -15,7 +15,7 @@ from srdi.web.sections import PageContext, Section
 
 
 def _entitlements(ctx: PageContext) -> dict[str, Any]:
-    return entitlements_view(ctx.enterprise, packs_in_force(), ctx.day)
+    return entitlements_view(ctx.enterprise, packs_in_force(), ctx.day, ctx.stored_profile)
 
 
 SECTIONS: list[Section] = [

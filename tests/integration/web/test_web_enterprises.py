@@ -172,6 +172,27 @@ def test_enterprise_page_shows_profile_years_and_timeline(login_as, seed):
     assert "导入批次" in text  # provenance line
 
 
+def test_the_page_reads_the_enterprise_s_profile_once_for_the_assessment_and_the_policy(
+    login_as, seed, monkeypatch
+):
+    from srdi.services import exports
+
+    reads: list[int] = []
+    original = exports.profiles_from_db
+
+    def counted(queryset, **kwargs):
+        reads.append(1)
+        return original(queryset, **kwargs)
+
+    monkeypatch.setattr(exports, "profiles_from_db", counted)
+    response = login_as("city_staff").get(reverse("web:enterprise_detail", args=[seed.west.pk]))
+    sections = {s.key: s.data for s in response.context["sections"]}
+    assert sections["assessment"]["error"] == "" and sections["assessment"]["tiers"]
+    assert sections["assessment"]["comparison"] is not None  # the second assessment, a year earlier
+    assert sections["entitlements"]["error"] == "" and sections["entitlements"]["standing"]
+    assert len(reads) == 1
+
+
 def test_unknown_is_never_shown_as_zero(login_as, seed):
     response = login_as("city_staff").get(reverse("web:enterprise_detail", args=[seed.west_formula.pk]))
     text = response.content.decode()

@@ -46,36 +46,41 @@ KEY_FIELDS = ("project_id", "loan_id", "scene_id", "selection_id")
 SELECTION = "growth_support_selection"
 GROWTH_KINDS = (SELECTION, "growth_support_evaluation")
 KEYED_KINDS = ("tech_renovation", "digital_transformation", "loan", "scene_award", *GROWTH_KINDS)
-STANDARD = [
-    "erow",
-    "pack",
-    "article",
-    "measure",
-    "eid",
-    "uscc",
-    "district",
-    "seq",
-    "kind",
-    "event_date",
-    "label",
-    "in_window",
-    "cond_ok",
-    "cond_unset",
-    "amount_state",
-    "amount_raw",
-    "cap_fen",
-    "amount_capped",
-    "overlap_group",
-    "matter",
-    "pool_cap",
-    "pool_year",
-    "window_unset",
-]
+# The columns every measure's part has, with their types, that make the unified frame (a run in which no measure
+# has an event of its kinds still has these columns: ``entitle`` builds them from here).
+STANDARD_SCHEMA: dict[str, Any] = {
+    "erow": pl.Int64,
+    "pack": pl.String,
+    "article": pl.Int32,
+    "measure": pl.String,
+    "eid": pl.Int64,
+    "uscc": pl.String,
+    "district": pl.String,
+    "seq": pl.Int64,
+    "kind": pl.String,
+    "event_date": pl.Date,
+    "label": pl.String,
+    "in_window": pl.Boolean,
+    "cond_ok": pl.Boolean,
+    "cond_unset": pl.Boolean,
+    "amount_state": pl.String,
+    "amount_raw": pl.Int64,
+    "cap_fen": pl.Int64,
+    "amount_capped": pl.Int64,
+    "overlap_group": pl.String,
+    "matter": pl.String,
+    "pool_cap": pl.Int64,
+    "pool_year": pl.Int32,
+    "window_unset": pl.Boolean,
+    "pack_order": pl.Int32,
+    "status": pl.String,
+}
 
 
 @dataclass
 class Entitlements:
-    """The result of a run: one unified row per (pack, measure, event) plus each measure's own columns."""
+    """The result of a run: one unified row per (pack, measure, event) plus each measure's own columns (a
+    measure none of whose event kinds occurs in the run has no rows and no part)."""
 
     frame: pl.DataFrame
     parts: dict[str, pl.DataFrame]
@@ -245,18 +250,12 @@ class _MeasureRun:
             "erow", "eid", "event_date", pl.col(day).alias("__day"), pl.col("tier").alias("event_tier")
         ).join(self.certs, on="eid", how="inner")
         agg = joined.group_by("erow").agg(predicate.any(ignore_nulls=False).alias(name))
-        implied_any = joined.group_by("erow").agg(pl.col("from_erow").is_not_null().any().alias("__implied"))
-        return (
-            sub.join(agg, on="erow", how="left")
-            .join(implied_any, on="erow", how="left")
-            .with_columns(
-                # A known (even empty) list decides; an unknown list can only confirm, never deny.
-                pl.when(pl.col("certifications_known").fill_null(False))
-                .then(pl.col(name).fill_null(False))
-                .otherwise(pl.when(pl.col(name)).then(True).otherwise(None))
-                .alias(name)
-            )
-            .drop("__implied")
+        return sub.join(agg, on="erow", how="left").with_columns(
+            # A known (even empty) list decides; an unknown list can only confirm, never deny.
+            pl.when(pl.col("certifications_known").fill_null(False))
+            .then(pl.col(name).fill_null(False))
+            .otherwise(pl.when(pl.col(name)).then(True).otherwise(None))
+            .alias(name)
         )
 
     def _srdi(self, sub: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -971,6 +970,13 @@ def _split(frame: pl.DataFrame, params: ParamSet, unshared: Sequence[str] = ()) 
     day = pl.col("event_date")
     district = pl.col("district")
     codes = [pid.removeprefix("fiscal_share.") for pid in params.params if pid.startswith("fiscal_share.")]
+    # Only the districts of the rows need their branch (a row of another district gets 1/2 in both forms), unless
+    # a row's district is unknown, which is judged on every district's share. One enterprise's run then
+    # evaluates one branch instead of every district's.
+    districts = frame.get_column("district")
+    if not districts.null_count():
+        present = set(districts.unique().to_list())
+        codes = [code for code in codes if code in present]
     half_p, half_q = pl.lit(1, dtype=I128), pl.lit(2, dtype=I128)
     share_p: Any = pl
     share_q: Any = pl
@@ -1025,10 +1031,13 @@ def entitle(
     events = prepare_events(tables)
     certs = certificate_rows(tables, events)
     lpr = lpr_frame()
+    # A measure with no event of its kinds has no rows; not running it saves most of the cost of a run on one
+    # enterprise (each measure costs milliseconds of planning whatever its number of rows).
+    kinds = set(events.get_column("kind").drop_nulls().unique().to_list())
     parts: dict[str, pl.DataFrame] = {}
     for order, pack in enumerate(packs):
         for m in pack.measures:
-            if not m.events:
+            if not kinds.intersection(m.events):
                 continue
             part = (
                 _MeasureRun(pack, m, params, certs, lpr)
@@ -1038,11 +1047,9 @@ def entitle(
             parts[m.id] = part.with_columns(_status().alias("status"))
     hist = history if history is not None else pl.DataFrame(schema=HISTORY_SCHEMA)
     if parts:
-        unified = pl.concat(
-            [p.select([*STANDARD, "pack_order", "status"]) for p in parts.values()], how="vertical_relaxed"
-        )
+        unified = pl.concat([p.select(list(STANDARD_SCHEMA)) for p in parts.values()], how="vertical_relaxed")
     else:
-        unified = pl.DataFrame(schema={c: pl.Null for c in [*STANDARD, "pack_order", "status"]})
+        unified = pl.DataFrame(schema=STANDARD_SCHEMA)
     unified = unified.sort(["eid", "seq", "pack_order", "article"], maintain_order=True).with_row_index("rid")
     unified = _apply_pools(unified, hist)
     unified = _resolve_overlaps(unified, hist)
