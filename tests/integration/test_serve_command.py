@@ -112,6 +112,7 @@ def test_serve_command_refuses_test_settings_on_all_interfaces(no_exec) -> None:
     assert no_exec == []
 
 
+@pytest.mark.django_db  # serve checks the database's triggers before it starts
 def test_serve_command_starts_on_loopback_with_development_settings(no_exec) -> None:
     with override_settings(DEBUG=True):
         result = CliRunner().invoke(serve, ["--host", "127.0.0.1", "--port", "8123"])
@@ -119,6 +120,7 @@ def test_serve_command_starts_on_loopback_with_development_settings(no_exec) -> 
     assert no_exec and "127.0.0.1:8123" in no_exec[0]
 
 
+@pytest.mark.django_db
 def test_serve_command_starts_anywhere_with_production_settings(no_exec, monkeypatch) -> None:
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "srdi.config.settings.prod")
     with override_settings(DEBUG=False, SECRET_KEY=PROD_KEY):
