@@ -135,3 +135,23 @@ def test_lean_and_full_requests_arriving_together_each_get_their_own_answer():
     assert all(
         ("checks" in r["results"][0]["tiers"]["srdi_sme"]) is not lean[i] for i, r in enumerate(together)
     )
+
+
+def test_a_lone_client_is_not_kept_waiting_but_a_crowd_is(monkeypatch):
+    def quick(document: Any, **kwargs: Any) -> dict[str, Any]:
+        return {"as_of": AS_OF, "purpose": "application", "results": [{} for _ in document["enterprises"]]}
+
+    monkeypatch.setattr(assess_batcher, "run_assess", quick)
+    coalescer = Coalescer(window=0.3)
+    document = {"as_of": AS_OF, "enterprises": [{"uscc": "x"}]}
+
+    def timed() -> float:
+        started = time.monotonic()
+        coalescer.submit(document, with_gaps=False)
+        return time.monotonic() - started
+
+    assert timed() >= 0.3  # nothing known yet: the first request waits for company
+    assert timed() < 0.15  # it had none: the next request of the lone client runs at once
+    coalescer.last_batch = 3  # as after a batch that several requests shared
+    assert timed() >= 0.3
+    assert timed() < 0.15

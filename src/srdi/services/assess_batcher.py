@@ -1,8 +1,10 @@
 """Coalescing concurrent single-enterprise assessments into one column-wise pass.
 
-The rules engine costs about the same for one row as for a hundred, so when several API requests arrive
-together the first one waits a couple of milliseconds, takes every request queued by then, and runs them as one
-batch; the others wait for their share. Requests that arrive while a batch runs queue for the next one, which
+A batch of several enterprises costs less per enterprise than each alone (one pass over the rulebooks; on the
+scalar backend about a fifth less for four), so when several API requests arrive together the first one waits a
+couple of milliseconds, takes every request queued by then, and runs them as one batch; the others wait for
+their share. It waits only when the previous batch had company: a lone client (batches of one) is never kept
+waiting for requests that do not come. Requests that arrive while a batch runs queue for the next one, which
 the first of them leads once the running batch is done: each thread leads at most the batch holding its own
 request, so no request waits behind a stream of later ones. Results are identical to running each alone (the
 engine's rows are independent) — only the latency under load changes. Use ``assess_document`` from request
@@ -46,6 +48,7 @@ class Coalescer:
         self.lock = threading.Lock()
         self.pending: list[_Job] = []
         self.leading = False
+        self.last_batch = 0  # requests in the batch that ran last: 1 means no one else was asking
 
     def submit(self, document: Any, *, with_gaps: bool = True, summary: bool = False) -> dict[str, Any]:
         records = read_records(document, {"as_of", "enterprises", "format", "purpose"})
@@ -59,7 +62,8 @@ class Coalescer:
             self.pending.append(job)
             lead = not self.leading
             self.leading = True
-        if lead:
+            wait = lead and self.last_batch != 1
+        if wait:
             time.sleep(self.window)  # let the requests arriving together join the first batch
         while True:
             if lead:
@@ -77,6 +81,7 @@ class Coalescer:
     def _lead_once(self) -> None:
         with self.lock:
             batch, self.pending = self.pending, []
+            self.last_batch = len(batch)
         try:
             self._run(batch)
         except BaseException as exc:  # never leave a waiting request hanging

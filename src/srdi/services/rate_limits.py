@@ -162,15 +162,15 @@ def _counter_durability() -> Iterator[None]:
     if connection.vendor != "sqlite" or connection.in_atomic_block:
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA synchronous")
-        before = int(cursor.fetchone()[0])
-        cursor.execute("PRAGMA synchronous = 1")
+    # Connection settings, not queries: straight on the sqlite3 connection, without Django's cursor wrappers.
+    connection.ensure_connection()
+    raw = connection.connection
+    before = int(raw.execute("PRAGMA synchronous").fetchone()[0])
+    raw.execute("PRAGMA synchronous = 1")
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA synchronous = {before:d}")
+        raw.execute(f"PRAGMA synchronous = {before:d}")
 
 
 def hit(bucket: Bucket, caller: Caller, *, path: str = "", now: float | None = None) -> Verdict:
