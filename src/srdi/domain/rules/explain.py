@@ -332,6 +332,48 @@ class _Reader:
             "explanation": _sentence(detail),
         }
 
+    # ---- the unknown inputs alone (``tier_missing``): the same walk as check/node/indicator, no trace ----
+    def check_missing(self, check: Check) -> None:
+        node = self.c.checks.get(check.id)
+        if node is not None:
+            self.node_missing(node)
+
+    def node_missing(self, node: Node) -> None:
+        t = node.test
+        if t.kind in ("all", "any"):
+            decided = node.enabled and self.row.get(node.column) is not None
+            self._decided += decided
+            try:
+                for child in node.children:
+                    self.node_missing(child)
+            finally:
+                self._decided -= decided
+        elif node.enabled and self.row.get(node.column) is None and not self._decided:
+            self.note_missing(
+                self.inputs_of_measure(t.measure) if t.kind == "compare" else self.inputs_of_fact(t.fact)
+            )
+
+    def indicator_missing(self, ci: CompiledIndicator) -> None:
+        ind = ci.indicator
+        if ind.kind in ("bands", "best_of"):
+            for band in ind.bands:
+                if exact(self.row, band.measure) is None:
+                    self.note_missing(self.inputs_of_measure(band.measure))
+        elif ind.kind == "ladder":
+            for node in ci.steps:
+                self.node_missing(node)
+        elif ind.kind == "map":
+            if self.fact_value(ind.fact) is None:
+                self.note_missing(self.inputs_of_fact(ind.fact))
+        elif ind.kind == "per_item":
+            if any(self.fact_value(f) is None for f in ind.facts):
+                inputs: dict[str, Any] = {}
+                for f in ind.facts:
+                    inputs.update(self.inputs_of_fact(f))
+                self.note_missing(inputs)
+        elif exact(self.row, ind.measure) is None:
+            self.note_missing(self.inputs_of_measure(ind.measure))
+
     def indicator(self, ci: CompiledIndicator) -> dict[str, Any]:
         ind = ci.indicator
         lo, hi = self.row.get(ci.lo), self.row.get(ci.hi)
@@ -661,6 +703,26 @@ def tier_result(
             found = assessment.traces[(index, tier)] = _tier_result(assessment, tier, own)
         return found
     return _tier_result(assessment, tier, row)
+
+
+def tier_missing(assessment: Assessment, tier: str, row: dict[str, Any]) -> list[str]:
+    """``tier_result(...)["missing"]`` without building the trace: the inputs a ``needs_data`` row asks for.
+
+    Gap planning asks this of every changed profile that comes out ``needs_data``; a test holds it equal to
+    ``tier_result``'s list."""
+    c = assessment.compiled[tier]
+    if row[c.col("status")] != "needs_data":
+        return []
+    reader = _Reader(assessment, row, c)
+    rb = c.rulebook
+    for ch in rb.prerequisites:
+        reader.check_missing(ch)
+    if rb.score is not None:
+        for i in rb.score.indicators:
+            reader.indicator_missing(c.indicators[i.id])
+    for ch in (*rb.general, *rb.direct):
+        reader.check_missing(ch)
+    return reader.missing
 
 
 def _tier_result(assessment: Assessment, tier: str, row: dict[str, Any]) -> dict[str, Any]:
