@@ -614,9 +614,19 @@ def parse_profile(record: Any) -> Profile:
         raise RecordError(problems) from None
 
 
-# The only fields ``Profile``'s model validator reads (``_uscc_checked``): ``parse_changed_profile`` re-runs it
-# with these and the changed fields, so a new model validator that reads other fields must be added here.
-_MODEL_CHECKED = ("uscc", "uscc_override_reason")
+class _ProfileFields(Profile):
+    """``Profile``'s fields, each validated as it is there, without the model validator (``_uscc_checked``, which
+    reads the identifier only) and with the identifier optional: what ``parse_changed_profile`` validates."""
+
+    uscc: Text | None = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _uscc_checked(self) -> _ProfileFields:
+        return self
+
+
+# What ``Profile``'s model validator reads: a change to these is validated in full.
+_MODEL_CHECKED = frozenset({"uscc", "uscc_override_reason"})
 # Fields whose validators judge each year (key and value) on its own: only the years changed are validated.
 _BY_YEAR = ("financials", "platform_scores")
 
@@ -629,8 +639,8 @@ def parse_changed_profile(profile: Profile, record: dict[str, Any], changed: dic
     its time. What is new is found by identity (``apply_changes`` and ``project`` copy only what they change):
     a top-level value, one year of ``financials`` or ``platform_scores``, or items appended to a list. Each
     field's validators judge that field alone (a year, a list item alone) and the model validator reads
-    ``_MODEL_CHECKED`` only, so what is unchanged is valid as it was. On any problem ``parse_profile(changed)``
-    runs, so the errors are its own."""
+    ``_MODEL_CHECKED`` only, so what is unchanged is valid as it was (a test holds the validators to these).
+    On any problem ``parse_profile(changed)`` runs, so the errors are its own."""
     if not isinstance(changed, dict) or record.keys() - changed.keys():
         return parse_profile(changed)
     new: dict[str, Any] = {}
@@ -652,8 +662,10 @@ def parse_changed_profile(profile: Profile, record: dict[str, Any], changed: dic
         new[key] = value
     if not new:
         return profile
+    if _MODEL_CHECKED & new.keys():
+        return parse_profile(changed)
     try:
-        part = Profile.model_validate({**{k: changed[k] for k in _MODEL_CHECKED if k in changed}, **new})
+        part = _ProfileFields.model_validate(new)
     except ValidationError:
         return parse_profile(changed)
     update: dict[str, Any] = {}

@@ -7,7 +7,7 @@ only the wording (labels, exact values, the Chinese explanation) is added.
 
 from __future__ import annotations
 
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Any
 
@@ -101,6 +101,16 @@ def input_path(column: str, year: int) -> str:
     return COLUMN_PATHS.get(column, column)
 
 
+@lru_cache(maxsize=8192)
+def _input_paths(columns: tuple[str, ...], year: int) -> tuple[tuple[str, str], ...]:
+    """(exchange-format path, column) of each input behind ``columns``: a derived column's sources, then it."""
+    out = []
+    for col in columns:
+        out += [(input_path(source, year), source) for source in DERIVED_COLUMNS.get(col, ())]
+        out.append((input_path(col, year), col))
+    return tuple(out)
+
+
 RELATIVE_YEAR_PREFIXES = ("上上年度", "上一年度", "上年度", "当年度", "上年末")
 
 
@@ -140,6 +150,11 @@ def plain(value: Any) -> Any:
     return value
 
 
+# Exact values are worked out to 40 digits (one shared context: entering a local one per value cost more than
+# the division).
+_EXACT = Context(prec=40)
+
+
 def exact(row: dict[str, Any], mid: str, measure: Measure | None = None) -> Decimal | str | None:
     """A measure's exact value (Decimal), None when unknown, or '+inf'/'-inf'.
 
@@ -150,14 +165,13 @@ def exact(row: dict[str, Any], mid: str, measure: Measure | None = None) -> Deci
         return None
     if d == 0:
         return "+inf" if n > 0 else "-inf"
-    with localcontext() as ctx:
-        ctx.prec = 40
-        value = Decimal(n) / Decimal(d)
-        if measure is not None and measure.kind == "cagr":
-            if value <= 0:
-                return Decimal(-1)
+    value = _EXACT.divide(Decimal(n), Decimal(d))
+    if measure is not None and measure.kind == "cagr":
+        if value <= 0:
+            return Decimal(-1)
+        with localcontext(_EXACT):
             return (value.ln() / measure.years).exp() - 1 if measure.years != 2 else value.sqrt() - 1
-        return value
+    return value
 
 
 def display(value: Decimal | str | None, unit: str) -> str:
@@ -210,12 +224,8 @@ class _Reader:
         return self.c.params[pid]
 
     def inputs_of(self, columns: tuple[str, ...]) -> dict[str, Any]:
-        out = {}
-        for col in columns:
-            for source in DERIVED_COLUMNS.get(col, ()):
-                out[input_path(source, self.year)] = plain(self.row.get(source))
-            out[input_path(col, self.year)] = plain(self.row.get(col))
-        return out
+        row = self.row
+        return {path: plain(row.get(col)) for path, col in _input_paths(columns, self.year)}
 
     def inputs_of_measure(self, mid: str) -> dict[str, Any]:
         return self.inputs_of(self.measures[mid].inputs)
@@ -653,7 +663,7 @@ def missing_inputs(
     """Exchange-format paths of the unknown inputs behind some (unknown) test nodes of one row."""
     reader = _Reader(assessment, row, compiled)
     for node in nodes:
-        reader.node(node)
+        reader.node_missing(node)
     return reader.missing
 
 

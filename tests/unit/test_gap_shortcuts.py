@@ -1,6 +1,7 @@
-"""Gap planning builds its changed profiles without validating them in full (``parse_changed_profile``) and
-reads a changed profile's missing data without its trace (``tier_missing``): both must give exactly what full
-validation and ``tier_result`` give."""
+"""The shortcuts gap planning takes must give exactly what the long way gives: changed profiles validated only
+where they changed (``parse_changed_profile``) against full validation, a changed profile's missing data
+without its trace (``tier_missing``) against ``tier_result``, and the rows read from nested models with
+``vars`` (``rows_from_profiles``) against ``model_dump``."""
 
 from __future__ import annotations
 
@@ -158,3 +159,29 @@ def test_tier_missing_is_the_missing_list_of_tier_result():
                     assert tier_missing(a, tier, row) == expected, (tier, i)
                     asked += bool(expected)
     assert asked > 100
+
+
+def test_the_nested_models_rows_are_read_from_are_flat():
+    """``rows_from_profiles`` reads list items and yearly figures with ``vars``: as ``model_dump()`` only while
+    no field holds a model."""
+    records = [c.profile for c in assessment_cases()] + to_profiles(generate(60, 3, as_of_year=2025))
+    seen = set()
+    for record in records:
+        profile = parse_profile(record)
+        items = [*(profile.financials or {}).values()]
+        for name in (
+            "titles",
+            "awards",
+            "contests",
+            "equity_financing",
+            "events",
+            "ip_items",
+            "data_updates",
+        ):
+            items += getattr(profile, name) or []
+        items += profile.sanctions or []
+        for item in items:
+            assert vars(item) == item.model_dump()
+            seen.add(type(item).__name__)
+    kinds = {"Financials", "Title", "Award", "Contest", "EquityFinancing", "IpItem", "DataUpdate", "Sanction"}
+    assert kinds | {"TechRenovationEvent"} <= seen
