@@ -331,15 +331,16 @@ class _Reader:
             return {**base, "result": "not_applicable", "explanation": "参数设定本期不适用"}
         outcome = self.row.get(node.column)
         detail = self.node(node)
-        params = _collect_params(detail)
-        inputs = _collect_inputs(detail)
+        params: dict[str, dict[str, Any]] = {}
+        inputs: dict[str, Any] = {}
+        sentence = _gather(detail, params, inputs)
         return {
             **base,
             "result": RESULT[outcome],
             "inputs": inputs,
-            "parameters": params,
+            "parameters": list(params.values()),
             "detail": detail,
-            "explanation": _sentence(detail),
+            "explanation": sentence,
         }
 
     # ---- the unknown inputs alone (``tier_missing``): the same walk as check/node/indicator, no trace ----
@@ -566,34 +567,18 @@ def _fact_label(fact: str) -> str:
     return FACT_LABELS.get(fact, fact)
 
 
-def _collect_params(detail: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every parameter cited in a check's detail, once each (a parameter's trace is the same wherever it is
-    cited within one tier), in the order first cited."""
-    out: dict[str, dict[str, Any]] = {}
-    _gather_params(detail, out)
-    return list(out.values())
-
-
-def _gather_params(detail: dict[str, Any], out: dict[str, dict[str, Any]]) -> None:
+def _gather(detail: dict[str, Any], params: dict[str, dict[str, Any]], inputs: dict[str, Any]) -> str:
+    """A check's detail in one walk: every parameter it cites, once each in the order first cited (a
+    parameter's trace is the same wherever it is cited within one tier), into ``params``; its inputs into
+    ``inputs``; returns its sentence."""
     if "parameter" in detail:
-        out.setdefault(detail["parameter"]["id"], detail["parameter"])
+        params.setdefault(detail["parameter"]["id"], detail["parameter"])
     for p in detail.get("parameters", ()):
-        out.setdefault(p["id"], p)
-    for part in detail.get("parts", ()):
-        _gather_params(part, out)
-
-
-def _collect_inputs(detail: dict[str, Any]) -> dict[str, Any]:
-    out = dict(detail.get("inputs", {}))
-    for part in detail.get("parts", []):
-        out.update(_collect_inputs(part))
-    return out
-
-
-def _sentence(detail: dict[str, Any]) -> str:
+        params.setdefault(p["id"], p)
+    inputs.update(detail.get("inputs", ()))
     if "parts" in detail:
         joiner = "；且 " if detail["combine"] == "all" else "；或 "
-        return "（" + joiner.join(_sentence(p) for p in detail["parts"]) + "）"
+        return "（" + joiner.join([_gather(p, params, inputs) for p in detail["parts"]]) + "）"
     return str(detail.get("explanation", ""))
 
 
