@@ -139,8 +139,10 @@ Target ≤ {TARGET_MS:.0f} ms with gaps (the full result: traces of every check,
 {"met" if met else "**not met**"}; the lean result (verdicts, rulebooks and gap plans, no traces or profile)
 {"meets it" if lean_met else "**does not meet it either**"}. On the scalar path nothing is Polars any more: the
 profile's rows (`tables.rows_from_profiles`), its facts (`rules.scalar_facts.build_fact_rows`) and the generated
-program (~0.05–0.1 ms a profile); what remains is the traces (full result only), gap planning and the
-re-validation of each planned profile (pydantic).
+program (~0.05–0.1 ms a profile); what remains is the traces (full result only) and gap planning: planning,
+then re-assessing each planned profile (its rows, facts and program). A planned profile is validated only
+where the plan changed it (`exchange.parse_changed_profile`), and a planned profile that still lacks data
+lists it without building its trace (`explain.tier_missing`).
 
 `assess` (with the six-dimension profile) over n demo-generator enterprises, median of {args.rounds}:
 

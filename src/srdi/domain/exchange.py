@@ -614,6 +614,72 @@ def parse_profile(record: Any) -> Profile:
         raise RecordError(problems) from None
 
 
+class _ProfileFields(Profile):
+    """``Profile``'s fields, each validated as it is there, without the model validator (``_uscc_checked``, which
+    reads the identifier only) and with the identifier optional: what ``parse_changed_profile`` validates."""
+
+    uscc: Text | None = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _uscc_checked(self) -> _ProfileFields:
+        return self
+
+
+# What ``Profile``'s model validator reads: a change to these is validated in full.
+_MODEL_CHECKED = frozenset({"uscc", "uscc_override_reason"})
+# Fields whose validators judge each year (key and value) on its own: only the years changed are validated.
+_BY_YEAR = ("financials", "platform_scores")
+
+
+def parse_changed_profile(profile: Profile, record: dict[str, Any], changed: dict[str, Any]) -> Profile:
+    """``parse_profile(changed)`` where ``changed`` is ``record`` — the exchange-format dump of the already
+    validated ``profile`` — with some values replaced or appended: only what is new is validated.
+
+    Gap planning builds a dozen changed profiles per request, and validating each in full was a large share of
+    its time. What is new is found by identity (``apply_changes`` and ``project`` copy only what they change):
+    a top-level value, one year of ``financials`` or ``platform_scores``, or items appended to a list. Each
+    field's validators judge that field alone (a year, a list item alone) and the model validator reads
+    ``_MODEL_CHECKED`` only, so what is unchanged is valid as it was (a test holds the validators to these).
+    On any problem ``parse_profile(changed)`` runs, so the errors are its own."""
+    if not isinstance(changed, dict) or record.keys() - changed.keys():
+        return parse_profile(changed)
+    new: dict[str, Any] = {}
+    appended: set[str] = set()
+    for key, value in changed.items():
+        old = record.get(key)
+        if old is value:
+            continue
+        if key in _BY_YEAR and isinstance(value, dict) and isinstance(old, dict):
+            value = {y: v for y, v in value.items() if y not in old or old[y] is not v}
+        elif (
+            isinstance(value, list)
+            and isinstance(old, list)
+            and len(value) >= len(old)
+            and all(a is b for a, b in zip(old, value, strict=False))
+        ):
+            value = value[len(old) :]
+            appended.add(key)
+        new[key] = value
+    if not new:
+        return profile
+    if _MODEL_CHECKED & new.keys():
+        return parse_profile(changed)
+    try:
+        part = _ProfileFields.model_validate(new)
+    except ValidationError:
+        return parse_profile(changed)
+    update: dict[str, Any] = {}
+    for key in new:
+        value = getattr(part, key)
+        if key in appended:
+            value = [*getattr(profile, key), *value]
+        elif key in _BY_YEAR and isinstance(record.get(key), dict) and value is not None:
+            before = getattr(profile, key)
+            value = {y: value[y] if y in value else before[y] for y in changed[key]}
+        update[key] = value
+    return profile.model_copy(update=update)
+
+
 def profile_to_json(profile: Profile) -> dict[str, Any]:
     """The profile as exchange-format JSON data (decimals as strings, unknowns left out)."""
     return profile.model_dump(mode="json", exclude_none=True)

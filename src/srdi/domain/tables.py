@@ -343,6 +343,8 @@ def rows_from_profiles(profiles: Sequence[Profile]) -> RowTables:
         )
     }
     events: list[dict[str, Any]] = []
+    # The nested models are flat: ``vars`` gives their fields as ``model_dump()`` would, without a serialiser
+    # call per item (gap planning builds these rows for every plan it verifies). The rows only read them.
     for eid, p in enumerate(profiles):
         row: dict[str, Any] = {"eid": eid, "uscc": p.uscc}
         for col, path in _ENT_PATHS:
@@ -358,23 +360,23 @@ def rows_from_profiles(profiles: Sequence[Profile]) -> RowTables:
         row["sanctions_known"] = p.sanctions is not None
         ent_rows.append(row)
         for item in p.ip_items or []:
-            lists["ip_items"].append(_row(IP_ITEM_SCHEMA, eid, item.model_dump()))
+            lists["ip_items"].append(_row(IP_ITEM_SCHEMA, eid, vars(item)))
         for year, score in (p.platform_scores or {}).items():
             lists["scores"].append({"eid": eid, "year": int(year), "score": score})
         for update in p.data_updates or []:
-            lists["data_updates"].append(_row(DATA_UPDATE_SCHEMA, eid, update.model_dump()))
+            lists["data_updates"].append(_row(DATA_UPDATE_SCHEMA, eid, vars(update)))
         for sanction in p.sanctions or []:
-            lists["sanctions"].append(_row(SANCTION_SCHEMA, eid, sanction.model_dump()))
+            lists["sanctions"].append(_row(SANCTION_SCHEMA, eid, vars(sanction)))
         for key, fin in (p.financials or {}).items():
-            years.append(_row(YEAR_SCHEMA, eid, {"year": int(key), **fin.model_dump()}))
+            years.append(_row(YEAR_SCHEMA, eid, {"year": int(key), **vars(fin)}))
         for t in p.titles or []:
-            lists["titles"].append(_row(TITLE_SCHEMA, eid, t.model_dump()))
+            lists["titles"].append(_row(TITLE_SCHEMA, eid, vars(t)))
         for a in p.awards or []:
-            lists["awards"].append(_row(AWARD_SCHEMA, eid, a.model_dump()))
+            lists["awards"].append(_row(AWARD_SCHEMA, eid, vars(a)))
         for c in p.contests or []:
-            lists["contests"].append(_row(CONTEST_SCHEMA, eid, c.model_dump()))
+            lists["contests"].append(_row(CONTEST_SCHEMA, eid, vars(c)))
         for e in p.equity_financing or []:
-            lists["equity"].append(_row(EQUITY_SCHEMA, eid, e.model_dump()))
+            lists["equity"].append(_row(EQUITY_SCHEMA, eid, vars(e)))
         for cert in p.certifications or []:
             lists["certifications"].append(
                 {
@@ -386,7 +388,7 @@ def rows_from_profiles(profiles: Sequence[Profile]) -> RowTables:
                 }
             )
         for seq, ev in enumerate(p.events or []):
-            data = ev.model_dump()
+            data = vars(ev)
             row = {"eid": eid, "seq": seq, "key": data.get(_EVENT_KEY_FIELD.get(ev.kind, ""), None)}
             for f in _EVENT_FIELDS:
                 row[f] = data.get(f)

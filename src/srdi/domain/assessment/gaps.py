@@ -29,7 +29,7 @@ from typing import Any
 
 from srdi.domain.assessment.levers import Change, Levers, numeric_cost, threshold_fraction
 from srdi.domain.dates import years_after
-from srdi.domain.exchange import Profile, RecordError, parse_profile
+from srdi.domain.exchange import Profile, RecordError, parse_changed_profile
 from srdi.domain.lifecycle import update_deadline
 from srdi.domain.reference import TIERS as TIER_LABELS
 from srdi.domain.rules.compile import Compiled, Node
@@ -41,7 +41,7 @@ from srdi.domain.rules.explain import (
     exact,
     input_path,
     missing_inputs,
-    tier_result,
+    tier_missing,
 )
 from srdi.domain.rules.model import OPERATORS, Check, Indicator
 from srdi.domain.rules.parameters import RuleDataError
@@ -546,6 +546,18 @@ def _judge(profiles: list[Profile], as_of: date, like: Assessment, tiers: tuple[
     return [out[i] for i in range(len(profiles))]
 
 
+@dataclass(frozen=True)
+class _Source:
+    """An enterprise's validated profile and its exchange-format record: what its candidates are built from."""
+
+    profile: Profile
+    record: dict[str, Any]
+
+    def changed(self, record: dict[str, Any]) -> Profile:
+        """``record`` (this record with some changes) as a profile; raises ``RecordError`` when invalid."""
+        return parse_changed_profile(self.profile, self.record, record)
+
+
 @dataclass
 class _Attempt:
     """One plan (or nearest direct route) being verified for one enterprise and tier on one date."""
@@ -557,7 +569,8 @@ class _Attempt:
     changes: list[Change]
     items: list[dict[str, Any]]
     missing: list[str]
-    base: dict[str, Any]
+    base: dict[str, Any]  # the record the changes apply to (the enterprise's own, or projected)
+    source: _Source
     outcome: str = ""  # "" pending | done | failed
     feasible: bool | None = None
     reason: str = ""
@@ -590,7 +603,7 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
             if status == "eligible":
                 continue
             if status == "needs_data":
-                out[i].append(_needs_data_record(tier, tier_result(assessment, i, tier, row)["missing"]))
+                out[i].append(_needs_data_record(tier, tier_missing(assessment, tier, row)))
                 continue
             records[(i, tier)] = {"tier": tier, "tier_label": TIER_LABELS[tier], "status": status}
             out[i].append(records[(i, tier)])
@@ -598,6 +611,7 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
     if not todo:
         return out
     bases = {i: profiles[i].model_dump(mode="json", exclude_none=True) for i, _ in todo}
+    sources = {i: _Source(profiles[i], bases[i]) for i in bases}
     deadline = partial(update_deadline, assessment.library.common)
     # A review is judged when the title expires: a plan that waits past it would be for a title already lost.
     max_wait = 0 if assessment.purpose == "review" else MAX_WAIT_YEARS
@@ -618,7 +632,10 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
             projected = {i: project(bases[i], wait, today, deadline) for i in ids}
             try:
                 rows = _judge(
-                    [parse_profile(projected[i]) for i in ids], on, assessment, _tiers(todo, assessment)
+                    [sources[i].changed(projected[i]) for i in ids],
+                    on,
+                    assessment,
+                    _tiers(todo, assessment),
                 )
             except (RecordError, RuleDataError) as exc:
                 for key in todo:
@@ -636,7 +653,7 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
                 continue
             if status == "needs_data":
                 # Nothing fails on that date, only data is missing: waiting (with that data) is the plan.
-                missing = tier_result(j.assessment, j.index, tier, j.row)["missing"]
+                missing = tier_missing(j.assessment, tier, j.row)
                 _settle(records[key], j, tier, today, wait, _route_of(j, tier), [], [], missing, None)
                 continue
             plan, nearest = _Planner(j.assessment, j.index, tier, j.row, today).plan()
@@ -644,9 +661,9 @@ def plan_gaps(profiles: list[Profile], assessment: Assessment) -> dict[int, list
                 note(key, on, plan.reason)
                 left.append(key)
                 continue
-            attempts.append(_attempt("plan", None, key, plan, projected[i]))
+            attempts.append(_attempt("plan", None, key, plan, projected[i], sources[i]))
             if nearest is not None:
-                attempts.append(_attempt("nearest", nearest.route, key, nearest, projected[i]))
+                attempts.append(_attempt("nearest", nearest.route, key, nearest, projected[i], sources[i]))
         _verify(attempts, on, assessment, today)
         by_key = {a.key: a for a in attempts if a.kind == "plan"}
         for key, a in by_key.items():
@@ -701,10 +718,10 @@ def _tiers(todo: list[tuple[int, str]], assessment: Assessment) -> tuple[str, ..
 
 
 def _attempt(
-    kind: str, route: str | None, key: tuple[int, str], plan: Plan, base: dict[str, Any]
+    kind: str, route: str | None, key: tuple[int, str], plan: Plan, base: dict[str, Any], source: _Source
 ) -> _Attempt:
     items = [it.as_json() for it in plan.items]
-    return _Attempt(kind, route, key, plan.route, plan.changes, items, plan.missing, base)
+    return _Attempt(kind, route, key, plan.route, plan.changes, items, plan.missing, base, source)
 
 
 def _nearest_json(a: _Attempt | None) -> dict[str, Any] | None:
@@ -777,7 +794,7 @@ def _verify(attempts: list[_Attempt], on: date, like: Assessment, today: date) -
         candidates, ready = [], []
         for a in pending:
             try:
-                candidates.append(parse_profile(apply_changes(a.base, a.changes)))
+                candidates.append(a.source.changed(apply_changes(a.base, a.changes)))
                 ready.append(a)
             except RecordError as exc:
                 a.outcome, a.reason = "failed", f"方案数据无效：{exc}"
@@ -795,7 +812,7 @@ def _verify(attempts: list[_Attempt], on: date, like: Assessment, today: date) -
                 a.outcome, a.feasible = "done", True
                 continue
             if status == "needs_data":
-                left = tier_result(j.assessment, j.index, tier, j.row)["missing"]
+                left = tier_missing(j.assessment, tier, j.row)
                 if a.missing and set(left) <= set(a.missing):
                     a.outcome, a.feasible = "done", None
                 else:

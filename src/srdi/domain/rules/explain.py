@@ -7,7 +7,7 @@ only the wording (labels, exact values, the Chinese explanation) is added.
 
 from __future__ import annotations
 
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Any
 
@@ -101,6 +101,16 @@ def input_path(column: str, year: int) -> str:
     return COLUMN_PATHS.get(column, column)
 
 
+@lru_cache(maxsize=8192)
+def _input_paths(columns: tuple[str, ...], year: int) -> tuple[tuple[str, str], ...]:
+    """(exchange-format path, column) of each input behind ``columns``: a derived column's sources, then it."""
+    out = []
+    for col in columns:
+        out += [(input_path(source, year), source) for source in DERIVED_COLUMNS.get(col, ())]
+        out.append((input_path(col, year), col))
+    return tuple(out)
+
+
 RELATIVE_YEAR_PREFIXES = ("上上年度", "上一年度", "上年度", "当年度", "上年末")
 
 
@@ -140,6 +150,11 @@ def plain(value: Any) -> Any:
     return value
 
 
+# Exact values are worked out to 40 digits (one shared context: entering a local one per value cost more than
+# the division).
+_EXACT = Context(prec=40)
+
+
 def exact(row: dict[str, Any], mid: str, measure: Measure | None = None) -> Decimal | str | None:
     """A measure's exact value (Decimal), None when unknown, or '+inf'/'-inf'.
 
@@ -150,14 +165,13 @@ def exact(row: dict[str, Any], mid: str, measure: Measure | None = None) -> Deci
         return None
     if d == 0:
         return "+inf" if n > 0 else "-inf"
-    with localcontext() as ctx:
-        ctx.prec = 40
-        value = Decimal(n) / Decimal(d)
-        if measure is not None and measure.kind == "cagr":
-            if value <= 0:
-                return Decimal(-1)
+    value = _EXACT.divide(Decimal(n), Decimal(d))
+    if measure is not None and measure.kind == "cagr":
+        if value <= 0:
+            return Decimal(-1)
+        with localcontext(_EXACT):
             return (value.ln() / measure.years).exp() - 1 if measure.years != 2 else value.sqrt() - 1
-        return value
+    return value
 
 
 def display(value: Decimal | str | None, unit: str) -> str:
@@ -210,12 +224,8 @@ class _Reader:
         return self.c.params[pid]
 
     def inputs_of(self, columns: tuple[str, ...]) -> dict[str, Any]:
-        out = {}
-        for col in columns:
-            for source in DERIVED_COLUMNS.get(col, ()):
-                out[input_path(source, self.year)] = plain(self.row.get(source))
-            out[input_path(col, self.year)] = plain(self.row.get(col))
-        return out
+        row = self.row
+        return {path: plain(row.get(col)) for path, col in _input_paths(columns, self.year)}
 
     def inputs_of_measure(self, mid: str) -> dict[str, Any]:
         return self.inputs_of(self.measures[mid].inputs)
@@ -321,16 +331,59 @@ class _Reader:
             return {**base, "result": "not_applicable", "explanation": "参数设定本期不适用"}
         outcome = self.row.get(node.column)
         detail = self.node(node)
-        params = _collect_params(detail)
-        inputs = _collect_inputs(detail)
+        params: dict[str, dict[str, Any]] = {}
+        inputs: dict[str, Any] = {}
+        sentence = _gather(detail, params, inputs)
         return {
             **base,
             "result": RESULT[outcome],
             "inputs": inputs,
-            "parameters": params,
+            "parameters": list(params.values()),
             "detail": detail,
-            "explanation": _sentence(detail),
+            "explanation": sentence,
         }
+
+    # ---- the unknown inputs alone (``tier_missing``): the same walk as check/node/indicator, no trace ----
+    def check_missing(self, check: Check) -> None:
+        node = self.c.checks.get(check.id)
+        if node is not None:
+            self.node_missing(node)
+
+    def node_missing(self, node: Node) -> None:
+        t = node.test
+        if t.kind in ("all", "any"):
+            decided = node.enabled and self.row.get(node.column) is not None
+            self._decided += decided
+            try:
+                for child in node.children:
+                    self.node_missing(child)
+            finally:
+                self._decided -= decided
+        elif node.enabled and self.row.get(node.column) is None and not self._decided:
+            self.note_missing(
+                self.inputs_of_measure(t.measure) if t.kind == "compare" else self.inputs_of_fact(t.fact)
+            )
+
+    def indicator_missing(self, ci: CompiledIndicator) -> None:
+        ind = ci.indicator
+        if ind.kind in ("bands", "best_of"):
+            for band in ind.bands:
+                if exact(self.row, band.measure) is None:
+                    self.note_missing(self.inputs_of_measure(band.measure))
+        elif ind.kind == "ladder":
+            for node in ci.steps:
+                self.node_missing(node)
+        elif ind.kind == "map":
+            if self.fact_value(ind.fact) is None:
+                self.note_missing(self.inputs_of_fact(ind.fact))
+        elif ind.kind == "per_item":
+            if any(self.fact_value(f) is None for f in ind.facts):
+                inputs: dict[str, Any] = {}
+                for f in ind.facts:
+                    inputs.update(self.inputs_of_fact(f))
+                self.note_missing(inputs)
+        elif exact(self.row, ind.measure) is None:
+            self.note_missing(self.inputs_of_measure(ind.measure))
 
     def indicator(self, ci: CompiledIndicator) -> dict[str, Any]:
         ind = ci.indicator
@@ -514,34 +567,18 @@ def _fact_label(fact: str) -> str:
     return FACT_LABELS.get(fact, fact)
 
 
-def _collect_params(detail: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every parameter cited in a check's detail, once each (a parameter's trace is the same wherever it is
-    cited within one tier), in the order first cited."""
-    out: dict[str, dict[str, Any]] = {}
-    _gather_params(detail, out)
-    return list(out.values())
-
-
-def _gather_params(detail: dict[str, Any], out: dict[str, dict[str, Any]]) -> None:
+def _gather(detail: dict[str, Any], params: dict[str, dict[str, Any]], inputs: dict[str, Any]) -> str:
+    """A check's detail in one walk: every parameter it cites, once each in the order first cited (a
+    parameter's trace is the same wherever it is cited within one tier), into ``params``; its inputs into
+    ``inputs``; returns its sentence."""
     if "parameter" in detail:
-        out.setdefault(detail["parameter"]["id"], detail["parameter"])
+        params.setdefault(detail["parameter"]["id"], detail["parameter"])
     for p in detail.get("parameters", ()):
-        out.setdefault(p["id"], p)
-    for part in detail.get("parts", ()):
-        _gather_params(part, out)
-
-
-def _collect_inputs(detail: dict[str, Any]) -> dict[str, Any]:
-    out = dict(detail.get("inputs", {}))
-    for part in detail.get("parts", []):
-        out.update(_collect_inputs(part))
-    return out
-
-
-def _sentence(detail: dict[str, Any]) -> str:
+        params.setdefault(p["id"], p)
+    inputs.update(detail.get("inputs", ()))
     if "parts" in detail:
         joiner = "；且 " if detail["combine"] == "all" else "；或 "
-        return "（" + joiner.join(_sentence(p) for p in detail["parts"]) + "）"
+        return "（" + joiner.join([_gather(p, params, inputs) for p in detail["parts"]]) + "）"
     return str(detail.get("explanation", ""))
 
 
@@ -611,7 +648,7 @@ def missing_inputs(
     """Exchange-format paths of the unknown inputs behind some (unknown) test nodes of one row."""
     reader = _Reader(assessment, row, compiled)
     for node in nodes:
-        reader.node(node)
+        reader.node_missing(node)
     return reader.missing
 
 
@@ -661,6 +698,26 @@ def tier_result(
             found = assessment.traces[(index, tier)] = _tier_result(assessment, tier, own)
         return found
     return _tier_result(assessment, tier, row)
+
+
+def tier_missing(assessment: Assessment, tier: str, row: dict[str, Any]) -> list[str]:
+    """``tier_result(...)["missing"]`` without building the trace: the inputs a ``needs_data`` row asks for.
+
+    Gap planning asks this of every changed profile that comes out ``needs_data``; a test holds it equal to
+    ``tier_result``'s list."""
+    c = assessment.compiled[tier]
+    if row[c.col("status")] != "needs_data":
+        return []
+    reader = _Reader(assessment, row, c)
+    rb = c.rulebook
+    for ch in rb.prerequisites:
+        reader.check_missing(ch)
+    if rb.score is not None:
+        for i in rb.score.indicators:
+            reader.indicator_missing(c.indicators[i.id])
+    for ch in (*rb.general, *rb.direct):
+        reader.check_missing(ch)
+    return reader.missing
 
 
 def _tier_result(assessment: Assessment, tier: str, row: dict[str, Any]) -> dict[str, Any]:
