@@ -75,7 +75,9 @@ def test_a_large_enterprise_export_is_a_job_with_progress_and_the_same_file(logi
     assert actions[1][0] == "enterprise"  # the export itself, as a synchronous export records it
     assert ("job", "下载后台任务结果：企业名单导出") in actions
     assert "企业名单导出" in client.get(reverse("web:job_list")).content.decode()
-    assert f'href="{reverse("web:job_list")}">我的导出</a>' in client.get(reverse("web:home")).content.decode()
+    assert (
+        f'href="{reverse("web:job_list")}">我的导出</a>' in client.get(reverse("web:home")).content.decode()
+    )
 
 
 def test_screening_and_audit_exports_are_jobs_too(login_as, seed):

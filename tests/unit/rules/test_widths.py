@@ -25,6 +25,14 @@ from srdi.domain.rules.widths import LIMIT, input_bounds, narrowing, read_column
 I128 = ir.Int128
 
 
+@pytest.fixture(autouse=True, scope="module")
+def narrow_every_batch():
+    """The engine narrows batches above ``NARROW_ROWS`` only; these small ones must be narrowed too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("srdi.domain.rules.engine.NARROW_ROWS", 0)
+        yield
+
+
 def _mentions(e: ir.Expr, op: str, data: object) -> bool:
     if e.op == op and (e.data == data or (op == "lit" and e.data[1] == data)):
         return True

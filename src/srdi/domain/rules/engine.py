@@ -52,6 +52,9 @@ UNOPTIMISED_ROWS = 4096
 # Up to this many enterprises ``assess`` evaluates the generated scalar program row by row; above, one Polars
 # query (measured crossover: docs/performance.md, "Scalar and columnar backends").
 SCALAR_ROWS = 128
+# Above this many enterprises the columnar path narrows its arithmetic to 64 bits where the batch's magnitudes
+# allow (``widths``); below, measuring them and lowering a narrowed plan would cost more than it saves.
+NARROW_ROWS = UNOPTIMISED_ROWS
 
 
 _FORCED: ContextVar[str | None] = ContextVar("srdi_rules_backend", default=None)
@@ -248,10 +251,13 @@ def assess(
     # A few rows: skip the query optimiser. Optimising one query of hundreds of expressions costs more than
     # evaluating them on a handful of rows; the optimisations never change results, so neither does this.
     optimise = len(tables) > UNOPTIMISED_ROWS
-    facts_frame = collect(built.frame, optimise=optimise)
-    # The facts' magnitudes decide which expressions may compute in 64 bits (``widths``).
-    narrowed = plan.narrowing(input_bounds(facts_frame, plan.inputs))
-    frame = collect(plan.query(facts_frame.lazy(), selected, narrowed), optimise=optimise)
+    if len(tables) > NARROW_ROWS:
+        facts_frame = collect(built.frame, optimise=optimise)
+        # The facts' magnitudes decide which expressions may compute in 64 bits (``widths``).
+        narrowed = plan.narrowing(input_bounds(facts_frame, plan.inputs))
+        frame = collect(plan.query(facts_frame.lazy(), selected, narrowed), optimise=optimise)
+    else:
+        frame = collect(plan.query(built.frame, selected), optimise=optimise)
     return Assessment(frame=frame, facts=built, backend="columnar", **common)
 
 

@@ -9,8 +9,8 @@ through every expression by interval arithmetic: an expression none of whose int
 in a mean growth rate) keeps its 128-bit arithmetic and reads narrowed columns widened back, so it computes
 exactly what it computed before. Results are identical by construction (held by the differential tests).
 
-Use it in the engine before lowering stages to Polars; the scalar backend computes with Python integers and
-needs none of it.
+Use it in the engine before lowering stages to Polars, for batches above ``engine.NARROW_ROWS``; the scalar
+backend computes with Python integers and needs none of it.
 """
 
 from __future__ import annotations
