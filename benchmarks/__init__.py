@@ -79,8 +79,18 @@ def machine() -> dict[str, str]:
         "openpyxl": _version("openpyxl"),
         "python-calamine": _version("python-calamine"),
         "sqlite": sqlite3.sqlite_version,
-        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "load": STARTED_LOAD,
+        "load_now": _load(),
     }
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# Read when the benchmark's process starts, before it loads the machine itself: ``machine()`` is usually called
+# to write the report, after the runs.
+STARTED_LOAD = _load()
 
 
 def machine_markdown(info: dict[str, str]) -> str:
@@ -89,7 +99,7 @@ def machine_markdown(info: dict[str, str]) -> str:
         [
             f"- Date: {info['date']}",
             f"- Machine: `nproc` = {info['nproc']}, CPU {info['cpu']}, RAM {info['memory']}, {info['os']}; "
-            f"load average (1/5/15 min) when the run started: {info['load']}",
+            f"load average (1/5/15 min) when the run started: {info['load']}, when it ended: {info['load_now']}",
             f"- Software: Python {info['python']}, Django {info['django']}, Polars {info['polars']}, "
             f"openpyxl {info['openpyxl']}, python-calamine {info['python-calamine']}, SQLite {info['sqlite']}",
         ]

@@ -134,7 +134,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args(argv)
-    started_on = machine()  # the load average before the runs, not after them
     bodies = _profiles(500)
     with tempfile.TemporaryDirectory(prefix="srdi-bench-api-") as scratch:
         port = free_port()
@@ -192,8 +191,7 @@ def main(argv: list[str]) -> int:
         [
             "## API assessment latency (`bench_api`)",
             "",
-            machine_markdown(started_on),
-            f"- Load average (1/5/15 min) when the run ended: {machine()['load']}",
+            machine_markdown(machine()),
             "",
             f"Target: single-enterprise `POST /api/v1/assess` p95 ≤ {TARGET_P95_MS:g} ms with {args.clients} "
             f"concurrent clients (default request, gaps included). **{'Met' if met else 'NOT met'}.**",
