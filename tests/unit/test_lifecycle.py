@@ -45,6 +45,29 @@ def test_the_31_may_deadline_counts_the_day_itself(updated_on, cancelled):
     assert ends("2027-07-01", data_updates=history) == {"srdi_sme": cancelled}
 
 
+@pytest.mark.parametrize("backend", ["columnar", "scalar"])
+def test_a_title_listed_twice_misses_each_deadline_once(backend):
+    """Two rows for one title (the same tier and day, e.g. imported with and without a certificate end date):
+    one missed update (2026) is one miss, not two — no cancellation before the second missed deadline (2027)."""
+    from srdi.domain.lifecycle import revoked_on_after
+    from srdi.domain.tables import rows_from_profiles
+
+    twice = [TITLE, {**TITLE, "expires_on": "2028-05-31"}]
+    history = [{"year": 2027, "updated_on": "2027-05-01"}]  # 2026 missed, 2027 made
+    p = parse_profile({"uscc": make_uscc(), "certifications": twice, "data_updates": history})
+    rules = load_library().lifecycle(date(2027, 7, 1))
+    if backend == "columnar":
+        revoked = apply_lifecycle(tables_from_profiles([p]), rules).certifications.get_column("revoked_on")
+        assert revoked.to_list() == [None, None]
+    else:
+        rows = rows_from_profiles([p])
+        assert revoked_on_after(rows.certifications, rows.data_updates, [], True, rules) == [None, None]
+    # …and with 2027 missed too, both rows end the day after the 2027 deadline.
+    p = parse_profile({"uscc": make_uscc(), "certifications": twice, "data_updates": []})
+    revoked = apply_lifecycle(tables_from_profiles([p]), rules).certifications.get_column("revoked_on")
+    assert revoked.to_list() == [date(2027, 6, 1)] * 2
+
+
 def test_an_unknown_update_history_cancels_nothing():
     assert ends("2028-01-01") == {"srdi_sme": None}
 

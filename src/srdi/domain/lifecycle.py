@@ -154,6 +154,8 @@ def _cancellations(tables: Tables, rules: LifecycleRules) -> pl.DataFrame:
         .filter((pl.col("__due") > pl.col("recognized_on")) & (pl.col("__due") <= pl.col("__expiry")))
         .join(updates, left_on=["eid", "__year"], right_on=["eid", "year"], how="left")
         .filter(pl.col("__updated").is_null() | (pl.col("__updated") > pl.col("__due")))
+        # A title listed twice (the same tier and day) misses each deadline once, not once per row.
+        .unique(["eid", "tier", "recognized_on", "__due"])
         .sort("eid", "tier", "recognized_on", "__due")
         .with_columns(pl.int_range(1, pl.len() + 1).over(["eid", "tier", "recognized_on"]).alias("__miss_no"))
         .filter(pl.col("__miss_no") >= pl.col("__misses"))
@@ -226,8 +228,8 @@ def _cancelled_on(
     certs: Sequence[Mapping[str, Any]], updates: Iterable[Mapping[str, Any]], rules: LifecycleRules
 ) -> dict[tuple[str, date], date]:
     """``_cancellations`` for one enterprise whose update history is known: (tier, recognized_on) → the day
-    the n-th missed update cancels it (certifications with the same tier and day are counted together, as the
-    Polars join does)."""
+    the n-th missed update cancels it (certifications with the same tier and day are one title: each deadline
+    counts once, as in ``_cancellations``)."""
     cancelling = [d for d in rules.deadlines if d.misses_to_cancel]
     if not rules.cancels() or not cancelling:
         return {}
@@ -238,7 +240,7 @@ def _cancelled_on(
             continue
         day = date.min if u["updated_on"] is None else u["updated_on"]
         updated[year] = min(updated.get(year, day), day)
-    missed: dict[tuple[str, date], list[tuple[date, int]]] = {}
+    missed: dict[tuple[str, date], dict[date, int]] = {}  # per title, each missed deadline once
     for c in certs:
         recognized = c["recognized_on"]
         if recognized is None or c["tier"] not in rules.cancellation_tiers:
@@ -249,11 +251,10 @@ def _cancelled_on(
             if recognized < d.day <= expiry:
                 made = updated.get(d.year)
                 if made is None or made > d.day:
-                    missed.setdefault((c["tier"], recognized), []).append((d.day, d.misses_to_cancel))
+                    missed.setdefault((c["tier"], recognized), {})[d.day] = d.misses_to_cancel
     out = {}
     for key, dues in missed.items():
-        dues.sort(key=lambda due: due[0])
-        reached = [day for n, (day, misses) in enumerate(dues, start=1) if n >= misses]
+        reached = [day for n, (day, misses) in enumerate(sorted(dues.items()), start=1) if n >= misses]
         if reached:
             out[key] = min(reached) + timedelta(days=1)
     return out
