@@ -9,9 +9,11 @@ machine a result was measured on.
 
 from __future__ import annotations
 
+import base64
 import os
 import platform
 import re
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -81,6 +83,20 @@ def machine() -> dict[str, str]:
         "sqlite": sqlite3.sqlite_version,
         "load": STARTED_LOAD,
         "load_now": _load(),
+    }
+
+
+def production_env(var_dir: str, allowed_hosts: str, **extra: str) -> dict[str, str]:
+    """The variables of a benchmark run on production settings: a scratch var dir, a fresh secret key and fresh
+    personal-data keys (production settings take those from the environment only), plus ``extra``."""
+    return {
+        "SRDI_VAR_DIR": var_dir,
+        "DJANGO_SETTINGS_MODULE": "srdi.config.settings.prod",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ALLOWED_HOSTS": allowed_hosts,
+        "SRDI_PII_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "SRDI_PII_HASH_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        **extra,
     }
 
 

@@ -15,7 +15,6 @@ Options: ``--clients`` (16), ``--seconds`` per scenario (20), ``--warmup`` (3), 
 from __future__ import annotations
 
 import argparse
-import base64
 import http.client
 import json
 import os
@@ -27,7 +26,7 @@ import threading
 import time
 from typing import Any
 
-from benchmarks import machine, machine_markdown, write_section
+from benchmarks import machine, machine_markdown, production_env, write_section
 from benchmarks.live_server import free_port, serve, srdi, wait_until_up
 
 TARGET_P95_MS = 50.0
@@ -137,16 +136,10 @@ def main(argv: list[str]) -> int:
     bodies = _profiles(500)
     with tempfile.TemporaryDirectory(prefix="srdi-bench-api-") as scratch:
         port = free_port()
+        # one client account sends every request of the load test
         env = {
             **os.environ,
-            "SRDI_VAR_DIR": scratch,
-            "DJANGO_SETTINGS_MODULE": "srdi.config.settings.prod",
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "ALLOWED_HOSTS": "localhost,127.0.0.1",
-            "SRDI_API_READ_RATE": "1000000/min",  # one client account sends every request of the load test
-            # production settings take the personal-data keys from the environment only
-            "SRDI_PII_KEYS": "bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-            "SRDI_PII_HASH_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            **production_env(scratch, "localhost,127.0.0.1", SRDI_API_READ_RATE="1000000/min"),
         }
         env.pop("DATABASE_URL", None)
         srdi(env, "migrate")

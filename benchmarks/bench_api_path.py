@@ -18,11 +18,9 @@ Options: ``--blocks`` (6), ``--per-block`` (60 requests), ``--no-write``.
 from __future__ import annotations
 
 import argparse
-import base64
 import io
 import json
 import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -33,7 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from benchmarks import machine, machine_markdown, write_section
+from benchmarks import machine, machine_markdown, production_env, write_section
 
 NAME = "api_path"
 AS_OF = "2025-12-31"
@@ -217,15 +215,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="srdi-bench-api-path-") as var_dir:
-        os.environ.update(
-            SRDI_VAR_DIR=var_dir,
-            DJANGO_SETTINGS_MODULE="srdi.config.settings.prod",
-            SECRET_KEY=secrets.token_urlsafe(48),
-            ALLOWED_HOSTS="localhost",
-            SRDI_API_READ_RATE="100000000/min",
-            SRDI_PII_KEYS="bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-            SRDI_PII_HASH_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        )
+        os.environ.update(production_env(var_dir, "localhost", SRDI_API_READ_RATE="100000000/min"))
         os.environ.pop("DATABASE_URL", None)
         result = run(args.blocks, args.per_block)
     m = result["medians"]

@@ -17,16 +17,14 @@ Options: ``--blocks`` (8), ``--per-block`` (150 requests), ``--no-write``.
 from __future__ import annotations
 
 import argparse
-import base64
 import os
-import secrets
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import machine, machine_markdown, write_section
+from benchmarks import machine, machine_markdown, production_env, write_section
 
 NAME = "auth"
 ORIGINAL = {
@@ -115,15 +113,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="srdi-bench-auth-") as var_dir:
-        os.environ.update(
-            SRDI_VAR_DIR=var_dir,
-            DJANGO_SETTINGS_MODULE="srdi.config.settings.prod",
-            SECRET_KEY=secrets.token_urlsafe(48),
-            ALLOWED_HOSTS="testserver,localhost",
-            SRDI_API_READ_RATE="100000000/min",
-            SRDI_PII_KEYS="bench:" + base64.b64encode(secrets.token_bytes(32)).decode(),
-            SRDI_PII_HASH_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
-        )
+        os.environ.update(production_env(var_dir, "testserver,localhost", SRDI_API_READ_RATE="100000000/min"))
         backend = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
         result = run(args.blocks, args.per_block)
     m = result["medians"]
