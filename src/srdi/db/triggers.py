@@ -16,15 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 from types import ModuleType
-from typing import Any
 
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 
 
 @dataclass(frozen=True)
 class TriggerSet:
-    """The triggers one migration installs."""
+    """The triggers one migration installs: its module offers ``trigger_names()`` and
+    ``trigger_statements(vendor, names)`` (the very statements its ``install`` runs)."""
 
     migration: str
     purpose: str
@@ -33,16 +34,10 @@ class TriggerSet:
         return import_module(f"srdi.db.migrations.{self.migration}")
 
     def names(self) -> list[str]:
-        m = self.module()
-        if hasattr(m, "WATCHED"):  # 0029: the token cache's counter
-            return [f"{table}_auth_{event}" for table in m.WATCHED for event in ("update", "delete")]
-        return [f"{table}_version_{op}" for table in m.FACT_TABLES for op in ("insert", "update", "delete")]
+        return list(self.module().trigger_names())
 
     def statements(self, vendor: str, names: set[str]) -> list[str]:
-        m = self.module()
-        if hasattr(m, "WATCHED"):  # its statements are idempotent and cheap: all of them
-            return list(m.postgres() if vendor == "postgresql" else m.sqlite() if vendor == "sqlite" else [])
-        return list(m.trigger_statements(vendor, names))
+        return list(self.module().trigger_statements(vendor, names))
 
 
 TRIGGER_SETS = (
@@ -87,8 +82,6 @@ def missing(connection: BaseDatabaseWrapper) -> dict[TriggerSet, list[str]]:
 
 def repair(connection: BaseDatabaseWrapper) -> list[str]:
     """Create again every missing trigger, in one transaction; the names created."""
-    from django.db import transaction
-
     gaps = missing(connection)
     created: list[str] = []
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
@@ -100,5 +93,4 @@ def repair(connection: BaseDatabaseWrapper) -> list[str]:
 
 
 def describe(gaps: dict[TriggerSet, list[str]]) -> str:
-    parts: list[Any] = [f"{s.purpose}：缺少 {', '.join(names)}" for s, names in gaps.items()]
-    return "；".join(parts)
+    return "；".join(f"{s.purpose}：缺少 {', '.join(names)}" for s, names in gaps.items())

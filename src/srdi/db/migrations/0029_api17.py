@@ -61,12 +61,20 @@ def sqlite() -> list[str]:
     return out
 
 
+def trigger_names():
+    """The triggers this migration installs (``srdi.db.triggers`` checks that they are still there)."""
+    return [f"{table}_auth_{event}" for table in WATCHED for event in ("update", "delete")]
+
+
+def trigger_statements(vendor, names=None):
+    """The statements that (re)create the triggers; idempotent, so all of them whatever ``names`` holds."""
+    return postgres() if vendor == "postgresql" else sqlite() if vendor == "sqlite" else []
+
+
 def install(apps, schema_editor):
     apps.get_model("srdi", "AuthGeneration").objects.get_or_create(pk=1, defaults={"value": 0})
-    vendor = schema_editor.connection.vendor
-    statements = postgres() if vendor == "postgresql" else sqlite() if vendor == "sqlite" else []
     with schema_editor.connection.cursor() as cursor:
-        for sql in statements:
+        for sql in trigger_statements(schema_editor.connection.vendor):
             cursor.execute(sql)
 
 

@@ -30,6 +30,11 @@ POSTGRES_BUMP = (
 )
 
 
+def trigger_names():
+    """The triggers this migration installs (``srdi.db.triggers`` checks that they are still there)."""
+    return [f"{table}_version_{op}" for table in FACT_TABLES for op in ("insert", "update", "delete")]
+
+
 def trigger_statements(vendor, names=None):
     """The statements that create the data-version triggers (all, or those named), ``IF NOT EXISTS`` on SQLite;
     also read by ``srdi.db.triggers`` to put back triggers a table rebuild dropped."""
