@@ -249,30 +249,20 @@ def test_a_running_job_whose_process_died_is_failed_by_the_next_runner(login_as,
     again, audited once, while a job whose process is alive keeps running."""
     owner = seed.users["city_staff"]
     now = timezone.now()
-    dead = Job.objects.create(
-        kind="enterprise_export",
-        owner=owner,
-        created_at=now - timedelta(hours=1),
-        status=JobStatus.RUNNING,
-        started_at=now - timedelta(hours=1),
-        heartbeat_at=now - jobs.STALE - timedelta(seconds=1),
-        worker="gone:1:1",
-    )
-    legacy = Job.objects.create(  # started before heartbeats existed
-        kind="enterprise_export",
-        owner=owner,
-        created_at=now - timedelta(hours=2),
-        status=JobStatus.RUNNING,
-        started_at=now - timedelta(hours=2),
-    )
-    alive = Job.objects.create(
-        kind="enterprise_export",
-        owner=owner,
-        created_at=now - timedelta(hours=1),
-        status=JobStatus.RUNNING,
-        started_at=now - timedelta(hours=1),
-        heartbeat_at=now - timedelta(seconds=5),
-    )
+
+    def running(since: timedelta, heartbeat: timedelta | None) -> Job:
+        return Job.objects.create(
+            kind="enterprise_export",
+            owner=owner,
+            created_at=now - since,
+            status=JobStatus.RUNNING,
+            started_at=now - since,
+            heartbeat_at=now - heartbeat if heartbeat is not None else None,
+        )
+
+    dead = running(timedelta(hours=1), jobs.STALE + timedelta(seconds=1))
+    legacy = running(timedelta(hours=2), None)  # started before heartbeats existed
+    alive = running(timedelta(hours=1), timedelta(seconds=5))
     assert jobs.run_pending("test") == 0
     for job in (dead, legacy, alive):
         job.refresh_from_db()

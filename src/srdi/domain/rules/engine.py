@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -286,7 +287,11 @@ class _Plan:
         self._polars: dict[Any, list[list[pl.Expr]]] = {}
         self._narrowings: dict[tuple[tuple[str, int | None], ...], Narrowing] = {}
         self._program: ScalarProgram | None = None
-        self.inputs = read_columns(stages)
+
+    @cached_property
+    def inputs(self) -> list[str]:
+        """The input columns the stages read (measured for narrowing; a scalar-only plan never needs them)."""
+        return read_columns(self.stages)
 
     def narrowing(self, bounds: dict[str, int | None]) -> Narrowing:
         key = tuple(sorted(bounds.items()))

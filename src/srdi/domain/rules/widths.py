@@ -121,14 +121,12 @@ class _Analysis:
         self.columns: dict[str, int | None] = dict(columns)
         self.wide: dict[str, bool] = {}  # whether a written column is a 128-bit integer as compiled
         self._bound: dict[int, int | None] = {}
-        self._peak: dict[int, int | None] = {}
-        self._keep: list[ir.Expr] = []  # the analysed nodes, so their ids stay theirs
+        self._peak: dict[int, int | None] = {}  # by node id: the nodes live in the stages being narrowed
 
     def bound(self, e: ir.Expr) -> int | None:
         """The largest magnitude of ``e``'s value (``None``: unbounded)."""
         key = id(e)
         if key not in self._bound:
-            self._keep.append(e)
             self._bound[key] = self._compute(e)
         return self._bound[key]
 
@@ -279,13 +277,9 @@ def _narrow(e: ir.Expr, memo: dict[int, ir.Expr]) -> ir.Expr:
         new = e
     else:
         args = tuple(_narrow(a, memo) for a in e.args)
-        new = e if all(n is o for n, o in zip(args, e.args, strict=True)) else _same_kind(e, args)
+        new = e if all(n is o for n, o in zip(args, e.args, strict=True)) else ir.Expr(e.op, args, e.data)
     memo[id(e)] = new
     return new
-
-
-def _same_kind(e: ir.Expr, args: tuple[ir.Expr, ...]) -> ir.Expr:
-    return ir.Expr(e.op, args, e.data)
 
 
 def _widen_reads(e: ir.Expr, names: set[str], memo: dict[int, ir.Expr]) -> ir.Expr:
@@ -299,6 +293,6 @@ def _widen_reads(e: ir.Expr, names: set[str], memo: dict[int, ir.Expr]) -> ir.Ex
         new = e
     else:
         args = tuple(_widen_reads(a, names, memo) for a in e.args)
-        new = e if all(n is o for n, o in zip(args, e.args, strict=True)) else _same_kind(e, args)
+        new = e if all(n is o for n, o in zip(args, e.args, strict=True)) else ir.Expr(e.op, args, e.data)
     memo[id(e)] = new
     return new
